@@ -1,0 +1,79 @@
+# runsc-c: one flat, non-recursive Makefile. Objects under build/obj, generated files under build/gen.
+CC      ?= gcc
+SAN     ?=
+O       ?= 2
+CFLAGS  ?= -O$(O) -g
+CFLAGS  += -std=gnu11 -Wall -Wextra -Wshadow -Wformat=2 -Wno-unused-parameter \
+           -Wno-missing-field-initializers -fno-strict-aliasing -I. -Ibuild/gen -MMD -MP
+ifneq ($(SAN),)
+CFLAGS  += -fsanitize=$(SAN) -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=$(SAN)
+endif
+LDLIBS  := -lseccomp -luring -lxxhash -lpthread
+
+B := build
+MODULES := common abi platform gofer sentry runsc-c
+CORE_SRC := $(filter-out runsc-c/main.c,$(shell find $(MODULES) -name '*.c' | sort))
+CORE_OBJ := $(CORE_SRC:%.c=$(B)/obj/%.o)
+MAIN_OBJ := $(B)/obj/runsc-c/main.o
+
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/unit/%)
+
+PROG_SRC := $(sort $(wildcard tests/progs/*.c))
+PROG_BIN := $(PROG_SRC:tests/progs/%.c=$(B)/tests/progs/%)
+
+.PHONY: all deps demo test unit progs check-progs workloads security clean format bench
+all: $(B)/runsc-c
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(B)/libcore.a: $(CORE_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/runsc-c: $(MAIN_OBJ) $(B)/libcore.a
+	$(CC) $(LDFLAGS) -o $@ $(MAIN_OBJ) $(B)/libcore.a $(LDLIBS)
+
+$(B)/tests/unit/%: tests/unit/%.c $(B)/libcore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libcore.a $(LDLIBS) -lcriterion
+
+# Guest test programs: static, so they run the same natively and in the sandbox.
+$(B)/tests/progs/%: tests/progs/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -O1 -g -static -Wall -o $@ $<
+
+progs: $(PROG_BIN)
+
+deps:
+	@scripts/deps.sh
+
+demo: deps all
+	@scripts/demo.sh
+
+unit: $(UNIT_BIN)
+	@scripts/run-unit.sh $(UNIT_BIN)
+
+check-progs: all progs
+	@tests/progs/run.sh
+
+workloads: all
+	@tests/workloads/run.sh
+
+security: all progs
+	@tests/security/run.sh
+
+test: deps
+	@$(MAKE) --no-print-directory all progs $(UNIT_BIN)
+	@scripts/test.sh
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(B)
+
+-include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

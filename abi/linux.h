@@ -1,0 +1,422 @@
+/* The x86-64 Linux ABI as data: the structs and flags the guest sees. No behaviour.
+ * These are ours, not glibc's: the guest's struct stat is struct linux_stat. */
+#ifndef ABI_LINUX_H
+#define ABI_LINUX_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+/* ---- time ---- */
+struct linux_timespec {
+	int64_t tv_sec;
+	int64_t tv_nsec;
+};
+struct linux_timeval {
+	int64_t tv_sec;
+	int64_t tv_usec;
+};
+struct linux_timezone {
+	int32_t tz_minuteswest;
+	int32_t tz_dsttime;
+};
+_Static_assert(sizeof(struct linux_timespec) == 16, "timespec");
+_Static_assert(sizeof(struct linux_timeval) == 16, "timeval");
+
+#define LINUX_CLOCK_REALTIME 0
+#define LINUX_CLOCK_MONOTONIC 1
+#define LINUX_CLOCK_PROCESS_CPUTIME_ID 2
+#define LINUX_CLOCK_THREAD_CPUTIME_ID 3
+#define LINUX_CLOCK_MONOTONIC_RAW 4
+#define LINUX_CLOCK_REALTIME_COARSE 5
+#define LINUX_CLOCK_MONOTONIC_COARSE 6
+#define LINUX_CLOCK_BOOTTIME 7
+#define LINUX_TIMER_ABSTIME 1
+
+/* ---- files ---- */
+struct linux_stat {
+	uint64_t st_dev;
+	uint64_t st_ino;
+	uint64_t st_nlink;
+	uint32_t st_mode;
+	uint32_t st_uid;
+	uint32_t st_gid;
+	uint32_t __pad0;
+	uint64_t st_rdev;
+	int64_t st_size;
+	int64_t st_blksize;
+	int64_t st_blocks;
+	struct linux_timespec st_atim;
+	struct linux_timespec st_mtim;
+	struct linux_timespec st_ctim;
+	int64_t __unused[3];
+};
+_Static_assert(sizeof(struct linux_stat) == 144, "stat");
+_Static_assert(offsetof(struct linux_stat, st_mode) == 24, "stat.st_mode");
+_Static_assert(offsetof(struct linux_stat, st_size) == 48, "stat.st_size");
+
+struct linux_statx_timestamp {
+	int64_t tv_sec;
+	uint32_t tv_nsec;
+	int32_t __reserved;
+};
+struct linux_statx {
+	uint32_t stx_mask;
+	uint32_t stx_blksize;
+	uint64_t stx_attributes;
+	uint32_t stx_nlink;
+	uint32_t stx_uid;
+	uint32_t stx_gid;
+	uint16_t stx_mode;
+	uint16_t __spare0;
+	uint64_t stx_ino;
+	uint64_t stx_size;
+	uint64_t stx_blocks;
+	uint64_t stx_attributes_mask;
+	struct linux_statx_timestamp stx_atime, stx_btime, stx_ctime, stx_mtime;
+	uint32_t stx_rdev_major;
+	uint32_t stx_rdev_minor;
+	uint32_t stx_dev_major;
+	uint32_t stx_dev_minor;
+	uint64_t __spare2[14];
+};
+_Static_assert(sizeof(struct linux_statx) == 256, "statx");
+_Static_assert(offsetof(struct linux_statx, stx_atime) == 64, "statx.stx_atime");
+
+#define LINUX_STATX_TYPE 0x1U
+#define LINUX_STATX_MODE 0x2U
+#define LINUX_STATX_NLINK 0x4U
+#define LINUX_STATX_UID 0x8U
+#define LINUX_STATX_GID 0x10U
+#define LINUX_STATX_ATIME 0x20U
+#define LINUX_STATX_MTIME 0x40U
+#define LINUX_STATX_CTIME 0x80U
+#define LINUX_STATX_INO 0x100U
+#define LINUX_STATX_SIZE 0x200U
+#define LINUX_STATX_BLOCKS 0x400U
+#define LINUX_STATX_BASIC_STATS 0x7ffU
+#define LINUX_STATX_BTIME 0x800U
+
+struct linux_dirent64 {
+	uint64_t d_ino;
+	int64_t d_off;
+	uint16_t d_reclen;
+	uint8_t d_type;
+	char d_name[];
+};
+_Static_assert(offsetof(struct linux_dirent64, d_name) == 19, "dirent64");
+
+#define LINUX_DT_UNKNOWN 0
+#define LINUX_DT_FIFO 1
+#define LINUX_DT_CHR 2
+#define LINUX_DT_DIR 4
+#define LINUX_DT_BLK 6
+#define LINUX_DT_REG 8
+#define LINUX_DT_LNK 10
+#define LINUX_DT_SOCK 12
+
+#define LINUX_S_IFMT 0170000
+#define LINUX_S_IFSOCK 0140000
+#define LINUX_S_IFLNK 0120000
+#define LINUX_S_IFREG 0100000
+#define LINUX_S_IFBLK 0060000
+#define LINUX_S_IFDIR 0040000
+#define LINUX_S_IFCHR 0020000
+#define LINUX_S_IFIFO 0010000
+
+#define LINUX_O_ACCMODE 00000003
+#define LINUX_O_RDONLY 00000000
+#define LINUX_O_WRONLY 00000001
+#define LINUX_O_RDWR 00000002
+#define LINUX_O_CREAT 00000100
+#define LINUX_O_EXCL 00000200
+#define LINUX_O_NOCTTY 00000400
+#define LINUX_O_TRUNC 00001000
+#define LINUX_O_APPEND 00002000
+#define LINUX_O_NONBLOCK 00004000
+#define LINUX_O_DSYNC 00010000
+#define LINUX_O_ASYNC 00020000
+#define LINUX_O_DIRECT 00040000
+#define LINUX_O_LARGEFILE 00100000
+#define LINUX_O_DIRECTORY 00200000
+#define LINUX_O_NOFOLLOW 00400000
+#define LINUX_O_NOATIME 01000000
+#define LINUX_O_CLOEXEC 02000000
+#define LINUX_O_SYNC 04010000
+#define LINUX_O_PATH 010000000
+#define LINUX_O_TMPFILE 020200000
+
+#define LINUX_AT_FDCWD (-100)
+#define LINUX_AT_SYMLINK_NOFOLLOW 0x100
+#define LINUX_AT_EACCESS 0x200
+#define LINUX_AT_REMOVEDIR 0x200
+#define LINUX_AT_SYMLINK_FOLLOW 0x400
+#define LINUX_AT_NO_AUTOMOUNT 0x800
+#define LINUX_AT_EMPTY_PATH 0x1000
+#define LINUX_AT_STATX_SYNC_TYPE 0x6000
+
+#define LINUX_F_OK 0
+#define LINUX_X_OK 1
+#define LINUX_W_OK 2
+#define LINUX_R_OK 4
+
+#define LINUX_SEEK_SET 0
+#define LINUX_SEEK_CUR 1
+#define LINUX_SEEK_END 2
+#define LINUX_SEEK_DATA 3
+#define LINUX_SEEK_HOLE 4
+
+#define LINUX_F_DUPFD 0
+#define LINUX_F_GETFD 1
+#define LINUX_F_SETFD 2
+#define LINUX_F_GETFL 3
+#define LINUX_F_SETFL 4
+#define LINUX_F_GETLK 5
+#define LINUX_F_SETLK 6
+#define LINUX_F_SETLKW 7
+#define LINUX_F_DUPFD_CLOEXEC 1030
+#define LINUX_FD_CLOEXEC 1
+
+#define LINUX_PATH_MAX 4096
+#define LINUX_NAME_MAX 255
+#define LINUX_SYMLOOP_MAX 40
+
+struct linux_iovec {
+	uint64_t iov_base;
+	uint64_t iov_len;
+};
+_Static_assert(sizeof(struct linux_iovec) == 16, "iovec");
+#define LINUX_IOV_MAX 1024
+
+/* ---- memory ---- */
+#define LINUX_PROT_NONE 0x0
+#define LINUX_PROT_READ 0x1
+#define LINUX_PROT_WRITE 0x2
+#define LINUX_PROT_EXEC 0x4
+#define LINUX_PROT_GROWSDOWN 0x01000000
+#define LINUX_PROT_GROWSUP 0x02000000
+
+#define LINUX_MAP_SHARED 0x01
+#define LINUX_MAP_PRIVATE 0x02
+#define LINUX_MAP_SHARED_VALIDATE 0x03
+#define LINUX_MAP_TYPE 0x0f
+#define LINUX_MAP_FIXED 0x10
+#define LINUX_MAP_ANONYMOUS 0x20
+#define LINUX_MAP_32BIT 0x40
+#define LINUX_MAP_GROWSDOWN 0x0100
+#define LINUX_MAP_DENYWRITE 0x0800
+#define LINUX_MAP_EXECUTABLE 0x1000
+#define LINUX_MAP_LOCKED 0x2000
+#define LINUX_MAP_NORESERVE 0x4000
+#define LINUX_MAP_POPULATE 0x8000
+#define LINUX_MAP_NONBLOCK 0x10000
+#define LINUX_MAP_STACK 0x20000
+#define LINUX_MAP_HUGETLB 0x40000
+#define LINUX_MAP_SYNC 0x80000
+#define LINUX_MAP_FIXED_NOREPLACE 0x100000
+
+#define LINUX_MREMAP_MAYMOVE 1
+#define LINUX_MREMAP_FIXED 2
+#define LINUX_MREMAP_DONTUNMAP 4
+
+#define LINUX_MADV_NORMAL 0
+#define LINUX_MADV_RANDOM 1
+#define LINUX_MADV_SEQUENTIAL 2
+#define LINUX_MADV_WILLNEED 3
+#define LINUX_MADV_DONTNEED 4
+#define LINUX_MADV_FREE 8
+
+/* The application's address space: [LINUX_MMAP_MIN, LINUX_TASK_SIZE). The platform may
+ * reserve space at the top for its stub (PLAT_STUB_* in platform/platform.h). */
+#define LINUX_TASK_SIZE 0x7ffffffff000ULL
+#define LINUX_MMAP_MIN 0x10000ULL
+
+/* ---- processes ---- */
+struct linux_utsname {
+	char sysname[65];
+	char nodename[65];
+	char release[65];
+	char version[65];
+	char machine[65];
+	char domainname[65];
+};
+_Static_assert(sizeof(struct linux_utsname) == 390, "utsname");
+
+struct linux_rlimit {
+	uint64_t rlim_cur;
+	uint64_t rlim_max;
+};
+#define LINUX_RLIM_INFINITY (~0ULL)
+#define LINUX_RLIMIT_CPU 0
+#define LINUX_RLIMIT_FSIZE 1
+#define LINUX_RLIMIT_DATA 2
+#define LINUX_RLIMIT_STACK 3
+#define LINUX_RLIMIT_CORE 4
+#define LINUX_RLIMIT_RSS 5
+#define LINUX_RLIMIT_NPROC 6
+#define LINUX_RLIMIT_NOFILE 7
+#define LINUX_RLIMIT_MEMLOCK 8
+#define LINUX_RLIMIT_AS 9
+#define LINUX_RLIMIT_LOCKS 10
+#define LINUX_RLIMIT_SIGPENDING 11
+#define LINUX_RLIMIT_MSGQUEUE 12
+#define LINUX_RLIMIT_NICE 13
+#define LINUX_RLIMIT_RTPRIO 14
+#define LINUX_RLIMIT_RTTIME 15
+#define LINUX_RLIM_NLIMITS 16
+
+struct linux_sysinfo {
+	int64_t uptime;
+	uint64_t loads[3];
+	uint64_t totalram;
+	uint64_t freeram;
+	uint64_t sharedram;
+	uint64_t bufferram;
+	uint64_t totalswap;
+	uint64_t freeswap;
+	uint16_t procs;
+	uint16_t pad;
+	uint64_t totalhigh;
+	uint64_t freehigh;
+	uint32_t mem_unit;
+	char _f[0];
+};
+_Static_assert(sizeof(struct linux_sysinfo) == 112, "sysinfo");
+
+#define LINUX_ARCH_SET_GS 0x1001
+#define LINUX_ARCH_SET_FS 0x1002
+#define LINUX_ARCH_GET_FS 0x1003
+#define LINUX_ARCH_GET_GS 0x1004
+#define LINUX_ARCH_GET_CPUID 0x1011
+#define LINUX_ARCH_SET_CPUID 0x1012
+
+#define LINUX_GRND_NONBLOCK 0x1
+#define LINUX_GRND_RANDOM 0x2
+#define LINUX_GRND_INSECURE 0x4
+
+/* ---- signals ---- */
+#define LINUX_NSIG 64
+#define LINUX_SIGHUP 1
+#define LINUX_SIGINT 2
+#define LINUX_SIGQUIT 3
+#define LINUX_SIGILL 4
+#define LINUX_SIGTRAP 5
+#define LINUX_SIGABRT 6
+#define LINUX_SIGBUS 7
+#define LINUX_SIGFPE 8
+#define LINUX_SIGKILL 9
+#define LINUX_SIGUSR1 10
+#define LINUX_SIGSEGV 11
+#define LINUX_SIGUSR2 12
+#define LINUX_SIGPIPE 13
+#define LINUX_SIGALRM 14
+#define LINUX_SIGTERM 15
+#define LINUX_SIGCHLD 17
+#define LINUX_SIGCONT 18
+#define LINUX_SIGSTOP 19
+#define LINUX_SIGTSTP 20
+#define LINUX_SIGSYS 31
+
+/* The kernel's struct sigaction (rt_sigaction), not glibc's. */
+struct linux_sigaction {
+	uint64_t handler;
+	uint64_t flags;
+	uint64_t restorer;
+	uint64_t mask;
+};
+_Static_assert(sizeof(struct linux_sigaction) == 32, "k_sigaction");
+#define LINUX_SIG_DFL 0
+#define LINUX_SIG_IGN 1
+#define LINUX_SA_NOCLDSTOP 0x00000001
+#define LINUX_SA_NOCLDWAIT 0x00000002
+#define LINUX_SA_SIGINFO 0x00000004
+#define LINUX_SA_RESTORER 0x04000000
+#define LINUX_SA_ONSTACK 0x08000000
+#define LINUX_SA_RESTART 0x10000000
+#define LINUX_SA_NODEFER 0x40000000
+#define LINUX_SA_RESETHAND 0x80000000
+#define LINUX_SIG_BLOCK 0
+#define LINUX_SIG_UNBLOCK 1
+#define LINUX_SIG_SETMASK 2
+
+struct linux_stack {
+	uint64_t ss_sp;
+	int32_t ss_flags;
+	int32_t __pad;
+	uint64_t ss_size;
+};
+_Static_assert(sizeof(struct linux_stack) == 24, "stack_t");
+#define LINUX_SS_ONSTACK 1
+#define LINUX_SS_DISABLE 2
+#define LINUX_MINSIGSTKSZ 2048
+
+/* Wait status encoding, as wait4 returns it. */
+#define LINUX_W_EXITCODE(ret, sig) (((ret) << 8) | (sig))
+#define LINUX_WCOREFLAG 0x80
+
+/* ---- terminals ---- */
+#define LINUX_TCGETS 0x5401
+#define LINUX_TCSETS 0x5402
+#define LINUX_TCSETSW 0x5403
+#define LINUX_TCSETSF 0x5404
+#define LINUX_TIOCGPGRP 0x540F
+#define LINUX_TIOCSPGRP 0x5410
+#define LINUX_TIOCGWINSZ 0x5413
+#define LINUX_TIOCSWINSZ 0x5414
+#define LINUX_FIONREAD 0x541B
+#define LINUX_FIONBIO 0x5421
+#define LINUX_FIOCLEX 0x5451
+#define LINUX_FIONCLEX 0x5450
+
+struct linux_termios {
+	uint32_t c_iflag;
+	uint32_t c_oflag;
+	uint32_t c_cflag;
+	uint32_t c_lflag;
+	uint8_t c_line;
+	uint8_t c_cc[19];
+};
+_Static_assert(sizeof(struct linux_termios) == 36, "termios");
+
+struct linux_winsize {
+	uint16_t ws_row;
+	uint16_t ws_col;
+	uint16_t ws_xpixel;
+	uint16_t ws_ypixel;
+};
+_Static_assert(sizeof(struct linux_winsize) == 8, "winsize");
+
+/* ---- auxiliary vector ---- */
+#define LINUX_AT_NULL 0
+#define LINUX_AT_IGNORE 1
+#define LINUX_AT_EXECFD 2
+#define LINUX_AT_PHDR 3
+#define LINUX_AT_PHENT 4
+#define LINUX_AT_PHNUM 5
+#define LINUX_AT_PAGESZ 6
+#define LINUX_AT_BASE 7
+#define LINUX_AT_FLAGS 8
+#define LINUX_AT_ENTRY 9
+#define LINUX_AT_NOTELF 10
+#define LINUX_AT_UID 11
+#define LINUX_AT_EUID 12
+#define LINUX_AT_GID 13
+#define LINUX_AT_EGID 14
+#define LINUX_AT_PLATFORM 15
+#define LINUX_AT_HWCAP 16
+#define LINUX_AT_CLKTCK 17
+#define LINUX_AT_SECURE 23
+#define LINUX_AT_BASE_PLATFORM 24
+#define LINUX_AT_RANDOM 25
+#define LINUX_AT_HWCAP2 26
+#define LINUX_AT_EXECFN 31
+#define LINUX_AT_SYSINFO_EHDR 33
+#define LINUX_AT_MINSIGSTKSZ 51
+
+/* ---- registers (the layout of PTRACE_GETREGS' struct user_regs_struct) ---- */
+struct linux_regs {
+	uint64_t r15, r14, r13, r12, rbp, rbx, r11, r10, r9, r8, rax, rcx, rdx, rsi, rdi, orig_rax,
+		rip, cs, eflags, rsp, ss, fs_base, gs_base, ds, es, fs, gs;
+};
+_Static_assert(sizeof(struct linux_regs) == 27 * 8, "user_regs_struct");
+
+#endif

@@ -1,0 +1,68 @@
+/* The Sentry's side of the gofer protocol: synchronous calls over the SOCK_SEQPACKET socket.
+ *
+ * A fid names a host file the gofer holds open (O_PATH) beneath the sandbox root. Fid 0 is
+ * the root, valid from the start. Every call returns 0 (or a count) or -errno; whatever the
+ * gofer answers is untrusted and checked here (lengths, names, fds) before it is returned.
+ * Calls are serialised by a mutex inside the client, so any Sentry thread may call them.
+ */
+#ifndef GOFER_CLIENT_H
+#define GOFER_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <pthread.h>
+
+#define GOFER_ROOT_FID 0
+
+/* What the gofer tells of a file: a subset of stat, in Linux's terms. */
+struct gofer_stat {
+	uint64_t dev;
+	uint64_t ino;
+	uint32_t mode; /* type and permission bits, LINUX_S_IF* */
+	uint32_t nlink;
+	uint32_t uid;
+	uint32_t gid;
+	uint64_t rdev;
+	uint64_t size;
+	uint64_t blocks;
+	int64_t atime_sec, mtime_sec, ctime_sec;
+	uint32_t atime_nsec, mtime_nsec, ctime_nsec;
+	uint32_t blksize;
+};
+
+/* One directory entry from gofer_getdents. */
+struct gofer_dirent {
+	uint64_t ino;
+	uint64_t next; /* cookie to continue after this entry */
+	uint8_t type;  /* LINUX_DT_* */
+	char name[256];
+};
+
+struct gofer_client {
+	int sock;
+	pthread_mutex_t lock;
+	uint32_t next_tag;
+};
+
+/* Use sock (a connected SOCK_SEQPACKET socket to the gofer). Takes ownership of sock. */
+int gofer_client_init(struct gofer_client *c, int sock);
+void gofer_client_close(struct gofer_client *c);
+
+/* Look name up in directory dir_fid. name is one path component (no '/', not "." or "..").
+ * Does not follow a final symlink. On success *fid is a new fid and *st its stat. */
+int gofer_walk(struct gofer_client *c, uint32_t dir_fid, const char *name, uint32_t *fid,
+	       struct gofer_stat *st);
+int gofer_stat(struct gofer_client *c, uint32_t fid, struct gofer_stat *st);
+/* Open fid for I/O with LINUX_O_* flags (read-only for now; O_RDWR/O_WRONLY get -EROFS unless
+ * the mount is writable). On success *fd is a host fd the caller owns. */
+int gofer_open(struct gofer_client *c, uint32_t fid, int flags, int *fd);
+/* Read the target of the symlink fid into buf (not NUL-terminated). Returns its length. */
+long gofer_readlink(struct gofer_client *c, uint32_t fid, char *buf, size_t size);
+/* Up to max entries of directory fid starting after cookie (0 = start). Returns the count
+ * (0 at the end). "." and ".." are not returned. */
+long gofer_getdents(struct gofer_client *c, uint32_t fid, uint64_t cookie,
+		    struct gofer_dirent *ents, size_t max);
+/* Forget fid. */
+int gofer_clunk(struct gofer_client *c, uint32_t fid);
+
+#endif

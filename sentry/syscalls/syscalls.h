@@ -1,0 +1,40 @@
+/* Syscall dispatch: one handler signature for every syscall. */
+#ifndef SENTRY_SYSCALLS_SYSCALLS_H
+#define SENTRY_SYSCALLS_SYSCALLS_H
+
+#include <stdint.h>
+#include "abi/syscalls.h"
+#include "sentry/kernel/task.h"
+
+struct syscall_args {
+	long nr;
+	uint64_t a[6]; /* rdi rsi rdx r10 r8 r9 */
+};
+
+/* Returns the value for rax: >= 0 on success (or an address), -errno on failure.
+ * Never exits or aborts on application input. */
+typedef long (*sys_handler_t)(struct task *t, const struct syscall_args *a);
+
+struct syscall_entry {
+	long nr;
+	sys_handler_t fn;
+};
+
+/* Each family file exports a table terminated by {-1, NULL}; table.c merges them. */
+extern const struct syscall_entry sys_file_table[];  /* sys_file.c: read/write/open/... */
+extern const struct syscall_entry sys_fs_table[];    /* sys_fs.c: stat, getdents, cwd, ... */
+extern const struct syscall_entry sys_mm_table[];    /* sys_mm.c: brk, mmap, ... */
+extern const struct syscall_entry sys_misc_table[];  /* sys_misc.c: uname, ids, time, ... */
+extern const struct syscall_entry sys_signal_table[];/* sys_signal.c */
+
+/* Build the dispatch table; call once. */
+void syscall_table_init(void);
+/* The handler for nr, or NULL when unimplemented. */
+sys_handler_t syscall_handler(long nr);
+/* Dispatch one call: returns the value for rax. Logs an unimplemented call once by name. */
+long syscall_dispatch(struct task *t, const struct syscall_args *a);
+
+/* Declare a handler: SYSCALL_DEFINE(read) -> long sys_read(struct task *t, const struct syscall_args *a) */
+#define SYSCALL_DEFINE(name) long sys_##name(struct task *t, const struct syscall_args *a)
+
+#endif
