@@ -42,16 +42,19 @@ $(B)/tests/unit/%: tests/unit/%.c $(B)/libcore.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libcore.a $(LDLIBS) -lcriterion
 
 # Guest test programs: static, so they run the same natively and in the sandbox.
-$(B)/tests/progs/%: tests/progs/%.c
+$(B)/tests/progs/%: tests/progs/%.c tests/progs/check.h
 	@mkdir -p $(dir $@)
 	$(CC) -O1 -g -static -Wall -o $@ $<
 
 progs: $(PROG_BIN)
 
+# deps first, then build: the build needs the packages (a plain prerequisite list could be
+# reordered by make -j).
 deps:
 	@scripts/deps.sh
 
-demo: deps all
+demo: deps
+	@$(MAKE) --no-print-directory all
 	@scripts/demo.sh
 
 unit: $(UNIT_BIN)
@@ -68,7 +71,7 @@ security: all progs
 
 test: deps
 	@$(MAKE) --no-print-directory all progs $(UNIT_BIN)
-	@scripts/test.sh
+	@UNIT_BIN="$(UNIT_BIN)" scripts/test.sh
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
@@ -76,4 +79,4 @@ format:
 clean:
 	rm -rf $(B)
 
--include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

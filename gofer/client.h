@@ -42,27 +42,44 @@ struct gofer_client {
 	int sock;
 	pthread_mutex_t lock;
 	uint32_t next_tag;
+	uint8_t *buf; /* one message, under lock */
+	int broken;   /* the gofer broke the protocol or went away: every call is -EIO */
 };
 
-/* Use sock (a connected SOCK_SEQPACKET socket to the gofer). Takes ownership of sock. */
+/* Use sock (a connected SOCK_SEQPACKET socket to the gofer). Takes ownership of sock (closed
+ * on failure too). Returns 0 or -ENOMEM/-errno.
+ *
+ * Errors of every call below: the gofer's own answer (-ENOENT, -EBADF for an unknown fid,
+ * -EROFS, ...), -EINVAL/-ENAMETOOLONG for bad arguments caught before sending, and -EIO when
+ * the gofer is gone or sent anything malformed (a bad length, tag, name, stat mode, an fd
+ * where none belongs...). After an -EIO of the second kind every later call is -EIO: the
+ * connection is not trusted again. Received fds are closed on every error. */
 int gofer_client_init(struct gofer_client *c, int sock);
+/* Close the socket and free the client's memory. No call may be in progress. */
 void gofer_client_close(struct gofer_client *c);
 
 /* Look name up in directory dir_fid. name is one path component (no '/', not "." or "..").
  * Does not follow a final symlink. On success *fid is a new fid and *st its stat. */
 int gofer_walk(struct gofer_client *c, uint32_t dir_fid, const char *name, uint32_t *fid,
 	       struct gofer_stat *st);
+/* Stat of fid, now. */
 int gofer_stat(struct gofer_client *c, uint32_t fid, struct gofer_stat *st);
-/* Open fid for I/O with LINUX_O_* flags (read-only for now; O_RDWR/O_WRONLY get -EROFS unless
- * the mount is writable). On success *fd is a host fd the caller owns. */
+/* Open fid for I/O with LINUX_O_* flags (read-only for now; O_RDWR/O_WRONLY/O_CREAT/O_TRUNC
+ * get -EROFS unless the mount is writable). Only regular files and directories open (-ENXIO
+ * for other types, -ELOOP for a symlink); -ESTALE if the file was replaced since the walk.
+ * On success *fd is a host fd the caller owns, close-on-exec, checked to be a read-only
+ * regular file or directory. */
 int gofer_open(struct gofer_client *c, uint32_t fid, int flags, int *fd);
-/* Read the target of the symlink fid into buf (not NUL-terminated). Returns its length. */
+/* Read the target of the symlink fid into buf (not NUL-terminated). Returns the bytes placed
+ * in buf: the target's length, or size if the target is longer (readlink(2)'s truncation).
+ * -EINVAL if fid is not a symlink. */
 long gofer_readlink(struct gofer_client *c, uint32_t fid, char *buf, size_t size);
-/* Up to max entries of directory fid starting after cookie (0 = start). Returns the count
- * (0 at the end). "." and ".." are not returned. */
+/* Up to max entries of directory fid starting after cookie (0 = start; else an entry's next).
+ * Returns the count (0 at the end; fewer than max does not mean the end). "." and ".." are
+ * not returned. max 0 is -EINVAL. */
 long gofer_getdents(struct gofer_client *c, uint32_t fid, uint64_t cookie,
 		    struct gofer_dirent *ents, size_t max);
-/* Forget fid. */
+/* Forget fid. The root fid cannot be clunked (-EINVAL). */
 int gofer_clunk(struct gofer_client *c, uint32_t fid);
 
 #endif

@@ -11,8 +11,17 @@
  *    the thread, lets it run in the given address space until it makes a syscall, faults or is
  *    interrupted, and stores the registers back.
  *
- * Threading: every call on an address space or a context is made from the Sentry host thread
- * that owns the task using it (ptrace requires the tracer thread). Calls return 0 or -errno.
+ * Threading: a backend may bind an address space to the host thread that created it (ptrace
+ * does: a tracee has one tracer thread). So:
+ *  - call as_create() on the Sentry host thread that will run the task using it, and make
+ *    as_map/as_unmap/as_protect/ctx_run on it from that same thread (others get -EPERM);
+ *    handing an address space to another thread (fork) is not supported yet;
+ *  - as_release() and ctx_interrupt() may be called from any thread;
+ *  - an address space does not outlive the thread that created it (its host side is killed).
+ * The Sentry must never wait for arbitrary children (waitpid(-1), wait()) nor set SIGCHLD to
+ * SIG_IGN: the ptrace backend's stubs are children of the Sentry.
+ *
+ * Calls return 0 or -errno.
  */
 #ifndef PLATFORM_PLATFORM_H
 #define PLATFORM_PLATFORM_H
@@ -32,9 +41,16 @@ struct plat_regs {
 enum plat_event_kind {
 	PLAT_EV_SYSCALL = 1, /* a syscall instruction: number in regs.orig_rax, args in
 			      * rdi rsi rdx r10 r8 r9, rip already past the instruction.
-			      * The Sentry stores the result in rax and runs the context again. */
-	PLAT_EV_FAULT,       /* a synchronous fault: signo/si_code/fault_addr say which */
-	PLAT_EV_INTERRUPT,   /* ctx_interrupt() was called, or a host signal stopped the thread */
+			      * The Sentry stores the result in rax and runs the context again
+			      * (rax is delivered as is: the platform never restarts a syscall).
+			      * A call into the vsyscall page (0xffffffffff600000 + 0/0x400/0x800:
+			      * gettimeofday, time, getcpu) arrives the same way, with rip and rsp
+			      * already at its return address. */
+	PLAT_EV_FAULT,       /* a synchronous fault: signo/si_code/fault_addr say which. Not
+			      * delivered to the thread: running it again at the same rip repeats
+			      * the fault. */
+	PLAT_EV_INTERRUPT,   /* ctx_interrupt() was called (possibly spuriously: the Sentry checks
+			      * its own state and runs the context again) */
 };
 
 struct plat_event {
@@ -42,7 +58,10 @@ struct plat_event {
 	int signo;           /* PLAT_EV_FAULT: SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP */
 	int si_code;         /* as the host kernel reported it */
 	uint64_t fault_addr; /* si_addr */
-	int access;          /* PLAT_EV_FAULT with SIGSEGV: LINUX_PROT_* bit of the access if known */
+	int access;          /* PLAT_EV_FAULT with SIGSEGV: LINUX_PROT_* bit of the access, or 0
+			      * when the backend cannot tell (ptrace never can) */
+	bool syscall32;      /* PLAT_EV_SYSCALL: made with int $0x80, so orig_rax is an i386
+			      * number and the arguments are in ebx ecx edx esi edi ebp */
 };
 
 /* The memory file: pass PLAT_FD_MEMFILE as fd to as_map to map the Sentry's memory file. */
@@ -51,18 +70,21 @@ struct plat_event {
 struct platform {
 	const char *name;
 
-	/* Called once in the Sentry before anything else; memfd is the memory file, which the
-	 * backend may need to hand to its stubs. */
+	/* Called once in the Sentry before anything else, and before large mappings are made
+	 * (ptrace reserves its stub region at max_user_addr in the Sentry); memfd is the memory
+	 * file, which the backend may need to hand to its stubs and must stay open. */
 	int (*init)(int memfd);
 
-	/* A new, empty address space. Returns NULL with errno set on failure. */
+	/* A new, empty address space, bound to the calling thread (see Threading). Returns NULL
+	 * with errno set on failure. */
 	struct plat_as *(*as_create)(void);
-	/* Tear it down; no context may be running in it. */
+	/* Tear it down; no context may be running in it. Any thread; NULL is ignored. */
 	void (*as_release)(struct plat_as *as);
 
 	/* Map [addr, addr+len) to fd at offset off, MAP_SHARED|MAP_FIXED with LINUX_PROT_* prot,
 	 * replacing whatever was there. fd is PLAT_FD_MEMFILE or a host fd (donated by the gofer,
-	 * read-only mappings only). addr, len and off are page aligned. */
+	 * read-only mappings only). addr, len and off are page aligned, len > 0, and
+	 * addr + len <= max_user_addr; -EINVAL otherwise. */
 	int (*as_map)(struct plat_as *as, uint64_t addr, uint64_t len, int prot, int fd,
 		      uint64_t off);
 	/* Remove mappings in [addr, addr+len); unmapped parts are not an error. */
@@ -75,13 +97,20 @@ struct platform {
 	void (*ctx_release)(struct plat_ctx *ctx);
 
 	/* Run regs in as until an event; on return *regs holds the thread's registers and *ev what
-	 * happened. Returns 0, or -errno when the platform itself failed (the stub died). */
+	 * happened. Segment selectors, eflags' system bits and orig_rax are not taken from regs
+	 * (64-bit user selectors, user-settable flags only); fs_base/gs_base are. The FPU/SSE/AVX
+	 * state lives in the context and is not part of regs. Returns 0, or -errno when the
+	 * platform itself failed: -ESRCH the address space's host side died (every later call on
+	 * it fails the same way; release it), -EINVAL registers the host refuses (fs_base or
+	 * gs_base beyond the user range), -EPERM the wrong thread (see Threading). */
 	int (*ctx_run)(struct plat_ctx *ctx, struct plat_as *as, struct plat_regs *regs,
 		       struct plat_event *ev);
-	/* From any thread: make a running ctx_run return PLAT_EV_INTERRUPT soon. */
+	/* From any thread: make a running ctx_run return PLAT_EV_INTERRUPT soon, or the next one
+	 * at once (without running) when none is running. ctx must stay alive meanwhile. */
 	void (*ctx_interrupt)(struct plat_ctx *ctx);
 
-	/* Highest application address + 1 this platform leaves free (its stub lives above). */
+	/* Highest application address + 1 this platform leaves free (its stub lives above):
+	 * application mappings, stack and mmap base all go below it. */
 	uint64_t max_user_addr;
 };
 

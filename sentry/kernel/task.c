@@ -88,18 +88,8 @@ static void task_fault(struct task *t, const struct plat_event *ev)
 {
 	log_info("task %d: fault signal %d code %d addr %#lx at rip %#lx", t->tid, ev->signo,
 		 ev->si_code, (unsigned long)ev->fault_addr, (unsigned long)t->regs.regs.rip);
-	if (g_kernel.strace) {
-		char line[160];
-		int n = snprintf(line, sizeof(line),
-				 "[pid %d] --- SIG%s {si_signo=%d, si_code=%d, si_addr=%#lx} ---\n"
-				 "[pid %d] +++ killed by signal %d +++\n",
-				 t->tid, ev->signo == LINUX_SIGSEGV ? "SEGV" : "", ev->signo,
-				 ev->si_code, (unsigned long)ev->fault_addr, t->tid, ev->signo);
-		if (n > 0) {
-			ssize_t w = write(g_kernel.strace_fd, line, (size_t)MIN(n, (int)sizeof(line) - 1));
-			(void)w;
-		}
-	}
+	if (g_kernel.strace)
+		strace_signal(t, ev->signo, ev->si_code, ev->fault_addr);
 	task_exit_group(t, LINUX_W_EXITCODE(0, ev->signo));
 }
 
@@ -135,6 +125,13 @@ int task_run(struct task *t)
 		}
 		switch (ev.kind) {
 		case PLAT_EV_SYSCALL:
+			if (ev.syscall32) {
+				/* int $0x80: the i386 ABI is not emulated */
+				log_debug("task %d: i386 syscall %lu: ENOSYS", t->tid,
+					  (unsigned long)t->regs.regs.orig_rax);
+				t->regs.regs.rax = (uint64_t)-ENOSYS;
+				break;
+			}
 			task_syscall(t);
 			break;
 		case PLAT_EV_FAULT:
@@ -144,5 +141,7 @@ int task_run(struct task *t)
 			break;
 		}
 	}
+	if (g_kernel.strace)
+		strace_exited(t, t->exit_status);
 	return t->exit_status;
 }

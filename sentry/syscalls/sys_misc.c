@@ -1,5 +1,6 @@
 /* Identity, time, limits, randomness, architecture and exit: the small syscalls. */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/sysinfo.h>

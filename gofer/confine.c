@@ -1,0 +1,309 @@
+/* The gofer's life: namespaces, a read-only pivoted root, fewer capabilities, seccomp, serve. */
+#define _GNU_SOURCE
+#include "gofer/gofer.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/capability.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/util.h"
+
+/* Filesystems of the host kernel's own state (processes, devices, cgroups...) that a bind of
+ * "/" brings along and that the sandbox has no business reading through the gofer. The
+ * Sentry has its own /proc and /dev. */
+static const char *const pseudo_fs[] = {
+    "proc",	   "sysfs",  "cgroup",	"cgroup2",    "debugfs", "tracefs",
+    "securityfs",  "bpf",    "fusectl", "configfs",   "pstore",	 "efivarfs",
+    "binfmt_misc", "autofs", "nsfs",	"rpc_pipefs", "nfsd",
+};
+
+#define MAX_PSEUDO 256
+
+struct pseudo_list {
+	char *path[MAX_PSEUDO]; /* beneath the root-to-be, starting with '/' */
+	int n;
+};
+
+static int write_file(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ssize_t n = write(fd, s, strlen(s));
+	int err = n < 0 ? -errno : (size_t)n == strlen(s) ? 0 : -EIO;
+	close(fd);
+	return err;
+}
+
+/* New mount, net, ipc and uts namespaces; a new user namespace first (mapping our ids to 0)
+ * only if we may not make them in the current one. */
+static int enter_namespaces(void)
+{
+	const int flags = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS;
+	char map[64];
+	uid_t uid = getuid();
+	gid_t gid = getgid();
+	int err;
+
+	if (unshare(flags) == 0)
+		return 0;
+	if (errno != EPERM)
+		return -errno;
+	if (unshare(CLONE_NEWUSER) < 0)
+		return -errno;
+	if ((err = write_file("/proc/self/setgroups", "deny")) < 0)
+		return err;
+	snprintf(map, sizeof(map), "0 %u 1", (unsigned)uid);
+	if ((err = write_file("/proc/self/uid_map", map)) < 0)
+		return err;
+	snprintf(map, sizeof(map), "0 %u 1", (unsigned)gid);
+	if ((err = write_file("/proc/self/gid_map", map)) < 0)
+		return err;
+	return unshare(flags) < 0 ? -errno : 0;
+}
+
+/* Undo mountinfo's octal escapes (\040 for a space...) in place. */
+static void unescape(char *s)
+{
+	char *d = s;
+
+	while (*s) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+		    s[3] >= '0' && s[3] <= '7') {
+			*d++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+			s += 4;
+		} else {
+			*d++ = *s++;
+		}
+	}
+	*d = '\0';
+}
+
+static int is_pseudo(const char *fstype)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(pseudo_fs); i++)
+		if (strcmp(fstype, pseudo_fs[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* The pseudo filesystems mounted beneath root (a real path), as paths relative to root. */
+static void find_pseudo(const char *root, struct pseudo_list *l)
+{
+	size_t rlen = strcmp(root, "/") == 0 ? 0 : strlen(root);
+	char *line = NULL;
+	size_t cap = 0;
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+
+	if (f == NULL) {
+		log_warn("no /proc/self/mountinfo (%d): host pseudo filesystems stay", errno);
+		return;
+	}
+	while (getline(&line, &cap, f) > 0 && l->n < MAX_PSEUDO) {
+		/* id parent maj:min root mountpoint options [optional...] - fstype source opts */
+		char *save = NULL, *mp = NULL, *tok;
+		int field = 0, after_dash = 0;
+		const char *fstype = NULL;
+		for (tok = strtok_r(line, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save)) {
+			if (++field == 5)
+				mp = tok;
+			else if (after_dash) {
+				fstype = tok;
+				break;
+			} else if (field > 6 && strcmp(tok, "-") == 0)
+				after_dash = 1;
+		}
+		if (mp == NULL || fstype == NULL || !is_pseudo(fstype))
+			continue;
+		unescape(mp);
+		if (strncmp(mp, root, rlen) != 0 || mp[rlen] != '/' || mp[rlen + 1] == '\0')
+			continue;
+		char *rel = strdup(mp + rlen);
+		if (rel)
+			l->path[l->n++] = rel;
+	}
+	free(line);
+	fclose(f);
+}
+
+static int by_depth_desc(const void *a, const void *b)
+{
+	size_t la = strlen(*(char *const *)a), lb = strlen(*(char *const *)b);
+	return la < lb ? 1 : la > lb ? -1 : 0;
+}
+
+/* Take the listed mounts out of view, deepest first: detach each, or, where that is refused
+ * (a user namespace locks the mounts it inherited to their parents), cover it with an empty
+ * read-only tmpfs. A directory left in view is fatal: the host's /proc must not be served.
+ * Returns 0 or -errno. Frees the list. */
+static int hide_pseudo(struct pseudo_list *l)
+{
+	const unsigned long ro = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+	int err = 0;
+
+	qsort(l->path, (size_t)l->n, sizeof(l->path[0]), by_depth_desc);
+	for (int i = 0; i < l->n; i++) {
+		const char *p = l->path[i];
+		if (err == 0 && umount2(p, MNT_DETACH | UMOUNT_NOFOLLOW) < 0 && errno != ENOENT) {
+			struct stat st;
+			if (lstat(p, &st) == 0 && !S_ISDIR(st.st_mode))
+				log_warn("cannot detach %s (%d), not a directory to cover", p,
+					 errno);
+			else if (mount("none", p, "tmpfs", ro, "size=4k,mode=0555") < 0) {
+				err = -errno;
+				log_error("cannot detach or cover %s: %d", p, errno);
+			}
+		}
+		free(l->path[i]);
+	}
+	l->n = 0;
+	return err;
+}
+
+/* Make rootfs the root of our mount namespace: a recursive clone of it (open_tree), made
+ * read-only, nosuid and nodev all the way down in one call (mount_setattr AT_RECURSIVE; a
+ * MS_REMOUNT would only reach the top mount of a recursive bind), attached over rootfs
+ * itself and entered with pivot_root(".", "."). Attaching through the tree's fd and
+ * fchdir'ing into it also works for rootfs "/", where a path lookup of "/" would give the
+ * old root under the new mount rather than the new mount. */
+static int pivot_into(const char *rootfs)
+{
+	struct mount_attr attr = {
+	    .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
+	    .propagation = MS_PRIVATE,
+	};
+	struct pseudo_list pseudo = {.n = 0};
+	char real[PATH_MAX];
+	_cleanup_close_ int tree = -1;
+
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return -errno;
+	if (realpath(rootfs, real) == NULL)
+		return -errno;
+	find_pseudo(real, &pseudo);
+	tree = open_tree(AT_FDCWD, real, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	if (tree < 0)
+		goto fail;
+	if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
+		goto fail;
+	if (move_mount(tree, "", AT_FDCWD, real, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		goto fail;
+	if (fchdir(tree) < 0)
+		goto fail;
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		goto fail;
+	/* The old root now sits on top of the new one, at ".": detach it and all beneath. */
+	if (umount2(".", MNT_DETACH) < 0)
+		goto fail;
+	if (chdir("/") < 0)
+		goto fail;
+	return hide_pseudo(&pseudo);
+fail:;
+	int err = -errno;
+	for (int i = 0; i < pseudo.n; i++)
+		free(pseudo.path[i]);
+	return err;
+}
+
+/* Close every fd but keep_a and keep_b (either may be -1). */
+static void close_other_fds(int keep_a, int keep_b)
+{
+	int lo = MIN(keep_a, keep_b), hi = MAX(keep_a, keep_b);
+	int from = 0;
+
+	if (lo >= 0) {
+		if (lo > from)
+			close_range((unsigned)from, (unsigned)lo - 1, 0);
+		from = lo + 1;
+	}
+	if (hi >= 0 && hi != lo) {
+		if (hi > from)
+			close_range((unsigned)from, (unsigned)hi - 1, 0);
+		from = hi + 1;
+	}
+	close_range((unsigned)from, ~0U, 0);
+}
+
+/* Keep only what reading any file of the root needs: CAP_DAC_OVERRIDE and
+ * CAP_DAC_READ_SEARCH (the Sentry checks the application's permissions itself). */
+static int drop_capabilities(void)
+{
+	const uint64_t keep = (1ULL << CAP_DAC_OVERRIDE) | (1ULL << CAP_DAC_READ_SEARCH);
+	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct d[2];
+
+	for (int cap = 0; cap < 64; cap++)
+		if (!(keep & (1ULL << cap)) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 &&
+		    errno != EINVAL)
+			return -errno;
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+		return -errno;
+	memset(d, 0, sizeof(d));
+	d[0].effective = d[0].permitted = (uint32_t)keep;
+	d[1].effective = d[1].permitted = (uint32_t)(keep >> 32);
+	if (syscall(SYS_capset, &h, d) < 0)
+		return -errno;
+	return 0;
+}
+
+int gofer_main(int sock, const char *rootfs)
+{
+	struct rlimit rl;
+	int err, root_fd;
+
+	log_set_role("gofer");
+	close_other_fds(sock, log_fd());
+	if ((err = enter_namespaces()) < 0) {
+		log_error("cannot enter new namespaces: %s", strerror(-err));
+		goto fail;
+	}
+	if ((err = pivot_into(rootfs)) < 0) {
+		log_error("cannot make %s the root: %s", rootfs, strerror(-err));
+		goto fail;
+	}
+	root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root_fd < 0) {
+		err = -errno;
+		log_error("cannot open the root: %s", strerror(-err));
+		goto fail;
+	}
+	/* One O_PATH fd per fid: let the table reach its limit if the host allows. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	if ((err = drop_capabilities()) < 0) {
+		log_error("cannot drop capabilities: %s", strerror(-err));
+		close(root_fd);
+		goto fail;
+	}
+	if ((err = gofer_install_seccomp(sock, log_fd())) < 0) {
+		log_error("cannot install seccomp filter: %s", strerror(-err));
+		close(root_fd);
+		goto fail;
+	}
+	/* From here on only the allowlisted syscalls: no strerror (locale files), no stdio. */
+	err = gofer_serve(sock, root_fd);
+	close(sock);
+	if (err < 0) {
+		log_error("serving stopped: %d", err);
+		return 1;
+	}
+	return 0;
+fail:
+	close(sock);
+	return 1;
+}

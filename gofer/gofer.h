@@ -1,0 +1,29 @@
+/* The gofer process: its life (confinement, then serving) and its request loop. */
+#ifndef GOFER_GOFER_H
+#define GOFER_GOFER_H
+
+/* The gofer role's whole life, called in a freshly forked (or re-executed) process by the CLI.
+ * Enters new mount, net, ipc and uts namespaces (and a new user namespace first if the process
+ * is not privileged enough for that), makes rootfs (which may be "/") the root of its mount
+ * namespace, recursively read-only, nosuid and nodev, with host pseudo filesystems (proc,
+ * sysfs, cgroup, ...) beneath it detached, closes every fd but sock and the log fd, drops all
+ * capabilities but CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH, sets no_new_privs, installs its
+ * seccomp allowlist (gofer/seccomp.c) and serves sock until the Sentry closes it.
+ * Takes ownership of sock. Returns the process's exit status: 0 after a clean shutdown,
+ * 1 if confinement or serving failed (logged). Must be called single-threaded. */
+int gofer_main(int sock, const char *rootfs);
+
+/* Serve the gofer protocol (gofer/protocol.h) on sock, a connected SOCK_SEQPACKET socket,
+ * with fid 0 = root_fd (a directory; O_PATH is fine). Every host file is reached by one
+ * component at a time beneath a fid with openat2 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS.
+ * Returns 0 when the peer closes the socket, -EPROTO if the peer broke the framing (bad
+ * header, oversized message, fds sent to the gofer), or another -errno of the socket.
+ * Takes ownership of root_fd (closed on return), not of sock. Does no confinement itself. */
+int gofer_serve(int sock, int root_fd);
+
+/* Install the gofer's seccomp allowlist (default action: kill the process). sendmsg and
+ * recvmsg are allowed on sock only and write on log_fd only. Sets no_new_privs.
+ * Returns 0 or -errno. */
+int gofer_install_seccomp(int sock, int log_fd);
+
+#endif

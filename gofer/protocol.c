@@ -1,0 +1,473 @@
+/* The gofer wire protocol: pure encoders and decoders that trust nothing they read. */
+#include "gofer/protocol.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "abi/linux.h"
+
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the wire format is native x86-64");
+
+/* A write cursor: once a put overflows, err sticks and nothing more is written. */
+struct wcur {
+	uint8_t *p;
+	size_t size, off;
+	int err;
+};
+
+/* A read cursor: once a get underflows, err sticks and every later get yields zeros. */
+struct rcur {
+	const uint8_t *p;
+	size_t len, off;
+	int err;
+};
+
+static void put(struct wcur *w, const void *v, size_t n)
+{
+	if (w->err || n > w->size - w->off) {
+		w->err = -EMSGSIZE;
+		return;
+	}
+	memcpy(w->p + w->off, v, n);
+	w->off += n;
+}
+
+static void put8(struct wcur *w, uint8_t v) { put(w, &v, 1); }
+static void put16(struct wcur *w, uint16_t v) { put(w, &v, 2); }
+static void put32(struct wcur *w, uint32_t v) { put(w, &v, 4); }
+static void put64(struct wcur *w, uint64_t v) { put(w, &v, 8); }
+
+static void get(struct rcur *r, void *v, size_t n)
+{
+	if (r->err || n > r->len - r->off) {
+		r->err = -EPROTO;
+		memset(v, 0, n);
+		return;
+	}
+	memcpy(v, r->p + r->off, n);
+	r->off += n;
+}
+
+static uint8_t get8(struct rcur *r)
+{
+	uint8_t v;
+	get(r, &v, 1);
+	return v;
+}
+static uint16_t get16(struct rcur *r)
+{
+	uint16_t v;
+	get(r, &v, 2);
+	return v;
+}
+static uint32_t get32(struct rcur *r)
+{
+	uint32_t v;
+	get(r, &v, 4);
+	return v;
+}
+static uint64_t get64(struct rcur *r)
+{
+	uint64_t v;
+	get(r, &v, 8);
+	return v;
+}
+
+/* Borrow n bytes of the input in place; NULL (and err set) if they are not all there. */
+static const uint8_t *get_ref(struct rcur *r, size_t n)
+{
+	if (r->err || n > r->len - r->off) {
+		r->err = -EPROTO;
+		return NULL;
+	}
+	const uint8_t *q = r->p + r->off;
+	r->off += n;
+	return q;
+}
+
+int gofer_name_valid(const char *name, size_t len)
+{
+	if (name == NULL || len == 0 || len > GOFER_NAME_MAX)
+		return 0;
+	if (len == 1 && name[0] == '.')
+		return 0;
+	if (len == 2 && name[0] == '.' && name[1] == '.')
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if (name[i] == '/' || name[i] == '\0')
+			return 0;
+	return 1;
+}
+
+static int dtype_valid(uint8_t t)
+{
+	switch (t) {
+	case LINUX_DT_UNKNOWN:
+	case LINUX_DT_FIFO:
+	case LINUX_DT_CHR:
+	case LINUX_DT_DIR:
+	case LINUX_DT_BLK:
+	case LINUX_DT_REG:
+	case LINUX_DT_LNK:
+	case LINUX_DT_SOCK:
+		return 1;
+	}
+	return 0;
+}
+
+static int mode_valid(uint32_t mode)
+{
+	if (mode & ~(uint32_t)(LINUX_S_IFMT | 07777))
+		return 0;
+	switch (mode & LINUX_S_IFMT) {
+	case LINUX_S_IFSOCK:
+	case LINUX_S_IFLNK:
+	case LINUX_S_IFREG:
+	case LINUX_S_IFBLK:
+	case LINUX_S_IFDIR:
+	case LINUX_S_IFCHR:
+	case LINUX_S_IFIFO:
+		return 1;
+	}
+	return 0;
+}
+
+static int stat_valid(const struct gofer_stat *st)
+{
+	return mode_valid(st->mode) && st->atime_nsec < 1000000000u &&
+	       st->mtime_nsec < 1000000000u && st->ctime_nsec < 1000000000u;
+}
+
+static void put_stat(struct wcur *w, const struct gofer_stat *st)
+{
+	put64(w, st->dev);
+	put64(w, st->ino);
+	put32(w, st->mode);
+	put32(w, st->nlink);
+	put32(w, st->uid);
+	put32(w, st->gid);
+	put64(w, st->rdev);
+	put64(w, st->size);
+	put64(w, st->blocks);
+	put64(w, (uint64_t)st->atime_sec);
+	put32(w, st->atime_nsec);
+	put64(w, (uint64_t)st->mtime_sec);
+	put32(w, st->mtime_nsec);
+	put64(w, (uint64_t)st->ctime_sec);
+	put32(w, st->ctime_nsec);
+	put32(w, st->blksize);
+}
+
+static void get_stat(struct rcur *r, struct gofer_stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->dev = get64(r);
+	st->ino = get64(r);
+	st->mode = get32(r);
+	st->nlink = get32(r);
+	st->uid = get32(r);
+	st->gid = get32(r);
+	st->rdev = get64(r);
+	st->size = get64(r);
+	st->blocks = get64(r);
+	st->atime_sec = (int64_t)get64(r);
+	st->atime_nsec = get32(r);
+	st->mtime_sec = (int64_t)get64(r);
+	st->mtime_nsec = get32(r);
+	st->ctime_sec = (int64_t)get64(r);
+	st->ctime_nsec = get32(r);
+	st->blksize = get32(r);
+}
+
+static void put_hdr(struct wcur *w, uint8_t type, uint32_t tag)
+{
+	put16(w, GOFER_MAGIC);
+	put8(w, GOFER_VERSION);
+	put8(w, type);
+	put32(w, tag);
+	put32(w, 0); /* length, patched by finish() */
+}
+
+/* Patch the length into the header; the message length or the sticky error. */
+static ssize_t finish(struct wcur *w)
+{
+	if (w->err)
+		return w->err;
+	uint32_t len = (uint32_t)w->off;
+	if (w->off > GOFER_MSG_MAX)
+		return -EMSGSIZE;
+	memcpy(w->p + 8, &len, 4);
+	return (ssize_t)w->off;
+}
+
+int gofer_decode_hdr(const void *buf, size_t len, struct gofer_hdr *h)
+{
+	struct rcur r = {.p = buf, .len = len};
+
+	if (buf == NULL || len < GOFER_HDR_SIZE || len > GOFER_MSG_MAX)
+		return -EPROTO;
+	uint16_t magic = get16(&r);
+	uint8_t version = get8(&r);
+	h->type = get8(&r);
+	h->tag = get32(&r);
+	h->len = get32(&r);
+	if (magic != GOFER_MAGIC || version != GOFER_VERSION || h->len != len)
+		return -EPROTO;
+	uint8_t t = h->type & (uint8_t)~GOFER_REPLY;
+	if (t < GOFER_WALK || t > GOFER_TYPE_MAX)
+		return -EPROTO;
+	return 0;
+}
+
+ssize_t gofer_encode_req(void *buf, size_t size, const struct gofer_req *req)
+{
+	struct wcur w = {.p = buf, .size = size};
+	size_t n;
+
+	if (req->type < GOFER_WALK || req->type > GOFER_CLUNK)
+		return -EINVAL;
+	put_hdr(&w, req->type, req->tag);
+	put32(&w, req->fid);
+	switch (req->type) {
+	case GOFER_WALK:
+		n = strnlen(req->walk.name, sizeof(req->walk.name));
+		if (!gofer_name_valid(req->walk.name, n))
+			return -EINVAL;
+		put16(&w, (uint16_t)n);
+		put(&w, req->walk.name, n);
+		break;
+	case GOFER_OPEN:
+		put32(&w, req->open.flags);
+		break;
+	case GOFER_GETDENTS:
+		put64(&w, req->getdents.cookie);
+		put32(&w, req->getdents.max);
+		break;
+	default: /* STAT, READLINK, CLUNK: the fid alone */
+		break;
+	}
+	return finish(&w);
+}
+
+int gofer_decode_req(const void *buf, size_t len, struct gofer_req *req)
+{
+	struct gofer_hdr h;
+	struct rcur r = {.p = buf, .len = len, .off = GOFER_HDR_SIZE};
+	int err;
+
+	memset(req, 0, sizeof(*req));
+	if ((err = gofer_decode_hdr(buf, len, &h)) < 0)
+		return err;
+	if (h.type & GOFER_REPLY)
+		return -EPROTO; /* type stays 0: not something to answer */
+	req->type = h.type;
+	req->tag = h.tag;
+	if (h.type > GOFER_CLUNK)
+		return -ENOSYS;
+	req->fid = get32(&r);
+	switch (h.type) {
+	case GOFER_WALK: {
+		uint16_t n = get16(&r);
+		const uint8_t *name = get_ref(&r, n);
+		if (r.err)
+			return r.err;
+		if (!gofer_name_valid((const char *)name, n))
+			return -EINVAL;
+		memcpy(req->walk.name, name, n);
+		req->walk.name[n] = '\0';
+		break;
+	}
+	case GOFER_OPEN:
+		req->open.flags = get32(&r);
+		break;
+	case GOFER_GETDENTS:
+		req->getdents.cookie = get64(&r);
+		req->getdents.max = get32(&r);
+		break;
+	default:
+		break;
+	}
+	if (r.err)
+		return r.err;
+	return r.off == len ? 0 : -EPROTO; /* no trailing bytes */
+}
+
+/* Walk count packed entries at p (len bytes), checking each; they must fill p exactly.
+ * If out is not NULL, copy them there. Returns 0, -EPROTO or -EINVAL. */
+static int dirents_walk(const uint8_t *p, size_t len, uint32_t count, struct gofer_dirent *out)
+{
+	struct rcur r = {.p = p, .len = len};
+
+	for (uint32_t i = 0; i < count; i++) {
+		uint64_t ino = get64(&r);
+		uint64_t next = get64(&r);
+		uint8_t type = get8(&r);
+		uint8_t n = get8(&r);
+		const uint8_t *name = get_ref(&r, n);
+		if (r.err)
+			return r.err;
+		if (!dtype_valid(type) || !gofer_name_valid((const char *)name, n))
+			return -EINVAL;
+		if (out) {
+			out[i].ino = ino;
+			out[i].next = next;
+			out[i].type = type;
+			memcpy(out[i].name, name, n);
+			out[i].name[n] = '\0';
+		}
+	}
+	return r.off == len ? 0 : -EPROTO;
+}
+
+ssize_t gofer_encode_rep(void *buf, size_t size, const struct gofer_rep *rep)
+{
+	struct wcur w = {.p = buf, .size = size};
+
+	if (rep->type < GOFER_WALK || rep->type > GOFER_TYPE_MAX)
+		return -EINVAL;
+	if (rep->err > 0 || rep->err < -4095)
+		return -EINVAL;
+	put_hdr(&w, (uint8_t)(GOFER_REPLY | rep->type), rep->tag);
+	put32(&w, (uint32_t)rep->err);
+	if (rep->err != 0)
+		return finish(&w);
+	switch (rep->type) {
+	case GOFER_WALK:
+		put32(&w, rep->walk.fid);
+		put_stat(&w, &rep->walk.st);
+		break;
+	case GOFER_STAT:
+		put_stat(&w, &rep->stat);
+		break;
+	case GOFER_READLINK:
+		if (rep->readlink.len == 0 || rep->readlink.len >= GOFER_PATH_MAX ||
+		    memchr(rep->readlink.target, '\0', rep->readlink.len))
+			return -EINVAL;
+		put32(&w, rep->readlink.len);
+		put(&w, rep->readlink.target, rep->readlink.len);
+		break;
+	case GOFER_GETDENTS:
+		if (dirents_walk(rep->getdents.ents, rep->getdents.len, rep->getdents.count, NULL) <
+		    0)
+			return -EINVAL;
+		put32(&w, rep->getdents.count);
+		put(&w, rep->getdents.ents, rep->getdents.len);
+		break;
+	case GOFER_OPEN:
+	case GOFER_CLUNK:
+		break;
+	default: /* reserved types only ever fail */
+		return -EINVAL;
+	}
+	return finish(&w);
+}
+
+int gofer_decode_rep(const void *buf, size_t len, uint8_t type, uint32_t tag, struct gofer_rep *rep)
+{
+	struct gofer_hdr h;
+	struct rcur r = {.p = buf, .len = len, .off = GOFER_HDR_SIZE};
+	int err;
+
+	memset(rep, 0, sizeof(*rep));
+	if ((err = gofer_decode_hdr(buf, len, &h)) < 0)
+		return err;
+	if (h.type != (GOFER_REPLY | type) || h.tag != tag)
+		return -EPROTO;
+	rep->type = type;
+	rep->tag = tag;
+	rep->err = (int32_t)get32(&r);
+	if (r.err)
+		return r.err;
+	if (rep->err > 0 || rep->err < -4095)
+		return -EPROTO;
+	if (rep->err != 0)
+		return r.off == len ? 0 : -EPROTO;
+	switch (type) {
+	case GOFER_WALK:
+		rep->walk.fid = get32(&r);
+		get_stat(&r, &rep->walk.st);
+		if (r.err)
+			return r.err;
+		/* Fid 0 is the root, never a new fid. */
+		if (rep->walk.fid == GOFER_ROOT_FID || rep->walk.fid >= GOFER_FID_MAX)
+			return -EPROTO;
+		if (!stat_valid(&rep->walk.st))
+			return -EINVAL;
+		break;
+	case GOFER_STAT:
+		get_stat(&r, &rep->stat);
+		if (r.err)
+			return r.err;
+		if (!stat_valid(&rep->stat))
+			return -EINVAL;
+		break;
+	case GOFER_READLINK: {
+		uint32_t n = get32(&r);
+		if (r.err)
+			return r.err;
+		if (n == 0 || n >= GOFER_PATH_MAX)
+			return -EPROTO;
+		const uint8_t *t = get_ref(&r, n);
+		if (r.err)
+			return r.err;
+		if (memchr(t, '\0', n))
+			return -EINVAL;
+		rep->readlink.target = (const char *)t;
+		rep->readlink.len = n;
+		break;
+	}
+	case GOFER_GETDENTS: {
+		uint32_t count = get32(&r);
+		if (r.err)
+			return r.err;
+		/* Each entry takes at least GOFER_DIRENT_HDR_SIZE + 1 bytes. */
+		size_t rest = len - r.off;
+		if (count > rest / (GOFER_DIRENT_HDR_SIZE + 1))
+			return -EPROTO;
+		const uint8_t *ents = get_ref(&r, rest);
+		if ((err = dirents_walk(ents, rest, count, NULL)) < 0)
+			return err;
+		rep->getdents.count = count;
+		rep->getdents.ents = ents;
+		rep->getdents.len = (uint32_t)rest;
+		break;
+	}
+	case GOFER_OPEN:
+	case GOFER_CLUNK:
+		break;
+	default: /* a reserved type cannot succeed */
+		return -EPROTO;
+	}
+	if (r.err)
+		return r.err;
+	return r.off == len ? 0 : -EPROTO;
+}
+
+int gofer_dirent_pack(uint8_t *buf, size_t size, size_t *off, uint64_t ino, uint64_t next,
+		      uint8_t type, const char *name, size_t name_len)
+{
+	if (!gofer_name_valid(name, name_len) || !dtype_valid(type))
+		return -EINVAL;
+	if (*off > size || GOFER_DIRENT_HDR_SIZE + name_len > size - *off)
+		return -ENOSPC;
+	struct wcur w = {.p = buf, .size = size, .off = *off};
+	put64(&w, ino);
+	put64(&w, next);
+	put8(&w, type);
+	put8(&w, (uint8_t)name_len);
+	put(&w, name, name_len);
+	*off = w.off;
+	return 0;
+}
+
+long gofer_dirents_unpack(const uint8_t *p, size_t len, uint32_t count, struct gofer_dirent *out,
+			  size_t max)
+{
+	int err;
+
+	if (count > max)
+		return -EPROTO;
+	if ((err = dirents_walk(p, len, count, out)) < 0)
+		return err;
+	return count;
+}

@@ -1,0 +1,168 @@
+/* The gofer wire protocol: message layout, type numbers and pure encode/decode functions.
+ *
+ * One message per SOCK_SEQPACKET datagram, at most GOFER_MSG_MAX bytes, native byte order
+ * (both ends run on the same host; x86-64 is little-endian). Every message starts with:
+ *
+ *	u16 magic (GOFER_MAGIC)  u8 version (GOFER_VERSION)  u8 type  u32 tag  u32 len
+ *
+ * where len is the whole message's length, header included, and must equal the datagram's
+ * size. A reply has type GOFER_REPLY | request type and the request's tag, then i32 err
+ * (0 or -errno in [-4095, -1]) and, only when err is 0, the payload:
+ *
+ *	type      request payload                 reply payload (err == 0)
+ *	WALK      u32 fid, u16 n, name[n]         u32 fid, stat
+ *	STAT      u32 fid                         stat
+ *	OPEN      u32 fid, u32 LINUX_O_* flags    nothing; one host fd in SCM_RIGHTS
+ *	READLINK  u32 fid                         u32 n, target[n] (1 <= n < GOFER_PATH_MAX, no NUL)
+ *	GETDENTS  u32 fid, u64 cookie, u32 max    u32 count, count x {u64 ino, u64 next, u8 type,
+ *	                                          u8 n, name[n]}
+ *	CLUNK     u32 fid                         nothing
+ *
+ * stat is 96 bytes: u64 dev, ino; u32 mode, nlink, uid, gid; u64 rdev, size, blocks;
+ * {i64 sec, u32 nsec} x (atime, mtime, ctime); u32 blksize.
+ * Names are one path component: 1..255 bytes, no '/' or NUL, not "." or "..".
+ * CREATE..STATFS have type numbers but no payload format yet; the gofer answers them with
+ * an error. Only a reply to OPEN carries an fd; any other fd is a protocol error.
+ *
+ * Everything here is pure (no I/O) and treats its input as hostile: the gofer distrusts the
+ * Sentry and the Sentry distrusts the gofer. Decoders return -EPROTO for a malformed message
+ * (bad magic/version/type/tag, truncated, length mismatch, trailing bytes, count overruns)
+ * and -EINVAL for a well-formed message carrying a bad value (bad name, bad stat mode).
+ */
+#ifndef GOFER_PROTOCOL_H
+#define GOFER_PROTOCOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "gofer/client.h"
+
+#define GOFER_MAGIC 0x4647u /* "GF" */
+#define GOFER_VERSION 1
+#define GOFER_MSG_MAX 65536u
+#define GOFER_HDR_SIZE 12u
+#define GOFER_REP_HDR_SIZE (GOFER_HDR_SIZE + 4u) /* header + err */
+#define GOFER_NAME_MAX 255u
+#define GOFER_PATH_MAX 4096u /* a symlink target is shorter than this */
+#define GOFER_STAT_SIZE 96u
+#define GOFER_DIRENT_HDR_SIZE 18u /* ino, next, type, name length */
+#define GOFER_FID_MAX (1u << 16)  /* fids are < GOFER_FID_MAX */
+
+#define GOFER_REPLY 0x80u
+
+enum gofer_type {
+	GOFER_WALK = 1,
+	GOFER_STAT = 2,
+	GOFER_OPEN = 3,
+	GOFER_READLINK = 4,
+	GOFER_GETDENTS = 5,
+	GOFER_CLUNK = 6,
+	/* Reserved for later issues: the gofer answers -EROFS (mutations) or -ENOSYS. */
+	GOFER_CREATE = 7,
+	GOFER_MKDIR = 8,
+	GOFER_UNLINK = 9,
+	GOFER_RENAME = 10,
+	GOFER_SYMLINK = 11,
+	GOFER_LINK = 12,
+	GOFER_SETATTR = 13,
+	GOFER_STATFS = 14,
+	GOFER_TYPE_MAX = 14,
+};
+
+/* A decoded header. */
+struct gofer_hdr {
+	uint8_t type; /* including GOFER_REPLY for a reply */
+	uint32_t tag;
+	uint32_t len;
+};
+
+/* A request. For WALK, name is NUL-terminated (encode reads it, decode fills it). */
+struct gofer_req {
+	uint8_t type;
+	uint32_t tag;
+	uint32_t fid;
+	union {
+		struct {
+			char name[GOFER_NAME_MAX + 1];
+		} walk;
+		struct {
+			uint32_t flags;
+		} open;
+		struct {
+			uint64_t cookie;
+			uint32_t max;
+		} getdents;
+	};
+};
+
+/* A reply. type is the request's type (without GOFER_REPLY). The pointers of readlink and
+ * getdents point into the buffer the reply was decoded from (or is encoded from). */
+struct gofer_rep {
+	uint8_t type;
+	uint32_t tag;
+	int32_t err;
+	union {
+		struct {
+			uint32_t fid;
+			struct gofer_stat st;
+		} walk;
+		struct gofer_stat stat;
+		struct {
+			const char *target;
+			uint32_t len;
+		} readlink;
+		struct {
+			uint32_t count;
+			const uint8_t *ents; /* count packed entries (gofer_dirent_pack) */
+			uint32_t len;	     /* their size in bytes */
+		} getdents;
+	};
+};
+
+/* Most entry bytes a GETDENTS reply can carry. */
+#define GOFER_DENTS_SPACE (GOFER_MSG_MAX - GOFER_REP_HDR_SIZE - 4u)
+
+/* 1 if name[0..len) is one valid path component (1..255 bytes, no '/' or NUL, not "." or
+ * ".."), else 0. */
+int gofer_name_valid(const char *name, size_t len);
+
+/* Decode and check the header of the len-byte message buf: magic, version, a known type,
+ * len within [GOFER_HDR_SIZE, GOFER_MSG_MAX] and equal to the header's length.
+ * Returns 0 or -EPROTO. */
+int gofer_decode_hdr(const void *buf, size_t len, struct gofer_hdr *h);
+
+/* Encode req into buf (size bytes). Returns the message length, -EINVAL for a bad name or
+ * type, -EMSGSIZE if it does not fit. */
+ssize_t gofer_encode_req(void *buf, size_t size, const struct gofer_req *req);
+
+/* Decode the request in the len-byte message buf. Returns 0; -EPROTO for a malformed message
+ * (req->type and req->tag are set, non-zero type, if the header was a sound request header,
+ * so the caller can answer);
+ * -EINVAL for a bad name; -ENOSYS for a reserved type with no payload format yet (type and
+ * tag set). */
+int gofer_decode_req(const void *buf, size_t len, struct gofer_req *req);
+
+/* Encode rep into buf (size bytes). When rep->err != 0 no payload is written. Returns the
+ * message length, -EINVAL for a bad err/type/field, -EMSGSIZE if it does not fit. */
+ssize_t gofer_encode_rep(void *buf, size_t size, const struct gofer_rep *rep);
+
+/* Decode the reply in the len-byte message buf, which must answer a request of type type
+ * with tag tag. Checks every field, including every packed directory entry and the stat's
+ * mode and nanoseconds. Returns 0 (rep->err may still be -errno: the gofer's answer),
+ * -EPROTO or -EINVAL. On success the pointers in rep point into buf. */
+int gofer_decode_rep(const void *buf, size_t len, uint8_t type, uint32_t tag,
+		     struct gofer_rep *rep);
+
+/* Append one directory entry to buf at *off (buf holds size bytes). Returns 0, -ENOSPC if it
+ * does not fit (nothing written), -EINVAL for a bad name or type. */
+int gofer_dirent_pack(uint8_t *buf, size_t size, size_t *off, uint64_t ino, uint64_t next,
+		      uint8_t type, const char *name, size_t name_len);
+
+/* Unpack count entries from the len bytes at p into out (room for max). The entries must
+ * fill p exactly. Returns count, -EPROTO (overrun, trailing bytes, count > max) or -EINVAL
+ * (bad name or type). Names are NUL-terminated in out. */
+long gofer_dirents_unpack(const uint8_t *p, size_t len, uint32_t count, struct gofer_dirent *out,
+			  size_t max);
+
+#endif

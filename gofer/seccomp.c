@@ -1,0 +1,77 @@
+/* The gofer's seccomp allowlist: only what gofer_serve (and malloc, and logging) needs. */
+#define _GNU_SOURCE
+#include "gofer/gofer.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <seccomp.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+
+#include "common/util.h"
+
+/* The allowlist, 20 syscalls. Everything else kills the whole gofer (SCMP_ACT_KILL_PROCESS).
+ *
+ *   recvmsg, sendmsg       the request socket only (fd == sock)
+ *   openat2                every path lookup and reopen (RESOLVE_* flags are in memory,
+ *                          which seccomp cannot read; the lookups are beneath the pivoted,
+ *                          read-only root anyway)
+ *   newfstatat, fstat      stat of fids and of reopened fds
+ *   readlinkat             READLINK on an O_PATH fd
+ *   getdents64, lseek      GETDENTS (lseek to the cookie)
+ *   fcntl                  F_SETFL only (to clear O_NONBLOCK before donating an fd)
+ *   close
+ *   write                  the log fd only
+ *   getpid                 log lines carry the pid
+ *   brk, mmap, munmap, mremap, madvise, mprotect   malloc; mmap and mprotect without PROT_EXEC
+ *   exit_group, exit
+ */
+#define GOFER_SECCOMP_COUNT 20
+
+int gofer_install_seccomp(int sock, int log_fd)
+{
+	scmp_filter_ctx ctx;
+	int n = 0, err = 0;
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -errno;
+	ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
+	if (ctx == NULL)
+		return -ENOMEM;
+
+#define ALLOW(name, ...)                                                                           \
+	do {                                                                                       \
+		if (err == 0)                                                                      \
+			err = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(name), __VA_ARGS__);  \
+		n++;                                                                               \
+	} while (0)
+
+	ALLOW(recvmsg, 1, SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)sock));
+	ALLOW(sendmsg, 1, SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)sock));
+	ALLOW(openat2, 0);
+	ALLOW(newfstatat, 0);
+	ALLOW(fstat, 0);
+	ALLOW(readlinkat, 0);
+	ALLOW(getdents64, 0);
+	ALLOW(lseek, 0);
+	ALLOW(fcntl, 1, SCMP_A1(SCMP_CMP_EQ, F_SETFL));
+	ALLOW(close, 0);
+	ALLOW(write, 1, SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)log_fd));
+	ALLOW(getpid, 0);
+	ALLOW(brk, 0);
+	ALLOW(mmap, 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+	ALLOW(munmap, 0);
+	ALLOW(mremap, 0);
+	ALLOW(madvise, 0);
+	ALLOW(mprotect, 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+	ALLOW(exit_group, 0);
+	ALLOW(exit, 0);
+#undef ALLOW
+
+	if (err == 0 && n != GOFER_SECCOMP_COUNT)
+		err = -EINVAL;
+	if (err == 0)
+		err = seccomp_load(ctx);
+	seccomp_release(ctx);
+	return err;
+}

@@ -1,0 +1,495 @@
+/* The gofer's request loop: a fid table of O_PATH fds beneath the root, one request at a time. */
+#define _GNU_SOURCE
+#include "gofer/gofer.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "abi/linux.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "gofer/protocol.h"
+
+/* An O_PATH fd shared by a fid and the fids walked from it (which reopen through it). */
+struct node {
+	int fd;
+	uint32_t refs;
+};
+
+/* One fid. A non-directory is reopened for I/O as parent + name (an O_PATH fd cannot be
+ * reopened without /proc/self/fd, a magic link); a directory as "." of itself. dev and ino
+ * are checked after every reopen, so a file renamed or replaced since the walk gives
+ * -ESTALE rather than some other file. */
+struct fid {
+	struct node *node;   /* NULL: the slot is free */
+	struct node *parent; /* NULL for the root */
+	char *name;	     /* in parent; NULL for the root */
+	uint32_t mode;
+	uint64_t dev, ino;
+};
+
+struct server {
+	int sock;
+	struct fid *fids;
+	uint32_t nfids; /* allocated slots */
+	uint32_t hint;	/* lowest slot that may be free */
+	uint8_t *in, *out, *dents;
+};
+
+#define RESOLVE_ONE (RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS)
+
+/* openat2, retried a bounded number of times on EAGAIN (a concurrent rename on the host
+ * made the kernel unsure the lookup stayed beneath) and EINTR. Returns the fd or -errno. */
+static int sys_openat2(int dirfd, const char *path, uint64_t flags, uint64_t resolve)
+{
+	struct open_how how = {.flags = flags, .resolve = resolve};
+	long r;
+	int tries = 64;
+
+	do
+		r = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+	while (r < 0 && (errno == EINTR || errno == EAGAIN) && --tries > 0);
+	return r < 0 ? -errno : (int)r;
+}
+
+static void node_put(struct node *n)
+{
+	if (n && --n->refs == 0) {
+		close(n->fd);
+		free(n);
+	}
+}
+
+static void stat_to_gofer(const struct stat *s, struct gofer_stat *g)
+{
+	memset(g, 0, sizeof(*g));
+	g->dev = s->st_dev;
+	g->ino = s->st_ino;
+	g->mode = s->st_mode; /* the host's S_IF* and permission bits are Linux's */
+	g->nlink = s->st_nlink > UINT32_MAX ? UINT32_MAX : (uint32_t)s->st_nlink;
+	g->uid = s->st_uid;
+	g->gid = s->st_gid;
+	g->rdev = s->st_rdev;
+	g->size = (uint64_t)s->st_size;
+	g->blocks = (uint64_t)s->st_blocks;
+	g->atime_sec = s->st_atim.tv_sec;
+	g->atime_nsec = (uint32_t)s->st_atim.tv_nsec;
+	g->mtime_sec = s->st_mtim.tv_sec;
+	g->mtime_nsec = (uint32_t)s->st_mtim.tv_nsec;
+	g->ctime_sec = s->st_ctim.tv_sec;
+	g->ctime_nsec = (uint32_t)s->st_ctim.tv_nsec;
+	g->blksize = (uint32_t)s->st_blksize;
+}
+
+static struct fid *fid_get(struct server *s, uint32_t fid)
+{
+	if (fid >= s->nfids || s->fids[fid].node == NULL)
+		return NULL;
+	return &s->fids[fid];
+}
+
+/* A free slot, growing the table up to GOFER_FID_MAX. Returns its number or -ENFILE/-ENOMEM. */
+static long fid_alloc(struct server *s)
+{
+	for (uint32_t i = s->hint; i < s->nfids; i++)
+		if (s->fids[i].node == NULL) {
+			s->hint = i + 1;
+			return i;
+		}
+	if (s->nfids >= GOFER_FID_MAX)
+		return -ENFILE;
+	uint32_t n = s->nfids ? MIN(s->nfids * 2, GOFER_FID_MAX) : 64;
+	struct fid *f = realloc(s->fids, n * sizeof(*f));
+	if (f == NULL)
+		return -ENOMEM;
+	memset(f + s->nfids, 0, (n - s->nfids) * sizeof(*f));
+	s->fids = f;
+	uint32_t i = s->nfids;
+	s->nfids = n;
+	s->hint = i + 1;
+	return i;
+}
+
+static void fid_free(struct server *s, uint32_t i)
+{
+	struct fid *f = &s->fids[i];
+
+	node_put(f->node);
+	node_put(f->parent);
+	free(f->name);
+	memset(f, 0, sizeof(*f));
+	if (i < s->hint)
+		s->hint = i;
+}
+
+/* Open f for I/O with host flags (O_RDONLY plus O_DIRECTORY/O_NONBLOCK). Returns the fd or
+ * -errno; -ESTALE if the name now leads to a different file. */
+static int fid_reopen(struct fid *f, int flags)
+{
+	struct stat st;
+	int fd;
+
+	flags |= O_NOFOLLOW | O_CLOEXEC | O_NOCTTY;
+	if (S_ISDIR(f->mode))
+		fd = sys_openat2(f->node->fd, ".", (uint64_t)flags | O_DIRECTORY, RESOLVE_ONE);
+	else if (f->parent)
+		fd = sys_openat2(f->parent->fd, f->name, (uint64_t)flags, RESOLVE_ONE);
+	else
+		return -EBADF;
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) < 0) {
+		int err = -errno;
+		close(fd);
+		return err;
+	}
+	if (st.st_dev != f->dev || st.st_ino != f->ino) {
+		close(fd);
+		return -ESTALE;
+	}
+	return fd;
+}
+
+static int do_walk(struct server *s, const struct gofer_req *req, struct gofer_rep *rep)
+{
+	struct fid *dir = fid_get(s, req->fid);
+	struct stat st;
+	_cleanup_close_ int fd = -1;
+
+	if (dir == NULL)
+		return -EBADF;
+	if (!S_ISDIR(dir->mode))
+		return -ENOTDIR;
+	/* The decoder checked the name; check again, this is the gofer's last line. */
+	if (!gofer_name_valid(req->walk.name, strlen(req->walk.name)))
+		return -EINVAL;
+	/* A final symlink is opened as itself (O_PATH | O_NOFOLLOW), never followed. */
+	fd = sys_openat2(dir->node->fd, req->walk.name, O_PATH | O_NOFOLLOW | O_CLOEXEC,
+			 RESOLVE_ONE);
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	struct node *n = malloc(sizeof(*n));
+	char *name = strdup(req->walk.name);
+	long i = n && name ? fid_alloc(s) : -ENOMEM;
+	if (i < 0) {
+		free(n);
+		free(name);
+		return (int)i;
+	}
+	/* fid_alloc may have moved the table. */
+	dir = &s->fids[req->fid];
+	n->fd = steal_fd(&fd);
+	n->refs = 1;
+	dir->node->refs++;
+	s->fids[i] = (struct fid){.node = n,
+				  .parent = dir->node,
+				  .name = name,
+				  .mode = st.st_mode,
+				  .dev = st.st_dev,
+				  .ino = st.st_ino};
+	rep->walk.fid = (uint32_t)i;
+	stat_to_gofer(&st, &rep->walk.st);
+	return 0;
+}
+
+static int do_stat(struct server *s, const struct gofer_req *req, struct gofer_rep *rep)
+{
+	struct fid *f = fid_get(s, req->fid);
+	struct stat st;
+
+	if (f == NULL)
+		return -EBADF;
+	if (fstat(f->node->fd, &st) < 0)
+		return -errno;
+	stat_to_gofer(&st, &rep->stat);
+	return 0;
+}
+
+/* Read-only for now: anything that could write is -EROFS. Only regular files and directories
+ * are opened (a FIFO or device of the host is never the Sentry's business). */
+static int do_open(struct server *s, const struct gofer_req *req, int *out_fd)
+{
+	struct fid *f = fid_get(s, req->fid);
+	uint32_t fl = req->open.flags;
+	int fd;
+
+	if (f == NULL)
+		return -EBADF;
+	/* O_TMPFILE includes O_DIRECTORY's bit: test it whole. */
+	if ((fl & LINUX_O_ACCMODE) != LINUX_O_RDONLY || (fl & (LINUX_O_CREAT | LINUX_O_TRUNC)) ||
+	    (fl & LINUX_O_TMPFILE) == LINUX_O_TMPFILE)
+		return -EROFS;
+	if (fl & LINUX_O_PATH)
+		return -EINVAL;
+	if (S_ISDIR(f->mode)) {
+		fd = fid_reopen(f, O_RDONLY | O_DIRECTORY);
+	} else if (S_ISREG(f->mode)) {
+		if (fl & LINUX_O_DIRECTORY)
+			return -ENOTDIR;
+		/* O_NONBLOCK so that a FIFO raced into the file's place cannot block the gofer
+		 * (fid_reopen then refuses it by inode); cleared before the fd is donated. */
+		fd = fid_reopen(f, O_RDONLY | O_NONBLOCK);
+		if (fd >= 0 && fcntl(fd, F_SETFL, 0) < 0) {
+			int err = -errno;
+			close(fd);
+			return err;
+		}
+	} else if (S_ISLNK(f->mode)) {
+		return -ELOOP;
+	} else {
+		return -ENXIO;
+	}
+	if (fd < 0)
+		return fd;
+	*out_fd = fd;
+	return 0;
+}
+
+static int do_readlink(struct server *s, const struct gofer_req *req, struct gofer_rep *rep)
+{
+	struct fid *f = fid_get(s, req->fid);
+
+	if (f == NULL)
+		return -EBADF;
+	if (!S_ISLNK(f->mode))
+		return -EINVAL;
+	/* The target goes into the reply buffer, past the part the reply header takes. */
+	char *buf = (char *)s->dents;
+	ssize_t n = readlinkat(f->node->fd, "", buf, GOFER_PATH_MAX);
+	if (n < 0)
+		return -errno;
+	if (n == 0)
+		return -EIO;
+	if ((size_t)n >= GOFER_PATH_MAX)
+		return -ENAMETOOLONG;
+	rep->readlink.target = buf;
+	rep->readlink.len = (uint32_t)n;
+	return 0;
+}
+
+/* Entries after cookie. The cookie is the host's d_off of the last entry returned (the
+ * offset of the next one), so each call is a fresh open + lseek + getdents64 and the gofer
+ * keeps no per-directory state; the Sentry can hand the same values to the application as
+ * its d_off. (Local filesystems never give an entry d_off 0, which would mean "start".) */
+static int do_getdents(struct server *s, const struct gofer_req *req, struct gofer_rep *rep)
+{
+	struct fid *f = fid_get(s, req->fid);
+	uint8_t dbuf[32768] __attribute__((aligned(8)));
+	size_t off = 0;
+	uint32_t count = 0;
+	bool full = false;
+	_cleanup_close_ int fd = -1;
+
+	if (f == NULL)
+		return -EBADF;
+	if (!S_ISDIR(f->mode))
+		return -ENOTDIR;
+	if (req->getdents.max == 0 || req->getdents.cookie > INT64_MAX)
+		return -EINVAL;
+	fd = fid_reopen(f, O_RDONLY | O_DIRECTORY);
+	if (fd < 0)
+		return fd;
+	if (req->getdents.cookie && lseek(fd, (off_t)req->getdents.cookie, SEEK_SET) < 0)
+		return -errno;
+	while (!full) {
+		ssize_t n = getdents64(fd, dbuf, sizeof(dbuf));
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		for (size_t pos = 0; pos < (size_t)n && !full;) {
+			struct dirent64 *d = (struct dirent64 *)(dbuf + pos);
+			pos += d->d_reclen;
+			size_t len = strlen(d->d_name);
+			if (!gofer_name_valid(d->d_name, len))
+				continue; /* "." and ".." */
+			int err = gofer_dirent_pack(s->dents, GOFER_DENTS_SPACE, &off, d->d_ino,
+						    (uint64_t)d->d_off, d->d_type, d->d_name, len);
+			if (err == -ENOSPC)
+				full = true;
+			else if (err == 0 && ++count == req->getdents.max)
+				full = true;
+		}
+	}
+	rep->getdents.count = count;
+	rep->getdents.ents = s->dents;
+	rep->getdents.len = (uint32_t)off;
+	return 0;
+}
+
+static int do_clunk(struct server *s, const struct gofer_req *req)
+{
+	if (req->fid == GOFER_ROOT_FID)
+		return -EINVAL; /* the root lives as long as the connection */
+	if (fid_get(s, req->fid) == NULL)
+		return -EBADF;
+	fid_free(s, req->fid);
+	return 0;
+}
+
+/* Answer one decoded request; *fd gets an fd to donate with the reply (OPEN). */
+static int dispatch(struct server *s, const struct gofer_req *req, struct gofer_rep *rep, int *fd)
+{
+	switch (req->type) {
+	case GOFER_WALK:
+		return do_walk(s, req, rep);
+	case GOFER_STAT:
+		return do_stat(s, req, rep);
+	case GOFER_OPEN:
+		return do_open(s, req, fd);
+	case GOFER_READLINK:
+		return do_readlink(s, req, rep);
+	case GOFER_GETDENTS:
+		return do_getdents(s, req, rep);
+	case GOFER_CLUNK:
+		return do_clunk(s, req);
+	case GOFER_STATFS:
+		return -ENOSYS;
+	default: /* CREATE, MKDIR, UNLINK, RENAME, SYMLINK, LINK, SETATTR */
+		return -EROFS;
+	}
+}
+
+/* Send len bytes of s->out, with fd attached if fd >= 0. Returns 0 or -errno. */
+static int send_reply(struct server *s, size_t len, int fd)
+{
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(int))];
+	} cbuf;
+	struct iovec iov = {.iov_base = s->out, .iov_len = len};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+
+	if (fd >= 0) {
+		memset(&cbuf, 0, sizeof(cbuf));
+		m.msg_control = cbuf.b;
+		m.msg_controllen = sizeof(cbuf.b);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	}
+	for (;;) {
+		ssize_t r = sendmsg(s->sock, &m, MSG_NOSIGNAL);
+		if (r >= 0)
+			return 0;
+		if (errno != EINTR)
+			return -errno;
+	}
+}
+
+/* Receive one request into s->in. Returns its length, 0 at EOF, -EPROTO for fds or an
+ * oversized datagram, or -errno. */
+static ssize_t recv_request(struct server *s)
+{
+	struct iovec iov = {.iov_base = s->in, .iov_len = GOFER_MSG_MAX + 1};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+	ssize_t n;
+
+	do
+		n = recvmsg(s->sock, &m, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	/* No control buffer: any fds the peer sent are dropped by the kernel, not installed. */
+	if (m.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
+		return -EPROTO;
+	return n;
+}
+
+/* One request in, one reply out. Returns 0 to go on, 1 at EOF, or -errno to stop. */
+static int serve_one(struct server *s)
+{
+	struct gofer_req req;
+	struct gofer_rep rep;
+	int fd = -1;
+
+	ssize_t n = recv_request(s);
+	if (n == 0)
+		return 1;
+	if (n < 0)
+		return (int)n;
+	int err = gofer_decode_req(s->in, (size_t)n, &req);
+	if (err < 0 && req.type == 0) {
+		log_warn("gofer: malformed message (%zd bytes), closing", n);
+		return -EPROTO;
+	}
+	memset(&rep, 0, sizeof(rep));
+	rep.type = req.type;
+	rep.tag = req.tag;
+	/* -ENOSYS: a reserved type, answered by dispatch without looking at its payload. */
+	rep.err = err < 0 && err != -ENOSYS ? err : dispatch(s, &req, &rep, &fd);
+	ssize_t len = gofer_encode_rep(s->out, GOFER_MSG_MAX, &rep);
+	if (len < 0) { /* cannot happen for what dispatch builds; answer with the error */
+		log_warn("gofer: cannot encode reply to type %u: %zd", req.type, len);
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+		rep.err = -EIO;
+		len = gofer_encode_rep(s->out, GOFER_MSG_MAX, &rep);
+		if (len < 0)
+			return (int)len;
+	}
+	err = send_reply(s, (size_t)len, fd);
+	if (fd >= 0)
+		close(fd); /* the peer has its own copy now */
+	if (err == -EPIPE || err == -ECONNRESET)
+		return 1;
+	return err;
+}
+
+int gofer_serve(int sock, int root_fd)
+{
+	struct server s = {.sock = sock};
+	struct stat st;
+	int ret;
+
+	if (fstat(root_fd, &st) < 0) {
+		ret = -errno;
+		close(root_fd);
+		return ret;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		close(root_fd);
+		return -ENOTDIR;
+	}
+	s.in = malloc(GOFER_MSG_MAX + 1);
+	s.out = malloc(GOFER_MSG_MAX);
+	s.dents = malloc(GOFER_DENTS_SPACE);
+	struct node *root = malloc(sizeof(*root));
+	long i = fid_alloc(&s);
+	if (!s.in || !s.out || !s.dents || !root || i != GOFER_ROOT_FID) {
+		free(root);
+		close(root_fd);
+		ret = -ENOMEM;
+		goto out;
+	}
+	*root = (struct node){.fd = root_fd, .refs = 1};
+	s.fids[0] =
+	    (struct fid){.node = root, .mode = st.st_mode, .dev = st.st_dev, .ino = st.st_ino};
+	while ((ret = serve_one(&s)) == 0)
+		;
+	if (ret == 1)
+		ret = 0;
+out:
+	for (uint32_t j = s.nfids; j-- > 0;)
+		if (s.fids[j].node)
+			fid_free(&s, j);
+	free(s.fids);
+	free(s.in);
+	free(s.out);
+	free(s.dents);
+	return ret;
+}

@@ -1,0 +1,104 @@
+/* The runsc-c command line: global options, the command table's entry points, and the pure helpers
+ * (sandbox environment, boot configuration wire format, exit-status mapping) shared by the verbs.
+ */
+#ifndef RUNSC_C_CLI_H
+#define RUNSC_C_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define RUNSC_C_VERSION "0.1.0"
+#define RUNSC_C_OCI_SPEC "1.1.0"
+
+/* Exit statuses of the CLI itself, as a shell and `docker run` use them. */
+#define EXIT_USAGE 2	  /* bad flags or unknown command (runc) */
+#define EXIT_RUNTIME 125  /* runsc-c itself failed (the sandbox could not run the command) */
+#define EXIT_NOEXEC 126	  /* found but not executable (ENOEXEC, EACCES) */
+#define EXIT_NOTFOUND 127 /* command not found */
+
+/* Flags accepted before the command, as runc and runsc accept them. */
+struct global_opts {
+	const char *root;	/* --root: state directory of the OCI commands (unused yet) */
+	bool debug;		/* --debug: debug-level logging */
+	const char *log_path;	/* --log: where the CLI logs (default stderr) */
+	const char *log_format; /* --log-format: accepted for containerd, only "text" is written */
+	int log_fd;		/* opened --log, or 2 */
+	unsigned stdio_closed;	/* bit i: the caller's fd i was closed (now /dev/null) */
+};
+
+/* A command: parses its own argv (argv[0] is the command name) and returns the process exit
+ * status. Roles (boot, gofer) never return on success paths that start the sandbox. */
+typedef int (*cmd_fn)(struct global_opts *g, int argc, char **argv);
+
+int cmd_do(struct global_opts *g, int argc, char **argv);
+int cmd_boot(struct global_opts *g, int argc, char **argv);
+int cmd_gofer(struct global_opts *g, int argc, char **argv);
+int cmd_debug(struct global_opts *g, int argc, char **argv);
+
+/* ---- the sandbox environment (env.c) ---- */
+
+/* The sandbox's default PATH: the Sentry resolves a command without '/' along it. */
+#define SANDBOX_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+/* Is s a valid "KEY=VALUE" (non-empty key, '=' present)? */
+bool env_entry_valid(const char *s);
+
+/* The whole environment of the sandboxed program: PATH, HOME=/root, TERM (host_term when non-empty,
+ * else xterm), LANG (host_lang when non-empty, else C.UTF-8), then each extra "K=V" in order; an
+ * extra entry replaces an earlier entry with the same key in place. Nothing else of the host.
+ * Returns a NULL-terminated array of strings, all owned by the caller (free with env_free), or
+ * NULL with errno = EINVAL (an invalid extra entry) or ENOMEM. */
+char **sandbox_env_build(const char *host_term, const char *host_lang, char *const *extra,
+			 size_t nextra);
+/* Free an array from sandbox_env_build (or boot_config_decode); NULL is fine. */
+void env_free(char **env);
+
+/* ---- the boot configuration: the CLI tells the boot role, on a sealed memfd (bootcfg.c) ---- */
+
+#define BOOT_CONFIG_MAX (8u << 20)	 /* whole encoded config */
+#define BOOT_CONFIG_MAX_STR (128u << 10) /* one string, as Linux's MAX_ARG_STRLEN */
+#define BOOT_CONFIG_MAX_VEC 65536u	 /* argv or env entries */
+#define BOOT_HOSTNAME_MAX 64
+
+struct boot_config {
+	char **argv; /* NULL-terminated, argc >= 1 */
+	char **envp; /* NULL-terminated, may be empty */
+	char *platform;
+	char *cwd;	/* absolute */
+	char *hostname; /* 1..64 bytes */
+	bool strace;
+	int log_level;	       /* enum log_level */
+	unsigned stdio_closed; /* bit i: the application's fd i starts closed */
+};
+
+/* Encode c. On success *buf (owned by the caller, free()) holds *len bytes. 0 or -EINVAL (a
+ * field out of bounds) / -ENOMEM. */
+int boot_config_encode(const struct boot_config *c, char **buf, size_t *len);
+/* Decode len bytes of buf into c (every string newly allocated; free with boot_config_free).
+ * Every length, count and string is checked; returns 0 or -EINVAL for any malformed input. */
+int boot_config_decode(const void *buf, size_t len, struct boot_config *c);
+void boot_config_free(struct boot_config *c);
+
+/* ---- running the sandbox (sandbox.c) ---- */
+
+struct sandbox_spec {
+	const char *rootfs; /* absolute host path served by the gofer */
+	const struct boot_config *boot;
+	int log_fd; /* for the gofer and the Sentry; the caller keeps it */
+	int log_level;
+};
+
+/* Spawn the gofer and the Sentry, wait for both, and return the exit status for the CLI (the
+ * program's status, 128+signal, 126/127, or EXIT_RUNTIME after printing why). */
+int sandbox_run(const struct sandbox_spec *s);
+
+/* What the CLI exits with. have_result: the Sentry wrote result (sentry_main's return value: a
+ * wait status, or -errno) to the status pipe; sentry_wstatus is the Sentry's own wait status;
+ * forwarded is the signal the CLI received and answered by killing the sandbox (0: none). cmd
+ * names the command in messages, which go to err (may be NULL for none). */
+int sandbox_exit_code(bool have_result, int result, int sentry_wstatus, int forwarded,
+		      const char *cmd, FILE *err);
+
+#endif

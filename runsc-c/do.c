@@ -1,0 +1,225 @@
+/* `runsc-c do`: run one command in a new sandbox, without an OCI bundle. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "platform/platform.h"
+#include "runsc-c/cli.h"
+
+#define DO_DEFAULT_PLATFORM "ptrace"
+#define DO_DEFAULT_HOSTNAME "runsc-c"
+
+static void do_usage(FILE *f)
+{
+	fprintf(
+	    f, "Usage: runsc-c do [FLAGS] [--] CMD [ARG...]\n"
+	       "\n"
+	       "Run CMD in a new sandbox and exit with its status. CMD without a '/' is looked up\n"
+	       "along the sandbox's PATH inside the sandbox. Files come from the root file system\n"
+	       "read-only; writes go to an in-sandbox tmpfs and never reach the host.\n"
+	       "\n"
+	       "Flags:\n"
+	       "  --rootfs DIR       the sandbox's root file system (default: the host's /)\n"
+	       "  --platform NAME    how application code is run: ");
+	for (const char *const *p = platform_names; *p; p++)
+		fprintf(f, "%s%s", *p, p[1] ? ", " : "");
+	fprintf(f,
+		" (default " DO_DEFAULT_PLATFORM ")\n"
+		"  --strace           print every system call of the program, strace style,\n"
+		"                     to the debug log (stderr unless --debug-log)\n"
+		"  --debug-log FILE   write the gofer's and the Sentry's debug log to FILE\n"
+		"  --env K=V          add K=V to the environment (repeatable; overrides the\n"
+		"                     defaults). --env K copies K from the caller if it is set\n"
+		"  --cwd DIR          working directory inside the sandbox (default: the caller's\n"
+		"                     without --rootfs, as runsc do; / with --rootfs)\n"
+		"  --hostname NAME    the sandbox's hostname (default " DO_DEFAULT_HOSTNAME ")\n"
+		"  -h, --help         this help\n"
+		"\n"
+		"The environment is only: PATH=" SANDBOX_PATH ",\n"
+		"HOME=/root, TERM (the caller's, or xterm), LANG (the caller's, or C.UTF-8), and "
+		"--env.\n"
+		"Exit status: CMD's own, 128+N if it was killed by signal N, 127 when CMD is not\n"
+		"found, 126 when it is not executable (ENOEXEC, EACCES), 125 when runsc-c failed,\n"
+		"2 on a usage error.\n");
+}
+
+struct do_opts {
+	const char *rootfs;
+	const char *platform;
+	const char *debug_log;
+	const char *cwd;
+	const char *hostname;
+	bool strace;
+	char **env; /* --env entries as K=V */
+	size_t nenv;
+};
+
+static int __attribute__((format(printf, 1, 2))) usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("runsc-c do: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs(
+	    "\nUsage: runsc-c do [FLAGS] [--] CMD [ARG...]   (runsc-c do --help lists the flags)\n",
+	    stderr);
+	return EXIT_USAGE;
+}
+
+/* Record --env arg: "K=V" as is, "K" as the caller's K=value when set (dropped otherwise). */
+static int add_env(struct do_opts *o, const char *arg)
+{
+	char *entry;
+
+	if (strchr(arg, '=')) {
+		if (!env_entry_valid(arg))
+			return usage_error("--env %s: expected K=V", arg);
+		entry = strdup(arg);
+	} else {
+		const char *v = getenv(arg);
+		if (!*arg)
+			return usage_error("--env %s: expected K=V", arg);
+		if (!v)
+			return 0;
+		if (asprintf(&entry, "%s=%s", arg, v) < 0)
+			entry = NULL;
+	}
+	if (!entry)
+		die_status(EXIT_RUNTIME, "out of memory");
+	char **n = realloc(o->env, (o->nenv + 1) * sizeof(*n));
+	if (!n)
+		die_status(EXIT_RUNTIME, "out of memory");
+	o->env = n;
+	o->env[o->nenv++] = entry;
+	return 0;
+}
+
+enum { OPT_ROOTFS = 256, OPT_PLATFORM, OPT_STRACE, OPT_DEBUG_LOG, OPT_ENV, OPT_CWD, OPT_HOSTNAME };
+
+static const struct option do_options[] = {
+    {"rootfs", required_argument, NULL, OPT_ROOTFS},
+    {"platform", required_argument, NULL, OPT_PLATFORM},
+    {"strace", no_argument, NULL, OPT_STRACE},
+    {"debug-log", required_argument, NULL, OPT_DEBUG_LOG},
+    {"env", required_argument, NULL, OPT_ENV},
+    {"cwd", required_argument, NULL, OPT_CWD},
+    {"hostname", required_argument, NULL, OPT_HOSTNAME},
+    {"help", no_argument, NULL, 'h'},
+    {0},
+};
+
+/* Parse argv into o. Returns -1 to go on, or the exit status (help, usage errors). */
+static int parse(int argc, char **argv, struct do_opts *o)
+{
+	int c, r;
+
+	opterr = 0;
+	optind = 1;
+	/* '+': stop at the first non-flag, which is CMD. */
+	while ((c = getopt_long(argc, argv, "+:h", do_options, NULL)) != -1) {
+		switch (c) {
+		case OPT_ROOTFS:
+			o->rootfs = optarg;
+			break;
+		case OPT_PLATFORM:
+			o->platform = optarg;
+			break;
+		case OPT_STRACE:
+			o->strace = true;
+			break;
+		case OPT_DEBUG_LOG:
+			o->debug_log = optarg;
+			break;
+		case OPT_ENV:
+			if ((r = add_env(o, optarg)) != 0)
+				return r;
+			break;
+		case OPT_CWD:
+			o->cwd = optarg;
+			break;
+		case OPT_HOSTNAME:
+			o->hostname = optarg;
+			break;
+		case 'h':
+			do_usage(stdout);
+			return 0;
+		case ':':
+			return usage_error("%s needs a value", argv[optind - 1]);
+		default:
+			return usage_error("unknown flag %s", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return usage_error("no command given");
+	if (!platform_lookup(o->platform))
+		return usage_error("unknown platform \"%s\"", o->platform);
+	if (o->cwd && o->cwd[0] != '/')
+		return usage_error("--cwd %s: must be an absolute path", o->cwd);
+	if (!o->hostname[0] || strlen(o->hostname) > BOOT_HOSTNAME_MAX)
+		return usage_error("--hostname %s: must be 1 to 64 bytes", o->hostname);
+	return -1;
+}
+
+int cmd_do(struct global_opts *g, int argc, char **argv)
+{
+	struct do_opts o = {.platform = DO_DEFAULT_PLATFORM, .hostname = DO_DEFAULT_HOSTNAME};
+	char rootfs[PATH_MAX], cwd[PATH_MAX];
+	struct stat st;
+	int r, log_fd = g->log_fd;
+
+	if ((r = parse(argc, argv, &o)) >= 0)
+		return r;
+	/* The host's / is the sandbox's /, so the caller's directory names the same place. */
+	if (!o.cwd)
+		o.cwd = !o.rootfs && getcwd(cwd, sizeof(cwd)) && cwd[0] == '/' ? cwd : "/";
+	if (!o.rootfs)
+		o.rootfs = "/";
+	if (!realpath(o.rootfs, rootfs) || stat(rootfs, &st) < 0)
+		die_status(EXIT_RUNTIME, "--rootfs %s: %s", o.rootfs, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		die_status(EXIT_RUNTIME, "--rootfs %s: not a directory", o.rootfs);
+	if (o.debug_log) {
+		log_fd = open(o.debug_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		if (log_fd < 0)
+			die_status(EXIT_RUNTIME, "--debug-log %s: %s", o.debug_log,
+				   strerror(errno));
+	}
+
+	char **env = sandbox_env_build(getenv("TERM"), getenv("LANG"), o.env, o.nenv);
+	if (!env)
+		die_status(EXIT_RUNTIME, "building the environment: %s", strerror(errno));
+	int level = g->debug || o.debug_log ? LOG_DEBUG : LOG_WARN;
+	struct boot_config boot = {
+	    .argv = argv + optind,
+	    .envp = env,
+	    .platform = (char *)o.platform,
+	    .cwd = (char *)o.cwd,
+	    .hostname = (char *)o.hostname,
+	    .strace = o.strace,
+	    .log_level = level,
+	    .stdio_closed = g->stdio_closed,
+	};
+	struct sandbox_spec spec = {
+	    .rootfs = rootfs, .boot = &boot, .log_fd = log_fd, .log_level = level};
+	log_debug("do: rootfs %s platform %s cmd %s", rootfs, o.platform, argv[optind]);
+	r = sandbox_run(&spec);
+	env_free(env);
+	for (size_t i = 0; i < o.nenv; i++)
+		free(o.env[i]);
+	free(o.env);
+	if (log_fd != g->log_fd)
+		close(log_fd);
+	return r;
+}

@@ -1,0 +1,430 @@
+/* Starting a sandbox: spawn the gofer and the Sentry (re-executions of this binary), wait for
+ * both, and turn what happened into the CLI's exit status.
+ *
+ * fds each child gets (everything else is closed before exec; stdio stays as the caller's):
+ *   gofer : 0-2 /dev/null, 3 its socket end, 4 the log
+ *   Sentry: 0-2 the caller's stdio, 3 its socket end, 4 the boot config (sealed memfd),
+ *           5 the status pipe (it writes sentry_main's result, an int), 6 the log
+ * Both are exec'ed from an fd of /proc/self/exe, so the Sentry, mapped to an unprivileged host
+ * uid, needs no search permission on the directories holding the binary.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <stdnoreturn.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "runsc-c/cli.h"
+
+/* The host uid/gid the sandbox's root maps to when runsc-c runs as host root: nobody. */
+#define SANDBOX_HOST_ID 65534
+
+#define SENTRY_CLONE_FLAGS                                                                         \
+	(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | \
+	 CLONE_NEWCGROUP)
+
+static volatile sig_atomic_t g_sentry_pid;
+static volatile sig_atomic_t g_forwarded;
+
+/* SIGINT/SIGTERM/SIGHUP: end the sandbox. The Sentry is pid 1 of its namespace and ignores
+ * signals it has no handler for, so it is killed; the CLI then exits 128+sig like a shell. */
+static void on_signal(int sig)
+{
+	if (!g_forwarded)
+		g_forwarded = sig;
+	if (g_sentry_pid > 0)
+		kill(g_sentry_pid, SIGKILL);
+}
+
+static const int forwarded_signals[] = {SIGINT, SIGTERM, SIGHUP};
+
+/* In a child before exec: dup src[0..n) to fds first, first+1, ... and close every other fd
+ * from first on. Safe when sources and targets overlap. Returns 0 or -errno. */
+static int child_move_fds(const int *src, int n, int first)
+{
+	int tmp[8];
+
+	if (n > (int)ARRAY_SIZE(tmp))
+		return -EINVAL;
+	for (int i = 0; i < n; i++)
+		if ((tmp[i] = fcntl(src[i], F_DUPFD_CLOEXEC, first + n)) < 0)
+			return -errno;
+	for (int i = 0; i < n; i++)
+		if (dup2(tmp[i], first + i) < 0)
+			return -errno;
+	if (syscall(SYS_close_range, first + n, ~0U, 0) < 0)
+		return -errno;
+	return 0;
+}
+
+/* In a child: back to the signal state a new program expects. */
+static void child_reset_signals(const sigset_t *mask, void (*disposition)(int))
+{
+	struct sigaction sa = {.sa_handler = disposition};
+	for (size_t i = 0; i < ARRAY_SIZE(forwarded_signals); i++)
+		sigaction(forwarded_signals[i], &sa, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	sigprocmask(SIG_SETMASK, mask, NULL);
+}
+
+static noreturn void child_fail(const char *what, int err)
+{
+	char buf[160];
+	int n = snprintf(buf, sizeof(buf), "runsc-c: %s: %s\n", what, strerror(err));
+	ssize_t r = write(2, buf, (size_t)MIN(n, (int)sizeof(buf) - 1));
+	(void)r;
+	_exit(EXIT_RUNTIME);
+}
+
+static char *const empty_env[] = {NULL};
+
+static pid_t spawn_gofer(int exe_fd, int sock, const char *rootfs, int log_fd, int level,
+			 const sigset_t *mask)
+{
+	char level_str[4];
+	char *argv[] = {"runsc-c", "gofer",    "--sock-fd",    "3", "--log-fd", "4", "--log-level",
+			level_str, "--rootfs", (char *)rootfs, NULL};
+	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	pid_t pid;
+
+	if (devnull < 0)
+		return -errno;
+	snprintf(level_str, sizeof(level_str), "%d", level);
+	pid = fork();
+	if (pid < 0) {
+		int e = errno;
+		close(devnull);
+		return -e;
+	}
+	if (pid == 0) {
+		const int fds[] = {sock, log_fd, exe_fd, devnull};
+		int r;
+
+		/* The terminal's ^C goes to the whole process group: the gofer stays until the
+		 * Sentry is gone and its socket closes. */
+		child_reset_signals(mask, SIG_IGN);
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+			child_fail("gofer: PR_SET_PDEATHSIG", errno);
+		if ((r = child_move_fds(fds, 4, 3)) < 0)
+			child_fail("gofer: fds", -r);
+		for (int fd = 0; fd < 3; fd++)
+			dup2(6, fd);
+		close(6);
+		fcntl(5, F_SETFD, FD_CLOEXEC);
+		syscall(SYS_execveat, 5, "", argv, empty_env, AT_EMPTY_PATH);
+		child_fail("gofer: exec", errno);
+	}
+	close(devnull);
+	return pid;
+}
+
+static int write_file(pid_t pid, const char *name, const char *text)
+{
+	char path[64];
+	int fd, r = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+/* Map the sandbox's uid/gid 0 to one host id. As host root: nobody, and supplementary groups
+ * are cleared by the child (setgroups stays allowed for that). Otherwise: the caller's ids. */
+static int write_id_maps(pid_t pid, bool *clear_groups)
+{
+	char map[64];
+	int r;
+
+	if (geteuid() == 0) {
+		snprintf(map, sizeof(map), "0 %d 1\n", SANDBOX_HOST_ID);
+		if ((r = write_file(pid, "uid_map", map)) == 0 &&
+		    (r = write_file(pid, "gid_map", map)) == 0) {
+			*clear_groups = true;
+			return 0;
+		}
+		/* Within a user namespace that has no nobody: fall through to our own ids. */
+		log_warn("mapping the Sentry to uid %d failed (%s); using uid 0", SANDBOX_HOST_ID,
+			 strerror(-r));
+	}
+	snprintf(map, sizeof(map), "0 %d 1\n", (int)geteuid());
+	if ((r = write_file(pid, "uid_map", map)) < 0)
+		return r;
+	if ((r = write_file(pid, "setgroups", "deny")) < 0 && r != -ENOENT)
+		return r;
+	snprintf(map, sizeof(map), "0 %d 1\n", (int)getegid());
+	*clear_groups = false;
+	return write_file(pid, "gid_map", map);
+}
+
+/* The Sentry's child side: wait for the id maps, become root of the new user namespace, and
+ * exec the boot role. Never returns. */
+static noreturn void sentry_child(int sync_r, const int *fds, const sigset_t *mask)
+{
+	char *argv[] = {"runsc-c",     "boot", "--gofer-fd", "3", "--config-fd", "4",
+			"--status-fd", "5",    "--log-fd",   "6", NULL};
+	char msg;
+	int r;
+
+	child_reset_signals(mask, SIG_DFL);
+	if (read(sync_r, &msg, 1) != 1 || (msg != 'g' && msg != 'k'))
+		_exit(EXIT_RUNTIME); /* the parent failed and has said so */
+	if (msg == 'g' && setgroups(0, NULL) < 0)
+		child_fail("sentry: setgroups", errno);
+	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+		child_fail("sentry: setresuid", errno);
+	/* After the credential change, which clears it. getppid() is 0 here (the parent is
+	 * outside our pid namespace): the parent holds the sync pipe's write end for its
+	 * whole life, so EOF means it is gone. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+		child_fail("sentry: PR_SET_PDEATHSIG", errno);
+	fcntl(sync_r, F_SETFL, O_NONBLOCK);
+	if (read(sync_r, &msg, 1) == 0)
+		_exit(EXIT_RUNTIME);
+	if ((r = child_move_fds(fds, 5, 3)) < 0)
+		child_fail("sentry: fds", -r);
+	fcntl(7, F_SETFD, FD_CLOEXEC);
+	syscall(SYS_execveat, 7, "", argv, empty_env, AT_EMPTY_PATH);
+	child_fail("sentry: exec", errno);
+}
+
+/* Clone the Sentry into new namespaces. fds: gofer socket, config, status write end, log,
+ * exe. *sync_w receives the pipe end the parent must hold until the Sentry is gone. */
+static pid_t spawn_sentry(const int *fds, const sigset_t *mask, int *sync_w)
+{
+	int sync[2];
+	bool clear_groups = false;
+	pid_t pid;
+	int r;
+
+	if (pipe2(sync, O_CLOEXEC) < 0)
+		return -errno;
+	pid = (pid_t)syscall(SYS_clone, SENTRY_CLONE_FLAGS | SIGCHLD, NULL, NULL, NULL, 0);
+	if (pid < 0) {
+		r = -errno;
+		close(sync[0]);
+		close(sync[1]);
+		return r;
+	}
+	if (pid == 0) {
+		close(sync[1]);
+		sentry_child(sync[0], fds, mask);
+	}
+	close(sync[0]);
+	if ((r = write_id_maps(pid, &clear_groups)) < 0) {
+		fprintf(stderr, "runsc-c: writing the Sentry's uid/gid maps: %s\n", strerror(-r));
+		close(sync[1]); /* the child reads EOF and exits */
+		waitpid(pid, NULL, 0);
+		return r;
+	}
+	if (write(sync[1], clear_groups ? "g" : "k", 1) != 1) {
+		r = -errno;
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		close(sync[1]);
+		return r;
+	}
+	*sync_w = sync[1];
+	return pid;
+}
+
+/* A sealed memfd holding the encoded boot config. */
+static int config_memfd(const struct boot_config *c)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t len, off = 0;
+	int fd, r;
+
+	if ((r = boot_config_encode(c, &buf, &len)) < 0)
+		return r;
+	fd = memfd_create("runsc-c-boot-config", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		return -errno;
+	while (off < len) {
+		ssize_t n = write(fd, buf + off, len - off);
+		if (n < 0) {
+			r = -errno;
+			close(fd);
+			return r;
+		}
+		off += (size_t)n;
+	}
+	if (fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) < 0 ||
+	    lseek(fd, 0, SEEK_SET) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+static const char *signame(int sig)
+{
+	const char *s = sigabbrev_np(sig);
+	return s ? s : "?";
+}
+
+int sandbox_exit_code(bool have_result, int result, int sentry_wstatus, int forwarded,
+		      const char *cmd, FILE *err)
+{
+	FILE *f = err ? err : fopen("/dev/null", "w");
+	int code = EXIT_RUNTIME;
+
+	if (have_result && result >= 0) {
+		if (WIFEXITED(result))
+			code = WEXITSTATUS(result);
+		else if (WIFSIGNALED(result))
+			code = 128 + WTERMSIG(result);
+		else
+			fprintf(f, "runsc-c: the Sentry reported an invalid wait status %#x\n",
+				result);
+	} else if (have_result) {
+		switch (-result) {
+		case ENOENT:
+			fprintf(f, "runsc-c: %s: No such file or directory\n", cmd);
+			code = EXIT_NOTFOUND;
+			break;
+		case ENOEXEC:
+			fprintf(f, "runsc-c: %s: Exec format error (ENOEXEC)\n", cmd);
+			code = EXIT_NOEXEC;
+			break;
+		case EACCES:
+			fprintf(f, "runsc-c: %s: Permission denied (EACCES)\n", cmd);
+			code = EXIT_NOEXEC;
+			break;
+		default:
+			fprintf(f, "runsc-c: %s: the sandbox could not run it: %s\n", cmd,
+				-result > 0 && -result < 4096 ? strerror(-result) : "bad error");
+		}
+	} else if (forwarded) {
+		code = 128 + forwarded;
+	} else if ((WIFSIGNALED(sentry_wstatus) && WTERMSIG(sentry_wstatus) == SIGSYS) ||
+		   (WIFEXITED(sentry_wstatus) && WEXITSTATUS(sentry_wstatus) == 128 + SIGSYS)) {
+		/* Killed by its seccomp filter, or exited so by the --debug SIGSYS handler. */
+		fprintf(f, "runsc-c: the Sentry made a host syscall outside its seccomp allowlist "
+			   "and was stopped (--debug names the syscall)\n");
+	} else if (WIFSIGNALED(sentry_wstatus)) {
+		fprintf(f, "runsc-c: the Sentry was killed by SIG%s\n",
+			signame(WTERMSIG(sentry_wstatus)));
+	} else if (WIFEXITED(sentry_wstatus)) {
+		fprintf(f, "runsc-c: the Sentry exited with status %d without a result\n",
+			WEXITSTATUS(sentry_wstatus));
+	}
+	if (f && f != err)
+		fclose(f);
+	return code;
+}
+
+/* Wait for the gofer to notice its socket closed; kill it after a grace period. */
+static void reap_gofer(pid_t gofer)
+{
+	struct timespec ts = {0, 10 * 1000 * 1000};
+	int st;
+
+	for (int i = 0; i < 200; i++) {
+		pid_t p = waitpid(gofer, &st, WNOHANG);
+		if (p == gofer)
+			goto done;
+		if (p < 0 && errno != EINTR)
+			return;
+		nanosleep(&ts, NULL);
+	}
+	log_warn("the gofer did not exit; killing it");
+	kill(gofer, SIGKILL);
+	while (waitpid(gofer, &st, 0) < 0 && errno == EINTR)
+		;
+done:
+	if (WIFSIGNALED(st) && WTERMSIG(st) != SIGKILL)
+		fprintf(stderr, "runsc-c: the gofer was killed by SIG%s\n", signame(WTERMSIG(st)));
+	else if (WIFEXITED(st) && WEXITSTATUS(st) != 0)
+		fprintf(stderr, "runsc-c: the gofer exited with status %d\n", WEXITSTATUS(st));
+}
+
+int sandbox_run(const struct sandbox_spec *s)
+{
+	_cleanup_close_ int exe_fd = -1, cfg_fd = -1, status_r = -1, sync_w = -1;
+	int sock[2] = {-1, -1}, status[2] = {-1, -1};
+	sigset_t block, old;
+	pid_t gofer, sentry;
+	siginfo_t si;
+	int result = 0, wstatus = 0, r;
+	bool have_result = false;
+
+	struct sigaction sa = {.sa_handler = on_signal};
+	sigemptyset(&block);
+	for (size_t i = 0; i < ARRAY_SIZE(forwarded_signals); i++) {
+		sigaddset(&block, forwarded_signals[i]);
+		sigaction(forwarded_signals[i], &sa, NULL);
+	}
+	signal(SIGPIPE, SIG_IGN);
+	/* Blocked while spawning, so a signal cannot slip between a fork and g_sentry_pid. */
+	sigprocmask(SIG_BLOCK, &block, &old);
+
+	if ((exe_fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC)) < 0)
+		die_status(EXIT_RUNTIME, "/proc/self/exe: %s", strerror(errno));
+	if ((cfg_fd = config_memfd(s->boot)) < 0)
+		die_status(EXIT_RUNTIME, "boot config: %s", strerror(-cfg_fd));
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sock) < 0 ||
+	    pipe2(status, O_CLOEXEC) < 0)
+		die_status(EXIT_RUNTIME, "socketpair/pipe: %s", strerror(errno));
+	status_r = status[0];
+
+	gofer = spawn_gofer(exe_fd, sock[1], s->rootfs, s->log_fd, s->log_level, &old);
+	if (gofer < 0)
+		die_status(EXIT_RUNTIME, "starting the gofer: %s", strerror(-gofer));
+	close(sock[1]);
+
+	const int sentry_fds[] = {sock[0], cfg_fd, status[1], s->log_fd, exe_fd};
+	sentry = spawn_sentry(sentry_fds, &old, &sync_w);
+	close(sock[0]); /* the gofer now sees EOF when the Sentry is gone */
+	close(status[1]);
+	if (sentry < 0) {
+		if (sentry == -EPERM || sentry == -ENOSPC || sentry == -EUSERS)
+			fprintf(stderr,
+				"runsc-c: cannot create the Sentry's namespaces (%s): are "
+				"user namespaces enabled?\n",
+				strerror(-sentry));
+		else
+			fprintf(stderr, "runsc-c: starting the Sentry: %s\n", strerror(-sentry));
+		reap_gofer(gofer);
+		return EXIT_RUNTIME;
+	}
+	g_sentry_pid = sentry;
+	log_debug("gofer pid %d, sentry pid %d", (int)gofer, (int)sentry);
+	/* A signal that came while blocked is handled here, and kills the Sentry. */
+	sigprocmask(SIG_SETMASK, &old, NULL);
+
+	/* Wait without reaping first, so the pid the handler may kill cannot be reused. */
+	while ((r = waitid(P_PID, (id_t)sentry, &si, WEXITED | WNOWAIT)) < 0 && errno == EINTR)
+		;
+	g_sentry_pid = 0;
+	while (waitpid(sentry, &wstatus, 0) < 0 && errno == EINTR)
+		;
+	/* The whole pid namespace is gone, so nothing else holds the status pipe. */
+	fcntl(status_r, F_SETFL, O_NONBLOCK);
+	if (read(status_r, &result, sizeof(result)) == (ssize_t)sizeof(result))
+		have_result = true;
+	reap_gofer(gofer);
+	log_debug("sentry wait status %#x, %s %d", wstatus, have_result ? "result" : "no result",
+		  result);
+	return sandbox_exit_code(have_result, result, wstatus, g_forwarded, s->boot->argv[0],
+				 stderr);
+}

@@ -1,0 +1,279 @@
+/* The Sentry's seccomp allowlist, in one table with a reason per syscall, and its installation.
+ *
+ * Everything not listed kills the Sentry (SCMP_ACT_KILL_PROCESS). Nothing here takes a host path:
+ * no open, openat, openat2, creat, execve, execveat, stat, lstat, access, mount, chdir, ...
+ * The one exception is newfstatat, which glibc uses for fstat(): it is allowed only with
+ * AT_EMPTY_PATH (the path pointer itself cannot be checked by seccomp), and by then the Sentry's
+ * root is an empty read-only tmpfs, so no path names anything of the host.
+ * To add a syscall: add a rule here with the reason, and update docs/architecture.md (the list
+ * and count are printed by `runsc-c debug seccomp`).
+ */
+#define _GNU_SOURCE
+#include "runsc-c/sentry_seccomp.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <linux/sched.h>
+#include <linux/seccomp.h>
+
+#include "common/log.h"
+#include "common/util.h"
+
+/* clone() flags that would create namespaces: the Sentry makes threads and stub processes only. */
+#define CLONE_NS_FLAGS                                                                             \
+	(CLONE_NEWNS | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | \
+	 CLONE_NEWCGROUP)
+
+/* One rule per line reads best. */
+// clang-format off
+#define ALLOW(n, w) {.name = n, .arg = -1, .why = w}
+#define ALLOW_IF(n, i, v, w) {.name = n, .arg = i, .op = SCMP_CMP_EQ, .a = v, .cond = #v, .why = w}
+#define ALLOW_MASKED(n, i, m, v, c, w)                                                             \
+	{.name = n, .arg = i, .op = SCMP_CMP_MASKED_EQ, .a = m, .b = v, .cond = c, .why = w}
+#define FAIL(n, e, w) {.name = n, .arg = -1, .err = e, .why = w}
+
+const struct sentry_seccomp_rule sentry_seccomp_rules[] = {
+	/* I/O on fds the Sentry already holds: stdio, donated gofer files, the memory file. */
+	ALLOW("read", "read stdin, donated host files, pipes"),
+	ALLOW("write", "write stdout/stderr, the log, the status pipe"),
+	ALLOW("pread64", "read donated host files at an offset"),
+	ALLOW("pwrite64", "write donated host files at an offset"),
+	ALLOW("readv", "vectored read of host fds"),
+	ALLOW("writev", "vectored write of host fds"),
+	ALLOW("lseek", "seek donated host files"),
+	ALLOW("close", "close fds"),
+	ALLOW("close_range", "close many fds (stub set-up)"),
+	ALLOW("dup", "duplicate fds"),
+	ALLOW("dup2", "duplicate fds (glibc dup2)"),
+	ALLOW("dup3", "duplicate fds"),
+	ALLOW("fstat", "stat an fd the Sentry holds"),
+	ALLOW_MASKED("newfstatat", 3, AT_EMPTY_PATH, AT_EMPTY_PATH, "flags & AT_EMPTY_PATH",
+		     "glibc's fstat(); fd-relative only"),
+	ALLOW_IF("fcntl", 1, F_GETFD, "fd flags"),
+	ALLOW_IF("fcntl", 1, F_SETFD, "fd flags"),
+	ALLOW_IF("fcntl", 1, F_GETFL, "file status flags"),
+	ALLOW_IF("fcntl", 1, F_SETFL, "file status flags (O_NONBLOCK)"),
+	ALLOW_IF("fcntl", 1, F_DUPFD_CLOEXEC, "duplicate fds"),
+	ALLOW_IF("ioctl", 1, TCGETS, "terminal attributes of stdio"),
+	ALLOW_IF("ioctl", 1, TCSETS, "terminal attributes of stdio"),
+	ALLOW_IF("ioctl", 1, TCSETSW, "terminal attributes of stdio"),
+	ALLOW_IF("ioctl", 1, TCSETSF, "terminal attributes of stdio"),
+	ALLOW_IF("ioctl", 1, TIOCGWINSZ, "terminal size of stdio"),
+	ALLOW_IF("ioctl", 1, TIOCGPGRP, "foreground process group of stdio"),
+	ALLOW_IF("ioctl", 1, FIONREAD, "bytes readable on a host fd"),
+	ALLOW("poll", "wait for host fds"),
+	ALLOW("ppoll", "wait for host fds"),
+	/* The gofer connection: a connected SOCK_SEQPACKET socket with fd passing. */
+	ALLOW("sendmsg", "gofer requests"),
+	ALLOW("recvmsg", "gofer replies with donated fds (SCM_RIGHTS)"),
+	ALLOW_IF("sendto", 4, 0, "send() on a connected socket, no address"),
+	ALLOW_IF("recvfrom", 4, 0, "recv() on a connected socket, no address"),
+	/* Memory: the Sentry's own heap and thread stacks, the memory file. */
+	ALLOW("mmap", "heap, stacks, mapping the memory file"),
+	ALLOW("munmap", "unmap"),
+	ALLOW("mprotect", "guard pages, glibc"),
+	ALLOW("mremap", "glibc realloc of large blocks"),
+	ALLOW("madvise", "release memory (thread stacks, MADV_DONTNEED)"),
+	ALLOW("brk", "glibc malloc"),
+	ALLOW("memfd_create", "the memory file, if created after boot (anonymous, no path)"),
+	ALLOW("ftruncate", "size the memory file"),
+	ALLOW("fallocate", "punch holes in the memory file (free pages)"),
+	/* Threads and the stub processes of the ptrace platform. */
+	ALLOW_MASKED("clone", 0, CLONE_NS_FLAGS, 0, "no CLONE_NEW* flag",
+		     "task threads; stub processes (ptrace platform forks them)"),
+	FAIL("clone3", ENOSYS, "flags live in memory seccomp cannot read: glibc falls back to clone"),
+	ALLOW("ptrace", "run and inspect the stubs (PTRACE_SYSEMU, GETREGS...)"),
+	ALLOW("wait4", "reap and wait for stubs"),
+	ALLOW("waitid", "reap and wait for stubs"),
+	ALLOW("kill", "signal stubs (only its own pid namespace exists)"),
+	ALLOW("tgkill", "interrupt a task thread or stub thread"),
+	ALLOW("gettid", "thread id"),
+	ALLOW("getpid", "process id (logging, abort)"),
+	ALLOW("getppid", "parent id (stubs check their parent)"),
+	ALLOW("exit", "thread exit"),
+	ALLOW("exit_group", "process exit"),
+	ALLOW("set_robust_list", "glibc thread start"),
+	ALLOW("rseq", "glibc thread start"),
+	ALLOW("futex", "locks, condition variables, thread join"),
+	ALLOW("sched_yield", "spin-wait back-off"),
+	ALLOW("sched_getaffinity", "glibc (malloc arenas, nprocs)"),
+	/* Signals. */
+	ALLOW("rt_sigaction", "install handlers (interrupts, debug SIGSYS)"),
+	ALLOW("rt_sigprocmask", "block signals around critical sections"),
+	ALLOW("rt_sigreturn", "return from a signal handler"),
+	ALLOW("sigaltstack", "signal stacks"),
+	ALLOW("restart_syscall", "restart after a signal"),
+	/* Time. */
+	ALLOW("clock_gettime", "time (vDSO fallback)"),
+	ALLOW("clock_getres", "clock resolution"),
+	ALLOW("nanosleep", "sleeps"),
+	ALLOW("clock_nanosleep", "sleeps"),
+	/* Facts about the host the emulation passes on, and the Sentry's own limits. */
+	ALLOW("uname", "host kernel identity for the emulated uname"),
+	ALLOW("sysinfo", "memory totals for the emulated sysinfo"),
+	ALLOW("getrandom", "AT_RANDOM, /dev/urandom, getrandom for the application"),
+	ALLOW_IF("prlimit64", 0, 0, "its own limits only (glibc getrlimit/setrlimit)"),
+	ALLOW_IF("prctl", 0, PR_SET_NAME, "name threads"),
+	ALLOW_IF("prctl", 0, PR_GET_NAME, "name threads"),
+	ALLOW_IF("prctl", 0, PR_SET_PDEATHSIG, "stubs die with the Sentry"),
+	ALLOW_IF("prctl", 0, PR_SET_NO_NEW_PRIVS, "stubs installing their own filter"),
+	ALLOW_IF("seccomp", 0, SECCOMP_SET_MODE_FILTER, "stubs narrow their own filter further"),
+};
+
+// clang-format on
+
+const size_t sentry_seccomp_nrules = ARRAY_SIZE(sentry_seccomp_rules);
+
+/* Is rule i the first allowing rule for its syscall? */
+static bool first_of_name(size_t i)
+{
+	if (sentry_seccomp_rules[i].err)
+		return false;
+	for (size_t j = 0; j < i; j++)
+		if (!sentry_seccomp_rules[j].err &&
+		    strcmp(sentry_seccomp_rules[j].name, sentry_seccomp_rules[i].name) == 0)
+			return false;
+	return true;
+}
+
+size_t sentry_seccomp_count(void)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < sentry_seccomp_nrules; i++)
+		n += first_of_name(i);
+	return n;
+}
+
+scmp_filter_ctx sentry_seccomp_build(uint32_t default_action)
+{
+	scmp_filter_ctx ctx = seccomp_init(default_action);
+	int r = 0;
+
+	if (!ctx) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	/* Threads made before the filter (none expected) get it too. */
+	if ((r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1)) < 0)
+		goto fail;
+	for (size_t i = 0; i < sentry_seccomp_nrules; i++) {
+		const struct sentry_seccomp_rule *rule = &sentry_seccomp_rules[i];
+		int nr = seccomp_syscall_resolve_name(rule->name);
+		uint32_t action = rule->err ? SCMP_ACT_ERRNO(rule->err) : SCMP_ACT_ALLOW;
+
+		if (nr == __NR_SCMP_ERROR) {
+			log_error("seccomp: unknown syscall %s", rule->name);
+			r = -EINVAL;
+			goto fail;
+		}
+		if (rule->arg < 0) {
+			r = seccomp_rule_add(ctx, action, nr, 0);
+		} else {
+			struct scmp_arg_cmp cmp = {.arg = (unsigned)rule->arg,
+						   .op = rule->op,
+						   .datum_a = rule->a,
+						   .datum_b = rule->b};
+			r = seccomp_rule_add_array(ctx, action, nr, 1, &cmp);
+		}
+		if (r < 0) {
+			log_error("seccomp: rule for %s: %s", rule->name, strerror(-r));
+			goto fail;
+		}
+	}
+	return ctx;
+fail:
+	seccomp_release(ctx);
+	errno = -r;
+	return NULL;
+}
+
+/* ---- debug mode: name the blocked syscall before dying ---- */
+
+#define DEBUG_NAMES 512
+static char debug_names[DEBUG_NAMES][32];
+
+/* Resolve every syscall name now: the SIGSYS handler may not allocate. */
+static void debug_names_init(void)
+{
+	for (int nr = 0; nr < DEBUG_NAMES; nr++) {
+		char *n = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
+		if (n) {
+			snprintf(debug_names[nr], sizeof(debug_names[nr]), "%s", n);
+			free(n);
+		}
+	}
+}
+
+static void put_str(char *buf, size_t *len, size_t cap, const char *s)
+{
+	while (*s && *len < cap)
+		buf[(*len)++] = *s++;
+}
+
+static void sigsys_handler(int sig, siginfo_t *si, void *uc)
+{
+	char buf[160], num[24];
+	size_t len = 0, nl = 0;
+	int nr = si->si_syscall;
+	unsigned v = nr < 0 ? 0 : (unsigned)nr;
+
+	do
+		num[nl++] = (char)('0' + v % 10);
+	while ((v /= 10) && nl < sizeof(num));
+	put_str(buf, &len, sizeof(buf), "runsc-c: sentry: seccomp blocked host syscall ");
+	put_str(buf, &len, sizeof(buf),
+		nr >= 0 && nr < DEBUG_NAMES && debug_names[nr][0] ? debug_names[nr] : "?");
+	put_str(buf, &len, sizeof(buf), " (");
+	while (nl && len < sizeof(buf))
+		buf[len++] = num[--nl];
+	put_str(buf, &len, sizeof(buf), ")\n");
+	ssize_t r = write(log_fd(), buf, len);
+	(void)r;
+	/* The Sentry is pid 1 of its namespace and cannot kill itself with a signal it does not
+	 * handle: exit with the status a shell gives a SIGSYS death, which the CLI recognises. */
+	_exit(128 + SIGSYS);
+}
+
+int sentry_seccomp_install(bool debug)
+{
+	scmp_filter_ctx ctx;
+	int r;
+
+	if (debug) {
+		struct sigaction sa = {.sa_sigaction = sigsys_handler, .sa_flags = SA_SIGINFO};
+		debug_names_init();
+		if (sigaction(SIGSYS, &sa, NULL) < 0)
+			return -errno;
+	}
+	ctx = sentry_seccomp_build(debug ? SCMP_ACT_TRAP : SCMP_ACT_KILL_PROCESS);
+	if (!ctx)
+		return -errno;
+	r = seccomp_load(ctx);
+	seccomp_release(ctx);
+	return r;
+}
+
+void sentry_seccomp_print(FILE *f)
+{
+	fprintf(f, "Sentry seccomp allowlist: %zu syscalls (anything else kills the Sentry)\n",
+		sentry_seccomp_count());
+	for (size_t i = 0; i < sentry_seccomp_nrules; i++) {
+		const struct sentry_seccomp_rule *r = &sentry_seccomp_rules[i];
+		char what[96];
+
+		if (r->err)
+			snprintf(what, sizeof(what), "-> %s", strerror(r->err));
+		else if (r->cond)
+			snprintf(what, sizeof(what), "if arg%d %s %s", r->arg,
+				 r->op == SCMP_CMP_MASKED_EQ ? "~" : "==", r->cond);
+		else
+			what[0] = '\0';
+		fprintf(f, "  %-18s %-32s %s\n", r->name, what, r->why);
+	}
+}

@@ -1,0 +1,74 @@
+#!/bin/bash
+# make test: every suite in order (unit, progs, workloads, security), each suite's summary, and a
+# last line "N passed, N failed" summed over the suites. Exits non-zero if anything failed.
+# A suite runner ends its output with a line containing "N passed, N failed"; a runner that
+# does not is counted as one test, passed or failed by its exit status.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+passed=0
+failed=0
+skipped=()
+summaries=()
+
+run_suite() {
+	local name=$1
+	shift
+	echo
+	echo "===== $name ====="
+	if [[ ! -x $1 ]]; then
+		echo "!!!!! SKIPPED: $1 does not exist (or is not executable) !!!!!"
+		skipped+=("$name")
+		return
+	fi
+	local log
+	log=$(mktemp)
+	"$@" 2>&1 | tee "$log"
+	local rc=${PIPESTATUS[0]}
+	local line p f
+	line=$(grep -aoE '[0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
+	rm -f "$log"
+	if [[ -n $line ]]; then
+		p=${line%% passed*}
+		f=${line#*passed, }
+		f=${f%% failed*}
+		[[ $rc -ne 0 && $f -eq 0 ]] && f=1
+	elif [[ $rc -eq 0 ]]; then
+		p=1 f=0
+	else
+		p=0 f=1
+	fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+	summaries+=("$(printf '%-10s %4d passed, %4d failed' "$name" "$p" "$f")")
+}
+
+# The Makefile passes the binaries it built; otherwise take what is in build/.
+if [[ -n ${UNIT_BIN:-} ]]; then
+	read -ra unit_bins <<<"$UNIT_BIN"
+else
+	unit_bins=()
+	for f in build/tests/unit/test_*; do
+		[[ -x $f && $f != *.* ]] && unit_bins+=("$f")
+	done
+fi
+if [[ ${#unit_bins[@]} -eq 0 ]]; then
+	echo "!!!!! SKIPPED: no unit test binaries in build/tests/unit !!!!!"
+	skipped+=(unit)
+else
+	run_suite unit scripts/run-unit.sh "${unit_bins[@]}"
+fi
+run_suite progs tests/progs/run.sh
+run_suite workloads tests/workloads/run.sh
+run_suite security tests/security/run.sh
+
+echo
+echo "===== summary ====="
+for s in "${summaries[@]}"; do
+	echo "$s"
+done
+if [[ ${#skipped[@]} -gt 0 ]]; then
+	echo "!!!!! SKIPPED suites: ${skipped[*]} !!!!!"
+fi
+echo "$passed passed, $failed failed"
+[[ $failed -eq 0 ]]

@@ -1,0 +1,349 @@
+/* Unit tests: gofer_main's confinement (pivoted read-only root, namespaces, caps, seccomp). */
+#include "tests/unit/gofer_helpers.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <grp.h>
+#include <sys/mount.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+
+#include "abi/linux.h"
+#include "gofer/client.h"
+#include "gofer/protocol.h"
+
+static char top[64];
+static struct gofer_client cl;
+static pid_t gofer_pid;
+
+/* Fork a child that runs gofer_main(rootfs), as uid (if uid != 0). */
+static void start(const char *rootfs, uid_t uid)
+{
+	int sv[2];
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+	gofer_pid = fork();
+	cr_assert_geq(gofer_pid, 0);
+	if (gofer_pid == 0) {
+		close(sv[0]);
+		if (uid != 0 && (setgroups(0, NULL) < 0 || setresgid(uid, uid, uid) < 0 ||
+				 setresuid(uid, uid, uid) < 0))
+			_exit(98);
+		/* Changing uid made us non-dumpable, which a user running the CLI is not. */
+		if (uid != 0)
+			prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+		_exit(gofer_main(sv[1], rootfs));
+	}
+	close(sv[1]);
+	cr_assert_eq(gofer_client_init(&cl, sv[0]), 0);
+}
+
+static int stop(void)
+{
+	gofer_client_close(&cl);
+	return gt_wait(gofer_pid);
+}
+
+static void setup(void)
+{
+	strcpy(top, "/tmp/gofer-confine-XXXXXX");
+	cr_assert_not_null(mkdtemp(top));
+	cr_assert_eq(chmod(top, 0755), 0);
+	gt_write(top, "hello", "confined hello");
+	gt_mkdir(top, "dir");
+	gt_symlink(top, "up", "../../../..");
+}
+
+static void teardown(void) { gt_rm_tree(top); }
+
+TestSuite(gofer_confine, .init = setup, .fini = teardown);
+
+static void need_root(void)
+{
+	if (geteuid() != 0)
+		cr_skip_test("needs root");
+}
+
+/* Walk a path one component at a time from the root; returns the final fid. */
+static uint32_t walk_path(const char *path, struct gofer_stat *st)
+{
+	char copy[256], *save = NULL;
+	uint32_t fid = GOFER_ROOT_FID, next;
+
+	snprintf(copy, sizeof(copy), "%s", path);
+	for (char *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		int r = gofer_walk(&cl, fid, c, &next, st);
+		cr_assert_eq(r, 0, "walk %s in %s: %d", c, path, r);
+		fid = next;
+	}
+	return fid;
+}
+
+static void read_via_gofer(const char *path, char *buf, size_t size)
+{
+	struct gofer_stat st;
+	int fd;
+	uint32_t fid = walk_path(path, &st);
+
+	cr_assert_eq(gofer_open(&cl, fid, LINUX_O_RDONLY, &fd), 0);
+	memset(buf, 0, size);
+	cr_assert_geq(read(fd, buf, size - 1), 0);
+	close(fd);
+}
+
+/* What a line "Key:\tvalue" of /proc/<pid>/status says. */
+static void proc_status(pid_t pid, const char *key, char *val, size_t size)
+{
+	char p[64], line[256];
+	snprintf(p, sizeof(p), "/proc/%d/status", (int)pid);
+	FILE *f = fopen(p, "r");
+	cr_assert_not_null(f);
+	val[0] = '\0';
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, key, strlen(key)) == 0 && line[strlen(key)] == ':') {
+			snprintf(val, size, "%s", line + strlen(key) + 2);
+			val[strcspn(val, "\n")] = '\0';
+		}
+	fclose(f);
+}
+
+static int same_ns(pid_t pid, const char *ns)
+{
+	char a[64], b[64], pa[64], pb[64];
+	snprintf(pa, sizeof(pa), "/proc/self/ns/%s", ns);
+	snprintf(pb, sizeof(pb), "/proc/%d/ns/%s", (int)pid, ns);
+	ssize_t na = readlink(pa, a, sizeof(a) - 1), nb = readlink(pb, b, sizeof(b) - 1);
+	cr_assert(na > 0 && nb > 0);
+	return na == nb && memcmp(a, b, (size_t)na) == 0;
+}
+
+Test(gofer_confine, serves_a_tree_as_root)
+{
+	char buf[64];
+	struct gofer_stat st;
+	struct gofer_dirent d[16];
+	uint32_t fid;
+
+	need_root();
+	start(top, 0);
+	read_via_gofer("hello", buf, sizeof(buf));
+	cr_assert_str_eq(buf, "confined hello");
+	/* The root is the tree: exactly its three entries. */
+	cr_assert_eq(gofer_getdents(&cl, GOFER_ROOT_FID, 0, d, 16), 3);
+	cr_assert_eq(gofer_walk(&cl, GOFER_ROOT_FID, "up", &fid, &st), 0);
+	cr_assert_eq(st.mode & LINUX_S_IFMT, LINUX_S_IFLNK);
+	cr_assert_eq(gofer_walk(&cl, fid, "etc", &fid, &st), -ENOTDIR);
+	cr_assert_eq(stop(), 0);
+}
+
+Test(gofer_confine, namespaces_caps_seccomp)
+{
+	char v[128];
+
+	need_root();
+	start(top, 0);
+	struct gofer_stat st;
+	cr_assert_eq(gofer_stat(&cl, GOFER_ROOT_FID, &st), 0); /* confinement is done */
+	proc_status(gofer_pid, "Seccomp", v, sizeof(v));
+	cr_assert_str_eq(v, "2");
+	proc_status(gofer_pid, "NoNewPrivs", v, sizeof(v));
+	cr_assert_str_eq(v, "1");
+	proc_status(gofer_pid, "CapEff", v, sizeof(v));
+	cr_assert_str_eq(v, "0000000000000006"); /* DAC_OVERRIDE, DAC_READ_SEARCH */
+	proc_status(gofer_pid, "CapBnd", v, sizeof(v));
+	cr_assert_str_eq(v, "0000000000000006");
+	proc_status(gofer_pid, "CapInh", v, sizeof(v));
+	cr_assert_str_eq(v, "0000000000000000");
+	cr_assert(!same_ns(gofer_pid, "mnt"));
+	cr_assert(!same_ns(gofer_pid, "net"));
+	cr_assert(!same_ns(gofer_pid, "ipc"));
+	cr_assert(!same_ns(gofer_pid, "uts"));
+	cr_assert_eq(stop(), 0);
+}
+
+Test(gofer_confine, root_is_read_only)
+{
+	int fd;
+	uint32_t fid;
+	struct gofer_stat st;
+
+	need_root();
+	start(top, 0);
+	cr_assert_eq(gofer_walk(&cl, GOFER_ROOT_FID, "dir", &fid, &st), 0);
+	cr_assert_eq(gofer_open(&cl, fid, LINUX_O_RDONLY | LINUX_O_DIRECTORY, &fd), 0);
+	/* The donated fd lives on the gofer's mount: creating through it hits a read-only one. */
+	int w = openat(fd, "new", O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	cr_assert_eq(w, -1);
+	cr_assert_eq(errno, EROFS);
+	close(fd);
+	cr_assert_eq(stop(), 0);
+	/* And the host tree is as it was. */
+	char p[128];
+	snprintf(p, sizeof(p), "%s/dir/new", top);
+	cr_assert_eq(access(p, F_OK), -1);
+}
+
+Test(gofer_confine, host_root_read_only_without_pseudo_fs)
+{
+	char via[4096], host[4096] = {0};
+	struct gofer_stat st;
+	struct gofer_dirent d[8];
+	int fd;
+
+	need_root();
+	start("/", 0);
+	read_via_gofer("etc/passwd", via, sizeof(via));
+	fd = open("/etc/passwd", O_RDONLY | O_CLOEXEC);
+	cr_assert_geq(fd, 0);
+	cr_assert_geq(read(fd, host, sizeof(host) - 1), 0);
+	close(fd);
+	cr_assert_str_eq(via, host);
+	/* Read-only all the way down, submounts included. */
+	static const char *const dirs[] = {"", "tmp", "dev/shm", "run"};
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		uint32_t fid = GOFER_ROOT_FID;
+		if (dirs[i][0]) {
+			uint32_t next = 0;
+			char copy[32], *save = NULL;
+			snprintf(copy, sizeof(copy), "%s", dirs[i]);
+			int ok = 1;
+			for (char *c = strtok_r(copy, "/", &save); c && ok;
+			     c = strtok_r(NULL, "/", &save)) {
+				ok = gofer_walk(&cl, fid, c, &next, &st) == 0 &&
+				     (st.mode & LINUX_S_IFMT) == LINUX_S_IFDIR;
+				fid = next;
+			}
+			if (!ok)
+				continue;
+		}
+		cr_assert_eq(gofer_open(&cl, fid, LINUX_O_RDONLY | LINUX_O_DIRECTORY, &fd), 0);
+		int w = openat(fd, "gofer-test-new", O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+		cr_assert_eq(w, -1, "/%s writable", dirs[i]);
+		cr_assert_eq(errno, EROFS, "/%s: errno %d", dirs[i], errno);
+		close(fd);
+	}
+	/* The host's /proc and /sys are not served: their mount points are empty. */
+	static const char *const pseudo[] = {"proc", "sys"};
+	for (int i = 0; i < 2; i++) {
+		uint32_t fid;
+		if (gofer_walk(&cl, GOFER_ROOT_FID, pseudo[i], &fid, &st) != 0)
+			continue;
+		cr_assert_eq(gofer_getdents(&cl, fid, 0, d, 8), 0, "/%s is served", pseudo[i]);
+	}
+	cr_assert_eq(stop(), 0);
+}
+
+/* Can nobody make a user namespace here? */
+static void need_userns(void)
+{
+	need_root();
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		if (setgroups(0, NULL) < 0 || setresgid(65534, 65534, 65534) < 0 ||
+		    setresuid(65534, 65534, 65534) < 0)
+			_exit(1);
+		_exit(unshare(CLONE_NEWUSER) == 0 ? 0 : 1);
+	}
+	if (gt_wait(pid) != 0)
+		cr_skip_test("no unprivileged user namespaces");
+}
+
+Test(gofer_confine, unprivileged_makes_its_own_user_namespace)
+{
+	char buf[64];
+
+	need_userns();
+	start(top, 65534);
+	read_via_gofer("hello", buf, sizeof(buf));
+	cr_assert_str_eq(buf, "confined hello");
+	cr_assert(!same_ns(gofer_pid, "user"));
+	cr_assert(!same_ns(gofer_pid, "mnt"));
+	cr_assert_eq(stop(), 0);
+}
+
+/* In a user namespace the inherited mounts are locked and cannot be detached: /proc must
+ * still not be served (it is covered instead). */
+Test(gofer_confine, unprivileged_host_root_hides_proc)
+{
+	char via[4096];
+	struct gofer_stat st;
+	struct gofer_dirent d[4];
+	uint32_t fid;
+
+	need_userns();
+	start("/", 65534);
+	read_via_gofer("etc/hostname", via, sizeof(via));
+	if (gofer_walk(&cl, GOFER_ROOT_FID, "proc", &fid, &st) == 0)
+		cr_assert_eq(gofer_getdents(&cl, fid, 0, d, 4), 0, "/proc is served");
+	if (gofer_walk(&cl, GOFER_ROOT_FID, "sys", &fid, &st) == 0)
+		cr_assert_eq(gofer_getdents(&cl, fid, 0, d, 4), 0, "/sys is served");
+	cr_assert_eq(stop(), 0);
+}
+
+Test(gofer_confine, bad_rootfs_fails_cleanly)
+{
+	struct gofer_stat st;
+
+	need_root();
+	start("/nonexistent/gofer/root", 0);
+	cr_assert_eq(gofer_stat(&cl, GOFER_ROOT_FID, &st), -EIO);
+	cr_assert_eq(stop(), 1);
+}
+
+/* Run body in a child under the gofer's filter (sock 5, log fd 2); how did it end? */
+static int under_filter(int (*body)(void))
+{
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		struct rlimit no_core = {0, 0};
+		setrlimit(RLIMIT_CORE, &no_core);
+		if (gofer_install_seccomp(5, 2) < 0)
+			_exit(97);
+		_exit(body());
+	}
+	return gt_wait(pid);
+}
+
+static int body_allowed(void)
+{
+	char buf[64];
+	struct stat st;
+	void *p = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return 1;
+	munmap(p, 8192);
+	free(malloc(1 << 20));
+	if (fstat(2, &st) < 0)
+		return 2;
+	(void)readlinkat(AT_FDCWD, "/nonexistent", buf, sizeof(buf));
+	(void)!write(2, "", 0);
+	return 0;
+}
+static int body_getuid(void) { return (int)syscall(SYS_getuid) + 50; }
+static int body_open(void) { return open("/etc/passwd", O_RDONLY) + 50; }
+static int body_write_stdout(void) { return (int)write(1, "x", 1) + 50; }
+static int body_exec_mapping(void)
+{
+	void *p = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return p == MAP_FAILED ? 51 : 52;
+}
+static int body_sendmsg_elsewhere(void)
+{
+	struct msghdr m = {0};
+	return (int)sendmsg(7, &m, 0) + 50;
+}
+static int body_socket(void) { return socket(AF_INET, SOCK_STREAM, 0) + 50; }
+
+Test(gofer_confine, seccomp_allows_only_the_list)
+{
+	cr_assert_eq(under_filter(body_allowed), 0);
+	cr_assert_eq(under_filter(body_getuid), 128 + SIGSYS);
+	cr_assert_eq(under_filter(body_open), 128 + SIGSYS);
+	cr_assert_eq(under_filter(body_write_stdout), 128 + SIGSYS);
+	cr_assert_eq(under_filter(body_exec_mapping), 128 + SIGSYS);
+	cr_assert_eq(under_filter(body_sendmsg_elsewhere), 128 + SIGSYS);
+	cr_assert_eq(under_filter(body_socket), 128 + SIGSYS);
+}

@@ -1,0 +1,490 @@
+/* Unit tests for the gofer wire protocol: round trips and hostile input. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "abi/linux.h"
+#include "gofer/protocol.h"
+
+static uint8_t buf[GOFER_MSG_MAX + 64];
+
+static struct gofer_stat sample_stat(void)
+{
+	return (struct gofer_stat){.dev = 1,
+				   .ino = 2,
+				   .mode = LINUX_S_IFREG | 0644,
+				   .nlink = 3,
+				   .uid = 4,
+				   .gid = 5,
+				   .rdev = 6,
+				   .size = 7,
+				   .blocks = 8,
+				   .atime_sec = -9,
+				   .mtime_sec = 10,
+				   .ctime_sec = 11,
+				   .atime_nsec = 12,
+				   .mtime_nsec = 13,
+				   .ctime_nsec = 999999999,
+				   .blksize = 4096};
+}
+
+static void put32_at(size_t off, uint32_t v) { memcpy(buf + off, &v, 4); }
+static void put16_at(size_t off, uint16_t v) { memcpy(buf + off, &v, 2); }
+
+/* Fix the header's length after a test changed a message's size. */
+static void set_len(size_t len) { put32_at(8, (uint32_t)len); }
+
+Test(gofer_proto, name_valid)
+{
+	cr_assert(gofer_name_valid("a", 1));
+	cr_assert(gofer_name_valid("...", 3));
+	cr_assert(gofer_name_valid(".a", 2));
+	cr_assert(!gofer_name_valid("", 0));
+	cr_assert(!gofer_name_valid(".", 1));
+	cr_assert(!gofer_name_valid("..", 2));
+	cr_assert(!gofer_name_valid("a/b", 3));
+	cr_assert(!gofer_name_valid("/", 1));
+	cr_assert(!gofer_name_valid("a\0b", 3));
+	cr_assert(!gofer_name_valid(NULL, 1));
+	char long_name[300];
+	memset(long_name, 'x', sizeof(long_name));
+	cr_assert(gofer_name_valid(long_name, 255));
+	cr_assert(!gofer_name_valid(long_name, 256));
+}
+
+Test(gofer_proto, request_round_trips)
+{
+	struct gofer_req in = {.type = GOFER_WALK, .tag = 77, .fid = 5}, out;
+	strcpy(in.walk.name, "hello.txt");
+	ssize_t n = gofer_encode_req(buf, sizeof(buf), &in);
+	cr_assert_eq(n, GOFER_HDR_SIZE + 4 + 2 + 9);
+	cr_assert_eq(gofer_decode_req(buf, (size_t)n, &out), 0);
+	cr_assert_eq(out.type, GOFER_WALK);
+	cr_assert_eq(out.tag, 77);
+	cr_assert_eq(out.fid, 5);
+	cr_assert_str_eq(out.walk.name, "hello.txt");
+
+	in = (struct gofer_req){.type = GOFER_OPEN, .tag = 1, .fid = 9, .open.flags = 0x8000};
+	n = gofer_encode_req(buf, sizeof(buf), &in);
+	cr_assert_eq(gofer_decode_req(buf, (size_t)n, &out), 0);
+	cr_assert_eq(out.open.flags, 0x8000);
+
+	in = (struct gofer_req){.type = GOFER_GETDENTS, .tag = 2, .fid = 3};
+	in.getdents.cookie = 0x123456789abcULL;
+	in.getdents.max = 17;
+	n = gofer_encode_req(buf, sizeof(buf), &in);
+	cr_assert_eq(gofer_decode_req(buf, (size_t)n, &out), 0);
+	cr_assert_eq(out.getdents.cookie, 0x123456789abcULL);
+	cr_assert_eq(out.getdents.max, 17);
+
+	static const uint8_t simple[] = {GOFER_STAT, GOFER_READLINK, GOFER_CLUNK};
+	for (size_t i = 0; i < sizeof(simple); i++) {
+		in = (struct gofer_req){.type = simple[i], .tag = 100 + (uint32_t)i, .fid = 42};
+		n = gofer_encode_req(buf, sizeof(buf), &in);
+		cr_assert_eq(n, GOFER_HDR_SIZE + 4);
+		cr_assert_eq(gofer_decode_req(buf, (size_t)n, &out), 0);
+		cr_assert_eq(out.type, simple[i]);
+		cr_assert_eq(out.fid, 42);
+		cr_assert_eq(out.tag, 100 + i);
+	}
+}
+
+Test(gofer_proto, encode_rejects_bad_names_and_types)
+{
+	struct gofer_req in = {.type = GOFER_WALK, .tag = 1};
+	const char *bad[] = {"", ".", "..", "a/b", "/"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		strcpy(in.walk.name, bad[i]);
+		cr_assert_eq(gofer_encode_req(buf, sizeof(buf), &in), -EINVAL, "%s", bad[i]);
+	}
+	memset(in.walk.name, 'x', sizeof(in.walk.name)); /* 256 bytes, not terminated */
+	cr_assert_eq(gofer_encode_req(buf, sizeof(buf), &in), -EINVAL);
+	in = (struct gofer_req){.type = GOFER_CREATE};
+	cr_assert_eq(gofer_encode_req(buf, sizeof(buf), &in), -EINVAL);
+	in = (struct gofer_req){.type = 0};
+	cr_assert_eq(gofer_encode_req(buf, sizeof(buf), &in), -EINVAL);
+	in = (struct gofer_req){.type = GOFER_STAT};
+	cr_assert_eq(gofer_encode_req(buf, 10, &in), -EMSGSIZE);
+}
+
+static ssize_t walk_req(const char *name)
+{
+	struct gofer_req in = {.type = GOFER_WALK, .tag = 3, .fid = 1};
+	strcpy(in.walk.name, name);
+	return gofer_encode_req(buf, sizeof(buf), &in);
+}
+
+Test(gofer_proto, decode_rejects_bad_names)
+{
+	struct gofer_req out;
+	const size_t name_off = GOFER_HDR_SIZE + 4 + 2;
+
+	/* Same-length substitutions of a valid name. */
+	const char *bad[] = {"a/", "..", "\0a", "a\0"};
+	for (size_t i = 0; i < 4; i++) {
+		ssize_t n = walk_req("ab");
+		memcpy(buf + name_off, bad[i], 2);
+		cr_assert_eq(gofer_decode_req(buf, (size_t)n, &out), -EINVAL, "case %zu", i);
+	}
+	ssize_t n = walk_req("a");
+	buf[name_off] = '.';
+	cr_assert_eq(gofer_decode_req(buf, (size_t)n, &out), -EINVAL);
+	/* Zero-length name. */
+	n = walk_req("a");
+	put16_at(GOFER_HDR_SIZE + 4, 0);
+	set_len((size_t)n - 1);
+	cr_assert_eq(gofer_decode_req(buf, (size_t)n - 1, &out), -EINVAL);
+	/* A name length that overruns the message. */
+	n = walk_req("abc");
+	put16_at(GOFER_HDR_SIZE + 4, 4);
+	cr_assert_eq(gofer_decode_req(buf, (size_t)n, &out), -EPROTO);
+	put16_at(GOFER_HDR_SIZE + 4, 0xffff);
+	cr_assert_eq(gofer_decode_req(buf, (size_t)n, &out), -EPROTO);
+	/* A name longer than 255 bytes, all present. */
+	memset(buf + name_off, 'x', 300);
+	put16_at(GOFER_HDR_SIZE + 4, 300);
+	set_len(name_off + 300);
+	cr_assert_eq(gofer_decode_req(buf, name_off + 300, &out), -EINVAL);
+}
+
+Test(gofer_proto, truncated_requests_rejected)
+{
+	struct gofer_req out;
+	ssize_t n = walk_req("some-name");
+	for (size_t len = 0; len < (size_t)n; len++) {
+		/* As received: the header still claims the full length. */
+		cr_assert_eq(gofer_decode_req(buf, len, &out), -EPROTO, "len %zu", len);
+	}
+	for (size_t len = GOFER_HDR_SIZE; len < (size_t)n; len++) {
+		/* As sent by a liar: the header agrees with the short length. */
+		uint8_t copy[64];
+		memcpy(copy, buf, (size_t)n);
+		uint32_t l = (uint32_t)len;
+		memcpy(copy + 8, &l, 4);
+		int r = gofer_decode_req(copy, len, &out);
+		cr_assert(r == -EPROTO || r == -EINVAL, "len %zu: %d", len, r);
+	}
+}
+
+Test(gofer_proto, header_checks)
+{
+	struct gofer_req out;
+	struct gofer_hdr h;
+	struct gofer_req in = {.type = GOFER_STAT, .tag = 9, .fid = 1};
+	ssize_t n = gofer_encode_req(buf, sizeof(buf), &in);
+
+	cr_assert_eq(gofer_decode_hdr(buf, (size_t)n, &h), 0);
+	cr_assert_eq(h.len, n);
+	/* Trailing bytes after a valid body. */
+	set_len((size_t)n + 1);
+	cr_assert_eq(gofer_decode_req(buf, (size_t)n + 1, &out), -EPROTO);
+	set_len((size_t)n);
+	/* Length field disagrees with the datagram. */
+	cr_assert_eq(gofer_decode_req(buf, (size_t)n + 4, &out), -EPROTO);
+	/* Oversized. */
+	set_len(GOFER_MSG_MAX + 1);
+	cr_assert_eq(gofer_decode_hdr(buf, GOFER_MSG_MAX + 1, &h), -EPROTO);
+	set_len(0xffffffffu);
+	cr_assert_eq(gofer_decode_hdr(buf, (size_t)n, &h), -EPROTO);
+	set_len((size_t)n);
+	/* Magic, version, type. */
+	buf[0] ^= 1;
+	cr_assert_eq(gofer_decode_req(buf, (size_t)n, &out), -EPROTO);
+	buf[0] ^= 1;
+	buf[2] = 2;
+	cr_assert_eq(gofer_decode_req(buf, (size_t)n, &out), -EPROTO);
+	buf[2] = GOFER_VERSION;
+	buf[3] = 0;
+	cr_assert_eq(gofer_decode_req(buf, (size_t)n, &out), -EPROTO);
+	buf[3] = GOFER_TYPE_MAX + 1;
+	cr_assert_eq(gofer_decode_req(buf, (size_t)n, &out), -EPROTO);
+	/* A reply where a request belongs: malformed, and not answerable. */
+	buf[3] = GOFER_REPLY | GOFER_STAT;
+	cr_assert_eq(gofer_decode_req(buf, (size_t)n, &out), -EPROTO);
+	cr_assert_eq(out.type, 0);
+	/* A reserved type: the caller answers it. */
+	buf[3] = GOFER_RENAME;
+	cr_assert_eq(gofer_decode_req(buf, (size_t)n, &out), -ENOSYS);
+	cr_assert_eq(out.type, GOFER_RENAME);
+	cr_assert_eq(out.tag, 9);
+	cr_assert_eq(gofer_decode_hdr(NULL, 12, &h), -EPROTO);
+}
+
+Test(gofer_proto, reply_round_trips)
+{
+	struct gofer_rep in = {.type = GOFER_WALK, .tag = 5}, out;
+	in.walk.fid = 12;
+	in.walk.st = sample_stat();
+	ssize_t n = gofer_encode_rep(buf, sizeof(buf), &in);
+	cr_assert_eq(n, GOFER_REP_HDR_SIZE + 4 + GOFER_STAT_SIZE);
+	cr_assert_eq(gofer_decode_rep(buf, (size_t)n, GOFER_WALK, 5, &out), 0);
+	cr_assert_eq(out.err, 0);
+	cr_assert_eq(out.walk.fid, 12);
+	cr_assert_eq(memcmp(&out.walk.st, &in.walk.st, sizeof(in.walk.st)), 0);
+
+	in = (struct gofer_rep){.type = GOFER_STAT, .tag = 6, .stat = sample_stat()};
+	n = gofer_encode_rep(buf, sizeof(buf), &in);
+	cr_assert_eq(gofer_decode_rep(buf, (size_t)n, GOFER_STAT, 6, &out), 0);
+	cr_assert_eq(out.stat.atime_sec, -9);
+	cr_assert_eq(out.stat.ctime_nsec, 999999999);
+
+	in = (struct gofer_rep){.type = GOFER_READLINK, .tag = 7};
+	in.readlink.target = "../x/y";
+	in.readlink.len = 6;
+	n = gofer_encode_rep(buf, sizeof(buf), &in);
+	cr_assert_eq(gofer_decode_rep(buf, (size_t)n, GOFER_READLINK, 7, &out), 0);
+	cr_assert_eq(out.readlink.len, 6);
+	cr_assert_eq(memcmp(out.readlink.target, "../x/y", 6), 0);
+
+	static const uint8_t empty[] = {GOFER_OPEN, GOFER_CLUNK};
+	for (int i = 0; i < 2; i++) {
+		in = (struct gofer_rep){.type = empty[i], .tag = 8};
+		n = gofer_encode_rep(buf, sizeof(buf), &in);
+		cr_assert_eq(n, GOFER_REP_HDR_SIZE);
+		cr_assert_eq(gofer_decode_rep(buf, (size_t)n, empty[i], 8, &out), 0);
+	}
+
+	/* Errors carry no payload, whatever the type, reserved types included. */
+	for (uint8_t t = GOFER_WALK; t <= GOFER_TYPE_MAX; t++) {
+		in = (struct gofer_rep){.type = t, .tag = 9, .err = -ENOENT};
+		n = gofer_encode_rep(buf, sizeof(buf), &in);
+		cr_assert_eq(n, GOFER_REP_HDR_SIZE);
+		cr_assert_eq(gofer_decode_rep(buf, (size_t)n, t, 9, &out), 0);
+		cr_assert_eq(out.err, -ENOENT);
+	}
+	in = (struct gofer_rep){.type = GOFER_STATFS, .tag = 1};
+	cr_assert_eq(gofer_encode_rep(buf, sizeof(buf), &in), -EINVAL);
+	in = (struct gofer_rep){.type = GOFER_STAT, .tag = 1, .err = 5};
+	cr_assert_eq(gofer_encode_rep(buf, sizeof(buf), &in), -EINVAL);
+}
+
+static uint8_t ents[GOFER_DENTS_SPACE];
+
+Test(gofer_proto, dirents_round_trip)
+{
+	size_t off = 0;
+	struct gofer_dirent got[4];
+	char name[256];
+
+	cr_assert_eq(gofer_dirent_pack(ents, sizeof(ents), &off, 10, 1, LINUX_DT_REG, "a", 1), 0);
+	cr_assert_eq(gofer_dirent_pack(ents, sizeof(ents), &off, 11, 2, LINUX_DT_DIR, "bb", 2), 0);
+	memset(name, 'n', 255);
+	cr_assert_eq(gofer_dirent_pack(ents, sizeof(ents), &off, 12, 3, LINUX_DT_LNK, name, 255),
+		     0);
+	cr_assert_eq(gofer_dirent_pack(ents, sizeof(ents), &off, 1, 1, LINUX_DT_REG, "..", 2),
+		     -EINVAL);
+	cr_assert_eq(gofer_dirent_pack(ents, sizeof(ents), &off, 1, 1, 3, "x", 1), -EINVAL);
+	size_t before = off;
+	cr_assert_eq(gofer_dirent_pack(ents, off + 5, &off, 1, 1, LINUX_DT_REG, "x", 1), -ENOSPC);
+	cr_assert_eq(off, before);
+
+	struct gofer_rep in = {.type = GOFER_GETDENTS, .tag = 4}, out;
+	in.getdents.count = 3;
+	in.getdents.ents = ents;
+	in.getdents.len = (uint32_t)off;
+	ssize_t n = gofer_encode_rep(buf, sizeof(buf), &in);
+	cr_assert_gt(n, 0);
+	cr_assert_eq(gofer_decode_rep(buf, (size_t)n, GOFER_GETDENTS, 4, &out), 0);
+	cr_assert_eq(out.getdents.count, 3);
+	cr_assert_eq(gofer_dirents_unpack(out.getdents.ents, out.getdents.len, 3, got, 4), 3);
+	cr_assert_str_eq(got[0].name, "a");
+	cr_assert_eq(got[1].type, LINUX_DT_DIR);
+	cr_assert_eq(got[1].next, 2);
+	cr_assert_eq(strlen(got[2].name), 255);
+	cr_assert_eq(got[2].ino, 12);
+	/* More entries than the caller has room for. */
+	cr_assert_eq(gofer_dirents_unpack(out.getdents.ents, out.getdents.len, 3, got, 2), -EPROTO);
+	/* An encoder never sends a count that disagrees with the entries. */
+	in.getdents.count = 4;
+	cr_assert_eq(gofer_encode_rep(buf, sizeof(buf), &in), -EINVAL);
+}
+
+/* Build a one-entry GETDENTS reply in buf; returns its length. */
+static size_t one_dirent_reply(uint32_t tag)
+{
+	size_t off = 0;
+	gofer_dirent_pack(ents, sizeof(ents), &off, 1, 2, LINUX_DT_REG, "abc", 3);
+	struct gofer_rep in = {.type = GOFER_GETDENTS, .tag = tag};
+	in.getdents.count = 1;
+	in.getdents.ents = ents;
+	in.getdents.len = (uint32_t)off;
+	return (size_t)gofer_encode_rep(buf, sizeof(buf), &in);
+}
+
+Test(gofer_proto, hostile_dirents_rejected)
+{
+	struct gofer_rep out;
+	const size_t count_off = GOFER_REP_HDR_SIZE, ent_off = count_off + 4;
+	size_t n = one_dirent_reply(1);
+
+	cr_assert_eq(gofer_decode_rep(buf, n, GOFER_GETDENTS, 1, &out), 0);
+	/* Counts that overrun the entries. */
+	uint32_t counts[] = {2, 100, 0xffffffffu, 0};
+	for (size_t i = 0; i < 4; i++) {
+		n = one_dirent_reply(1);
+		put32_at(count_off, counts[i]);
+		cr_assert_eq(gofer_decode_rep(buf, n, GOFER_GETDENTS, 1, &out), -EPROTO, "count %u",
+			     counts[i]);
+	}
+	/* A name length past the end, and a zero one. */
+	n = one_dirent_reply(1);
+	buf[ent_off + 17] = 200;
+	cr_assert_eq(gofer_decode_rep(buf, n, GOFER_GETDENTS, 1, &out), -EPROTO);
+	n = one_dirent_reply(1);
+	buf[ent_off + 17] = 0;
+	cr_assert_neq(gofer_decode_rep(buf, n, GOFER_GETDENTS, 1, &out), 0);
+	/* Bad names and types inside an entry. */
+	const char *bad[] = {"a/c", "..\0", "a\0c", "/ab"};
+	for (size_t i = 0; i < 4; i++) {
+		n = one_dirent_reply(1);
+		memcpy(buf + ent_off + 18, bad[i], 3);
+		cr_assert_eq(gofer_decode_rep(buf, n, GOFER_GETDENTS, 1, &out), -EINVAL, "%zu", i);
+	}
+	n = one_dirent_reply(1);
+	buf[ent_off + 16] = 99;
+	cr_assert_eq(gofer_decode_rep(buf, n, GOFER_GETDENTS, 1, &out), -EINVAL);
+}
+
+Test(gofer_proto, hostile_replies_rejected)
+{
+	struct gofer_rep out, in = {.type = GOFER_STAT, .tag = 5, .stat = sample_stat()};
+	ssize_t n = gofer_encode_rep(buf, sizeof(buf), &in);
+
+	/* Wrong tag, wrong type, a request instead of a reply. */
+	cr_assert_eq(gofer_decode_rep(buf, (size_t)n, GOFER_STAT, 6, &out), -EPROTO);
+	cr_assert_eq(gofer_decode_rep(buf, (size_t)n, GOFER_WALK, 5, &out), -EPROTO);
+	buf[3] = GOFER_STAT;
+	cr_assert_eq(gofer_decode_rep(buf, (size_t)n, GOFER_STAT, 5, &out), -EPROTO);
+	buf[3] = GOFER_REPLY | GOFER_STAT;
+	/* Every truncation. */
+	for (size_t len = 0; len < (size_t)n; len++) {
+		cr_assert_eq(gofer_decode_rep(buf, len, GOFER_STAT, 5, &out), -EPROTO);
+		uint8_t copy[256];
+		memcpy(copy, buf, (size_t)n);
+		uint32_t l = (uint32_t)len;
+		memcpy(copy + 8, &l, 4);
+		cr_assert_eq(gofer_decode_rep(copy, len, GOFER_STAT, 5, &out), -EPROTO, "%zu", len);
+	}
+	/* Bad mode and nanoseconds. */
+	in.stat.mode = 0170000 | 0644;
+	n = gofer_encode_rep(buf, sizeof(buf), &in);
+	cr_assert_eq(gofer_decode_rep(buf, (size_t)n, GOFER_STAT, 5, &out), -EINVAL);
+	in.stat = sample_stat();
+	in.stat.mtime_nsec = 1000000000;
+	n = gofer_encode_rep(buf, sizeof(buf), &in);
+	cr_assert_eq(gofer_decode_rep(buf, (size_t)n, GOFER_STAT, 5, &out), -EINVAL);
+	/* err out of range, and an error with a payload. */
+	in.stat = sample_stat();
+	n = gofer_encode_rep(buf, sizeof(buf), &in);
+	put32_at(GOFER_HDR_SIZE, 1);
+	cr_assert_eq(gofer_decode_rep(buf, (size_t)n, GOFER_STAT, 5, &out), -EPROTO);
+	put32_at(GOFER_HDR_SIZE, (uint32_t)-5000);
+	cr_assert_eq(gofer_decode_rep(buf, (size_t)n, GOFER_STAT, 5, &out), -EPROTO);
+	put32_at(GOFER_HDR_SIZE, (uint32_t)-ENOENT);
+	cr_assert_eq(gofer_decode_rep(buf, (size_t)n, GOFER_STAT, 5, &out), -EPROTO);
+	/* A walk that hands out the root fid or a fid past the table. */
+	struct gofer_rep w = {.type = GOFER_WALK, .tag = 1};
+	w.walk.st = sample_stat();
+	n = gofer_encode_rep(buf, sizeof(buf), &w);
+	cr_assert_eq(gofer_decode_rep(buf, (size_t)n, GOFER_WALK, 1, &out), -EPROTO);
+	w.walk.fid = GOFER_FID_MAX;
+	n = gofer_encode_rep(buf, sizeof(buf), &w);
+	cr_assert_eq(gofer_decode_rep(buf, (size_t)n, GOFER_WALK, 1, &out), -EPROTO);
+	/* A success for a reserved type. */
+	struct gofer_rep r = {.type = GOFER_CLUNK, .tag = 2};
+	n = gofer_encode_rep(buf, sizeof(buf), &r);
+	buf[3] = GOFER_REPLY | GOFER_MKDIR;
+	cr_assert_eq(gofer_decode_rep(buf, (size_t)n, GOFER_MKDIR, 2, &out), -EPROTO);
+}
+
+Test(gofer_proto, hostile_readlink_rejected)
+{
+	struct gofer_rep out, in = {.type = GOFER_READLINK, .tag = 1};
+	static char target[GOFER_PATH_MAX + 8];
+	const size_t len_off = GOFER_REP_HDR_SIZE;
+
+	memset(target, 'x', sizeof(target));
+	in.readlink.target = target;
+	in.readlink.len = GOFER_PATH_MAX - 1;
+	ssize_t n = gofer_encode_rep(buf, sizeof(buf), &in);
+	cr_assert_eq(gofer_decode_rep(buf, (size_t)n, GOFER_READLINK, 1, &out), 0);
+	in.readlink.len = GOFER_PATH_MAX;
+	cr_assert_eq(gofer_encode_rep(buf, sizeof(buf), &in), -EINVAL);
+	in.readlink.len = 0;
+	cr_assert_eq(gofer_encode_rep(buf, sizeof(buf), &in), -EINVAL);
+
+	in.readlink.target = "abcd";
+	in.readlink.len = 4;
+	n = gofer_encode_rep(buf, sizeof(buf), &in);
+	put32_at(len_off, 5);
+	cr_assert_eq(gofer_decode_rep(buf, (size_t)n, GOFER_READLINK, 1, &out), -EPROTO);
+	put32_at(len_off, 3);
+	cr_assert_eq(gofer_decode_rep(buf, (size_t)n, GOFER_READLINK, 1, &out), -EPROTO);
+	put32_at(len_off, 0);
+	cr_assert_eq(gofer_decode_rep(buf, (size_t)n, GOFER_READLINK, 1, &out), -EPROTO);
+	put32_at(len_off, 0xffffffffu);
+	cr_assert_eq(gofer_decode_rep(buf, (size_t)n, GOFER_READLINK, 1, &out), -EPROTO);
+	put32_at(len_off, 4);
+	buf[len_off + 4 + 1] = '\0';
+	cr_assert_eq(gofer_decode_rep(buf, (size_t)n, GOFER_READLINK, 1, &out), -EINVAL);
+}
+
+/* Random corruption of valid messages: decoders must answer, never crash or overread
+ * (run under `make SAN=address,undefined` to see the latter). */
+Test(gofer_proto, fuzz_no_crash)
+{
+	struct gofer_req rq;
+	struct gofer_rep rp;
+	uint8_t msg[512];
+	unsigned seed = 12345;
+
+	for (int iter = 0; iter < 20000; iter++) {
+		size_t n;
+		uint8_t type;
+		switch (iter % 4) {
+		case 0:
+			n = (size_t)walk_req("abcdef");
+			type = GOFER_WALK;
+			break;
+		case 1:
+			n = one_dirent_reply(1);
+			type = GOFER_GETDENTS;
+			break;
+		case 2: {
+			struct gofer_rep s = {.type = GOFER_WALK, .tag = 1};
+			s.walk.fid = 3;
+			s.walk.st = sample_stat();
+			n = (size_t)gofer_encode_rep(buf, sizeof(buf), &s);
+			type = GOFER_WALK;
+			break;
+		}
+		default: {
+			struct gofer_rep s = {.type = GOFER_READLINK, .tag = 1};
+			s.readlink.target = "target";
+			s.readlink.len = 6;
+			n = (size_t)gofer_encode_rep(buf, sizeof(buf), &s);
+			type = GOFER_READLINK;
+			break;
+		}
+		}
+		cr_assert_leq(n, sizeof(msg));
+		memcpy(msg, buf, n);
+		int flips = 1 + rand_r(&seed) % 4;
+		for (int f = 0; f < flips; f++)
+			msg[(size_t)rand_r(&seed) % n] = (uint8_t)rand_r(&seed);
+		size_t len = rand_r(&seed) % 3 ? n : (size_t)rand_r(&seed) % (n + 1);
+		/* Exact-size heap copies so that an overread is visible to ASan. */
+		uint8_t *m = malloc(len ? len : 1);
+		memcpy(m, msg, len);
+		(void)gofer_decode_req(m, len, &rq);
+		if (gofer_decode_rep(m, len, type, 1, &rp) == 0 && rp.err == 0 &&
+		    type == GOFER_GETDENTS) {
+			struct gofer_dirent d[2];
+			cr_assert_eq(gofer_dirents_unpack(rp.getdents.ents, rp.getdents.len,
+							  rp.getdents.count, d, 2),
+				     (long)rp.getdents.count);
+		}
+		free(m);
+	}
+}

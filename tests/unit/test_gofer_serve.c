@@ -1,0 +1,367 @@
+/* Unit tests: gofer_serve in a child over a temp dir, driven through the client API. */
+#include "tests/unit/gofer_helpers.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <sys/sysmacros.h>
+
+#include "abi/linux.h"
+#include "gofer/client.h"
+#include "gofer/protocol.h"
+
+#define NMANY 700 /* entries of big/, each with a 200-byte name: more than one reply holds */
+
+static char root[64];
+static struct gt_server srv;
+static struct gofer_client cl;
+
+/* root/
+ *   hello.txt      "hello, gofer\n"
+ *   sub/inner      "inner"
+ *   link -> sub/inner
+ *   fifo           (a FIFO)
+ *   big/           NMANY files with long names */
+static void long_name(char *out, int i)
+{
+	memset(out, 'f', 200);
+	snprintf(out + 190, 11, "%010d", i);
+}
+
+static void setup(void)
+{
+	char name[256], rel[300];
+
+	strcpy(root, "/tmp/gofer-serve-XXXXXX");
+	cr_assert_not_null(mkdtemp(root));
+	gt_write(root, "hello.txt", "hello, gofer\n");
+	gt_mkdir(root, "sub");
+	gt_write(root, "sub/inner", "inner");
+	gt_symlink(root, "link", "sub/inner");
+	snprintf(rel, sizeof(rel), "%s/fifo", root);
+	cr_assert_eq(mkfifo(rel, 0644), 0);
+	gt_mkdir(root, "big");
+	for (int i = 0; i < NMANY; i++) {
+		long_name(name, i);
+		snprintf(rel, sizeof(rel), "big/%s", name);
+		gt_write(root, rel, "");
+	}
+	srv = gt_serve(root);
+	cr_assert_eq(gofer_client_init(&cl, srv.sock), 0);
+}
+
+static void teardown(void)
+{
+	gofer_client_close(&cl);
+	if (srv.pid > 0)
+		gt_wait(srv.pid);
+	gt_rm_tree(root);
+}
+
+TestSuite(gofer_serve, .init = setup, .fini = teardown);
+
+Test(gofer_serve, walk_stat_open_read)
+{
+	struct gofer_stat st, st2;
+	struct stat host;
+	uint32_t fid;
+	int fd;
+	char buf[64] = {0}, p[128];
+
+	cr_assert_eq(gofer_walk(&cl, GOFER_ROOT_FID, "hello.txt", &fid, &st), 0);
+	cr_assert_neq(fid, GOFER_ROOT_FID);
+	snprintf(p, sizeof(p), "%s/hello.txt", root);
+	cr_assert_eq(stat(p, &host), 0);
+	cr_assert_eq(st.ino, host.st_ino);
+	cr_assert_eq(st.dev, host.st_dev);
+	cr_assert_eq(st.size, 13);
+	cr_assert_eq(st.mode, LINUX_S_IFREG | 0644);
+	cr_assert_eq(st.nlink, 1);
+	cr_assert_eq(st.mtime_sec, host.st_mtim.tv_sec);
+	cr_assert_eq(st.mtime_nsec, host.st_mtim.tv_nsec);
+	cr_assert_eq(gofer_stat(&cl, fid, &st2), 0);
+	cr_assert_eq(memcmp(&st, &st2, sizeof(st)), 0);
+
+	cr_assert_eq(gofer_open(&cl, fid, LINUX_O_RDONLY, &fd), 0);
+	cr_assert_geq(fd, 0);
+	cr_assert(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	cr_assert_eq(fcntl(fd, F_GETFL) & (O_ACCMODE | O_NONBLOCK), O_RDONLY);
+	cr_assert_eq(read(fd, buf, sizeof(buf)), 13);
+	cr_assert_str_eq(buf, "hello, gofer\n");
+	cr_assert_eq(write(fd, "x", 1), -1);
+	close(fd);
+	/* Opened twice: each OPEN is a fresh open file description. */
+	cr_assert_eq(gofer_open(&cl, fid, LINUX_O_RDONLY | LINUX_O_CLOEXEC, &fd), 0);
+	cr_assert_eq(pread(fd, buf, 5, 7), 5);
+	cr_assert_eq(memcmp(buf, "gofer", 5), 0);
+	close(fd);
+	cr_assert_eq(gofer_clunk(&cl, fid), 0);
+}
+
+Test(gofer_serve, root_stat_and_nested_walk)
+{
+	struct gofer_stat st;
+	uint32_t sub, inner;
+	int fd;
+	char buf[16] = {0};
+
+	cr_assert_eq(gofer_stat(&cl, GOFER_ROOT_FID, &st), 0);
+	cr_assert_eq(st.mode & LINUX_S_IFMT, LINUX_S_IFDIR);
+	cr_assert_eq(gofer_walk(&cl, GOFER_ROOT_FID, "sub", &sub, &st), 0);
+	cr_assert_eq(st.mode & LINUX_S_IFMT, LINUX_S_IFDIR);
+	cr_assert_eq(gofer_walk(&cl, sub, "inner", &inner, &st), 0);
+	/* The parent fid may go; the child still reopens through the parent's directory. */
+	cr_assert_eq(gofer_clunk(&cl, sub), 0);
+	cr_assert_eq(gofer_open(&cl, inner, LINUX_O_RDONLY, &fd), 0);
+	cr_assert_eq(read(fd, buf, sizeof(buf)), 5);
+	cr_assert_str_eq(buf, "inner");
+	close(fd);
+	cr_assert_eq(gofer_clunk(&cl, inner), 0);
+}
+
+Test(gofer_serve, readlink)
+{
+	struct gofer_stat st;
+	uint32_t fid, file;
+	char buf[64];
+
+	cr_assert_eq(gofer_walk(&cl, GOFER_ROOT_FID, "link", &fid, &st), 0);
+	cr_assert_eq(st.mode & LINUX_S_IFMT, LINUX_S_IFLNK);
+	cr_assert_eq(gofer_readlink(&cl, fid, buf, sizeof(buf)), 9);
+	cr_assert_eq(memcmp(buf, "sub/inner", 9), 0);
+	/* readlink(2)'s truncation. */
+	cr_assert_eq(gofer_readlink(&cl, fid, buf, 3), 3);
+	cr_assert_eq(memcmp(buf, "sub", 3), 0);
+	cr_assert_eq(gofer_walk(&cl, GOFER_ROOT_FID, "hello.txt", &file, &st), 0);
+	cr_assert_eq(gofer_readlink(&cl, file, buf, sizeof(buf)), -EINVAL);
+	cr_assert_eq(gofer_readlink(&cl, GOFER_ROOT_FID, buf, sizeof(buf)), -EINVAL);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every entry of dir fid, paging max at a time; returns the count, names in names[]. */
+static int list_all(uint32_t fid, size_t max, char **names, int cap, int *calls)
+{
+	struct gofer_dirent *ents = calloc(max, sizeof(*ents));
+	uint64_t cookie = 0;
+	int n = 0;
+
+	cr_assert_not_null(ents);
+	*calls = 0;
+	for (;;) {
+		long got = gofer_getdents(&cl, fid, cookie, ents, max);
+		cr_assert_geq(got, 0, "getdents: %ld", got);
+		++*calls;
+		if (got == 0)
+			break;
+		cr_assert_leq(got, (long)max);
+		for (long i = 0; i < got; i++) {
+			cr_assert_lt(n, cap);
+			names[n++] = strdup(ents[i].name);
+		}
+		cookie = ents[got - 1].next;
+		cr_assert_lt(*calls, 10000);
+	}
+	free(ents);
+	return n;
+}
+
+Test(gofer_serve, getdents_small_dir)
+{
+	char *names[16];
+	int calls;
+	int n = list_all(GOFER_ROOT_FID, 64, names, 16, &calls);
+
+	cr_assert_eq(n, 5); /* no "." or ".." */
+	qsort(names, (size_t)n, sizeof(names[0]), cmp_str);
+	static const char *const want[] = {"big", "fifo", "hello.txt", "link", "sub"};
+	for (int i = 0; i < n; i++) {
+		cr_assert_str_eq(names[i], want[i]);
+		free(names[i]);
+	}
+	/* Types come through. */
+	struct gofer_dirent d[8];
+	long got = gofer_getdents(&cl, GOFER_ROOT_FID, 0, d, 8);
+	cr_assert_eq(got, 5);
+	for (long i = 0; i < got; i++) {
+		if (strcmp(d[i].name, "sub") == 0)
+			cr_assert_eq(d[i].type, LINUX_DT_DIR);
+		if (strcmp(d[i].name, "link") == 0)
+			cr_assert_eq(d[i].type, LINUX_DT_LNK);
+		if (strcmp(d[i].name, "fifo") == 0)
+			cr_assert_eq(d[i].type, LINUX_DT_FIFO);
+	}
+	cr_assert_eq(gofer_getdents(&cl, GOFER_ROOT_FID, 0, d, 0), -EINVAL);
+}
+
+static void check_big_listing(size_t max, int min_calls)
+{
+	static char *names[NMANY + 8];
+	struct gofer_stat st;
+	uint32_t big;
+	char want[256];
+	int calls;
+
+	cr_assert_eq(gofer_walk(&cl, GOFER_ROOT_FID, "big", &big, &st), 0);
+	int n = list_all(big, max, names, NMANY + 8, &calls);
+	cr_assert_eq(n, NMANY);
+	cr_assert_geq(calls, min_calls, "%d calls", calls);
+	qsort(names, (size_t)n, sizeof(names[0]), cmp_str);
+	for (int i = 0; i < n; i++) {
+		long_name(want, i);
+		cr_assert_str_eq(names[i], want);
+		free(names[i]);
+	}
+	cr_assert_eq(gofer_clunk(&cl, big), 0);
+}
+
+Test(gofer_serve, getdents_more_than_one_reply)
+{
+	/* 700 x 218 bytes of entries do not fit in one 64 KiB reply. */
+	check_big_listing(4096, 3 + 1);
+}
+
+Test(gofer_serve, getdents_paged_by_max) { check_big_listing(7, NMANY / 7 + 1); }
+
+Test(gofer_serve, open_refusals)
+{
+	struct gofer_stat st;
+	uint32_t file, dir, fifo, link;
+	int fd = -1;
+
+	cr_assert_eq(gofer_walk(&cl, GOFER_ROOT_FID, "hello.txt", &file, &st), 0);
+	cr_assert_eq(gofer_walk(&cl, GOFER_ROOT_FID, "sub", &dir, &st), 0);
+	cr_assert_eq(gofer_walk(&cl, GOFER_ROOT_FID, "fifo", &fifo, &st), 0);
+	cr_assert_eq(gofer_walk(&cl, GOFER_ROOT_FID, "link", &link, &st), 0);
+	cr_assert_eq(gofer_open(&cl, file, LINUX_O_WRONLY, &fd), -EROFS);
+	cr_assert_eq(gofer_open(&cl, file, LINUX_O_RDWR, &fd), -EROFS);
+	cr_assert_eq(gofer_open(&cl, file, LINUX_O_RDONLY | LINUX_O_CREAT, &fd), -EROFS);
+	cr_assert_eq(gofer_open(&cl, file, LINUX_O_RDONLY | LINUX_O_TRUNC, &fd), -EROFS);
+	cr_assert_eq(gofer_open(&cl, file, LINUX_O_RDONLY | LINUX_O_TMPFILE, &fd), -EROFS);
+	cr_assert_eq(gofer_open(&cl, file, LINUX_O_PATH, &fd), -EINVAL);
+	cr_assert_eq(gofer_open(&cl, file, LINUX_O_DIRECTORY, &fd), -ENOTDIR);
+	cr_assert_eq(gofer_open(&cl, fifo, LINUX_O_RDONLY, &fd), -ENXIO);
+	cr_assert_eq(gofer_open(&cl, link, LINUX_O_RDONLY, &fd), -ELOOP);
+	cr_assert_eq(fd, -1);
+	/* A directory opens, and is one. */
+	cr_assert_eq(gofer_open(&cl, dir, LINUX_O_RDONLY | LINUX_O_DIRECTORY, &fd), 0);
+	DIR *d = fdopendir(fd);
+	cr_assert_not_null(d);
+	int n = 0;
+	for (struct dirent *e; (e = readdir(d));)
+		n += strcmp(e->d_name, "inner") == 0;
+	cr_assert_eq(n, 1);
+	closedir(d);
+	struct gofer_dirent ents[4];
+	cr_assert_eq(gofer_getdents(&cl, file, 0, ents, 4), -ENOTDIR);
+}
+
+Test(gofer_serve, bad_fids)
+{
+	struct gofer_stat st;
+	struct gofer_dirent ents[2];
+	uint32_t fid;
+	int fd;
+	char buf[8];
+
+	cr_assert_eq(gofer_stat(&cl, 12345, &st), -EBADF);
+	cr_assert_eq(gofer_stat(&cl, 0xffffffffu, &st), -EBADF);
+	cr_assert_eq(gofer_walk(&cl, 777, "hello.txt", &fid, &st), -EBADF);
+	cr_assert_eq(gofer_open(&cl, 777, LINUX_O_RDONLY, &fd), -EBADF);
+	cr_assert_eq(gofer_readlink(&cl, 777, buf, sizeof(buf)), -EBADF);
+	cr_assert_eq(gofer_getdents(&cl, 777, 0, ents, 2), -EBADF);
+	cr_assert_eq(gofer_clunk(&cl, 777), -EBADF);
+	cr_assert_eq(gofer_clunk(&cl, GOFER_ROOT_FID), -EINVAL);
+	cr_assert_eq(gofer_stat(&cl, GOFER_ROOT_FID, &st), 0);
+	/* A clunked fid is gone. */
+	cr_assert_eq(gofer_walk(&cl, GOFER_ROOT_FID, "sub", &fid, &st), 0);
+	cr_assert_eq(gofer_clunk(&cl, fid), 0);
+	cr_assert_eq(gofer_stat(&cl, fid, &st), -EBADF);
+	cr_assert_eq(gofer_clunk(&cl, fid), -EBADF);
+	/* Walking from a non-directory. */
+	cr_assert_eq(gofer_walk(&cl, GOFER_ROOT_FID, "hello.txt", &fid, &st), 0);
+	uint32_t f2;
+	cr_assert_eq(gofer_walk(&cl, fid, "x", &f2, &st), -ENOTDIR);
+	cr_assert_eq(gofer_walk(&cl, GOFER_ROOT_FID, "missing", &f2, &st), -ENOENT);
+}
+
+Test(gofer_serve, many_fids_reused)
+{
+	static uint32_t fids[3000];
+	struct gofer_stat st;
+
+	for (int round = 0; round < 2; round++) {
+		for (int i = 0; i < 3000; i++)
+			cr_assert_eq(gofer_walk(&cl, GOFER_ROOT_FID, "sub", &fids[i], &st), 0);
+		for (int i = 0; i < 3000; i++)
+			cr_assert_eq(gofer_clunk(&cl, fids[i]), 0);
+	}
+	/* Freed slots are handed out again, lowest first. */
+	uint32_t again;
+	cr_assert_eq(gofer_walk(&cl, GOFER_ROOT_FID, "sub", &again, &st), 0);
+	cr_assert_eq(again, 1);
+}
+
+/* Send a raw request of a reserved type and return the gofer's err. */
+static int raw_reserved(uint8_t type)
+{
+	uint8_t msg[64], rep[256];
+	struct gofer_req req = {.type = GOFER_STAT, .tag = 4242, .fid = 0};
+	struct gofer_rep r;
+	ssize_t n = gofer_encode_req(msg, sizeof(msg), &req);
+
+	msg[3] = type;
+	cr_assert_eq(send(srv.sock, msg, (size_t)n, 0), n);
+	n = recv(srv.sock, rep, sizeof(rep), 0);
+	cr_assert_eq(gofer_decode_rep(rep, (size_t)n, type, 4242, &r), 0);
+	return r.err;
+}
+
+Test(gofer_serve, reserved_types_answered)
+{
+	for (uint8_t t = GOFER_CREATE; t <= GOFER_SETATTR; t++)
+		cr_assert_eq(raw_reserved(t), -EROFS, "type %u", t);
+	cr_assert_eq(raw_reserved(GOFER_STATFS), -ENOSYS);
+	struct gofer_stat st;
+	cr_assert_eq(gofer_stat(&cl, GOFER_ROOT_FID, &st), 0); /* still in step */
+}
+
+Test(gofer_serve, garbage_header_disconnects)
+{
+	uint8_t junk[20] = "not a gofer message";
+	struct gofer_stat st;
+
+	cr_assert_eq(send(srv.sock, junk, sizeof(junk), 0), (ssize_t)sizeof(junk));
+	int status = gt_wait(srv.pid);
+	srv.pid = 0;
+	cr_assert_eq(status, 100 + EPROTO);
+	/* The client sees a gone gofer, and stays failed. */
+	cr_assert_eq(gofer_stat(&cl, GOFER_ROOT_FID, &st), -EIO);
+	cr_assert_eq(gofer_stat(&cl, GOFER_ROOT_FID, &st), -EIO);
+}
+
+Test(gofer_serve, oversized_message_disconnects)
+{
+	static uint8_t big[GOFER_MSG_MAX + 100];
+	struct gofer_req req = {.type = GOFER_STAT, .tag = 1};
+
+	gofer_encode_req(big, sizeof(big), &req);
+	uint32_t len = sizeof(big);
+	memcpy(big + 8, &len, 4);
+	cr_assert_eq(send(srv.sock, big, sizeof(big), 0), (ssize_t)sizeof(big));
+	int status = gt_wait(srv.pid);
+	srv.pid = 0;
+	cr_assert_eq(status, 100 + EPROTO);
+}
+
+Test(gofer_serve, clean_shutdown)
+{
+	gofer_client_close(&cl);
+	int status = gt_wait(srv.pid);
+	srv.pid = 0;
+	cr_assert_eq(status, 0);
+	/* teardown closes again: make that harmless. */
+	cr_assert_eq(gofer_client_init(&cl, open("/dev/null", O_RDONLY | O_CLOEXEC)), 0);
+}

@@ -1,0 +1,81 @@
+#!/bin/bash
+# run.sh: busybox-static applets that need no fork, natively and in the sandbox: same stdout, same status.
+#   tests/workloads/run.sh [-v] [FILTER...]     (needs /bin/busybox from Debian's busybox-static)
+# See tests/progs/lib.sh for RUNSC, RUNSC_DO_FLAGS and RT_TIMEOUT.
+# shellcheck source=tests/progs/lib.sh
+source "$(dirname "$0")/../progs/lib.sh"
+rt_init workloads "$@"
+
+BB=/bin/busybox
+if [[ ! -x $BB ]]; then
+	rt_result busybox skip "$BB is missing (apt-get install busybox-static)"
+	rt_finish
+fi
+
+# w NAME STATUS APPLET ARGS...: one applet run with stdin from /dev/null.
+w() {
+	local name=$1 status=$2
+	shift 2
+	rt_pair "$name" "$status" /dev/null "$BB" "$@"
+}
+
+# Files.
+w cat-os-release       0 cat /etc/os-release
+w cat-two-files        0 cat /etc/passwd /etc/os-release
+w cat-missing          1 cat /nonexistent-runsc-c
+w head-services        0 head -n 3 /etc/services
+w tail-services        0 tail -n 2 /etc/services
+w wc-passwd            0 wc /etc/passwd
+w sha256sum-busybox    0 sha256sum /bin/busybox
+w md5sum-passwd        0 md5sum /etc/passwd
+w cut-passwd           0 cut -d: -f1,7 /etc/passwd
+w grep-root            0 grep -n root /etc/passwd
+w grep-none            1 grep runsc-c-no-such-line /etc/passwd
+w sort-passwd          0 sort /etc/passwd
+w sed-os-release       0 sed -n '2,4p' /etc/os-release
+# shellcheck disable=SC2016 # awk's $1, not the shell's
+w awk-passwd           0 awk -F: '{ n++ } END { print n, $1 }' /etc/passwd
+
+# Directories and metadata.
+w ls-root              0 ls /
+w ls-include-linux     0 ls /usr/include/linux
+w ls-la-doc            0 ls -la /usr/share/doc/busybox-static
+w ls-lan-examples      0 ls -lan /usr/share/doc/busybox-static/examples
+w ls-missing           1 ls /nonexistent-runsc-c
+w stat-size            0 stat -c %s /etc/os-release
+w stat-format          0 stat -c '%n %s %a %F' /etc/passwd /usr /bin
+w readlink-os-release  0 readlink /etc/os-release
+w realpath-os-release  0 realpath /etc/os-release
+w du-doc               0 du -s /usr/share/doc/busybox-static
+# shellcheck disable=SC2034 # read by rt_compare in lib.sh
+RT_SORT_OUTPUT=1 # find prints in directory order, which need not match the host's
+w find-doc             0 find /usr/share/doc/busybox-static
+RT_SORT_OUTPUT=0
+w test-d-usr           0 test -d /usr
+w test-d-missing       1 test -d /nonexistent-runsc-c
+w test-f-passwd        0 test -f /etc/passwd
+w test-x-busybox       0 test -x /bin/busybox
+
+# No files at all.
+w uname-s              0 uname -s
+w uname-m              0 uname -m
+w echo                 0 echo hello world
+w true                 0 true
+w false                1 false
+w basename             0 basename /a/b/c
+w dirname              0 dirname /a/b/c
+w printf               0 printf '%s-%d|%5.2f\n' abc 42 3.14159
+w seq                  0 seq 1 5
+w expr                 0 expr 2 + 3
+w expr-zero            1 expr 2 - 2
+w sleep                0 sleep 0.05
+
+# stdin: a pipe, and a host file.
+rt_pipe wc-c-pipe          0 'echo abc' "$BB" wc -c
+rt_pipe cat-pipe           0 'seq 1 1000' "$BB" cat
+rt_pipe sha256sum-pipe     0 'cat /bin/busybox' "$BB" sha256sum
+rt_pipe tr-pipe            0 'cat /etc/os-release' "$BB" tr a-z A-Z
+rt_pair wc-l-file-stdin    0 /etc/services "$BB" wc -l
+rt_pair md5sum-file-stdin  0 /bin/busybox "$BB" md5sum
+
+rt_finish
