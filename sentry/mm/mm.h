@@ -2,6 +2,7 @@
 #ifndef SENTRY_MM_MM_H
 #define SENTRY_MM_MM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -11,28 +12,59 @@ struct file;
 struct plat_as;
 struct platform;
 
-/* ---- the memory file (one memfd for all application memory, mapped whole in the Sentry) ---- */
-/* Create it. Returns 0 or -errno. */
+/* ---- the memory file (one memfd for all application memory, mapped whole in the Sentry) ----
+ * Allocated ranges are reference counted page by page (a fresh range has one reference), so a
+ * range can be mapped by several VMAs or address spaces (shared memory now, copy-on-write fork
+ * later). Every allocated range reads as zeros. All calls are thread safe. */
+/* Create it (idempotent). Returns 0 or -errno. */
 int memfile_init(void);
+/* The memfd (for the platform to map into stubs); -1 before memfile_init. */
 int memfile_fd(void);
-/* Allocate len bytes (page multiple) of the file; *off receives the offset. 0 or -ENOMEM. */
+/* Allocate len bytes (page multiple) of zeroed file; *off receives the offset. One reference.
+ * 0, -EINVAL (len 0 or unaligned) or -ENOMEM. */
 int memfile_alloc(uint64_t len, uint64_t *off);
-/* Return a range to the allocator and release its pages (hole punch). */
+/* Allocate exactly [off, off+len) if it is all free (to extend a range in place). One reference.
+ * 0, -EINVAL or -ENOMEM. */
+int memfile_alloc_at(uint64_t off, uint64_t len);
+/* Return a range the caller holds the only reference to, releasing its pages (hole punch). */
 void memfile_free(uint64_t off, uint64_t len);
+/* Add a reference to every page of an allocated range. 0 or -ENOMEM. */
+int memfile_incref(uint64_t off, uint64_t len);
+/* Drop a reference to every page of the range; pages left with none are freed (punched). */
+void memfile_decref(uint64_t off, uint64_t len);
+/* Does the caller hold the only reference to every page of the range? */
+bool memfile_exclusive(uint64_t off, uint64_t len);
+/* Zero a range in place by releasing its pages (they read as zeros afterwards). The range stays
+ * allocated; only for ranges the caller holds exclusively. */
+void memfile_zero(uint64_t off, uint64_t len);
+/* Bytes currently allocated. */
+uint64_t memfile_used(void);
 /* The Sentry's view of file offset off. */
 void *memfile_ptr(uint64_t off);
 
 /* ---- address spaces ---- */
 struct mm;
 
-/* A new empty address space on platform plat. NULL on failure. */
+/* A new empty address space on platform plat (plat->as_create). NULL on failure.
+ * The application may use [LINUX_MMAP_MIN, plat->max_user_addr); the stack sits at the top and
+ * mmap without a hint searches top-down below mm_mmap_base(). */
 struct mm *mm_create(const struct platform *plat);
+/* References: mm_create returns one; the last mm_put unmaps everything and releases the
+ * platform address space (no context may be running in it). */
 void mm_get(struct mm *mm);
 void mm_put(struct mm *mm);
 struct plat_as *mm_plat_as(struct mm *mm);
+/* Highest application address + 1 (page aligned): where the initial stack ends. */
+uint64_t mm_stack_top(struct mm *mm);
+/* Top of the area mmap searches when given no usable hint (below the stack's reserve). */
+uint64_t mm_mmap_base(struct mm *mm);
 
 /* mmap semantics (LINUX_PROT_*, LINUX_MAP_*). f is NULL for anonymous mappings; a file mapping
- * takes a reference on f. Returns the address or -errno. */
+ * takes its own reference on f (the caller keeps its own). Checks everything Linux's do_mmap
+ * checks, including f's access mode (file_flags) against flags and prot. Private file mappings
+ * are filled from the file now (vfs_pread); MAP_SHARED of a file is -ENODEV for now (shared
+ * anonymous memory and /dev/zero work). Returns the address or -errno.
+ * The mm calls below take the mm's lock themselves: call them with no mm lock held. */
 long mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags, struct file *f,
 	     uint64_t off);
 long mm_munmap(struct mm *mm, uint64_t addr, uint64_t len);
@@ -42,19 +74,39 @@ long mm_mremap(struct mm *mm, uint64_t old_addr, uint64_t old_len, uint64_t new_
 long mm_madvise(struct mm *mm, uint64_t addr, uint64_t len, int advice);
 /* brk(addr): returns the new (or unchanged) break. */
 long mm_brk(struct mm *mm, uint64_t addr);
-/* Set the initial break (after loading an executable). */
+/* Set the initial break (after loading an executable); base is rounded up to a page. */
 void mm_set_brk_base(struct mm *mm, uint64_t base);
+/* Is every page of [addr, addr+len) mapped (msync, mincore)? */
+bool mm_range_mapped(struct mm *mm, uint64_t addr, uint64_t len);
+/* LINUX_PROT_* of the mapping holding addr, or -EFAULT if none (SEGV_MAPERR vs SEGV_ACCERR). */
+int mm_prot_at(struct mm *mm, uint64_t addr);
 
-/* ---- application memory access: the only way the Sentry touches guest memory ---- */
+/* One mapping as /proc/<pid>/maps shows it (adjacent compatible VMAs coalesced). */
+struct mm_vma_info {
+	uint64_t start, end;
+	int prot;	   /* LINUX_PROT_* */
+	bool shared;	   /* MAP_SHARED */
+	bool heap, stack;  /* the brk area; the growsdown stack */
+	struct file *file; /* private file mapping, else NULL; borrowed for the callback only */
+	uint64_t foff;	   /* file offset of start */
+};
+/* Call fn for each mapping in address order, under the mm's read lock: fn must not call back
+ * into this mm (no copy_in/out on it). Stops at and returns the first nonzero fn result. */
+int mm_for_each_vma(struct mm *mm, int (*fn)(const struct mm_vma_info *vi, void *arg), void *arg);
+
+/* ---- application memory access: the only way the Sentry touches guest memory ----
+ * Safe to call from any thread; a NULL mm faults. n == 0 always succeeds. */
 /* Copy n bytes from application address src into dst. 0 or -EFAULT. Needs PROT_READ. */
 int copy_in(struct mm *mm, void *dst, uint64_t src, size_t n);
 /* Copy n bytes to application address dst. 0 or -EFAULT. Needs PROT_WRITE. */
 int copy_out(struct mm *mm, uint64_t dst, const void *src, size_t n);
 /* Copy a NUL-terminated string of at most max bytes (NUL included) into dst.
- * Returns its length without the NUL, -EFAULT, or -ENAMETOOLONG when no NUL within max. */
+ * Returns its length without the NUL, -EFAULT, or -ENAMETOOLONG when no NUL within max.
+ * Only bytes read before the fault or the NUL are written to dst (dst is NUL-terminated only
+ * on success). */
 long copy_in_str(struct mm *mm, char *dst, uint64_t src, size_t max);
-/* Like copy_out but ignores PROT_WRITE (the loader writing a read-only segment it just mapped,
- * or the kernel writing the initial stack). */
+/* Like copy_out but ignores the protection (the loader writing a read-only segment it just
+ * mapped, or the kernel writing the initial stack); the range must still be mapped. */
 int copy_out_force(struct mm *mm, uint64_t dst, const void *src, size_t n);
 
 #endif

@@ -1,0 +1,503 @@
+/* Address spaces: creation and teardown, mmap, munmap, mprotect, brk, and queries. */
+#include "sentry/mm/mm.h"
+#include "sentry/mm/mm_internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "sentry/vfs/vfs.h"
+
+/* Linux's LEGACY_MAP_MASK: the flags MAP_SHARED silently accepts and MAP_SHARED_VALIDATE
+ * checks against. */
+#define LEGACY_MAP_MASK                                                                            \
+	(LINUX_MAP_SHARED | LINUX_MAP_PRIVATE | LINUX_MAP_FIXED | LINUX_MAP_ANONYMOUS |            \
+	 LINUX_MAP_DENYWRITE | LINUX_MAP_EXECUTABLE | 0x4000000 /* MAP_UNINITIALIZED */ |          \
+	 LINUX_MAP_GROWSDOWN | LINUX_MAP_LOCKED | LINUX_MAP_NORESERVE | LINUX_MAP_POPULATE |       \
+	 LINUX_MAP_NONBLOCK | LINUX_MAP_STACK | LINUX_MAP_HUGETLB | LINUX_MAP_32BIT |              \
+	 (21U << 26) /* MAP_HUGE_2MB */ | (30U << 26) /* MAP_HUGE_1GB */)
+#define LINUX_MAP_DROPPABLE 0x08
+/* /dev/zero's device number (1, 5) as st_rdev encodes it. */
+#define DEV_ZERO_RDEV ((1U << 8) | 5U)
+#define PROT_MASK (LINUX_PROT_READ | LINUX_PROT_WRITE | LINUX_PROT_EXEC)
+#define LINUX_PROT_SEM 0x8
+/* Largest file offset + length a regular file can be mapped at (MAX_LFS_FILESIZE). */
+#define MAX_FILE_SIZE ((uint64_t)INT64_MAX)
+/* Fill file mappings in pieces so one huge mapping does not ask the VFS for everything at once. */
+#define FILL_CHUNK (1ULL << 20)
+
+struct mm *mm_create(const struct platform *plat)
+{
+	struct mm *mm = calloc(1, sizeof(*mm));
+	if (!mm)
+		return NULL;
+	mm->as = plat->as_create();
+	if (!mm->as) {
+		free(mm);
+		return NULL;
+	}
+	pthread_rwlock_init(&mm->lock, NULL);
+	mm->refs = 1;
+	mm->plat = plat;
+	mm->min_addr = LINUX_MMAP_MIN;
+	mm->max_addr = PAGE_ALIGN_DOWN(MIN(plat->max_user_addr, LINUX_TASK_SIZE));
+	if (mm->max_addr < mm->min_addr)
+		mm->max_addr = mm->min_addr;
+	if (mm->max_addr - mm->min_addr > 2 * MM_STACK_GAP)
+		mm->mmap_base = mm->max_addr - MM_STACK_GAP;
+	else
+		mm->mmap_base = mm->max_addr;
+	return mm;
+}
+
+void mm_get(struct mm *mm) { __atomic_add_fetch(&mm->refs, 1, __ATOMIC_RELAXED); }
+
+void mm_put(struct mm *mm)
+{
+	if (!mm || __atomic_sub_fetch(&mm->refs, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	/* Releasing the address space drops all its mappings at once; then the pages can go. */
+	mm->plat->as_release(mm->as);
+	for (size_t i = 0; i < mm->n; i++)
+		vma_release(&mm->v[i]);
+	free(mm->v);
+	pthread_rwlock_destroy(&mm->lock);
+	free(mm);
+}
+
+struct plat_as *mm_plat_as(struct mm *mm) { return mm->as; }
+
+uint64_t mm_stack_top(struct mm *mm) { return mm->max_addr; }
+
+uint64_t mm_mmap_base(struct mm *mm) { return mm->mmap_base; }
+
+int mm_fill_from_file(struct file *f, uint64_t foff, uint64_t moff, uint64_t len)
+{
+	uint64_t done = 0;
+	while (done < len) {
+		ssize_t r = vfs_pread(f, memfile_ptr(moff + done), MIN(len - done, FILL_CHUNK),
+				      foff + done);
+		if (r == -EINTR)
+			continue;
+		if (r < 0)
+			return (int)r;
+		if (r == 0)
+			break; /* EOF: the rest stays zero (Linux: SIGBUS past it) */
+		done += (uint64_t)r;
+	}
+	return 0;
+}
+
+int mm_map_fresh(struct mm *mm, const struct vma *tmpl, uint64_t start, uint64_t len)
+{
+	size_t i = vma_index(mm, start);
+	uint64_t moff = 0;
+	bool got = false;
+	int r;
+
+	if (vma_reserve(mm, 1) < 0)
+		return -ENOMEM;
+	/* Backing contiguous with the VMA below lets the two merge. */
+	if (i > 0 && mm->v[i - 1].end == start) {
+		moff = mm->v[i - 1].moff + vma_len(&mm->v[i - 1]);
+		got = memfile_alloc_at(moff, len) == 0;
+	}
+	if (!got && (r = memfile_alloc(len, &moff)) < 0)
+		return r;
+	struct vma nv = *tmpl;
+	nv.start = start;
+	nv.end = start + len;
+	nv.moff = moff;
+	nv.foff = tmpl->foff + (start - tmpl->start);
+	if (nv.file) {
+		r = mm_fill_from_file(nv.file, nv.foff, moff, len);
+		if (r < 0) {
+			memfile_free(moff, len);
+			return r;
+		}
+		file_get(nv.file);
+	}
+	vma_insert(mm, i, &nv);
+	r = mm->plat->as_map(mm->as, start, len, nv.prot, PLAT_FD_MEMFILE, moff);
+	if (r < 0) {
+		mm->plat->as_unmap(mm->as, start, len);
+		vma_release(&mm->v[i]);
+		vma_remove(mm, i, 1);
+		return r;
+	}
+	vma_merge_range(mm, i, i);
+	return 0;
+}
+
+/* Linux's file_mmap_ok for regular files: can [off, off+len) be addressed? */
+static bool file_range_ok(uint64_t off, uint64_t len)
+{
+	return len <= MAX_FILE_SIZE && off <= MAX_FILE_SIZE - len;
+}
+
+/* The checks of do_mmap that depend on the flags and the file, in Linux's order. Sets *shared
+ * and *zero (a /dev/zero mapping, which is anonymous memory). 0 or -errno. */
+static int mmap_check_type(int prot, int flags, struct file *f, uint64_t off, uint64_t len,
+			   bool *shared, bool *zero)
+{
+	*shared = *zero = false;
+	if (!f) {
+		switch (flags & LINUX_MAP_TYPE) {
+		case LINUX_MAP_SHARED:
+			if (flags & LINUX_MAP_GROWSDOWN)
+				return -EINVAL;
+			*shared = true;
+			return 0;
+		case LINUX_MAP_DROPPABLE:
+			/* Droppable memory may lose its contents; keeping them is allowed. */
+			if (flags & (LINUX_MAP_LOCKED | LINUX_MAP_HUGETLB | LINUX_MAP_GROWSDOWN))
+				return -EINVAL;
+			return 0;
+		case LINUX_MAP_PRIVATE:
+			return 0;
+		default:
+			return -EINVAL;
+		}
+	}
+
+	struct linux_stat st;
+	int r = vfs_fstat(f, &st);
+	if (r < 0)
+		return r;
+	uint32_t type = st.st_mode & LINUX_S_IFMT;
+	*zero = type == LINUX_S_IFCHR && st.st_rdev == DEV_ZERO_RDEV;
+	/* Only regular files (and /dev/zero) implement mmap here. Note: a VFS file that is
+	 * S_IFREG but not mappable on Linux (procfs, sysfs) would be read like a regular file. */
+	bool has_mmap = type == LINUX_S_IFREG || *zero;
+	if (!file_range_ok(off, len))
+		return -EOVERFLOW;
+	int acc = file_flags(f) & LINUX_O_ACCMODE;
+	bool readable = acc == LINUX_O_RDONLY || acc == LINUX_O_RDWR;
+	bool writable = acc == LINUX_O_WRONLY || acc == LINUX_O_RDWR;
+	switch (flags & LINUX_MAP_TYPE) {
+	case LINUX_MAP_SHARED:
+		flags &= LEGACY_MAP_MASK;
+		/* fallthrough */
+	case LINUX_MAP_SHARED_VALIDATE:
+		if (flags & ~LEGACY_MAP_MASK)
+			return -EOPNOTSUPP;
+		if ((prot & LINUX_PROT_WRITE) && !writable)
+			return -EACCES;
+		*shared = true;
+		/* fallthrough */
+	case LINUX_MAP_PRIVATE:
+		if (!readable)
+			return -EACCES;
+		if (!has_mmap)
+			return -ENODEV;
+		if (flags & LINUX_MAP_GROWSDOWN)
+			return -EINVAL;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (*shared && !*zero) {
+		/* Shared file mappings need the file's pages to be the memory: not yet. */
+		log_info("mm: MAP_SHARED file mappings are not supported yet");
+		return -ENODEV;
+	}
+	return 0;
+}
+
+long mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags, struct file *f,
+	     uint64_t off)
+{
+	bool shared, zero;
+	uint64_t moff;
+	int r;
+
+	if (!IS_PAGE_ALIGNED(off))
+		return -EINVAL;
+	if (flags & LINUX_MAP_HUGETLB)
+		return f ? -EINVAL : -ENOMEM; /* no huge pages here (a host without them says so) */
+	if (!len)
+		return -EINVAL;
+	if (flags & LINUX_MAP_FIXED_NOREPLACE)
+		flags |= LINUX_MAP_FIXED;
+	if (!(flags & LINUX_MAP_FIXED)) {
+		addr = PAGE_ALIGN_DOWN(addr);
+		if (addr && addr < mm->min_addr)
+			addr = mm->min_addr;
+	}
+	len = PAGE_ALIGN_UP(len);
+	if (!len)
+		return -ENOMEM;
+	if ((off >> 12) + (len >> 12) < (off >> 12))
+		return -EOVERFLOW;
+	/* The address checks of get_unmapped_area that need no VMA. */
+	if (len > mm->max_addr)
+		return -ENOMEM;
+	if (flags & LINUX_MAP_FIXED) {
+		if (addr > mm->max_addr - len)
+			return -ENOMEM;
+		if (!IS_PAGE_ALIGNED(addr))
+			return -EINVAL;
+		if (addr < mm->min_addr)
+			return -EPERM;
+	}
+	/* Linux checks MAP_FIXED_NOREPLACE before the file; we check it after, so that the file
+	 * can be read without the mm lock held (see below). Only the error differs when both. */
+	r = mmap_check_type(prot, flags, f, off, len, &shared, &zero);
+	if (r < 0)
+		return r;
+
+	/* Fresh backing, filled before taking the lock: the VFS may need this mm (procfs). */
+	r = memfile_alloc(len, &moff);
+	if (r < 0)
+		return r;
+	if (f && !zero) {
+		r = mm_fill_from_file(f, off, moff, len);
+		if (r < 0) {
+			memfile_free(moff, len);
+			return r;
+		}
+	}
+
+	pthread_rwlock_wrlock(&mm->lock);
+	r = vma_reserve(mm, 3);
+	if (r < 0)
+		goto fail;
+	if (!(flags & LINUX_MAP_FIXED)) {
+		long a = vma_find_free(mm, addr, len, flags);
+		if (a < 0) {
+			r = (int)a;
+			goto fail;
+		}
+		addr = (uint64_t)a;
+	} else if ((flags & LINUX_MAP_FIXED_NOREPLACE) &&
+		   !vma_range_free(mm, addr, addr + len, false)) {
+		r = -EEXIST;
+		goto fail;
+	}
+	struct vma nv = {
+	    .start = addr,
+	    .end = addr + len,
+	    .moff = moff,
+	    .file = f && !zero ? file_get(f) : NULL,
+	    .foff = f && !zero ? off : 0,
+	    .prot = prot & PROT_MASK,
+	    .flags = (shared ? VMA_SHARED : 0) | (flags & LINUX_MAP_GROWSDOWN ? VMA_GROWSDOWN : 0),
+	};
+	/* Map first (replacing what MAP_FIXED replaces), release the old pages after. */
+	r = mm->plat->as_map(mm->as, addr, len, nv.prot, PLAT_FD_MEMFILE, moff);
+	if (r < 0) {
+		log_warn("mm: platform map %#lx+%#lx: %d", (unsigned long)addr, (unsigned long)len,
+			 r);
+		if (nv.file)
+			file_put(nv.file);
+		/* Like Linux, a failed MAP_FIXED may leave the range unmapped. */
+		if (flags & LINUX_MAP_FIXED)
+			mm_unmap_range(mm, addr, addr + len, true);
+		else
+			mm->plat->as_unmap(mm->as, addr, len);
+		pthread_rwlock_unlock(&mm->lock);
+		memfile_free(moff, len);
+		return r == -ENOMEM ? r : -ENOMEM;
+	}
+	if (flags & LINUX_MAP_FIXED)
+		mm_unmap_range(mm, addr, addr + len, false);
+	size_t i = vma_index(mm, addr);
+	vma_insert(mm, i, &nv);
+	vma_merge_range(mm, i, i);
+	pthread_rwlock_unlock(&mm->lock);
+	return (long)addr;
+
+fail:
+	pthread_rwlock_unlock(&mm->lock);
+	memfile_free(moff, len);
+	return r;
+}
+
+long mm_munmap(struct mm *mm, uint64_t addr, uint64_t len)
+{
+	if (!IS_PAGE_ALIGNED(addr) || addr > mm->max_addr || len > mm->max_addr - addr)
+		return -EINVAL;
+	len = PAGE_ALIGN_UP(len);
+	if (!len)
+		return -EINVAL;
+	pthread_rwlock_wrlock(&mm->lock);
+	int r = vma_reserve(mm, 2);
+	if (r == 0)
+		mm_unmap_range(mm, addr, addr + len, true);
+	pthread_rwlock_unlock(&mm->lock);
+	return r;
+}
+
+long mm_mprotect(struct mm *mm, uint64_t start, uint64_t len, int prot)
+{
+	int grows = prot & (LINUX_PROT_GROWSDOWN | LINUX_PROT_GROWSUP);
+	uint64_t end, cur;
+	size_t i, first;
+	long r = 0;
+
+	prot &= ~grows;
+	if (grows == (LINUX_PROT_GROWSDOWN | LINUX_PROT_GROWSUP))
+		return -EINVAL;
+	if (!IS_PAGE_ALIGNED(start))
+		return -EINVAL;
+	if (!len)
+		return 0;
+	len = PAGE_ALIGN_UP(len);
+	end = start + len;
+	if (end <= start)
+		return -ENOMEM;
+	if (prot & ~(PROT_MASK | LINUX_PROT_SEM))
+		return -EINVAL;
+	prot &= PROT_MASK;
+
+	pthread_rwlock_wrlock(&mm->lock);
+	if (vma_reserve(mm, 2) < 0) {
+		r = -ENOMEM;
+		goto out;
+	}
+	i = vma_index(mm, start);
+	if (i >= mm->n || mm->v[i].start >= end) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if (grows & LINUX_PROT_GROWSDOWN) {
+		start = mm->v[i].start;
+		if (!(mm->v[i].flags & VMA_GROWSDOWN)) {
+			r = -EINVAL;
+			goto out;
+		}
+	} else if (mm->v[i].start > start) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if (grows & LINUX_PROT_GROWSUP) {
+		r = -EINVAL; /* x86 has no growsup mappings */
+		goto out;
+	}
+	vma_split(mm, start);
+	vma_split(mm, end);
+	/* Like Linux, change VMA after VMA and stop at the first hole: the part before it keeps
+	 * the new protection and the call fails with ENOMEM. */
+	first = i = vma_index(mm, start);
+	for (cur = start; i < mm->n && mm->v[i].start < end; i++) {
+		struct vma *v = &mm->v[i];
+		if (v->start != cur)
+			break;
+		if (v->prot != prot) {
+			int pr = mm->plat->as_protect(mm->as, v->start, vma_len(v), prot);
+			if (pr < 0) {
+				log_warn("mm: platform protect %#lx: %d", (unsigned long)v->start,
+					 pr);
+				r = -ENOMEM;
+				break;
+			}
+			v->prot = prot;
+		}
+		cur = v->end;
+	}
+	if (!r && cur < end)
+		r = -ENOMEM;
+	vma_merge_range(mm, first, i);
+out:
+	pthread_rwlock_unlock(&mm->lock);
+	return r;
+}
+
+void mm_set_brk_base(struct mm *mm, uint64_t base)
+{
+	pthread_rwlock_wrlock(&mm->lock);
+	mm->brk_start = mm->brk = PAGE_ALIGN_UP(base);
+	pthread_rwlock_unlock(&mm->lock);
+}
+
+long mm_brk(struct mm *mm, uint64_t addr)
+{
+	static const struct vma heap = {.prot = LINUX_PROT_READ | LINUX_PROT_WRITE};
+	long ret;
+
+	pthread_rwlock_wrlock(&mm->lock);
+	uint64_t newbrk = PAGE_ALIGN_UP(addr), oldbrk = PAGE_ALIGN_UP(mm->brk);
+	if (addr < mm->brk_start || newbrk < addr || newbrk > mm->max_addr)
+		goto out;
+	if (vma_reserve(mm, 3) < 0)
+		goto out;
+	if (newbrk == oldbrk) {
+		mm->brk = addr;
+		goto out;
+	}
+	if (addr <= mm->brk) {
+		/* Shrinking always works. */
+		mm_unmap_range(mm, newbrk, oldbrk, true);
+		mm->brk = addr;
+		goto out;
+	}
+	/* Growing needs the range free plus a page of gap before the next mapping. */
+	size_t i = vma_index(mm, oldbrk);
+	if (i < mm->n && newbrk + PAGE_SIZE > vma_start_gap(&mm->v[i]))
+		goto out;
+	if (mm_map_fresh(mm, &heap, oldbrk, newbrk - oldbrk) < 0)
+		goto out;
+	mm->brk = addr;
+out:
+	ret = (long)mm->brk;
+	pthread_rwlock_unlock(&mm->lock);
+	return ret;
+}
+
+bool mm_range_mapped(struct mm *mm, uint64_t addr, uint64_t len)
+{
+	uint64_t end = addr + len;
+	bool ok = true;
+
+	if (end < addr)
+		return false;
+	pthread_rwlock_rdlock(&mm->lock);
+	for (size_t i = vma_index(mm, addr); addr < end; i++) {
+		if (i >= mm->n || mm->v[i].start > addr) {
+			ok = false;
+			break;
+		}
+		addr = mm->v[i].end;
+	}
+	pthread_rwlock_unlock(&mm->lock);
+	return ok;
+}
+
+int mm_prot_at(struct mm *mm, uint64_t addr)
+{
+	pthread_rwlock_rdlock(&mm->lock);
+	struct vma *v = vma_lookup(mm, addr);
+	int r = v ? v->prot : -EFAULT;
+	pthread_rwlock_unlock(&mm->lock);
+	return r;
+}
+
+int mm_for_each_vma(struct mm *mm, int (*fn)(const struct mm_vma_info *vi, void *arg), void *arg)
+{
+	int r = 0;
+
+	pthread_rwlock_rdlock(&mm->lock);
+	for (size_t i = 0; i < mm->n && !r;) {
+		const struct vma *v = &mm->v[i];
+		size_t j = i + 1;
+		while (j < mm->n && vma_compatible(&mm->v[j - 1], &mm->v[j]))
+			j++;
+		struct mm_vma_info vi = {
+		    .start = v->start,
+		    .end = mm->v[j - 1].end,
+		    .prot = v->prot,
+		    .shared = v->flags & VMA_SHARED,
+		    .stack = v->flags & VMA_GROWSDOWN,
+		    .file = v->file,
+		    .foff = v->foff,
+		};
+		vi.heap =
+		    !v->file && mm->brk_start && vi.start <= mm->brk && vi.end >= mm->brk_start;
+		r = fn(&vi, arg);
+		i = j;
+	}
+	pthread_rwlock_unlock(&mm->lock);
+	return r;
+}

@@ -1,0 +1,794 @@
+/* Unit tests for sentry/mm: the memory file, VMAs (mmap, munmap, mprotect, mremap, madvise, brk)
+ * against a fake platform that records and checks every mapping it is told about, and
+ * copy_in/copy_out. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "abi/linux.h"
+#include "common/util.h"
+#include "platform/platform.h"
+#include "sentry/mm/mm.h"
+#include "sentry/mm/mm_internal.h"
+#include "sentry/vfs/vfs.h"
+
+#define PG 4096ULL
+#define TOP 0x7ffffffff000ULL
+
+/* ---- stand-ins for the VFS: a file is a byte array ---- */
+struct file {
+	int refs;
+	const char *data;
+	size_t size;
+	int flags;
+	uint32_t mode;
+	uint64_t rdev;
+};
+
+struct file *file_get(struct file *f)
+{
+	f->refs++;
+	return f;
+}
+void file_put(struct file *f) { f->refs--; }
+int file_flags(const struct file *f) { return f->flags; }
+ssize_t vfs_pread(struct file *f, void *buf, size_t n, uint64_t off)
+{
+	if (off >= f->size)
+		return 0;
+	n = MIN(n, f->size - off);
+	memcpy(buf, f->data + off, n);
+	return (ssize_t)n;
+}
+int vfs_fstat(struct file *f, struct linux_stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_mode = f->mode;
+	st->st_size = (int64_t)f->size;
+	st->st_rdev = f->rdev;
+	return 0;
+}
+
+/* ---- a fake platform: keeps the mappings it is given as intervals ---- */
+struct fake_map {
+	uint64_t start, end, moff;
+	int prot;
+};
+static struct fake_map fmaps[4096];
+static size_t nfmaps;
+static int n_map, n_unmap, n_protect, n_release, fail_map;
+
+static void fake_remove(uint64_t start, uint64_t end)
+{
+	size_t out = 0;
+	struct fake_map keep[4096];
+	for (size_t i = 0; i < nfmaps; i++) {
+		struct fake_map m = fmaps[i];
+		if (m.end <= start || m.start >= end) {
+			keep[out++] = m;
+			continue;
+		}
+		if (m.start < start)
+			keep[out++] = (struct fake_map){m.start, start, m.moff, m.prot};
+		if (m.end > end)
+			keep[out++] =
+			    (struct fake_map){end, m.end, m.moff + (end - m.start), m.prot};
+	}
+	memcpy(fmaps, keep, out * sizeof(*keep));
+	nfmaps = out;
+}
+
+static struct plat_as *fake_as_create(void)
+{
+	nfmaps = 0;
+	return (struct plat_as *)malloc(1);
+}
+static void fake_as_release(struct plat_as *as)
+{
+	n_release++;
+	nfmaps = 0;
+	free(as);
+}
+static int fake_as_map(struct plat_as *as, uint64_t addr, uint64_t len, int prot, int fd,
+		       uint64_t off)
+{
+	cr_assert_eq(fd, PLAT_FD_MEMFILE);
+	cr_assert(IS_PAGE_ALIGNED(addr) && IS_PAGE_ALIGNED(len) && IS_PAGE_ALIGNED(off) && len);
+	if (fail_map)
+		return -ENOMEM;
+	n_map++;
+	fake_remove(addr, addr + len);
+	cr_assert(nfmaps < ARRAY_SIZE(fmaps));
+	fmaps[nfmaps++] = (struct fake_map){addr, addr + len, off, prot};
+	return 0;
+}
+static int fake_as_unmap(struct plat_as *as, uint64_t addr, uint64_t len)
+{
+	n_unmap++;
+	fake_remove(addr, addr + len);
+	return 0;
+}
+static int fake_as_protect(struct plat_as *as, uint64_t addr, uint64_t len, int prot)
+{
+	static struct fake_map hit[4096];
+	size_t nh = 0;
+	uint64_t end = addr + len;
+	n_protect++;
+	for (size_t i = 0; i < nfmaps; i++)
+		if (fmaps[i].start < end && fmaps[i].end > addr)
+			hit[nh++] = fmaps[i];
+	fake_remove(addr, end);
+	for (size_t i = 0; i < nh; i++) {
+		uint64_t s = MAX(hit[i].start, addr), e = MIN(hit[i].end, end);
+		fmaps[nfmaps++] = (struct fake_map){s, e, hit[i].moff + (s - hit[i].start), prot};
+	}
+	return 0;
+}
+
+static const struct platform fake_plat = {
+    .name = "fake",
+    .as_create = fake_as_create,
+    .as_release = fake_as_release,
+    .as_map = fake_as_map,
+    .as_unmap = fake_as_unmap,
+    .as_protect = fake_as_protect,
+    .max_user_addr = TOP,
+};
+
+/* The platform's picture must match the VMAs exactly: same pages, offsets, protections. */
+static void check_mirror(struct mm *mm)
+{
+	uint64_t vbytes = 0, fbytes = 0;
+	for (size_t i = 0; i < mm->n; i++) {
+		const struct vma *v = &mm->v[i];
+		cr_assert(v->start < v->end, "empty vma");
+		if (i)
+			cr_assert(mm->v[i - 1].end <= v->start, "vmas overlap or unsorted");
+		vbytes += vma_len(v);
+		for (uint64_t a = v->start; a < v->end;) {
+			const struct fake_map *m = NULL;
+			for (size_t k = 0; k < nfmaps; k++)
+				if (fmaps[k].start <= a && a < fmaps[k].end)
+					m = &fmaps[k];
+			cr_assert(m, "vma page %#lx not mapped in the platform", (unsigned long)a);
+			cr_assert_eq(m->moff + (a - m->start), v->moff + (a - v->start),
+				     "page %#lx backed by a different offset", (unsigned long)a);
+			cr_assert_eq(m->prot, v->prot, "page %#lx prot %d in platform, %d in vma",
+				     (unsigned long)a, m->prot, v->prot);
+			a = MIN(m->end, v->end);
+		}
+	}
+	for (size_t k = 0; k < nfmaps; k++)
+		fbytes += fmaps[k].end - fmaps[k].start;
+	cr_assert_eq(vbytes, fbytes, "platform maps %lu bytes, vmas %lu", (unsigned long)fbytes,
+		     (unsigned long)vbytes);
+}
+
+static struct mm *mm;
+static uint64_t used0;
+
+static void setup(void)
+{
+	cr_assert_eq(memfile_init(), 0);
+	used0 = memfile_used();
+	mm = mm_create(&fake_plat);
+	cr_assert(mm);
+}
+static void teardown(void)
+{
+	if (mm)
+		mm_put(mm);
+}
+
+static long anon(uint64_t addr, uint64_t len, int prot, int extra)
+{
+	return mm_mmap(mm, addr, len, prot, LINUX_MAP_PRIVATE | LINUX_MAP_ANONYMOUS | extra, NULL,
+		       0);
+}
+#define RW (LINUX_PROT_READ | LINUX_PROT_WRITE)
+
+/* Collects mappings: vis[0].prot counts them, vis[1...] are they. */
+static int count_vma(const struct mm_vma_info *vi, void *arg)
+{
+	struct mm_vma_info *out = arg;
+	out[out[0].prot++ + 1] = *vi;
+	return 0;
+}
+
+/* ---- the memory file ---- */
+
+Test(memfile, alloc_free_coalesce, .init = setup, .fini = teardown)
+{
+	uint64_t a, b, c, d;
+	cr_assert_eq(memfile_alloc(0, &a), -EINVAL);
+	cr_assert_eq(memfile_alloc(100, &a), -EINVAL);
+	cr_assert_eq(memfile_alloc(PG, &a), 0);
+	cr_assert_eq(memfile_alloc(2 * PG, &b), 0);
+	cr_assert_eq(memfile_alloc(PG, &c), 0);
+	cr_assert(b == a + PG && c == b + 2 * PG, "first fit from the bottom");
+	cr_assert_eq(memfile_used(), used0 + 4 * PG);
+	memfile_free(b, 2 * PG);
+	cr_assert_eq(memfile_alloc(PG, &d), 0);
+	cr_assert_eq(d, b, "reuses the hole");
+	memfile_free(d, PG);
+	memfile_free(a, PG);
+	memfile_free(c, PG);
+	cr_assert_eq(memfile_used(), used0);
+	cr_assert_eq(memfile_alloc(4 * PG, &d), 0);
+	cr_assert_eq(d, a, "freed neighbours coalesce");
+	cr_assert_eq(memfile_alloc_at(d + 4 * PG, 2 * PG), 0, "extend in place");
+	cr_assert_eq(memfile_alloc_at(d + 4 * PG, PG), -ENOMEM, "already taken");
+	memfile_free(d, 6 * PG);
+	cr_assert_eq(memfile_used(), used0);
+}
+
+Test(memfile, freed_pages_go_back_to_the_host, .init = setup, .fini = teardown)
+{
+	uint64_t off;
+	struct stat st0, st1, st2;
+	cr_assert_eq(memfile_alloc(256 * PG, &off), 0);
+	fstat(memfile_fd(), &st0);
+	memset(memfile_ptr(off), 0xab, 256 * PG);
+	fstat(memfile_fd(), &st1);
+	cr_assert_geq(st1.st_blocks - st0.st_blocks, 256 * PG / 512);
+	memfile_free(off, 256 * PG);
+	fstat(memfile_fd(), &st2);
+	cr_assert_leq(st2.st_blocks, st0.st_blocks);
+	cr_assert_eq(memfile_alloc(256 * PG, &off), 0);
+	cr_assert_eq(((char *)memfile_ptr(off))[100], 0, "reallocated pages read as zero");
+	memfile_free(off, 256 * PG);
+}
+
+Test(memfile, refcounts, .init = setup, .fini = teardown)
+{
+	uint64_t off;
+	cr_assert_eq(memfile_alloc(8 * PG, &off), 0);
+	cr_assert(memfile_exclusive(off, 8 * PG));
+	cr_assert_eq(memfile_incref(off + 2 * PG, 4 * PG), 0);
+	cr_assert(!memfile_exclusive(off, 8 * PG));
+	cr_assert(memfile_exclusive(off, 2 * PG));
+	cr_assert_eq(memfile_incref(off + 4 * PG, 4 * PG), 0);
+	/* refs: pages 0-1: 1, 2-3: 2, 4-5: 3, 6-7: 2 */
+	memset(memfile_ptr(off), 1, 8 * PG);
+	memfile_decref(off, 8 * PG);
+	/* 0-1 freed; 2-3: 1, 4-5: 2, 6-7: 1 */
+	cr_assert_eq(memfile_used(), used0 + 6 * PG);
+	cr_assert(memfile_exclusive(off + 2 * PG, 2 * PG));
+	cr_assert(!memfile_exclusive(off + 4 * PG, PG));
+	cr_assert_eq(((char *)memfile_ptr(off + 4 * PG))[0], 1, "shared pages keep contents");
+	memfile_decref(off + 2 * PG, 6 * PG);
+	/* 4-5: 1 */
+	cr_assert_eq(memfile_used(), used0 + 2 * PG);
+	cr_assert(memfile_exclusive(off + 4 * PG, 2 * PG));
+	memfile_decref(off + 4 * PG, 2 * PG);
+	cr_assert_eq(memfile_used(), used0);
+}
+
+/* ---- mmap ---- */
+
+Test(mmap, anonymous_top_down, .init = setup, .fini = teardown)
+{
+	long a = anon(0, 3 * PG + 1, RW, 0);
+	cr_assert_gt(a, 0);
+	cr_assert(IS_PAGE_ALIGNED(a));
+	cr_assert_eq((uint64_t)a + 4 * PG, mm_mmap_base(mm), "first mmap ends at the mmap base");
+	long b = anon(0, PG, RW, 0);
+	cr_assert_eq(b, a - (long)PG, "the next one goes below");
+	char buf[4 * PG];
+	memset(buf, 1, sizeof(buf));
+	cr_assert_eq(copy_in(mm, buf, (uint64_t)a, sizeof(buf)), 0);
+	for (size_t i = 0; i < sizeof(buf); i++)
+		cr_assert_eq(buf[i], 0);
+	/* Adjacent anonymous mappings are one mapping to the application (they may stay two
+	 * VMAs inside when their backing is not contiguous). */
+	struct mm_vma_info vis[4] = {0};
+	mm_for_each_vma(mm, count_vma, vis);
+	cr_assert_eq(vis[0].prot, 1);
+	cr_assert_eq(vis[1].start, (uint64_t)b);
+	cr_assert_eq(vis[1].end, (uint64_t)a + 4 * PG);
+	cr_assert_eq(mm_mremap(mm, (uint64_t)b, 5 * PG, 6 * PG, LINUX_MREMAP_MAYMOVE, 0) > 0, true,
+		     "and mremap treats them as one");
+	check_mirror(mm);
+}
+
+Test(mmap, hint_and_fixed, .init = setup, .fini = teardown)
+{
+	uint64_t h = 0x10000000;
+	cr_assert_eq(anon(h, 4 * PG, RW, 0), (long)h, "free hint honoured");
+	cr_assert_eq(anon(h + 123, PG, RW, 0) == (long)h, false, "taken hint not used");
+	cr_assert_eq(anon(0x1000, PG, RW, 0) >= (long)LINUX_MMAP_MIN, true);
+	/* Write a pattern, MAP_FIXED over the middle: zeros there, neighbours intact. */
+	char pat[4 * PG];
+	for (size_t i = 0; i < sizeof(pat); i++)
+		pat[i] = (char)(i * 7 + 1);
+	cr_assert_eq(copy_out(mm, h, pat, sizeof(pat)), 0);
+	cr_assert_eq(anon(h + PG, 2 * PG, LINUX_PROT_READ, LINUX_MAP_FIXED), (long)(h + PG));
+	char got[4 * PG];
+	cr_assert_eq(copy_in(mm, got, h, sizeof(got)), 0);
+	cr_assert_eq(memcmp(got, pat, PG), 0);
+	cr_assert_eq(memcmp(got + 3 * PG, pat + 3 * PG, PG), 0);
+	for (size_t i = PG; i < 3 * PG; i++)
+		cr_assert_eq(got[i], 0);
+	cr_assert_eq(anon(h, PG, RW, LINUX_MAP_FIXED_NOREPLACE), -EEXIST);
+	cr_assert_eq(anon(h + 4 * PG, PG, RW, LINUX_MAP_FIXED_NOREPLACE), (long)(h + 4 * PG));
+	check_mirror(mm);
+}
+
+Test(mmap, errors_as_linux, .init = setup, .fini = teardown)
+{
+	int pa = LINUX_MAP_PRIVATE | LINUX_MAP_ANONYMOUS;
+	cr_assert_eq(mm_mmap(mm, 0, 0, RW, pa, NULL, 0), -EINVAL);
+	cr_assert_eq(mm_mmap(mm, 0x10000001, PG, RW, pa | LINUX_MAP_FIXED, NULL, 0), -EINVAL);
+	cr_assert_eq(mm_mmap(mm, TOP - PG, 2 * PG, RW, pa | LINUX_MAP_FIXED, NULL, 0), -ENOMEM);
+	cr_assert_eq(mm_mmap(mm, TOP + 1, 2 * PG, RW, pa | LINUX_MAP_FIXED, NULL, 0), -ENOMEM);
+	cr_assert_eq(mm_mmap(mm, 0, 1ULL << 47, RW, pa, NULL, 0), -ENOMEM);
+	cr_assert_eq(mm_mmap(mm, 0, -PG, RW, pa, NULL, 0), -ENOMEM);
+	cr_assert_eq(mm_mmap(mm, 0, ~0ULL, RW, pa, NULL, 0), -ENOMEM);
+	cr_assert_eq(mm_mmap(mm, 0x1000, PG, RW, pa | LINUX_MAP_FIXED, NULL, 0), -EPERM);
+	cr_assert_eq(mm_mmap(mm, 0, PG, RW, LINUX_MAP_ANONYMOUS, NULL, 0), -EINVAL);
+	cr_assert_eq(
+	    mm_mmap(mm, 0, PG, RW, LINUX_MAP_SHARED_VALIDATE | LINUX_MAP_ANONYMOUS, NULL, 0),
+	    -EINVAL);
+	cr_assert_eq(mm_mmap(mm, 0, PG, RW,
+			     LINUX_MAP_SHARED | LINUX_MAP_ANONYMOUS | LINUX_MAP_GROWSDOWN, NULL, 0),
+		     -EINVAL);
+	cr_assert_eq(mm_mmap(mm, 0, PG, RW, pa | LINUX_MAP_HUGETLB, NULL, 0), -ENOMEM);
+	cr_assert_eq(mm_mmap(mm, 0, PG, RW, pa, NULL, 1), -EINVAL);
+	cr_assert_eq(mm->n, 0);
+	cr_assert_eq(memfile_used(), used0, "failed mmaps leak nothing");
+	/* Unknown prot bits are ignored by mmap. */
+	cr_assert_gt(mm_mmap(mm, 0, PG, 0x10 | LINUX_PROT_READ, pa, NULL, 0), 0);
+}
+
+Test(mmap, platform_failure_undoes, .init = setup, .fini = teardown)
+{
+	fail_map = 1;
+	cr_assert_lt(anon(0, PG, RW, 0), 0);
+	fail_map = 0;
+	cr_assert_eq(mm->n, 0);
+	cr_assert_eq(memfile_used(), used0);
+}
+
+static char fdata[3 * PG + 100];
+static struct file mkfile(int acc)
+{
+	for (size_t i = 0; i < sizeof(fdata); i++)
+		fdata[i] = (char)(i % 251 + 1);
+	return (struct file){.refs = 1,
+			     .data = fdata,
+			     .size = sizeof(fdata),
+			     .flags = acc,
+			     .mode = LINUX_S_IFREG | 0644};
+}
+
+Test(mmap, private_file, .init = setup, .fini = teardown)
+{
+	struct file f = mkfile(LINUX_O_RDONLY);
+	long a = mm_mmap(mm, 0, 8 * PG, RW, LINUX_MAP_PRIVATE, &f, 0);
+	cr_assert_gt(a, 0);
+	cr_assert_eq(f.refs, 2, "the mapping holds a reference");
+	char got[4 * PG];
+	cr_assert_eq(copy_in(mm, got, (uint64_t)a, sizeof(got)), 0);
+	cr_assert_eq(memcmp(got, fdata, sizeof(fdata)), 0);
+	for (size_t i = sizeof(fdata); i < sizeof(got); i++)
+		cr_assert_eq(got[i], 0, "past EOF reads zero");
+	/* Writes stay private. */
+	cr_assert_eq(copy_out(mm, (uint64_t)a, "XY", 2), 0);
+	cr_assert_eq(fdata[0], 1);
+	long b = mm_mmap(mm, 0, PG, LINUX_PROT_READ, LINUX_MAP_PRIVATE, &f, PG);
+	cr_assert_eq(copy_in(mm, got, (uint64_t)b, PG), 0);
+	cr_assert_eq(memcmp(got, fdata + PG, PG), 0, "offset mapping");
+	/* Splitting the file mapping keeps per-VMA file references and offsets. */
+	cr_assert_eq(mm_munmap(mm, (uint64_t)a + PG, PG), 0);
+	cr_assert_eq(f.refs, 4);
+	cr_assert_eq(copy_in(mm, got, (uint64_t)a + 2 * PG, PG), 0);
+	cr_assert_eq(memcmp(got, fdata + 2 * PG, PG), 0);
+	check_mirror(mm);
+	mm_put(mm);
+	mm = NULL;
+	cr_assert_eq(f.refs, 1, "all references dropped");
+	cr_assert_eq(memfile_used(), used0);
+}
+
+Test(mmap, file_access_rules, .init = setup, .fini = teardown)
+{
+	struct file ro = mkfile(LINUX_O_RDONLY), wo = mkfile(LINUX_O_WRONLY);
+	struct file rw = mkfile(LINUX_O_RDWR);
+	struct file dir = mkfile(LINUX_O_RDONLY);
+	dir.mode = LINUX_S_IFDIR | 0755;
+	cr_assert_eq(mm_mmap(mm, 0, PG, LINUX_PROT_READ, LINUX_MAP_PRIVATE, &wo, 0), -EACCES);
+	cr_assert_eq(mm_mmap(mm, 0, PG, LINUX_PROT_READ, LINUX_MAP_SHARED, &wo, 0), -EACCES);
+	cr_assert_eq(mm_mmap(mm, 0, PG, RW, LINUX_MAP_SHARED, &ro, 0), -EACCES);
+	cr_assert_eq(
+	    mm_mmap(mm, 0, PG, LINUX_PROT_READ, LINUX_MAP_SHARED_VALIDATE | 0x80000, &ro, 0),
+	    -EOPNOTSUPP);
+	cr_assert_eq(mm_mmap(mm, 0, PG, LINUX_PROT_READ, LINUX_MAP_SHARED, &rw, 0), -ENODEV,
+		     "shared file mappings: not yet");
+	cr_assert_eq(mm_mmap(mm, 0, PG, LINUX_PROT_READ, LINUX_MAP_PRIVATE, &dir, 0), -ENODEV);
+	cr_assert_eq(
+	    mm_mmap(mm, 0, PG, LINUX_PROT_READ, LINUX_MAP_PRIVATE | LINUX_MAP_GROWSDOWN, &ro, 0),
+	    -EINVAL);
+	cr_assert_eq(mm_mmap(mm, 0, PG, LINUX_PROT_READ, 0, &ro, 0), -EINVAL);
+	cr_assert_eq(
+	    mm_mmap(mm, 0, PG, LINUX_PROT_READ, LINUX_MAP_PRIVATE, &ro, 0x7ffffffffffff000ULL),
+	    -EOVERFLOW);
+	cr_assert_eq(
+	    mm_mmap(mm, 0, PG, LINUX_PROT_READ, LINUX_MAP_PRIVATE | LINUX_MAP_HUGETLB, &ro, 0),
+	    -EINVAL);
+	cr_assert_eq(ro.refs + wo.refs + rw.refs + dir.refs, 4, "no reference leaked");
+	cr_assert_eq(mm->n, 0);
+}
+
+Test(mmap, dev_zero_and_shared_anonymous, .init = setup, .fini = teardown)
+{
+	struct file z = mkfile(LINUX_O_RDWR);
+	z.mode = LINUX_S_IFCHR | 0666;
+	z.rdev = (1 << 8) | 5;
+	long a = mm_mmap(mm, 0, 2 * PG, RW, LINUX_MAP_PRIVATE, &z, 0);
+	cr_assert_gt(a, 0);
+	char c = 1;
+	cr_assert_eq(copy_in(mm, &c, (uint64_t)a, 1), 0);
+	cr_assert_eq(c, 0, "/dev/zero maps zeros");
+	cr_assert_eq(z.refs, 1, "a /dev/zero mapping is anonymous memory");
+	long s = mm_mmap(mm, 0, 2 * PG, RW, LINUX_MAP_SHARED, &z, 0);
+	cr_assert_gt(s, 0);
+	cr_assert(mm_mmap(mm, 0, 2 * PG, RW, LINUX_MAP_SHARED | LINUX_MAP_ANONYMOUS, NULL, 0) > 0);
+	check_mirror(mm);
+}
+
+/* ---- munmap, mprotect ---- */
+
+Test(munmap, splits_and_frees, .init = setup, .fini = teardown)
+{
+	long a = anon(0, 8 * PG, RW, 0);
+	char pat[8 * PG];
+	memset(pat, 0x5a, sizeof(pat));
+	cr_assert_eq(copy_out(mm, (uint64_t)a, pat, sizeof(pat)), 0);
+	cr_assert_eq(memfile_used(), used0 + 8 * PG);
+	cr_assert_eq(mm_munmap(mm, (uint64_t)a + 2 * PG, 3 * PG), 0);
+	cr_assert_eq(mm->n, 2);
+	cr_assert_eq(memfile_used(), used0 + 5 * PG, "unmapped pages are freed");
+	cr_assert_eq(copy_in(mm, pat, (uint64_t)a + 2 * PG, 1), -EFAULT);
+	cr_assert_eq(copy_in(mm, pat, (uint64_t)a + 5 * PG, PG), 0);
+	cr_assert_eq(pat[0], 0x5a);
+	cr_assert_eq(mm_munmap(mm, (uint64_t)a + 2 * PG, 3 * PG), 0, "unmapping a hole is fine");
+	cr_assert_eq(mm_munmap(mm, (uint64_t)a + 1, PG), -EINVAL);
+	cr_assert_eq(mm_munmap(mm, (uint64_t)a, 0), -EINVAL);
+	cr_assert_eq(mm_munmap(mm, (uint64_t)a, ~0ULL), -EINVAL);
+	cr_assert_eq(mm_munmap(mm, TOP, PG), -EINVAL);
+	check_mirror(mm);
+	cr_assert_eq(mm_munmap(mm, (uint64_t)a, 8 * PG), 0);
+	cr_assert_eq(mm->n, 0);
+	cr_assert_eq(memfile_used(), used0);
+	check_mirror(mm);
+}
+
+Test(mprotect, split_merge_and_holes, .init = setup, .fini = teardown)
+{
+	long a = anon(0, 8 * PG, RW, 0);
+	cr_assert_eq(mm_mprotect(mm, (uint64_t)a + 2 * PG, 2 * PG, LINUX_PROT_READ), 0);
+	cr_assert_eq(mm->n, 3);
+	check_mirror(mm);
+	cr_assert_eq(copy_out(mm, (uint64_t)a + 2 * PG, "x", 1), -EFAULT, "read-only");
+	cr_assert_eq(copy_out(mm, (uint64_t)a + PG, "x", 1), 0);
+	cr_assert_eq(copy_out_force(mm, (uint64_t)a + 2 * PG, "x", 1), 0);
+	cr_assert_eq(mm_mprotect(mm, (uint64_t)a + 2 * PG, 2 * PG, RW), 0);
+	cr_assert_eq(mm->n, 1, "same protection again merges back");
+	cr_assert_eq(mm_mprotect(mm, (uint64_t)a, PG, LINUX_PROT_NONE), 0);
+	char c;
+	cr_assert_eq(copy_in(mm, &c, (uint64_t)a, 1), -EFAULT, "PROT_NONE");
+	/* A hole: Linux changes what comes before it and fails with ENOMEM. */
+	cr_assert_eq(mm_munmap(mm, (uint64_t)a + 4 * PG, PG), 0);
+	cr_assert_eq(mm_mprotect(mm, (uint64_t)a, 8 * PG, LINUX_PROT_READ), -ENOMEM);
+	cr_assert_eq(mm_prot_at(mm, (uint64_t)a + 3 * PG), LINUX_PROT_READ);
+	cr_assert_eq(mm_prot_at(mm, (uint64_t)a + 5 * PG), RW, "after the hole: unchanged");
+	cr_assert_eq(mm_prot_at(mm, (uint64_t)a + 4 * PG), -EFAULT);
+	cr_assert_eq(mm_mprotect(mm, (uint64_t)a + 4 * PG, PG, LINUX_PROT_READ), -ENOMEM);
+	cr_assert_eq(mm_mprotect(mm, (uint64_t)a + 1, PG, LINUX_PROT_READ), -EINVAL);
+	cr_assert_eq(mm_mprotect(mm, (uint64_t)a, PG, 0x10), -EINVAL);
+	cr_assert_eq(mm_mprotect(mm, (uint64_t)a, 0, 0x10), 0, "len 0 first");
+	cr_assert_eq(mm_mprotect(mm, (uint64_t)a, PG, 0x8), 0, "PROT_SEM is accepted");
+	cr_assert_eq(mm_mprotect(mm, (uint64_t)a, PG, LINUX_PROT_READ | LINUX_PROT_GROWSDOWN),
+		     -EINVAL);
+	check_mirror(mm);
+}
+
+Test(mprotect, growsdown, .init = setup, .fini = teardown)
+{
+	long s = anon(0x20000000, 4 * PG, RW, LINUX_MAP_GROWSDOWN);
+	cr_assert_eq(s, 0x20000000);
+	cr_assert_eq(
+	    mm_mprotect(mm, (uint64_t)s + 2 * PG, PG, LINUX_PROT_READ | LINUX_PROT_GROWSDOWN), 0);
+	cr_assert_eq(mm_prot_at(mm, (uint64_t)s), LINUX_PROT_READ, "extended down to the start");
+	cr_assert_eq(mm_prot_at(mm, (uint64_t)s + 3 * PG), RW);
+	check_mirror(mm);
+}
+
+/* ---- mremap ---- */
+
+static void fill(uint64_t a, uint64_t len, int seed)
+{
+	static char buf[64 * PG];
+	for (uint64_t i = 0; i < len; i++)
+		buf[i] = (char)(i * 13 + seed);
+	cr_assert_eq(copy_out(mm, a, buf, len), 0);
+}
+static void expect(uint64_t a, uint64_t len, int seed)
+{
+	static char buf[64 * PG];
+	cr_assert_eq(copy_in(mm, buf, a, len), 0);
+	for (uint64_t i = 0; i < len; i++)
+		cr_assert_eq(buf[i], (char)(i * 13 + seed), "byte %lu", (unsigned long)i);
+}
+static void expect_zero(uint64_t a, uint64_t len)
+{
+	static char buf[64 * PG];
+	cr_assert_eq(copy_in(mm, buf, a, len), 0);
+	for (uint64_t i = 0; i < len; i++)
+		cr_assert_eq(buf[i], 0, "byte %lu", (unsigned long)i);
+}
+
+Test(mremap, shrink_and_grow_in_place, .init = setup, .fini = teardown)
+{
+	uint64_t a = 0x30000000;
+	cr_assert_eq(anon(a, 8 * PG, RW, 0), (long)a);
+	fill(a, 8 * PG, 3);
+	cr_assert_eq(mm_mremap(mm, a, 8 * PG, 4 * PG, 0, 0), (long)a);
+	cr_assert_eq(memfile_used(), used0 + 4 * PG);
+	expect(a, 4 * PG, 3);
+	cr_assert_eq(mm_prot_at(mm, a + 4 * PG), -EFAULT);
+	cr_assert_eq(mm_mremap(mm, a, 4 * PG, 16 * PG, 0, 0), (long)a, "grows in place");
+	expect(a, 4 * PG, 3);
+	expect_zero(a + 4 * PG, 12 * PG);
+	cr_assert_eq(mm->n, 1, "grown part merges (backing extended in place)");
+	cr_assert_eq(mm_mremap(mm, a, 16 * PG, 16 * PG, 0, 0), (long)a);
+	check_mirror(mm);
+}
+
+Test(mremap, move_keeps_pages, .init = setup, .fini = teardown)
+{
+	uint64_t a = 0x30000000;
+	cr_assert_eq(anon(a, 4 * PG, RW, 0), (long)a);
+	cr_assert_eq(anon(a + 4 * PG, PG, LINUX_PROT_READ, 0), (long)(a + 4 * PG));
+	fill(a, 4 * PG, 5);
+	uint64_t moff = mm->v[0].moff;
+	cr_assert_eq(mm_mremap(mm, a, 4 * PG, 8 * PG, 0, 0), -ENOMEM, "blocked, may not move");
+	long b = mm_mremap(mm, a, 4 * PG, 8 * PG, LINUX_MREMAP_MAYMOVE, 0);
+	cr_assert_gt(b, 0);
+	cr_assert_neq(b, (long)a);
+	expect((uint64_t)b, 4 * PG, 5);
+	expect_zero((uint64_t)b + 4 * PG, 4 * PG);
+	struct vma *v = vma_lookup(mm, (uint64_t)b);
+	cr_assert_eq(v->moff, moff, "moved, not copied");
+	cr_assert_eq(mm_prot_at(mm, a), -EFAULT, "old range gone");
+	cr_assert_eq(memfile_used(), used0 + 9 * PG);
+	/* MREMAP_FIXED onto an existing mapping replaces it. */
+	uint64_t dst = 0x40000000;
+	cr_assert_eq(anon(dst, 16 * PG, LINUX_PROT_NONE, 0), (long)dst);
+	cr_assert_eq(mm_mremap(mm, (uint64_t)b, 8 * PG, 8 * PG,
+			       LINUX_MREMAP_MAYMOVE | LINUX_MREMAP_FIXED, dst),
+		     (long)dst);
+	expect(dst, 4 * PG, 5);
+	cr_assert_eq(mm_prot_at(mm, dst + 8 * PG), LINUX_PROT_NONE, "rest of the target stays");
+	check_mirror(mm);
+}
+
+Test(mremap, errors_as_linux, .init = setup, .fini = teardown)
+{
+	uint64_t a = 0x30000000;
+	cr_assert_eq(anon(a, 4 * PG, RW, 0), (long)a);
+	cr_assert_eq(anon(a + 4 * PG, 4 * PG, LINUX_PROT_READ, 0), (long)(a + 4 * PG));
+	cr_assert_eq(mm_mremap(mm, a, PG, 0, 0, 0), -EINVAL, "new_len 0");
+	cr_assert_eq(mm_mremap(mm, a + 1, PG, PG, 0, 0), -EINVAL);
+	cr_assert_eq(mm_mremap(mm, a, PG, PG, 8, 0), -EINVAL);
+	cr_assert_eq(mm_mremap(mm, a, PG, 2 * PG, LINUX_MREMAP_DONTUNMAP, 0), -EINVAL);
+	cr_assert_eq(mm_mremap(mm, a, PG, 2 * PG, LINUX_MREMAP_DONTUNMAP | LINUX_MREMAP_MAYMOVE, 0),
+		     -EINVAL);
+	cr_assert_eq(mm_mremap(mm, a, PG, PG, LINUX_MREMAP_FIXED, a + PG), -EINVAL);
+	cr_assert_eq(
+	    mm_mremap(mm, a, 2 * PG, 2 * PG, LINUX_MREMAP_FIXED | LINUX_MREMAP_MAYMOVE, a + PG),
+	    -EINVAL, "overlap");
+	cr_assert_eq(mm_mremap(mm, a, 0, PG, LINUX_MREMAP_MAYMOVE, 0), -EINVAL, "private dup");
+	cr_assert_eq(mm_mremap(mm, a, 8 * PG, 16 * PG, LINUX_MREMAP_MAYMOVE, 0), -EFAULT,
+		     "spans two VMAs");
+	cr_assert_eq(mm_mremap(mm, 0x50000000, PG, 2 * PG, LINUX_MREMAP_MAYMOVE, 0), -EFAULT);
+	cr_assert_eq(mm_mremap(mm, a + 2 * PG, 4 * PG, PG, 0, 0), (long)(a + 2 * PG),
+		     "shrinking may span VMAs");
+	cr_assert_eq(mm_prot_at(mm, a + 3 * PG), -EFAULT);
+	cr_assert_eq(mm_prot_at(mm, a + 6 * PG), LINUX_PROT_READ);
+	check_mirror(mm);
+}
+
+Test(mremap, dontunmap_and_shared_duplicate, .init = setup, .fini = teardown)
+{
+	uint64_t a = 0x30000000;
+	cr_assert_eq(anon(a, 4 * PG, RW, 0), (long)a);
+	fill(a, 4 * PG, 9);
+	long b = mm_mremap(mm, a, 4 * PG, 4 * PG, LINUX_MREMAP_MAYMOVE | LINUX_MREMAP_DONTUNMAP, 0);
+	cr_assert_gt(b, 0);
+	expect((uint64_t)b, 4 * PG, 9);
+	expect_zero(a, 4 * PG);
+	cr_assert_eq(memfile_used(), used0 + 8 * PG);
+	check_mirror(mm);
+
+	long s = mm_mmap(mm, 0, 2 * PG, RW, LINUX_MAP_SHARED | LINUX_MAP_ANONYMOUS, NULL, 0);
+	cr_assert_gt(s, 0);
+	fill((uint64_t)s, 2 * PG, 1);
+	long d = mm_mremap(mm, (uint64_t)s, 0, 2 * PG, LINUX_MREMAP_MAYMOVE, 0);
+	cr_assert_gt(d, 0);
+	cr_assert_neq(d, s);
+	expect((uint64_t)d, 2 * PG, 1);
+	cr_assert_eq(copy_out(mm, (uint64_t)d, "Z", 1), 0);
+	char c;
+	cr_assert_eq(copy_in(mm, &c, (uint64_t)s, 1), 0);
+	cr_assert_eq(c, 'Z', "both mappings share the pages");
+	cr_assert_eq(memfile_used(), used0 + 10 * PG, "no new pages for the duplicate");
+	cr_assert_eq(mm_munmap(mm, (uint64_t)s, 2 * PG), 0);
+	cr_assert_eq(memfile_used(), used0 + 10 * PG, "still referenced by the duplicate");
+	expect((uint64_t)d + 1, 2 * PG - 1, 1 + 13);
+	cr_assert_eq(mm_munmap(mm, (uint64_t)d, 2 * PG), 0);
+	cr_assert_eq(memfile_used(), used0 + 8 * PG);
+	check_mirror(mm);
+}
+
+/* ---- madvise, brk ---- */
+
+Test(madvise, dontneed, .init = setup, .fini = teardown)
+{
+	long a = anon(0, 8 * PG, RW, 0);
+	fill((uint64_t)a, 8 * PG, 2);
+	cr_assert_eq(mm_madvise(mm, (uint64_t)a + 2 * PG, 2 * PG, LINUX_MADV_DONTNEED), 0);
+	expect((uint64_t)a, 2 * PG, 2);
+	expect_zero((uint64_t)a + 2 * PG, 2 * PG);
+	cr_assert_eq(mm->n, 1, "no split left behind");
+	long s = mm_mmap(mm, 0, PG, RW, LINUX_MAP_SHARED | LINUX_MAP_ANONYMOUS, NULL, 0);
+	fill((uint64_t)s, PG, 4);
+	cr_assert_eq(mm_madvise(mm, (uint64_t)s, PG, LINUX_MADV_DONTNEED), 0);
+	expect((uint64_t)s, PG, 4);
+	cr_assert_eq(mm_madvise(mm, (uint64_t)s, PG, LINUX_MADV_FREE), -EINVAL);
+	cr_assert_eq(mm_madvise(mm, (uint64_t)s, PG, 9 /* MADV_REMOVE */), 0);
+	expect_zero((uint64_t)s, PG);
+	struct file f = mkfile(LINUX_O_RDONLY);
+	long m = mm_mmap(mm, 0, 2 * PG, RW, LINUX_MAP_PRIVATE, &f, 0);
+	fill((uint64_t)m, 2 * PG, 7);
+	cr_assert_eq(mm_madvise(mm, (uint64_t)m, 2 * PG, LINUX_MADV_DONTNEED), 0);
+	char got[2 * PG];
+	cr_assert_eq(copy_in(mm, got, (uint64_t)m, sizeof(got)), 0);
+	cr_assert_eq(memcmp(got, fdata, sizeof(got)), 0, "private file pages revert to the file");
+	cr_assert_eq(mm_madvise(mm, (uint64_t)a, PG, 999), -EINVAL);
+	cr_assert_eq(mm_madvise(mm, (uint64_t)a + 1, PG, LINUX_MADV_DONTNEED), -EINVAL);
+	cr_assert_eq(mm_madvise(mm, (uint64_t)a, ~0ULL, LINUX_MADV_DONTNEED), -EINVAL);
+	cr_assert_eq(mm_madvise(mm, (uint64_t)a, 0, LINUX_MADV_DONTNEED), 0);
+	cr_assert_eq(mm_madvise(mm, 0x50000000, PG, LINUX_MADV_NORMAL), -ENOMEM);
+	check_mirror(mm);
+}
+
+Test(brk, linux_rules, .init = setup, .fini = teardown)
+{
+	uint64_t base = 0x400000 + 5 * PG + 123;
+	mm_set_brk_base(mm, base);
+	uint64_t b0 = PAGE_ALIGN_UP(base);
+	cr_assert_eq(mm_brk(mm, 0), (long)b0);
+	cr_assert_eq(mm_brk(mm, b0 - 1), (long)b0, "below the start: unchanged");
+	cr_assert_eq(mm_brk(mm, b0 + 10), (long)(b0 + 10));
+	cr_assert_eq(copy_out(mm, b0, "hello", 6), 0);
+	cr_assert_eq(copy_out(mm, b0 + PG - 1, "x", 1), 0, "the whole page is mapped");
+	cr_assert_eq(copy_out(mm, b0 + PG, "x", 1), -EFAULT);
+	cr_assert_eq(mm_brk(mm, b0 + 3 * PG), (long)(b0 + 3 * PG));
+	cr_assert_eq(mm->n, 1, "the heap grows as one VMA");
+	cr_assert_eq(copy_out(mm, b0 + 2 * PG, "y", 1), 0);
+	cr_assert_eq(mm_brk(mm, b0 + 5), (long)(b0 + 5), "shrink");
+	cr_assert_eq(mm_prot_at(mm, b0 + PG), -EFAULT);
+	cr_assert_eq(mm_brk(mm, b0 + 3 * PG), (long)(b0 + 3 * PG));
+	expect_zero(b0 + PG, 2 * PG);
+	/* A mapping in the way: the break stays. */
+	cr_assert_eq(anon(b0 + 8 * PG, PG, RW, LINUX_MAP_FIXED), (long)(b0 + 8 * PG));
+	cr_assert_eq(mm_brk(mm, b0 + 8 * PG), (long)(b0 + 3 * PG));
+	cr_assert_eq(mm_brk(mm, b0 + 7 * PG + 1), (long)(b0 + 3 * PG), "needs a page of gap");
+	cr_assert_eq(mm_brk(mm, b0 + 7 * PG), (long)(b0 + 7 * PG));
+	cr_assert_eq(mm_brk(mm, TOP + PG), (long)(b0 + 7 * PG));
+	cr_assert_eq(mm_brk(mm, ~0ULL), (long)(b0 + 7 * PG));
+	check_mirror(mm);
+}
+
+/* ---- copy_in / copy_out ---- */
+
+Test(copy, faults, .init = setup, .fini = teardown)
+{
+	uint64_t a = 0x30000000;
+	char buf[3 * PG];
+	cr_assert_eq(anon(a, PG, RW, 0), (long)a);
+	cr_assert_eq(anon(a + PG, PG, LINUX_PROT_READ, 0), (long)(a + PG));
+	cr_assert_eq(copy_in(mm, buf, a, 2 * PG), 0, "spans two VMAs");
+	cr_assert_eq(copy_out(mm, a, buf, 2 * PG), -EFAULT, "second one read-only");
+	cr_assert_eq(copy_in(mm, buf, a, 3 * PG), -EFAULT, "runs into a hole");
+	cr_assert_eq(copy_in(mm, buf, a - 1, 2), -EFAULT);
+	cr_assert_eq(copy_in(mm, buf, ~0ULL - 1, 4), -EFAULT, "wraps");
+	cr_assert_eq(copy_in(mm, buf, 0, 1), -EFAULT);
+	cr_assert_eq(copy_in(NULL, buf, a, 1), -EFAULT);
+	cr_assert_eq(copy_in(mm, buf, 0, 0), 0, "nothing to copy");
+	cr_assert_eq(copy_out_force(mm, a + PG, "abc", 3), 0);
+	cr_assert_eq(copy_in(mm, buf, a + PG, 3), 0);
+	cr_assert_eq(memcmp(buf, "abc", 3), 0);
+	cr_assert_eq(mm_mprotect(mm, a + PG, PG, LINUX_PROT_WRITE), 0);
+	cr_assert_eq(copy_in(mm, buf, a + PG, 3), 0, "write implies read on x86");
+	cr_assert_eq(mm_mprotect(mm, a + PG, PG, LINUX_PROT_EXEC), 0);
+	cr_assert_eq(copy_in(mm, buf, a + PG, 3), -EFAULT);
+	cr_assert_eq(copy_out_force(mm, a + 2 * PG, "abc", 3), -EFAULT, "force still needs a map");
+}
+
+Test(copy, strings, .init = setup, .fini = teardown)
+{
+	uint64_t a = 0x30000000;
+	char dst[64];
+	cr_assert_eq(anon(a, 2 * PG, RW, 0), (long)a);
+	cr_assert_eq(mm_mprotect(mm, a + PG, PG, LINUX_PROT_READ), 0); /* two VMAs */
+	cr_assert_eq(copy_out(mm, a, "hello", 6), 0);
+	cr_assert_eq(copy_in_str(mm, dst, a, sizeof(dst)), 5);
+	cr_assert_str_eq(dst, "hello");
+	cr_assert_eq(copy_in_str(mm, dst, a, 6), 5, "exactly fits");
+	cr_assert_eq(copy_in_str(mm, dst, a, 5), -ENAMETOOLONG);
+	cr_assert_eq(copy_in_str(mm, dst, a, 0), -ENAMETOOLONG);
+	/* Across the VMA boundary. */
+	cr_assert_eq(copy_out(mm, a + PG - 3, "abc", 3), 0);
+	cr_assert_eq(copy_out_force(mm, a + PG, "de", 3), 0);
+	cr_assert_eq(copy_in_str(mm, dst, a + PG - 3, sizeof(dst)), 5);
+	cr_assert_str_eq(dst, "abcde");
+	/* Into a hole: EFAULT, nothing written past what was readable. */
+	char nonul[16];
+	memset(nonul, 'q', sizeof(nonul));
+	cr_assert_eq(copy_out_force(mm, a + 2 * PG - 4, nonul, 4), 0);
+	memset(dst, '#', sizeof(dst));
+	cr_assert_eq(copy_in_str(mm, dst, a + 2 * PG - 4, sizeof(dst)), -EFAULT);
+	cr_assert_eq(memcmp(dst, "qqqq#", 5), 0);
+	cr_assert_eq(copy_in_str(mm, dst, a + 2 * PG - 4, 4), -ENAMETOOLONG,
+		     "the limit comes first");
+	cr_assert_eq(copy_in_str(mm, dst, 0x50000000, 10), -EFAULT);
+	cr_assert_eq(mm_mprotect(mm, a, PG, LINUX_PROT_NONE), 0);
+	cr_assert_eq(copy_in_str(mm, dst, a, 10), -EFAULT);
+}
+
+/* ---- lifetime, queries ---- */
+
+Test(mm, for_each_coalesces_and_put_releases, .init = setup, .fini = teardown)
+{
+	uint64_t a = 0x30000000;
+	cr_assert_eq(anon(a, 2 * PG, RW, 0), (long)a);
+	cr_assert_eq(anon(a + 2 * PG, 2 * PG, RW, LINUX_MAP_FIXED), (long)(a + 2 * PG));
+	mm_set_brk_base(mm, 0x1000000);
+	cr_assert_eq(mm_brk(mm, 0x1000000 + PG), 0x1000000 + PG);
+	struct mm_vma_info vis[8] = {0};
+	mm_for_each_vma(mm, count_vma, vis);
+	cr_assert_eq(vis[0].prot, 2);
+	cr_assert(vis[1].heap);
+	cr_assert_eq(vis[2].start, a);
+	cr_assert_eq(vis[2].end, a + 4 * PG, "one mapping as Linux would show it");
+	cr_assert(mm_range_mapped(mm, a, 4 * PG));
+	cr_assert(!mm_range_mapped(mm, a, 5 * PG));
+	mm_get(mm);
+	mm_put(mm);
+	cr_assert_eq(n_release, 0);
+	mm_put(mm);
+	mm = NULL;
+	cr_assert_eq(n_release, 1);
+	cr_assert_eq(memfile_used(), used0);
+}
+
+Test(mm, stack_guard_gap_and_mmap_base, .init = setup, .fini = teardown)
+{
+	uint64_t top = mm_stack_top(mm);
+	cr_assert_eq(top, TOP);
+	cr_assert_lt(mm_mmap_base(mm), top - (8ULL << 20));
+	uint64_t stack = top - (8ULL << 20);
+	cr_assert_eq(anon(stack, 8ULL << 20, RW, LINUX_MAP_GROWSDOWN | LINUX_MAP_FIXED),
+		     (long)stack);
+	/* A hint right below the stack is not honoured: the guard gap. */
+	long h = anon(stack - PG, PG, RW, 0);
+	cr_assert_neq(h, (long)(stack - PG));
+	long h2 = anon(stack - 512 * PG, PG, RW, 0);
+	cr_assert_eq(h2, (long)(stack - 512 * PG));
+	check_mirror(mm);
+}
