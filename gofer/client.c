@@ -1,5 +1,6 @@
 /* The Sentry's gofer client: one request, one reply, under a mutex; every reply checked. */
 #define _GNU_SOURCE
+#include "common/host.h"
 #include "gofer/client.h"
 
 #include <errno.h>
@@ -211,7 +212,7 @@ static int check_donated_fd(int fd, int flags)
 
 	if (fl < 0 || (fl & O_PATH) || (fl & O_ACCMODE) != O_RDONLY)
 		return -EIO;
-	if (fstat(fd, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)))
+	if (host_fstat(fd, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)))
 		return -EIO;
 	if ((flags & LINUX_O_DIRECTORY) && !S_ISDIR(st.st_mode))
 		return -EIO;

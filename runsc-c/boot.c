@@ -20,6 +20,7 @@
 #include "runsc-c/cli.h"
 #include "runsc-c/confine.h"
 #include "runsc-c/sentry_seccomp.h"
+#include "sentry/mm/mm.h"
 #include "sentry/sentry.h"
 
 struct boot_fds {
@@ -108,6 +109,11 @@ int cmd_boot(struct global_opts *g, int argc, char **argv)
 	log_init(f.log, (enum log_level)c.log_level);
 	if (confine_fs() < 0 || confine_hostname(c.hostname) < 0 || confine_caps() < 0)
 		return EXIT_RUNTIME;
+	/* The memory file is made before seccomp so memfd_create stays off the allowlist. */
+	if ((r = memfile_init()) < 0) {
+		log_error("boot: memory file: %s", strerror(-r));
+		return EXIT_RUNTIME;
+	}
 	if ((r = sentry_seccomp_install(c.log_level >= LOG_DEBUG)) < 0) {
 		log_error("boot: seccomp: %s", strerror(-r));
 		return EXIT_RUNTIME;

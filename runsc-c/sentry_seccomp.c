@@ -2,9 +2,8 @@
  *
  * Everything not listed kills the Sentry (SCMP_ACT_KILL_PROCESS). Nothing here takes a host path:
  * no open, openat, openat2, creat, execve, execveat, stat, lstat, access, mount, chdir, ...
- * The one exception is newfstatat, which glibc uses for fstat(): it is allowed only with
- * AT_EMPTY_PATH (the path pointer itself cannot be checked by seccomp), and by then the Sentry's
- * root is an empty read-only tmpfs, so no path names anything of the host.
+ * glibc's fstat() is newfstatat(fd, "", AT_EMPTY_PATH), which takes a path: Sentry code calls
+ * host_fstat() (common/host.h), the fstat syscall itself, instead.
  * To add a syscall: add a rule here with the reason, and update docs/architecture.md (the list
  * and count are printed by `runsc-c debug seccomp`).
  */
@@ -53,8 +52,6 @@ const struct sentry_seccomp_rule sentry_seccomp_rules[] = {
 	ALLOW("dup2", "duplicate fds (glibc dup2)"),
 	ALLOW("dup3", "duplicate fds"),
 	ALLOW("fstat", "stat an fd the Sentry holds"),
-	ALLOW_MASKED("newfstatat", 3, AT_EMPTY_PATH, AT_EMPTY_PATH, "flags & AT_EMPTY_PATH",
-		     "glibc's fstat(); fd-relative only"),
 	ALLOW_IF("fcntl", 1, F_GETFD, "fd flags"),
 	ALLOW_IF("fcntl", 1, F_SETFD, "fd flags"),
 	ALLOW_IF("fcntl", 1, F_GETFL, "file status flags"),
@@ -81,8 +78,6 @@ const struct sentry_seccomp_rule sentry_seccomp_rules[] = {
 	ALLOW("mremap", "glibc realloc of large blocks"),
 	ALLOW("madvise", "release memory (thread stacks, MADV_DONTNEED)"),
 	ALLOW("brk", "glibc malloc"),
-	ALLOW("memfd_create", "the memory file, if created after boot (anonymous, no path)"),
-	ALLOW("ftruncate", "size the memory file"),
 	ALLOW("fallocate", "punch holes in the memory file (free pages)"),
 	/* Threads and the stub processes of the ptrace platform. */
 	ALLOW_MASKED("clone", 0, CLONE_NS_FLAGS, 0, "no CLONE_NEW* flag",

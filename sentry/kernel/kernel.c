@@ -136,6 +136,8 @@ int sentry_main(const struct sentry_config *cfg)
 	snprintf(t->comm, sizeof(t->comm), "%s", strrchr(cfg->argv[0], '/') ?
 		 strrchr(cfg->argv[0], '/') + 1 : cfg->argv[0]);
 
+	if (cfg->cwd && (r = vfs_chdir(t, cfg->cwd)) < 0)
+		log_warn("working directory %s: %s; staying in /", cfg->cwd, strerror(-r));
 	r = open_executable(t, cfg->argv[0], cfg->envp, &exe, path, sizeof(path));
 	if (r < 0) {
 		task_free(t);

@@ -47,6 +47,7 @@ struct task *task_create_init(const struct platform *plat)
 	t->tid = t->tgid = 1;
 	t->ppid = 0;
 	t->plat = plat;
+	t->dumpable = 1;
 	memcpy(t->rlimits, default_rlimits, sizeof(t->rlimits));
 	/* root inside the sandbox; the user namespace maps it to an unprivileged host uid */
 	memset(&t->cred, 0, sizeof(t->cred));

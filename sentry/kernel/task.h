@@ -41,6 +41,11 @@ struct task {
 	struct plat_ctx *ctx;
 	struct plat_regs regs;
 
+	int pdeathsig;     /* prctl(PR_SET_PDEATHSIG) */
+	int dumpable;      /* prctl(PR_SET_DUMPABLE), 1 at start */
+	int keepcaps;
+	int no_new_privs;
+
 	uint64_t clear_child_tid;
 	uint64_t robust_list, robust_list_len;
 

@@ -455,6 +455,77 @@ SYSCALL_DEFINE(rseq) { return -ENOSYS; }
 
 SYSCALL_DEFINE(sched_yield) { return 0; }
 
+/* ---- prctl: the options programs use at start-up ---- */
+
+#define PR_SET_PDEATHSIG 1
+#define PR_GET_PDEATHSIG 2
+#define PR_GET_DUMPABLE 3
+#define PR_SET_DUMPABLE 4
+#define PR_GET_KEEPCAPS 7
+#define PR_SET_KEEPCAPS 8
+#define PR_SET_NAME 15
+#define PR_GET_NAME 16
+#define PR_SET_NO_NEW_PRIVS 38
+#define PR_GET_NO_NEW_PRIVS 39
+
+SYSCALL_DEFINE(prctl)
+{
+	uint64_t arg2 = a->a[1];
+
+	switch ((int)a->a[0]) {
+	case PR_SET_NAME: {
+		char name[16];
+		/* Linux copies 16 bytes and terminates: a shorter unmapped tail is still EFAULT. */
+		long n = copy_in_str(t->mm, name, arg2, sizeof(name));
+		if (n == -ENAMETOOLONG) {
+			if (copy_in(t->mm, name, arg2, sizeof(name) - 1))
+				return -EFAULT;
+			name[15] = 0;
+		} else if (n < 0) {
+			return n;
+		}
+		memcpy(t->comm, name, sizeof(name));
+		return 0;
+	}
+	case PR_GET_NAME:
+		return copy_out(t->mm, arg2, t->comm, sizeof(t->comm));
+	case PR_SET_PDEATHSIG:
+		if (arg2 > LINUX_NSIG)
+			return -EINVAL;
+		t->pdeathsig = (int)arg2;
+		return 0;
+	case PR_GET_PDEATHSIG: {
+		int32_t v = t->pdeathsig;
+		return copy_out(t->mm, arg2, &v, sizeof(v));
+	}
+	case PR_GET_DUMPABLE:
+		return t->dumpable;
+	case PR_SET_DUMPABLE:
+		if (arg2 > 1)
+			return -EINVAL;
+		t->dumpable = (int)arg2;
+		return 0;
+	case PR_GET_KEEPCAPS:
+		return t->keepcaps;
+	case PR_SET_KEEPCAPS:
+		if (arg2 > 1)
+			return -EINVAL;
+		t->keepcaps = (int)arg2;
+		return 0;
+	case PR_SET_NO_NEW_PRIVS:
+		if (arg2 != 1 || a->a[2] || a->a[3] || a->a[4])
+			return -EINVAL;
+		t->no_new_privs = 1;
+		return 0;
+	case PR_GET_NO_NEW_PRIVS:
+		if (arg2 || a->a[2] || a->a[3] || a->a[4])
+			return -EINVAL;
+		return t->no_new_privs;
+	default:
+		return -EINVAL;
+	}
+}
+
 /* ---- exit ---- */
 
 /* Single-threaded processes only so far: exit ends the thread group. */
@@ -478,6 +549,6 @@ const struct syscall_entry sys_misc_table[] = {
 	E(uname), E(sysinfo), E(prlimit64), E(getrlimit), E(setrlimit),
 	E(clock_gettime), E(clock_getres), E(gettimeofday), E(time), E(nanosleep),
 	E(clock_nanosleep), E(getrandom), E(arch_prctl), E(set_tid_address),
-	E(set_robust_list), E(get_robust_list), E(rseq), E(sched_yield), E(exit), E(exit_group),
+	E(set_robust_list), E(get_robust_list), E(rseq), E(sched_yield), E(prctl), E(exit), E(exit_group),
 	{-1, NULL},
 };

@@ -37,12 +37,38 @@ long file_path(struct file *f, char *buf, size_t size);
 long vfs_openat(struct task *t, int dirfd, const char *path, int flags, int mode,
 		struct file **out);
 
+/* Read up to n bytes at the file offset (or from the stream) into buf, advancing it. */
+ssize_t vfs_read(struct file *f, void *buf, size_t n);
+/* A host fd with the file's contents that may be mapped read-only (MAP_SHARED or
+ * MAP_PRIVATE without PROT_WRITE faults on it), owned by f: do not close it; valid while the
+ * caller holds its reference on f. -ENODEV when the file has none (then read it with
+ * vfs_pread). */
+int file_host_fd(struct file *f);
+
 /* ---- per-task state ---- */
-/* root and cwd at "/", umask 022. */
+/* root and cwd at "/", umask 022. NULL on ENOMEM. */
 struct fs_context *fs_context_create(void);
+/* A copy of fs (fork without CLONE_FS). NULL on ENOMEM. */
+struct fs_context *fs_context_copy(struct fs_context *fs);
+struct fs_context *fs_context_get(struct fs_context *fs);
 void fs_context_put(struct fs_context *fs);
+/* Change t's working directory to path, as chdir(2) (ENOENT, ENOTDIR, EACCES...). The boot code
+ * calls it with the configured cwd before looking up the executable. 0 or -errno. */
+int vfs_chdir(struct task *t, const char *path);
+/* An empty fd table. NULL on ENOMEM. */
 struct fdtable *fdtable_create(void);
+/* A copy of fdt sharing its open files (fork without CLONE_FILES). NULL on ENOMEM. */
+struct fdtable *fdtable_copy(struct fdtable *fdt);
+struct fdtable *fdtable_get_ref(struct fdtable *fdt);
 void fdtable_put(struct fdtable *fdt);
+/* The file at fd with a new reference (release with file_put), or NULL when fd is not open. */
+struct file *fdtable_get(struct fdtable *fdt, int fd);
+/* Install f at the lowest free fd (below RLIMIT_NOFILE of the current task). The table takes
+ * its own reference; the caller keeps its own. flags: LINUX_O_CLOEXEC. Returns the fd or
+ * -EMFILE. */
+int fdtable_install(struct fdtable *fdt, struct file *f, int flags);
+/* Close every fd marked close-on-exec (execve). */
+void fdtable_close_on_exec(struct fdtable *fdt);
 /* Make guest fd `fd` of fdt refer to the host fd host_fd (the caller's stdin/out/err), taking
  * ownership of host_fd. */
 int fdtable_install_host(struct fdtable *fdt, int fd, int host_fd);

@@ -1,0 +1,32 @@
+/* The Sentry's filesystems: constructors for each. Each returns 0 with a new superblock (its
+ * root dentry in sb->root) or -errno. Superblocks are never destroyed yet. */
+#ifndef SENTRY_FS_FS_H
+#define SENTRY_FS_FS_H
+
+#include <stdint.h>
+
+struct super_block;
+struct file;
+struct gofer_client;
+struct dentry;
+
+/* An empty tmpfs (root directory mode 01777 when sticky, else 0755). */
+int tmpfs_create(uint32_t root_mode, struct super_block **out);
+
+/* The read-only view of the gofer's tree from fid root_fid (GOFER_ROOT_FID). */
+int goferfs_create(struct gofer_client *c, uint32_t root_fid, struct super_block **out);
+
+/* An overlay of a writable upper filesystem on a lower one (both roots must be directories).
+ * Takes nothing: both superblocks stay alive for the Sentry's life. */
+int overlay_create(struct super_block *upper, struct super_block *lower, struct super_block **out);
+
+/* /dev: null, zero, full, random, urandom, and the fd/stdin/stdout/stderr symlinks. */
+int devfs_create(struct super_block **out);
+
+/* /proc: self, <pid>/{exe,cwd,root,fd/}. */
+int procfs_create(struct super_block **out);
+
+/* A file on the host fd host_fd (the caller's stdio), taking ownership of host_fd. */
+int hostfd_open(int host_fd, struct file **out);
+
+#endif

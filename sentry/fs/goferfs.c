@@ -1,0 +1,377 @@
+/* goferfs: the host's files, read-only, through the gofer (walk/stat/open/readlink/getdents).
+ * Attributes are cached from the walk; opened files read the donated host fd with pread. */
+#include "sentry/fs/fs.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "gofer/client.h"
+#include "sentry/vfs/vfs_fs.h"
+
+/* inode->priv. fid is fixed; the rest is filled lazily under inode->lock. */
+struct gofer_inode {
+	uint32_t fid;
+	int host_fd;  /* read-only fd for regular files while any is open; -1 otherwise */
+	int nopen;    /* open files on this inode (they share host_fd) */
+	char *target; /* symlink target, NUL-terminated, read on first use */
+	uint64_t blocks;
+	uint32_t blksize;
+};
+
+/* A directory listing read whole when a listing starts (f->priv). */
+struct gofer_dirlist {
+	size_t n;
+	struct gofer_dirlist_ent {
+		uint64_t ino;
+		uint8_t type;
+		char *name;
+	} * ents;
+};
+
+static const struct inode_ops gofer_iops;
+static const struct file_ops gofer_file_fops, gofer_dir_fops;
+
+static struct gofer_client *sb_client(const struct super_block *sb) { return sb->priv; }
+
+static struct gofer_inode *GI(const struct inode *inode) { return inode->priv; }
+
+static void gofer_evict(struct inode *inode)
+{
+	struct gofer_inode *gi = GI(inode);
+
+	if (!gi)
+		return;
+	if (gi->fid != GOFER_ROOT_FID)
+		gofer_clunk(sb_client(inode->sb), gi->fid);
+	if (gi->host_fd >= 0)
+		close(gi->host_fd);
+	free(gi->target);
+	free(gi);
+}
+
+static const struct super_ops gofer_sops = {
+    .evict_inode = gofer_evict,
+};
+
+static void apply_stat(struct inode *inode, const struct gofer_stat *st)
+{
+	inode->ino = st->ino;
+	inode->mode = st->mode;
+	inode->nlink = st->nlink;
+	inode->uid = st->uid;
+	inode->gid = st->gid;
+	inode->size = st->size;
+	inode->rdev = st->rdev;
+	inode->atime = (struct linux_timespec){st->atime_sec, st->atime_nsec};
+	inode->mtime = (struct linux_timespec){st->mtime_sec, st->mtime_nsec};
+	inode->ctime = (struct linux_timespec){st->ctime_sec, st->ctime_nsec};
+	GI(inode)->blocks = st->blocks;
+	GI(inode)->blksize = st->blksize ? st->blksize : 4096;
+}
+
+/* A new inode for fid (takes ownership of fid: clunked when the inode goes). */
+static struct inode *gofer_new_inode(struct super_block *sb, uint32_t fid,
+				     const struct gofer_stat *st)
+{
+	struct gofer_inode *gi = calloc(1, sizeof(*gi));
+	struct inode *inode;
+	uint32_t type = st->mode & LINUX_S_IFMT;
+
+	if (!gi)
+		goto fail;
+	inode = inode_alloc(sb, type ? st->mode : (LINUX_S_IFREG | (st->mode & 07777)));
+	if (!inode) {
+		free(gi);
+		goto fail;
+	}
+	gi->fid = fid;
+	gi->host_fd = -1;
+	inode->priv = gi;
+	apply_stat(inode, st);
+	if (!type)
+		inode->mode |= LINUX_S_IFREG; /* the gofer left the type out: treat as a file */
+	inode->iops = &gofer_iops;
+	if (LINUX_S_ISDIR(inode->mode))
+		inode->fops = &gofer_dir_fops;
+	else if (LINUX_S_ISREG(inode->mode))
+		inode->fops = &gofer_file_fops;
+	return inode;
+fail:
+	if (fid != GOFER_ROOT_FID)
+		gofer_clunk(sb_client(sb), fid);
+	return NULL;
+}
+
+int goferfs_create(struct gofer_client *c, uint32_t root_fid, struct super_block **out)
+{
+	struct super_block *sb = sb_create("9p", &gofer_sops, SB_RDONLY);
+	struct gofer_stat st;
+	struct inode *root;
+	int r;
+
+	if (!sb)
+		return -ENOMEM;
+	sb->priv = c;
+	r = gofer_stat(c, root_fid, &st);
+	if (r < 0) {
+		free(sb);
+		return r;
+	}
+	if ((st.mode & LINUX_S_IFMT) != LINUX_S_IFDIR) {
+		free(sb);
+		return -ENOTDIR;
+	}
+	root = gofer_new_inode(sb, root_fid, &st);
+	if (!root || !d_make_root(sb, root))
+		return -ENOMEM;
+	*out = sb;
+	return 0;
+}
+
+/* ---- inode operations ---- */
+
+static int gofer_lookup(struct inode *dir, struct dentry *d)
+{
+	struct gofer_stat st;
+	uint32_t fid;
+	struct inode *inode;
+	int r = gofer_walk(sb_client(dir->sb), GI(dir)->fid, d->name, &fid, &st);
+
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	inode = gofer_new_inode(dir->sb, fid, &st);
+	if (!inode)
+		return -ENOMEM;
+	d_instantiate(d, inode);
+	return 0;
+}
+
+static long gofer_readlink_op(struct dentry *d, char *buf, size_t size)
+{
+	struct inode *inode = d->inode;
+	struct gofer_inode *gi = GI(inode);
+	long r = 0;
+
+	pthread_mutex_lock(&inode->lock);
+	if (!gi->target) {
+		char *t = malloc(LINUX_PATH_MAX);
+		if (!t) {
+			r = -ENOMEM;
+			goto out;
+		}
+		r = gofer_readlink(sb_client(inode->sb), gi->fid, t, LINUX_PATH_MAX - 1);
+		if (r < 0) {
+			free(t);
+			goto out;
+		}
+		if (r > LINUX_PATH_MAX - 1)
+			r = LINUX_PATH_MAX - 1; /* the gofer is not trusted to keep to the size */
+		t[r] = '\0';
+		gi->target = t;
+	}
+	r = (long)strlen(gi->target);
+	if ((size_t)r > size)
+		r = (long)size;
+	memcpy(buf, gi->target, (size_t)r);
+out:
+	pthread_mutex_unlock(&inode->lock);
+	return r;
+}
+
+static int gofer_getattr(struct dentry *d, struct linux_stat *st)
+{
+	struct inode *inode = d->inode;
+
+	inode_fill_stat(inode, st);
+	pthread_mutex_lock(&inode->lock);
+	st->st_blocks = (int64_t)GI(inode)->blocks;
+	st->st_blksize = GI(inode)->blksize;
+	pthread_mutex_unlock(&inode->lock);
+	return 0;
+}
+
+static const struct inode_ops gofer_iops = {
+    .lookup = gofer_lookup,
+    .readlink = gofer_readlink_op,
+    .getattr = gofer_getattr,
+};
+
+/* ---- regular files ---- */
+
+static int gofer_file_open(struct inode *inode, struct file *f)
+{
+	struct gofer_inode *gi = GI(inode);
+	int r = 0, fd;
+
+	if (f->fmode & FMODE_WRITE)
+		return -EROFS;
+	pthread_mutex_lock(&inode->lock);
+	if (gi->host_fd < 0) {
+		r = gofer_open(sb_client(inode->sb), gi->fid, LINUX_O_RDONLY, &fd);
+		if (r == 0)
+			gi->host_fd = fd;
+	}
+	if (r == 0)
+		gi->nopen++;
+	pthread_mutex_unlock(&inode->lock);
+	return r;
+}
+
+/* The last open file gives the host fd back: the Sentry must not hold one per file ever
+ * opened. (Mappings hold their file, so a mapped fd stays open.) */
+static void gofer_file_release(struct file *f)
+{
+	struct inode *inode = f->inode;
+	struct gofer_inode *gi = GI(inode);
+
+	pthread_mutex_lock(&inode->lock);
+	if (--gi->nopen == 0 && gi->host_fd >= 0) {
+		close(gi->host_fd);
+		gi->host_fd = -1;
+	}
+	pthread_mutex_unlock(&inode->lock);
+}
+
+static ssize_t gofer_file_read(struct file *f, void *buf, size_t n, uint64_t *pos)
+{
+	struct gofer_inode *gi = GI(f->inode);
+	ssize_t r;
+
+	if (*pos > INT64_MAX)
+		return 0;
+	do
+		r = pread(gi->host_fd, buf, n, (off_t)*pos);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return -errno;
+	*pos += (uint64_t)r;
+	return r;
+}
+
+static int gofer_file_host_fd(struct file *f) { return GI(f->inode)->host_fd; }
+
+static int gofer_fsync(struct file *f)
+{
+	(void)f;
+	return 0;
+}
+
+static const struct file_ops gofer_file_fops = {
+    .open = gofer_file_open,
+    .release = gofer_file_release,
+    .read = gofer_file_read,
+    .fsync = gofer_fsync,
+    .host_fd = gofer_file_host_fd,
+};
+
+/* ---- directories ---- */
+
+static void dirlist_free(struct gofer_dirlist *l)
+{
+	if (!l)
+		return;
+	for (size_t i = 0; i < l->n; i++)
+		free(l->ents[i].name);
+	free(l->ents);
+	free(l);
+}
+
+#define GOFER_DIRENT_BATCH 64
+#define GOFER_DIR_MAX (1 << 20)
+
+static int dirlist_read(struct inode *dir, struct gofer_dirlist **out)
+{
+	struct gofer_dirlist *l = calloc(1, sizeof(*l));
+	struct gofer_dirent *batch = malloc(GOFER_DIRENT_BATCH * sizeof(*batch));
+	size_t cap = 0;
+	uint64_t cookie = 0;
+	long n;
+	int r = 0;
+
+	if (!l || !batch) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		n = gofer_getdents(sb_client(dir->sb), GI(dir)->fid, cookie, batch,
+				   GOFER_DIRENT_BATCH);
+		if (n < 0) {
+			r = (int)n;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		for (long i = 0; i < n; i++) {
+			if (l->n == cap) {
+				cap = cap ? cap * 2 : 64;
+				void *p = realloc(l->ents, cap * sizeof(*l->ents));
+				if (!p) {
+					r = -ENOMEM;
+					goto out;
+				}
+				l->ents = p;
+			}
+			batch[i].name[sizeof(batch[i].name) - 1] = '\0';
+			l->ents[l->n].name = strdup(batch[i].name);
+			if (!l->ents[l->n].name) {
+				r = -ENOMEM;
+				goto out;
+			}
+			l->ents[l->n].ino = batch[i].ino;
+			l->ents[l->n].type = batch[i].type;
+			l->n++;
+		}
+		cookie = batch[n - 1].next;
+		if (l->n > GOFER_DIR_MAX) {
+			/* A gofer that never says "end" must not eat the Sentry's memory. */
+			log_warn("goferfs: directory listing over %d entries", GOFER_DIR_MAX);
+			r = -EIO;
+			goto out;
+		}
+	}
+out:
+	free(batch);
+	if (r < 0) {
+		dirlist_free(l);
+		return r;
+	}
+	*out = l;
+	return 0;
+}
+
+static int gofer_iterate(struct file *f, struct dir_ctx *ctx)
+{
+	struct gofer_dirlist *l = f->priv;
+	int r;
+
+	/* A listing from the start (or after a rewind) reads the directory again. */
+	if (!l || ctx->pos == 2) {
+		struct gofer_dirlist *nl;
+		r = dirlist_read(f->inode, &nl);
+		if (r < 0)
+			return r;
+		dirlist_free(l);
+		f->priv = l = nl;
+	}
+	for (uint64_t i = ctx->pos - 2; i < l->n; i++) {
+		struct gofer_dirlist_ent *e = &l->ents[i];
+		if (!ctx->emit(ctx, e->name, strlen(e->name), e->ino, e->type))
+			return 0;
+		ctx->pos = i + 3;
+	}
+	return 0;
+}
+
+static void gofer_dir_release(struct file *f) { dirlist_free(f->priv); }
+
+static const struct file_ops gofer_dir_fops = {
+    .iterate = gofer_iterate,
+    .release = gofer_dir_release,
+    .fsync = gofer_fsync,
+};

@@ -1,0 +1,63 @@
+/* vfs_init: the sandbox's mount tree. / = overlay(tmpfs upper, gofer lower); /tmp tmpfs;
+ * /dev devfs; /proc procfs, mounted over whatever the lower layer has there. */
+#include "sentry/fs/fs.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "gofer/client.h"
+#include "sentry/vfs/ops.h"
+#include "sentry/vfs/vfs_fs.h"
+
+/* Mount sb on /name of the root, making the directory (in the overlay's upper layer) if the
+ * lower layer has none. */
+static int mount_on(const char *name, uint32_t mode, struct super_block *sb)
+{
+	struct path root, mp;
+	struct dentry *d;
+	int r;
+
+	vfs_root_path(&root);
+	r = d_lookup_one(root.dentry, name, strlen(name), &d);
+	if (r == 0 && !d->inode) {
+		dput(d);
+		r = vfs_mkdir_in(root.dentry, name, mode, &d);
+	}
+	if (r < 0) {
+		path_put(&root);
+		return r;
+	}
+	mp.mnt = root.mnt;
+	mp.dentry = d;
+	r = mount_attach(sb, &mp);
+	dput(d);
+	path_put(&root);
+	return r;
+}
+
+int vfs_init(const struct vfs_config *cfg)
+{
+	struct super_block *upper, *lower, *root, *tmp, *dev, *proc;
+	int r;
+
+	if ((r = tmpfs_create(0755, &upper)) < 0 ||
+	    (r = goferfs_create(cfg->gofer, GOFER_ROOT_FID, &lower)) < 0 ||
+	    (r = overlay_create(upper, lower, &root)) < 0 || (r = vfs_set_root(root)) < 0) {
+		log_error("vfs: root overlay: %s", strerror(-r));
+		return r;
+	}
+	if ((r = tmpfs_create(01777, &tmp)) < 0 || (r = mount_on("tmp", 01777, tmp)) < 0) {
+		log_error("vfs: /tmp: %s", strerror(-r));
+		return r;
+	}
+	if ((r = devfs_create(&dev)) < 0 || (r = mount_on("dev", 0755, dev)) < 0) {
+		log_error("vfs: /dev: %s", strerror(-r));
+		return r;
+	}
+	if ((r = procfs_create(&proc)) < 0 || (r = mount_on("proc", 0555, proc)) < 0) {
+		log_error("vfs: /proc: %s", strerror(-r));
+		return r;
+	}
+	return 0;
+}

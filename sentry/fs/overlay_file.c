@@ -1,0 +1,313 @@
+/* overlay: open files (delegating to the layer's file) and merged directory listings. */
+#include "sentry/fs/overlay.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+#include "common/log.h"
+#include "common/util.h"
+
+/* ---- listings ---- */
+
+void ovl_dirlist_free(struct ovl_dirlist *l)
+{
+	if (!l)
+		return;
+	for (size_t i = 0; i < l->n; i++)
+		free(l->ents[i].name);
+	free(l->ents);
+	free(l);
+}
+
+static int dirlist_push(struct ovl_dirlist *l, size_t *cap, const char *name, size_t len,
+			uint64_t ino, uint8_t type)
+{
+	if (l->n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 32;
+		void *p = realloc(l->ents, ncap * sizeof(*l->ents));
+		if (!p)
+			return -ENOMEM;
+		l->ents = p;
+		*cap = ncap;
+	}
+	char *s = malloc(len + 1);
+	if (!s)
+		return -ENOMEM;
+	memcpy(s, name, len);
+	s[len] = '\0';
+	l->ents[l->n++] = (struct ovl_dirent){s, ino, type};
+	return 0;
+}
+
+struct collect_ctx {
+	struct dir_ctx ctx;
+	struct ovl_dirlist *l;
+	size_t cap;
+	int err;
+};
+
+static bool collect_emit(struct dir_ctx *ctx, const char *name, size_t len, uint64_t ino,
+			 unsigned type)
+{
+	struct collect_ctx *c = container_of(ctx, struct collect_ctx, ctx);
+
+	if ((len == 1 && name[0] == '.') || (len == 2 && name[0] == '.' && name[1] == '.'))
+		return true;
+	c->err = dirlist_push(c->l, &c->cap, name, len, ino, (uint8_t)type);
+	return c->err == 0;
+}
+
+int ovl_list_layer(struct mount *mnt, struct dentry *dir, struct ovl_dirlist **out)
+{
+	struct path p = {mnt, dir};
+	struct collect_ctx c = {.ctx = {.emit = collect_emit}};
+	struct file *f;
+	int r;
+
+	c.l = calloc(1, sizeof(*c.l));
+	if (!c.l)
+		return -ENOMEM;
+	r = vfs_open_path(&p, LINUX_O_RDONLY | LINUX_O_DIRECTORY, &f);
+	if (r == 0) {
+		/* One pass: collect_emit only refuses on ENOMEM, which ends the listing. */
+		r = vfs_iterate(f, &c.ctx);
+		if (r == 0)
+			r = c.err;
+		file_put(f);
+	}
+	if (r < 0) {
+		ovl_dirlist_free(c.l);
+		return r;
+	}
+	*out = c.l;
+	return 0;
+}
+
+/* A set of names with a value, keyed with XXH3 (chained buckets). */
+struct nameset {
+	size_t nb;
+	struct ns_node {
+		const char *name;
+		uint64_t hash;
+		const struct ovl_dirent *ent;
+		struct ns_node *next;
+	} * *b, *nodes;
+	size_t used;
+};
+
+static int nameset_init(struct nameset *s, size_t n)
+{
+	s->nb = 16;
+	while (s->nb < n)
+		s->nb *= 2;
+	s->b = calloc(s->nb, sizeof(*s->b));
+	s->nodes = calloc(n ? n : 1, sizeof(*s->nodes));
+	s->used = 0;
+	return s->b && s->nodes ? 0 : -ENOMEM;
+}
+
+static void nameset_add(struct nameset *s, const struct ovl_dirent *e)
+{
+	struct ns_node *n = &s->nodes[s->used++];
+
+	n->name = e->name;
+	n->hash = XXH3_64bits(e->name, strlen(e->name));
+	n->ent = e;
+	n->next = s->b[n->hash & (s->nb - 1)];
+	s->b[n->hash & (s->nb - 1)] = n;
+}
+
+static const struct ovl_dirent *nameset_find(const struct nameset *s, const char *name)
+{
+	uint64_t h = XXH3_64bits(name, strlen(name));
+
+	for (struct ns_node *n = s->b[h & (s->nb - 1)]; n; n = n->next)
+		if (n->hash == h && strcmp(n->name, name) == 0)
+			return n->ent;
+	return NULL;
+}
+
+static void nameset_free(struct nameset *s)
+{
+	free(s->b);
+	free(s->nodes);
+}
+
+int ovl_read_dir(struct dentry *d, struct ovl_dirlist **out)
+{
+	struct ovl_inode *oi = OI(d->inode);
+	struct ovl_fs *ofs = OFS(d->sb);
+	struct dentry *u = ovl_upper(d->inode), *lower = oi->lower;
+	struct ovl_dirlist *ul = NULL, *ll = NULL, *res = calloc(1, sizeof(*res));
+	struct nameset lset = {0}, uset = {0};
+	size_t cap = 0;
+	int r = 0;
+
+	if (!res) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if (u && (u->inode->flags & INODE_OPAQUE))
+		lower = NULL;
+	if (lower && !LINUX_S_ISDIR(lower->inode->mode))
+		lower = NULL;
+	if (u && (r = ovl_list_layer(ofs->upper_mnt, u, &ul)) < 0)
+		goto out;
+	if (lower && (r = ovl_list_layer(ofs->lower_mnt, lower, &ll)) < 0)
+		goto out;
+	if ((r = nameset_init(&lset, ll ? ll->n : 0)) < 0 ||
+	    (r = nameset_init(&uset, ul ? ul->n : 0)) < 0)
+		goto out;
+	for (size_t i = 0; ll && i < ll->n; i++)
+		nameset_add(&lset, &ll->ents[i]);
+	for (size_t i = 0; ul && i < ul->n; i++) {
+		struct ovl_dirent *e = &ul->ents[i];
+		nameset_add(&uset, e);
+		if (e->type == LINUX_DT_CHR) {
+			struct dentry *c;
+			bool wo = false;
+			if (d_lookup_one(u, e->name, strlen(e->name), &c) == 0) {
+				wo = ovl_is_whiteout(c->inode);
+				dput(c);
+			}
+			if (wo)
+				continue;
+		}
+		/* The same inode number a lookup gives (see ovl_new_inode). */
+		const struct ovl_dirent *le = nameset_find(&lset, e->name);
+		uint64_t ino = e->ino | OVL_UPPER_INO_BIT;
+		if (le && (le->type == LINUX_DT_DIR) == (e->type == LINUX_DT_DIR))
+			ino = le->ino;
+		r = dirlist_push(res, &cap, e->name, strlen(e->name), ino, e->type);
+		if (r < 0)
+			goto out;
+	}
+	for (size_t i = 0; ll && i < ll->n; i++) {
+		struct ovl_dirent *e = &ll->ents[i];
+		if (nameset_find(&uset, e->name))
+			continue;
+		r = dirlist_push(res, &cap, e->name, strlen(e->name), e->ino, e->type);
+		if (r < 0)
+			goto out;
+	}
+out:
+	nameset_free(&lset);
+	nameset_free(&uset);
+	ovl_dirlist_free(ul);
+	ovl_dirlist_free(ll);
+	dput(u);
+	if (r < 0) {
+		ovl_dirlist_free(res);
+		return r;
+	}
+	*out = res;
+	return 0;
+}
+
+/* ---- directories ---- */
+
+static int ovl_dir_iterate(struct file *f, struct dir_ctx *ctx)
+{
+	struct ovl_dirlist *l = f->priv;
+	int r;
+
+	if (!l || ctx->pos == 2) {
+		struct ovl_dirlist *nl;
+		r = ovl_read_dir(f->path.dentry, &nl);
+		if (r < 0)
+			return r;
+		ovl_dirlist_free(l);
+		f->priv = l = nl;
+	}
+	for (uint64_t i = ctx->pos - 2; i < l->n; i++) {
+		if (!ctx->emit(ctx, l->ents[i].name, strlen(l->ents[i].name), l->ents[i].ino,
+			       l->ents[i].type))
+			return 0;
+		ctx->pos = i + 3;
+	}
+	return 0;
+}
+
+static void ovl_dir_release(struct file *f) { ovl_dirlist_free(f->priv); }
+
+static int ovl_fsync(struct file *f)
+{
+	(void)f;
+	return 0;
+}
+
+const struct file_ops ovl_dir_fops = {
+    .iterate = ovl_dir_iterate,
+    .release = ovl_dir_release,
+    .fsync = ovl_fsync,
+};
+
+/* ---- other files: the layer's own file, opened alongside (f->priv) ---- */
+
+static int ovl_file_open(struct inode *inode, struct file *f)
+{
+	struct mount *mnt;
+	struct dentry *real;
+	struct file *rf;
+	int r;
+
+	if (f->fmode & FMODE_WRITE) {
+		r = ovl_copy_up(f->path.dentry);
+		if (r < 0)
+			return r;
+	}
+	real = ovl_real(inode, &mnt);
+	struct path rp = {mnt, real};
+	r = vfs_open_path(&rp, f->flags, &rf);
+	dput(real);
+	if (r < 0)
+		return r;
+	f->fmode =
+	    (f->fmode & ~(FMODE_LSEEK | FMODE_PREAD)) | (rf->fmode & (FMODE_LSEEK | FMODE_PREAD));
+	f->priv = rf;
+	return 0;
+}
+
+static void ovl_file_release(struct file *f) { file_put(f->priv); }
+
+static ssize_t ovl_file_read(struct file *f, void *buf, size_t n, uint64_t *pos)
+{
+	struct file *rf = f->priv;
+
+	if (!rf->fops || !rf->fops->read)
+		return -EINVAL;
+	return rf->fops->read(rf, buf, n, pos);
+}
+
+static ssize_t ovl_file_write(struct file *f, const void *buf, size_t n, uint64_t *pos)
+{
+	struct file *rf = f->priv;
+
+	if (!rf->fops || !rf->fops->write)
+		return -EINVAL;
+	rf->flags = f->flags; /* O_APPEND may have changed with F_SETFL */
+	return rf->fops->write(rf, buf, n, pos);
+}
+
+static long ovl_file_ioctl(struct file *f, struct task *t, unsigned int cmd, uint64_t arg)
+{
+	struct file *rf = f->priv;
+
+	if (!rf->fops || !rf->fops->ioctl)
+		return -ENOTTY;
+	return rf->fops->ioctl(rf, t, cmd, arg);
+}
+
+static int ovl_file_host_fd(struct file *f) { return file_host_fd(f->priv); }
+
+const struct file_ops ovl_file_fops = {
+    .open = ovl_file_open,
+    .release = ovl_file_release,
+    .read = ovl_file_read,
+    .write = ovl_file_write,
+    .ioctl = ovl_file_ioctl,
+    .fsync = ovl_fsync,
+    .host_fd = ovl_file_host_fd,
+};

@@ -1,0 +1,563 @@
+/* tmpfs: files, directories, symlinks and device nodes held in the Sentry's memory. */
+#include "sentry/fs/fs.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/list.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "sentry/kernel/task.h"
+#include "sentry/vfs/ops.h"
+#include "sentry/vfs/vfs_fs.h"
+
+/* One name in a directory. Holds a reference on its inode (the link count's reference). */
+struct tmpfs_dirent {
+	struct list_head link;
+	uint64_t seq; /* getdents position: increasing in list order, never reused */
+	struct inode *inode;
+	size_t namelen;
+	char name[];
+};
+
+/* inode->priv, by type. Protected by inode->lock. */
+struct tmpfs_inode {
+	union {
+		struct {
+			char *data; /* [0, cap) allocated; bytes in [size, cap) are zero */
+			size_t cap;
+		} reg;
+		char *target; /* symlink */
+		struct {
+			struct list_head entries;
+			uint64_t next_seq;
+		} dir;
+	};
+};
+
+/* All tmpfs file data together may take at most half the host's memory (Linux's default
+ * size= for tmpfs), so that no application can make the Sentry itself run out. */
+static atomic_uint_fast64_t g_tmpfs_bytes;
+static uint64_t g_tmpfs_limit;
+static pthread_once_t g_tmpfs_once = PTHREAD_ONCE_INIT;
+
+static void tmpfs_limit_init(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+
+	g_tmpfs_limit =
+	    (pages > 0 && psize > 0) ? (uint64_t)pages * (uint64_t)psize / 2 : 1ULL << 30;
+}
+
+/* Account for a file's buffer growing (delta > 0) or shrinking. false: over the limit. */
+static bool tmpfs_charge(int64_t delta)
+{
+	pthread_once(&g_tmpfs_once, tmpfs_limit_init);
+	if (delta <= 0) {
+		atomic_fetch_sub(&g_tmpfs_bytes, (uint64_t)-delta);
+		return true;
+	}
+	uint64_t old = atomic_fetch_add(&g_tmpfs_bytes, (uint64_t)delta);
+	if (old + (uint64_t)delta > g_tmpfs_limit) {
+		atomic_fetch_sub(&g_tmpfs_bytes, (uint64_t)delta);
+		return false;
+	}
+	return true;
+}
+
+static const struct inode_ops tmpfs_dir_iops, tmpfs_file_iops, tmpfs_symlink_iops,
+    tmpfs_special_iops;
+static const struct file_ops tmpfs_dir_fops, tmpfs_file_fops;
+
+static struct tmpfs_inode *TI(const struct inode *inode) { return inode->priv; }
+
+static void tmpfs_evict(struct inode *inode)
+{
+	struct tmpfs_inode *ti = TI(inode);
+
+	if (!ti)
+		return;
+	switch (inode->mode & LINUX_S_IFMT) {
+	case LINUX_S_IFREG:
+		free(ti->reg.data);
+		tmpfs_charge(-(int64_t)ti->reg.cap);
+		break;
+	case LINUX_S_IFLNK:
+		free(ti->target);
+		break;
+	case LINUX_S_IFDIR: {
+		struct list_head *p, *n;
+		list_for_each_safe(p, n, &ti->dir.entries)
+		{
+			struct tmpfs_dirent *de = list_entry(p, struct tmpfs_dirent, link);
+			inode_put(de->inode);
+			free(de);
+		}
+		break;
+	}
+	}
+	free(ti);
+}
+
+static const struct super_ops tmpfs_sops = {
+    .evict_inode = tmpfs_evict,
+};
+
+/* A new inode of mode owned by the creating task's fsuid/fsgid. */
+static struct inode *tmpfs_new_inode(struct super_block *sb, uint32_t mode)
+{
+	struct tmpfs_inode *ti = calloc(1, sizeof(*ti));
+	struct inode *inode;
+
+	if (!ti)
+		return NULL;
+	inode = inode_alloc(sb, mode);
+	if (!inode) {
+		free(ti);
+		return NULL;
+	}
+	inode->priv = ti;
+	if (current_task) {
+		inode->uid = current_task->cred.fsuid;
+		inode->gid = current_task->cred.fsgid;
+	}
+	switch (mode & LINUX_S_IFMT) {
+	case LINUX_S_IFDIR:
+		list_init(&ti->dir.entries);
+		ti->dir.next_seq = 2;
+		inode->iops = &tmpfs_dir_iops;
+		inode->fops = &tmpfs_dir_fops;
+		inode->size = 4096;
+		break;
+	case LINUX_S_IFREG:
+		inode->iops = &tmpfs_file_iops;
+		inode->fops = &tmpfs_file_fops;
+		break;
+	case LINUX_S_IFLNK:
+		inode->iops = &tmpfs_symlink_iops;
+		break;
+	default:
+		inode->iops = &tmpfs_special_iops;
+	}
+	return inode;
+}
+
+int tmpfs_create(uint32_t root_mode, struct super_block **out)
+{
+	struct super_block *sb = sb_create("tmpfs", &tmpfs_sops, 0);
+	struct inode *root;
+
+	if (!sb)
+		return -ENOMEM;
+	root = tmpfs_new_inode(sb, LINUX_S_IFDIR | (root_mode & LINUX_S_IALLUGO));
+	if (!root || !d_make_root(sb, root))
+		return -ENOMEM;
+	root->uid = root->gid = 0;
+	*out = sb;
+	return 0;
+}
+
+/* ---- directory entries (dir->lock held by the caller) ---- */
+
+static struct tmpfs_dirent *dir_find(struct inode *dir, const char *name, size_t len)
+{
+	struct list_head *p;
+
+	list_for_each(p, &TI(dir)->dir.entries)
+	{
+		struct tmpfs_dirent *de = list_entry(p, struct tmpfs_dirent, link);
+		if (de->namelen == len && memcmp(de->name, name, len) == 0)
+			return de;
+	}
+	return NULL;
+}
+
+/* Add name -> inode (takes a new inode reference for the entry). */
+static int dir_add(struct inode *dir, const char *name, size_t len, struct inode *inode)
+{
+	struct tmpfs_dirent *de = malloc(sizeof(*de) + len + 1);
+
+	if (!de)
+		return -ENOSPC;
+	memcpy(de->name, name, len);
+	de->name[len] = '\0';
+	de->namelen = len;
+	de->inode = inode_get(inode);
+	de->seq = TI(dir)->dir.next_seq++;
+	list_add_tail(&de->link, &TI(dir)->dir.entries);
+	dir->mtime = dir->ctime = vfs_now();
+	return 0;
+}
+
+static void dir_del(struct inode *dir, struct tmpfs_dirent *de)
+{
+	list_del(&de->link);
+	inode_put(de->inode);
+	free(de);
+	dir->mtime = dir->ctime = vfs_now();
+}
+
+/* ---- inode operations ---- */
+
+static int tmpfs_lookup(struct inode *dir, struct dentry *d)
+{
+	struct tmpfs_dirent *de;
+
+	pthread_mutex_lock(&dir->lock);
+	de = dir_find(dir, d->name, d->namelen);
+	if (de)
+		d_instantiate(d, inode_get(de->inode));
+	pthread_mutex_unlock(&dir->lock);
+	return 0;
+}
+
+/* Create a node of mode in dir under d's name and instantiate d with it. */
+static int tmpfs_mknode(struct inode *dir, struct dentry *d, uint32_t mode, uint64_t rdev,
+			const char *target)
+{
+	struct inode *inode = tmpfs_new_inode(dir->sb, mode);
+	int r;
+
+	if (!inode)
+		return -ENOSPC;
+	inode->rdev = rdev;
+	if (target) {
+		TI(inode)->target = strdup(target);
+		if (!TI(inode)->target) {
+			inode_put(inode);
+			return -ENOSPC;
+		}
+		inode->size = strlen(target);
+	}
+	pthread_mutex_lock(&dir->lock);
+	r = dir_add(dir, d->name, d->namelen, inode);
+	if (r == 0 && LINUX_S_ISDIR(mode))
+		dir->nlink++;
+	pthread_mutex_unlock(&dir->lock);
+	if (r < 0) {
+		inode_put(inode);
+		return r;
+	}
+	d_instantiate(d, inode);
+	return 0;
+}
+
+static int tmpfs_create_op(struct inode *dir, struct dentry *d, uint32_t mode)
+{
+	return tmpfs_mknode(dir, d, mode, 0, NULL);
+}
+
+static int tmpfs_mknod(struct inode *dir, struct dentry *d, uint32_t mode, uint64_t rdev)
+{
+	return tmpfs_mknode(dir, d, mode, rdev, NULL);
+}
+
+static int tmpfs_symlink(struct inode *dir, struct dentry *d, const char *target)
+{
+	return tmpfs_mknode(dir, d, LINUX_S_IFLNK | 0777, 0, target);
+}
+
+static int tmpfs_link(struct dentry *old, struct inode *dir, struct dentry *d)
+{
+	struct inode *inode = old->inode;
+	int r;
+
+	pthread_mutex_lock(&dir->lock);
+	r = dir_add(dir, d->name, d->namelen, inode);
+	pthread_mutex_unlock(&dir->lock);
+	if (r < 0)
+		return r;
+	pthread_mutex_lock(&inode->lock);
+	inode->nlink++;
+	inode->ctime = vfs_now();
+	pthread_mutex_unlock(&inode->lock);
+	d_instantiate(d, inode_get(inode));
+	return 0;
+}
+
+static bool dir_empty(struct inode *dir)
+{
+	bool empty;
+
+	pthread_mutex_lock(&dir->lock);
+	empty = list_empty(&TI(dir)->dir.entries);
+	pthread_mutex_unlock(&dir->lock);
+	return empty;
+}
+
+/* Remove d's entry from dir and drop the victim's link (or both of a directory's). */
+static int remove_entry(struct inode *dir, struct dentry *d)
+{
+	struct inode *victim = d->inode;
+	struct tmpfs_dirent *de;
+	bool isdir = LINUX_S_ISDIR(victim->mode);
+
+	pthread_mutex_lock(&dir->lock);
+	de = dir_find(dir, d->name, d->namelen);
+	if (!de || de->inode != victim) {
+		pthread_mutex_unlock(&dir->lock);
+		return -ENOENT;
+	}
+	dir_del(dir, de);
+	if (isdir)
+		dir->nlink--;
+	pthread_mutex_unlock(&dir->lock);
+	pthread_mutex_lock(&victim->lock);
+	victim->nlink = isdir ? 0 : victim->nlink - 1;
+	victim->ctime = vfs_now();
+	pthread_mutex_unlock(&victim->lock);
+	return 0;
+}
+
+static int tmpfs_unlink(struct inode *dir, struct dentry *d) { return remove_entry(dir, d); }
+
+static int tmpfs_rmdir(struct inode *dir, struct dentry *d)
+{
+	if (!dir_empty(d->inode))
+		return -ENOTEMPTY;
+	return remove_entry(dir, d);
+}
+
+static int tmpfs_rename(struct inode *odir, struct dentry *od, struct inode *ndir,
+			struct dentry *nd, unsigned flags)
+{
+	struct tmpfs_dirent *de, *nde;
+	struct inode *inode = od->inode;
+	bool isdir = LINUX_S_ISDIR(inode->mode);
+	int r;
+
+	(void)flags;
+	if (nd->inode) {
+		if (LINUX_S_ISDIR(nd->inode->mode) && !dir_empty(nd->inode))
+			return -ENOTEMPTY;
+		r = remove_entry(ndir, nd);
+		if (r < 0)
+			return r;
+	}
+	/* A new entry in ndir (a new getdents position), then drop the old one. */
+	nde = malloc(sizeof(*nde) + nd->namelen + 1);
+	if (!nde)
+		return -ENOSPC;
+	pthread_mutex_lock(&odir->lock);
+	de = dir_find(odir, od->name, od->namelen);
+	if (!de) {
+		pthread_mutex_unlock(&odir->lock);
+		free(nde);
+		return -ENOENT;
+	}
+	list_del(&de->link);
+	odir->mtime = odir->ctime = vfs_now();
+	if (isdir)
+		odir->nlink--;
+	pthread_mutex_unlock(&odir->lock);
+
+	memcpy(nde->name, nd->name, nd->namelen + 1);
+	nde->namelen = nd->namelen;
+	nde->inode = de->inode; /* the old entry's reference moves */
+	free(de);
+	pthread_mutex_lock(&ndir->lock);
+	nde->seq = TI(ndir)->dir.next_seq++;
+	list_add_tail(&nde->link, &TI(ndir)->dir.entries);
+	ndir->mtime = ndir->ctime = vfs_now();
+	if (isdir)
+		ndir->nlink++;
+	pthread_mutex_unlock(&ndir->lock);
+	pthread_mutex_lock(&inode->lock);
+	inode->ctime = vfs_now();
+	pthread_mutex_unlock(&inode->lock);
+	return 0;
+}
+
+static long tmpfs_readlink(struct dentry *d, char *buf, size_t size)
+{
+	struct inode *inode = d->inode;
+	size_t len;
+
+	pthread_mutex_lock(&inode->lock);
+	len = strlen(TI(inode)->target);
+	if (len > size)
+		len = size;
+	memcpy(buf, TI(inode)->target, len);
+	pthread_mutex_unlock(&inode->lock);
+	return (long)len;
+}
+
+/* Change the size of a regular file (inode->lock held). */
+static int reg_truncate(struct inode *inode, uint64_t size)
+{
+	struct tmpfs_inode *ti = TI(inode);
+
+	if (size < inode->size && size < ti->reg.cap) {
+		/* Keep [size, cap) zero, and give memory back when most of it is unused. */
+		size_t end = MIN(inode->size, ti->reg.cap);
+		memset(ti->reg.data + size, 0, end - size);
+		if (size < ti->reg.cap / 4) {
+			char *p = realloc(ti->reg.data, size ? size : 1);
+			if (p) {
+				tmpfs_charge((int64_t)size - (int64_t)ti->reg.cap);
+				ti->reg.data = p;
+				ti->reg.cap = size;
+			}
+		}
+	}
+	inode->size = size;
+	return 0;
+}
+
+static int tmpfs_setattr(struct dentry *d, const struct iattr *ia)
+{
+	struct inode *inode = d->inode;
+	int r = 0;
+
+	pthread_mutex_lock(&inode->lock);
+	if (ia->valid & ATTR_SIZE) {
+		r = reg_truncate(inode, ia->size);
+		if (r == 0 && !(ia->valid & ATTR_MTIME))
+			inode->mtime = vfs_now();
+	}
+	if (r == 0)
+		inode_apply_attr(inode, ia);
+	pthread_mutex_unlock(&inode->lock);
+	return r;
+}
+
+static const struct inode_ops tmpfs_dir_iops = {
+    .lookup = tmpfs_lookup,
+    .create = tmpfs_create_op,
+    .mkdir = tmpfs_create_op,
+    .mknod = tmpfs_mknod,
+    .symlink = tmpfs_symlink,
+    .link = tmpfs_link,
+    .unlink = tmpfs_unlink,
+    .rmdir = tmpfs_rmdir,
+    .rename = tmpfs_rename,
+    .setattr = tmpfs_setattr,
+};
+
+static const struct inode_ops tmpfs_file_iops = {
+    .setattr = tmpfs_setattr,
+};
+
+static const struct inode_ops tmpfs_symlink_iops = {
+    .readlink = tmpfs_readlink,
+    .setattr = tmpfs_setattr,
+};
+
+static const struct inode_ops tmpfs_special_iops = {
+    .setattr = tmpfs_setattr,
+};
+
+/* ---- file operations ---- */
+
+static ssize_t tmpfs_read(struct file *f, void *buf, size_t n, uint64_t *pos)
+{
+	struct inode *inode = f->inode;
+	struct tmpfs_inode *ti = TI(inode);
+	uint64_t off = *pos;
+	size_t done = 0;
+
+	pthread_mutex_lock(&inode->lock);
+	if (off < inode->size) {
+		n = (size_t)MIN((uint64_t)n, inode->size - off);
+		if (off < ti->reg.cap) {
+			done = (size_t)MIN((uint64_t)n, ti->reg.cap - off);
+			memcpy(buf, ti->reg.data + off, done);
+		}
+		memset((char *)buf + done, 0, n - done); /* past the allocation: a hole */
+		done = n;
+	}
+	pthread_mutex_unlock(&inode->lock);
+	*pos = off + done;
+	return (ssize_t)done;
+}
+
+static ssize_t tmpfs_write(struct file *f, const void *buf, size_t n, uint64_t *pos)
+{
+	struct inode *inode = f->inode;
+	struct tmpfs_inode *ti = TI(inode);
+	uint64_t off, end;
+	ssize_t r;
+
+	pthread_mutex_lock(&inode->lock);
+	off = (f->flags & LINUX_O_APPEND) ? inode->size : *pos;
+	if (n == 0) {
+		r = 0;
+		goto out;
+	}
+	if (off > INT64_MAX || n > INT64_MAX - off) {
+		r = -EFBIG;
+		goto out;
+	}
+	end = off + n;
+	if (end > ti->reg.cap) {
+		uint64_t cap = MAX(end, MIN((uint64_t)ti->reg.cap * 2, end + (64ULL << 20)));
+		if (!tmpfs_charge((int64_t)(cap - ti->reg.cap))) {
+			cap = end; /* no room to grow ahead: try just what is needed */
+			if (!tmpfs_charge((int64_t)(cap - ti->reg.cap))) {
+				r = -ENOSPC;
+				goto out;
+			}
+		}
+		char *p = realloc(ti->reg.data, (size_t)cap);
+		if (!p) {
+			tmpfs_charge(-(int64_t)(cap - ti->reg.cap));
+			r = -ENOSPC;
+			goto out;
+		}
+		memset(p + ti->reg.cap, 0, (size_t)cap - ti->reg.cap);
+		ti->reg.data = p;
+		ti->reg.cap = (size_t)cap;
+	}
+	memcpy(ti->reg.data + off, buf, n);
+	if (end > inode->size)
+		inode->size = end;
+	inode->mtime = inode->ctime = vfs_now();
+	*pos = end;
+	r = (ssize_t)n;
+out:
+	pthread_mutex_unlock(&inode->lock);
+	return r;
+}
+
+static int tmpfs_fsync(struct file *f)
+{
+	(void)f;
+	return 0;
+}
+
+static int tmpfs_iterate(struct file *f, struct dir_ctx *ctx)
+{
+	struct inode *dir = f->inode;
+	struct list_head *p;
+
+	pthread_mutex_lock(&dir->lock);
+	list_for_each(p, &TI(dir)->dir.entries)
+	{
+		struct tmpfs_dirent *de = list_entry(p, struct tmpfs_dirent, link);
+		if (de->seq < ctx->pos)
+			continue;
+		ctx->pos = de->seq;
+		if (!ctx->emit(ctx, de->name, de->namelen, de->inode->ino,
+			       vfs_dtype(de->inode->mode)))
+			break;
+		ctx->pos = de->seq + 1;
+	}
+	/* At the end, park past every position handed out so far. */
+	if (p == &TI(dir)->dir.entries)
+		ctx->pos = TI(dir)->dir.next_seq;
+	pthread_mutex_unlock(&dir->lock);
+	return 0;
+}
+
+static const struct file_ops tmpfs_file_fops = {
+    .read = tmpfs_read,
+    .write = tmpfs_write,
+    .fsync = tmpfs_fsync,
+};
+
+static const struct file_ops tmpfs_dir_fops = {
+    .iterate = tmpfs_iterate,
+    .fsync = tmpfs_fsync,
+};
