@@ -1,5 +1,10 @@
-/* vfs_init: the sandbox's mount tree. / = overlay(tmpfs upper, gofer lower); /tmp tmpfs;
- * /dev devfs; /proc procfs, mounted over whatever the lower layer has there. */
+/* vfs_init: the sandbox's mount tree. / = overlay(tmpfs upper, gofer lower); /dev devfs; /proc
+ * procfs, mounted over whatever the lower layer has there.
+ *
+ * /tmp is not a mount of its own: it is part of the root overlay, so what the root has there stays
+ * visible (a program started from a directory under the host's /tmp finds itself, as under runsc
+ * do) while every write lands in the overlay's tmpfs upper layer and never reaches the host.
+ * When the root has no /tmp, one is made (mode 01777) in the upper layer. */
 #include "sentry/fs/fs.h"
 
 #include <errno.h>
@@ -38,7 +43,9 @@ static int mount_on(const char *name, uint32_t mode, struct super_block *sb)
 
 int vfs_init(const struct vfs_config *cfg)
 {
-	struct super_block *upper, *lower, *root, *tmp, *dev, *proc;
+	struct super_block *upper, *lower, *root, *dev, *proc;
+	struct path rp;
+	struct dentry *d;
 	int r;
 
 	if ((r = tmpfs_create(0755, &upper)) < 0 ||
@@ -47,7 +54,16 @@ int vfs_init(const struct vfs_config *cfg)
 		log_error("vfs: root overlay: %s", strerror(-r));
 		return r;
 	}
-	if ((r = tmpfs_create(01777, &tmp)) < 0 || (r = mount_on("tmp", 01777, tmp)) < 0) {
+	vfs_root_path(&rp);
+	r = d_lookup_one(rp.dentry, "tmp", 3, &d);
+	if (r == 0 && !d->inode) {
+		dput(d);
+		r = vfs_mkdir_in(rp.dentry, "tmp", 01777, &d);
+	}
+	if (r == 0)
+		dput(d);
+	path_put(&rp);
+	if (r < 0) {
 		log_error("vfs: /tmp: %s", strerror(-r));
 		return r;
 	}
