@@ -321,6 +321,11 @@ test_seccomp_list() {
 	hits=$(grep -xE "$forbidden" <<<"$words" | tr '\n' ' ')
 	[[ -n $hits ]] && msgs+=("path-based calls allowed: $hits" \
 		"$(grep -v '^[[:space:]]*#' "$d.out" | grep -E "^[[:space:]]+($forbidden)[[:space:]]" | head -n 10)")
+	# docs/architecture.md must state the count the binary installs
+	local count
+	count=$("${RT_RUNSC_CMD[@]}" debug seccomp --count 2>/dev/null)
+	grep -q "\*\*$count syscalls\*\*" docs/architecture.md ||
+		msgs+=("docs/architecture.md does not state the allowlist's count ($count syscalls)")
 	rt_log "      $(grep -c . "$d.out") lines listed"
 	if ((${#msgs[@]})); then rt_result $name fail "${msgs[@]}"; else rt_result $name pass; fi
 }
