@@ -23,8 +23,15 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/unit/%)
 PROG_SRC := $(sort $(wildcard tests/progs/*.c))
 PROG_BIN := $(PROG_SRC:tests/progs/%.c=$(B)/tests/progs/%)
 
-.PHONY: all deps demo test unit progs check-progs workloads security clean format bench
-all: $(B)/runsc-c
+SYSCALL_SRC := $(sort $(wildcard tests/syscalls/*.c))
+SYSCALL_BIN := $(SYSCALL_SRC:tests/syscalls/%.c=$(B)/tests/syscalls/%)
+
+BENCH_SRC := $(sort $(wildcard benchmarks/*.c))
+BENCH_BIN := $(BENCH_SRC:benchmarks/%.c=$(B)/benchmarks/%)
+
+.PHONY: all deps demo test unit progs check-progs syscalls check-syscalls workloads security clean \
+	format bench
+all: $(B)/runsc-c docs/compatibility.md
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -48,6 +55,26 @@ $(B)/tests/progs/%: tests/progs/%.c tests/progs/check.h
 
 progs: $(PROG_BIN)
 
+# Syscall conformance tests: static too; each checks itself, natively and in the sandbox.
+$(B)/tests/syscalls/%: tests/syscalls/%.c tests/syscalls/sc.h tests/progs/check.h
+	@mkdir -p $(dir $@)
+	$(CC) -O1 -g -static -Wall -o $@ $<
+
+syscalls: $(SYSCALL_BIN)
+
+# The compatibility table comes from the binary's dispatch table (checked in; the README states its
+# count). tests/compat/run.sh fails when either is stale.
+docs/compatibility.md: $(B)/runsc-c scripts/gen-compat.sh
+	@scripts/gen-compat.sh $(B)/runsc-c
+
+# Benchmarks: static, so the same binary runs natively and in the sandbox. Not part of `make test`.
+$(B)/benchmarks/%: benchmarks/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -static -Wall -Wextra -o $@ $<
+
+bench: all $(BENCH_BIN)
+	@benchmarks/run.sh $(BENCH_BIN)
+
 # deps first, then build: the build needs the packages (a plain prerequisite list could be
 # reordered by make -j).
 deps:
@@ -63,6 +90,9 @@ unit: $(UNIT_BIN)
 check-progs: all progs
 	@tests/progs/run.sh
 
+check-syscalls: all syscalls
+	@tests/syscalls/run.sh
+
 workloads: all
 	@tests/workloads/run.sh
 
@@ -70,7 +100,7 @@ security: all progs
 	@tests/security/run.sh
 
 test: deps
-	@$(MAKE) --no-print-directory all progs $(UNIT_BIN)
+	@$(MAKE) --no-print-directory all progs syscalls $(UNIT_BIN)
 	@UNIT_BIN="$(UNIT_BIN)" scripts/test.sh
 
 format:

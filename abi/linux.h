@@ -349,6 +349,58 @@ _Static_assert(sizeof(struct linux_stack) == 24, "stack_t");
 #define LINUX_SS_DISABLE 2
 #define LINUX_MINSIGSTKSZ 2048
 
+/* siginfo_t, 128 bytes, with the union members the Sentry fills. */
+struct linux_siginfo {
+	int32_t si_signo;
+	int32_t si_errno;
+	int32_t si_code;
+	int32_t __pad0;
+	union {
+		char __pad[112];
+		struct { /* SI_USER, SI_TKILL, SI_QUEUE */
+			int32_t pid;
+			uint32_t uid;
+			uint64_t value; /* sigval, SI_QUEUE */
+		} kill;
+		struct { /* SIGCHLD */
+			int32_t pid;
+			uint32_t uid;
+			int32_t status;
+			int32_t __pad;
+			int64_t utime;
+			int64_t stime;
+		} chld;
+		struct { /* SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP */
+			uint64_t addr;
+		} fault;
+		struct { /* POSIX timers, SI_TIMER */
+			int32_t tid;
+			int32_t overrun;
+			uint64_t value;
+		} timer;
+		struct { /* SIGSYS */
+			uint64_t call_addr;
+			int32_t syscall;
+			uint32_t arch;
+		} sys;
+	};
+};
+_Static_assert(sizeof(struct linux_siginfo) == 128, "siginfo");
+_Static_assert(offsetof(struct linux_siginfo, kill.pid) == 16, "siginfo._sifields");
+
+#define LINUX_SI_USER 0
+#define LINUX_SI_KERNEL 0x80
+#define LINUX_SI_QUEUE (-1)
+#define LINUX_SI_TIMER (-2)
+#define LINUX_SI_TKILL (-6)
+#define LINUX_CLD_EXITED 1
+#define LINUX_CLD_KILLED 2
+#define LINUX_CLD_DUMPED 3
+#define LINUX_CLD_TRAPPED 4
+#define LINUX_CLD_STOPPED 5
+#define LINUX_CLD_CONTINUED 6
+#define LINUX_SIGRTMIN 32
+
 /* Wait status encoding, as wait4 returns it. */
 #define LINUX_W_EXITCODE(ret, sig) (((ret) << 8) | (sig))
 #define LINUX_WCOREFLAG 0x80

@@ -11,13 +11,27 @@
  *    the thread, lets it run in the given address space until it makes a syscall, faults or is
  *    interrupted, and stores the registers back.
  *
- * Threading: a backend may bind an address space to the host thread that created it (ptrace
- * does: a tracee has one tracer thread). So:
- *  - call as_create() on the Sentry host thread that will run the task using it, and make
- *    as_map/as_unmap/as_protect/ctx_run on it from that same thread (others get -EPERM);
- *    handing an address space to another thread (fork) is not supported yet;
- *  - as_release() and ctx_interrupt() may be called from any thread;
- *  - an address space does not outlive the thread that created it (its host side is killed).
+ * Threading: each application task runs on its own Sentry host thread, and a backend may bind
+ * what runs an application thread to one host thread (ptrace does: a tracee thread has one
+ * tracer thread). So:
+ *  - as_create() may be called from any thread; that thread (the creator) may then map memory
+ *    into the new address space before it has a context there, and its first ctx_create there
+ *    makes a context it owns at once (fork, exec: the task's own host thread calls as_create,
+ *    as_map..., ctx_create, ctx_run).
+ *  - A context is owned by the host thread that first calls ctx_run (or ctx_get_fpstate /
+ *    ctx_set_fpstate) on it: the claim. Only that thread may run it or touch its fpstate from
+ *    then on; others get -EPERM. A new application thread (clone with CLONE_VM): the parent's
+ *    host thread calls ctx_create(as) (it owns a context in as), the new host thread claims it.
+ *  - as_map/as_unmap/as_protect/ctx_create(as) come from a thread that owns a claimed context in
+ *    as, or from the creator before it claims one; others get -EPERM. Mapping changes apply to
+ *    every context of the address space.
+ *  - ctx_release() comes from the owning thread, or from any thread while the context is not
+ *    claimed. A host thread must release its contexts before it exits: ptrace kills the whole
+ *    address space when a tracer thread exits holding one. From another thread the context's
+ *    host side lingers until as_release.
+ *  - as_release() (after the contexts are released; none may be running) and ctx_interrupt()
+ *    may be called from any thread. exec: as_create on the task's thread, a new context there,
+ *    then release the old context (on the same thread) and the old address space.
  * The Sentry must never wait for arbitrary children (waitpid(-1), wait()) nor set SIGCHLD to
  * SIG_IGN: the ptrace backend's stubs are children of the Sentry.
  *
@@ -75,8 +89,8 @@ struct platform {
 	 * file, which the backend may need to hand to its stubs and must stay open. */
 	int (*init)(int memfd);
 
-	/* A new, empty address space, bound to the calling thread (see Threading). Returns NULL
-	 * with errno set on failure. */
+	/* A new, empty address space; the calling thread may map memory into it before it has a
+	 * context there (see Threading). Returns NULL with errno set on failure. */
 	struct plat_as *(*as_create)(void);
 	/* Tear it down; no context may be running in it. Any thread; NULL is ignored. */
 	void (*as_release)(struct plat_as *as);
@@ -92,8 +106,13 @@ struct platform {
 	/* Change protection of mapped pages in [addr, addr+len). */
 	int (*as_protect)(struct plat_as *as, uint64_t addr, uint64_t len, int prot);
 
-	/* A context to run application threads with. NULL with errno set on failure. */
+	/* A context to run one application thread in as, not claimed by any thread yet but for
+	 * the creator's first one (see Threading). Its FPU state is that of the caller's context
+	 * in as (clone semantics), or Linux's initial state (after execve) when the caller has
+	 * none there yet. NULL with errno set on failure (EPERM: the caller may not create one in
+	 * as). */
 	struct plat_ctx *(*ctx_create)(struct plat_as *as);
+	/* End the context and its host side; see Threading for which thread. NULL is ignored. */
 	void (*ctx_release)(struct plat_ctx *ctx);
 
 	/* Run regs in as until an event; on return *regs holds the thread's registers and *ev what
@@ -102,9 +121,23 @@ struct platform {
 	 * state lives in the context and is not part of regs. Returns 0, or -errno when the
 	 * platform itself failed: -ESRCH the address space's host side died (every later call on
 	 * it fails the same way; release it), -EINVAL registers the host refuses (fs_base or
-	 * gs_base beyond the user range), -EPERM the wrong thread (see Threading). */
+	 * gs_base beyond the user range), -EPERM the wrong thread (see Threading). The first call
+	 * claims ctx for the calling thread. as must be the address space ctx was created in. */
 	int (*ctx_run)(struct plat_ctx *ctx, struct plat_as *as, struct plat_regs *regs,
 		       struct plat_event *ev);
+	/* The thread's FPU/SSE/AVX state in XSAVE layout (what a Linux signal frame's fpstate
+	 * holds, software bytes 464..511 included; the FP_XSTATE_MAGIC2 word after it is the
+	 * caller's), fpstate_size() bytes (size must be at least that). From the ctx's own thread
+	 * (claiming an unclaimed one, like ctx_run), between ctx_run calls. set fails with -EINVAL
+	 * on a header or MXCSR the CPU would refuse (sigreturn turns that into SIGSEGV). 0 or
+	 * -errno. */
+	int (*ctx_get_fpstate)(struct plat_ctx *ctx, void *buf, size_t size);
+	int (*ctx_set_fpstate)(struct plat_ctx *ctx, const void *buf, size_t size);
+	/* The XSAVE area size of this machine as Linux puts it in a signal frame: the features
+	 * enabled in XCR0 (cpuid 0xd) but AMX tile data, which Linux adds only for tasks that asked
+	 * for it (2816 bytes with AVX-512 and AMX, 832 with AVX only). Fixed after init. */
+	size_t (*fpstate_size)(void);
+
 	/* From any thread: make a running ctx_run return PLAT_EV_INTERRUPT soon, or the next one
 	 * at once (without running) when none is running. ctx must stay alive meanwhile. */
 	void (*ctx_interrupt)(struct plat_ctx *ctx);

@@ -21,6 +21,8 @@
 #include "runsc-c/confine.h"
 #include "runsc-c/sentry_seccomp.h"
 #include "sentry/mm/mm.h"
+
+#include <malloc.h>
 #include "sentry/sentry.h"
 
 struct boot_fds {
@@ -109,6 +111,13 @@ int cmd_boot(struct global_opts *g, int argc, char **argv)
 	log_init(f.log, (enum log_level)c.log_level);
 	if (confine_fs() < 0 || confine_hostname(c.hostname) < 0 || confine_caps() < 0)
 		return EXIT_RUNTIME;
+	/* glibc's malloc sizes its arena limit from get_nprocs(), which reads
+	 * /sys/devices/system/cpu/online the first time a second thread allocates: a path-based open
+	 * the Sentry's filter kills. A fixed limit means it never asks. */
+	mallopt(M_ARENA_MAX, 8);
+	/* and shrinking a thread arena's heap reads /proc/sys/vm/overcommit_memory once: never
+	 * trim (the Sentry's own heap is small) */
+	mallopt(M_TRIM_THRESHOLD, 1 << 30);
 	/* The memory file is made before seccomp so memfd_create stays off the allowlist. */
 	if ((r = memfile_init()) < 0) {
 		log_error("boot: memory file: %s", strerror(-r));

@@ -36,6 +36,7 @@ int cmd_do(struct global_opts *g, int argc, char **argv);
 int cmd_boot(struct global_opts *g, int argc, char **argv);
 int cmd_gofer(struct global_opts *g, int argc, char **argv);
 int cmd_debug(struct global_opts *g, int argc, char **argv);
+int cmd_syscalls(struct global_opts *g, int argc, char **argv); /* syscalls_cmd.c */
 
 /* ---- the sandbox environment (env.c) ---- */
 

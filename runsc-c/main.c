@@ -20,6 +20,7 @@ struct command {
 static const struct command commands[] = {
     {"do", cmd_do, "run a command in a new sandbox (see `runsc-c do --help`)"},
     {"debug", cmd_debug, "diagnostics: `debug seccomp` prints the Sentry's syscall allowlist"},
+    {"syscalls", cmd_syscalls, "every x86-64 syscall: supported, partial or unsupported"},
     {"boot", cmd_boot, NULL},	/* the Sentry, started by `do` */
     {"gofer", cmd_gofer, NULL}, /* the file server, started by `do` */
 };

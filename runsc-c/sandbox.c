@@ -42,15 +42,20 @@ static volatile sig_atomic_t g_forwarded;
 
 /* SIGINT/SIGTERM/SIGHUP: end the sandbox. The Sentry is pid 1 of its namespace and ignores
  * signals it has no handler for, so it is killed; the CLI then exits 128+sig like a shell. */
-static void on_signal(int sig)
+static void on_signal(int sig, siginfo_t *si, void *uc)
 {
+	(void)uc;
+	if (si && si->si_code == SI_KERNEL && (sig == SIGINT || sig == SIGQUIT))
+		return;
+	if (sig == SIGQUIT)
+		return;
 	if (!g_forwarded)
 		g_forwarded = sig;
 	if (g_sentry_pid > 0)
 		kill(g_sentry_pid, SIGKILL);
 }
 
-static const int forwarded_signals[] = {SIGINT, SIGTERM, SIGHUP};
+static const int forwarded_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 
 /* In a child before exec: dup src[0..n) to fds first, first+1, ... and close every other fd
  * from first on. Safe when sources and targets overlap. Returns 0 or -errno. */
@@ -368,13 +373,16 @@ int sandbox_run(const struct sandbox_spec *s)
 	int result = 0, wstatus = 0, r;
 	bool have_result = false;
 
-	struct sigaction sa = {.sa_handler = on_signal};
+	struct sigaction sa = {.sa_sigaction = on_signal, .sa_flags = SA_SIGINFO};
 	sigemptyset(&block);
 	for (size_t i = 0; i < ARRAY_SIZE(forwarded_signals); i++) {
 		sigaddset(&block, forwarded_signals[i]);
 		sigaction(forwarded_signals[i], &sa, NULL);
 	}
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGTSTP, SIG_IGN);
+	signal(SIGTTIN, SIG_IGN);
+	signal(SIGTTOU, SIG_IGN);
 	/* Blocked while spawning, so a signal cannot slip between a fork and g_sentry_pid. */
 	sigprocmask(SIG_BLOCK, &block, &old);
 

@@ -83,6 +83,11 @@ const struct sentry_seccomp_rule sentry_seccomp_rules[] = {
 	ALLOW_MASKED("clone", 0, CLONE_NS_FLAGS, 0, "no CLONE_NEW* flag",
 		     "task threads; stub processes (ptrace platform forks them)"),
 	FAIL("clone3", ENOSYS, "flags live in memory seccomp cannot read: glibc falls back to clone"),
+	/* A guest call into the vsyscall page runs these in its stub, where the stub's own filter
+	 * traps them to the Sentry; a kill action here would win over that trap. */
+	FAIL("time", ENOSYS, "vsyscall page: the stub's filter traps it"),
+	FAIL("gettimeofday", ENOSYS, "vsyscall page: the stub's filter traps it"),
+	FAIL("getcpu", ENOSYS, "vsyscall page: the stub's filter traps it"),
 	ALLOW("ptrace", "run and inspect the stubs (PTRACE_SYSEMU, GETREGS...)"),
 	ALLOW("wait4", "reap and wait for stubs"),
 	ALLOW("waitid", "reap and wait for stubs"),

@@ -1,6 +1,7 @@
 #!/bin/bash
-# make test: every suite in order (unit, progs, workloads, security), each suite's summary, and a
-# last line "N passed, N failed" summed over the suites. Exits non-zero if anything failed.
+# make test: every suite in order (unit, progs, syscalls, workloads, security, compat), each
+# suite's summary, and a last line "N passed, N failed" summed over the suites. Exits non-zero
+# if anything failed.
 # A suite runner ends its output with a line containing "N passed, N failed"; a runner that
 # does not is counted as one test, passed or failed by its exit status.
 set -uo pipefail
@@ -59,8 +60,10 @@ else
 	run_suite unit scripts/run-unit.sh "${unit_bins[@]}"
 fi
 run_suite progs tests/progs/run.sh
+run_suite syscalls tests/syscalls/run.sh
 run_suite workloads tests/workloads/run.sh
 run_suite security tests/security/run.sh
+run_suite compat tests/compat/run.sh
 
 echo
 echo "===== summary ====="

@@ -23,7 +23,12 @@ int overlay_create(struct super_block *upper, struct super_block *lower, struct 
 /* /dev: null, zero, full, random, urandom, and the fd/stdin/stdout/stderr symlinks. */
 int devfs_create(struct super_block **out);
 
-/* /proc: self, <pid>/{exe,cwd,root,fd/}. */
+/* Make /dev/pts/0, the console's node, in the last devfs created: character device 136:0 with
+ * ops fops. Its st_dev and st_ino into *dev, *ino. 0 or -errno (no devfs). */
+struct file_ops;
+int devfs_console_node(const struct file_ops *fops, uint64_t *dev, uint64_t *ino);
+
+/* /proc: the fixed files, self, thread-self, and <pid>/... and <pid>/task/<tid>/... */
 int procfs_create(struct super_block **out);
 
 /* A file on the host fd host_fd (the caller's stdio), taking ownership of host_fd. */

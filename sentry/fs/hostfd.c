@@ -1,7 +1,11 @@
 /* hostfd: files backed by a host fd handed in by the caller (the application's stdio).
- * I/O goes straight to the host fd; the host keeps the offset (it is shared with the caller). */
+ * I/O goes straight to the host fd; the host keeps the offset (it is shared with the caller).
+ * Blocking reads and writes wait in task_host_wait first, so a signal interrupts them. A host
+ * fd on the caller's terminal is a file of the console tty (tty.c): job control and the
+ * terminal ioctls go through it. */
 #include "common/host.h"
 #include "sentry/fs/fs.h"
+#include "sentry/fs/tty.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,9 +25,11 @@
 
 struct hostfd_inode {
 	int fd;
+	struct tty *tty; /* the console, when fd is on its terminal */
 };
 
-static int host_fd_of(const struct file *f) { return ((struct hostfd_inode *)f->inode->priv)->fd; }
+static struct hostfd_inode *HI(const struct file *f) { return f->inode->priv; }
+static int host_fd_of(const struct file *f) { return HI(f)->fd; }
 
 static void hostfd_evict(struct inode *inode)
 {
@@ -56,9 +62,8 @@ static void hostfd_sb_init(void)
 
 /* ---- I/O ---- */
 
-/* For O_NONBLOCK files: would the host fd block for events? The host fd itself stays in
- * blocking mode: its file description is shared with the caller outside the sandbox. */
-static bool would_block(int fd, short events)
+/* The host fd's readiness now (host poll bits, which are Linux's). */
+static short ready_now(int fd, short events)
 {
 	struct pollfd p = {.fd = fd, .events = events};
 	int r;
@@ -66,7 +71,23 @@ static bool would_block(int fd, short events)
 	do
 		r = poll(&p, 1, 0);
 	while (r < 0 && errno == EINTR);
-	return r == 0;
+	return r > 0 ? p.revents : 0;
+}
+
+/* Before a stream read or write that could block: -EAGAIN for an O_NONBLOCK file (the host fd
+ * itself stays blocking: its file description is shared with the caller outside the sandbox),
+ * else wait interruptibly until the host fd is ready (-ERESTARTSYS on a signal). */
+static int wait_ready(struct file *f, int fd, short events)
+{
+	struct task *t = current_task;
+	int r;
+
+	if (ready_now(fd, events))
+		return 0;
+	if ((f->flags & LINUX_O_NONBLOCK) || !t)
+		return (f->flags & LINUX_O_NONBLOCK) ? -EAGAIN : 0;
+	r = task_host_wait(t, fd, events, NULL);
+	return r < 0 ? r : 0;
 }
 
 static ssize_t hostfd_read(struct file *f, void *buf, size_t n, uint64_t *pos)
@@ -74,8 +95,10 @@ static ssize_t hostfd_read(struct file *f, void *buf, size_t n, uint64_t *pos)
 	int fd = host_fd_of(f);
 	ssize_t r;
 
-	if (!pos && (f->flags & LINUX_O_NONBLOCK) && would_block(fd, POLLIN))
-		return -EAGAIN;
+	if (HI(f)->tty)
+		return tty_read(HI(f)->tty, f, fd, buf, n);
+	if (!pos && (r = wait_ready(f, fd, POLLIN)) < 0)
+		return r;
 	do
 		r = pos ? pread(fd, buf, n, (off_t)*pos) : read(fd, buf, n);
 	while (r < 0 && errno == EINTR);
@@ -91,8 +114,10 @@ static ssize_t hostfd_write(struct file *f, const void *buf, size_t n, uint64_t 
 	int fd = host_fd_of(f);
 	ssize_t r;
 
-	if (!pos && (f->flags & LINUX_O_NONBLOCK) && would_block(fd, POLLOUT))
-		return -EAGAIN;
+	if (HI(f)->tty)
+		return tty_write(HI(f)->tty, f, fd, buf, n);
+	if (!pos && (r = wait_ready(f, fd, POLLOUT)) < 0)
+		return r;
 	do
 		r = pos ? pwrite(fd, buf, n, (off_t)*pos) : write(fd, buf, n);
 	while (r < 0 && errno == EINTR);
@@ -117,15 +142,19 @@ static int hostfd_fsync(struct file *f)
 	return LINUX_S_ISREG(f->inode->mode) ? 0 : -EINVAL;
 }
 
-/* ---- terminal ioctls, copied through our linux_* types ---- */
+/* ---- ioctls and readiness ---- */
 
+/* A host terminal that is not the console (the caller's stdout on another terminal than its
+ * stdin): its attributes and size are the host's; it is nobody's controlling terminal here. */
 static long hostfd_ioctl(struct file *f, struct task *t, unsigned int cmd, uint64_t arg)
 {
 	int fd = host_fd_of(f);
 	struct linux_termios tio;
 	struct linux_winsize ws;
-	int r, v;
+	int v;
 
+	if (HI(f)->tty)
+		return tty_ioctl(HI(f)->tty, f, fd, t, cmd, arg);
 	switch (cmd) {
 	case LINUX_TCGETS:
 		if (ioctl(fd, TCGETS, &tio) < 0)
@@ -134,9 +163,8 @@ static long hostfd_ioctl(struct file *f, struct task *t, unsigned int cmd, uint6
 	case LINUX_TCSETS:
 	case LINUX_TCSETSW:
 	case LINUX_TCSETSF:
-		r = copy_in(t->mm, &tio, arg, sizeof(tio));
-		if (r < 0)
-			return r;
+		if (copy_in(t->mm, &tio, arg, sizeof(tio)) < 0)
+			return -EFAULT;
 		if (ioctl(fd,
 			  cmd == LINUX_TCSETS	 ? TCSETS
 			  : cmd == LINUX_TCSETSW ? TCSETSW
@@ -149,21 +177,38 @@ static long hostfd_ioctl(struct file *f, struct task *t, unsigned int cmd, uint6
 			return -errno;
 		return copy_out(t->mm, arg, &ws, sizeof(ws));
 	case LINUX_TIOCGPGRP:
-		/* The sandbox has one session: its foreground group is the caller's. */
-		if (ioctl(fd, TCGETS, &tio) < 0)
-			return -errno;
-		v = t->tgid;
-		return copy_out(t->mm, arg, &v, sizeof(v));
 	case LINUX_TIOCSPGRP:
-		if (ioctl(fd, TCGETS, &tio) < 0)
-			return -errno;
-		return 0;
+		/* Not the caller's controlling terminal (or no terminal at all). */
+		return ioctl(fd, TCGETS, &tio) < 0 ? -errno : -ENOTTY;
 	case LINUX_FIONREAD:
 		if (ioctl(fd, FIONREAD, &v) < 0)
 			return -errno;
 		return copy_out(t->mm, arg, &v, sizeof(v));
 	}
 	return -ENOTTY;
+}
+
+/* A poller sleeps on the host fd for the events not ready now: only those can change the
+ * answer it waits for, and waiting for a ready one would wake it at once. */
+unsigned host_fd_poll(int fd, struct poll_table *pt)
+{
+	short want = POLLIN | POLLOUT | POLLPRI;
+	short rev = ready_now(fd, want);
+	unsigned mask = (unsigned)rev & (LINUX_POLLIN | LINUX_POLLOUT | LINUX_POLLPRI |
+					 LINUX_POLLERR | LINUX_POLLHUP | LINUX_POLLRDHUP);
+
+	if (mask & LINUX_POLLIN)
+		mask |= LINUX_POLLRDNORM;
+	if (mask & LINUX_POLLOUT)
+		mask |= LINUX_POLLWRNORM;
+	if (want & ~rev)
+		poll_wait_host(pt, fd, (short)(want & ~rev));
+	return mask;
+}
+
+static unsigned hostfd_poll(struct file *f, struct poll_table *pt)
+{
+	return host_fd_poll(host_fd_of(f), pt);
 }
 
 /* ---- names and attributes ---- */
@@ -173,6 +218,10 @@ static long hostfd_path_name(struct file *f, char *buf, size_t size)
 	struct stat st;
 	int n;
 
+	if (HI(f)->tty) {
+		n = snprintf(buf, size, "/dev/pts/%d", TTY_CONSOLE_MINOR);
+		return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : n;
+	}
 	if (host_fstat(host_fd_of(f), &st) < 0)
 		return -errno;
 	unsigned ma = major(st.st_rdev), mi = minor(st.st_rdev);
@@ -211,9 +260,10 @@ static long hostfd_path_name(struct file *f, char *buf, size_t size)
 
 static int hostfd_getattr(struct dentry *d, struct linux_stat *lst)
 {
+	struct hostfd_inode *hi = d->inode->priv;
 	struct stat st;
 
-	if (host_fstat(((struct hostfd_inode *)d->inode->priv)->fd, &st) < 0)
+	if (host_fstat(hi->fd, &st) < 0)
 		return -errno;
 	memset(lst, 0, sizeof(*lst));
 	lst->st_dev = d->inode->sb->dev;
@@ -226,6 +276,8 @@ static int hostfd_getattr(struct dentry *d, struct linux_stat *lst)
 	lst->st_size = st.st_size;
 	lst->st_blksize = st.st_blksize;
 	lst->st_blocks = st.st_blocks;
+	if (hi->tty) /* the console, by its sandbox name /dev/pts/0 */
+		tty_console_ids(hi->tty, &lst->st_dev, &lst->st_ino, &lst->st_rdev);
 	lst->st_atim = (struct linux_timespec){st.st_atim.tv_sec, st.st_atim.tv_nsec};
 	lst->st_mtim = (struct linux_timespec){st.st_mtim.tv_sec, st.st_mtim.tv_nsec};
 	lst->st_ctim = (struct linux_timespec){st.st_ctim.tv_sec, st.st_ctim.tv_nsec};
@@ -259,6 +311,7 @@ static const struct file_ops hostfd_fops = {
     .fsync = hostfd_fsync,
     .path_name = hostfd_path_name,
     .host_fd = hostfd_host_fd,
+    .poll = hostfd_poll,
 };
 
 int hostfd_open(int host_fd, struct file **out)
@@ -282,6 +335,7 @@ int hostfd_open(int host_fd, struct file **out)
 		return -ENOMEM;
 	}
 	hi->fd = host_fd;
+	hi->tty = tty_console_match(&st);
 	inode->priv = hi;
 	inode->ino = st.st_ino;
 	inode->rdev = VFS_MKDEV(major(st.st_rdev), minor(st.st_rdev));

@@ -57,8 +57,26 @@ static void ovl_evict(struct inode *inode)
 	free(oi);
 }
 
+/* Linux's overlay reports the upper layer's space under its own magic number. */
+static int ovl_statfs(struct super_block *sb, struct linux_statfs *st)
+{
+	struct linux_statfs ust;
+	int r = vfs_statfs(OFS(sb)->upper_mnt->root, &ust);
+
+	if (r < 0)
+		return r;
+	st->f_blocks = ust.f_blocks;
+	st->f_bfree = ust.f_bfree;
+	st->f_bavail = ust.f_bavail;
+	st->f_files = ust.f_files;
+	st->f_ffree = ust.f_ffree;
+	st->f_type = LINUX_OVERLAYFS_SUPER_MAGIC;
+	return 0;
+}
+
 static const struct super_ops ovl_sops = {
     .evict_inode = ovl_evict,
+    .statfs = ovl_statfs,
 };
 
 /* Refresh the overlay inode's cached attributes from the layer inode (types never change). */
@@ -76,6 +94,18 @@ static void ovl_sync_attrs(struct inode *inode, struct inode *real)
 	inode->size = size;
 	inode->rdev = rdev;
 	pthread_mutex_unlock(&inode->lock);
+}
+
+uint64_t ovl_ino(struct inode *upper, struct inode *lower)
+{
+	uint64_t origin;
+
+	if (!upper)
+		return lower->ino;
+	pthread_mutex_lock(&upper->lock);
+	origin = upper->origin_ino;
+	pthread_mutex_unlock(&upper->lock);
+	return origin ? origin : upper->ino | OVL_UPPER_INO_BIT;
 }
 
 /* A new overlay inode over upper and/or lower (takes both references). */
@@ -97,7 +127,7 @@ static struct inode *ovl_new_inode(struct super_block *sb, struct dentry *upper,
 	pthread_mutex_init(&oi->copy_lock, NULL);
 	inode->priv = oi;
 	inode->iops = &ovl_iops;
-	inode->ino = lower ? lower->inode->ino : (upper->inode->ino | OVL_UPPER_INO_BIT);
+	inode->ino = ovl_ino(upper ? upper->inode : NULL, lower ? lower->inode : NULL);
 	if (LINUX_S_ISDIR(inode->mode))
 		inode->fops = &ovl_dir_fops;
 	else if (LINUX_S_ISREG(inode->mode))
@@ -135,6 +165,7 @@ int overlay_create(struct super_block *upper, struct super_block *lower, struct 
 		};
 		vfs_setattr(upper->root, &ia);
 	}
+	upper->root->inode->origin_ino = lower->root->inode->ino;
 	root = ovl_new_inode(sb, dget(upper->root), dget(lower->root));
 	if (!root || !d_make_root(sb, root))
 		goto nomem;
@@ -419,6 +450,47 @@ static int ovl_rmdir(struct inode *dir, struct dentry *d) { return ovl_remove(di
 
 /* ---- rename: files, and directories that exist only in the upper layer ---- */
 
+/* RENAME_EXCHANGE: both names exist before and after, so no whiteout is needed; the two
+ * copied-up upper entries swap. A directory with lower contents cannot move (EXDEV, as for a
+ * plain rename); one that lands on a name the lower layer also has becomes opaque. */
+static int ovl_exchange(struct inode *odir, struct dentry *od, struct inode *ndir,
+			struct dentry *nd)
+{
+	bool isdir = LINUX_S_ISDIR(od->inode->mode), new_isdir = LINUX_S_ISDIR(nd->inode->mode);
+	bool o_below, n_below;
+	struct dentry *uodir, *undir;
+	int r;
+
+	if ((isdir && OI(od->inode)->lower) || (new_isdir && OI(nd->inode)->lower))
+		return -EXDEV;
+	r = ovl_copy_up(od);
+	if (r == 0)
+		r = ovl_copy_up(nd);
+	if (r < 0)
+		return r;
+	o_below = ovl_lower_has(od->parent, od->name, od->namelen);
+	n_below = ovl_lower_has(nd->parent, nd->name, nd->namelen);
+	uodir = ovl_upper(odir);
+	undir = ovl_upper(ndir);
+	r = vfs_do_rename_nomutex(NULL, uodir, od->name, undir, nd->name, LINUX_RENAME_EXCHANGE,
+				  false, false);
+	dput(uodir);
+	dput(undir);
+	if (r < 0)
+		return r;
+	if (isdir && n_below) {
+		struct dentry *u = ovl_upper(od->inode);
+		u->inode->flags |= INODE_OPAQUE;
+		dput(u);
+	}
+	if (new_isdir && o_below) {
+		struct dentry *u = ovl_upper(nd->inode);
+		u->inode->flags |= INODE_OPAQUE;
+		dput(u);
+	}
+	return 0;
+}
+
 static int ovl_rename(struct inode *odir, struct dentry *od, struct inode *ndir, struct dentry *nd,
 		      unsigned flags)
 {
@@ -428,7 +500,8 @@ static int ovl_rename(struct inode *odir, struct dentry *od, struct inode *ndir,
 	struct dentry *uodir = NULL, *undir = NULL, *un;
 	int r;
 
-	(void)flags;
+	if (flags & LINUX_RENAME_EXCHANGE)
+		return ovl_exchange(odir, od, ndir, nd);
 	/* Moving a directory with lower contents needs redirects; Linux's overlay without
 	 * redirect_dir answers EXDEV too, and callers (mv) fall back to copying. */
 	if (isdir && ooi->lower)
@@ -677,6 +750,9 @@ int ovl_copy_up(struct dentry *d)
 		ia.mode = st.st_mode;
 	}
 	vfs_setattr(u, &ia);
+	pthread_mutex_lock(&u->inode->lock);
+	u->inode->origin_ino = oi->lower->inode->ino;
+	pthread_mutex_unlock(&u->inode->lock);
 	pthread_mutex_lock(&inode->lock);
 	oi->upper = u;
 	pthread_mutex_unlock(&inode->lock);

@@ -44,6 +44,10 @@ static inline struct ovl_inode *OI(const struct inode *inode) { return inode->pr
 
 static inline struct ovl_fs *OFS(const struct super_block *sb) { return sb->priv; }
 
+/* st_ino of the overlay file over these layer inodes (either may be NULL, not both): the
+ * lower file's, also after a copy-up (the upper inode's origin_ino), else the upper one's with
+ * OVL_UPPER_INO_BIT. */
+uint64_t ovl_ino(struct inode *upper, struct inode *lower);
 /* Is inode a whiteout (a character device 0:0)? */
 bool ovl_is_whiteout(const struct inode *inode);
 /* The upper dentry of inode, or NULL (a new reference). */

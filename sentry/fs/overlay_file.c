@@ -141,7 +141,7 @@ int ovl_read_dir(struct dentry *d, struct ovl_dirlist **out)
 	struct ovl_fs *ofs = OFS(d->sb);
 	struct dentry *u = ovl_upper(d->inode), *lower = oi->lower;
 	struct ovl_dirlist *ul = NULL, *ll = NULL, *res = calloc(1, sizeof(*res));
-	struct nameset lset = {0}, uset = {0};
+	struct nameset uset = {0};
 	size_t cap = 0;
 	int r = 0;
 
@@ -157,29 +157,25 @@ int ovl_read_dir(struct dentry *d, struct ovl_dirlist **out)
 		goto out;
 	if (lower && (r = ovl_list_layer(ofs->lower_mnt, lower, &ll)) < 0)
 		goto out;
-	if ((r = nameset_init(&lset, ll ? ll->n : 0)) < 0 ||
-	    (r = nameset_init(&uset, ul ? ul->n : 0)) < 0)
+	if ((r = nameset_init(&uset, ul ? ul->n : 0)) < 0)
 		goto out;
-	for (size_t i = 0; ll && i < ll->n; i++)
-		nameset_add(&lset, &ll->ents[i]);
 	for (size_t i = 0; ul && i < ul->n; i++) {
 		struct ovl_dirent *e = &ul->ents[i];
-		nameset_add(&uset, e);
-		if (e->type == LINUX_DT_CHR) {
-			struct dentry *c;
-			bool wo = false;
-			if (d_lookup_one(u, e->name, strlen(e->name), &c) == 0) {
-				wo = ovl_is_whiteout(c->inode);
-				dput(c);
-			}
-			if (wo)
-				continue;
-		}
-		/* The same inode number a lookup gives (see ovl_new_inode). */
-		const struct ovl_dirent *le = nameset_find(&lset, e->name);
 		uint64_t ino = e->ino | OVL_UPPER_INO_BIT;
-		if (le && (le->type == LINUX_DT_DIR) == (e->type == LINUX_DT_DIR))
-			ino = le->ino;
+		struct dentry *c;
+		bool wo = false;
+
+		nameset_add(&uset, e);
+		/* The same inode number a lookup gives (ovl_ino), and whiteouts left out. */
+		if (d_lookup_one(u, e->name, strlen(e->name), &c) == 0) {
+			if (c->inode) {
+				wo = ovl_is_whiteout(c->inode);
+				ino = ovl_ino(c->inode, NULL);
+			}
+			dput(c);
+		}
+		if (wo)
+			continue;
 		r = dirlist_push(res, &cap, e->name, strlen(e->name), ino, e->type);
 		if (r < 0)
 			goto out;
@@ -193,7 +189,6 @@ int ovl_read_dir(struct dentry *d, struct ovl_dirlist **out)
 			goto out;
 	}
 out:
-	nameset_free(&lset);
 	nameset_free(&uset);
 	ovl_dirlist_free(ul);
 	ovl_dirlist_free(ll);

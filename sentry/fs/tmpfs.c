@@ -40,6 +40,7 @@ struct tmpfs_inode {
 /* All tmpfs file data together may take at most half the host's memory (Linux's default
  * size= for tmpfs), so that no application can make the Sentry itself run out. */
 static atomic_uint_fast64_t g_tmpfs_bytes;
+static atomic_uint_fast64_t g_tmpfs_inodes; /* alive in every tmpfs, for statfs's f_ffree */
 static uint64_t g_tmpfs_limit;
 static pthread_once_t g_tmpfs_once = PTHREAD_ONCE_INIT;
 
@@ -79,6 +80,7 @@ static void tmpfs_evict(struct inode *inode)
 
 	if (!ti)
 		return;
+	atomic_fetch_sub(&g_tmpfs_inodes, 1);
 	switch (inode->mode & LINUX_S_IFMT) {
 	case LINUX_S_IFREG:
 		free(ti->reg.data);
@@ -101,8 +103,24 @@ static void tmpfs_evict(struct inode *inode)
 	free(ti);
 }
 
+/* Linux's tmpfs defaults: blocks and inodes both half the host's memory in pages. */
+static int tmpfs_statfs(struct super_block *sb, struct linux_statfs *st)
+{
+	uint64_t used = atomic_load(&g_tmpfs_bytes), inodes = atomic_load(&g_tmpfs_inodes);
+
+	(void)sb;
+	pthread_once(&g_tmpfs_once, tmpfs_limit_init);
+	st->f_type = LINUX_TMPFS_MAGIC;
+	st->f_blocks = g_tmpfs_limit / 4096;
+	st->f_bfree = st->f_bavail = used >= g_tmpfs_limit ? 0 : (g_tmpfs_limit - used) / 4096;
+	st->f_files = g_tmpfs_limit / 4096;
+	st->f_ffree = inodes >= st->f_files ? 0 : st->f_files - inodes;
+	return 0;
+}
+
 static const struct super_ops tmpfs_sops = {
     .evict_inode = tmpfs_evict,
+    .statfs = tmpfs_statfs,
 };
 
 /* A new inode of mode owned by the creating task's fsuid/fsgid. */
@@ -119,6 +137,7 @@ static struct inode *tmpfs_new_inode(struct super_block *sb, uint32_t mode)
 		return NULL;
 	}
 	inode->priv = ti;
+	atomic_fetch_add(&g_tmpfs_inodes, 1);
 	if (current_task) {
 		inode->uid = current_task->cred.fsuid;
 		inode->gid = current_task->cred.fsgid;
@@ -320,6 +339,46 @@ static int tmpfs_rmdir(struct inode *dir, struct dentry *d)
 	return remove_entry(dir, d);
 }
 
+/* RENAME_EXCHANGE: the two entries trade inodes (and a directory moving to another parent
+ * takes its ".." link along). Under vfs_rename_mutex, so the two directory locks cannot be
+ * taken in the opposite order by anyone else. */
+static int tmpfs_exchange(struct inode *odir, struct dentry *od, struct inode *ndir,
+			  struct dentry *nd)
+{
+	struct tmpfs_dirent *oe, *ne;
+	bool odir_is = LINUX_S_ISDIR(od->inode->mode), ndir_is = LINUX_S_ISDIR(nd->inode->mode);
+	struct linux_timespec now = vfs_now();
+
+	pthread_mutex_lock(&odir->lock);
+	if (ndir != odir)
+		pthread_mutex_lock(&ndir->lock);
+	oe = dir_find(odir, od->name, od->namelen);
+	ne = dir_find(ndir, nd->name, nd->namelen);
+	if (oe && ne) {
+		struct inode *tmp = oe->inode;
+		oe->inode = ne->inode;
+		ne->inode = tmp;
+		if (odir != ndir && odir_is != ndir_is) {
+			int d = odir_is ? 1 : -1; /* a directory went from odir to ndir, or back */
+			odir->nlink -= d;
+			ndir->nlink += d;
+		}
+		odir->mtime = odir->ctime = ndir->mtime = ndir->ctime = now;
+	}
+	if (ndir != odir)
+		pthread_mutex_unlock(&ndir->lock);
+	pthread_mutex_unlock(&odir->lock);
+	if (!oe || !ne)
+		return -ENOENT;
+	pthread_mutex_lock(&od->inode->lock);
+	od->inode->ctime = now;
+	pthread_mutex_unlock(&od->inode->lock);
+	pthread_mutex_lock(&nd->inode->lock);
+	nd->inode->ctime = now;
+	pthread_mutex_unlock(&nd->inode->lock);
+	return 0;
+}
+
 static int tmpfs_rename(struct inode *odir, struct dentry *od, struct inode *ndir,
 			struct dentry *nd, unsigned flags)
 {
@@ -328,7 +387,8 @@ static int tmpfs_rename(struct inode *odir, struct dentry *od, struct inode *ndi
 	bool isdir = LINUX_S_ISDIR(inode->mode);
 	int r;
 
-	(void)flags;
+	if (flags & LINUX_RENAME_EXCHANGE)
+		return tmpfs_exchange(odir, od, ndir, nd);
 	if (nd->inode) {
 		if (LINUX_S_ISDIR(nd->inode->mode) && !dir_empty(nd->inode))
 			return -ENOTEMPTY;

@@ -2,6 +2,7 @@
 #include "sentry/sentry.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,11 +12,14 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "gofer/client.h"
+#include "sentry/kernel/process.h"
+#include "sentry/kernel/signal.h"
 #include "sentry/kernel/task.h"
 #include "sentry/loader/loader.h"
 #include "sentry/mm/mm.h"
 #include "sentry/syscalls/syscalls.h"
 #include "sentry/vfs/vfs.h"
+#include "sentry/fs/tty.h"
 
 static struct gofer_client g_gofer;
 
@@ -73,6 +77,28 @@ static int open_executable(struct task *t, const char *argv0, char **envp, struc
 	return err;
 }
 
+static void kick_handler(int sig)
+{
+	(void)sig; /* only interrupts a blocking host call (task_host_wait) */
+}
+
+/* The kick signal: a no-op handler without SA_RESTART, blocked in every thread except inside
+ * task_host_wait's ppoll. Task threads inherit the mask from this (main) thread. */
+static int kick_signal_init(void)
+{
+	struct sigaction sa;
+	sigset_t set;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = kick_handler;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SENTRY_KICK_SIGNAL, &sa, NULL) < 0)
+		return -errno;
+	sigemptyset(&set);
+	sigaddset(&set, SENTRY_KICK_SIGNAL);
+	return -pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
 int sentry_main(const struct sentry_config *cfg)
 {
 	const struct platform *plat = platform_lookup(cfg->platform ? cfg->platform : "ptrace");
@@ -83,6 +109,9 @@ int sentry_main(const struct sentry_config *cfg)
 	int r;
 
 	log_set_role("sentry");
+	r = tty_signals_start();
+	if (r < 0)
+		return r;
 	if (!plat) {
 		log_error("unknown platform %s", cfg->platform);
 		return -EINVAL;
@@ -106,6 +135,14 @@ int sentry_main(const struct sentry_config *cfg)
 		return r;
 	}
 	syscall_table_init();
+	r = kick_signal_init();
+	if (r < 0)
+		return r;
+	r = itimer_init();
+	if (r < 0) {
+		log_error("itimer: %s", strerror(-r));
+		return r;
+	}
 
 	r = gofer_client_init(&g_gofer, cfg->gofer_sock);
 	if (r < 0) {
@@ -123,6 +160,9 @@ int sentry_main(const struct sentry_config *cfg)
 	t = task_create_init(plat);
 	if (!t)
 		return -ENOMEM;
+	r = tty_console_init(cfg->stdio, t->tg->sid, t->tg->pgid);
+	if (r < 0)
+		log_warn("terminal: %s", strerror(-r));
 	for (int fd = 0; fd < 3; fd++) {
 		if (cfg->stdio[fd] < 0)
 			continue;
@@ -150,14 +190,11 @@ int sentry_main(const struct sentry_config *cfg)
 		task_free(t);
 		return r;
 	}
-	t->ctx = plat->ctx_create(mm_plat_as(t->mm));
-	if (!t->ctx) {
-		r = -errno;
-		log_error("platform context: %s", strerror(errno));
-		task_free(t);
-		return r ? r : -ENOMEM;
+	/* init runs on a host thread of its own like every task; this thread waits for the end. */
+	r = task_start(t);
+	if (r < 0) {
+		log_error("starting init: %s", strerror(-r));
+		return r;
 	}
-	int status = task_run(t);
-	task_free(t);
-	return status;
+	return kernel_wait_all();
 }

@@ -1,65 +1,114 @@
-/* The task run loop: run the application thread on the platform, dispatch its syscalls, turn its
- * faults into signals. */
+/* Tasks: allocation, the pid table, the host thread of each task and its run loop, kicks, exit. */
 #include "sentry/kernel/task.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "abi/syscalls.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "sentry/kernel/process.h"
+#include "sentry/kernel/signal.h"
 #include "sentry/kernel/strace.h"
 #include "sentry/mm/mm.h"
 #include "sentry/syscalls/syscalls.h"
 #include "sentry/vfs/vfs.h"
 
-struct kernel g_kernel;
+struct kernel g_kernel = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.all_exited = PTHREAD_COND_INITIALIZER,
+};
 __thread struct task *current_task;
 
-static const struct linux_rlimit default_rlimits[LINUX_RLIM_NLIMITS] = {
-	[LINUX_RLIMIT_CPU] = {LINUX_RLIM_INFINITY, LINUX_RLIM_INFINITY},
-	[LINUX_RLIMIT_FSIZE] = {LINUX_RLIM_INFINITY, LINUX_RLIM_INFINITY},
-	[LINUX_RLIMIT_DATA] = {LINUX_RLIM_INFINITY, LINUX_RLIM_INFINITY},
-	[LINUX_RLIMIT_STACK] = {8 << 20, LINUX_RLIM_INFINITY},
-	[LINUX_RLIMIT_CORE] = {0, LINUX_RLIM_INFINITY},
-	[LINUX_RLIMIT_RSS] = {LINUX_RLIM_INFINITY, LINUX_RLIM_INFINITY},
-	[LINUX_RLIMIT_NPROC] = {65536, 65536},
-	[LINUX_RLIMIT_NOFILE] = {1024, 1024},
-	[LINUX_RLIMIT_MEMLOCK] = {8 << 20, 8 << 20},
-	[LINUX_RLIMIT_AS] = {LINUX_RLIM_INFINITY, LINUX_RLIM_INFINITY},
-	[LINUX_RLIMIT_LOCKS] = {LINUX_RLIM_INFINITY, LINUX_RLIM_INFINITY},
-	[LINUX_RLIMIT_SIGPENDING] = {65536, 65536},
-	[LINUX_RLIMIT_MSGQUEUE] = {819200, 819200},
-	[LINUX_RLIMIT_NICE] = {0, 0},
-	[LINUX_RLIMIT_RTPRIO] = {0, 0},
-	[LINUX_RLIMIT_RTTIME] = {LINUX_RLIM_INFINITY, LINUX_RLIM_INFINITY},
-};
+/* ---- the pid table: tid -> task (live, or a zombie group's leader) ---- */
 
-struct task *task_create_init(const struct platform *plat)
+#define PID_MAX 32768
+static struct task *g_pids[PID_MAX];
+static int g_last_pid;
+
+struct task *task_lookup(int tid)
+{
+	if (tid <= 0 || tid >= PID_MAX)
+		return NULL;
+	return g_pids[tid];
+}
+
+struct thread_group *tg_lookup(int tgid)
+{
+	struct task *t = task_lookup(tgid);
+	return t && t->tg->tgid == tgid ? t->tg : NULL;
+}
+
+int tg_for_each(int (*fn)(struct thread_group *tg, void *arg), void *arg)
+{
+	for (int i = 1; i < PID_MAX; i++) {
+		struct task *t = g_pids[i];
+		if (t && t->tg->tgid == i) {
+			int r = fn(t->tg, arg);
+			if (r)
+				return r;
+		}
+	}
+	return 0;
+}
+
+/* A free pid, not in use as a tid, a process group or a session (as Linux), or -EAGAIN. */
+static bool pid_in_use_as_group(int pid)
+{
+	for (int i = 1; i < PID_MAX; i++) {
+		struct task *t = g_pids[i];
+		if (t && t->tg->tgid == i && (t->tg->pgid == pid || t->tg->sid == pid))
+			return true;
+	}
+	return false;
+}
+
+int pid_alloc_locked(struct task *t)
+{
+	for (int n = 0; n < PID_MAX; n++) {
+		int pid = g_last_pid + 1 + n;
+		pid = (pid - 1) % (PID_MAX - 1) + 1;
+		if (!g_pids[pid] && (g_last_pid < PID_MAX - 2 || !pid_in_use_as_group(pid))) {
+			g_pids[pid] = t;
+			g_last_pid = pid;
+			return pid;
+		}
+	}
+	return -EAGAIN;
+}
+
+void pid_free_locked(int pid)
+{
+	if (pid > 0 && pid < PID_MAX)
+		g_pids[pid] = NULL;
+}
+
+/* ---- allocation ---- */
+
+struct task *task_alloc(void)
 {
 	struct task *t = calloc(1, sizeof(*t));
+	pthread_condattr_t ca;
 
 	if (!t)
 		return NULL;
-	t->tid = t->tgid = 1;
-	t->ppid = 0;
-	t->plat = plat;
+	pthread_mutex_init(&t->wlock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&t->wcond, &ca);
+	pthread_condattr_destroy(&ca);
+	sigpending_init(&t->pending);
+	list_init(&t->tg_link);
 	t->dumpable = 1;
-	memcpy(t->rlimits, default_rlimits, sizeof(t->rlimits));
-	/* root inside the sandbox; the user namespace maps it to an unprivileged host uid */
-	memset(&t->cred, 0, sizeof(t->cred));
-	t->fdt = fdtable_create();
-	t->fs = fs_context_create();
-	if (!t->fdt || !t->fs) {
-		task_free(t);
-		return NULL;
-	}
 	return t;
 }
 
+/* Release what t owns (not its tg or pid). */
 void task_free(struct task *t)
 {
 	if (!t)
@@ -74,25 +123,113 @@ void task_free(struct task *t)
 		fs_context_put(t->fs);
 	if (t->exe_file)
 		file_put(t->exe_file);
+	task_struct_free(t);
+}
+
+void task_struct_free(struct task *t)
+{
+	sigpending_clear(&t->pending);
+	pthread_cond_destroy(&t->wcond);
+	pthread_mutex_destroy(&t->wlock);
 	free(t);
 }
 
-void task_exit_group(struct task *t, int status)
+static const struct linux_rlimit default_rlimits[LINUX_RLIM_NLIMITS] = {
+	[LINUX_RLIMIT_CPU] = {LINUX_RLIM_INFINITY, LINUX_RLIM_INFINITY},
+	[LINUX_RLIMIT_FSIZE] = {LINUX_RLIM_INFINITY, LINUX_RLIM_INFINITY},
+	[LINUX_RLIMIT_DATA] = {LINUX_RLIM_INFINITY, LINUX_RLIM_INFINITY},
+	[LINUX_RLIMIT_STACK] = {8 << 20, LINUX_RLIM_INFINITY},
+	[LINUX_RLIMIT_CORE] = {0, LINUX_RLIM_INFINITY},
+	[LINUX_RLIMIT_RSS] = {LINUX_RLIM_INFINITY, LINUX_RLIM_INFINITY},
+	[LINUX_RLIMIT_NPROC] = {65536, 65536},
+	[LINUX_RLIMIT_NOFILE] = {1024, 1024 * 1024},
+	[LINUX_RLIMIT_MEMLOCK] = {8 << 20, 8 << 20},
+	[LINUX_RLIMIT_AS] = {LINUX_RLIM_INFINITY, LINUX_RLIM_INFINITY},
+	[LINUX_RLIMIT_LOCKS] = {LINUX_RLIM_INFINITY, LINUX_RLIM_INFINITY},
+	[LINUX_RLIMIT_SIGPENDING] = {65536, 65536},
+	[LINUX_RLIMIT_MSGQUEUE] = {819200, 819200},
+	[LINUX_RLIMIT_NICE] = {0, 0},
+	[LINUX_RLIMIT_RTPRIO] = {0, 0},
+	[LINUX_RLIMIT_RTTIME] = {LINUX_RLIM_INFINITY, LINUX_RLIM_INFINITY},
+};
+
+struct thread_group *tg_alloc(void)
 {
-	t->exiting = true;
-	t->exit_status = status;
+	struct thread_group *tg = calloc(1, sizeof(*tg));
+	struct timespec now;
+
+	if (!tg)
+		return NULL;
+	list_init(&tg->children);
+	list_init(&tg->sibling);
+	list_init(&tg->threads);
+	sigpending_init(&tg->shared_pending);
+	waitq_init(&tg->child_exit);
+	waitq_init(&tg->stop_wait);
+	tg->exit_signal = LINUX_SIGCHLD;
+	memcpy(tg->rlimits, default_rlimits, sizeof(tg->rlimits));
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	tg->start_time_ns = (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec;
+	return tg;
 }
 
-/* A synchronous fault the application cannot handle yet: Linux's force_sig with the default
- * action, which for these signals terminates the process (and would dump core). */
-static void task_fault(struct task *t, const struct plat_event *ev)
+void tg_free(struct thread_group *tg)
 {
-	log_info("task %d: fault signal %d code %d addr %#lx at rip %#lx", t->tid, ev->signo,
-		 ev->si_code, (unsigned long)ev->fault_addr, (unsigned long)t->regs.regs.rip);
-	if (g_kernel.strace)
-		strace_signal(t, ev->signo, ev->si_code, ev->fault_addr);
-	task_exit_group(t, LINUX_W_EXITCODE(0, ev->signo));
+	if (tg->sighand)
+		sighand_put(tg->sighand);
+	sigpending_clear(&tg->shared_pending);
+	free(tg);
 }
+
+struct task *task_create_init(const struct platform *plat)
+{
+	struct task *t = task_alloc();
+	struct thread_group *tg = tg_alloc();
+
+	if (!t || !tg)
+		goto fail;
+	t->plat = plat;
+	tg->sighand = sighand_create();
+	t->fdt = fdtable_create();
+	t->fs = fs_context_create();
+	if (!tg->sighand || !t->fdt || !t->fs)
+		goto fail;
+	kernel_lock();
+	g_last_pid = 0;
+	t->tid = pid_alloc_locked(t);
+	t->tgid = tg->tgid = tg->pgid = tg->sid = t->tid;
+	t->tg = tg;
+	list_add_tail(&t->tg_link, &tg->threads);
+	tg->nr_threads = 1;
+	g_kernel.init = tg;
+	kernel_unlock();
+	return t;
+fail:
+	if (tg) {
+		if (tg->sighand)
+			sighand_put(tg->sighand);
+		free(tg);
+	}
+	task_free(t);
+	return NULL;
+}
+
+/* ---- kicks ---- */
+
+void task_kick(struct task *t)
+{
+	pthread_mutex_lock(&t->wlock);
+	t->wake_seq++;
+	pthread_cond_signal(&t->wcond);
+	pthread_mutex_unlock(&t->wlock);
+	if (atomic_load(&t->in_user) && t->ctx)
+		t->plat->ctx_interrupt(t->ctx);
+	int htid = atomic_load(&t->host_tid);
+	if (htid > 0 && htid != (int)syscall(SYS_gettid))
+		syscall(SYS_tgkill, getpid(), htid, SENTRY_KICK_SIGNAL);
+}
+
+/* ---- the run loop ---- */
 
 static void task_syscall(struct task *t)
 {
@@ -106,19 +243,68 @@ static void task_syscall(struct task *t)
 	if (g_kernel.strace)
 		strace_enter(t, &a);
 	ret = syscall_dispatch(t, &a);
-	if (g_kernel.strace)
+	if (g_kernel.strace && !t->exiting && !t->tg->group_exiting)
 		strace_exit(t, &a, ret);
-	if (!t->exiting)
-		r->rax = (uint64_t)ret;
+	/* execve and rt_sigreturn set every register themselves and return the rax to keep */
+	r->rax = (uint64_t)ret;
 }
 
-int task_run(struct task *t)
+static void task_fault(struct task *t, const struct plat_event *ev)
 {
-	current_task = t;
-	while (!t->exiting) {
-		struct plat_event ev;
-		int r = t->plat->ctx_run(t->ctx, mm_plat_as(t->mm), &t->regs, &ev);
+	int si_code = ev->si_code;
 
+	if (ev->signo == LINUX_SIGSEGV || ev->signo == LINUX_SIGBUS) {
+		int r = mm_handle_fault(t->mm, ev->fault_addr, ev->access);
+		if (r == 0)
+			return; /* copy-on-write broken, or a page made present: run again */
+		/* only a real page fault (MAPERR/ACCERR) is reclassified; SI_KERNEL (a general
+		 * protection fault, e.g. a non-canonical address) stays as the host said */
+		if (ev->signo == LINUX_SIGSEGV && (ev->si_code == 1 || ev->si_code == 2))
+			si_code = r == -EACCES ? 2 /* SEGV_ACCERR */ : 1 /* SEGV_MAPERR */;
+	}
+	log_debug("task %d: fault signal %d code %d addr %#lx at rip %#lx", t->tid, ev->signo,
+		  si_code, (unsigned long)ev->fault_addr, (unsigned long)t->regs.regs.rip);
+	if (g_kernel.strace)
+		strace_signal(t, ev->signo, si_code, ev->fault_addr);
+	signal_force_fault(t, ev->signo, si_code, ev->fault_addr);
+}
+
+static bool is_restart_code(uint64_t rax)
+{
+	long v = (long)rax;
+	return v == -LINUX_ERESTARTSYS || v == -LINUX_ERESTARTNOINTR ||
+	       v == -LINUX_ERESTARTNOHAND || v == -LINUX_ERESTART_RESTARTBLOCK;
+}
+
+static bool task_should_leave(struct task *t)
+{
+	return t->exiting || t->tg->group_exiting;
+}
+
+void task_run(struct task *t)
+{
+	bool after_syscall = false;
+
+	current_task = t;
+	while (!task_should_leave(t)) {
+		struct plat_event ev;
+
+		if (signal_pending(t) || t->restore_sigmask ||
+		    (after_syscall && is_restart_code(t->regs.regs.rax)))
+			signal_deliver(t, after_syscall);
+		after_syscall = false;
+		if (task_should_leave(t))
+			break;
+
+		atomic_store(&t->in_user, true);
+		if (signal_pending(t) || task_should_leave(t)) {
+			atomic_store(&t->in_user, false);
+			continue;
+		}
+		itimer_user_enter(t);
+		int r = t->plat->ctx_run(t->ctx, mm_plat_as(t->mm), &t->regs, &ev);
+		itimer_user_exit(t);
+		atomic_store(&t->in_user, false);
 		if (r < 0) {
 			log_error("task %d: platform failed: %s", t->tid, strerror(-r));
 			task_exit_group(t, LINUX_W_EXITCODE(0, LINUX_SIGKILL));
@@ -134,6 +320,7 @@ int task_run(struct task *t)
 				break;
 			}
 			task_syscall(t);
+			after_syscall = true;
 			break;
 		case PLAT_EV_FAULT:
 			task_fault(t, &ev);
@@ -142,7 +329,82 @@ int task_run(struct task *t)
 			break;
 		}
 	}
-	if (g_kernel.strace)
-		strace_exited(t, t->exit_status);
-	return t->exit_status;
+}
+
+/* ---- exit ---- */
+
+void tg_exit_locked(struct thread_group *tg, int status)
+{
+	struct list_head *pos;
+
+	if (tg->group_exiting)
+		return;
+	tg->group_exiting = true;
+	tg->exit_status = status;
+	tg->stopped = false;
+	list_for_each(pos, &tg->threads)
+		task_kick(list_entry(pos, struct task, tg_link));
+	waitq_wake(&tg->stop_wait);
+}
+
+void task_exit_group(struct task *t, int status)
+{
+	kernel_lock();
+	tg_exit_locked(t->tg, status);
+	kernel_unlock();
+}
+
+void task_exit_thread(struct task *t, int code)
+{
+	t->exiting = true;
+	t->exit_code = code;
+}
+
+/* The host thread of every task but init's first: run, then exit. */
+static void *task_thread_main(void *arg)
+{
+	struct task *t = arg;
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SENTRY_KICK_SIGNAL);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	atomic_store(&t->host_tid, (int)syscall(SYS_gettid));
+	current_task = t;
+	if (process_task_prepare(t) == 0)
+		task_run(t);
+	process_task_exit(t);
+	return NULL;
+}
+
+int task_start(struct task *t)
+{
+	pthread_attr_t attr;
+	int r;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, 1 << 20);
+	kernel_lock();
+	g_kernel.nr_tasks++;
+	kernel_unlock();
+	r = pthread_create(&t->host_thread, &attr, task_thread_main, t);
+	pthread_attr_destroy(&attr);
+	if (r) {
+		kernel_lock();
+		g_kernel.nr_tasks--;
+		kernel_unlock();
+		return -r;
+	}
+	return 0;
+}
+
+int kernel_wait_all(void)
+{
+	kernel_lock();
+	while (g_kernel.nr_tasks > 0)
+		pthread_cond_wait(&g_kernel.all_exited, &g_kernel.lock);
+	int status = g_kernel.init->exit_status;
+	kernel_unlock();
+	return status;
 }

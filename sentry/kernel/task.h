@@ -1,79 +1,193 @@
-/* Tasks: one application thread each, run by one Sentry host thread. */
+/* Tasks and thread groups: one application thread per task, run by one Sentry host thread.
+ *
+ * Locking: g_kernel.lock (a mutex) protects the pid table, the process tree (parent, children,
+ * threads), process groups and sessions, every signal field (actions, masks, pending sets),
+ * and the exit/stop state of tasks and thread groups. It is never held while blocking, while
+ * running application code, or while calling into the VFS, the mm or the platform.
+ * Fields a task's own host thread alone touches (regs, ctx, mm pointer, fs, fdt, comm, robust
+ * list) need no lock. */
 #ifndef SENTRY_KERNEL_TASK_H
 #define SENTRY_KERNEL_TASK_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+
 #include "abi/linux.h"
+#include "common/list.h"
 #include "platform/platform.h"
+#include "sentry/kernel/wait.h"
 
 struct mm;
 struct fdtable;
 struct fs_context;
 struct file;
+struct thread_group;
 
 struct creds {
 	uint32_t ruid, euid, suid, fsuid;
 	uint32_t rgid, egid, sgid, fsgid;
+	uint32_t ngroups;
+	uint32_t groups[32];
 };
 
-struct sigstate {
+/* One queued signal; standard signals queue at most once, real-time ones many times. */
+struct sigqueue {
+	struct list_head link;
+	struct linux_siginfo info;
+};
+
+/* A pending set: bit signo-1 of set is on iff queue holds an entry for signo. */
+struct sigpending {
+	uint64_t set;
+	struct list_head queue; /* struct sigqueue, in arrival order */
+};
+
+/* Signal actions, shared by threads (and by CLONE_SIGHAND processes). Refcounted. */
+struct sighand {
+	int refs;
 	struct linux_sigaction action[LINUX_NSIG]; /* index signo-1 */
-	uint64_t mask;                             /* blocked signals, bit signo-1 */
-	struct linux_stack altstack;
+};
+
+/* Interval timer (ITIMER_REAL / alarm) of a thread group. */
+struct itimer_real {
+	struct timespec expires; /* CLOCK_MONOTONIC; zero = disarmed */
+	struct timespec interval;
+};
+
+enum tg_state { TG_ALIVE, TG_ZOMBIE, TG_DEAD };
+
+/* A process. */
+struct thread_group {
+	int tgid;
+	int refs;                    /* tasks + the parent's child link + waiters */
+	struct thread_group *parent; /* NULL for init (pid 1) */
+	struct list_head children;   /* struct thread_group.sibling */
+	struct list_head sibling;
+	struct list_head threads;    /* struct task.tg_link */
+	int nr_threads;              /* live threads */
+	int pgid, sid;
+
+	struct sighand *sighand;
+	struct sigpending shared_pending;
+	int exit_signal;             /* sent to the parent at exit, SIGCHLD usually */
+
+	enum tg_state state;
+	bool group_exiting;          /* exit_group or a fatal signal: every thread leaves */
+	int exit_status;             /* wait status once exiting */
+
+	/* job control */
+	bool stopped;                /* in a group stop */
+	int stop_signo;              /* the signal that stopped it */
+	bool stop_unreported;        /* WUNTRACED has something to report */
+	bool cont_unreported;        /* WCONTINUED has something to report */
+
+	struct linux_rlimit rlimits[LINUX_RLIM_NLIMITS];
+	struct itimer_real itimer;
+	struct waitq child_exit;     /* parents in wait4/waitid sleep here */
+	uint64_t child_events;       /* bumped when a child exits, stops or continues */
+	bool did_exec;               /* setpgid on it by the parent: EACCES */
+	struct waitq stop_wait;      /* threads of a stopped group sleep here */
+	struct task *vfork_parent;   /* the task blocked in vfork for this (child) process */
+	int64_t start_time_ns;       /* CLOCK_MONOTONIC at creation */
 };
 
 struct task {
-	int tid;  /* in the sandbox's pid namespace */
-	int tgid; /* the process id */
-	int ppid;
+	int tid; /* in the sandbox's pid namespace */
+	int tgid; /* == tg->tgid, cached */
+	struct thread_group *tg;
+	struct list_head tg_link;
 	char comm[16];
 
-	struct mm *mm;            /* owned: mm_put on exit */
-	struct fdtable *fdt;      /* owned: fdtable_put on exit */
-	struct fs_context *fs;    /* owned: cwd, root, umask */
-	struct file *exe_file;    /* owned: the executable, for /proc/self/exe */
+	struct mm *mm;         /* owned reference: mm_put on exit */
+	struct fdtable *fdt;   /* owned reference */
+	struct fs_context *fs; /* owned reference: cwd, root, umask */
+	struct file *exe_file; /* owned reference: the executable, for /proc/PID/exe */
 	struct creds cred;
-	struct sigstate sig;
-	struct linux_rlimit rlimits[LINUX_RLIM_NLIMITS];
+
+	/* signals (g_kernel.lock) */
+	uint64_t sigmask;       /* blocked, bit signo-1 */
+	uint64_t saved_sigmask; /* restored after sigsuspend/ppoll/pselect's temporary mask */
+	bool restore_sigmask;
+	struct sigpending pending;
+	struct linux_stack altstack;
 
 	const struct platform *plat;
 	struct plat_ctx *ctx;
 	struct plat_regs regs;
 
-	int pdeathsig;     /* prctl(PR_SET_PDEATHSIG) */
-	int dumpable;      /* prctl(PR_SET_DUMPABLE), 1 at start */
+	int pdeathsig;
+	int dumpable;
 	int keepcaps;
 	int no_new_privs;
 
 	uint64_t clear_child_tid;
 	uint64_t robust_list, robust_list_len;
 
-	bool exiting;
-	int exit_status; /* wait status (LINUX_W_EXITCODE) once exiting */
+	/* host thread and wake-ups (see wait.h) */
+	pthread_t host_thread;
+	atomic_int host_tid;       /* the host tid running this task, 0 before it starts */
+	pthread_mutex_t wlock;
+	pthread_cond_t wcond;
+	uint64_t wake_seq;         /* bumped (under wlock) by every wake-up and kick */
+	atomic_bool in_user;       /* inside ctx_run: a kick must interrupt the platform */
+
+	bool vfork_child_done;     /* its vfork child has exec'd or exited (g_kernel.lock) */
+	bool exiting;              /* this thread is leaving the run loop */
+	int exit_code;             /* thread exit code (exit(2)) */
+	struct waitq *restart_wq;  /* unused for now */
 };
 
 /* The kernel: global state shared by every task. */
 struct kernel {
+	pthread_mutex_t lock; /* see the top of this file */
 	const struct platform *plat;
 	struct gofer_client *gofer;
 	bool strace;
 	int strace_fd;
 	char hostname[65];
 	uint64_t boot_time_ns; /* CLOCK_MONOTONIC at boot, for uptime */
+	struct thread_group *init; /* pid 1 */
+	int nr_tasks;              /* live tasks (host threads) */
+	pthread_cond_t all_exited; /* signalled when nr_tasks drops to 0 */
 };
 extern struct kernel g_kernel;
 
-/* The first task (pid 1) with fresh fd table and fs context, no mm yet. NULL on failure. */
-struct task *task_create_init(const struct platform *plat);
-/* Release everything t owns, then t. */
-void task_free(struct task *t);
-/* Run t until its thread group exits. Returns the wait status of the group. */
-int task_run(struct task *t);
-/* End the task's thread group with wait status st (LINUX_W_EXITCODE(code, 0) or a signal). */
-void task_exit_group(struct task *t, int status);
-
-#endif
+static inline void kernel_lock(void) { pthread_mutex_lock(&g_kernel.lock); }
+static inline void kernel_unlock(void) { pthread_mutex_unlock(&g_kernel.lock); }
 
 /* The task the calling Sentry host thread runs (one host thread per task). */
 extern __thread struct task *current_task;
+
+/* ---- pid table (g_kernel.lock held) ---- */
+/* The live or zombie task with thread id tid, or NULL. */
+struct task *task_lookup(int tid);
+/* The thread group with id tgid (a zombie too), or NULL. */
+struct thread_group *tg_lookup(int tgid);
+/* Call fn for every thread group, in pid order, until it returns non-zero. */
+int tg_for_each(int (*fn)(struct thread_group *tg, void *arg), void *arg);
+
+/* ---- life cycle (task.c, process.c) ---- */
+/* The first task (pid 1) with fresh fd table and fs context, no mm yet. NULL on failure. */
+struct task *task_create_init(const struct platform *plat);
+/* Start t's host thread running task_run. 0 or -errno. */
+int task_start(struct task *t);
+/* The run loop of a task's host thread: returns when the task has exited. */
+void task_run(struct task *t);
+/* Wait until every task has exited; returns init's wait status. Main thread only. */
+int kernel_wait_all(void);
+
+/* End t's whole thread group with wait status st (LINUX_W_EXITCODE(code, 0) or a signal
+ * number): every thread leaves at its next return to the run loop. Takes g_kernel.lock. */
+void task_exit_group(struct task *t, int status);
+/* The same with g_kernel.lock held. */
+void tg_exit_locked(struct thread_group *tg, int status);
+/* End only the calling thread (exit(2)). */
+void task_exit_thread(struct task *t, int code);
+
+/* Wake t if it sleeps in task_wait/task_host_wait, and interrupt it if it runs application
+ * code, so it notices a pending signal or an exit. Any thread; g_kernel.lock may be held. */
+void task_kick(struct task *t);
+
+#endif

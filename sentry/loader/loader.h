@@ -1,5 +1,5 @@
-/* The ELF loader: parse an executable's headers, map it into a fresh address space, and build
- * the initial stack (argv, envp, auxv). Static and static-pie executables for now. */
+/* The ELF loader: parse an executable's headers, map it (and its PT_INTERP interpreter) into a
+ * fresh address space, and build the initial stack (argv, envp, auxv); "#!" scripts. */
 #ifndef SENTRY_LOADER_LOADER_H
 #define SENTRY_LOADER_LOADER_H
 
@@ -51,16 +51,60 @@ int elf_phdr_span(const void *hdr, size_t len, uint64_t *off, uint64_t *size);
  * elf_phdr_span said). ehdr holds at least the 64-byte ELF header. 0 or -ENOEXEC. */
 int elf_parse_phdrs(const void *ehdr, const void *phdrs, struct elf_image *out);
 
+/* ---- "#!" scripts ---- */
+/* Linux's BINPRM_BUF_SIZE: how much of a file exec looks at to recognise a script. */
+#define LOADER_BUF_SIZE 256
+/* Scripts may name scripts as their interpreter: Linux runs a chain of 5 scripts ending in a
+ * binary, and fails a 6th with ELOOP (exec_binprm's depth > 5 check). */
+#define LOADER_MAX_SCRIPTS 5
+
+/* The interpreter line of a script. */
+struct script_line {
+	char interp[LOADER_BUF_SIZE];
+	char arg[LOADER_BUF_SIZE]; /* the optional argument: the rest of the line, one string */
+	bool has_arg;
+};
+/* Parse a script's first bytes (head, len of them; Linux looks at LOADER_BUF_SIZE) as
+ * binfmt_script does: "#!", blanks, the interpreter, blanks, the argument up to the end of the
+ * line with trailing blanks removed. A line without a newline within the buffer is cut at byte
+ * 255, unless that would cut the interpreter's name. Pure. 0, or -ENOEXEC (not "#!", no name,
+ * a truncated name). Like Linux, a short file of "#!" and blanks without a newline gives an
+ * empty name (exec then fails with EACCES: "" is the working directory). */
+int script_parse(const char *head, size_t len, struct script_line *out);
+
+/* ---- exec ---- */
+/* Linux's limit on execve's strings and pointers (argv, envp and the file name) with the default
+ * 8 MiB RLIMIT_STACK: a quarter of it. */
+#define LOADER_ARG_MAX (2ULL << 20)
+/* The same limit for another RLIMIT_STACK soft limit (bprm_stack_limits): a quarter of it, at
+ * most 6 MiB, at least 128 KiB. */
+uint64_t loader_arg_max(uint64_t stack_rlimit);
+
 /*
- * execve's loading step: map the executable f (opened by the caller; path is the name the
- * program was run as, for AT_EXECFN) into a fresh address space on t->plat, build the initial
- * stack from the Sentry-side strings argv and envp (NULL-terminated; NULL means empty), and on
- * success replace t->mm (the old one is put) and t->exe_file (a new reference to f), and set
- * t->regs to start at the entry point (cs/ss kept for the platform to sanitise).
- * On failure t is unchanged. Returns 0, -ENOEXEC (not a loadable executable; dynamic ones for
- * now), -EACCES (not a regular file, or no execute permission for t's credentials), -E2BIG
- * (arguments and environment too large), -ENOMEM, or an I/O error from the file.
+ * execve(2)/execveat(2)'s loading step, on t's own host thread: open path (relative to dirfd
+ * unless absolute, LINUX_AT_FDCWD for the cwd; at_flags LINUX_AT_EMPTY_PATH: an empty path
+ * means dirfd itself, LINUX_AT_SYMLINK_NOFOLLOW: a symlink is ELOOP), follow "#!" scripts
+ * (argv becomes interpreter, [argument], script path, argv[1..]) and load the ELF executable
+ * with its PT_INTERP interpreter if it has one, into a new address space. argv and envp are
+ * Sentry-side NULL-terminated vectors (NULL: empty; an empty argv gets "" as argv[0], as Linux
+ * 5.18+), still owned by the caller.
+ *
+ * On success (the point of no return is at the very end): t->mm is the new mm (t's reference
+ * to the old one is put; it is NOT active yet: call mm_activate on t's thread before running
+ * it), t->exe_file is the executable (for a script, its interpreter binary; for a dynamic
+ * program, the program, not ld.so), t->regs start at the entry point (the interpreter's when
+ * there is one; rsp at argc; other registers zero; cs/ss kept). The caller does the rest of
+ * exec (other threads, close-on-exec, signals, comm). On failure t is untouched.
+ * Returns 0 or -errno: ENOENT, ENOTDIR, ELOOP, EACCES (not a regular file, or no execute
+ * permission for t's fsuid/fsgid, or no read permission: the file is opened O_RDONLY),
+ * ENOEXEC (neither ELF nor script, malformed), ELIBBAD (a PT_INTERP that is not an ELF
+ * interpreter), ELOOP (more than LOADER_MAX_SCRIPTS nested scripts), E2BIG, ENOMEM, or an
+ * I/O error.
  */
+long loader_exec(struct task *t, int dirfd, const char *path, char *const argv[],
+		 char *const envp[], int at_flags);
+/* The same for a file the caller opened already (boot: the first process, found on PATH);
+ * path is the name it was run as (AT_EXECFN). f stays the caller's. */
 long loader_load(struct task *t, struct file *f, const char *path, char *const argv[],
 		 char *const envp[]);
 

@@ -1,8 +1,10 @@
-/* Address spaces: creation and teardown, mmap, munmap, mprotect, brk, and queries. */
+/* Address spaces: creation, activation and teardown, mmap, munmap, mprotect, brk, and queries. */
+#define _GNU_SOURCE /* pthread_rwlockattr_setkind_np */
 #include "sentry/mm/mm.h"
 #include "sentry/mm/mm_internal.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,19 +30,28 @@
 /* Fill file mappings in pieces so one huge mapping does not ask the VFS for everything at once. */
 #define FILL_CHUNK (1ULL << 20)
 
-struct mm *mm_create(const struct platform *plat)
+struct mm *mm_alloc(const struct platform *plat)
 {
+	pthread_rwlockattr_t attr;
 	struct mm *mm = calloc(1, sizeof(*mm));
 	if (!mm)
 		return NULL;
-	mm->as = plat->as_create();
-	if (!mm->as) {
-		free(mm);
-		return NULL;
-	}
-	pthread_rwlock_init(&mm->lock, NULL);
+	/* Writer-preferring: a thread faulting (write lock) must not starve behind a stream of
+	 * copy_in/copy_out readers from the other threads. */
+	pthread_rwlockattr_init(&attr);
+	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&mm->lock, &attr);
+	pthread_rwlockattr_destroy(&attr);
 	mm->refs = 1;
 	mm->plat = plat;
+	return mm;
+}
+
+struct mm *mm_create(const struct platform *plat)
+{
+	struct mm *mm = mm_alloc(plat);
+	if (!mm)
+		return NULL;
 	mm->min_addr = LINUX_MMAP_MIN;
 	mm->max_addr = PAGE_ALIGN_DOWN(MIN(plat->max_user_addr, LINUX_TASK_SIZE));
 	if (mm->max_addr < mm->min_addr)
@@ -52,6 +63,48 @@ struct mm *mm_create(const struct platform *plat)
 	return mm;
 }
 
+int mm_activate(struct mm *mm)
+{
+	int r = 0;
+
+	if (__atomic_load_n(&mm->as, __ATOMIC_ACQUIRE))
+		return 0;
+	pthread_rwlock_wrlock(&mm->lock);
+	if (mm->as)
+		goto out;
+	struct plat_as *as = mm->plat->as_create();
+	if (!as) {
+		r = errno ? -errno : -ENOMEM;
+		goto out;
+	}
+	/* One call per run of VMAs that the platform sees as one mapping (pieces of a VMA split
+	 * by copy-on-write are usually contiguous in the memory file too). */
+	for (size_t i = 0; i < mm->n && r == 0;) {
+		const struct vma *v = &mm->v[i];
+		uint64_t end = v->end, mend = v->moff + vma_len(v);
+		int prot = vma_plat_prot(v);
+		size_t j = i + 1;
+		for (; j < mm->n; j++) {
+			const struct vma *w = &mm->v[j];
+			if (w->start != end || w->moff != mend || vma_plat_prot(w) != prot)
+				break;
+			end = w->end;
+			mend += vma_len(w);
+		}
+		r = mm->plat->as_map(as, v->start, end - v->start, prot, PLAT_FD_MEMFILE, v->moff);
+		i = j;
+	}
+	if (r < 0) {
+		log_warn("mm: activating an address space of %zu mappings: %d", mm->n, r);
+		mm->plat->as_release(as);
+		goto out;
+	}
+	__atomic_store_n(&mm->as, as, __ATOMIC_RELEASE);
+out:
+	pthread_rwlock_unlock(&mm->lock);
+	return r;
+}
+
 void mm_get(struct mm *mm) { __atomic_add_fetch(&mm->refs, 1, __ATOMIC_RELAXED); }
 
 void mm_put(struct mm *mm)
@@ -59,7 +112,8 @@ void mm_put(struct mm *mm)
 	if (!mm || __atomic_sub_fetch(&mm->refs, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
 	/* Releasing the address space drops all its mappings at once; then the pages can go. */
-	mm->plat->as_release(mm->as);
+	if (mm->as)
+		mm->plat->as_release(mm->as);
 	for (size_t i = 0; i < mm->n; i++)
 		vma_release(&mm->v[i]);
 	free(mm->v);
@@ -67,7 +121,22 @@ void mm_put(struct mm *mm)
 	free(mm);
 }
 
-struct plat_as *mm_plat_as(struct mm *mm) { return mm->as; }
+int mm_plat_map(struct mm *mm, uint64_t addr, uint64_t len, int prot, uint64_t moff)
+{
+	return mm->as ? mm->plat->as_map(mm->as, addr, len, prot, PLAT_FD_MEMFILE, moff) : 0;
+}
+
+int mm_plat_unmap(struct mm *mm, uint64_t addr, uint64_t len)
+{
+	return mm->as ? mm->plat->as_unmap(mm->as, addr, len) : 0;
+}
+
+int mm_plat_protect(struct mm *mm, uint64_t addr, uint64_t len, int prot)
+{
+	return mm->as ? mm->plat->as_protect(mm->as, addr, len, prot) : 0;
+}
+
+struct plat_as *mm_plat_as(struct mm *mm) { return __atomic_load_n(&mm->as, __ATOMIC_ACQUIRE); }
 
 uint64_t mm_stack_top(struct mm *mm) { return mm->max_addr; }
 
@@ -111,6 +180,7 @@ int mm_map_fresh(struct mm *mm, const struct vma *tmpl, uint64_t start, uint64_t
 	nv.end = start + len;
 	nv.moff = moff;
 	nv.foff = tmpl->foff + (start - tmpl->start);
+	nv.flags &= ~VMA_COW; /* fresh pages are ours alone */
 	if (nv.file) {
 		r = mm_fill_from_file(nv.file, nv.foff, moff, len);
 		if (r < 0) {
@@ -120,9 +190,9 @@ int mm_map_fresh(struct mm *mm, const struct vma *tmpl, uint64_t start, uint64_t
 		file_get(nv.file);
 	}
 	vma_insert(mm, i, &nv);
-	r = mm->plat->as_map(mm->as, start, len, nv.prot, PLAT_FD_MEMFILE, moff);
+	r = mm_plat_map(mm, start, len, nv.prot, moff);
 	if (r < 0) {
-		mm->plat->as_unmap(mm->as, start, len);
+		mm_plat_unmap(mm, start, len);
 		vma_release(&mm->v[i]);
 		vma_remove(mm, i, 1);
 		return r;
@@ -286,7 +356,7 @@ long mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags, st
 	    .flags = (shared ? VMA_SHARED : 0) | (flags & LINUX_MAP_GROWSDOWN ? VMA_GROWSDOWN : 0),
 	};
 	/* Map first (replacing what MAP_FIXED replaces), release the old pages after. */
-	r = mm->plat->as_map(mm->as, addr, len, nv.prot, PLAT_FD_MEMFILE, moff);
+	r = mm_plat_map(mm, addr, len, nv.prot, moff);
 	if (r < 0) {
 		log_warn("mm: platform map %#lx+%#lx: %d", (unsigned long)addr, (unsigned long)len,
 			 r);
@@ -296,7 +366,7 @@ long mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags, st
 		if (flags & LINUX_MAP_FIXED)
 			mm_unmap_range(mm, addr, addr + len, true);
 		else
-			mm->plat->as_unmap(mm->as, addr, len);
+			mm_plat_unmap(mm, addr, len);
 		pthread_rwlock_unlock(&mm->lock);
 		memfile_free(moff, len);
 		return r == -ENOMEM ? r : -ENOMEM;
@@ -386,14 +456,17 @@ long mm_mprotect(struct mm *mm, uint64_t start, uint64_t len, int prot)
 		if (v->start != cur)
 			break;
 		if (v->prot != prot) {
-			int pr = mm->plat->as_protect(mm->as, v->start, vma_len(v), prot);
+			int old = v->prot, old_plat = vma_plat_prot(v), pr = 0;
+			v->prot = prot;
+			if (vma_plat_prot(v) != old_plat)
+				pr = mm_plat_protect(mm, v->start, vma_len(v), vma_plat_prot(v));
 			if (pr < 0) {
 				log_warn("mm: platform protect %#lx: %d", (unsigned long)v->start,
 					 pr);
+				v->prot = old;
 				r = -ENOMEM;
 				break;
 			}
-			v->prot = prot;
 		}
 		cur = v->end;
 	}

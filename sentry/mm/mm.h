@@ -45,14 +45,36 @@ void *memfile_ptr(uint64_t off);
 /* ---- address spaces ---- */
 struct mm;
 
-/* A new empty address space on platform plat (plat->as_create). NULL on failure.
- * The application may use [LINUX_MMAP_MIN, plat->max_user_addr); the stack sits at the top and
- * mmap without a hint searches top-down below mm_mmap_base(). */
+/* A new empty address space for platform plat, not active yet (see mm_activate). NULL on
+ * ENOMEM. The application may use [LINUX_MMAP_MIN, plat->max_user_addr); the stack sits at the
+ * top and mmap without a hint searches top-down below mm_mmap_base(). */
 struct mm *mm_create(const struct platform *plat);
-/* References: mm_create returns one; the last mm_put unmaps everything and releases the
- * platform address space (no context may be running in it). */
+/* Give mm its platform address space (plat->as_create, then one as_map per VMA) if it has none
+ * yet. Call it on the host thread that will run the mm (the platform binds an address space to
+ * its creator) before the first ctx_create/ctx_run; idempotent, and a load when done. Until
+ * then every mm call works on the VMAs alone. 0 or -errno (the mm stays inactive). */
+int mm_activate(struct mm *mm);
+/* fork(2): a new inactive mm with a copy of parent's mappings. Private pages are shared
+ * copy-on-write (reference counts on the memory file; the parent's writable ones are
+ * write-protected in its platform address space, so call this on the parent's host thread),
+ * MAP_SHARED memory is shared for real, MADV_DONTFORK ranges are left out and MADV_WIPEONFORK
+ * ones are zero. Costs time in proportion to the VMAs, not the pages. NULL on ENOMEM. */
+struct mm *mm_fork(struct mm *parent);
+/* A fault the platform reported at addr with access (LINUX_PROT_* bit, or 0 when the platform
+ * cannot tell; it is then inferred). Returns 0 when the faulting thread should just run again
+ * (copy-on-write broken, or the fault raced with another thread that fixed it), -EFAULT when
+ * addr is not mapped (SEGV_MAPERR), -EACCES when the mapping forbids the access (SEGV_ACCERR),
+ * -ENOMEM when the copy could not be made (Linux would OOM-kill: treat it as fatal). An
+ * unknown-access fault the VMA may forbid is answered 0 the first time (it may have raced with
+ * another thread's fix) and -EACCES when it comes again unchanged. Call it on the thread that
+ * runs the faulting context (it may remap pages). */
+int mm_handle_fault(struct mm *mm, uint64_t addr, int access);
+/* References: mm_create and mm_fork return one; threads share an mm with mm_get. The last
+ * mm_put unmaps everything and releases the platform address space (no context may be running
+ * in it). */
 void mm_get(struct mm *mm);
 void mm_put(struct mm *mm);
+/* The platform address space, NULL before mm_activate. */
 struct plat_as *mm_plat_as(struct mm *mm);
 /* Highest application address + 1 (page aligned): where the initial stack ends. */
 uint64_t mm_stack_top(struct mm *mm);
@@ -94,6 +116,17 @@ struct mm_vma_info {
  * into this mm (no copy_in/out on it). Stops at and returns the first nonzero fn result. */
 int mm_for_each_vma(struct mm *mm, int (*fn)(const struct mm_vma_info *vi, void *arg), void *arg);
 
+/* Where exec put the initial stack's strings (Linux's mm->start_stack, arg_start...), for
+ * /proc/PID/{cmdline,environ,stat}. Added by the procfs helper (sentry/mm/args.c); the loader
+ * sets it, mm_fork copies it, zeros until set. Takes the mm's lock itself. */
+struct mm_args {
+	uint64_t start_stack;	     /* where argc sits */
+	uint64_t arg_start, arg_end; /* the argv strings, NULs included */
+	uint64_t env_start, env_end; /* the envp strings */
+};
+void mm_set_args(struct mm *mm, const struct mm_args *a);
+void mm_get_args(struct mm *mm, struct mm_args *out);
+
 /* ---- application memory access: the only way the Sentry touches guest memory ----
  * Safe to call from any thread; a NULL mm faults. n == 0 always succeeds. */
 /* Copy n bytes from application address src into dst. 0 or -EFAULT. Needs PROT_READ. */
@@ -108,5 +141,16 @@ long copy_in_str(struct mm *mm, char *dst, uint64_t src, size_t max);
 /* Like copy_out but ignores the protection (the loader writing a read-only segment it just
  * mapped, or the kernel writing the initial stack); the range must still be mapped. */
 int copy_out_force(struct mm *mm, uint64_t dst, const void *src, size_t n);
+/* (copy_out and copy_out_force make copy-on-write pages private before writing them.) */
+
+/* Linux's MAX_ARG_STRLEN: the longest execve argument or environment string, NUL included. */
+#define MM_ARG_STRLEN (32 * 4096)
+/* execve's argv/envp: read the NULL-terminated array of string pointers at addr (0: empty)
+ * and the strings into *out, a NULL-terminated array in one allocation (free it with
+ * strv_free; NULL on failure). *total accumulates the bytes used (strings with their NULs plus
+ * one pointer each) across calls; past max_total, or a string longer than MM_ARG_STRLEN, is
+ * -E2BIG. Returns the count, -EFAULT, -E2BIG or -ENOMEM. */
+int copy_in_strv(struct mm *mm, uint64_t addr, char ***out, size_t *total, size_t max_total);
+void strv_free(char **v);
 
 #endif

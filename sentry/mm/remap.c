@@ -42,13 +42,14 @@ static int refresh_range(struct mm *mm, uint64_t start, uint64_t end)
 			memfile_free(moff, len);
 			return r;
 		}
-		r = mm->plat->as_map(mm->as, v->start, len, v->prot, PLAT_FD_MEMFILE, moff);
+		r = mm_plat_map(mm, v->start, len, v->prot, moff);
 		if (r < 0) {
 			memfile_free(moff, len);
 			return r;
 		}
 		memfile_decref(v->moff, len);
 		v->moff = moff;
+		v->flags &= ~VMA_COW; /* fresh pages are ours alone */
 	}
 	return 0;
 }
@@ -92,7 +93,7 @@ static int move_range(struct mm *mm, uint64_t old, uint64_t len, uint64_t new_ad
 		}
 	} else {
 		vma_remove(mm, i, count);
-		mm->plat->as_unmap(mm->as, old, len);
+		mm_plat_unmap(mm, old, len);
 	}
 	size_t at = vma_index(mm, new_addr);
 	for (size_t k = 0; k < count; k++) {
@@ -100,8 +101,7 @@ static int move_range(struct mm *mm, uint64_t old, uint64_t len, uint64_t new_ad
 		nv->start = nv->start - old + new_addr;
 		nv->end = nv->end - old + new_addr;
 		vma_insert(mm, at + k, nv);
-		int r = mm->plat->as_map(mm->as, nv->start, vma_len(nv), nv->prot, PLAT_FD_MEMFILE,
-					 nv->moff);
+		int r = mm_plat_map(mm, nv->start, vma_len(nv), vma_plat_prot(nv), nv->moff);
 		if (r < 0)
 			log_warn("mm: platform map %#lx during mremap: %d",
 				 (unsigned long)nv->start, r);
@@ -141,7 +141,7 @@ static int duplicate_shared(struct mm *mm, size_t vi, uint64_t old, uint64_t new
 			return -ENOMEM;
 		size_t at = vma_index(mm, nv.start);
 		vma_insert(mm, at, &nv);
-		mm->plat->as_map(mm->as, nv.start, piece, nv.prot, PLAT_FD_MEMFILE, nv.moff);
+		mm_plat_map(mm, nv.start, piece, nv.prot, nv.moff);
 		vma_merge_range(mm, at, at);
 		done += piece;
 	}
@@ -299,7 +299,10 @@ static bool advice_valid(int advice)
 }
 
 #define MADV_REMOVE 9
+#define MADV_DONTFORK 10
+#define MADV_DOFORK 11
 #define MADV_WIPEONFORK 18
+#define MADV_KEEPONFORK 19
 #define MADV_DONTNEED_LOCKED 24
 #define MADV_HWPOISON 100
 #define MADV_SOFT_OFFLINE 101
@@ -375,11 +378,28 @@ long mm_madvise(struct mm *mm, uint64_t start, uint64_t len_in, int advice)
 			memfile_zero(v->moff + (s - v->start), e - s);
 			break;
 		case MADV_WIPEONFORK:
-			if (!anon_private) {
+		case MADV_KEEPONFORK:
+		case MADV_DONTFORK:
+		case MADV_DOFORK: {
+			int flag = advice == MADV_DONTFORK || advice == MADV_DOFORK
+				       ? VMA_DONTFORK
+				       : VMA_WIPEONFORK;
+			bool set = advice == MADV_DONTFORK || advice == MADV_WIPEONFORK;
+			if (advice == MADV_WIPEONFORK && !anon_private) {
 				r = -EINVAL;
 				goto out;
 			}
+			vma_split(mm, s);
+			vma_split(mm, e);
+			for (size_t k = vma_index(mm, s); k < mm->n && mm->v[k].start < e; k++) {
+				if (set)
+					mm->v[k].flags |= flag;
+				else
+					mm->v[k].flags &= ~flag;
+			}
+			i = vma_index(mm, e - 1);
 			break;
+		}
 		default:
 			break; /* hints */
 		}

@@ -89,8 +89,9 @@ void vma_release(struct vma *v)
 
 bool vma_compatible(const struct vma *a, const struct vma *b)
 {
-	return a->end == b->start && a->prot == b->prot && a->flags == b->flags &&
-	       a->file == b->file && (!a->file || a->foff + vma_len(a) == b->foff);
+	return a->end == b->start && a->prot == b->prot &&
+	       (a->flags & ~VMA_COW) == (b->flags & ~VMA_COW) && a->file == b->file &&
+	       (!a->file || a->foff + vma_len(a) == b->foff);
 }
 
 /* Merge v[i+1] into v[i] when they are compatible and their backing is contiguous. */
@@ -99,7 +100,8 @@ static bool try_merge(struct mm *mm, size_t i)
 	if (i + 1 >= mm->n)
 		return false;
 	struct vma *a = &mm->v[i], *b = &mm->v[i + 1];
-	if (!vma_compatible(a, b) || a->moff + vma_len(a) != b->moff)
+	if (!vma_compatible(a, b) || a->moff + vma_len(a) != b->moff ||
+	    (a->flags & VMA_COW) != (b->flags & VMA_COW))
 		return false;
 	a->end = b->end;
 	if (b->file)
@@ -195,7 +197,7 @@ void mm_unmap_range(struct mm *mm, uint64_t start, uint64_t end, bool plat)
 	/* Unmap before releasing: another application thread must never reach pages that went
 	 * back to the allocator (it would dirty memory handed out as zero). */
 	if (plat) {
-		int r = mm->plat->as_unmap(mm->as, start, end - start);
+		int r = mm_plat_unmap(mm, start, end - start);
 		if (r < 0)
 			log_warn("mm: platform unmap %#lx-%#lx: %d", (unsigned long)start,
 				 (unsigned long)end, r);

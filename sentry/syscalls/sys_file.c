@@ -1,11 +1,13 @@
-/* File descriptor syscalls: open, close, lseek, ioctl, fcntl, dup*, truncate, fsync, and the
- * read/write family (sys_rw.c) in this family's table. */
+/* File descriptor syscalls: open, close, close_range, lseek, ioctl, dup*, pipe, truncate, the
+ * sync family; and the read/write (sys_rw.c), fcntl/flock (sys_fcntl.c) and poll/select
+ * (sys_poll.c) handlers in this family's table. */
 #include "sentry/syscalls/sys_vfs.h"
 
 #include <errno.h>
 #include <stdlib.h>
 
 #include "common/util.h"
+#include "sentry/fs/pipe.h"
 #include "sentry/mm/mm.h"
 #include "sentry/vfs/ops.h"
 
@@ -68,6 +70,66 @@ SYSCALL_DEFINE(creat)
 }
 
 SYSCALL_DEFINE(close) { return fdtable_close(t->fdt, (int)a->a[0]); }
+
+#define LINUX_CLOSE_RANGE_UNSHARE 0x2u
+#define LINUX_CLOSE_RANGE_CLOEXEC 0x4u
+
+SYSCALL_DEFINE(close_range)
+{
+	unsigned first = (unsigned)a->a[0], last = (unsigned)a->a[1];
+	unsigned flags = (unsigned)a->a[2];
+
+	if (flags & ~(LINUX_CLOSE_RANGE_UNSHARE | LINUX_CLOSE_RANGE_CLOEXEC))
+		return -EINVAL;
+	if (first > last)
+		return -EINVAL;
+	if (flags & LINUX_CLOSE_RANGE_UNSHARE) {
+		int r = fdtable_unshare(&t->fdt);
+		if (r < 0)
+			return r;
+	}
+	fdtable_close_range(t->fdt, first, last, flags & LINUX_CLOSE_RANGE_CLOEXEC);
+	return 0;
+}
+
+/* ---- pipes ---- */
+
+static long do_pipe2(struct task *t, uint64_t ufds, int flags)
+{
+	struct file *rd, *wr;
+	int limit = vfs_nofile_limit();
+	int fds[2];
+	long r;
+
+	if (flags & ~(LINUX_O_CLOEXEC | LINUX_O_NONBLOCK | LINUX_O_DIRECT))
+		return -EINVAL; /* O_NOTIFICATION_PIPE too: there is no watch queue */
+	r = pipe_create(flags, &rd, &wr);
+	if (r < 0)
+		return r;
+	fds[0] = fdtable_reserve(t->fdt, 0, limit);
+	fds[1] = fds[0] < 0 ? fds[0] : fdtable_reserve(t->fdt, 0, limit);
+	if (fds[1] < 0) {
+		r = fds[1];
+		if (fds[0] >= 0)
+			fdtable_unreserve(t->fdt, fds[0]);
+	} else if (copy_out(t->mm, ufds, fds, sizeof(fds)) < 0) {
+		/* nothing of the pipe is visible yet: take it all back */
+		fdtable_unreserve(t->fdt, fds[0]);
+		fdtable_unreserve(t->fdt, fds[1]);
+		r = -EFAULT;
+	} else {
+		fdtable_commit(t->fdt, fds[0], rd, flags & LINUX_O_CLOEXEC);
+		fdtable_commit(t->fdt, fds[1], wr, flags & LINUX_O_CLOEXEC);
+		r = 0;
+	}
+	file_put(rd);
+	file_put(wr);
+	return r;
+}
+
+SYSCALL_DEFINE(pipe) { return do_pipe2(t, a->a[0], 0); }
+
+SYSCALL_DEFINE(pipe2) { return do_pipe2(t, a->a[0], (int)a->a[1]); }
 
 /* ---- offsets ---- */
 
@@ -132,111 +194,6 @@ SYSCALL_DEFINE(dup2)
 }
 
 SYSCALL_DEFINE(dup3) { return do_dup3(t, (int)a->a[0], (int)a->a[1], (int)a->a[2]); }
-
-/* ---- fcntl ---- */
-
-#define LINUX_F_GETLK64 5
-#define LINUX_F_OFD_GETLK 36
-#define LINUX_F_OFD_SETLK 37
-#define LINUX_F_OFD_SETLKW 38
-#define LINUX_F_RDLCK 0
-#define LINUX_F_WRLCK 1
-#define LINUX_F_UNLCK 2
-
-/* struct flock on x86-64 */
-struct linux_flock {
-	int16_t l_type;
-	int16_t l_whence;
-	int64_t l_start;
-	int64_t l_len;
-	int32_t l_pid;
-};
-_Static_assert(sizeof(struct linux_flock) == 32, "flock");
-
-/* The F_SETFL-changeable flags (SETFL_MASK). */
-#define SETFL_MASK                                                                                 \
-	(LINUX_O_APPEND | LINUX_O_NONBLOCK | LINUX_O_ASYNC | LINUX_O_DIRECT | LINUX_O_NOATIME)
-
-/* Record locks with one process in the sandbox: nothing can conflict, so every lock is
- * granted and F_GETLK reports the range unlocked. Checks the struct as Linux does. */
-static long do_lock(struct task *t, struct file *f, int cmd, uint64_t arg)
-{
-	struct linux_flock fl;
-
-	if (copy_in(t->mm, &fl, arg, sizeof(fl)) < 0)
-		return -EFAULT;
-	if (fl.l_type != LINUX_F_RDLCK && fl.l_type != LINUX_F_WRLCK && fl.l_type != LINUX_F_UNLCK)
-		return -EINVAL;
-	if (fl.l_whence < LINUX_SEEK_SET || fl.l_whence > LINUX_SEEK_END)
-		return -EINVAL;
-	if (cmd == LINUX_F_GETLK || cmd == LINUX_F_OFD_GETLK) {
-		fl.l_type = LINUX_F_UNLCK;
-		return copy_out(t->mm, arg, &fl, sizeof(fl));
-	}
-	if (fl.l_type == LINUX_F_RDLCK && !(f->fmode & FMODE_READ))
-		return -EBADF;
-	if (fl.l_type == LINUX_F_WRLCK && !(f->fmode & FMODE_WRITE))
-		return -EBADF;
-	return 0;
-}
-
-SYSCALL_DEFINE(fcntl)
-{
-	int fd = (int)a->a[0], cmd = (int)a->a[1];
-	uint64_t arg = a->a[2];
-	struct file *f = sys_fget_raw(t, fd);
-	long r;
-
-	if (!f)
-		return -EBADF;
-	/* O_PATH files allow only these (check_fcntl_cmd). */
-	if ((f->fmode & FMODE_PATH) && cmd != LINUX_F_DUPFD && cmd != LINUX_F_DUPFD_CLOEXEC &&
-	    cmd != LINUX_F_GETFD && cmd != LINUX_F_SETFD && cmd != LINUX_F_GETFL) {
-		file_put(f);
-		return -EBADF;
-	}
-	switch (cmd) {
-	case LINUX_F_DUPFD:
-	case LINUX_F_DUPFD_CLOEXEC: {
-		int limit = vfs_nofile_limit();
-		if (arg >= (uint64_t)limit) {
-			r = -EINVAL;
-			break;
-		}
-		r = fdtable_alloc(t->fdt, f, (int)arg, cmd == LINUX_F_DUPFD_CLOEXEC, limit);
-		break;
-	}
-	case LINUX_F_GETFD:
-		r = fdtable_get_cloexec(t->fdt, fd);
-		if (r > 0)
-			r = LINUX_FD_CLOEXEC;
-		break;
-	case LINUX_F_SETFD:
-		r = fdtable_set_cloexec(t->fdt, fd, arg & LINUX_FD_CLOEXEC);
-		break;
-	case LINUX_F_GETFL:
-		r = f->flags;
-		break;
-	case LINUX_F_SETFL:
-		pthread_mutex_lock(&f->pos_lock);
-		f->flags = (int)(((unsigned)arg & SETFL_MASK) | ((unsigned)f->flags & ~SETFL_MASK));
-		pthread_mutex_unlock(&f->pos_lock);
-		r = 0;
-		break;
-	case LINUX_F_GETLK:
-	case LINUX_F_SETLK:
-	case LINUX_F_SETLKW:
-	case LINUX_F_OFD_GETLK:
-	case LINUX_F_OFD_SETLK:
-	case LINUX_F_OFD_SETLKW:
-		r = do_lock(t, f, cmd, arg);
-		break;
-	default:
-		r = -EINVAL;
-	}
-	file_put(f);
-	return r;
-}
 
 /* ---- ioctl ---- */
 
@@ -337,6 +294,77 @@ SYSCALL_DEFINE(fsync) { return do_fsync(t, (int)a->a[0]); }
 
 SYSCALL_DEFINE(fdatasync) { return do_fsync(t, (int)a->a[0]); }
 
+/* Nothing the Sentry holds needs writing anywhere: tmpfs is memory, the host is read-only. */
+SYSCALL_DEFINE(sync) { return 0; }
+
+SYSCALL_DEFINE(syncfs)
+{
+	struct file *f = sys_fget(t, (int)a->a[0]);
+
+	if (!f)
+		return -EBADF;
+	file_put(f);
+	return 0;
+}
+
+#define SYNC_FILE_RANGE_VALID 0x7u
+
+SYSCALL_DEFINE(sync_file_range)
+{
+	int64_t off = (int64_t)a->a[1], nbytes = (int64_t)a->a[2];
+	struct file *f = sys_fget(t, (int)a->a[0]);
+	uint32_t type;
+	long r = 0;
+
+	if (!f)
+		return -EBADF;
+	type = f->inode->mode & LINUX_S_IFMT;
+	if (a->a[3] & ~(uint64_t)SYNC_FILE_RANGE_VALID)
+		r = -EINVAL;
+	else if (off < 0 || nbytes < 0 || off + nbytes < 0)
+		r = -EINVAL;
+	else if (type != LINUX_S_IFREG && type != LINUX_S_IFDIR && type != LINUX_S_IFLNK &&
+		 type != LINUX_S_IFBLK)
+		r = -ESPIPE;
+	file_put(f);
+	return r;
+}
+
+#define LINUX_POSIX_FADV_NOREUSE 5
+
+/* Advice is only advice: checked as Linux's generic_fadvise does, then ignored. */
+SYSCALL_DEFINE(fadvise64)
+{
+	int64_t len = (int64_t)a->a[2];
+	int advice = (int)a->a[3];
+	struct file *f = sys_fget(t, (int)a->a[0]);
+	long r = 0;
+
+	if (!f)
+		return -EBADF;
+	if (LINUX_S_ISFIFO(f->inode->mode))
+		r = -ESPIPE;
+	else if (len < 0 || advice < 0 || advice > LINUX_POSIX_FADV_NOREUSE)
+		r = -EINVAL;
+	file_put(f);
+	return r;
+}
+
+SYSCALL_DEFINE(readahead)
+{
+	struct file *f = sys_fget(t, (int)a->a[0]);
+	long r = 0;
+
+	if (!f)
+		return -EBADF;
+	if (!(f->fmode & FMODE_READ))
+		r = -EBADF;
+	else if (!LINUX_S_ISREG(f->inode->mode))
+		r = -EINVAL;
+	file_put(f);
+	return r;
+}
+
 const struct syscall_entry sys_file_table[] = {
     {LINUX_SYS_read, sys_read},
     {LINUX_SYS_write, sys_write},
@@ -346,8 +374,8 @@ const struct syscall_entry sys_file_table[] = {
     {LINUX_SYS_pwrite64, sys_pwrite64},
     {LINUX_SYS_preadv, sys_preadv},
     {LINUX_SYS_pwritev, sys_pwritev},
-    {LINUX_SYS_preadv2, sys_preadv2},
-    {LINUX_SYS_pwritev2, sys_pwritev2},
+    {LINUX_SYS_preadv2, sys_preadv2, "partial: RWF_* flags are accepted as hints only"},
+    {LINUX_SYS_pwritev2, sys_pwritev2, "partial: RWF_* flags are accepted as hints only"},
     {LINUX_SYS_sendfile, sys_sendfile},
     {LINUX_SYS_copy_file_range, sys_copy_file_range},
     {LINUX_SYS_open, sys_open},
@@ -358,11 +386,28 @@ const struct syscall_entry sys_file_table[] = {
     {LINUX_SYS_dup, sys_dup},
     {LINUX_SYS_dup2, sys_dup2},
     {LINUX_SYS_dup3, sys_dup3},
-    {LINUX_SYS_fcntl, sys_fcntl},
+    {LINUX_SYS_fcntl, sys_fcntl,
+     "partial: F_SETOWN/F_SETSIG are recorded but no SIGIO is sent; leases are refused "
+     "(EAGAIN); F_NOTIFY never fires; file seals are unsupported (EINVAL)"},
     {LINUX_SYS_ioctl, sys_ioctl},
     {LINUX_SYS_truncate, sys_truncate},
     {LINUX_SYS_ftruncate, sys_ftruncate},
     {LINUX_SYS_fsync, sys_fsync},
     {LINUX_SYS_fdatasync, sys_fdatasync},
+    {LINUX_SYS_sync, sys_sync},
+    {LINUX_SYS_syncfs, sys_syncfs},
+    {LINUX_SYS_sync_file_range, sys_sync_file_range},
+    {LINUX_SYS_fadvise64, sys_fadvise64},
+    {LINUX_SYS_readahead, sys_readahead},
+    {LINUX_SYS_close_range, sys_close_range},
+    {LINUX_SYS_pipe, sys_pipe},
+    {LINUX_SYS_pipe2, sys_pipe2, "partial: O_NOTIFICATION_PIPE is refused (EINVAL)"},
+    {LINUX_SYS_flock, sys_flock},
+    {LINUX_SYS_poll, sys_poll,
+     "partial: restarted whole after a signal without a handler (Linux restarts it with the "
+     "time left)"},
+    {LINUX_SYS_ppoll, sys_ppoll},
+    {LINUX_SYS_select, sys_select},
+    {LINUX_SYS_pselect6, sys_pselect6},
     {-1, NULL},
 };

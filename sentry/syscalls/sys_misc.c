@@ -8,6 +8,7 @@
 
 #include "abi/linux.h"
 #include "common/util.h"
+#include "sentry/kernel/wait.h"
 #include "sentry/mm/mm.h"
 #include "sentry/syscalls/syscalls.h"
 
@@ -15,7 +16,6 @@
 
 SYSCALL_DEFINE(getpid) { return t->tgid; }
 SYSCALL_DEFINE(gettid) { return t->tid; }
-SYSCALL_DEFINE(getppid) { return t->ppid; }
 SYSCALL_DEFINE(getuid) { return t->cred.ruid; }
 SYSCALL_DEFINE(geteuid) { return t->cred.euid; }
 SYSCALL_DEFINE(getgid) { return t->cred.rgid; }
@@ -228,15 +228,15 @@ static long do_prlimit(struct task *t, unsigned resource, uint64_t new_addr, uin
 		if (nl.rlim_cur > nl.rlim_max)
 			return -EINVAL;
 		/* raising the hard limit needs CAP_SYS_RESOURCE: held by root only */
-		if (nl.rlim_max > t->rlimits[resource].rlim_max && t->cred.euid != 0)
+		if (nl.rlim_max > t->tg->rlimits[resource].rlim_max && t->cred.euid != 0)
 			return -EPERM;
 		if (resource == LINUX_RLIMIT_NOFILE && nl.rlim_max > (1 << 20))
 			return -EPERM;
 	}
-	if (old_addr && copy_out(t->mm, old_addr, &t->rlimits[resource], sizeof(nl)))
+	if (old_addr && copy_out(t->mm, old_addr, &t->tg->rlimits[resource], sizeof(nl)))
 		return -EFAULT;
 	if (new_addr)
-		t->rlimits[resource] = nl;
+		t->tg->rlimits[resource] = nl;
 	return 0;
 }
 
@@ -340,17 +340,46 @@ static int read_timespec(struct task *t, uint64_t addr, struct timespec *ts)
 	return 0;
 }
 
-/* Sleep on the host; signals interrupting sleeps come with the signals issue. */
+/* Sleep until the deadline on clock c (absolute with TIMER_ABSTIME), interruptibly: a signal
+ * ends the sleep with the time left written to rem (relative sleeps) and -ERESTARTNOHAND, so the
+ * run loop restarts it when no handler runs (restarting with the whole request: the remainder
+ * is not tracked yet) and returns EINTR when one does. */
 static long do_sleep(struct task *t, clockid_t c, int flags, uint64_t req, uint64_t rem)
 {
-	struct timespec ts;
+	struct timespec ts, now, mono_deadline;
 	int r = read_timespec(t, req, &ts);
 	if (r)
 		return r;
-	while ((r = clock_nanosleep(c, flags, &ts, &ts)) == EINTR)
-		;
-	(void)rem;
-	return -r;
+	if (flags & TIMER_ABSTIME) {
+		/* convert the absolute time on c to a CLOCK_MONOTONIC deadline */
+		struct timespec mono;
+		clock_gettime(c, &now);
+		clock_gettime(CLOCK_MONOTONIC, &mono);
+		int64_t left = (int64_t)(ts.tv_sec - now.tv_sec) * 1000000000LL +
+			       (ts.tv_nsec - now.tv_nsec);
+		if (left <= 0)
+			return 0;
+		struct timespec rel = {left / 1000000000LL, left % 1000000000LL};
+		deadline_after(&mono_deadline, &rel);
+	} else {
+		deadline_after(&mono_deadline, &ts);
+	}
+	r = task_wait(t, NULL, NULL, NULL, &mono_deadline);
+	if (r == -ETIMEDOUT)
+		return 0;
+	if (!(flags & TIMER_ABSTIME) && rem) {
+		struct linux_timespec left = {0, 0};
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		int64_t ns = (int64_t)(mono_deadline.tv_sec - now.tv_sec) * 1000000000LL +
+			     (mono_deadline.tv_nsec - now.tv_nsec);
+		if (ns > 0) {
+			left.tv_sec = ns / 1000000000LL;
+			left.tv_nsec = ns % 1000000000LL;
+		}
+		if (copy_out(t->mm, rem, &left, sizeof(left)))
+			return -EFAULT;
+	}
+	return -LINUX_ERESTARTNOHAND;
 }
 
 SYSCALL_DEFINE(nanosleep) { return do_sleep(t, CLOCK_MONOTONIC, 0, a->a[0], a->a[1]); }
@@ -526,29 +555,19 @@ SYSCALL_DEFINE(prctl)
 	}
 }
 
-/* ---- exit ---- */
-
-/* Single-threaded processes only so far: exit ends the thread group. */
-SYSCALL_DEFINE(exit)
-{
-	task_exit_group(t, LINUX_W_EXITCODE((int)(a->a[0] & 0xff), 0));
-	return 0;
-}
-
-SYSCALL_DEFINE(exit_group)
-{
-	task_exit_group(t, LINUX_W_EXITCODE((int)(a->a[0] & 0xff), 0));
-	return 0;
-}
-
 #define E(name) {LINUX_SYS_##name, sys_##name}
 const struct syscall_entry sys_misc_table[] = {
-	E(getpid), E(gettid), E(getppid), E(getuid), E(geteuid), E(getgid), E(getegid),
+	E(getpid), E(gettid), E(getuid), E(geteuid), E(getgid), E(getegid),
 	E(setuid), E(setgid), E(setresuid), E(setresgid), E(setreuid), E(setregid),
-	E(getresuid), E(getresgid), E(setfsuid), E(setfsgid), E(getgroups),
-	E(uname), E(sysinfo), E(prlimit64), E(getrlimit), E(setrlimit),
+	E(getresuid), E(getresgid), E(setfsuid), E(setfsgid),
+	E(uname), E(prlimit64), E(getrlimit), E(setrlimit),
 	E(clock_gettime), E(clock_getres), E(gettimeofday), E(time), E(nanosleep),
 	E(clock_nanosleep), E(getrandom), E(arch_prctl), E(set_tid_address),
-	E(set_robust_list), E(get_robust_list), E(rseq), E(sched_yield), E(prctl), E(exit), E(exit_group),
+	E(set_robust_list), E(get_robust_list), E(sched_yield),
+	{LINUX_SYS_rseq, sys_rseq, "unsupported: restartable sequences (glibc falls back)"},
+	{LINUX_SYS_prctl, sys_prctl,
+	 "partial: PR_SET/GET_NAME, PDEATHSIG, DUMPABLE, KEEPCAPS, NO_NEW_PRIVS only"},
+	{LINUX_SYS_getgroups, sys_getgroups, "partial: no supplementary groups"},
+	{LINUX_SYS_sysinfo, sys_sysinfo, "partial: memory figures are the host's"},
 	{-1, NULL},
 };

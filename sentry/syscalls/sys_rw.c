@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "common/util.h"
+#include "sentry/kernel/signal.h"
 #include "sentry/mm/mm.h"
 
 #define RWF_SUPPORTED 0x3fu /* HIPRI DSYNC SYNC NOWAIT APPEND NOAPPEND: accepted as hints */
@@ -190,16 +191,15 @@ static long do_write(struct task *t, struct file *f, const struct linux_iovec *i
 	return ret;
 }
 
-/* A write that failed with EPIPE raises SIGPIPE, as Linux's pipe and socket writes do.
- * Until the signal code can queue it, the default action (terminate) is applied here when the
- * signal is neither ignored, caught nor blocked; otherwise the caller just sees EPIPE. */
+/* A write that failed with EPIPE raises SIGPIPE in the writing thread, as Linux's pipe and
+ * socket writes do. */
 static long sigpipe_on_epipe(struct task *t, long r)
 {
-	const struct linux_sigaction *sa = &t->sig.action[LINUX_SIGPIPE - 1];
-
-	if (r == -EPIPE && sa->handler == LINUX_SIG_DFL &&
-	    !(t->sig.mask & (1ULL << (LINUX_SIGPIPE - 1))))
-		task_exit_group(t, LINUX_W_EXITCODE(0, LINUX_SIGPIPE));
+	if (r == -EPIPE) {
+		struct linux_siginfo info;
+		siginfo_kernel(&info, LINUX_SIGPIPE);
+		signal_send_thread(t, &info);
+	}
 	return r;
 }
 

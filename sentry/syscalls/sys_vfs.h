@@ -33,6 +33,32 @@ SYSCALL_DEFINE(pwritev2);
 SYSCALL_DEFINE(sendfile);
 SYSCALL_DEFINE(copy_file_range);
 
+/* sys_fcntl.c */
+SYSCALL_DEFINE(fcntl);
+SYSCALL_DEFINE(flock);
+
+/* sys_poll.c */
+SYSCALL_DEFINE(poll);
+SYSCALL_DEFINE(ppoll);
+SYSCALL_DEFINE(select);
+SYSCALL_DEFINE(pselect6);
+
+/* sys_attr.c */
+SYSCALL_DEFINE(chmod);
+SYSCALL_DEFINE(fchmod);
+SYSCALL_DEFINE(fchmodat);
+SYSCALL_DEFINE(fchmodat2);
+SYSCALL_DEFINE(chown);
+SYSCALL_DEFINE(fchown);
+SYSCALL_DEFINE(lchown);
+SYSCALL_DEFINE(fchownat);
+SYSCALL_DEFINE(utime);
+SYSCALL_DEFINE(utimes);
+SYSCALL_DEFINE(futimesat);
+SYSCALL_DEFINE(utimensat);
+SYSCALL_DEFINE(statfs);
+SYSCALL_DEFINE(fstatfs);
+
 /* sys_stat.c */
 SYSCALL_DEFINE(stat);
 SYSCALL_DEFINE(lstat);

@@ -15,9 +15,16 @@ struct syscall_args {
  * Never exits or aborts on application input. */
 typedef long (*sys_handler_t)(struct task *t, const struct syscall_args *a);
 
+/* One row of a family's table. note is the compatibility table's word on this call (printed by
+ * `runsc-c syscalls` and docs/compatibility.md): NULL means fully supported; otherwise it starts
+ * with "partial: " (what is missing, e.g. "partial: F_SETLKW does not block") or "unsupported: "
+ * (a handler that only returns ENOSYS/EINVAL, kept so the call is not logged as unknown; or fn
+ * NULL, to say why a call is deliberately absent). note is the LAST member so positional
+ * initialisers {nr, fn} keep compiling (note = NULL). */
 struct syscall_entry {
 	long nr;
 	sys_handler_t fn;
+	const char *note;
 };
 
 /* Each family file exports a table terminated by {-1, NULL}; table.c merges them. */
@@ -26,11 +33,16 @@ extern const struct syscall_entry sys_fs_table[];    /* sys_fs.c: stat, getdents
 extern const struct syscall_entry sys_mm_table[];    /* sys_mm.c: brk, mmap, ... */
 extern const struct syscall_entry sys_misc_table[];  /* sys_misc.c: uname, ids, time, ... */
 extern const struct syscall_entry sys_signal_table[];/* sys_signal.c */
+extern const struct syscall_entry sys_process_table[];/* sys_process.c: fork, exec, wait, ... */
 
 /* Build the dispatch table; call once. */
 void syscall_table_init(void);
 /* The handler for nr, or NULL when unimplemented. */
 sys_handler_t syscall_handler(long nr);
+/* The compatibility note of nr's table entry (a static string, see struct syscall_entry), or
+ * NULL when nr is fully supported or has no entry at all (then syscall_handler(nr) is NULL).
+ * Valid after syscall_table_init(). */
+const char *syscall_note(long nr);
 /* Dispatch one call: returns the value for rax. Logs an unimplemented call once by name. */
 long syscall_dispatch(struct task *t, const struct syscall_args *a);
 

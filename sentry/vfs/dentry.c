@@ -363,6 +363,35 @@ int d_move(struct dentry *d, struct dentry *new_parent, const char *name, size_t
 	return 0;
 }
 
+void d_exchange(struct dentry *a, struct dentry *b)
+{
+	bool ha = a->flags & D_HASHED, hb = b->flags & D_HASHED;
+
+	if (ha)
+		table_remove(a->parent, a);
+	if (hb)
+		table_remove(b->parent, b);
+	/* Each keeps its one reference on its parent: the pointers trade places with them. */
+	pthread_rwlock_wrlock(&vfs_tree_lock);
+	struct dentry *pa = a->parent;
+	char *na = a->name;
+	size_t la = a->namelen;
+	uint64_t xa = a->hash;
+	a->parent = b->parent;
+	a->name = b->name;
+	a->namelen = b->namelen;
+	a->hash = b->hash;
+	b->parent = pa;
+	b->name = na;
+	b->namelen = la;
+	b->hash = xa;
+	pthread_rwlock_unlock(&vfs_tree_lock);
+	if (ha && table_insert(a->parent, a) < 0)
+		dput(a); /* the table's reference */
+	if (hb && table_insert(b->parent, b) < 0)
+		dput(b);
+}
+
 bool d_has_positive_children(struct dentry *d)
 {
 	for (size_t i = 0; i < d->nbuckets; i++)

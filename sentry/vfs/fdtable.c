@@ -10,6 +10,7 @@
 #include "common/util.h"
 #include "sentry/fs/fs.h"
 #include "sentry/kernel/task.h"
+#include "sentry/vfs/lock.h"
 
 /* Linux's fs.nr_open default: no table grows past this whatever the rlimit says. */
 #define NR_OPEN_MAX (1 << 20)
@@ -21,7 +22,7 @@ int vfs_nofile_limit(void)
 
 	if (!t)
 		return 1024;
-	lim = t->rlimits[LINUX_RLIMIT_NOFILE].rlim_cur;
+	lim = t->tg->rlimits[LINUX_RLIMIT_NOFILE].rlim_cur;
 	return lim > NR_OPEN_MAX ? NR_OPEN_MAX : (int)lim;
 }
 
@@ -91,8 +92,14 @@ void fdtable_put(struct fdtable *fdt)
 {
 	if (!fdt || atomic_fetch_sub(&fdt->refs, 1) != 1)
 		return;
-	for (int i = 0; i < fdt->size; i++)
+	/* The process's last user of the table is gone (exit): every fd closes, with the POSIX
+	 * locks the process holds. */
+	for (int i = 0; i < fdt->size; i++) {
+		if (!fdt->slots[i].file)
+			continue;
+		locks_remove_posix(fdt, fdt->slots[i].file);
 		file_put(fdt->slots[i].file);
+	}
 	free(fdt->slots);
 	pthread_mutex_destroy(&fdt->lock);
 	free(fdt);
@@ -204,7 +211,10 @@ int fdtable_replace(struct fdtable *fdt, int fd, struct file *f, bool cloexec, i
 	fdt->slots[fd].cloexec = cloexec;
 	pthread_mutex_unlock(&fdt->lock);
 	/* Outside the lock: the last put may release a file, which may take locks. */
-	file_put(old);
+	if (old) {
+		locks_remove_posix(fdt, old);
+		file_put(old);
+	}
 	return r;
 }
 
@@ -223,6 +233,7 @@ int fdtable_close(struct fdtable *fdt, int fd)
 	if (fd < fdt->next_free)
 		fdt->next_free = fd;
 	pthread_mutex_unlock(&fdt->lock);
+	locks_remove_posix(fdt, f);
 	file_put(f);
 	return 0;
 }
@@ -268,11 +279,91 @@ int fdtable_next_fd(struct fdtable *fdt, int from)
 	return r;
 }
 
+/* Take the files of [first, last] out of fdt (all, or only the close-on-exec ones) into an
+ * array the caller closes outside the lock; or with set_cloexec just mark them. Returns the
+ * number of files taken, with *out (free it), or -ENOMEM. */
+static int take_range(struct fdtable *fdt, unsigned first, unsigned last, bool only_cloexec,
+		      bool set_cloexec, struct file ***out)
+{
+	struct file **files = NULL;
+	int n = 0, cap = 0;
+
+	*out = NULL;
+	pthread_mutex_lock(&fdt->lock);
+	for (unsigned fd = first; fd <= last && fd < (unsigned)fdt->size; fd++) {
+		struct fd_slot *s = &fdt->slots[fd];
+		if (!s->file || (only_cloexec && !s->cloexec))
+			continue;
+		if (set_cloexec) {
+			s->cloexec = true;
+			continue;
+		}
+		if (n == cap) {
+			int ncap = cap ? cap * 2 : 16;
+			struct file **nf = realloc(files, (size_t)ncap * sizeof(*nf));
+			if (!nf)
+				break; /* close what we have room for; the rest stays open */
+			files = nf;
+			cap = ncap;
+		}
+		files[n++] = s->file;
+		s->file = NULL;
+		s->cloexec = false;
+		if ((int)fd < fdt->next_free)
+			fdt->next_free = (int)fd;
+	}
+	pthread_mutex_unlock(&fdt->lock);
+	*out = files;
+	return n;
+}
+
+static void close_files(struct fdtable *fdt, struct file **files, int n)
+{
+	for (int i = 0; i < n; i++) {
+		locks_remove_posix(fdt, files[i]);
+		file_put(files[i]);
+	}
+	free(files);
+}
+
 void fdtable_close_on_exec(struct fdtable *fdt)
 {
-	for (int fd = 0; (fd = fdtable_next_fd(fdt, fd)) >= 0; fd++)
-		if (fdtable_get_cloexec(fdt, fd) == 1)
-			fdtable_close(fdt, fd);
+	struct file **files;
+	int n = take_range(fdt, 0, UINT32_MAX, true, false, &files);
+
+	close_files(fdt, files, n);
+}
+
+void fdtable_close_range(struct fdtable *fdt, unsigned first, unsigned last, bool cloexec)
+{
+	struct file **files;
+	int n = take_range(fdt, first, last, false, cloexec, &files);
+
+	close_files(fdt, files, n);
+}
+
+int fdtable_unshare(struct fdtable **pfdt)
+{
+	struct fdtable *old = *pfdt, *n;
+
+	if (atomic_load(&old->refs) == 1)
+		return 0;
+	n = fdtable_copy(old);
+	if (!n)
+		return -ENOMEM;
+	*pfdt = n;
+	fdtable_put(old);
+	return 0;
+}
+
+int fdtable_max_fds(struct fdtable *fdt)
+{
+	int n;
+
+	pthread_mutex_lock(&fdt->lock);
+	n = fdt->size;
+	pthread_mutex_unlock(&fdt->lock);
+	return n;
 }
 
 int fdtable_install_host(struct fdtable *fdt, int fd, int host_fd)

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "sentry/fs/pipe.h"
+#include "sentry/vfs/lock.h"
 
 /* ---- the pseudo filesystem of files outside the tree ---- */
 
@@ -92,8 +94,10 @@ static int open_common(struct mount *mnt, struct dentry *d, int flags, struct fi
 			f->fops = vfs_chrdev_fops(inode->rdev);
 			r = f->fops ? 0 : -ENXIO;
 			break;
-		case LINUX_S_IFBLK:
 		case LINUX_S_IFIFO:
+			f->fops = &pipe_fifo_fops; /* any filesystem's FIFO is a Sentry pipe */
+			break;
+		case LINUX_S_IFBLK:
 		case LINUX_S_IFSOCK:
 			r = -ENXIO;
 			break;
@@ -144,6 +148,7 @@ void file_put(struct file *f)
 {
 	if (!f || atomic_fetch_sub(&f->refs, 1) != 1)
 		return;
+	locks_remove_file(f);
 	if (f->fops && f->fops->release)
 		f->fops->release(f);
 	inode_put(f->inode);

@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "sentry/kernel/task.h"
+#include "sentry/vfs/lock.h"
 
 /* Anonymous device minors, as Linux's get_anon_bdev hands out 0:N. */
 static atomic_uint g_next_anon_minor = 16;
@@ -66,6 +67,7 @@ void inode_put(struct inode *inode)
 		return;
 	if (inode->sb && inode->sb->ops && inode->sb->ops->evict_inode)
 		inode->sb->ops->evict_inode(inode);
+	locks_free_inode(inode);
 	pthread_mutex_destroy(&inode->lock);
 	free(inode);
 }
@@ -207,4 +209,43 @@ const struct file_ops *vfs_chrdev_fops(uint64_t rdev)
 			fops = g_chrdevs[i].fops;
 	pthread_mutex_unlock(&g_chrdev_lock);
 	return fops;
+}
+
+/* ---- statfs ---- */
+
+/* f_type for a filesystem without a statfs op, by its type name. */
+static int64_t fstype_magic(const char *fstype)
+{
+	static const struct {
+		const char *name;
+		int64_t magic;
+	} magics[] = {
+	    {"tmpfs", LINUX_TMPFS_MAGIC},	  {"overlay", LINUX_OVERLAYFS_SUPER_MAGIC},
+	    {"proc", LINUX_PROC_SUPER_MAGIC},	  {"9p", LINUX_V9FS_MAGIC},
+	    {"pipefs", LINUX_PIPEFS_MAGIC},	  {"anon_inodefs", LINUX_ANON_INODE_FS_MAGIC},
+	    {"devpts", LINUX_DEVPTS_SUPER_MAGIC},
+	};
+
+	for (size_t i = 0; fstype && i < ARRAY_SIZE(magics); i++)
+		if (strcmp(fstype, magics[i].name) == 0)
+			return magics[i].magic;
+	return 0;
+}
+
+#define LINUX_ST_VALID 0x0020
+
+int vfs_statfs(struct dentry *d, struct linux_statfs *st)
+{
+	struct super_block *sb = d->sb;
+
+	memset(st, 0, sizeof(*st));
+	st->f_bsize = st->f_frsize = 4096;
+	st->f_namelen = LINUX_NAME_MAX;
+	st->f_fsid[0] = (int32_t)(uint32_t)sb->dev;
+	st->f_fsid[1] = (int32_t)(uint32_t)(sb->dev >> 32);
+	st->f_flags = LINUX_ST_VALID | ((sb->flags & SB_RDONLY) ? LINUX_ST_RDONLY : 0);
+	st->f_type = fstype_magic(sb->fstype);
+	if (sb->ops && sb->ops->statfs)
+		return sb->ops->statfs(sb, st);
+	return 0;
 }

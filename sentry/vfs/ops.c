@@ -297,9 +297,10 @@ int vfs_do_rename_nomutex(struct task *t, struct dentry *odir, const char *oname
 			  struct dentry *ndir, const char *nname, unsigned flags, bool old_slash,
 			  bool new_slash)
 {
+	bool exchange = flags & LINUX_RENAME_EXCHANGE;
 	struct dentry *od = NULL, *nd = NULL;
 	const struct inode_ops *iops;
-	bool isdir;
+	bool isdir, new_isdir = false;
 	int r;
 
 	if (odir->sb != ndir->sb)
@@ -312,22 +313,31 @@ int vfs_do_rename_nomutex(struct task *t, struct dentry *odir, const char *oname
 		r = -ENOENT;
 		goto out;
 	}
+	r = d_lookup_locked(ndir, nname, strlen(nname), &nd);
+	if (r < 0)
+		goto out;
+	if (exchange && !nd->inode) {
+		r = -ENOENT;
+		goto out;
+	}
 	isdir = LINUX_S_ISDIR(od->inode->mode);
-	if (!isdir && (old_slash || new_slash)) {
+	new_isdir = nd->inode && LINUX_S_ISDIR(nd->inode->mode);
+	if (!isdir && old_slash) {
 		r = -ENOTDIR;
 		goto out;
 	}
-	/* The source must not be an ancestor of the target's directory. */
+	if (new_slash && (exchange ? !new_isdir : !isdir)) {
+		r = -ENOTDIR;
+		goto out;
+	}
+	/* The source must not be an ancestor of the target's directory... */
 	if (is_ancestor(od, ndir)) {
 		r = -EINVAL;
 		goto out;
 	}
-	r = d_lookup_locked(ndir, nname, strlen(nname), &nd);
-	if (r < 0)
-		goto out;
 	/* ... and the target must not be an ancestor of the source. */
 	if (is_ancestor(nd, odir)) {
-		r = -ENOTEMPTY;
+		r = exchange ? -EINVAL : -ENOTEMPTY;
 		goto out;
 	}
 	if (od->inode == nd->inode) {
@@ -342,24 +352,37 @@ int vfs_do_rename_nomutex(struct task *t, struct dentry *odir, const char *oname
 			r = -EEXIST;
 			goto out;
 		}
-		r = may_delete(t, ndir, nd, isdir);
+		r = may_delete(t, ndir, nd, exchange ? new_isdir : isdir);
 	} else {
 		r = may_create(t, ndir);
 	}
 	if (r < 0)
 		goto out;
-	if (atomic_load(&od->mounted)) {
+	/* A directory that changes parent gets a new "..": it must be writable. */
+	if (odir != ndir) {
+		if (isdir)
+			r = inode_permission(t, od->inode, MAY_WRITE);
+		if (r == 0 && exchange && new_isdir)
+			r = inode_permission(t, nd->inode, MAY_WRITE);
+		if (r < 0)
+			goto out;
+	}
+	if (atomic_load(&od->mounted) || (exchange && atomic_load(&nd->mounted))) {
 		r = -EBUSY;
 		goto out;
 	}
 	iops = odir->inode->iops;
 	if (!iops || !iops->rename) {
-		r = -EPERM;
+		r = exchange ? -EINVAL : -EPERM;
 		goto out;
 	}
 	r = iops->rename(odir->inode, od, ndir->inode, nd, flags);
 	if (r < 0)
 		goto out;
+	if (exchange) {
+		d_exchange(od, nd);
+		goto out;
+	}
 	if (nd->inode) {
 		nd->flags |= D_DELETED;
 		if (LINUX_S_ISDIR(nd->inode->mode)) {

@@ -120,6 +120,21 @@ int vfs_symlinkat(struct task *t, const char *target, int dirfd, const char *pat
 	return r;
 }
 
+/* fs.protected_hardlinks = 1 (Debian's default): only the owner (or CAP_FOWNER) may link a
+ * file it could not read and write, or a set-user-ID or executable set-group-ID one. */
+static int may_linkat(struct task *t, struct inode *inode)
+{
+	uint32_t mode = inode->mode;
+
+	if (!t || t->cred.fsuid == 0 || t->cred.fsuid == inode->uid || LINUX_S_ISDIR(mode))
+		return 0;
+	if (LINUX_S_ISREG(mode) && !(mode & LINUX_S_ISUID) &&
+	    (mode & (LINUX_S_ISGID | 010)) != (LINUX_S_ISGID | 010) &&
+	    inode_permission(t, inode, MAY_READ | MAY_WRITE) == 0)
+		return 0;
+	return -EPERM;
+}
+
 int vfs_linkat(struct task *t, int odirfd, const char *opath, int ndirfd, const char *npath,
 	       int flags)
 {
@@ -143,7 +158,7 @@ int vfs_linkat(struct task *t, int odirfd, const char *opath, int ndirfd, const 
 		goto out;
 	if (np.dir.mnt != old.mnt)
 		r = -EXDEV;
-	else
+	else if ((r = may_linkat(t, old.dentry->inode)) == 0)
 		r = vfs_do_link(t, old.dentry, np.dir.dentry, d);
 	done_create(&np, d);
 out:
@@ -243,10 +258,11 @@ int vfs_renameat(struct task *t, int odirfd, const char *opath, int ndirfd, cons
 
 	if (flags & ~(LINUX_RENAME_NOREPLACE | LINUX_RENAME_EXCHANGE | LINUX_RENAME_WHITEOUT))
 		return -EINVAL;
-	if ((flags & LINUX_RENAME_NOREPLACE) && (flags & LINUX_RENAME_EXCHANGE))
+	if ((flags & LINUX_RENAME_EXCHANGE) &&
+	    (flags & (LINUX_RENAME_NOREPLACE | LINUX_RENAME_WHITEOUT)))
 		return -EINVAL;
-	if (flags & (LINUX_RENAME_EXCHANGE | LINUX_RENAME_WHITEOUT))
-		return -EINVAL; /* not supported by our filesystems, as on many of Linux's */
+	if (flags & LINUX_RENAME_WHITEOUT)
+		return -EINVAL; /* only overlay's own whiteouts exist here */
 	r = vfs_lookup_parent(t, odirfd, opath, &onp);
 	if (r < 0)
 		return r;
@@ -285,8 +301,17 @@ int vfs_truncate_path(struct task *t, const char *path, int64_t len)
 	r = vfs_lookup(t, LINUX_AT_FDCWD, path, LOOKUP_FOLLOW, &p);
 	if (r < 0)
 		return r;
+	/* vfs_truncate's order: the type, then a read-only mount, then permission */
 	if (LINUX_S_ISDIR(p.dentry->inode->mode)) {
 		r = -EISDIR;
+		goto out;
+	}
+	if (!LINUX_S_ISREG(p.dentry->inode->mode)) {
+		r = -EINVAL;
+		goto out;
+	}
+	if (p.dentry->sb->flags & SB_RDONLY) {
+		r = -EROFS;
 		goto out;
 	}
 	r = inode_permission(t, p.dentry->inode, MAY_WRITE);

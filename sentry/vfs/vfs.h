@@ -4,6 +4,7 @@
 #ifndef SENTRY_VFS_VFS_H
 #define SENTRY_VFS_VFS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -63,12 +64,23 @@ struct fdtable *fdtable_get_ref(struct fdtable *fdt);
 void fdtable_put(struct fdtable *fdt);
 /* The file at fd with a new reference (release with file_put), or NULL when fd is not open. */
 struct file *fdtable_get(struct fdtable *fdt, int fd);
+/* Close-on-exec flag of fd: 0/1 or -EBADF. */
+int fdtable_get_cloexec(struct fdtable *fdt, int fd);
 /* Install f at the lowest free fd (below RLIMIT_NOFILE of the current task). The table takes
  * its own reference; the caller keeps its own. flags: LINUX_O_CLOEXEC. Returns the fd or
  * -EMFILE. */
 int fdtable_install(struct fdtable *fdt, struct file *f, int flags);
-/* Close every fd marked close-on-exec (execve). */
+/* Close every fd marked close-on-exec (execve; the caller unshares a shared table first,
+ * fdtable_unshare, as Linux's exec does). Releases the POSIX locks of the closed fds. */
 void fdtable_close_on_exec(struct fdtable *fdt);
+/* close_range(2) on [first, last] (last may be ~0U): close the open fds, or with cloexec
+ * only mark them close-on-exec. */
+void fdtable_close_range(struct fdtable *fdt, unsigned first, unsigned last, bool cloexec);
+/* Give the caller its own copy of *pfdt if anyone else shares it (CLONE_FILES): replaces
+ * *pfdt, dropping the caller's reference on the shared one. 0 or -ENOMEM (*pfdt unchanged). */
+int fdtable_unshare(struct fdtable **pfdt);
+/* How many fd slots fdt has now (select(2) looks no further; at least every open fd + 1). */
+int fdtable_max_fds(struct fdtable *fdt);
 /* Make guest fd `fd` of fdt refer to the host fd host_fd (the caller's stdin/out/err), taking
  * ownership of host_fd. */
 int fdtable_install_host(struct fdtable *fdt, int fd, int host_fd);

@@ -42,6 +42,7 @@ struct mount;
 struct super_block;
 struct file;
 struct task;
+struct file_lock_ctx;
 
 #define LINUX_S_ISDIR(m) (((m)&LINUX_S_IFMT) == LINUX_S_IFDIR)
 #define LINUX_S_ISREG(m) (((m)&LINUX_S_IFMT) == LINUX_S_IFREG)
@@ -101,6 +102,41 @@ struct dir_ctx {
 /* LINUX_DT_* for a LINUX_S_IF* mode. */
 unsigned vfs_dtype(uint32_t mode);
 
+/* ---- readiness (poll.c) ----
+ * Linux's poll bits (uapi/asm-generic/poll.h). Until abi/linux.h has them. */
+#ifndef LINUX_POLLIN
+#define LINUX_POLLIN 0x0001
+#define LINUX_POLLPRI 0x0002
+#define LINUX_POLLOUT 0x0004
+#define LINUX_POLLERR 0x0008
+#define LINUX_POLLHUP 0x0010
+#define LINUX_POLLNVAL 0x0020
+#define LINUX_POLLRDNORM 0x0040
+#define LINUX_POLLRDBAND 0x0080
+#define LINUX_POLLWRNORM 0x0100
+#define LINUX_POLLWRBAND 0x0200
+#define LINUX_POLLMSG 0x0400
+#define LINUX_POLLRDHUP 0x2000
+#endif
+/* What a file without a poll op reports: always readable and writable (regular files,
+ * directories, most devices), as Linux's DEFAULT_POLLMASK. */
+#define VFS_DEFAULT_POLLMASK (LINUX_POLLIN | LINUX_POLLOUT | LINUX_POLLRDNORM | LINUX_POLLWRNORM)
+
+struct waitq;
+/* What a poller (poll, select, a blocking read elsewhere) will sleep on until something may
+ * have changed. Built by vfs_poll() calls; opaque to filesystems, which only call
+ * poll_wait()/poll_wait_host() from their poll op. */
+struct poll_table;
+
+/* From a poll op: the poller's sleep must end when wq is woken. pt may be NULL (a query only:
+ * then this does nothing). wq must live at least as long as the file being polled (the poll
+ * table holds a reference on that file until the poller stops waiting). */
+void poll_wait(struct poll_table *pt, struct waitq *wq);
+/* From a poll op of a file backed by a host fd: the poller's sleep must also end when host_fd
+ * is ready for events (LINUX_POLLIN/LINUX_POLLOUT/LINUX_POLLPRI, host values are the same).
+ * host_fd must stay open as long as the file does. pt may be NULL (does nothing). */
+void poll_wait_host(struct poll_table *pt, int host_fd, short events);
+
 /* ---- operations ----
  * Every op returns 0/count or -errno. A NULL op means "not supported" and the VFS returns
  * Linux's error for it (EPERM/EACCES/EINVAL/ENOTTY... as the caller documents). */
@@ -125,7 +161,9 @@ struct inode_ops {
 	/* Move od (positive, in odir) to nd (in ndir; positive means replace it: the VFS has
 	 * checked the types match and a directory target is to be checked empty by the fs).
 	 * Both parent locks and vfs_rename_mutex held; the VFS moves the dentries afterwards.
-	 * flags: LINUX_RENAME_NOREPLACE (the VFS has already checked nd is negative). */
+	 * flags: LINUX_RENAME_NOREPLACE (the VFS has already checked nd is negative);
+	 * LINUX_RENAME_EXCHANGE (nd positive too: the two swap places, no type check; a
+	 * filesystem that cannot answers -EINVAL). */
 	int (*rename)(struct inode *odir, struct dentry *od, struct inode *ndir, struct dentry *nd,
 		      unsigned flags);
 	/* Copy the target of symlink d into buf (no NUL). Returns its length (truncated to
@@ -164,11 +202,46 @@ struct file_ops {
 	/* A host fd holding the file's contents, for read-only file mappings; the file keeps
 	 * ownership. NULL or -errno: the contents must be read with vfs_pread. */
 	int (*host_fd)(struct file *f);
+	/* Readiness, as Linux's f_op->poll: return the LINUX_POLL* events ready now (all of
+	 * them, not only those asked for; LINUX_POLLERR/LINUX_POLLHUP included), and when pt is
+	 * not NULL register what a poller must sleep on to see the mask change: poll_wait() for
+	 * each Sentry wait queue that is woken on a change, poll_wait_host() for a host fd.
+	 * Must not block; called with no VFS locks held. NULL: VFS_DEFAULT_POLLMASK. */
+	unsigned (*poll)(struct file *f, struct poll_table *pt);
 };
+
+/* struct statfs of x86-64 (until abi/linux.h has it). */
+struct linux_statfs {
+	int64_t f_type;
+	int64_t f_bsize;
+	uint64_t f_blocks, f_bfree, f_bavail, f_files, f_ffree;
+	int32_t f_fsid[2];
+	int64_t f_namelen;
+	int64_t f_frsize;
+	int64_t f_flags;
+	int64_t f_spare[4];
+};
+_Static_assert(sizeof(struct linux_statfs) == 120, "statfs");
+#define LINUX_TMPFS_MAGIC 0x01021994
+#define LINUX_OVERLAYFS_SUPER_MAGIC 0x794c7630
+#define LINUX_PROC_SUPER_MAGIC 0x9fa0
+#define LINUX_V9FS_MAGIC 0x01021997
+#define LINUX_PIPEFS_MAGIC 0x50495045
+#define LINUX_ANON_INODE_FS_MAGIC 0x09041934
+#define LINUX_DEVPTS_SUPER_MAGIC 0x1cd1
+#define LINUX_ST_RDONLY 0x0001
+#define LINUX_ST_NOSUID 0x0002
+#define LINUX_ST_NODEV 0x0004
+#define LINUX_ST_NOEXEC 0x0008
+#define LINUX_ST_RELATIME 0x1000
 
 struct super_ops {
 	/* The inode's last reference is gone: free inode->priv. */
 	void (*evict_inode)(struct inode *inode);
+	/* Fill st for statfs(2) (st is zeroed and has f_fsid, f_namelen 255, f_bsize and
+	 * f_frsize 4096 and the ST_* flags of the superblock already). NULL: those defaults, with
+	 * f_type from the filesystem's type name (vfs_statfs). */
+	int (*statfs)(struct super_block *sb, struct linux_statfs *st);
 };
 
 /* ---- superblocks (one per filesystem instance) ---- */
@@ -205,12 +278,19 @@ struct inode {
 	uint64_t rdev;
 	struct linux_timespec atime, mtime, ctime;
 	unsigned flags; /* INODE_* */
+	/* On an overlay's upper layer: the inode number of the lower file this one was copied
+	 * up from (0: none), so the file keeps its st_ino wherever it is renamed to (Linux
+	 * keeps it in the trusted.overlay.origin xattr). inode->lock. */
+	uint64_t origin_ino;
 	struct super_block *sb;
 	const struct inode_ops *iops;
 	const struct file_ops *fops; /* NULL: device nodes get theirs from the chrdev table,
-				      * others have no I/O (fifos and sockets: ENXIO) */
+				      * fifos are pipes (pipe.c), sockets have no I/O (ENXIO) */
 	void *priv;
 	pthread_mutex_t lock;
+	/* Record locks and flock(2) locks on this inode (lock.c), made on first use;
+	 * atomic: set once, freed with the inode. */
+	_Atomic(struct file_lock_ctx *) flctx;
 };
 
 /* A new inode of sb with one reference, ino from sb_next_ino, times now, nlink 1 (2 for a
@@ -278,6 +358,8 @@ int d_lookup_locked(struct dentry *dir, const char *name, size_t len, struct den
 void d_unhash(struct dentry *d);
 /* After a rename: move d under new_parent as name (both parent locks held). */
 int d_move(struct dentry *d, struct dentry *new_parent, const char *name, size_t len);
+/* After a RENAME_EXCHANGE: a and b trade names and parents (both parent locks held). */
+void d_exchange(struct dentry *a, struct dentry *b);
 /* Does the positive directory d have any positive cached child? (lock held) */
 bool d_has_positive_children(struct dentry *d);
 /* The dentry cache keeps at most max hashed dentries beyond those in use (default 4096). */
@@ -366,6 +448,10 @@ struct file {
 	void *priv;
 	pthread_mutex_t pos_lock; /* the offset, and directory iteration state */
 	uint64_t pos;
+	/* F_SETOWN/F_SETSIG (pos_lock): recorded and reported, no SIGIO is ever sent */
+	int owner_pid;	/* > 0 a process or thread, < 0 a process group, 0 none */
+	int owner_type; /* F_OWNER_TID/PID/PGRP */
+	int sig;
 };
 
 /* Open the positive dentry of p (no permission or type checks; flags as open(2) takes them).
@@ -386,6 +472,11 @@ int64_t vfs_lseek(struct file *f, int64_t off, int whence);
 int vfs_getattr(struct dentry *d, struct linux_stat *st);
 /* setattr with the VFS's checks (EROFS, types, EISDIR for size on a directory). */
 int vfs_setattr(struct dentry *d, const struct iattr *ia);
+/* f's readiness: f->fops->poll(f, pt), or VFS_DEFAULT_POLLMASK without one (see poll.h for
+ * waiting on it). */
+unsigned vfs_poll(struct file *f, struct poll_table *pt);
+/* statfs(2) of the filesystem holding d (see super_ops.statfs). 0 or -errno. */
+int vfs_statfs(struct dentry *d, struct linux_statfs *st);
 /* Iterate directory f from f->pos (>= 0, including "." and ".."); updates f->pos. Returns 0 or
  * -errno; f->pos_lock must NOT be held. */
 int vfs_iterate(struct file *f, struct dir_ctx *ctx);
@@ -447,8 +538,7 @@ void fdtable_unreserve(struct fdtable *fdt, int fd);
 int fdtable_replace(struct fdtable *fdt, int fd, struct file *f, bool cloexec, int limit);
 /* Close fd: 0 or -EBADF. */
 int fdtable_close(struct fdtable *fdt, int fd);
-/* Close-on-exec flag of fd: 0/1 or -EBADF; set it: 0 or -EBADF. */
-int fdtable_get_cloexec(struct fdtable *fdt, int fd);
+/* Set fd's close-on-exec flag: 0 or -EBADF (getting it: vfs.h). */
 int fdtable_set_cloexec(struct fdtable *fdt, int fd, bool cloexec);
 /* The lowest open fd >= from, or -1. */
 int fdtable_next_fd(struct fdtable *fdt, int from);

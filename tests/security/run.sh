@@ -244,7 +244,7 @@ test_sentry_trace() {
 	# Every traced call that is not a socket message is a path call, except fd-relative
 	# stats with an empty path.
 	local calls bad
-	calls=$(sed -E 's/^\[pid +[0-9]+\] //; s/^<\.\.\. ([a-z0-9_]+) resumed>/\1(/' "$log" | grep -E '^[a-z0-9_]+\(' || true)
+	calls=$(sed -E 's/^\[pid +[0-9]+\] //; s/^[0-9]+ +//; s/^<\.\.\. ([a-z0-9_]+) resumed>/\1(/' "$log" | grep -E '^[a-z0-9_]+\(' || true)
 	bad=$(grep -vE '^(sendmsg|recvmsg|sendto|recvfrom|sendmmsg|recvmmsg)\(' <<<"$calls" |
 		grep -vE '^(newfstatat|statx)\([0-9]+, "", .*AT_EMPTY_PATH' | grep . || true)
 	[[ -n $bad ]] && msgs+=("the Sentry made path-based host calls after boot (count, call):" \

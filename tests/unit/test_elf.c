@@ -249,3 +249,112 @@ Test(elf, real_static_and_dynamic_programs)
 	cr_assert(im.has_interp);
 	cr_assert_eq(im.type, ET_DYN);
 }
+
+Test(elf, pt_interp_rules, .init = build)
+{
+	struct elf_image im;
+	eh()->e_phnum = 4;
+	*ph(3) = (Elf64_Phdr){.p_type = PT_INTERP, .p_offset = 0x300, .p_filesz = 28};
+	cr_assert_eq(elf_parse(img, sizeof(img), &im), 0);
+	cr_assert(im.has_interp);
+	cr_assert_eq(im.interp_off, 0x300);
+	cr_assert_eq(im.interp_len, 28);
+	ph(3)->p_filesz = 1;
+	cr_assert_eq(elf_parse(img, sizeof(img), &im), -ENOEXEC, "shorter than 2");
+	ph(3)->p_filesz = LINUX_PATH_MAX + 1;
+	cr_assert_eq(elf_parse(img, sizeof(img), &im), -ENOEXEC, "longer than PATH_MAX");
+}
+
+/* ---- "#!" lines (script_parse), checked against what Linux 6.x does ---- */
+
+static struct script_line sl;
+
+static int parse(const char *s) { return script_parse(s, strlen(s), &sl); }
+
+Test(script, interpreter_and_argument)
+{
+	cr_assert_eq(parse("#!/bin/sh\necho hi\n"), 0);
+	cr_assert_str_eq(sl.interp, "/bin/sh");
+	cr_assert(!sl.has_arg);
+	cr_assert_eq(parse("#! \t/usr/bin/env   python3 -u  \t\nprint()\n"), 0);
+	cr_assert_str_eq(sl.interp, "/usr/bin/env");
+	cr_assert(sl.has_arg);
+	cr_assert_str_eq(sl.arg, "python3 -u", "one argument: the rest of the line, trimmed");
+	cr_assert_eq(parse("#!/bin/echo\tz\n"), 0);
+	cr_assert_str_eq(sl.interp, "/bin/echo");
+	cr_assert_str_eq(sl.arg, "z");
+	cr_assert_eq(parse("#!relative/interp\n"), 0);
+	cr_assert_str_eq(sl.interp, "relative/interp");
+}
+
+Test(script, no_newline)
+{
+	cr_assert_eq(parse("#!/bin/echo"), 0, "the NUL padding ends the name");
+	cr_assert_str_eq(sl.interp, "/bin/echo");
+	cr_assert(!sl.has_arg);
+	cr_assert_eq(parse("#!/bin/echo -n x"), 0);
+	cr_assert_str_eq(sl.arg, "-n x");
+	/* Blanks then the NUL padding: Linux passes an empty argument. */
+	cr_assert_eq(parse("#!/bin/echo   "), 0);
+	cr_assert(sl.has_arg);
+	cr_assert_str_eq(sl.arg, "");
+	/* A NUL before the newline ends the line there: no argument. */
+	cr_assert_eq(script_parse("#!/bin/echo\0 x\n", 15, &sl), 0);
+	cr_assert_str_eq(sl.interp, "/bin/echo");
+	cr_assert(!sl.has_arg);
+}
+
+Test(script, long_lines)
+{
+	char buf[600];
+	/* An argument cut at byte 255 of the 256 Linux reads. */
+	strcpy(buf, "#!/bin/echo ");
+	memset(buf + 12, 'a', 300);
+	strcpy(buf + 312, "\n");
+	cr_assert_eq(parse(buf), 0);
+	cr_assert_str_eq(sl.interp, "/bin/echo");
+	cr_assert_eq(strlen(sl.arg), 243);
+	/* Blanks to the cut: no argument. */
+	strcpy(buf, "#!/bin/echo");
+	memset(buf + 11, ' ', 300);
+	strcpy(buf + 311, "q\n");
+	cr_assert_eq(parse(buf), 0);
+	cr_assert(!sl.has_arg);
+	/* An interpreter name the cut would truncate. */
+	strcpy(buf, "#!/");
+	memset(buf + 3, 'b', 300);
+	strcpy(buf + 303, "\n");
+	cr_assert_eq(parse(buf), -ENOEXEC);
+	/* ... but a name that ends right before the cut is fine. */
+	memset(buf, 0, sizeof(buf));
+	strcpy(buf, "#!/");
+	memset(buf + 3, 'b', 250);
+	memset(buf + 253, ' ', 10);
+	cr_assert_eq(parse(buf), 0);
+	cr_assert_eq(strlen(sl.interp), 251);
+	cr_assert(!sl.has_arg);
+	/* Only the first 256 bytes count: a newline after them does not help. */
+	memset(buf, 0, sizeof(buf));
+	strcpy(buf, "#!/");
+	memset(buf + 3, 'c', 260);
+	strcpy(buf + 263, "\n");
+	cr_assert_eq(script_parse(buf, 264, &sl), -ENOEXEC);
+}
+
+Test(script, not_scripts)
+{
+	cr_assert_eq(parse(""), -ENOEXEC);
+	cr_assert_eq(parse("#"), -ENOEXEC);
+	cr_assert_eq(parse("# !/bin/sh\n"), -ENOEXEC);
+	cr_assert_eq(parse("#!\n"), -ENOEXEC, "no interpreter");
+	cr_assert_eq(parse("#!  \t \n"), -ENOEXEC);
+	/* No newline, nothing but blanks: Linux takes the NUL padding for an empty name (and exec
+	 * then fails with EACCES, "" being the working directory). */
+	cr_assert_eq(parse("#!   "), 0);
+	cr_assert_str_eq(sl.interp, "");
+	cr_assert_eq(parse("#!"), 0);
+	cr_assert_str_eq(sl.interp, "");
+	cr_assert_eq(parse("\x7f"
+			   "ELF"),
+		     -ENOEXEC);
+}

@@ -12,152 +12,7 @@
 #include <unistd.h>
 
 #include "platform/platform.h"
-
-/* Test hook of the ptrace backend (platform/ptrace/ptrace.h). */
-pid_t plat_ptrace_as_pid(const struct plat_as *as);
-
-/* The guests, assembled into this binary and copied to the first page of the memory file. */
-__asm__(".pushsection .rodata\n"
-	".globl g_start, g_basic, g_basic_ud2, g_load, g_store, g_spin, g_vsys, g_fs\n"
-	".globl g_int3, g_int3_after, g_loop, g_int80, g_int80_after, g_end\n"
-	"g_start:\n"
-	"g_basic:\n"
-	"	mov $39, %eax\n"
-	"	syscall\n"
-	"g_basic_after:\n"
-	"	mov %rax, %rdi\n"
-	"	mov $60, %eax\n"
-	"	syscall\n"
-	"g_basic_ud2:\n"
-	"	ud2\n"
-	"g_load:\n" /* rdi = *rbx; syscall 1000 */
-	"	mov (%rbx), %rdi\n"
-	"	mov $1000, %eax\n"
-	"	syscall\n"
-	"	jmp g_load\n"
-	"g_store:\n" /* *rbx = rsi; syscall 1001 */
-	"	mov %rsi, (%rbx)\n"
-	"	mov $1001, %eax\n"
-	"	syscall\n"
-	"	ud2\n"
-	"g_spin:\n"
-	"	jmp g_spin\n"
-	"g_vsys:\n" /* time(NULL) through the vsyscall page, then syscall 1002 with its result */
-	"	xor %edi, %edi\n"
-	"	mov $0xffffffffff600400, %rax\n"
-	"	call *%rax\n"
-	"g_vsys_ret:\n"
-	"	mov %rax, %rdi\n"
-	"	mov $1002, %eax\n"
-	"	syscall\n"
-	"	ud2\n"
-	"g_fs:\n" /* rdi = %fs:0; syscall 1003 */
-	"	mov %fs:0, %rdi\n"
-	"	mov $1003, %eax\n"
-	"	syscall\n"
-	"	ud2\n"
-	"g_int3:\n"
-	"	int3\n"
-	"g_int3_after:\n"
-	"	ud2\n"
-	"g_loop:\n"
-	"	mov $39, %eax\n"
-	"	syscall\n"
-	"	jmp g_loop\n"
-	"g_int80:\n" /* i386 getpid */
-	"	mov $20, %eax\n"
-	"	int $0x80\n"
-	"g_int80_after:\n"
-	"	ud2\n"
-	"g_end:\n"
-	".globl g_basic_after, g_vsys_ret\n"
-	".popsection\n");
-extern const unsigned char g_start[], g_basic[], g_basic_after[], g_basic_ud2[], g_load[],
-	g_store[], g_spin[], g_vsys[], g_vsys_ret[], g_fs[], g_int3[], g_int3_after[], g_loop[],
-	g_int80[], g_int80_after[], g_end[];
-
-#define PG 4096UL
-#define CODE 0x400000UL  /* memory file page 0 */
-#define STACK 0x7000000UL /* page 1 */
-#define DATA 0x800000UL  /* page 2 */
-#define MEM_PAGES 8
-
-static const struct platform *P;
-static int memfd = -1;
-static unsigned char *mem;
-static struct plat_as *as;
-static struct plat_ctx *ctx;
-
-static uint64_t at(const unsigned char *label)
-{
-	return CODE + (uint64_t)(label - g_start);
-}
-
-static struct plat_regs regs_at(const unsigned char *label)
-{
-	struct plat_regs r = {0};
-
-	r.regs.rip = at(label);
-	r.regs.rsp = STACK + PG;
-	r.regs.eflags = 0x202;
-	return r;
-}
-
-static struct plat_event run(struct plat_regs *r)
-{
-	struct plat_event ev;
-	int e = P->ctx_run(ctx, as, r, &ev);
-
-	cr_assert_eq(e, 0, "ctx_run: %s", strerror(-e));
-	return ev;
-}
-
-static void setup(void)
-{
-	P = platform_lookup("ptrace");
-	cr_assert_not_null(P);
-	memfd = memfd_create("test-memfile", MFD_CLOEXEC);
-	cr_assert_geq(memfd, 0);
-	cr_assert_eq(ftruncate(memfd, MEM_PAGES * PG), 0);
-	mem = mmap(NULL, MEM_PAGES * PG, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
-	cr_assert_neq(mem, MAP_FAILED);
-	cr_assert_leq((size_t)(g_end - g_start), PG);
-	memcpy(mem, g_start, (size_t)(g_end - g_start));
-
-	cr_assert_eq(P->init(memfd), 0);
-	cr_assert_eq(P->max_user_addr, 0x7e0000000000ULL);
-	as = P->as_create();
-	cr_assert_not_null(as, "as_create: %s", strerror(errno));
-	cr_assert_eq(P->as_map(as, CODE, PG, LINUX_PROT_READ | LINUX_PROT_EXEC, PLAT_FD_MEMFILE, 0),
-		     0);
-	cr_assert_eq(P->as_map(as, STACK, PG, LINUX_PROT_READ | LINUX_PROT_WRITE,
-			       PLAT_FD_MEMFILE, PG),
-		     0);
-	cr_assert_eq(P->as_map(as, DATA, PG, LINUX_PROT_READ | LINUX_PROT_WRITE, PLAT_FD_MEMFILE,
-			       2 * PG),
-		     0);
-	ctx = P->ctx_create(as);
-	cr_assert_not_null(ctx);
-}
-
-static void teardown(void)
-{
-	if (ctx)
-		P->ctx_release(ctx);
-	if (as)
-		P->as_release(as);
-	ctx = NULL;
-	as = NULL;
-	munmap(mem, MEM_PAGES * PG);
-	close(memfd);
-}
-
-static void assert_no_children(void)
-{
-	errno = 0;
-	cr_assert_eq(waitpid(-1, NULL, __WALL | WNOHANG), -1);
-	cr_assert_eq(errno, ECHILD);
-}
+#include "tests/unit/ptrace_test.h"
 
 TestSuite(platform_ptrace, .init = setup, .fini = teardown, .timeout = 30);
 
@@ -485,17 +340,21 @@ static void *use_from_other_thread(void *arg)
 	return NULL;
 }
 
-Test(platform_ptrace, only_the_tracer_thread_may_drive_it)
+Test(platform_ptrace, only_the_owner_thread_may_drive_it)
 {
 	struct other_thread o;
 	struct plat_regs r = regs_at(g_basic);
 	pthread_t th;
 
+	/* The first run claims the context for this thread. */
+	cr_assert_eq(run(&r).kind, PLAT_EV_SYSCALL);
 	cr_assert_eq(pthread_create(&th, NULL, use_from_other_thread, &o), 0);
 	pthread_join(th, NULL);
 	cr_assert_eq(o.run, -EPERM);
 	cr_assert_eq(o.map, -EPERM);
+	r = regs_at(g_basic);
 	cr_assert_eq(run(&r).kind, PLAT_EV_SYSCALL);
+	cr_assert_eq(P->as_unmap(as, DATA, PG), 0);
 }
 
 Test(platform_ptrace, stub_death_is_reported)
@@ -563,4 +422,119 @@ Test(platform_ptrace, syscall_round_trip_time)
 	fprintf(stderr, "ptrace: %.1f us per syscall round trip\n",
 		((double)(t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec)) / n /
 			1e3);
+}
+
+/* ---- FPU state ---- */
+
+#define FX_FCW 0
+#define FX_MXCSR 24
+#define FX_XMM0 160
+#define FX_XMM1 176
+#define FX_SW 464
+#define XSTATE_BV 512
+#define YMM0_HI 576 /* the AVX component: ymm0 bits 128..255 */
+
+static uint64_t get64(const unsigned char *b, size_t off)
+{
+	uint64_t v;
+
+	memcpy(&v, b + off, sizeof(v));
+	return v;
+}
+
+static void put64(unsigned char *b, size_t off, uint64_t v)
+{
+	memcpy(b + off, &v, sizeof(v));
+}
+
+Test(platform_ptrace, fpstate_size_is_the_signal_frame_xsave_area)
+{
+	size_t n = P->fpstate_size();
+	unsigned char buf[n];
+
+	/* What Linux writes in a signal frame: the sw bytes say the same size. */
+	cr_assert_geq(n, 512);
+	cr_assert_eq(P->ctx_get_fpstate(ctx, buf, n), 0);
+	if (n > 512) {
+		uint32_t magic1, ext, xsize;
+
+		memcpy(&magic1, buf + FX_SW, 4);
+		memcpy(&ext, buf + FX_SW + 4, 4);
+		memcpy(&xsize, buf + FX_SW + 16, 4);
+		cr_assert_eq(magic1, 0x46505853U);
+		cr_assert_eq(xsize, n);
+		cr_assert_eq(ext, n + 4);
+	}
+	cr_assert_eq(P->ctx_get_fpstate(ctx, buf, n - 1), -EINVAL, "too small a buffer");
+}
+
+Test(platform_ptrace, fpstate_of_a_new_address_space_is_clean)
+{
+	size_t n = P->fpstate_size();
+	unsigned char buf[n];
+	struct plat_regs r = regs_at(g_xmm);
+	struct plat_event ev;
+	uint16_t fcw;
+	uint32_t mxcsr;
+
+	cr_assert_eq(P->ctx_get_fpstate(ctx, buf, n), 0);
+	memcpy(&fcw, buf + FX_FCW, 2);
+	memcpy(&mxcsr, buf + FX_MXCSR, 4);
+	cr_assert_eq(fcw, 0x37f);
+	cr_assert_eq(mxcsr, 0x1f80);
+	cr_assert_eq(get64(buf, FX_XMM0), 0);
+	ev = run(&r);
+	cr_assert_eq(ev.kind, PLAT_EV_SYSCALL);
+	cr_assert_eq(r.regs.orig_rax, 0, "xmm0 holds nothing of the Sentry's");
+}
+
+Test(platform_ptrace, fpstate_round_trip)
+{
+	size_t n = P->fpstate_size();
+	unsigned char buf[n], back[n];
+	struct plat_regs r = regs_at(g_xmm);
+	struct plat_event ev;
+
+	cr_assert_eq(P->ctx_get_fpstate(ctx, buf, n), 0);
+	put64(buf, FX_XMM0, 0x1234567);
+	put64(buf, FX_XMM1, 0xfeedULL);
+	if (n > 512)
+		put64(buf, XSTATE_BV, get64(buf, XSTATE_BV) | 2); /* SSE state present */
+	cr_assert_eq(P->ctx_set_fpstate(ctx, buf, n), 0);
+	ev = run(&r);
+	cr_assert_eq(ev.kind, PLAT_EV_SYSCALL);
+	cr_assert_eq(r.regs.orig_rax, 0x1234567);
+	/* Still there after running, and the rest as set. */
+	cr_assert_eq(P->ctx_get_fpstate(ctx, back, n), 0);
+	cr_assert_eq(get64(back, FX_XMM0), 0x1234567);
+	cr_assert_eq(get64(back, FX_XMM1), 0xfeedULL);
+
+	/* An MXCSR with reserved bits set is refused, as XRSTOR would fault. */
+	memcpy(buf + FX_MXCSR, &(uint32_t){0xffffffffU}, 4);
+	cr_assert_eq(P->ctx_set_fpstate(ctx, buf, n), -EINVAL);
+	cr_assert_eq(P->ctx_set_fpstate(ctx, buf, n - 1), -EINVAL, "too small a buffer");
+}
+
+Test(platform_ptrace, fpstate_avx_upper_half)
+{
+	size_t n = P->fpstate_size();
+	unsigned char buf[n];
+	struct plat_regs r = regs_at(g_ymm);
+	struct plat_event ev;
+
+	if (!__builtin_cpu_supports("avx2") || n < YMM0_HI + 16)
+		cr_skip_test("no AVX2");
+	cr_assert_eq(P->ctx_get_fpstate(ctx, buf, n), 0);
+	put64(buf, YMM0_HI, 0xabcdef12345ULL);
+	put64(buf, XSTATE_BV, get64(buf, XSTATE_BV) | 4); /* AVX state present */
+	cr_assert_eq(P->ctx_set_fpstate(ctx, buf, n), 0);
+	r.regs.rsi = 0x777;
+	ev = run(&r);
+	cr_assert_eq(ev.kind, PLAT_EV_SYSCALL);
+	cr_assert_eq(r.regs.orig_rax, 1004);
+	cr_assert_eq(r.regs.rdi, 0xabcdef12345ULL);
+	/* What the guest wrote comes back: movq zeroes ymm0's upper half. */
+	cr_assert_eq(P->ctx_get_fpstate(ctx, buf, n), 0);
+	cr_assert_eq(get64(buf, FX_XMM0), 0x777);
+	cr_assert(!(get64(buf, XSTATE_BV) & 4) || get64(buf, YMM0_HI) == 0);
 }

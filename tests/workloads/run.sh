@@ -1,5 +1,7 @@
 #!/bin/bash
-# run.sh: busybox-static applets that need no fork, natively and in the sandbox: same stdout, same status.
+# run.sh: workloads natively and in the sandbox: same stdout, same status. busybox-static applets,
+# then the shell scripts in tests/workloads/scripts run by busybox sh and by Debian's bash, then the
+# sandbox-only expectations (pid 1).
 #   tests/workloads/run.sh [-v] [FILTER...]     (needs /bin/busybox from Debian's busybox-static)
 # See tests/progs/lib.sh for RUNSC, RUNSC_DO_FLAGS and RT_TIMEOUT.
 # shellcheck source=tests/progs/lib.sh
@@ -77,5 +79,58 @@ rt_pipe sha256sum-pipe     0 'cat /bin/busybox' "$BB" sha256sum
 rt_pipe tr-pipe            0 'cat /etc/os-release' "$BB" tr a-z A-Z
 rt_pair wc-l-file-stdin    0 /etc/services "$BB" wc -l
 rt_pair md5sum-file-stdin  0 /bin/busybox "$BB" md5sum
+
+# Shell scripts. Each names its shells ("# shells: busybox bash") and, when not 0, its exit status
+# ("# status: N"). Both runs get the environment `runsc-c do` gives, so nothing of the caller's
+# (BASH_ENV, locale, ...) changes the native run.
+WL_ENV=(/usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+	HOME=/root TERM=xterm LANG=C.UTF-8)
+for script in tests/workloads/scripts/*.sh; do
+	name=$(basename "$script" .sh)
+	status=$(sed -n 's/^# status: *//p' "$script")
+	for sh in $(sed -n 's/^# shells: *//p' "$script"); do
+		case $sh in
+		busybox) shell=("$BB" sh) ;;
+		bash) shell=(/bin/bash) ;;
+		*)
+			rt_result "sh-$name" fail "$script: unknown shell $sh"
+			continue
+			;;
+		esac
+		rt_pair "sh-$name-$sh" "${status:-0}" /dev/null "${WL_ENV[@]}" "${shell[@]}" "$script"
+	done
+done
+
+# sandbox_expect NAME WANT CMD...: sandbox-only expectations, for what differs from a native run
+# by design: CMD runs only in the sandbox and must print exactly WANT (one line) and exit 0.
+sandbox_expect() {
+	local name=$1 want=$2
+	shift 2
+	rt_selected "$name" || return 0
+	local d="$RT_TMP/$name"
+	mkdir -p "$d"
+	rt_sandbox_cmd "$@"
+	rt_exec "$d/sandbox.out" "$d/sandbox.err" /dev/null "${RT_SB[@]}"
+	local got
+	got=$(cat "$d/sandbox.out")
+	if [[ $RT_STATUS -eq 0 && $got == "$want" ]]; then
+		rt_result "$name" pass
+	else
+		rt_result "$name" fail "sandbox-only expectation: want \"$want\", status 0" \
+			"got \"$got\", status $RT_STATUS" "command: ${RT_SB[*]}" \
+			"sandbox stderr (tail):" "$(rt_tail "$d/sandbox.err" 10)"
+	fi
+}
+
+# SANDBOX-ONLY: the first process of the sandbox is pid 1 of its pid namespace, and its parent
+# is outside the namespace (getppid() is 0), as in a container.
+# shellcheck disable=SC2016 # $$ is for the shell in the sandbox
+sandbox_expect sandbox-only-pid1-sh      1 /bin/sh -c 'echo $$'
+# shellcheck disable=SC2016
+sandbox_expect sandbox-only-pid1-busybox 1 "$BB" sh -c 'echo $$'
+# shellcheck disable=SC2016
+sandbox_expect sandbox-only-pid1-bash    1 /bin/bash -c 'echo $$'
+# shellcheck disable=SC2016
+sandbox_expect sandbox-only-ppid0        0 /bin/sh -c 'echo $PPID'
 
 rt_finish

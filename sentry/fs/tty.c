@@ -1,0 +1,798 @@
+/* Terminals: the console tty over the caller's host terminal, its emulated session and
+ * foreground process group, job control, terminal ioctls, /dev/tty, and the thread that hands
+ * the host terminal's signals to the sandbox (see tty.h for the design). */
+#define _GNU_SOURCE /* ppoll */
+#include "sentry/fs/tty.h"
+#include "sentry/fs/fs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "common/host.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "sentry/kernel/signal.h"
+#include "sentry/kernel/task.h"
+#include "sentry/kernel/wait.h"
+#include "sentry/mm/mm.h"
+#include "sentry/vfs/vfs_fs.h"
+
+/* Linux values abi/linux.h does not name yet. */
+#ifndef LINUX_SIGTTIN
+#define LINUX_SIGTTIN 21
+#endif
+#ifndef LINUX_SIGTTOU
+#define LINUX_SIGTTOU 22
+#endif
+#ifndef LINUX_SIGWINCH
+#define LINUX_SIGWINCH 28
+#endif
+#define TTY_ICANON 0000002u
+#define TTY_TOSTOP 0000400u
+#define TTY_VTIME 5
+#define TTY_VMIN 6
+#define TTY_TCSBRK 0x5409
+#define TTY_TCFLSH 0x540B
+#define TTY_TIOCEXCL 0x540C
+#define TTY_TIOCNXCL 0x540D
+#define TTY_TIOCSCTTY 0x540E
+#define TTY_TIOCSTI 0x5412
+#define TTY_TIOCNOTTY 0x5422
+#define TTY_TIOCGETD 0x5424
+#define TTY_TCSBRKP 0x5425
+#define TTY_TIOCGSID 0x5429
+#define TTY_TIOCGEXCL 0x80045440u
+#define TTY_TCIFLUSH 0
+#define TTY_TCOFLUSH 1
+#define TTY_TCIOFLUSH 2
+
+struct tty {
+	int fd;		 /* our dup of the host terminal fd */
+	dev_t dev, rdev; /* the host terminal, to recognise its other fds */
+	/* The sandbox sees it as /dev/pts/0 (136:0) whatever its host name: these are that
+	 * node's ids, so that fstat of a stdio fd and stat of /dev/pts/0 agree (ttyname). */
+	uint64_t node_dev, node_ino;
+	pthread_mutex_t read_lock; /* one reader at a time between readiness and read */
+
+	/* job control (g_kernel.lock) */
+	int sid;  /* the session it is the controlling terminal of; 0: none */
+	int pgrp; /* its foreground process group; 0: none */
+
+	/* TIOCSWINSZ is emulated: the size set inside the sandbox, shown until the host's own
+	 * size changes (the user resized the window) (winsz_lock) */
+	pthread_mutex_t winsz_lock;
+	bool winsz_set;
+	struct linux_winsize winsz, host_at_set;
+};
+
+static struct tty *g_console;
+
+/* ---- the console ---- */
+
+int tty_console_init(const int stdio[3], int sid, int pgrp)
+{
+	struct linux_termios tio;
+	struct stat st, st2;
+	int pick = -1;
+
+	for (int i = 0; i < 3 && pick < 0; i++)
+		if (stdio[i] >= 0 && ioctl(stdio[i], TCGETS, &tio) == 0 &&
+		    host_fstat(stdio[i], &st) == 0)
+			pick = stdio[i];
+	if (pick < 0)
+		return 0;
+	/* Prefer an fd open for reading and writing on the same terminal: /dev/tty needs both. */
+	for (int i = 0; i < 3; i++) {
+		int fl = stdio[i] >= 0 ? fcntl(stdio[i], F_GETFL) : -1;
+		if (fl >= 0 && (fl & O_ACCMODE) == O_RDWR && host_fstat(stdio[i], &st2) == 0 &&
+		    st2.st_rdev == st.st_rdev && st2.st_dev == st.st_dev) {
+			pick = stdio[i];
+			break;
+		}
+	}
+	struct tty *tty = calloc(1, sizeof(*tty));
+	if (!tty)
+		return -ENOMEM;
+	tty->fd = fcntl(pick, F_DUPFD_CLOEXEC, 3);
+	if (tty->fd < 0) {
+		int e = -errno;
+		free(tty);
+		return e;
+	}
+	tty->dev = st.st_dev;
+	tty->rdev = st.st_rdev;
+	pthread_mutex_init(&tty->read_lock, NULL);
+	pthread_mutex_init(&tty->winsz_lock, NULL);
+	tty->sid = sid;
+	tty->pgrp = pgrp;
+	g_console = tty;
+	if (devfs_console_node(&tty_console_fops, &tty->node_dev, &tty->node_ino) < 0)
+		log_warn("tty: no /dev/pts/0 for the console");
+	log_debug("tty: console is %u:%u (fd %d)", major(st.st_rdev), minor(st.st_rdev), tty->fd);
+	return 0;
+}
+
+struct tty *tty_console_match(const struct stat *st)
+{
+	struct tty *tty = g_console;
+
+	if (!tty || !S_ISCHR(st->st_mode) || st->st_rdev != tty->rdev || st->st_dev != tty->dev)
+		return NULL;
+	return tty;
+}
+
+/* ---- sessions and process groups (g_kernel.lock held) ---- */
+
+struct pgrp_scan {
+	int id;
+	bool found;
+	int sid; /* the session of the group (or of the process with that pid) */
+	bool orphaned;
+	int signo; /* when set: send it to every process of the group */
+};
+
+static int scan_session(struct thread_group *tg, void *arg)
+{
+	struct pgrp_scan *s = arg;
+
+	if (tg->state == TG_ALIVE && tg->sid == s->id) {
+		s->found = true;
+		return 1;
+	}
+	return 0;
+}
+
+/* The session tty belongs to, 0 if none or if that session has no live process (left, or yet:
+ * at boot). A leader's exit (tty_session_leader_exit_locked) clears it for good. */
+static int tty_session_locked(struct tty *tty)
+{
+	struct pgrp_scan s = {.id = tty->sid};
+
+	if (!tty->sid)
+		return 0;
+	tg_for_each(scan_session, &s);
+	return s.found ? tty->sid : 0;
+}
+
+/* Is tty the controlling terminal of t's process? */
+static bool is_ctty_locked(struct tty *tty, struct task *t)
+{
+	int sid = tty_session_locked(tty);
+
+	return sid && sid == t->tg->sid;
+}
+
+static int scan_pgrp(struct thread_group *tg, void *arg)
+{
+	struct pgrp_scan *s = arg;
+
+	if (tg->state != TG_ALIVE || tg->pgid != s->id)
+		return 0;
+	if (!s->found)
+		s->sid = tg->sid;
+	s->found = true;
+	/* will_become_orphaned_pgrp: a parent in another group of the same session keeps the
+	 * group attached to job control. */
+	if (tg->parent && tg->parent->pgid != s->id && tg->parent->sid == tg->sid)
+		s->orphaned = false;
+	if (s->signo) {
+		struct linux_siginfo info;
+		siginfo_kernel(&info, s->signo);
+		signal_send_group_locked(tg, &info);
+	}
+	return 0;
+}
+
+/* Send signo (SI_KERNEL, as the tty layer's kill_pgrp) to every process of group pgrp. */
+static void kill_pgrp_locked(int pgrp, int signo)
+{
+	struct pgrp_scan s = {.id = pgrp, .signo = signo};
+
+	if (pgrp > 0)
+		tg_for_each(scan_pgrp, &s);
+}
+
+static bool pgrp_orphaned_locked(int pgrp)
+{
+	struct pgrp_scan s = {.id = pgrp, .orphaned = true};
+
+	tg_for_each(scan_pgrp, &s);
+	return s.orphaned;
+}
+
+static bool sig_ignored_locked(struct task *t, int sig)
+{
+	uint64_t bit = 1ULL << (sig - 1);
+
+	return (t->sigmask & bit) ||
+	       (t->tg->sighand && t->tg->sighand->action[sig - 1].handler == LINUX_SIG_IGN);
+}
+
+/* __tty_check_change: may t read (SIGTTIN) or change (SIGTTOU) its controlling terminal? A
+ * process in a background group gets sig sent to its whole group and -ERESTARTSYS, so it
+ * stops and retries when continued; -EIO when the signal is ignored (reads only) or the group
+ * is orphaned. 0 otherwise, and for a terminal that is not t's controlling one. */
+static int check_change(struct tty *tty, struct task *t, int sig)
+{
+	int r = 0;
+
+	if (!t)
+		return 0;
+	kernel_lock();
+	if (is_ctty_locked(tty, t) && tty->pgrp && t->tg->pgid != tty->pgrp) {
+		if (sig_ignored_locked(t, sig)) {
+			if (sig == LINUX_SIGTTIN)
+				r = -EIO;
+		} else if (pgrp_orphaned_locked(t->tg->pgid)) {
+			r = -EIO;
+		} else {
+			kill_pgrp_locked(t->tg->pgid, sig);
+			r = -LINUX_ERESTARTSYS;
+		}
+	}
+	kernel_unlock();
+	return r;
+}
+
+void tty_proc_info_locked(int sid, int *tty_nr, int *tpgid)
+{
+	struct tty *tty = g_console;
+
+	*tty_nr = 0;
+	*tpgid = -1;
+	if (!tty || !sid || tty_session_locked(tty) != sid)
+		return;
+	*tty_nr = (int)((TTY_CONSOLE_MINOR & 0xff) | (TTY_CONSOLE_MAJOR << 8));
+	*tpgid = tty->pgrp;
+}
+
+void tty_session_leader_exit_locked(struct thread_group *tg)
+{
+	struct tty *tty = g_console;
+
+	if (!tty || tg->sid != tg->tgid || tty->sid != tg->sid)
+		return;
+	/* disassociate_ctty(1) on a pty: SIGHUP to the foreground group */
+	kill_pgrp_locked(tty->pgrp, LINUX_SIGHUP);
+	tty->sid = tty->pgrp = 0;
+}
+
+/* ---- I/O ---- */
+
+static int poll_now(int fd, short events)
+{
+	struct pollfd p = {.fd = fd, .events = events};
+	int r;
+
+	do
+		r = poll(&p, 1, 0);
+	while (r < 0 && errno == EINTR);
+	return r > 0 ? p.revents : 0;
+}
+
+ssize_t tty_read(struct tty *tty, struct file *f, int fd, void *buf, size_t n)
+{
+	struct task *t = current_task;
+	struct linux_termios tio;
+	int r;
+
+	r = check_change(tty, t, LINUX_SIGTTIN);
+	if (r)
+		return r;
+	if (ioctl(fd, TCGETS, &tio) < 0)
+		return -errno;
+	bool canon = tio.c_lflag & TTY_ICANON;
+	/* Non-canonical reads with VMIN 0 return what is there, or 0 after VTIME tenths. */
+	bool timed = !canon && tio.c_cc[TTY_VMIN] == 0;
+	bool poll_only = timed && tio.c_cc[TTY_VTIME] == 0;
+	struct timespec deadline,
+	    rel = {tio.c_cc[TTY_VTIME] / 10, (tio.c_cc[TTY_VTIME] % 10) * 100000000L};
+	if (timed)
+		deadline_after(&deadline, &rel);
+
+	for (;;) {
+		if (!(f->flags & LINUX_O_NONBLOCK) && t && !poll_only) {
+			r = task_host_wait(t, fd, POLLIN, timed ? &deadline : NULL);
+			if (r == -ETIMEDOUT)
+				return 0;
+			if (r < 0)
+				return r;
+		}
+		/* Readiness and the read under one lock, so two sandbox readers cannot both see
+		 * the same line ready and one of them then block in the host's read. */
+		pthread_mutex_lock(&tty->read_lock);
+		int rev = poll_now(fd, POLLIN);
+		size_t len = n;
+		if (rev & POLLIN) {
+			int avail = 0;
+			/* What is ready (whole lines in canonical mode) can be read without
+			 * blocking; 0 ready but readable in canonical mode is an end-of-file mark.
+			 */
+			if (ioctl(fd, FIONREAD, &avail) == 0 && avail > 0)
+				len = MIN(n, (size_t)avail);
+			else if (!canon)
+				rev = 0;
+		}
+		if (!rev) {
+			pthread_mutex_unlock(&tty->read_lock);
+			if (poll_only)
+				return 0;
+			if ((f->flags & LINUX_O_NONBLOCK) || !t)
+				return -EAGAIN;
+			continue;
+		}
+		ssize_t got;
+		do
+			got = read(fd, buf, len);
+		while (got < 0 && errno == EINTR);
+		int e = errno;
+		pthread_mutex_unlock(&tty->read_lock);
+		return got < 0 ? -e : got;
+	}
+}
+
+ssize_t tty_write(struct tty *tty, struct file *f, int fd, const void *buf, size_t n)
+{
+	struct task *t = current_task;
+	struct linux_termios tio;
+	ssize_t r;
+
+	if (ioctl(fd, TCGETS, &tio) == 0 && (tio.c_lflag & TTY_TOSTOP)) {
+		r = check_change(tty, t, LINUX_SIGTTOU);
+		if (r)
+			return r;
+	}
+	if (!poll_now(fd, POLLOUT)) {
+		/* Output is held (^S, or a full pty buffer): wait interruptibly. */
+		if ((f->flags & LINUX_O_NONBLOCK) || !t)
+			return -EAGAIN;
+		r = task_host_wait(t, fd, POLLOUT, NULL);
+		if (r < 0)
+			return r;
+	}
+	do
+		r = write(fd, buf, n);
+	while (r < 0 && errno == EINTR);
+	return r < 0 ? -errno : r;
+}
+
+/* ---- ioctls ---- */
+
+/* The window size: the host's, unless the sandbox set one since the host's last changed. */
+static int get_winsize(struct tty *tty, int fd, struct linux_winsize *ws)
+{
+	struct winsize h;
+
+	if (ioctl(fd, TIOCGWINSZ, &h) < 0)
+		return -errno;
+	struct linux_winsize host = {h.ws_row, h.ws_col, h.ws_xpixel, h.ws_ypixel};
+	pthread_mutex_lock(&tty->winsz_lock);
+	if (tty->winsz_set && memcmp(&host, &tty->host_at_set, sizeof(host)) != 0)
+		tty->winsz_set = false;
+	*ws = tty->winsz_set ? tty->winsz : host;
+	pthread_mutex_unlock(&tty->winsz_lock);
+	return 0;
+}
+
+/* TIOCSWINSZ, emulated (the Sentry may not resize the host terminal): the new size is shown
+ * to the sandbox and SIGWINCH goes to the foreground group when it changes, as tty_do_resize. */
+static int set_winsize(struct tty *tty, int fd, const struct linux_winsize *ws)
+{
+	struct winsize h;
+	struct linux_winsize old;
+	int r = get_winsize(tty, fd, &old);
+
+	if (r < 0)
+		return r;
+	if (ioctl(fd, TIOCGWINSZ, &h) < 0)
+		return -errno;
+	pthread_mutex_lock(&tty->winsz_lock);
+	tty->winsz = *ws;
+	tty->host_at_set = (struct linux_winsize){h.ws_row, h.ws_col, h.ws_xpixel, h.ws_ypixel};
+	tty->winsz_set = true;
+	pthread_mutex_unlock(&tty->winsz_lock);
+	if (memcmp(&old, ws, sizeof(old)) != 0) {
+		kernel_lock();
+		if (tty_session_locked(tty))
+			kill_pgrp_locked(tty->pgrp, LINUX_SIGWINCH);
+		kernel_unlock();
+	}
+	return 0;
+}
+
+static int set_pgrp(struct tty *tty, struct task *t, uint64_t arg)
+{
+	int r = check_change(tty, t, LINUX_SIGTTOU), pgrp;
+
+	if (r == -EIO)
+		return -ENOTTY;
+	if (r)
+		return r;
+	if (copy_in(t->mm, &pgrp, arg, sizeof(pgrp)) < 0)
+		return -EFAULT;
+	if (pgrp < 0)
+		return -EINVAL;
+	kernel_lock();
+	if (!is_ctty_locked(tty, t)) {
+		r = -ENOTTY;
+	} else {
+		/* find_vpid: the number of a process group, or of a process */
+		struct pgrp_scan s = {.id = pgrp};
+		tg_for_each(scan_pgrp, &s);
+		if (!s.found) {
+			struct thread_group *tg = tg_lookup(pgrp);
+			if (tg && tg->state == TG_ALIVE) {
+				s.found = true;
+				s.sid = tg->sid;
+			}
+		}
+		if (!s.found)
+			r = -ESRCH;
+		else if (s.sid != t->tg->sid)
+			r = -EPERM;
+		else
+			tty->pgrp = pgrp;
+	}
+	kernel_unlock();
+	return r;
+}
+
+/* tiocsctty: a session leader without a controlling terminal takes this one; arg 1 lets root
+ * steal it from another session. */
+static int set_ctty(struct tty *tty, struct file *f, struct task *t, uint64_t arg)
+{
+	struct thread_group *tg = t->tg;
+	int r = 0;
+
+	kernel_lock();
+	int sid = tty_session_locked(tty);
+	if (tg->sid == tg->tgid && sid == tg->sid)
+		goto out; /* already ours */
+	if (tg->sid != tg->tgid) {
+		r = -EPERM;
+		goto out;
+	}
+	if (sid) {
+		if (arg != 1 || t->cred.euid != 0) {
+			r = -EPERM;
+			goto out;
+		}
+	}
+	if (!(f->fmode & FMODE_READ) && t->cred.euid != 0) {
+		r = -EPERM;
+		goto out;
+	}
+	tty->sid = tg->sid;
+	tty->pgrp = tg->pgid;
+out:
+	kernel_unlock();
+	return r;
+}
+
+/* tiocnotty: a session leader gives its terminal up (SIGHUP and SIGCONT to the foreground
+ * group). Other processes of the session keep seeing it: the Sentry ties a controlling
+ * terminal to a session, not to each process. */
+static int release_ctty(struct tty *tty, struct task *t)
+{
+	int r = 0;
+
+	kernel_lock();
+	if (!is_ctty_locked(tty, t)) {
+		r = -ENOTTY;
+	} else if (t->tg->sid == t->tg->tgid) {
+		int fg = tty->pgrp;
+		kill_pgrp_locked(fg, LINUX_SIGHUP);
+		kill_pgrp_locked(fg, LINUX_SIGCONT);
+		tty->sid = tty->pgrp = 0;
+	}
+	kernel_unlock();
+	return r;
+}
+
+/* tcflush/tcdrain through the calls the Sentry may make: TCSETSF with unchanged attributes
+ * discards pending input, TCSETSW waits until output is written. Discarding output is not
+ * possible and is a no-op. */
+static int flush_or_drain(int fd, unsigned long how)
+{
+	struct linux_termios tio;
+
+	if (ioctl(fd, TCGETS, &tio) < 0 || ioctl(fd, how, &tio) < 0)
+		return -errno;
+	return 0;
+}
+
+long tty_ioctl(struct tty *tty, struct file *f, int fd, struct task *t, unsigned int cmd,
+	       uint64_t arg)
+{
+	struct linux_termios tio;
+	struct linux_winsize ws;
+	int r, v;
+
+	switch (cmd) {
+	case LINUX_TCGETS:
+		if (ioctl(fd, TCGETS, &tio) < 0)
+			return -errno;
+		return copy_out(t->mm, arg, &tio, sizeof(tio));
+	case LINUX_TCSETS:
+	case LINUX_TCSETSW:
+	case LINUX_TCSETSF:
+		r = check_change(tty, t, LINUX_SIGTTOU);
+		if (r)
+			return r;
+		if (copy_in(t->mm, &tio, arg, sizeof(tio)) < 0)
+			return -EFAULT;
+		/* Forwarded: echo, canonical mode and ISIG take effect on the real terminal. */
+		if (ioctl(fd,
+			  cmd == LINUX_TCSETS	 ? TCSETS
+			  : cmd == LINUX_TCSETSW ? TCSETSW
+						 : TCSETSF,
+			  &tio) < 0)
+			return -errno;
+		return 0;
+	case LINUX_TIOCGWINSZ:
+		r = get_winsize(tty, fd, &ws);
+		return r < 0 ? r : copy_out(t->mm, arg, &ws, sizeof(ws));
+	case LINUX_TIOCSWINSZ:
+		if (copy_in(t->mm, &ws, arg, sizeof(ws)) < 0)
+			return -EFAULT;
+		return set_winsize(tty, fd, &ws);
+	case LINUX_TIOCGPGRP:
+	case TTY_TIOCGSID:
+		/* Only on the caller's controlling terminal; no foreground group reads 0. */
+		kernel_lock();
+		r = is_ctty_locked(tty, t) ? 0 : -ENOTTY;
+		v = cmd == TTY_TIOCGSID ? tty->sid : tty->pgrp;
+		kernel_unlock();
+		return r < 0 ? r : copy_out(t->mm, arg, &v, sizeof(v));
+	case LINUX_TIOCSPGRP:
+		return set_pgrp(tty, t, arg);
+	case TTY_TIOCSCTTY:
+		return set_ctty(tty, f, t, arg);
+	case TTY_TIOCNOTTY:
+		return release_ctty(tty, t);
+	case LINUX_FIONREAD:
+		if (ioctl(fd, FIONREAD, &v) < 0)
+			return -errno;
+		return copy_out(t->mm, arg, &v, sizeof(v));
+	case TTY_TCFLSH:
+		r = check_change(tty, t, LINUX_SIGTTOU);
+		if (r)
+			return r;
+		if (arg > TTY_TCIOFLUSH)
+			return -EINVAL;
+		return arg == TTY_TCOFLUSH ? 0 : flush_or_drain(fd, TCSETSF);
+	case TTY_TCSBRK:
+	case TTY_TCSBRKP:
+		/* tcdrain, or a break (which a pseudo-terminal ignores): wait for the output */
+		return flush_or_drain(fd, TCSETSW);
+	case TTY_TIOCGETD:
+		v = 0; /* N_TTY */
+		return copy_out(t->mm, arg, &v, sizeof(v));
+	case TTY_TIOCEXCL:
+	case TTY_TIOCNXCL:
+		return 0;
+	case TTY_TIOCGEXCL:
+		v = 0;
+		return copy_out(t->mm, arg, &v, sizeof(v));
+	case TTY_TIOCSTI:
+		return -EIO; /* dev.tty.legacy_tiocsti=0, Linux 6.2's default */
+	}
+	return -ENOTTY;
+}
+
+/* ---- /dev/tty ---- */
+
+static int ttydev_open(struct inode *inode, struct file *f)
+{
+	struct task *t = current_task;
+	bool ok;
+
+	(void)inode;
+	kernel_lock();
+	ok = g_console && t && is_ctty_locked(g_console, t);
+	kernel_unlock();
+	if (!ok)
+		return -ENXIO;
+	f->priv = g_console;
+	f->fmode &= ~(FMODE_LSEEK | FMODE_PREAD);
+	return 0;
+}
+
+static ssize_t ttydev_read(struct file *f, void *buf, size_t n, uint64_t *pos)
+{
+	struct tty *tty = f->priv;
+
+	(void)pos;
+	return tty_read(tty, f, tty->fd, buf, n);
+}
+
+static ssize_t ttydev_write(struct file *f, const void *buf, size_t n, uint64_t *pos)
+{
+	struct tty *tty = f->priv;
+
+	(void)pos;
+	return tty_write(tty, f, tty->fd, buf, n);
+}
+
+static long ttydev_ioctl(struct file *f, struct task *t, unsigned int cmd, uint64_t arg)
+{
+	struct tty *tty = f->priv;
+
+	return tty_ioctl(tty, f, tty->fd, t, cmd, arg);
+}
+
+static unsigned ttydev_poll(struct file *f, struct poll_table *pt)
+{
+	return host_fd_poll(((struct tty *)f->priv)->fd, pt);
+}
+
+static int ttydev_fsync(struct file *f)
+{
+	(void)f;
+	return -EINVAL;
+}
+
+/* /dev/pts/0, the console by name: no controlling-terminal check; as tty_open, a session
+ * leader without a controlling terminal that opens it without O_NOCTTY acquires it. */
+static int console_open(struct inode *inode, struct file *f)
+{
+	struct task *t = current_task;
+	struct tty *tty = g_console;
+
+	(void)inode;
+	if (!tty)
+		return -ENXIO;
+	if (t && !(f->flags & LINUX_O_NOCTTY)) {
+		kernel_lock();
+		if (t->tg->sid == t->tg->tgid && !tty_session_locked(tty)) {
+			tty->sid = t->tg->sid;
+			tty->pgrp = t->tg->pgid;
+		}
+		kernel_unlock();
+	}
+	f->priv = tty;
+	f->fmode &= ~(FMODE_LSEEK | FMODE_PREAD);
+	return 0;
+}
+
+const struct file_ops tty_console_fops = {
+    .open = console_open,
+    .read = ttydev_read,
+    .write = ttydev_write,
+    .ioctl = ttydev_ioctl,
+    .fsync = ttydev_fsync,
+    .poll = ttydev_poll,
+};
+
+void tty_console_ids(struct tty *tty, uint64_t *dev, uint64_t *ino, uint64_t *rdev)
+{
+	*dev = tty->node_dev;
+	*ino = tty->node_ino;
+	*rdev = VFS_MKDEV(TTY_CONSOLE_MAJOR, TTY_CONSOLE_MINOR);
+}
+
+const struct file_ops tty_dev_fops = {
+    .open = ttydev_open,
+    .read = ttydev_read,
+    .write = ttydev_write,
+    .ioctl = ttydev_ioctl,
+    .fsync = ttydev_fsync,
+    .poll = ttydev_poll,
+};
+
+/* ---- the host terminal's signals ---- */
+
+static const int tty_signals[] = {SIGINT, SIGQUIT, SIGTSTP, SIGWINCH};
+static atomic_uint g_sig_pending; /* bit per host signal number */
+static atomic_int g_sig_tid;	  /* the host tid of the forwarding thread */
+
+/* Any thread: note the signal; a thread other than the forwarder kicks it. */
+static void tty_sig_handler(int sig)
+{
+	int saved = errno;
+	int tid = atomic_load(&g_sig_tid);
+
+	atomic_fetch_or(&g_sig_pending, 1u << sig);
+	if (tid && syscall(SYS_gettid) != tid)
+		syscall(SYS_tgkill, getpid(), tid, SENTRY_KICK_SIGNAL);
+	errno = saved;
+}
+
+static int host_to_linux_sig(int sig)
+{
+	switch (sig) {
+	case SIGINT:
+		return LINUX_SIGINT;
+	case SIGQUIT:
+		return LINUX_SIGQUIT;
+	case SIGTSTP:
+		return LINUX_SIGTSTP;
+	default:
+		return LINUX_SIGWINCH;
+	}
+}
+
+/* Send one host terminal signal to the sandbox's foreground process group. */
+static void tty_forward(int sig)
+{
+	int lsig = host_to_linux_sig(sig), pgrp = 0;
+
+	kernel_lock();
+	if (g_console) {
+		if (tty_session_locked(g_console))
+			pgrp = g_console->pgrp;
+	} else if (g_kernel.init && lsig != LINUX_SIGTSTP) {
+		pgrp = g_kernel.init->pgid;
+	}
+	kill_pgrp_locked(pgrp, lsig);
+	kernel_unlock();
+	log_debug("tty: host signal %d -> process group %d", sig, pgrp);
+}
+
+static void *tty_signal_thread(void *arg)
+{
+	sigset_t wait_mask;
+
+	(void)arg;
+	prctl(PR_SET_NAME, "tty-signals");
+	/* The kick is blocked too outside the wait, whatever the creating thread had. */
+	sigemptyset(&wait_mask);
+	sigaddset(&wait_mask, SENTRY_KICK_SIGNAL);
+	pthread_sigmask(SIG_BLOCK, &wait_mask, NULL);
+	atomic_store(&g_sig_tid, (int)syscall(SYS_gettid));
+	pthread_sigmask(SIG_SETMASK, NULL, &wait_mask);
+	for (size_t i = 0; i < ARRAY_SIZE(tty_signals); i++)
+		sigdelset(&wait_mask, tty_signals[i]);
+	sigdelset(&wait_mask, SENTRY_KICK_SIGNAL);
+	for (;;) {
+		/* The signals are unblocked only inside this wait: none can slip in between. */
+		unsigned bits = atomic_exchange(&g_sig_pending, 0);
+		if (!bits) {
+			ppoll(NULL, 0, NULL, &wait_mask);
+			continue;
+		}
+		for (size_t i = 0; i < ARRAY_SIZE(tty_signals); i++)
+			if (bits & (1u << tty_signals[i]))
+				tty_forward(tty_signals[i]);
+	}
+	return NULL;
+}
+
+int tty_signals_start(void)
+{
+	struct sigaction sa;
+	sigset_t set;
+	pthread_t th;
+	int r;
+
+	sigemptyset(&set);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = tty_sig_handler;
+	sa.sa_flags = SA_RESTART;
+	sigfillset(&sa.sa_mask);
+	for (size_t i = 0; i < ARRAY_SIZE(tty_signals); i++) {
+		sigaddset(&set, tty_signals[i]);
+		if (sigaction(tty_signals[i], &sa, NULL) < 0)
+			return -errno;
+	}
+	/* Blocked here, so in every thread created from now on; the forwarder waits for them. */
+	r = pthread_sigmask(SIG_BLOCK, &set, NULL);
+	if (r)
+		return -r;
+	r = pthread_create(&th, NULL, tty_signal_thread, NULL);
+	if (r)
+		return -r;
+	pthread_detach(th);
+	return 0;
+}

@@ -1,0 +1,293 @@
+/* Futexes: waiters hashed by (address space, address); WAIT, WAKE, REQUEUE, CMP_REQUEUE,
+ * WAKE_OP and the bitset variants. Private and shared futexes share one key (the mm and the
+ * address), so a shared futex in MAP_SHARED memory works between threads of one process but not
+ * yet across processes (Known gaps). PI futexes return ENOSYS. */
+#include "sentry/kernel/futex.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include "abi/linux.h"
+#include "abi/syscalls.h"
+#include "common/list.h"
+#include "sentry/kernel/task.h"
+#include "sentry/mm/mm.h"
+#include "sentry/syscalls/syscalls.h"
+
+#define FUTEX_WAIT 0
+#define FUTEX_WAKE 1
+#define FUTEX_REQUEUE 3
+#define FUTEX_CMP_REQUEUE 4
+#define FUTEX_WAKE_OP 5
+#define FUTEX_WAIT_BITSET 9
+#define FUTEX_WAKE_BITSET 10
+#define FUTEX_PRIVATE_FLAG 128
+#define FUTEX_CLOCK_REALTIME 256
+#define FUTEX_BITSET_MATCH_ANY 0xffffffffU
+
+#define NBUCKETS 256
+
+struct futex_waiter {
+	struct list_head link;
+	struct mm *mm;
+	uint64_t addr;
+	uint32_t bitset;
+	struct task *task;
+	bool woken;
+};
+
+/* One lock for every futex: simple and enough for now (waiters are still hashed). */
+static pthread_mutex_t g_futex_lock = PTHREAD_MUTEX_INITIALIZER;
+
+struct bucket {
+	struct list_head waiters;
+};
+
+static struct bucket g_buckets[NBUCKETS];
+static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+
+static void buckets_init(void)
+{
+	for (int i = 0; i < NBUCKETS; i++)
+		list_init(&g_buckets[i].waiters);
+}
+
+static struct bucket *bucket_of(struct mm *mm, uint64_t addr)
+{
+	uint64_t h = (uint64_t)(uintptr_t)mm ^ (addr * 0x9e3779b97f4a7c15ULL);
+	pthread_once(&g_once, buckets_init);
+	return &g_buckets[(h >> 32) % NBUCKETS];
+}
+
+/* Wake up to n waiters of (mm, addr) whose bitset intersects; bucket lock held. */
+static int wake_locked(struct bucket *b, struct mm *mm, uint64_t addr, int n, uint32_t bitset)
+{
+	struct list_head *pos, *tmp;
+	int woken = 0;
+
+	list_for_each_safe(pos, tmp, &b->waiters) {
+		struct futex_waiter *w = list_entry(pos, struct futex_waiter, link);
+		if (woken >= n)
+			break;
+		if (w->mm != mm || w->addr != addr || !(w->bitset & bitset))
+			continue;
+		list_del(&w->link);
+		w->woken = true;
+		task_wake(w->task);
+		woken++;
+	}
+	return woken;
+}
+
+int futex_wake_addr(struct mm *mm, uint64_t addr, int n)
+{
+	struct bucket *b = bucket_of(mm, addr);
+	pthread_mutex_lock(&g_futex_lock);
+	int r = wake_locked(b, mm, addr, n, FUTEX_BITSET_MATCH_ANY);
+	pthread_mutex_unlock(&g_futex_lock);
+	return r;
+}
+
+static bool waiter_woken(void *arg)
+{
+	struct futex_waiter *w = arg;
+	pthread_mutex_lock(&g_futex_lock);
+	bool r = w->woken;
+	pthread_mutex_unlock(&g_futex_lock);
+	return r;
+}
+
+static long futex_wait(struct task *t, uint64_t addr, uint32_t val, uint32_t bitset,
+		       const struct timespec *deadline)
+{
+	struct bucket *b = bucket_of(t->mm, addr);
+	struct futex_waiter w = {.mm = t->mm, .addr = addr, .bitset = bitset, .task = t};
+	uint32_t cur;
+
+	if (addr & 3)
+		return -EINVAL;
+	if (!bitset)
+		return -EINVAL;
+	pthread_mutex_lock(&g_futex_lock);
+	if (copy_in(t->mm, &cur, addr, sizeof(cur))) {
+		pthread_mutex_unlock(&g_futex_lock);
+		return -EFAULT;
+	}
+	if (cur != val) {
+		pthread_mutex_unlock(&g_futex_lock);
+		return -EAGAIN;
+	}
+	list_add_tail(&w.link, &b->waiters);
+	pthread_mutex_unlock(&g_futex_lock);
+
+	int r = task_wait(t, NULL, waiter_woken, &w, deadline);
+
+	pthread_mutex_lock(&g_futex_lock);
+	if (!w.woken)
+		list_del(&w.link);
+	else
+		r = 0;
+	pthread_mutex_unlock(&g_futex_lock);
+	return r;
+}
+
+/* Move up to n2 waiters of addr to addr2 after waking n1. */
+static long futex_requeue(struct task *t, uint64_t addr, int n1, uint64_t addr2, int n2,
+			  bool cmp, uint32_t val)
+{
+	struct bucket *b1 = bucket_of(t->mm, addr), *b2 = bucket_of(t->mm, addr2);
+	struct list_head *pos, *tmp;
+	long woken = 0, moved = 0;
+
+	if ((addr & 3) || (addr2 & 3) || n1 < 0 || n2 < 0)
+		return -EINVAL;
+	pthread_mutex_lock(&g_futex_lock);
+	if (cmp) {
+		uint32_t cur;
+		if (copy_in(t->mm, &cur, addr, sizeof(cur))) {
+			woken = -EFAULT;
+			goto out;
+		}
+		if (cur != val) {
+			woken = -EAGAIN;
+			goto out;
+		}
+	}
+	woken = wake_locked(b1, t->mm, addr, n1, FUTEX_BITSET_MATCH_ANY);
+	list_for_each_safe(pos, tmp, &b1->waiters) {
+		struct futex_waiter *w = list_entry(pos, struct futex_waiter, link);
+		if (moved >= n2)
+			break;
+		if (w->mm != t->mm || w->addr != addr)
+			continue;
+		list_del(&w->link);
+		w->addr = addr2;
+		list_add_tail(&w->link, &b2->waiters);
+		moved++;
+	}
+out:
+	pthread_mutex_unlock(&g_futex_lock);
+	return woken < 0 ? woken : woken + (cmp ? moved : 0);
+}
+
+static long futex_wake_op(struct task *t, uint64_t addr, int n1, uint64_t addr2, int n2,
+			  uint32_t encoded)
+{
+	int op = (encoded >> 28) & 7, cmp = (encoded >> 24) & 15;
+	uint32_t oparg = (encoded >> 12) & 0xfff, cmparg = encoded & 0xfff;
+	uint32_t old, nv;
+	long r;
+
+	if (encoded & (8u << 28))
+		oparg = 1u << (oparg & 31);
+	/* The read-modify-write of *addr2 is atomic against other futex calls (the futex lock),
+	 * not against the application's own atomics on it: the mm has no atomic primitive yet. */
+	pthread_mutex_lock(&g_futex_lock);
+	if (copy_in(t->mm, &old, addr2, sizeof(old))) {
+		pthread_mutex_unlock(&g_futex_lock);
+		return -EFAULT;
+	}
+	switch (op) {
+	case 0: nv = oparg; break;
+	case 1: nv = old + oparg; break;
+	case 2: nv = old | oparg; break;
+	case 3: nv = old & ~oparg; break;
+	case 4: nv = old ^ oparg; break;
+	default: pthread_mutex_unlock(&g_futex_lock); return -ENOSYS;
+	}
+	if (copy_out(t->mm, addr2, &nv, sizeof(nv))) {
+		pthread_mutex_unlock(&g_futex_lock);
+		return -EFAULT;
+	}
+	pthread_mutex_unlock(&g_futex_lock);
+	r = futex_wake_addr(t->mm, addr, n1);
+	bool c;
+	switch (cmp) {
+	case 0: c = old == cmparg; break;
+	case 1: c = old != cmparg; break;
+	case 2: c = (int32_t)old < (int32_t)cmparg; break;
+	case 3: c = (int32_t)old <= (int32_t)cmparg; break;
+	case 4: c = (int32_t)old > (int32_t)cmparg; break;
+	case 5: c = (int32_t)old >= (int32_t)cmparg; break;
+	default: return -ENOSYS;
+	}
+	if (c)
+		r += futex_wake_addr(t->mm, addr2, n2);
+	return r;
+}
+
+/* Read a futex timeout: relative for FUTEX_WAIT, absolute for WAIT_BITSET (on the realtime
+ * clock with FUTEX_CLOCK_REALTIME, converted to CLOCK_MONOTONIC). */
+static int read_deadline(struct task *t, uint64_t uaddr, bool absolute, bool realtime,
+			 struct timespec *out)
+{
+	struct linux_timespec ts;
+	if (copy_in(t->mm, &ts, uaddr, sizeof(ts)))
+		return -EFAULT;
+	if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000)
+		return -EINVAL;
+	struct timespec rel = {ts.tv_sec, ts.tv_nsec};
+	if (absolute) {
+		struct timespec now;
+		clock_gettime(realtime ? CLOCK_REALTIME : CLOCK_MONOTONIC, &now);
+		rel.tv_sec = ts.tv_sec - now.tv_sec;
+		rel.tv_nsec = ts.tv_nsec - now.tv_nsec;
+		if (rel.tv_nsec < 0) {
+			rel.tv_sec--;
+			rel.tv_nsec += 1000000000L;
+		}
+		if (rel.tv_sec < 0)
+			rel.tv_sec = rel.tv_nsec = 0;
+	}
+	deadline_after(out, &rel);
+	return 0;
+}
+
+SYSCALL_DEFINE(futex)
+{
+	uint64_t addr = a->a[0], utime = a->a[3], addr2 = a->a[4];
+	int op = (int)a->a[1];
+	uint32_t val = (uint32_t)a->a[2], val3 = (uint32_t)a->a[5];
+	int cmd = op & ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
+	bool realtime = op & FUTEX_CLOCK_REALTIME;
+	struct timespec deadline;
+	int r;
+
+	if (realtime && cmd != FUTEX_WAIT_BITSET && cmd != FUTEX_WAIT)
+		return -ENOSYS;
+	switch (cmd) {
+	case FUTEX_WAIT:
+	case FUTEX_WAIT_BITSET:
+		if (utime) {
+			r = read_deadline(t, utime, cmd == FUTEX_WAIT_BITSET, realtime, &deadline);
+			if (r)
+				return r;
+		}
+		r = (int)futex_wait(t, addr, val, cmd == FUTEX_WAIT ? FUTEX_BITSET_MATCH_ANY : val3,
+				    utime ? &deadline : NULL);
+		return r == -LINUX_ERESTARTSYS && utime ? -EINTR : r;
+	case FUTEX_WAKE:
+	case FUTEX_WAKE_BITSET: {
+		uint32_t bits = cmd == FUTEX_WAKE ? FUTEX_BITSET_MATCH_ANY : val3;
+		if (addr & 3)
+			return -EINVAL;
+		if (!bits)
+			return -EINVAL;
+		struct bucket *b = bucket_of(t->mm, addr);
+		pthread_mutex_lock(&g_futex_lock);
+		r = wake_locked(b, t->mm, addr, (int)MIN(val, 0x7fffffffU), bits);
+		pthread_mutex_unlock(&g_futex_lock);
+		return r;
+	}
+	case FUTEX_REQUEUE:
+		return futex_requeue(t, addr, (int)val, addr2, (int)utime, false, 0);
+	case FUTEX_CMP_REQUEUE:
+		return futex_requeue(t, addr, (int)val, addr2, (int)utime, true, val3);
+	case FUTEX_WAKE_OP:
+		return futex_wake_op(t, addr, (int)val, addr2, (int)utime, val3);
+	default:
+		return -ENOSYS;
+	}
+}

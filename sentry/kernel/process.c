@@ -1,0 +1,533 @@
+/* Process life cycle: clone/fork/vfork, execve, exit, zombies and reaping. */
+#include "sentry/kernel/process.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "sentry/fs/tty.h"
+#include "sentry/kernel/futex.h"
+#include "sentry/kernel/signal.h"
+#include "sentry/kernel/strace.h"
+#include "sentry/kernel/task.h"
+#include "sentry/loader/loader.h"
+#include "sentry/mm/mm.h"
+#include "sentry/vfs/vfs.h"
+
+#define CLONE_VM 0x00000100
+#define CLONE_FS 0x00000200
+#define CLONE_FILES 0x00000400
+#define CLONE_SIGHAND 0x00000800
+#define CLONE_PIDFD 0x00001000
+#define CLONE_PTRACE 0x00002000
+#define CLONE_VFORK 0x00004000
+#define CLONE_PARENT 0x00008000
+#define CLONE_THREAD 0x00010000
+#define CLONE_NEWNS 0x00020000
+#define CLONE_SYSVSEM 0x00040000
+#define CLONE_SETTLS 0x00080000
+#define CLONE_PARENT_SETTID 0x00100000
+#define CLONE_CHILD_CLEARTID 0x00200000
+#define CLONE_DETACHED 0x00400000
+#define CLONE_UNTRACED 0x00800000
+#define CLONE_CHILD_SETTID 0x01000000
+#define CLONE_NEWCGROUP 0x02000000
+#define CLONE_NEWUTS 0x04000000
+#define CLONE_NEWIPC 0x08000000
+#define CLONE_NEWUSER 0x10000000
+#define CLONE_NEWPID 0x20000000
+#define CLONE_NEWNET 0x40000000
+#define CLONE_IO 0x80000000ULL
+#define CLONE_CLEAR_SIGHAND 0x100000000ULL /* clone3 only */
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#define CLONE_NEWNS_ALL                                                                            \
+	(CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER |             \
+	 CLONE_NEWPID | CLONE_NEWNET)
+
+int process_task_prepare(struct task *t)
+{
+	int r = mm_activate(t->mm);
+	if (r < 0) {
+		log_warn("task %d: address space: %s", t->tid, strerror(-r));
+		return r;
+	}
+	if (!t->ctx) {
+		t->ctx = t->plat->ctx_create(mm_plat_as(t->mm));
+		if (!t->ctx) {
+			log_warn("task %d: platform context: %s", t->tid, strerror(errno));
+			return -errno;
+		}
+	}
+	return 0;
+}
+
+/* ---- clone ---- */
+
+static int clone_check_flags(uint64_t flags)
+{
+	if ((flags & CLONE_THREAD) && !(flags & CLONE_SIGHAND))
+		return -EINVAL;
+	if ((flags & CLONE_SIGHAND) && !(flags & CLONE_VM))
+		return -EINVAL;
+	if ((flags & CLONE_FS) && (flags & CLONE_NEWNS))
+		return -EINVAL;
+	/* New namespaces inside the sandbox are not emulated yet. */
+	if (flags & CLONE_NEWNS_ALL)
+		return -EINVAL;
+	if (flags & (CLONE_PTRACE | CLONE_UNTRACED | CLONE_PIDFD | CLONE_INTO_CGROUP))
+		return -EINVAL;
+	if ((flags & CLONE_CLEAR_SIGHAND) && (flags & CLONE_SIGHAND))
+		return -EINVAL;
+	if (flags & ~(0x3ffffff00ULL & ~(CLONE_DETACHED)))
+		return -EINVAL;
+	return 0;
+}
+
+static bool vfork_child_done(void *arg)
+{
+	struct task *t = arg;
+	kernel_lock();
+	bool r = t->vfork_child_done || t->tg->group_exiting;
+	kernel_unlock();
+	return r;
+}
+
+long process_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t ptid, uint64_t ctid,
+		   uint64_t tls, int exit_signal)
+{
+	struct task *c;
+	struct thread_group *tg = NULL;
+	long r = clone_check_flags(flags);
+
+	if (r)
+		return r;
+	if (exit_signal < 0 || exit_signal > LINUX_NSIG)
+		return -EINVAL;
+	if ((flags & CLONE_SETTLS) && tls >= LINUX_TASK_SIZE)
+		return -EPERM;
+
+	c = task_alloc();
+	if (!c)
+		return -ENOMEM;
+	c->plat = t->plat;
+	c->regs = t->regs;
+	c->regs.regs.rax = 0;
+	if (stack)
+		c->regs.regs.rsp = stack;
+	if (flags & CLONE_SETTLS)
+		c->regs.regs.fs_base = tls;
+	c->cred = t->cred;
+	memcpy(c->comm, t->comm, sizeof(c->comm));
+	c->dumpable = t->dumpable;
+	c->no_new_privs = t->no_new_privs;
+	c->keepcaps = t->keepcaps;
+	c->exe_file = t->exe_file ? file_get(t->exe_file) : NULL;
+	c->sigmask = t->sigmask;
+	if (!(flags & CLONE_VM) || (flags & CLONE_VFORK))
+		c->altstack = t->altstack;
+	else
+		c->altstack.ss_flags = LINUX_SS_DISABLE;
+	if (flags & CLONE_CHILD_CLEARTID)
+		c->clear_child_tid = ctid;
+
+	/* memory */
+	if (flags & CLONE_VM) {
+		mm_get(t->mm);
+		c->mm = t->mm;
+		/* A thread in the same address space: its context is made here, on a thread that
+		 * owns one in it, and claimed by the child's host thread on its first run. */
+		c->ctx = t->plat->ctx_create(mm_plat_as(t->mm));
+		if (!c->ctx) {
+			r = -errno ? -errno : -ENOMEM;
+			goto fail;
+		}
+	} else {
+		c->mm = mm_fork(t->mm);
+		if (!c->mm) {
+			r = -ENOMEM;
+			goto fail;
+		}
+	}
+	c->fdt = (flags & CLONE_FILES) ? fdtable_get_ref(t->fdt) : fdtable_copy(t->fdt);
+	c->fs = (flags & CLONE_FS) ? fs_context_get(t->fs) : fs_context_copy(t->fs);
+	if (!c->fdt || !c->fs) {
+		r = -ENOMEM;
+		goto fail;
+	}
+
+	if (!(flags & CLONE_THREAD)) {
+		tg = tg_alloc();
+		if (!tg) {
+			r = -ENOMEM;
+			goto fail;
+		}
+		tg->exit_signal = exit_signal;
+	}
+
+	kernel_lock();
+	if (t->tg->group_exiting) {
+		kernel_unlock();
+		r = -EINTR;
+		goto fail;
+	}
+	int tid = pid_alloc_locked(c);
+	if (tid < 0) {
+		kernel_unlock();
+		r = tid;
+		goto fail;
+	}
+	c->tid = tid;
+	if (flags & CLONE_THREAD) {
+		c->tg = t->tg;
+	} else {
+		struct thread_group *ptg = t->tg;
+		tg->tgid = tid;
+		tg->pgid = ptg->pgid;
+		tg->sid = ptg->sid;
+		memcpy(tg->rlimits, ptg->rlimits, sizeof(tg->rlimits));
+		if (flags & CLONE_SIGHAND) {
+			tg->sighand = ptg->sighand;
+			tg->sighand->refs++;
+		} else {
+			tg->sighand = sighand_copy(ptg->sighand);
+			if (tg->sighand && (flags & CLONE_CLEAR_SIGHAND)) {
+				/* handlers back to SIG_DFL; ignored signals stay ignored */
+				for (int i = 0; i < LINUX_NSIG; i++) {
+					struct linux_sigaction *sa = &tg->sighand->action[i];
+					if (sa->handler != LINUX_SIG_IGN)
+						memset(sa, 0, sizeof(*sa));
+				}
+			}
+		}
+		if (!tg->sighand) {
+			pid_free_locked(tid);
+			kernel_unlock();
+			r = -ENOMEM;
+			goto fail;
+		}
+		/* CLONE_PARENT, and every child of init's siblings, hang off the parent's parent */
+		tg->parent = (flags & CLONE_PARENT) && ptg->parent ? ptg->parent : ptg;
+		list_add_tail(&tg->sibling, &tg->parent->children);
+		c->tg = tg;
+	}
+	c->tgid = c->tg->tgid;
+	list_add_tail(&c->tg_link, &c->tg->threads);
+	c->tg->nr_threads++;
+	if (flags & CLONE_VFORK) {
+		c->tg->vfork_parent = t;
+		t->vfork_child_done = false;
+	}
+	kernel_unlock();
+
+	if (flags & CLONE_PARENT_SETTID) {
+		int32_t v = tid;
+		copy_out(t->mm, ptid, &v, sizeof(v));
+		if (!(flags & CLONE_VM))
+			copy_out(c->mm, ptid, &v, sizeof(v));
+	}
+	if (flags & CLONE_CHILD_SETTID) {
+		int32_t v = tid;
+		copy_out(c->mm, ctid, &v, sizeof(v));
+	}
+
+	r = task_start(c);
+	if (r < 0) {
+		/* Unwind as if the child exited at once: its thread never ran. */
+		log_warn("clone: starting the task thread: %s", strerror((int)-r));
+		c->exiting = true;
+		process_task_exit(c);
+		return r;
+	}
+
+	if (flags & CLONE_VFORK) {
+		/* The parent sleeps until the child execs or exits. Linux's vfork wait is killable
+		 * only: other signals wait until it ends. */
+		while (task_wait(t, NULL, vfork_child_done, t, NULL) < 0 && !t->tg->group_exiting)
+			;
+	}
+	return tid;
+
+fail:
+	if (tg)
+		tg_free(tg);
+	task_free(c);
+	return r;
+}
+
+/* ---- exit ---- */
+
+/* Tell a vfork parent it may go on. g_kernel.lock held. */
+static void vfork_release_locked(struct thread_group *tg)
+{
+	if (tg->vfork_parent) {
+		struct task *p = tg->vfork_parent;
+		tg->vfork_parent = NULL;
+		p->vfork_child_done = true;
+		task_wake(p);
+	}
+}
+
+/* The parent ignores SIGCHLD (or set SA_NOCLDWAIT): its children are reaped at once. */
+static bool parent_autoreaps(struct thread_group *parent, int exit_signal)
+{
+	const struct linux_sigaction *sa = &parent->sighand->action[LINUX_SIGCHLD - 1];
+	if (exit_signal != LINUX_SIGCHLD)
+		return false;
+	return sa->handler == LINUX_SIG_IGN || (sa->flags & LINUX_SA_NOCLDWAIT);
+}
+
+/* Free a dead thread group: its leader task struct and pid. g_kernel.lock held. */
+void tg_release_locked(struct thread_group *tg)
+{
+	struct task *leader = task_lookup(tg->tgid);
+
+	list_del(&tg->sibling);
+	if (leader && leader->tg == tg) {
+		pid_free_locked(tg->tgid);
+		list_del(&leader->tg_link);
+		task_struct_free(leader);
+	}
+	tg_free(tg);
+}
+
+/* The wait status to report for a group that has fully exited. */
+static int tg_final_status(struct thread_group *tg, int last_thread_code)
+{
+	return tg->group_exiting ? tg->exit_status : LINUX_W_EXITCODE(last_thread_code & 0xff, 0);
+}
+
+/* Make tg a zombie: reparent its children to init, notify its parent. g_kernel.lock held. */
+static void tg_become_zombie_locked(struct thread_group *tg, int status)
+{
+	struct thread_group *init = g_kernel.init;
+	struct list_head *pos, *n;
+
+	tg->exit_status = status;
+	tg->state = TG_ZOMBIE;
+	itimer_update_locked(tg);
+	if (tg->sid == tg->tgid)
+		tty_session_leader_exit_locked(tg);
+
+	/* children go to init (the sandbox's pid 1) */
+	list_for_each_safe(pos, n, &tg->children) {
+		struct thread_group *ch = list_entry(pos, struct thread_group, sibling);
+		struct list_head *tp;
+		/* PR_SET_PDEATHSIG: the child's threads are told their parent died */
+		list_for_each(tp, &ch->threads) {
+			struct task *ct = list_entry(tp, struct task, tg_link);
+			if (ct->pdeathsig && ch->state == TG_ALIVE) {
+				struct linux_siginfo info;
+				siginfo_kernel(&info, ct->pdeathsig);
+				info.si_code = LINUX_SI_USER;
+				info.kill.pid = tg->tgid;
+				signal_send_thread_locked(ct, &info);
+			}
+		}
+		list_del(&ch->sibling);
+		if (tg == init) {
+			ch->parent = NULL;
+			list_init(&ch->sibling);
+			continue;
+		}
+		ch->parent = init;
+		list_add_tail(&ch->sibling, &init->children);
+		if (ch->state == TG_ZOMBIE) {
+			init->child_events++;
+			waitq_wake(&init->child_exit);
+		}
+	}
+
+	if (tg == init) {
+		/* When a pid namespace's init dies, every other process is killed. */
+		for (int i = 1; i < 32768; i++) {
+			struct task *t = task_lookup(i);
+			if (t && t->tg != tg && t->tg->state == TG_ALIVE)
+				tg_exit_locked(t->tg, LINUX_W_EXITCODE(0, LINUX_SIGKILL));
+		}
+		return;
+	}
+	struct thread_group *parent = tg->parent;
+	if (!parent) {
+		tg->state = TG_DEAD;
+		tg_release_locked(tg);
+		return;
+	}
+	if (tg->exit_signal > 0) {
+		struct linux_siginfo info;
+		memset(&info, 0, sizeof(info));
+		info.si_signo = tg->exit_signal;
+		if ((status & 0x7f) == 0) {
+			info.si_code = LINUX_CLD_EXITED;
+			info.chld.status = (status >> 8) & 0xff;
+		} else {
+			info.si_code = (status & LINUX_WCOREFLAG) ? LINUX_CLD_DUMPED : LINUX_CLD_KILLED;
+			info.chld.status = status & 0x7f;
+		}
+		info.chld.pid = tg->tgid;
+		signal_send_group_locked(parent, &info);
+	}
+	if (parent_autoreaps(parent, tg->exit_signal)) {
+		tg->state = TG_DEAD;
+		tg_release_locked(tg);
+	}
+	parent->child_events++;
+	waitq_wake(&parent->child_exit);
+}
+
+/* CLONE_CHILD_CLEARTID: write 0 to the tid word and wake a futex waiter on it. */
+static void clear_child_tid(struct task *t)
+{
+	int32_t zero = 0;
+	if (!t->clear_child_tid || !t->mm)
+		return;
+	if (copy_out(t->mm, t->clear_child_tid, &zero, sizeof(zero)) == 0)
+		futex_wake_addr(t->mm, t->clear_child_tid, 1);
+}
+
+void process_task_exit(struct task *t)
+{
+	struct thread_group *tg = t->tg;
+	bool leader = t->tid == tg->tgid;
+
+	clear_child_tid(t);
+	if (t->ctx) {
+		t->plat->ctx_release(t->ctx);
+		t->ctx = NULL;
+	}
+	/* Drop the address space and files before the parent can see the exit, as Linux's
+	 * exit_mm/exit_files come before exit_notify. procfs takes references to these under
+	 * g_kernel.lock, so they are detached under it and put after. */
+	kernel_lock();
+	struct mm *mm = t->mm;
+	struct fdtable *fdt = t->fdt;
+	struct fs_context *fs = t->fs;
+	struct file *exe = t->exe_file;
+	t->mm = NULL;
+	t->fdt = NULL;
+	t->fs = NULL;
+	t->exe_file = NULL;
+	kernel_unlock();
+	if (mm)
+		mm_put(mm);
+	if (fdt)
+		fdtable_put(fdt);
+	if (fs)
+		fs_context_put(fs);
+	if (exe)
+		file_put(exe);
+
+	int final_status;
+	kernel_lock();
+	signal_retarget_locked(t);
+	tg->nr_threads--;
+	if (tg->nr_threads == 0) {
+		final_status = tg_final_status(tg, t->exit_code);
+		/* printed before the parent can reap (and free) the leader */
+		if (g_kernel.strace)
+			strace_exited(t, final_status);
+		vfork_release_locked(tg);
+		tg_become_zombie_locked(tg, final_status);
+	}
+	if (!leader) {
+		list_del(&t->tg_link);
+		pid_free_locked(t->tid);
+	}
+	atomic_store(&t->host_tid, 0);
+	g_kernel.nr_tasks--;
+	if (g_kernel.nr_tasks == 0)
+		pthread_cond_broadcast(&g_kernel.all_exited);
+	kernel_unlock();
+
+	if (!leader)
+		task_struct_free(t);
+	/* The leader's struct stays in the pid table until its group is reaped. */
+}
+
+/* ---- execve ---- */
+
+/* Make t the only thread of its group: every other thread leaves. Returns 0 or -EINTR when the
+ * group is being killed meanwhile. */
+static int de_thread(struct task *t)
+{
+	struct thread_group *tg = t->tg;
+	struct list_head *pos;
+
+	kernel_lock();
+	if (tg->nr_threads == 1) {
+		kernel_unlock();
+		return 0;
+	}
+	list_for_each(pos, &tg->threads) {
+		struct task *o = list_entry(pos, struct task, tg_link);
+		if (o != t && !o->exiting) {
+			o->exiting = true;
+			task_kick(o);
+		}
+	}
+	kernel_unlock();
+	for (;;) {
+		kernel_lock();
+		int n = tg->nr_threads;
+		bool killed = tg->group_exiting;
+		kernel_unlock();
+		if (killed)
+			return -EINTR;
+		if (n == 1)
+			return 0;
+		struct timespec d, rel = {0, 2 * 1000 * 1000};
+		deadline_after(&d, &rel);
+		task_wait(t, NULL, NULL, NULL, &d);
+	}
+}
+
+long process_execve(struct task *t, int dirfd, const char *path, char **argv, char **envp,
+		    int flags)
+{
+	struct mm *old_mm = t->mm;
+	struct plat_ctx *old_ctx = t->ctx;
+	long r;
+
+	mm_get(old_mm);
+	r = loader_exec(t, dirfd, path, argv, envp, flags);
+	if (r < 0) {
+		mm_put(old_mm);
+		return r;
+	}
+	/* Past the point of no return: t->mm and the registers are the new image's. */
+	r = de_thread(t);
+	t->ctx = NULL;
+	if (old_ctx)
+		t->plat->ctx_release(old_ctx);
+	/* procfs readers that saw the old mm under g_kernel.lock hold their own reference once
+	 * this lock/unlock pair has passed */
+	kernel_lock();
+	kernel_unlock();
+	mm_put(old_mm);
+	if (r < 0)
+		return r;
+	r = process_task_prepare(t);
+	if (r < 0) {
+		task_exit_group(t, LINUX_W_EXITCODE(0, LINUX_SIGKILL));
+		return r;
+	}
+	r = fdtable_unshare(&t->fdt);
+	if (r < 0) {
+		task_exit_group(t, LINUX_W_EXITCODE(0, LINUX_SIGKILL));
+		return r;
+	}
+	fdtable_close_on_exec(t->fdt);
+	signal_exec_reset(t);
+	t->clear_child_tid = 0;
+	t->robust_list = 0;
+	const char *base = strrchr(path, '/');
+	snprintf(t->comm, sizeof(t->comm), "%s", base ? base + 1 : path);
+
+	kernel_lock();
+	t->tg->did_exec = true;
+	vfork_release_locked(t->tg);
+	kernel_unlock();
+	return 0;
+}

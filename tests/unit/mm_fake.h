@@ -1,0 +1,219 @@
+/* Helpers shared by the sentry/mm unit tests: stand-ins for the VFS (a file is a byte array), a
+ * fake platform that records and checks every mapping it is told about, one mm per test. */
+#ifndef TESTS_UNIT_MM_FAKE_H
+#define TESTS_UNIT_MM_FAKE_H
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "abi/linux.h"
+#include "common/util.h"
+#include "platform/platform.h"
+#include "sentry/mm/mm.h"
+#include "sentry/mm/mm_internal.h"
+#include "sentry/vfs/vfs.h"
+
+#define PG 4096ULL
+#define TOP 0x7ffffffff000ULL
+
+/* ---- stand-ins for the VFS: a file is a byte array ---- */
+struct file {
+	int refs;
+	const char *data;
+	size_t size;
+	int flags;
+	uint32_t mode;
+	uint64_t rdev;
+};
+
+struct file *file_get(struct file *f)
+{
+	f->refs++;
+	return f;
+}
+void file_put(struct file *f) { f->refs--; }
+int file_flags(const struct file *f) { return f->flags; }
+ssize_t vfs_pread(struct file *f, void *buf, size_t n, uint64_t off)
+{
+	if (off >= f->size)
+		return 0;
+	n = MIN(n, f->size - off);
+	memcpy(buf, f->data + off, n);
+	return (ssize_t)n;
+}
+int vfs_fstat(struct file *f, struct linux_stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_mode = f->mode;
+	st->st_size = (int64_t)f->size;
+	st->st_rdev = f->rdev;
+	return 0;
+}
+
+/* ---- a fake platform: each address space keeps the mappings it is given as intervals ---- */
+struct fake_map {
+	uint64_t start, end, moff;
+	int prot;
+};
+#define FAKE_MAX 8192
+struct fake_as {
+	struct fake_map maps[FAKE_MAX];
+	size_t n;
+};
+static int n_map, n_unmap, n_protect, n_release, n_create, fail_map;
+
+static void fake_remove(struct fake_as *as, uint64_t start, uint64_t end)
+{
+	size_t out = 0;
+	static struct fake_map keep[FAKE_MAX];
+	for (size_t i = 0; i < as->n; i++) {
+		struct fake_map m = as->maps[i];
+		if (m.end <= start || m.start >= end) {
+			keep[out++] = m;
+			continue;
+		}
+		if (m.start < start)
+			keep[out++] = (struct fake_map){m.start, start, m.moff, m.prot};
+		if (m.end > end)
+			keep[out++] =
+			    (struct fake_map){end, m.end, m.moff + (end - m.start), m.prot};
+		cr_assert(out <= FAKE_MAX);
+	}
+	memcpy(as->maps, keep, out * sizeof(*keep));
+	as->n = out;
+}
+
+static struct plat_as *fake_as_create(void)
+{
+	n_create++;
+	return (struct plat_as *)calloc(1, sizeof(struct fake_as));
+}
+static void fake_as_release(struct plat_as *as)
+{
+	n_release++;
+	free(as);
+}
+static int fake_as_map(struct plat_as *pas, uint64_t addr, uint64_t len, int prot, int fd,
+		       uint64_t off)
+{
+	struct fake_as *as = (struct fake_as *)pas;
+	cr_assert_eq(fd, PLAT_FD_MEMFILE);
+	cr_assert(IS_PAGE_ALIGNED(addr) && IS_PAGE_ALIGNED(len) && IS_PAGE_ALIGNED(off) && len);
+	if (fail_map)
+		return -ENOMEM;
+	n_map++;
+	fake_remove(as, addr, addr + len);
+	cr_assert(as->n < FAKE_MAX);
+	as->maps[as->n++] = (struct fake_map){addr, addr + len, off, prot};
+	return 0;
+}
+static int fake_as_unmap(struct plat_as *pas, uint64_t addr, uint64_t len)
+{
+	n_unmap++;
+	fake_remove((struct fake_as *)pas, addr, addr + len);
+	return 0;
+}
+static int fake_as_protect(struct plat_as *pas, uint64_t addr, uint64_t len, int prot)
+{
+	struct fake_as *as = (struct fake_as *)pas;
+	static struct fake_map hit[FAKE_MAX];
+	size_t nh = 0;
+	uint64_t end = addr + len;
+	n_protect++;
+	for (size_t i = 0; i < as->n; i++)
+		if (as->maps[i].start < end && as->maps[i].end > addr)
+			hit[nh++] = as->maps[i];
+	fake_remove(as, addr, end);
+	for (size_t i = 0; i < nh; i++) {
+		uint64_t s = MAX(hit[i].start, addr), e = MIN(hit[i].end, end);
+		as->maps[as->n++] = (struct fake_map){s, e, hit[i].moff + (s - hit[i].start), prot};
+	}
+	return 0;
+}
+
+static const struct platform fake_plat = {
+    .name = "fake",
+    .as_create = fake_as_create,
+    .as_release = fake_as_release,
+    .as_map = fake_as_map,
+    .as_unmap = fake_as_unmap,
+    .as_protect = fake_as_protect,
+    .max_user_addr = TOP,
+};
+
+/* The platform mapping holding addr in mm's address space, or NULL. */
+static const struct fake_map *fake_lookup(struct mm *m, uint64_t addr)
+{
+	struct fake_as *as = (struct fake_as *)mm_plat_as(m);
+	cr_assert(as, "mm not active");
+	for (size_t k = 0; k < as->n; k++)
+		if (as->maps[k].start <= addr && addr < as->maps[k].end)
+			return &as->maps[k];
+	return NULL;
+}
+
+/* The platform's picture must match the VMAs exactly: same pages, offsets, protections (minus
+ * PROT_WRITE on copy-on-write pages). */
+static void check_mirror(struct mm *m)
+{
+	struct fake_as *as = (struct fake_as *)mm_plat_as(m);
+	uint64_t vbytes = 0, fbytes = 0;
+	cr_assert(as, "mm not active");
+	for (size_t i = 0; i < m->n; i++) {
+		const struct vma *v = &m->v[i];
+		cr_assert(v->start < v->end, "empty vma");
+		if (i)
+			cr_assert(m->v[i - 1].end <= v->start, "vmas overlap or unsorted");
+		vbytes += vma_len(v);
+		for (uint64_t a = v->start; a < v->end;) {
+			const struct fake_map *fm = fake_lookup(m, a);
+			cr_assert(fm, "vma page %#lx not mapped in the platform", (unsigned long)a);
+			cr_assert_eq(fm->moff + (a - fm->start), v->moff + (a - v->start),
+				     "page %#lx backed by a different offset", (unsigned long)a);
+			cr_assert_eq(fm->prot, vma_plat_prot(v),
+				     "page %#lx prot %d in platform, %d in vma", (unsigned long)a,
+				     fm->prot, vma_plat_prot(v));
+			a = MIN(fm->end, v->end);
+		}
+	}
+	for (size_t k = 0; k < as->n; k++)
+		fbytes += as->maps[k].end - as->maps[k].start;
+	cr_assert_eq(vbytes, fbytes, "platform maps %lu bytes, vmas %lu", (unsigned long)fbytes,
+		     (unsigned long)vbytes);
+}
+
+static struct mm *mm;
+static uint64_t used0;
+
+static void setup(void)
+{
+	cr_assert_eq(memfile_init(), 0);
+	used0 = memfile_used();
+	mm = mm_create(&fake_plat);
+	cr_assert(mm);
+	cr_assert_eq(mm_activate(mm), 0);
+}
+static void teardown(void)
+{
+	if (mm)
+		mm_put(mm);
+}
+
+static long anon(uint64_t addr, uint64_t len, int prot, int extra)
+{
+	return mm_mmap(mm, addr, len, prot, LINUX_MAP_PRIVATE | LINUX_MAP_ANONYMOUS | extra, NULL,
+		       0);
+}
+#define RW (LINUX_PROT_READ | LINUX_PROT_WRITE)
+
+/* Collects mappings: vis[0].prot counts them, vis[1...] are they. */
+static int count_vma(const struct mm_vma_info *vi, void *arg)
+{
+	struct mm_vma_info *out = arg;
+	out[out[0].prot++ + 1] = *vi;
+	return 0;
+}
+
+#endif

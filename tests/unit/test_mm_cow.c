@@ -1,0 +1,498 @@
+/* Unit tests for sentry/mm's fork and copy-on-write (cow.c), lazy activation, faults from
+ * several threads, and copy_in_strv, against the fake platform of mm_fake.h. The application's
+ * own writes are simulated like the MMU would do them: through the platform's mapping, faulting
+ * when it is not writable. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "tests/unit/mm_fake.h"
+
+/* The application writes byte c at addr of m: through the platform mapping when it allows
+ * writing (under the mm's read lock, which stands for the atomicity of the page tables),
+ * else a fault (access unknown, as ptrace reports it) and again. Returns 0 or the fault's
+ * error. */
+static int n_faults;
+static int app_write(struct mm *m, uint64_t addr, char c)
+{
+	for (int tries = 0; tries < 8; tries++) {
+		pthread_rwlock_rdlock(&m->lock);
+		const struct fake_map *fm = fake_lookup(m, addr);
+		bool ok = fm && (fm->prot & LINUX_PROT_WRITE);
+		if (ok)
+			*(char *)memfile_ptr(fm->moff + (addr - fm->start)) = c;
+		pthread_rwlock_unlock(&m->lock);
+		if (ok)
+			return 0;
+		int r = mm_handle_fault(m, addr, 0);
+		__atomic_add_fetch(&n_faults, 1, __ATOMIC_RELAXED);
+		if (r < 0)
+			return r;
+	}
+	cr_assert_fail("fault at %#lx not resolved", (unsigned long)addr);
+	return -1;
+}
+
+/* What the application reads at addr (through the platform, like the MMU). */
+static char app_read(struct mm *m, uint64_t addr)
+{
+	const struct fake_map *fm = fake_lookup(m, addr);
+	cr_assert(fm && fm->prot, "read %#lx", (unsigned long)addr);
+	return *(char *)memfile_ptr(fm->moff + (addr - fm->start));
+}
+
+static char peek(struct mm *m, uint64_t addr)
+{
+	char c;
+	cr_assert_eq(copy_in(m, &c, addr, 1), 0);
+	return c;
+}
+
+static void reset_counts(void) { n_map = n_unmap = n_protect = n_create = n_release = 0; }
+
+/* ---- fork ---- */
+
+Test(fork, private_pages_diverge, .init = setup, .fini = teardown)
+{
+	uint64_t a = 0x40000000, len = 64 * PG;
+	cr_assert_eq(anon(a, len, RW, LINUX_MAP_FIXED), (long)a);
+	for (uint64_t p = 0; p < len; p += PG)
+		cr_assert_eq(app_write(mm, a + p, 'p'), 0);
+	char fill[64 * PG];
+	memset(fill, 'p', sizeof(fill));
+	cr_assert_eq(copy_out(mm, a, fill, sizeof(fill)), 0);
+	uint64_t used = memfile_used();
+	reset_counts();
+	struct mm *c = mm_fork(mm);
+	cr_assert(c);
+	cr_assert_eq(n_map, 0, "no platform mapping at fork");
+	cr_assert_eq(n_protect, 1, "one write-protect for the one writable VMA");
+	cr_assert_eq(mm_plat_as(c), NULL, "the child is not active yet");
+	cr_assert_eq(memfile_used(), used, "nothing copied");
+	check_mirror(mm);
+	cr_assert_eq(mm_activate(c), 0);
+	cr_assert_eq(mm_activate(c), 0, "idempotent");
+	cr_assert_eq(n_create, 1);
+	cr_assert_eq(n_map, 1);
+	check_mirror(c);
+	cr_assert_eq(app_read(c, a + 5 * PG), 'p');
+
+	/* The parent writes: a chunk gets copied, the child keeps the old bytes. */
+	cr_assert_eq(app_write(mm, a + 5 * PG + 7, 'P'), 0);
+	cr_assert_eq(memfile_used(), used + COW_CHUNK);
+	cr_assert_eq(app_read(mm, a + 5 * PG + 7), 'P');
+	cr_assert_eq(app_read(c, a + 5 * PG + 7), 'p');
+	cr_assert_eq(peek(c, a + 5 * PG + 7), 'p');
+	/* The child writes the same chunk: it holds the old pages alone now, so no copy. */
+	int maps = n_map;
+	cr_assert_eq(app_write(c, a + 6 * PG, 'C'), 0);
+	cr_assert_eq(n_map, maps, "re-protected, not copied");
+	cr_assert_eq(memfile_used(), used + COW_CHUNK);
+	cr_assert_eq(app_read(mm, a + 6 * PG), 'p');
+	cr_assert_eq(peek(mm, a + 6 * PG), 'p');
+	cr_assert_eq(peek(c, a + 6 * PG), 'C');
+	/* Elsewhere both sides still share. */
+	cr_assert_eq(app_write(c, a + 40 * PG, 'C'), 0);
+	cr_assert_eq(peek(mm, a + 40 * PG), 'p');
+	cr_assert_eq(app_write(mm, a + 41 * PG, 'P'), 0);
+	cr_assert_eq(peek(c, a + 41 * PG), 'p');
+	cr_assert_eq(peek(c, a + 40 * PG), 'C');
+	check_mirror(mm);
+	check_mirror(c);
+
+	/* /proc/PID/maps still shows one mapping on each side. */
+	struct mm_vma_info vis[8] = {0};
+	mm_for_each_vma(c, count_vma, vis);
+	cr_assert_eq(vis[0].prot, 1);
+	cr_assert_eq(vis[1].start, a);
+	cr_assert_eq(vis[1].end, a + len);
+
+	mm_put(c);
+	/* The parent alone now: its writes re-protect whole pieces, copying nothing. */
+	maps = n_map;
+	for (uint64_t p = 0; p < len; p += PG)
+		cr_assert_eq(app_write(mm, a + p, 'Q'), 0);
+	cr_assert_eq(n_map, maps);
+	cr_assert_leq(mm->n, 3);
+	for (size_t i = 0; i < mm->n; i++)
+		cr_assert_eq(mm->v[i].flags & VMA_COW, 0);
+	check_mirror(mm);
+	mm_put(mm);
+	mm = NULL;
+	cr_assert_eq(memfile_used(), used0, "every page freed with the last sharer");
+}
+
+Test(fork, copy_out_does_not_leak_into_the_other_mm, .init = setup, .fini = teardown)
+{
+	uint64_t a = 0x40000000;
+	cr_assert_eq(anon(a, 4 * PG, RW, LINUX_MAP_FIXED), (long)a);
+	cr_assert_eq(anon(a + 4 * PG, 4 * PG, LINUX_PROT_READ, LINUX_MAP_FIXED),
+		     (long)(a + 4 * PG));
+	cr_assert_eq(copy_out_force(mm, a, "parent", 7), 0);
+	cr_assert_eq(copy_out_force(mm, a + 4 * PG, "ro", 3), 0);
+	struct mm *c = mm_fork(mm);
+	cr_assert(c);
+	/* Into the inactive child (the kernel writing a tid before the child runs). */
+	cr_assert_eq(copy_out(c, a, "child", 6), 0);
+	cr_assert_eq(copy_out_force(c, a + 4 * PG, "RO", 3), 0, "read-only COW pages too");
+	char buf[8];
+	cr_assert_eq(copy_in(mm, buf, a, 7), 0);
+	cr_assert_str_eq(buf, "parent");
+	cr_assert_eq(copy_in(mm, buf, a + 4 * PG, 3), 0);
+	cr_assert_str_eq(buf, "ro");
+	cr_assert_eq(copy_in(c, buf, a, 6), 0);
+	cr_assert_str_eq(buf, "child");
+	/* Into the parent, across both VMAs and a fault at the end. */
+	char big[8 * PG + 1];
+	memset(big, 'x', sizeof(big));
+	cr_assert_eq(copy_out_force(mm, a + 2 * PG, big, 6 * PG + 1), -EFAULT);
+	cr_assert_eq(peek(mm, a + 8 * PG - 1), 'x', "bytes before the fault are written");
+	cr_assert_eq(peek(c, a + 2 * PG), 0);
+	cr_assert_eq(peek(c, a + 8 * PG - 1), 0);
+	cr_assert_eq(copy_in(c, buf, a + 4 * PG, 3), 0);
+	cr_assert_str_eq(buf, "RO");
+	/* copy_out still needs PROT_WRITE, COW or not. */
+	cr_assert_eq(copy_out(c, a + 4 * PG, "z", 1), -EFAULT);
+	cr_assert_eq(mm_activate(c), 0);
+	check_mirror(c);
+	check_mirror(mm);
+	mm_put(c);
+}
+
+Test(fork, big_mapping_costs_no_per_page_work, .init = setup, .fini = teardown)
+{
+	uint64_t len = 256ULL << 20;
+	long a = anon(0, len, RW, 0);
+	cr_assert_gt(a, 0);
+	/* Make every page of it resident (the memory file is sparse otherwise). */
+	for (uint64_t p = 0; p < len; p += 64 * PG)
+		memset(memfile_ptr(mm->v[0].moff + p), 1, 64 * PG);
+	cr_assert_eq(anon(0, PG, LINUX_PROT_READ, 0), a - (long)PG);
+	uint64_t used = memfile_used();
+	reset_counts();
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	struct mm *c = mm_fork(mm);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	cr_assert(c);
+	double us = (t1.tv_sec - t0.tv_sec) * 1e6 + (t1.tv_nsec - t0.tv_nsec) / 1e3;
+	cr_assert_lt(us, 5000, "fork of 256 MiB took %.0f us", us);
+	cr_assert_eq(n_protect + n_map + n_unmap, 1, "one platform call for the writable VMA");
+	cr_assert_eq(memfile_used(), used);
+	cr_assert_eq(mm_activate(c), 0);
+	cr_assert_eq(n_map, 2, "one as_map per VMA");
+	/* One write costs one chunk. */
+	cr_assert_eq(app_write(c, (uint64_t)a + len / 2 + 5, 7), 0);
+	cr_assert_eq(memfile_used(), used + COW_CHUNK);
+	cr_assert_eq(peek(mm, (uint64_t)a + len / 2 + 5), 1);
+	mm_put(c);
+	cr_assert_eq(memfile_used(), used);
+}
+
+Test(fork, sequential_writes_merge_pieces, .init = setup, .fini = teardown)
+{
+	uint64_t a = 0x40000000, len = 64 * COW_CHUNK;
+	cr_assert_eq(anon(a, len, RW, LINUX_MAP_FIXED), (long)a);
+	struct mm *c = mm_fork(mm);
+	cr_assert(c);
+	cr_assert_eq(mm_activate(c), 0);
+	n_faults = 0;
+	for (uint64_t p = 0; p < len; p += PG)
+		cr_assert_eq(app_write(c, a + p, 'c'), 0);
+	cr_assert_eq(c->n, 1, "one VMA after writing all of it in order, not %zu", c->n);
+	/* 4 MiB: chunks of 64, 64, 128, ... 1024 KiB. */
+	cr_assert_leq(n_faults, 8, "growing chunks: %d faults for 4 MiB written in order",
+		      n_faults);
+	for (uint64_t p = len; p > 0; p -= PG)
+		cr_assert_eq(app_write(mm, a + p - PG, 'm'), 0);
+	cr_assert_eq(mm->n, 1, "downwards too: %zu", mm->n);
+	/* Random order: at most one piece per chunk, and one mapping for /proc. */
+	struct mm *c2 = mm_fork(mm);
+	cr_assert_eq(mm_activate(c2), 0);
+	for (uint64_t k = 0; k < 64; k++) {
+		uint64_t chunk = (k * 37) % 64;
+		cr_assert_eq(app_write(c2, a + chunk * COW_CHUNK + 3 * PG, 'r'), 0);
+	}
+	cr_assert_leq(c2->n, 64);
+	struct mm_vma_info vis[8] = {0};
+	mm_for_each_vma(c2, count_vma, vis);
+	cr_assert_eq(vis[0].prot, 1);
+	cr_assert_eq(peek(c2, a + 3 * PG), 'r');
+	cr_assert_eq(peek(c2, a + 4 * PG), 'm');
+	cr_assert_eq(peek(mm, a + 3 * PG), 'm');
+	cr_assert_eq(peek(c, a + 3 * PG), 'c');
+	check_mirror(c2);
+	mm_put(c2);
+	mm_put(c);
+	check_mirror(mm);
+}
+
+Test(fork, shared_memory_is_shared, .init = setup, .fini = teardown)
+{
+	long a = mm_mmap(mm, 0, 4 * PG, RW, LINUX_MAP_SHARED | LINUX_MAP_ANONYMOUS, NULL, 0);
+	cr_assert_gt(a, 0);
+	struct mm *c = mm_fork(mm);
+	cr_assert_eq(mm_activate(c), 0);
+	cr_assert_eq(app_write(c, (uint64_t)a + 10, 's'), 0);
+	cr_assert_eq(app_read(mm, (uint64_t)a + 10), 's');
+	cr_assert_eq(copy_out(mm, (uint64_t)a + 11, "t", 1), 0);
+	cr_assert_eq(peek(c, (uint64_t)a + 11), 't');
+	mm_put(c);
+	cr_assert_eq(peek(mm, (uint64_t)a + 10), 's', "kept by the parent");
+}
+
+Test(fork, dontfork_and_wipeonfork, .init = setup, .fini = teardown)
+{
+	uint64_t a = 0x40000000;
+	cr_assert_eq(anon(a, 6 * PG, RW, LINUX_MAP_FIXED), (long)a);
+	cr_assert_eq(copy_out(mm, a, "aaaaaa", 6), 0);
+	for (int i = 0; i < 6; i++)
+		cr_assert_eq(copy_out(mm, a + i * PG, "d", 1), 0);
+	cr_assert_eq(mm_madvise(mm, a + PG, PG, 10 /* DONTFORK */), 0);
+	cr_assert_eq(mm_madvise(mm, a + 3 * PG, PG, 18 /* WIPEONFORK */), 0);
+	cr_assert_eq(mm_madvise(mm, a + 4 * PG, PG, 18), 0);
+	cr_assert_eq(mm_madvise(mm, a + 4 * PG, PG, 19 /* KEEPONFORK */), 0);
+	struct mm *c = mm_fork(mm);
+	cr_assert_eq(peek(c, a), 'd');
+	cr_assert(!mm_range_mapped(c, a + PG, PG), "DONTFORK: not in the child");
+	cr_assert_eq(peek(c, a + 2 * PG), 'd');
+	cr_assert_eq(peek(c, a + 3 * PG), 0, "WIPEONFORK: zeros");
+	cr_assert_eq(peek(c, a + 4 * PG), 'd');
+	cr_assert_eq(peek(mm, a + 3 * PG), 'd');
+	cr_assert_eq(mm_activate(c), 0);
+	check_mirror(c);
+	mm_put(c);
+}
+
+Test(fork, mprotect_mremap_madvise_on_cow, .init = setup, .fini = teardown)
+{
+	uint64_t a = 0x40000000;
+	cr_assert_eq(anon(a, 8 * PG, RW, LINUX_MAP_FIXED), (long)a);
+	for (int i = 0; i < 8; i++)
+		cr_assert_eq(copy_out(mm, a + i * PG, "o", 1), 0);
+	struct mm *c = mm_fork(mm);
+	cr_assert_eq(mm_activate(c), 0);
+	/* mprotect away and back: still copy-on-write underneath. */
+	cr_assert_eq(mm_mprotect(c, a, 8 * PG, LINUX_PROT_READ), 0);
+	cr_assert_eq(mm_mprotect(c, a, 8 * PG, RW), 0);
+	check_mirror(c);
+	cr_assert_eq(app_write(c, a, 'c'), 0);
+	cr_assert_eq(peek(mm, a), 'o');
+	/* mremap moves the COW pages with their state. */
+	cr_assert_eq(
+	    mm_mremap(c, a, 8 * PG, 8 * PG, LINUX_MREMAP_MAYMOVE | LINUX_MREMAP_FIXED, 0x50000000),
+	    0x50000000);
+	check_mirror(c);
+	cr_assert_eq(peek(c, 0x50000000), 'c');
+	cr_assert_eq(app_write(c, 0x50000000 + 7 * PG, 'c'), 0);
+	cr_assert_eq(peek(mm, a + 7 * PG), 'o');
+	/* MADV_DONTNEED on shared COW pages: zeros here, the parent keeps its bytes. */
+	cr_assert_eq(mm_madvise(c, 0x50000000 + 4 * PG, 2 * PG, LINUX_MADV_DONTNEED), 0);
+	cr_assert_eq(peek(c, 0x50000000 + 4 * PG), 0);
+	cr_assert_eq(peek(mm, a + 4 * PG), 'o');
+	check_mirror(c);
+	check_mirror(mm);
+	mm_put(c);
+	for (int i = 0; i < 8; i++)
+		cr_assert_eq(app_write(mm, a + i * PG, 'q'), 0);
+	check_mirror(mm);
+}
+
+/* ---- faults ---- */
+
+Test(fault, errors_as_linux, .init = setup, .fini = teardown)
+{
+	uint64_t a = 0x40000000;
+	cr_assert_eq(anon(a, PG, LINUX_PROT_NONE, LINUX_MAP_FIXED), (long)a);
+	cr_assert_eq(anon(a + PG, PG, LINUX_PROT_READ, LINUX_MAP_FIXED), (long)(a + PG));
+	cr_assert_eq(mm_handle_fault(mm, a - 1, 0), -EFAULT, "SEGV_MAPERR");
+	cr_assert_eq(mm_handle_fault(mm, a + 2 * PG, LINUX_PROT_READ), -EFAULT);
+	cr_assert_eq(mm_handle_fault(mm, a, 0), -EACCES, "PROT_NONE: SEGV_ACCERR");
+	cr_assert_eq(mm_handle_fault(mm, a + PG, LINUX_PROT_WRITE), -EACCES);
+	cr_assert_eq(mm_handle_fault(mm, a + PG, LINUX_PROT_EXEC), -EACCES);
+	/* Unknown access on a readable page: once "maybe a race", then the real thing. */
+	cr_assert_eq(mm_handle_fault(mm, a + PG + 8, 0), 0);
+	cr_assert_eq(mm_handle_fault(mm, a + PG + 8, 0), -EACCES);
+	/* A write to a read-only COW page is refused too, without copying. */
+	struct mm *c = mm_fork(mm);
+	uint64_t used = memfile_used();
+	cr_assert_eq(mm_handle_fault(c, a + PG, LINUX_PROT_WRITE), -EACCES);
+	cr_assert_eq(mm_handle_fault(c, a + PG + 16, 0), 0);
+	cr_assert_eq(mm_handle_fault(c, a + PG + 16, 0), -EACCES);
+	cr_assert_eq(memfile_used(), used);
+	mm_put(c);
+	cr_assert_eq(mm_handle_fault(NULL, a, 0), -EFAULT);
+}
+
+struct thread_arg {
+	struct mm *m;
+	uint64_t base;
+	int id;
+};
+
+/* Each thread writes its own bytes into shared chunks (so faults on one chunk race), maps and
+ * unmaps memory of its own, and copies in and out. */
+static void *worker(void *p)
+{
+	struct thread_arg *ta = p;
+	for (int round = 0; round < 200; round++) {
+		uint64_t addr = ta->base + (uint64_t)(round % 32) * PG + (uint64_t)ta->id * 8;
+		if (app_write(ta->m, addr, (char)('a' + ta->id)) < 0)
+			return (void *)1;
+		long b =
+		    mm_mmap(ta->m, 0, 3 * PG, RW, LINUX_MAP_PRIVATE | LINUX_MAP_ANONYMOUS, NULL, 0);
+		if (b < 0 || copy_out(ta->m, (uint64_t)b + PG, &round, sizeof(round)) < 0)
+			return (void *)2;
+		int back = -1;
+		if (copy_in(ta->m, &back, (uint64_t)b + PG, sizeof(back)) < 0 || back != round)
+			return (void *)3;
+		if (mm_munmap(ta->m, (uint64_t)b, 3 * PG) < 0)
+			return (void *)4;
+		if (round % 50 == 0) {
+			struct mm *c = mm_fork(ta->m); /* re-protects everything again */
+			if (!c)
+				return (void *)5;
+			mm_put(c);
+		}
+	}
+	return NULL;
+}
+
+Test(fault, threads_fault_and_map_at_once, .init = setup, .fini = teardown)
+{
+	uint64_t a = 0x40000000;
+	cr_assert_eq(anon(a, 32 * PG, RW, LINUX_MAP_FIXED), (long)a);
+	struct mm *c = mm_fork(mm);
+	pthread_t th[4];
+	struct thread_arg ta[4];
+	for (int i = 0; i < 4; i++) {
+		ta[i] = (struct thread_arg){mm, a, i};
+		cr_assert_eq(pthread_create(&th[i], NULL, worker, &ta[i]), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		void *ret;
+		pthread_join(th[i], &ret);
+		cr_assert_eq(ret, NULL, "thread %d failed at step %ld", i, (long)ret);
+	}
+	for (int i = 0; i < 4; i++)
+		for (int p = 0; p < 32; p++)
+			cr_assert_eq(peek(mm, a + p * PG + i * 8), 'a' + i);
+	cr_assert_eq(peek(c, a + 8), 0, "the child saw none of it");
+	check_mirror(mm);
+	mm_put(c);
+}
+
+/* ---- copy_in_strv ---- */
+
+/* Lay out a string vector at a: pointers then strings. Returns a. */
+static uint64_t put_strv(uint64_t a, const char *const *v, size_t n)
+{
+	uint64_t s = a + (n + 1) * 8;
+	for (size_t i = 0; i < n; i++) {
+		cr_assert_eq(copy_out(mm, a + i * 8, &s, 8), 0);
+		cr_assert_eq(copy_out(mm, s, v[i], strlen(v[i]) + 1), 0);
+		s += strlen(v[i]) + 1;
+	}
+	uint64_t z = 0;
+	cr_assert_eq(copy_out(mm, a + n * 8, &z, 8), 0);
+	return a;
+}
+
+Test(strv, reads_vectors_and_limits, .init = setup, .fini = teardown)
+{
+	uint64_t a = 0x40000000;
+	char **v;
+	size_t total = 0;
+	cr_assert_eq(anon(a, 64 * PG, RW, LINUX_MAP_FIXED), (long)a);
+	const char *argv[] = {"ls", "-l", "", "/tmp"};
+	put_strv(a, argv, 4);
+	cr_assert_eq(copy_in_strv(mm, a, &v, &total, 1 << 20), 4);
+	for (int i = 0; i < 4; i++)
+		cr_assert_str_eq(v[i], argv[i]);
+	cr_assert_null(v[4]);
+	cr_assert_eq(total, 4 * 8 + 3 + 3 + 1 + 5);
+	strv_free(v);
+	/* NULL is an empty vector; the total accumulates across calls. */
+	cr_assert_eq(copy_in_strv(mm, 0, &v, &total, 1 << 20), 0);
+	cr_assert_null(v[0]);
+	strv_free(v);
+	cr_assert_eq(total, 44);
+	size_t t2 = total;
+	cr_assert_eq(copy_in_strv(mm, a, &v, &t2, 44 + 43), -E2BIG, "one byte short");
+	cr_assert_null(v);
+	t2 = total;
+	cr_assert_eq(copy_in_strv(mm, a, &v, &t2, 44 + 44), 4);
+	strv_free(v);
+	t2 = 0;
+	cr_assert_eq(copy_in_strv(mm, a, &v, &t2, 16), -E2BIG, "pointers count too");
+	/* Faults: the array, a string. */
+	total = 0;
+	cr_assert_eq(copy_out(mm, a + 64 * PG - 8, &a, 8), 0);
+	cr_assert_eq(copy_in_strv(mm, a + 64 * PG - 8, &v, &total, 1 << 20), -EFAULT);
+	uint64_t bad = 0x10;
+	cr_assert_eq(copy_out(mm, a + 8, &bad, 8), 0);
+	cr_assert_eq(copy_in_strv(mm, a, &v, &total, 1 << 20), -EFAULT);
+	/* A string of MM_ARG_STRLEN bytes with its NUL is fine, one more is E2BIG. */
+	uint64_t s = a + 4 * PG;
+	char *big = malloc(MM_ARG_STRLEN + 1);
+	memset(big, 'b', MM_ARG_STRLEN);
+	big[MM_ARG_STRLEN - 1] = 0;
+	cr_assert_eq(copy_out(mm, s, big, MM_ARG_STRLEN), 0);
+	cr_assert_eq(copy_out(mm, a, &s, 8), 0);
+	uint64_t z = 0;
+	cr_assert_eq(copy_out(mm, a + 8, &z, 8), 0);
+	total = 0;
+	cr_assert_eq(copy_in_strv(mm, a, &v, &total, 1 << 20), 1);
+	cr_assert_eq(strlen(v[0]), MM_ARG_STRLEN - 1);
+	strv_free(v);
+	big[MM_ARG_STRLEN - 1] = 'b';
+	cr_assert_eq(copy_out(mm, s, big, MM_ARG_STRLEN), 0);
+	total = 0;
+	cr_assert_eq(copy_in_strv(mm, a, &v, &total, 1 << 20), -E2BIG);
+	free(big);
+}
+
+Test(fork, scattered_writes_in_a_big_mapping, .init = setup, .fini = teardown)
+{
+	uint64_t len = 512ULL << 20;
+	long a = anon(0, len, RW, 0);
+	cr_assert_gt(a, 0);
+	for (int round = 0; round < 3; round++) {
+		struct mm *c = mm_fork(mm);
+		cr_assert(c);
+		cr_assert_eq(mm_activate(c), 0);
+		for (uint64_t i = 0; i < 1000; i++)
+			cr_assert_eq(app_write(c, (uint64_t)a + (i * PG * 37) % len, 2), 0);
+		check_mirror(c);
+		mm_put(c);
+		for (uint64_t i = 0; i < 1000; i++)
+			cr_assert_eq(app_write(mm, (uint64_t)a + (i * PG * 37) % len, 3), 0);
+		check_mirror(mm);
+	}
+}
+
+Test(fork, scattered_writes_64m, .init = setup, .fini = teardown)
+{
+	uint64_t len = 64ULL << 20;
+	for (int k = 0; k < 10; k++)
+		cr_assert_gt(anon(0, (k + 1) * PG, k % 2 ? RW : LINUX_PROT_READ, 0), 0);
+	long a = anon(0, len + PG, RW, 0);
+	cr_assert_gt(a, 0);
+	uint64_t p = (uint64_t)a + 16;
+	for (int round = 0; round < 3; round++) {
+		size_t pages = round == 0 ? 0 : round == 1 ? 1 : 1000;
+		struct mm *c = mm_fork(mm);
+		cr_assert(c);
+		cr_assert_eq(mm_activate(c), 0);
+		for (uint64_t i = 0; i < pages; i++)
+			cr_assert_eq(app_write(c, p + (i * PG * 37) % len, 2), 0);
+		check_mirror(c);
+		mm_put(c);
+		for (uint64_t i = 0; i < pages; i++)
+			cr_assert_eq(app_write(mm, p + (i * PG * 37) % len, 3), 0);
+		check_mirror(mm);
+	}
+}
