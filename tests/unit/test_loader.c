@@ -85,6 +85,15 @@ struct file *fdtable_get(struct fdtable *fdt, int fd)
 	return d < 0 ? NULL : wrap(d);
 }
 
+/* Close-on-exec of guest fd n is the host's flag of fd n. */
+int fdtable_get_cloexec(struct fdtable *fdt, int fd)
+{
+	int r = fcntl(fd, F_GETFD);
+	return r < 0 ? -EBADF : !!(r & FD_CLOEXEC);
+}
+/* file_path of a wrapped host fd: unused by these tests (no O_PATH files). */
+long file_path(struct file *f, char *buf, size_t size) { return -ENOENT; }
+
 /* ---- a fake platform that accepts everything ---- */
 static int nas;
 static struct plat_as *fake_as_create(void)
