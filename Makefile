@@ -26,11 +26,14 @@ PROG_BIN := $(PROG_SRC:tests/progs/%.c=$(B)/tests/progs/%)
 SYSCALL_SRC := $(sort $(wildcard tests/syscalls/*.c))
 SYSCALL_BIN := $(SYSCALL_SRC:tests/syscalls/%.c=$(B)/tests/syscalls/%)
 
+TTY_DRIVE := $(B)/tests/tty/ptydrive
+
 BENCH_SRC := $(sort $(wildcard benchmarks/*.c))
 BENCH_BIN := $(BENCH_SRC:benchmarks/%.c=$(B)/benchmarks/%)
+BENCH_TOOLS := $(B)/benchmarks/tools/cmdtime
 
-.PHONY: all deps demo test unit progs check-progs syscalls check-syscalls workloads security clean \
-	format bench
+.PHONY: all deps demo test unit progs check-progs syscalls check-syscalls workloads security tty \
+	clean format bench bench-deps bench-peers
 all: $(B)/runsc-c docs/compatibility.md
 
 $(B)/obj/%.o: %.c
@@ -62,18 +65,32 @@ $(B)/tests/syscalls/%: tests/syscalls/%.c tests/syscalls/sc.h tests/progs/check.
 
 syscalls: $(SYSCALL_BIN)
 
+# The pty driver of the interactive-shell tests (tests/tty): a host program, not a guest one.
+$(TTY_DRIVE): tests/tty/ptydrive.c
+	@mkdir -p $(dir $@)
+	$(CC) -O1 -g -Wall -Wextra -Wshadow -Wformat=2 -o $@ $< -lutil
+
 # The compatibility table comes from the binary's dispatch table (checked in; the README states its
 # count). tests/compat/run.sh fails when either is stale.
 docs/compatibility.md: $(B)/runsc-c scripts/gen-compat.sh
 	@scripts/gen-compat.sh $(B)/runsc-c
 
 # Benchmarks: static, so the same binary runs natively and in the sandbox. Not part of `make test`.
-$(B)/benchmarks/%: benchmarks/%.c
+# bench-deps installs what the report needs (python3, gnuplot); bench-peers also the sandboxes
+# compared against (gVisor's runsc, proot, bwrap). See benchmarks/run.sh for BENCH_* variables.
+$(B)/benchmarks/%: benchmarks/%.c benchmarks/bench.h
 	@mkdir -p $(dir $@)
-	$(CC) -O2 -g -static -Wall -Wextra -o $@ $<
+	$(CC) -O2 -g -static -Wall -Wextra -Wno-unused-parameter -o $@ $<
 
-bench: all $(BENCH_BIN)
-	@benchmarks/run.sh $(BENCH_BIN)
+bench-deps:
+	@benchmarks/deps.sh
+
+bench-peers:
+	@benchmarks/deps.sh --peers
+
+bench: bench-deps
+	@$(MAKE) --no-print-directory all $(BENCH_BIN) $(BENCH_TOOLS)
+	@benchmarks/run.sh
 
 # deps first, then build: the build needs the packages (a plain prerequisite list could be
 # reordered by make -j).
@@ -99,8 +116,11 @@ workloads: all
 security: all progs
 	@tests/security/run.sh
 
+tty: all $(TTY_DRIVE)
+	@tests/tty/run.sh
+
 test: deps
-	@$(MAKE) --no-print-directory all progs syscalls $(UNIT_BIN)
+	@$(MAKE) --no-print-directory all progs syscalls $(TTY_DRIVE) $(UNIT_BIN)
 	@UNIT_BIN="$(UNIT_BIN)" scripts/test.sh
 
 format:

@@ -1,37 +1,78 @@
 #!/bin/bash
-# run.sh: run each benchmark natively and under `runsc-c do` on every platform, interleaved
-# (round 1: native, ptrace, ...; round 2: the same; ...), and write benchmarks/results/latest.json
-# (every measurement of every run) and benchmarks/results/latest.md (medians and ratios to native).
-#   benchmarks/run.sh [BENCH_BIN...]        (default build/benchmarks/*; `make bench` builds them)
-# A benchmark is a static program printing one JSON object per line per measurement, with at least
-# "bench" and "ns_per_op". Environment:
-#   RUNSC            the runsc-c binary (default build/runsc-c)
-#   BENCH_PLATFORMS  platforms to run (default: the list in `runsc-c do --help`)
-#   BENCH_ROUNDS     rounds (default 3)
-#   BENCH_TIMEOUT    seconds per run before it counts as failed (default 120)
-#   BENCH_OUT        output directory (default benchmarks/results)
-# A run that fails (non-zero status, timeout) keeps the lines it printed; the table says "failed"
-# where a measurement is missing. Exits 0 when the native runs worked, whatever the sandbox did.
+# run.sh: the benchmark suite. Runs every benchmark natively, under `runsc-c do` on every platform
+# and under the peers that are installed (gVisor's runsc, proot, bwrap), interleaved (each round
+# runs each benchmark once per runner, round-robin), then writes benchmarks/results/latest.json
+# (machine, runners, every measurement), latest.md (a table of medians and ratios to native) and
+# latest.png / latest.svg (ratios to native, log scale) and fork_cow.png / fork_cow.svg.
+#   benchmarks/run.sh              (`make bench` builds everything first, then runs this)
+# The benchmarks:
+#   micro      the static programs build/benchmarks/* (benchmarks/*.c), run inside each runner
+#   workloads  whole commands under each runner, timed from the host by build/benchmarks/tools/cmdtime:
+#              /bin/true, python3 -c pass, a busybox sh script, find /usr | wc -l, sha256sum of 100 MB
+#   fork_cow   fork of a 512 MiB resident process (native and runsc-c only)
+#   memory     RSS of an idle `sleep 60` sandbox
+# Environment:
+#   RUNSC             the runsc-c binary (default build/runsc-c)
+#   BENCH_RUNNERS     the runners, e.g. "native ptrace gvisor" (default: native, every platform that
+#                     `runsc-c do --help` lists, and gvisor, proot, bwrap when installed and working)
+#   BENCH_ONLY        run only the benchmarks whose name matches this extended regex
+#   BENCH_ROUNDS      rounds (default 3); BENCH_HEAVY_ROUNDS: rounds of find and fork_cow (default 1);
+#                     BENCH_MEM_ROUNDS: rounds of the memory measurement (default 1)
+#   BENCH_TARGET_MS   length of a microbenchmark's timed batch (default 300)
+#   BENCH_TIMEOUT     seconds per run before it counts as failed (default 120)
+#   BENCH_OUT         output directory (default benchmarks/results)
+#   BENCH_README      a file with benchmark markers (README.md) to update with the table and plots
+# A run that fails keeps what it printed; the table says "failed" where a measurement is missing.
+# Speed is never asserted: exits 0 when the native runs worked, whatever the sandboxes did.
+# The bench_* functions are called through run_one, which shellcheck cannot see.
+# shellcheck disable=SC2317
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 
 RUNSC=${RUNSC:-build/runsc-c}
 ROUNDS=${BENCH_ROUNDS:-3}
+HEAVY_ROUNDS=${BENCH_HEAVY_ROUNDS:-1}
+MEM_ROUNDS=${BENCH_MEM_ROUNDS:-1}
+TARGET_MS=${BENCH_TARGET_MS:-300}
 TIMEOUT=${BENCH_TIMEOUT:-120}
 OUT=${BENCH_OUT:-benchmarks/results}
+ONLY=${BENCH_ONLY:-}
+BIN=build/benchmarks
+CMDTIME=$BIN/tools/cmdtime
+RUNSC_SHOWN=$RUNSC
+RUNSC=$(realpath "$RUNSC" 2>/dev/null || echo "$RUNSC")
 
-bins=("$@")
-if ((${#bins[@]} == 0)); then
-	for f in build/benchmarks/*; do
-		[[ -x $f && -f $f ]] && bins+=("$f")
-	done
-fi
-if ((${#bins[@]} == 0)); then
-	echo "bench: no benchmark binaries (run: make bench)" >&2
-	exit 1
-fi
+# The microbenchmarks, in table order; then any other static program in build/benchmarks.
+MICRO_ORDER=(getpid clock_gettime open_close stat read_4k write_devnull pipe_pingpong mmap_touch
+	fork_wait fork_exec thread_create)
 
-# The platforms `do --help` lists: "  --platform NAME    how application code is run: ptrace (default ptrace)"
+for f in "$CMDTIME" "$BIN/getpid"; do
+	if [[ ! -x $f ]]; then
+		echo "bench: $f is missing (run: make bench)" >&2
+		exit 1
+	fi
+done
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/runsc-c-bench.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 130' INT TERM
+: >"$tmp/results.jsonl"
+: >"$tmp/failures.tsv"
+: >"$tmp/runners.tsv"
+
+# --- Runners: an id, a label, and the command prefix that runs a program under it. ---
+
+declare -A PREFIX LABEL
+PREFIX[native]=""
+LABEL[native]="native"
+PREFIX[gvisor]="runsc --rootless --network=none do"
+LABEL[gvisor]="gVisor runsc"
+PREFIX[proot]="proot -r /"
+LABEL[proot]="proot"
+PREFIX[bwrap]="bwrap --ro-bind / / --unshare-all --dev /dev --proc /proc"
+LABEL[bwrap]="bwrap"
+
+# The platforms `do --help` lists: "  --platform NAME    how application code is run: a, b (default a)".
 platforms_from_help() {
 	local line list
 	line=$("$RUNSC" "do" --help 2>/dev/null | grep -m1 -- '--platform')
@@ -39,214 +80,290 @@ platforms_from_help() {
 	list=${list%%(*}
 	tr ',|/' '   ' <<<"$list" | tr -s ' ' '\n' | grep -E '^[a-z0-9_-]+$'
 }
-if [[ -n ${BENCH_PLATFORMS:-} ]]; then
-	read -ra platforms <<<"$BENCH_PLATFORMS"
-elif [[ -x $RUNSC ]]; then
-	mapfile -t platforms < <(platforms_from_help)
-	if ((${#platforms[@]} == 0)); then
-		echo "bench: could not read the platforms from '$RUNSC do --help'; using ptrace" >&2
-		platforms=(ptrace)
+
+# runner_cmd ID: prints the prefix words of runner ID, one a line.
+runner_cmd() {
+	local id=$1
+	if [[ -v "PREFIX[$id]" ]]; then
+		[[ -n ${PREFIX[$id]} ]] && tr ' ' '\n' <<<"${PREFIX[$id]}"
+	else
+		printf '%s\n' "$RUNSC" "do" --platform "$id" --
 	fi
-else
-	echo "bench: $RUNSC is not built: the sandbox runs will fail" >&2
-	platforms=(ptrace)
-fi
-envs=(native "${platforms[@]}")
-
-tmp=$(mktemp -d /tmp/runsc-c-bench.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
-: >"$tmp/results.jsonl"
-: >"$tmp/failures.tsv"
-
-# json_str S: S as a JSON string (control characters dropped).
-json_str() {
-	local s
-	s=$(tr -d '\000-\037' <<<"$1")
-	s=${s//\\/\\\\}
-	s=${s//\"/\\\"}
-	printf '"%s"' "$s"
+	return 0
 }
 
-# run_one ENV ROUND BIN: one run; appends its measurements (tagged with env and round) to
-# results.jsonl, and a line to failures.tsv when it failed.
+is_runsc_c() { [[ ! -v "PREFIX[$1]" ]]; }
+
+label() {
+	if is_runsc_c "$1"; then echo "runsc-c $1"; else echo "${LABEL[$1]}"; fi
+}
+
+# usable ID: 0 when runner ID runs /bin/true; else prints why not.
+usable() {
+	local id=$1 prefix err
+	mapfile -t prefix < <(runner_cmd "$id")
+	if ((${#prefix[@]})) && ! command -v "${prefix[0]}" >/dev/null; then
+		echo "${prefix[0]} is not installed (make bench-peers)"
+		return 1
+	fi
+	if ! err=$(timeout -k 5 30 "${prefix[@]}" /bin/true 2>&1 </dev/null); then
+		echo "\`/bin/true\` failed under it: $(tail -n 1 <<<"$err")"
+		return 1
+	fi
+}
+
+if [[ -n ${BENCH_RUNNERS:-} ]]; then
+	read -ra candidates <<<"$BENCH_RUNNERS"
+else
+	mapfile -t platforms < <([[ -x $RUNSC ]] && platforms_from_help)
+	((${#platforms[@]})) || platforms=(ptrace)
+	candidates=(native "${platforms[@]}" gvisor proot bwrap)
+fi
+runners=()
+for id in "${candidates[@]}"; do
+	if why=$(usable "$id"); then
+		runners+=("$id")
+		status=ok
+	else
+		echo "bench: skipping $(label "$id"): $why" >&2
+		status="skipped: $why"
+	fi
+	printf '%s\t%s\t%s\t%s\n' "$id" "$(label "$id")" \
+		"$(runner_cmd "$id" | paste -sd' ' | sed "s|^$RUNSC |$RUNSC_SHOWN |")" "$status" \
+		>>"$tmp/runners.tsv"
+done
+if [[ ${runners[0]:-} != native ]]; then
+	echo "bench: native runs do not work" >&2
+	exit 1
+fi
+
+# --- The benchmarks. Each is a function NAME RUNNER ROUND writing JSON lines to $tmp/out. ---
+
+micro=()
+for m in "${MICRO_ORDER[@]}"; do
+	[[ -x $BIN/$m ]] && micro+=("$m")
+done
+for f in "$BIN"/*; do
+	m=$(basename "$f")
+	[[ -f $f && -x $f && $m != fork_cow && " ${micro[*]} " != *" $m "* ]] && micro+=("$m")
+done
+
+# bench_micro PROGRAM RUNNER: the static program, inside the runner.
+bench_micro() {
+	local prefix
+	mapfile -t prefix < <(runner_cmd "$2")
+	"${prefix[@]}" "$(realpath "$BIN/$1")" --target-ms "$TARGET_MS"
+}
+
+# bench_fork_cow _ RUNNER: fork of a 512 MiB process (benchmarks/fork_cow.c).
+bench_fork_cow() {
+	local prefix
+	mapfile -t prefix < <(runner_cmd "$2")
+	"${prefix[@]}" "$(realpath "$BIN/fork_cow")" --budget-ms 300
+}
+
+# workload NAME RUNNER [CMDTIME FLAGS] -- CMD...: CMD under the runner, timed by cmdtime.
+workload() {
+	local name=$1 prefix flags=()
+	mapfile -t prefix < <(runner_cmd "$2")
+	shift 2
+	while [[ $1 != -- ]]; do
+		flags+=("$1")
+		shift
+	done
+	shift
+	"$CMDTIME" --name "$name" "${flags[@]}" -- "${prefix[@]}" "$@"
+}
+
+bench_true() { workload true "$2" --budget-ms 500 --max-runs 30 -- /bin/true; }
+bench_python3() { workload python3 "$2" --budget-ms 500 --max-runs 30 -- /usr/bin/python3 -c pass; }
+bench_busybox_sh() {
+	workload busybox_sh "$2" --budget-ms 500 --max-runs 20 -- \
+		/bin/busybox sh "$PWD/benchmarks/workloads/busybox.sh"
+}
+bench_find() {
+	workload find "$2" --warmup 0 --min-runs 1 --budget-ms 0 -- \
+		/bin/sh -c "find /usr -name '*.h' | wc -l"
+}
+bench_sha256sum() {
+	workload sha256sum "$2" --warmup 0 --min-runs 1 --budget-ms 0 -- \
+		/usr/bin/sha256sum "$tmp/data/100mb"
+}
+
+# proc_tree PID: PID and its descendants, one a line.
+proc_tree() {
+	local queue=("$1") p c=()
+	while ((${#queue[@]})); do
+		p=${queue[0]}
+		queue=("${queue[@]:1}")
+		echo "$p"
+		read -ra c < <(cat /proc/"$p"/task/*/children 2>/dev/null | tr '\n' ' ')
+		queue+=("${c[@]}")
+	done
+}
+
+# kib_of FIELD FILE: the value in kB of "FIELD:" in a /proc status-like file, or 0.
+kib_of() { awk -v f="$1:" '$1 == f { print $2; found = 1 } END { if (!found) print 0 }' "$2" 2>/dev/null || echo 0; }
+
+# bench_idle_memory _ RUNNER: start `sleep 60` under the runner, let it settle, and sum the VmRSS
+# (and Pss) of (a) every process of the runner's tree, the sleep included, and (b) the runtime's
+# processes: the Sentry (`runsc-c boot`; gVisor: `runsc-sandbox`), the gofer (`runsc-c gofer`;
+# `runsc-gofer`) and the Sentry's children (the stubs); for proot and bwrap, the tree less the
+# sleep. The JSON lines also give the runtime's parts: sentry_kib, gofer_kib, stubs_kib, other_kib.
+bench_idle_memory() {
+	local prefix pid p args rss pss role alive=0
+	local -A sum=() roles=()
+	mapfile -t prefix < <(runner_cmd "$2")
+	"${prefix[@]}" /bin/sleep 60 </dev/null >/dev/null 2>&1 &
+	pid=$!
+	sleep 1.5
+	# Roles: the Sentry and the gofer by their command lines, the stubs as the Sentry's children.
+	for p in $(proc_tree "$pid"); do
+		args=$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null) || continue
+		case $args in
+		"runsc-c boot "* | runsc-sandbox*)
+			for c in $(proc_tree "$p"); do roles[$c]=stubs; done
+			roles[$p]=sentry
+			;;
+		"runsc-c gofer "* | runsc-gofer*) roles[$p]=gofer ;;
+		esac
+	done
+	for p in $(proc_tree "$pid"); do
+		rss=$(kib_of VmRSS "/proc/$p/status")
+		pss=$(kib_of Pss "/proc/$p/smaps_rollup")
+		args=$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)
+		role=${roles[$p]:-}
+		if [[ -z $role ]]; then
+			# Not part of a Sentry/gofer pair: the launcher (runsc-c do, runsc do) or the guest
+			# (native, proot, bwrap: the sleep itself), or proot's or bwrap's own processes.
+			if [[ $2 == native || $args == "/bin/sleep 60 " ]]; then
+				role=guest
+			elif ((${#roles[@]})); then
+				role=launcher
+			else
+				role=other
+			fi
+		fi
+		sum[all]=$((${sum[all]:-0} + rss))
+		sum[all_pss]=$((${sum[all_pss]:-0} + pss))
+		sum[$role]=$((${sum[$role]:-0} + rss))
+		if [[ $role != guest && $role != launcher ]]; then
+			sum[rt]=$((${sum[rt]:-0} + rss))
+			sum[rt_pss]=$((${sum[rt_pss]:-0} + pss))
+		fi
+	done
+	kill -0 "$pid" 2>/dev/null && alive=1
+	# shellcheck disable=SC2046 # one pid a word
+	kill -TERM $(proc_tree "$pid") 2>/dev/null
+	sleep 0.2
+	# shellcheck disable=SC2046
+	kill -KILL $(proc_tree "$pid") 2>/dev/null
+	wait "$pid" 2>/dev/null
+	if ((!alive)); then
+		echo "bench: the sandbox ended before it was measured" >&2
+		return 1
+	fi
+	printf '{"bench":"idle_rss_all","unit":"KiB","value":%d,"pss_kib":%d,"launcher_kib":%d}\n' \
+		"${sum[all]}" "${sum[all_pss]}" "${sum[launcher]:-0}"
+	[[ $2 == native ]] && return 0
+	printf '{"bench":"idle_rss_runtime","unit":"KiB","value":%d,"pss_kib":%d,' "${sum[rt]:-0}" \
+		"${sum[rt_pss]:-0}"
+	printf '"sentry_kib":%d,"gofer_kib":%d,"stubs_kib":%d,"other_kib":%d}\n' "${sum[sentry]:-0}" \
+		"${sum[gofer]:-0}" "${sum[stubs]:-0}" "${sum[other]:-0}"
+}
+
+# Items in table order: name, function, rounds, which runners ("all" or "runsc-c").
+items=()
+add() { [[ -z $ONLY || $1 =~ $ONLY ]] && items+=("$1 $2 $3 $4"); return 0; }
+for m in "${micro[@]}"; do add "$m" bench_micro "$ROUNDS" all; done
+add true bench_true "$ROUNDS" all
+add python3 bench_python3 "$ROUNDS" all
+add busybox_sh bench_busybox_sh "$ROUNDS" all
+add find bench_find "$HEAVY_ROUNDS" all
+add sha256sum bench_sha256sum "$ROUNDS" all
+[[ -x $BIN/fork_cow ]] && add fork_cow bench_fork_cow "$HEAVY_ROUNDS" runsc-c
+add idle_memory bench_idle_memory "$MEM_ROUNDS" all
+
+# run_one ITEM-NAME FUNCTION RUNNER ROUND: one run; tags its JSON lines with runner and round.
 run_one() {
-	local env=$1 round=$2 bin=$3 name status reason
-	local abs
-	name=$(basename "$bin")
-	abs=$(realpath "$bin")
-	local cmd=("$abs")
-	[[ $env != native ]] && cmd=("$RUNSC" "do" --platform "$env" -- "$abs")
+	local name=$1 fn=$2 runner=$3 round=$4 status reason arg=$1
+	[[ $fn == bench_micro ]] || arg=_
 	(
 		ulimit -c 0
-		exec timeout -k 5 "$TIMEOUT" "${cmd[@]}"
+		# shellcheck disable=SC2163 # the function named by $fn
+		export -f runner_cmd is_runsc_c workload proc_tree kib_of "$fn"
+		export RUNSC BIN CMDTIME TARGET_MS tmp
+		exec timeout -k 5 "$TIMEOUT" bash -c "$(declare -p PREFIX); $fn \"\$@\"" _ "$arg" "$runner"
 	) </dev/null >"$tmp/out" 2>"$tmp/err"
 	status=$?
 	grep -a '^{.*}$' "$tmp/out" |
-		sed "s/^{/{\"env\":\"$env\",\"round\":$round,/" >>"$tmp/results.jsonl"
+		sed "s/^{/{\"runner\":\"$runner\",\"round\":$round,/" >>"$tmp/results.jsonl"
 	if ((status != 0)); then
 		if ((status == 124 || status == 137)); then
 			reason="timed out after ${TIMEOUT}s"
 		else
 			reason="exit status $status: $(grep -a . "$tmp/err" | tail -n 1)"
 		fi
-		printf '%s\t%s\t%s\t%s\n' "$env" "$name" "$round" "$reason" >>"$tmp/failures.tsv"
-		printf '  %-8s %-12s round %d: failed (%s)\n' "$env" "$name" "$round" "$reason"
+		printf '%s\t%s\t%s\t%s\n' "$runner" "$name" "$round" "$reason" >>"$tmp/failures.tsv"
+		printf '  %-9s %-14s round %d: failed (%s)\n' "$runner" "$name" "$round" "$reason"
 	else
-		printf '  %-8s %-12s round %d: %d measurements\n' "$env" "$name" "$round" \
-			"$(grep -ac '^{' "$tmp/out")"
+		printf '  %-9s %-14s round %d: %s\n' "$runner" "$name" "$round" \
+			"$(grep -a -o '"ns_per_op":[0-9.]*\|"value":[0-9]*' "$tmp/out" | head -n 1)"
 	fi
 }
 
-echo "bench: ${#bins[@]} benchmark(s), environments: ${envs[*]}, $ROUNDS round(s)"
+# The workloads' inputs: a 100 MB file, and the page cache warm for it and for /usr.
+mkdir -p "$tmp/data"
+head -c 100000000 /dev/urandom >"$tmp/data/100mb"
+cat "$tmp/data/100mb" >/dev/null
+find /usr -name '*.h' >/dev/null 2>&1
+
+echo "bench: runners: ${runners[*]}; $ROUNDS round(s)"
+start=$SECONDS
 for ((round = 1; round <= ROUNDS; round++)); do
-	for bin in "${bins[@]}"; do
-		for env in "${envs[@]}"; do
-			run_one "$env" "$round" "$bin"
+	for item in "${items[@]}"; do
+		read -r name fn rounds which <<<"$item"
+		((round <= rounds)) || continue
+		for runner in "${runners[@]}"; do
+			[[ $which == runsc-c && $runner != native ]] && ! is_runsc_c "$runner" && continue
+			run_one "$name" "$fn" "$runner" "$round"
 		done
 	done
 done
+echo "bench: ran for $((SECONDS - start)) s"
 
+# --- The report. ---
 mkdir -p "$OUT"
-date=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-kernel=$(uname -r)
-cpu=$(grep -m1 '^model name' /proc/cpuinfo | sed 's/^[^:]*: *//')
-ncpu=$(nproc)
-version=$("$RUNSC" --version 2>/dev/null | head -n 1)
-
-# latest.json: the runs' context, every measurement, every failure.
 {
-	printf '{\n  "date": %s,\n' "$(json_str "$date")"
-	printf '  "host": {"kernel": %s, "cpu": %s, "cpus": %d},\n' "$(json_str "$kernel")" \
-		"$(json_str "$cpu")" "$ncpu"
-	printf '  "runsc": %s,\n  "rounds": %d,\n' "$(json_str "${version:-unknown}")" "$ROUNDS"
-	printf '  "envs": [%s],\n' "$(for e in "${envs[@]}"; do json_str "$e"; echo; done | paste -sd, -)"
-	printf '  "results": [\n'
-	sed 's/^/    /; $!s/$/,/' "$tmp/results.jsonl"
-	printf '  ],\n  "failures": [\n'
-	while IFS=$'\t' read -r env name round reason; do
-		printf '    {"env": %s, "bench": %s, "round": %d, "reason": %s}\n' "$(json_str "$env")" \
-			"$(json_str "$name")" "$round" "$(json_str "$reason")"
-	done <"$tmp/failures.tsv" | sed '$!s/$/,/'
-	printf '  ]\n}\n'
-} >"$OUT/latest.json"
-
-# latest.md: per measurement, the median over the rounds of each environment, and its ratio to
-# native. A measurement is named by its fields other than env, round, iters, ns_per_op and the
-# derived touched_pages.
-awk -v envs="${envs[*]}" -v date="$date" -v kernel="$kernel" -v cpu="$cpu" -v ncpu="$ncpu" \
-	-v rounds="$ROUNDS" -v failures="$tmp/failures.tsv" '
-function field(line, k,    re) {
-	re = "\"" k "\":(\"[^\"]*\"|[-0-9.]+)"
-	if (!match(line, re))
-		return ""
-	v = substr(line, RSTART + length(k) + 3, RLENGTH - length(k) - 3)
-	gsub(/"/, "", v)
-	return v
-}
-function label(line,    s, rest, kv, n, i, parts, k) {
-	s = "`" field(line, "bench") "`"
-	rest = line
-	sub(/^\{/, "", rest)
-	sub(/\}$/, "", rest)
-	n = split(rest, parts, ",")
-	kv = ""
-	for (i = 1; i <= n; i++) {
-		k = parts[i]
-		sub(/:.*/, "", k)
-		gsub(/"/, "", k)
-		if (k == "env" || k == "round" || k == "bench" || k == "iters" || k == "ns_per_op" || k == "touched_pages")
-			continue
-		v = parts[i]
-		sub(/^[^:]*:/, "", v)
-		gsub(/"/, "", v)
-		kv = kv (kv == "" ? "" : ", ") k "=" v
-	}
-	return kv == "" ? s : s " (" kv ")"
-}
-function median(key, env,    n, a, i, j, t, list) {
-	list = vals[key SUBSEP env]
-	if (list == "")
-		return ""
-	n = split(list, a, " ")
-	for (i = 2; i <= n; i++) {
-		t = a[i] + 0
-		for (j = i - 1; j >= 1 && a[j] + 0 > t; j--)
-			a[j + 1] = a[j]
-		a[j + 1] = t
-	}
-	return (n % 2) ? a[(n + 1) / 2] + 0 : (a[n / 2] + a[n / 2 + 1]) / 2
-}
-function human(ns) {
-	if (ns < 1e3) return sprintf("%d ns", ns)
-	if (ns < 1e6) return sprintf("%.1f µs", ns / 1e3)
-	if (ns < 1e9) return sprintf("%.1f ms", ns / 1e6)
-	return sprintf("%.2f s", ns / 1e9)
-}
-{
-	key = label($0)
-	env = field($0, "env")
-	if (!(key in seen)) {
-		seen[key] = 1
-		order[++nkeys] = key
-	}
-	vals[key SUBSEP env] = vals[key SUBSEP env] " " field($0, "ns_per_op")
-}
-END {
-	ne = split(envs, E, " ")
-	print "# Benchmark results"
-	print ""
-	printf "Measured by `make bench` (benchmarks/run.sh) on %s:\n", date
-	printf "Linux %s, %s, %d CPUs.\n", kernel, cpu, ncpu
-	printf "Each cell is the median over %d round(s) of the time per operation; native and\n", rounds
-	print "sandboxed runs are interleaved. Every measurement of every run is in latest.json;"
-	print "what each benchmark does is in the comment atop its source in benchmarks/."
-	print ""
-	hdr = "| Benchmark | native |"
-	sep = "|---|---:|"
-	for (e = 2; e <= ne; e++) {
-		hdr = hdr " " E[e] " | " E[e] " ÷ native |"
-		sep = sep "---:|---:|"
-	}
-	print hdr
-	print sep
-	for (k = 1; k <= nkeys; k++) {
-		key = order[k]
-		nat = median(key, "native")
-		row = "| " key " | " (nat == "" ? "failed" : human(nat)) " |"
-		for (e = 2; e <= ne; e++) {
-			m = median(key, E[e])
-			if (m == "")
-				row = row " failed | failed |"
-			else if (nat == "" || nat == 0)
-				row = row " " human(m) " | - |"
-			else
-				row = row " " human(m) " | " sprintf("%.1f×", m / nat) " |"
-		}
-		print row
-	}
-	if (nkeys == 0)
-		print "| (no measurement) | failed |"
-	nf = 0
-	while ((getline line < failures) > 0) {
-		split(line, f, "\t")
-		id = f[1] SUBSEP f[2] SUBSEP f[4]
-		if (id in told)
-			continue
-		told[id] = 1
-		if (nf++ == 0) {
-			print ""
-			print "Failed runs:"
-			print ""
-		}
-		printf "- %s, `%s` (round %s): %s\n", f[1], f[2], f[3], f[4]
-	}
-}' "$tmp/results.jsonl" >"$OUT/latest.md"
+	printf '{"date":"%s",' "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+	printf '"cpu":"%s",' "$(grep -m1 '^model name' /proc/cpuinfo | sed 's/^[^:]*: *//; s/["\\]//g')"
+	printf '"nproc":%d,"kernel":"%s",' "$(nproc)" "$(uname -r)"
+	printf '"mem_total_kib":%d,' "$(kib_of MemTotal /proc/meminfo)"
+	# shellcheck disable=SC1091
+	printf '"os":"%s",' "$(. /etc/os-release && echo "$PRETTY_NAME")"
+	printf '"runsc_c":"%s",' "$("$RUNSC" --version 2>/dev/null | head -n 1)"
+	commit=$(git rev-parse --short HEAD 2>/dev/null)
+	# GIT_OPTIONAL_LOCKS=0: status must not refresh the index (the work tree may be shared).
+	[[ -n $(GIT_OPTIONAL_LOCKS=0 git status --porcelain -uno 2>/dev/null) ]] &&
+		commit+=" with uncommitted changes"
+	printf '"commit":"%s",' "$commit"
+	printf '"gvisor":"%s",' "$(runsc --version 2>/dev/null | head -n 1)"
+	printf '"rounds":%d,"heavy_rounds":%d,"mem_rounds":%d,"target_ms":%d}\n' \
+		"$ROUNDS" "$HEAVY_ROUNDS" "$MEM_ROUNDS" "$TARGET_MS"
+} >"$tmp/machine.json"
+readme=()
+[[ -n ${BENCH_README:-} ]] && readme=(--readme "$BENCH_README")
+python3 benchmarks/report.py --out "$OUT" --machine "$tmp/machine.json" \
+	--runners "$tmp/runners.tsv" --results "$tmp/results.jsonl" --failures "$tmp/failures.tsv" \
+	"${readme[@]}"
+report_status=$?
 
 echo
 cat "$OUT/latest.md"
 echo
-echo "bench: wrote $OUT/latest.json and $OUT/latest.md"
+echo "bench: wrote $OUT/latest.json, latest.md, latest.png, latest.svg, fork_cow.png, fork_cow.svg"
 if grep -q '^native' "$tmp/failures.tsv"; then
 	echo "bench: native runs failed" >&2
 	exit 1
 fi
+exit "$report_status"

@@ -1,5 +1,5 @@
 #!/bin/bash
-# make test: every suite in order (unit, progs, syscalls, workloads, security, compat), each
+# make test: every suite in order (unit, progs, syscalls, workloads, tty, security, compat), each
 # suite's summary, and a last line "N passed, N failed" summed over the suites. Exits non-zero
 # if anything failed.
 # A suite runner ends its output with a line containing "N passed, N failed"; a runner that
@@ -62,6 +62,7 @@ fi
 run_suite progs tests/progs/run.sh
 run_suite syscalls tests/syscalls/run.sh
 run_suite workloads tests/workloads/run.sh
+run_suite tty tests/tty/run.sh
 run_suite security tests/security/run.sh
 run_suite compat tests/compat/run.sh
 

@@ -9,7 +9,9 @@
 #include "common/list.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "sentry/fs/overlay.h"
 #include "sentry/kernel/task.h"
+#include "sentry/mm/mm.h"
 #include "sentry/vfs/ops.h"
 #include "sentry/vfs/vfs_fs.h"
 
@@ -25,10 +27,9 @@ struct tmpfs_dirent {
 /* inode->priv, by type. Protected by inode->lock. */
 struct tmpfs_inode {
 	union {
-		struct {
-			char *data; /* [0, cap) allocated; bytes in [size, cap) are zero */
-			size_t cap;
-		} reg;
+		/* A regular file's contents: pages of the memory file, which MAP_SHARED mappings
+		 * map directly. Changed under inode->lock; fm's size follows inode->size. */
+		struct mm_filemap *fm;
 		char *target; /* symlink */
 		struct {
 			struct list_head entries;
@@ -52,7 +53,7 @@ static void tmpfs_limit_init(void)
 	    (pages > 0 && psize > 0) ? (uint64_t)pages * (uint64_t)psize / 2 : 1ULL << 30;
 }
 
-/* Account for a file's buffer growing (delta > 0) or shrinking. false: over the limit. */
+/* Account for a file's pages growing (delta > 0) or shrinking. false: over the limit. */
 static bool tmpfs_charge(int64_t delta)
 {
 	pthread_once(&g_tmpfs_once, tmpfs_limit_init);
@@ -83,8 +84,7 @@ static void tmpfs_evict(struct inode *inode)
 	atomic_fetch_sub(&g_tmpfs_inodes, 1);
 	switch (inode->mode & LINUX_S_IFMT) {
 	case LINUX_S_IFREG:
-		free(ti->reg.data);
-		tmpfs_charge(-(int64_t)ti->reg.cap);
+		mm_filemap_release(ti->fm); /* uncharges its pages */
 		break;
 	case LINUX_S_IFLNK:
 		free(ti->target);
@@ -123,6 +123,54 @@ static const struct super_ops tmpfs_sops = {
     .statfs = tmpfs_statfs,
 };
 
+/*
+ * A truncation queued invalidations for the address spaces in mms (see mm_filemap_create):
+ * interrupt their tasks that run application code so that they apply them now. task_kick is
+ * referenced weakly: the VFS unit tests link tmpfs without the kernel's run loop (then nobody
+ * runs application code and there is nothing to interrupt).
+ */
+extern void task_kick(struct task *t) __attribute__((weak));
+
+struct kick_arg {
+	struct mm *const *mms;
+	size_t n;
+};
+
+static int kick_tg(struct thread_group *tg, void *arg)
+{
+	const struct kick_arg *ka = arg;
+	struct list_head *pos;
+
+	list_for_each(pos, &tg->threads)
+	{
+		struct task *t = list_entry(pos, struct task, tg_link);
+		if (t == current_task)
+			continue;
+		/* Only tasks running application code: the others apply the zaps before they
+		 * run it again (the zap is queued before in_user is read, and the run loop sets
+		 * in_user before mm_plat_as reads the queue; both sequentially consistent). t->mm
+		 * is its own thread's to change (exec): a stale read costs a spurious kick, or
+		 * none for an mm it just left. */
+		if (!atomic_load(&t->in_user))
+			continue;
+		for (size_t k = 0; k < ka->n; k++)
+			if (t->mm == ka->mms[k])
+				task_kick(t);
+	}
+	return 0;
+}
+
+static void kick_mm_users(struct mm *const *mms, size_t n)
+{
+	struct kick_arg ka = {mms, n};
+
+	if (!task_kick)
+		return;
+	kernel_lock();
+	tg_for_each(kick_tg, &ka);
+	kernel_unlock();
+}
+
 /* A new inode of mode owned by the creating task's fsuid/fsgid. */
 static struct inode *tmpfs_new_inode(struct super_block *sb, uint32_t mode)
 {
@@ -151,6 +199,14 @@ static struct inode *tmpfs_new_inode(struct super_block *sb, uint32_t mode)
 		inode->size = 4096;
 		break;
 	case LINUX_S_IFREG:
+		ti->fm = mm_filemap_create(tmpfs_charge, kick_mm_users);
+		if (!ti->fm) {
+			inode->priv = NULL;
+			atomic_fetch_sub(&g_tmpfs_inodes, 1);
+			free(ti);
+			inode_put(inode);
+			return NULL;
+		}
 		inode->iops = &tmpfs_file_iops;
 		inode->fops = &tmpfs_file_fops;
 		break;
@@ -444,25 +500,20 @@ static long tmpfs_readlink(struct dentry *d, char *buf, size_t size)
 	return (long)len;
 }
 
-/* Change the size of a regular file (inode->lock held). */
+/* Change the size of a regular file (inode->lock held): pages past a smaller size go, from
+ * every mapping too. */
 static int reg_truncate(struct inode *inode, uint64_t size)
 {
-	struct tmpfs_inode *ti = TI(inode);
-
-	if (size < inode->size && size < ti->reg.cap) {
-		/* Keep [size, cap) zero, and give memory back when most of it is unused. */
-		size_t end = MIN(inode->size, ti->reg.cap);
-		memset(ti->reg.data + size, 0, end - size);
-		if (size < ti->reg.cap / 4) {
-			char *p = realloc(ti->reg.data, size ? size : 1);
-			if (p) {
-				tmpfs_charge((int64_t)size - (int64_t)ti->reg.cap);
-				ti->reg.data = p;
-				ti->reg.cap = size;
-			}
-		}
-	}
+	mm_filemap_truncate(TI(inode)->fm, size);
 	inode->size = size;
+	return 0;
+}
+
+/* stat: st_blocks counts the pages a sparse file really has. */
+static int tmpfs_file_getattr(struct dentry *d, struct linux_stat *st)
+{
+	inode_fill_stat(d->inode, st);
+	st->st_blocks = (int64_t)(mm_filemap_bytes(TI(d->inode)->fm) / 512);
 	return 0;
 }
 
@@ -497,6 +548,7 @@ static const struct inode_ops tmpfs_dir_iops = {
 };
 
 static const struct inode_ops tmpfs_file_iops = {
+    .getattr = tmpfs_file_getattr,
     .setattr = tmpfs_setattr,
 };
 
@@ -514,20 +566,11 @@ static const struct inode_ops tmpfs_special_iops = {
 static ssize_t tmpfs_read(struct file *f, void *buf, size_t n, uint64_t *pos)
 {
 	struct inode *inode = f->inode;
-	struct tmpfs_inode *ti = TI(inode);
 	uint64_t off = *pos;
-	size_t done = 0;
+	size_t done;
 
 	pthread_mutex_lock(&inode->lock);
-	if (off < inode->size) {
-		n = (size_t)MIN((uint64_t)n, inode->size - off);
-		if (off < ti->reg.cap) {
-			done = (size_t)MIN((uint64_t)n, ti->reg.cap - off);
-			memcpy(buf, ti->reg.data + off, done);
-		}
-		memset((char *)buf + done, 0, n - done); /* past the allocation: a hole */
-		done = n;
-	}
+	done = mm_filemap_read(TI(inode)->fm, buf, n, off);
 	pthread_mutex_unlock(&inode->lock);
 	*pos = off + done;
 	return (ssize_t)done;
@@ -536,8 +579,7 @@ static ssize_t tmpfs_read(struct file *f, void *buf, size_t n, uint64_t *pos)
 static ssize_t tmpfs_write(struct file *f, const void *buf, size_t n, uint64_t *pos)
 {
 	struct inode *inode = f->inode;
-	struct tmpfs_inode *ti = TI(inode);
-	uint64_t off, end;
+	uint64_t off;
 	ssize_t r;
 
 	pthread_mutex_lock(&inode->lock);
@@ -550,32 +592,13 @@ static ssize_t tmpfs_write(struct file *f, const void *buf, size_t n, uint64_t *
 		r = -EFBIG;
 		goto out;
 	}
-	end = off + n;
-	if (end > ti->reg.cap) {
-		uint64_t cap = MAX(end, MIN((uint64_t)ti->reg.cap * 2, end + (64ULL << 20)));
-		if (!tmpfs_charge((int64_t)(cap - ti->reg.cap))) {
-			cap = end; /* no room to grow ahead: try just what is needed */
-			if (!tmpfs_charge((int64_t)(cap - ti->reg.cap))) {
-				r = -ENOSPC;
-				goto out;
-			}
-		}
-		char *p = realloc(ti->reg.data, (size_t)cap);
-		if (!p) {
-			tmpfs_charge(-(int64_t)(cap - ti->reg.cap));
-			r = -ENOSPC;
-			goto out;
-		}
-		memset(p + ti->reg.cap, 0, (size_t)cap - ti->reg.cap);
-		ti->reg.data = p;
-		ti->reg.cap = (size_t)cap;
-	}
-	memcpy(ti->reg.data + off, buf, n);
-	if (end > inode->size)
-		inode->size = end;
+	r = mm_filemap_write(TI(inode)->fm, buf, n, off);
+	if (r < 0)
+		goto out;
+	if (off + n > inode->size)
+		inode->size = off + n;
 	inode->mtime = inode->ctime = vfs_now();
-	*pos = end;
-	r = (ssize_t)n;
+	*pos = off + n;
 out:
 	pthread_mutex_unlock(&inode->lock);
 	return r;
@@ -621,3 +644,13 @@ static const struct file_ops tmpfs_dir_fops = {
     .iterate = tmpfs_iterate,
     .fsync = tmpfs_fsync,
 };
+
+struct mm_filemap *file_filemap(struct file *f)
+{
+	/* An overlay file does its I/O on the layer's file it opened (see overlay_file.c). */
+	while (f && f->fops == &ovl_file_fops)
+		f = f->priv;
+	if (!f || f->fops != &tmpfs_file_fops)
+		return NULL;
+	return TI(f->inode)->fm;
+}

@@ -251,7 +251,7 @@ static void task_syscall(struct task *t)
 
 static void task_fault(struct task *t, const struct plat_event *ev)
 {
-	int si_code = ev->si_code;
+	int si_code = ev->si_code, signo = ev->signo;
 
 	if (ev->signo == LINUX_SIGSEGV || ev->signo == LINUX_SIGBUS) {
 		int r = mm_handle_fault(t->mm, ev->fault_addr, ev->access);
@@ -259,14 +259,20 @@ static void task_fault(struct task *t, const struct plat_event *ev)
 			return; /* copy-on-write broken, or a page made present: run again */
 		/* only a real page fault (MAPERR/ACCERR) is reclassified; SI_KERNEL (a general
 		 * protection fault, e.g. a non-canonical address) stays as the host said */
-		if (ev->signo == LINUX_SIGSEGV && (ev->si_code == 1 || ev->si_code == 2))
+		bool page_fault = ev->signo == LINUX_SIGSEGV && (ev->si_code == 1 || ev->si_code == 2);
+		if (page_fault && r == -ENXIO) {
+			/* [mm] a file mapping's page wholly past the end of its file */
+			signo = LINUX_SIGBUS;
+			si_code = 2 /* BUS_ADRERR */;
+		} else if (page_fault) {
 			si_code = r == -EACCES ? 2 /* SEGV_ACCERR */ : 1 /* SEGV_MAPERR */;
+		}
 	}
-	log_debug("task %d: fault signal %d code %d addr %#lx at rip %#lx", t->tid, ev->signo,
+	log_debug("task %d: fault signal %d code %d addr %#lx at rip %#lx", t->tid, signo,
 		  si_code, (unsigned long)ev->fault_addr, (unsigned long)t->regs.regs.rip);
 	if (g_kernel.strace)
-		strace_signal(t, ev->signo, si_code, ev->fault_addr);
-	signal_force_fault(t, ev->signo, si_code, ev->fault_addr);
+		strace_signal(t, signo, si_code, ev->fault_addr);
+	signal_force_fault(t, signo, si_code, ev->fault_addr);
 }
 
 static bool is_restart_code(uint64_t rax)

@@ -32,35 +32,55 @@ static inline char *host_ptr(const struct vma *v, uint64_t addr)
 }
 
 /* How many bytes of [addr, addr+n) are mapped with one of the bits of need (0: only mapped),
- * from addr on; *cow is set when a copy-on-write VMA lies within them. Lock held. */
-static size_t accessible(struct mm *mm, uint64_t addr, size_t n, int need, bool *cow)
+ * from addr on, stopping at a file mapping's pages past the end of its file; *cow is set when a
+ * copy-on-write VMA lies within them, *grow when they stop at a private file mapping whose file
+ * has grown past what it holds (mm_file_grow). Lock held. */
+static size_t accessible(struct mm *mm, uint64_t addr, size_t n, int need, bool *cow, bool *grow)
 {
 	size_t ok = 0;
-	*cow = false;
+	*cow = *grow = false;
 	while (ok < n) {
-		const struct vma *v = lookup(mm, addr + ok);
+		uint64_t cur = addr + ok;
+		const struct vma *v = lookup(mm, cur);
 		if (!v || (need && !(v->prot & need)))
 			break;
 		*cow |= v->flags & VMA_COW;
-		ok += (size_t)MIN((uint64_t)(n - ok), v->end - (addr + ok));
+		uint64_t lim = vma_access_end(v, cur, grow);
+		if (lim <= cur)
+			break;
+		ok += (size_t)MIN((uint64_t)(n - ok), lim - cur);
+		if (lim < v->end)
+			break;
 	}
 	return ok;
 }
 
-/* Copy n bytes between buf and [addr, addr+n), every byte of which is accessible. Lock held. */
-static void copy_mapped(struct mm *mm, uint64_t addr, void *buf, size_t n, bool to_app)
+/* Copy n bytes between buf and [addr, addr+n), every byte of which is accessible. Returns the
+ * bytes copied: short only when a shared file page could not be had or the file shrank
+ * meanwhile. Lock held. */
+static size_t copy_mapped(struct mm *mm, uint64_t addr, void *buf, size_t n, bool to_app)
 {
-	while (n) {
+	size_t done = 0;
+	while (done < n) {
 		const struct vma *v = lookup(mm, addr);
-		size_t chunk = (size_t)MIN((uint64_t)n, v->end - addr);
-		if (to_app)
-			memcpy(host_ptr(v, addr), buf, chunk);
-		else
-			memcpy(buf, host_ptr(v, addr), chunk);
+		size_t chunk = (size_t)MIN((uint64_t)(n - done), v->end - addr);
+		if (vma_filemap(v)) {
+			size_t got =
+			    filemap_copy(v->fm, v->foff + (addr - v->start), buf, chunk, to_app);
+			done += got;
+			if (got < chunk)
+				break;
+		} else {
+			if (to_app)
+				memcpy(host_ptr(v, addr), buf, chunk);
+			else
+				memcpy(buf, host_ptr(v, addr), chunk);
+			done += chunk;
+		}
 		buf = (char *)buf + chunk;
 		addr += chunk;
-		n -= chunk;
 	}
+	return done;
 }
 
 /*
@@ -68,27 +88,30 @@ static void copy_mapped(struct mm *mm, uint64_t addr, void *buf, size_t n, bool 
  * need (0: only mapped). to_app says which way. Like Linux, the bytes before a fault are
  * copied. Writing into copy-on-write pages first makes them private (under the write lock):
  * the Sentry writes through the memory file, so writing a shared page would change the other
- * process's memory.
+ * process's memory. Pages of a private file mapping the file has grown into are filled first
+ * (under the write lock too; the platform maps them at their first fault).
  */
 static int copy_app(struct mm *mm, uint64_t addr, void *buf, size_t n, int need, bool to_app)
 {
-	bool cow;
+	bool cow, grow;
 
 	if (!n)
 		return 0;
 	if (!mm || range_overflows(addr, n))
 		return -EFAULT;
 	pthread_rwlock_rdlock(&mm->lock);
-	size_t ok = accessible(mm, addr, n, need, &cow);
-	if (to_app && cow) {
+	size_t ok = accessible(mm, addr, n, need, &cow, &grow);
+	if ((to_app && cow) || grow) {
 		/* Again under the write lock: the VMAs may have changed in between. */
 		pthread_rwlock_unlock(&mm->lock);
 		pthread_rwlock_wrlock(&mm->lock);
-		ok = accessible(mm, addr, n, need, &cow);
-		if (cow && mm_cow_break(mm, addr, ok) < 0)
+		ok = accessible(mm, addr, n, need, &cow, &grow);
+		if (grow && mm_file_grow(mm, addr, n, false) == 0)
+			ok = accessible(mm, addr, n, need, &cow, &grow);
+		if (to_app && cow && mm_cow_break(mm, addr, ok) < 0)
 			ok = 0; /* out of memory: nothing can be written */
 	}
-	copy_mapped(mm, addr, buf, ok, to_app);
+	ok = copy_mapped(mm, addr, buf, ok, to_app);
 	pthread_rwlock_unlock(&mm->lock);
 	return ok == n ? 0 : -EFAULT;
 }
@@ -112,25 +135,37 @@ long copy_in_str(struct mm *mm, char *dst, uint64_t src, size_t max)
 {
 	size_t done = 0;
 	long r = -ENAMETOOLONG;
+	bool grow;
 
 	if (!mm)
 		return -EFAULT;
 	pthread_rwlock_rdlock(&mm->lock);
 	while (done < max) {
 		const struct vma *v = lookup(mm, src);
-		if (!v || !(v->prot & PROT_READABLE)) {
+		uint64_t lim = v ? vma_access_end(v, src, &grow) : 0;
+		if (!v || !(v->prot & PROT_READABLE) || lim <= src) {
 			r = -EFAULT;
 			break;
 		}
-		size_t chunk = (size_t)MIN((uint64_t)(max - done), v->end - src);
+		size_t chunk = (size_t)MIN((uint64_t)(max - done), lim - src);
 		const char *p = host_ptr(v, src);
+		if (vma_filemap(v)) {
+			/* Through the file's pages, into dst (the NUL search follows). */
+			chunk = filemap_copy(v->fm, v->foff + (src - v->start), dst + done, chunk,
+					     false);
+			if (!chunk) {
+				r = -EFAULT;
+				break;
+			}
+			p = dst + done;
+		}
 		const char *nul = memchr(p, 0, chunk);
 		if (nul) {
-			memcpy(dst + done, p, (size_t)(nul - p) + 1);
+			memmove(dst + done, p, (size_t)(nul - p) + 1);
 			r = (long)(done + (size_t)(nul - p));
 			break;
 		}
-		memcpy(dst + done, p, chunk);
+		memmove(dst + done, p, chunk);
 		done += chunk;
 		src += chunk;
 		if (!src) {

@@ -79,7 +79,7 @@ static int cow_reprotect(struct mm *mm, struct vma *v)
 	v->flags &= ~VMA_COW;
 	if (vma_plat_prot(v) == old)
 		return 0;
-	int r = mm_plat_protect(mm, v->start, vma_len(v), v->prot);
+	int r = vma_plat_reprotect(mm, v);
 	if (r < 0) {
 		log_warn("mm: platform protect %#lx breaking copy-on-write: %d",
 			 (unsigned long)v->start, r);
@@ -117,17 +117,20 @@ static int cow_break_one(struct mm *mm, size_t i, uint64_t s, uint64_t e)
 	} else if ((r = alloc_near(mm, i, len, &moff)) == 0) {
 		/* The copy reads the shared pages while the other mm may read them too; nobody
 		 * writes them: every holder maps them read-only. */
-		copy_pages(moff, v->moff, len);
-		r = mm_plat_map(mm, s, len, v->prot, moff);
+		uint64_t old = v->moff;
+		copy_pages(moff, old, len);
+		v->moff = moff;
+		v->flags &= ~VMA_COW;
+		r = vma_plat_map(mm, v, s, e);
 		if (r < 0) {
 			log_warn("mm: platform map %#lx breaking copy-on-write: %d",
 				 (unsigned long)s, r);
+			v->moff = old;
+			v->flags |= VMA_COW;
 			memfile_free(moff, len);
 			r = -ENOMEM;
 		} else {
-			memfile_decref(v->moff, len);
-			v->moff = moff;
-			v->flags &= ~VMA_COW;
+			memfile_decref(old, len);
 		}
 	}
 	if (r == 0)
@@ -205,6 +208,7 @@ int mm_handle_fault(struct mm *mm, uint64_t addr, int access)
 	if (!mm)
 		return -EFAULT;
 	pthread_rwlock_wrlock(&mm->lock);
+	mm_apply_zaps_locked(mm);
 	struct vma *v = vma_lookup(mm, addr);
 	if (!v) {
 		r = -EFAULT;
@@ -219,6 +223,15 @@ int mm_handle_fault(struct mm *mm, uint64_t addr, int access)
 	if (denied) {
 		r = -EACCES;
 		goto out;
+	}
+	/* A file mapping: past the end of the file is SIGBUS; a hole of a shared one, or a page
+	 * of a private one that the file has grown into, is made present. */
+	if (v->file) {
+		r = mm_file_fault(mm, (size_t)(v - mm->v), addr);
+		if (r != 1)
+			goto out;
+		r = 0;
+		v = vma_lookup(mm, addr);
 	}
 	/* A fault on a present copy-on-write page of a writable VMA: a write (when the access is
 	 * unknown, it can also be an instruction fetch from a non-executable page; that one
@@ -237,14 +250,19 @@ int mm_handle_fault(struct mm *mm, uint64_t addr, int access)
 	 * The VMA allows what we know of the access, and the platform should map it so. Either
 	 * another thread made the page writable while this fault was on its way (it broke
 	 * copy-on-write, or mprotect'ed), or the access was one the VMA forbids but the platform
-	 * could not name (a write to a read-only page, a fetch from a non-executable one).
-	 * Retry once; the same fault again with nothing changed in between is the real thing.
+	 * could not name (a write to a read-only page, a fetch from a non-executable one), or
+	 * (file mappings) the page is valid but was never mapped here: a shared file's page
+	 * another process or write(2) filled in, a private one copied in by copy_in/copy_out.
+	 * Map it and retry once; the same fault again with nothing changed in between is the
+	 * real thing.
 	 */
 	if (unexplained.mm == mm && unexplained.addr == addr && unexplained.gen == mm->cow_gen) {
 		unexplained.mm = NULL;
 		r = -EACCES;
 		goto out;
 	}
+	if (v->file && !vma_filemap(v)) /* (mm_file_fault mapped a shared one's already) */
+		vma_plat_map(mm, v, PAGE_ALIGN_DOWN(addr), PAGE_ALIGN_DOWN(addr) + PAGE_SIZE);
 	unexplained.mm = mm;
 	unexplained.addr = addr;
 	unexplained.gen = mm->cow_gen;
@@ -259,6 +277,11 @@ struct mm *mm_fork(struct mm *parent)
 	if (!c)
 		return NULL;
 	pthread_rwlock_wrlock(&parent->lock);
+	mm_apply_zaps_locked(parent);
+	/* Registered first: a truncation from now on queues its zap on the child too. */
+	for (size_t k = 0; k < parent->nfmaps; k++)
+		if (filemap_register(c, parent->fmaps[k]) < 0)
+			goto fail;
 	c->min_addr = parent->min_addr;
 	c->max_addr = parent->max_addr;
 	c->mmap_base = parent->mmap_base;
@@ -278,6 +301,8 @@ struct mm *mm_fork(struct mm *parent)
 			if (memfile_alloc(len, &nv.moff) < 0)
 				goto fail;
 			nv.flags &= ~VMA_COW;
+		} else if (vma_filemap(v)) {
+			/* The file's pages, shared for real; nothing to count. */
 		} else {
 			if (memfile_incref(v->moff, len) < 0)
 				goto fail;
@@ -287,8 +312,7 @@ struct mm *mm_fork(struct mm *parent)
 					int old = vma_plat_prot(v);
 					v->flags |= VMA_COW;
 					if (vma_plat_prot(v) != old &&
-					    mm_plat_protect(parent, v->start, len,
-							    vma_plat_prot(v)) < 0) {
+					    vma_plat_reprotect(parent, v) < 0) {
 						/* A writable parent page would leak into the
 						 * child: fail the fork. */
 						v->flags &= ~VMA_COW;

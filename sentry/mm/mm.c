@@ -42,6 +42,7 @@ struct mm *mm_alloc(const struct platform *plat)
 	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
 	pthread_rwlock_init(&mm->lock, &attr);
 	pthread_rwlockattr_destroy(&attr);
+	pthread_mutex_init(&mm->zap_lock, NULL);
 	mm->refs = 1;
 	mm->plat = plat;
 	return mm;
@@ -67,39 +68,54 @@ int mm_activate(struct mm *mm)
 {
 	int r = 0;
 
-	if (__atomic_load_n(&mm->as, __ATOMIC_ACQUIRE))
+	if (__atomic_load_n(&mm->active, __ATOMIC_ACQUIRE))
 		return 0;
 	pthread_rwlock_wrlock(&mm->lock);
-	if (mm->as)
+	if (mm->active)
 		goto out;
+	mm_apply_zaps_locked(mm); /* VMAs only: nothing is mapped yet */
 	struct plat_as *as = mm->plat->as_create();
 	if (!as) {
 		r = errno ? -errno : -ENOMEM;
 		goto out;
 	}
+	mm->as = as; /* the mm_plat_* calls below map into it; published once complete */
 	/* One call per run of VMAs that the platform sees as one mapping (pieces of a VMA split
-	 * by copy-on-write are usually contiguous in the memory file too). */
+	 * by copy-on-write are usually contiguous in the memory file too). A run ends with a VMA
+	 * whose valid part ends early (a private file mapping past the end of its file); a shared
+	 * file mapping maps the file's pages on its own. */
 	for (size_t i = 0; i < mm->n && r == 0;) {
 		const struct vma *v = &mm->v[i];
-		uint64_t end = v->end, mend = v->moff + vma_len(v);
+		if (vma_filemap(v)) {
+			r = vma_plat_map(mm, v, v->start, v->end);
+			i++;
+			continue;
+		}
+		uint64_t end = vma_valid_end(v), mend = v->moff + (end - v->start);
 		int prot = vma_plat_prot(v);
 		size_t j = i + 1;
-		for (; j < mm->n; j++) {
+		/* Extend the run while the last VMA in it is valid to its end. */
+		while (j < mm->n && end == mm->v[j - 1].end) {
 			const struct vma *w = &mm->v[j];
-			if (w->start != end || w->moff != mend || vma_plat_prot(w) != prot)
+			if (vma_filemap(w) || w->start != end || w->moff != mend ||
+			    vma_plat_prot(w) != prot)
 				break;
-			end = w->end;
-			mend += vma_len(w);
+			uint64_t wend = vma_valid_end(w);
+			mend += wend - w->start;
+			end = wend;
+			j++;
 		}
-		r = mm->plat->as_map(as, v->start, end - v->start, prot, PLAT_FD_MEMFILE, v->moff);
+		if (end > v->start)
+			r = mm_plat_map(mm, v->start, end - v->start, prot, v->moff);
 		i = j;
 	}
 	if (r < 0) {
 		log_warn("mm: activating an address space of %zu mappings: %d", mm->n, r);
+		mm->as = NULL;
 		mm->plat->as_release(as);
 		goto out;
 	}
-	__atomic_store_n(&mm->as, as, __ATOMIC_RELEASE);
+	__atomic_store_n(&mm->active, true, __ATOMIC_RELEASE);
 out:
 	pthread_rwlock_unlock(&mm->lock);
 	return r;
@@ -117,6 +133,14 @@ void mm_put(struct mm *mm)
 	for (size_t i = 0; i < mm->n; i++)
 		vma_release(&mm->v[i]);
 	free(mm->v);
+	/* Unregistered first, so that no truncation queues a zap after those below are taken;
+	 * they hold pages the platform no longer maps. */
+	filemap_unregister_all(mm);
+	for (struct mm_zap *z = mm_zaps_take(mm), *next; z; z = next) {
+		next = z->next;
+		mm_zap_free(z);
+	}
+	pthread_mutex_destroy(&mm->zap_lock);
 	pthread_rwlock_destroy(&mm->lock);
 	free(mm);
 }
@@ -136,7 +160,19 @@ int mm_plat_protect(struct mm *mm, uint64_t addr, uint64_t len, int prot)
 	return mm->as ? mm->plat->as_protect(mm->as, addr, len, prot) : 0;
 }
 
-struct plat_as *mm_plat_as(struct mm *mm) { return __atomic_load_n(&mm->as, __ATOMIC_ACQUIRE); }
+struct plat_as *mm_plat_as(struct mm *mm)
+{
+	if (!__atomic_load_n(&mm->active, __ATOMIC_ACQUIRE))
+		return NULL;
+	/* seq_cst: a truncation queues the zap, then kicks the tasks it sees running
+	 * application code; the run loop marks its task as running it, then calls this. */
+	if (__atomic_load_n(&mm->zap_pending, __ATOMIC_SEQ_CST)) {
+		pthread_rwlock_wrlock(&mm->lock);
+		mm_apply_zaps_locked(mm);
+		pthread_rwlock_unlock(&mm->lock);
+	}
+	return mm->as;
+}
 
 uint64_t mm_stack_top(struct mm *mm) { return mm->max_addr; }
 
@@ -168,29 +204,29 @@ int mm_map_fresh(struct mm *mm, const struct vma *tmpl, uint64_t start, uint64_t
 
 	if (vma_reserve(mm, 1) < 0)
 		return -ENOMEM;
-	/* Backing contiguous with the VMA below lets the two merge. */
-	if (i > 0 && mm->v[i - 1].end == start) {
-		moff = mm->v[i - 1].moff + vma_len(&mm->v[i - 1]);
-		got = memfile_alloc_at(moff, len) == 0;
-	}
-	if (!got && (r = memfile_alloc(len, &moff)) < 0)
-		return r;
 	struct vma nv = *tmpl;
 	nv.start = start;
 	nv.end = start + len;
-	nv.moff = moff;
 	nv.foff = tmpl->foff + (start - tmpl->start);
 	nv.flags &= ~VMA_COW; /* fresh pages are ours alone */
-	if (nv.file) {
-		r = mm_fill_from_file(nv.file, nv.foff, moff, len);
-		if (r < 0) {
+	if (!vma_filemap(&nv)) {
+		/* Backing contiguous with the VMA below lets the two merge. */
+		if (i > 0 && mm->v[i - 1].end == start && !vma_filemap(&mm->v[i - 1])) {
+			moff = mm->v[i - 1].moff + vma_len(&mm->v[i - 1]);
+			got = memfile_alloc_at(moff, len) == 0;
+		}
+		if (!got && (r = memfile_alloc(len, &moff)) < 0)
+			return r;
+		if (nv.file && (r = mm_fill_from_file(nv.file, nv.foff, moff, len)) < 0) {
 			memfile_free(moff, len);
 			return r;
 		}
-		file_get(nv.file);
 	}
+	nv.moff = moff;
+	if (nv.file)
+		file_get(nv.file);
 	vma_insert(mm, i, &nv);
-	r = mm_plat_map(mm, start, len, nv.prot, moff);
+	r = vma_plat_map(mm, &mm->v[i], start, start + len);
 	if (r < 0) {
 		mm_plat_unmap(mm, start, len);
 		vma_release(&mm->v[i]);
@@ -207,18 +243,32 @@ static bool file_range_ok(uint64_t off, uint64_t len)
 	return len <= MAX_FILE_SIZE && off <= MAX_FILE_SIZE - len;
 }
 
-/* The checks of do_mmap that depend on the flags and the file, in Linux's order. Sets *shared
- * and *zero (a /dev/zero mapping, which is anonymous memory). 0 or -errno. */
+/* The filesystems define it (mm.h); referenced weakly so that the mm links without them (unit
+ * tests of other modules): then no file has memory pages. */
+extern struct mm_filemap *file_filemap(struct file *f) __attribute__((weak));
+
+/* What mmap_check_type found out about a mapping. */
+struct mmap_kind {
+	bool shared;	       /* MAP_SHARED memory: anonymous, /dev/zero, or a filemap's pages */
+	bool zero;	       /* /dev/zero: anonymous memory */
+	bool copy;	       /* MAP_SHARED of a file served as a private copy (VMA_SHARED_COPY) */
+	bool nomaywrite;       /* MAP_SHARED of a file not open for writing */
+	struct mm_filemap *fm; /* the file's filemap, if it has one (borrowed) */
+	uint64_t size;	       /* the file's size */
+};
+
+/* The checks of do_mmap that depend on the flags and the file, in Linux's order; fills *k.
+ * 0 or -errno. */
 static int mmap_check_type(int prot, int flags, struct file *f, uint64_t off, uint64_t len,
-			   bool *shared, bool *zero)
+			   struct mmap_kind *k)
 {
-	*shared = *zero = false;
+	*k = (struct mmap_kind){0};
 	if (!f) {
 		switch (flags & LINUX_MAP_TYPE) {
 		case LINUX_MAP_SHARED:
 			if (flags & LINUX_MAP_GROWSDOWN)
 				return -EINVAL;
-			*shared = true;
+			k->shared = true;
 			return 0;
 		case LINUX_MAP_DROPPABLE:
 			/* Droppable memory may lose its contents; keeping them is allowed. */
@@ -237,10 +287,11 @@ static int mmap_check_type(int prot, int flags, struct file *f, uint64_t off, ui
 	if (r < 0)
 		return r;
 	uint32_t type = st.st_mode & LINUX_S_IFMT;
-	*zero = type == LINUX_S_IFCHR && st.st_rdev == DEV_ZERO_RDEV;
+	k->zero = type == LINUX_S_IFCHR && st.st_rdev == DEV_ZERO_RDEV;
+	k->size = st.st_size > 0 ? (uint64_t)st.st_size : 0;
 	/* Only regular files (and /dev/zero) implement mmap here. Note: a VFS file that is
 	 * S_IFREG but not mappable on Linux (procfs, sysfs) would be read like a regular file. */
-	bool has_mmap = type == LINUX_S_IFREG || *zero;
+	bool has_mmap = type == LINUX_S_IFREG || k->zero;
 	if (!file_range_ok(off, len))
 		return -EOVERFLOW;
 	int acc = file_flags(f) & LINUX_O_ACCMODE;
@@ -255,7 +306,7 @@ static int mmap_check_type(int prot, int flags, struct file *f, uint64_t off, ui
 			return -EOPNOTSUPP;
 		if ((prot & LINUX_PROT_WRITE) && !writable)
 			return -EACCES;
-		*shared = true;
+		k->shared = true;
 		/* fallthrough */
 	case LINUX_MAP_PRIVATE:
 		if (!readable)
@@ -268,19 +319,82 @@ static int mmap_check_type(int prot, int flags, struct file *f, uint64_t off, ui
 	default:
 		return -EINVAL;
 	}
-	if (*shared && !*zero) {
-		/* Shared file mappings need the file's pages to be the memory: not yet. */
-		log_info("mm: MAP_SHARED file mappings are not supported yet");
-		return -ENODEV;
+	if (k->zero)
+		return 0;
+	k->fm = file_filemap ? file_filemap(f) : NULL;
+	if (k->shared) {
+		k->nomaywrite = !writable;
+		if (!k->fm) {
+			/* The pages live elsewhere (the read-only lower layer). A mapping that can
+			 * never be written sees no difference from a copy: nobody can change the
+			 * file underneath. */
+			if (writable) {
+				log_info("mm: MAP_SHARED of a writable file without memory pages");
+				return -ENODEV;
+			}
+			k->shared = false;
+			k->copy = true;
+		}
 	}
 	return 0;
+}
+
+/* Put nv (a new mapping at [addr, addr+len), room reserved, its file's filemap registered)
+ * into mm, replacing what MAP_FIXED replaces, and into the platform. Write lock held. Takes
+ * over nv's references on success; 0, or -ENOMEM with nv's backing and file still the
+ * caller's. */
+static int mmap_insert(struct mm *mm, struct vma *nv, bool fixed)
+{
+	uint64_t addr = nv->start, len = vma_len(nv);
+	size_t i;
+	int r;
+
+	if (vma_filemap(nv)) {
+		/* No backing to swap in atomically: unmap, then map the file's pages. */
+		if (fixed)
+			mm_unmap_range(mm, addr, addr + len, true);
+		i = vma_index(mm, addr);
+		vma_insert(mm, i, nv);
+		r = vma_plat_map(mm, &mm->v[i], addr, addr + len);
+		if (r < 0) {
+			mm_plat_unmap(mm, addr, len);
+			vma_remove(mm, i, 1);
+			goto fail;
+		}
+		vma_merge_range(mm, i, i);
+		return 0;
+	}
+	/* Map first (replacing what MAP_FIXED replaces), release the old pages after. Pages past
+	 * the end of a file are left out (SIGBUS). */
+	uint64_t valid = vma_valid_end(nv);
+	r = valid > addr ? mm_plat_map(mm, addr, valid - addr, vma_plat_prot(nv), nv->moff) : 0;
+	if (r == 0 && fixed && valid < addr + len)
+		r = mm_plat_unmap(mm, valid, addr + len - valid);
+	if (r < 0) {
+		/* Like Linux, a failed MAP_FIXED may leave the range unmapped. */
+		if (fixed)
+			mm_unmap_range(mm, addr, addr + len, true);
+		else
+			mm_plat_unmap(mm, addr, len);
+		goto fail;
+	}
+	if (fixed)
+		mm_unmap_range(mm, addr, addr + len, false);
+	i = vma_index(mm, addr);
+	vma_insert(mm, i, nv);
+	vma_merge_range(mm, i, i);
+	return 0;
+fail:
+	log_warn("mm: platform map %#lx+%#lx: %d", (unsigned long)addr, (unsigned long)len, r);
+	return -ENOMEM;
 }
 
 long mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags, struct file *f,
 	     uint64_t off)
 {
-	bool shared, zero;
-	uint64_t moff;
+	struct mmap_kind k;
+	uint64_t moff = 0;
+	bool own_backing;
 	int r;
 
 	if (!IS_PAGE_ALIGNED(off))
@@ -314,17 +428,19 @@ long mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags, st
 	}
 	/* Linux checks MAP_FIXED_NOREPLACE before the file; we check it after, so that the file
 	 * can be read without the mm lock held (see below). Only the error differs when both. */
-	r = mmap_check_type(prot, flags, f, off, len, &shared, &zero);
+	r = mmap_check_type(prot, flags, f, off, len, &k);
 	if (r < 0)
 		return r;
+	bool file = f && !k.zero, filemap = file && k.shared;
 
-	/* Fresh backing, filled before taking the lock: the VFS may need this mm (procfs). */
-	r = memfile_alloc(len, &moff);
-	if (r < 0)
-		return r;
-	if (f && !zero) {
-		r = mm_fill_from_file(f, off, moff, len);
-		if (r < 0) {
+	/* Fresh backing, filled before taking the lock: the VFS may need this mm (procfs). A
+	 * shared file mapping has none: it maps the file's pages. */
+	own_backing = !filemap;
+	if (own_backing) {
+		r = memfile_alloc(len, &moff);
+		if (r < 0)
+			return r;
+		if (file && (r = mm_fill_from_file(f, off, moff, len)) < 0) {
 			memfile_free(moff, len);
 			return r;
 		}
@@ -346,42 +462,43 @@ long mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags, st
 		r = -EEXIST;
 		goto fail;
 	}
+	/* Registered before anything is mapped, so that no truncation from now on misses us. */
+	if (file && k.fm && (r = filemap_register(mm, k.fm)) < 0)
+		goto fail;
 	struct vma nv = {
 	    .start = addr,
 	    .end = addr + len,
 	    .moff = moff,
-	    .file = f && !zero ? file_get(f) : NULL,
-	    .foff = f && !zero ? off : 0,
+	    .file = file ? f : NULL,
+	    .foff = file ? off : 0,
+	    .vend = UINT64_MAX,
+	    .fm = file ? k.fm : NULL,
 	    .prot = prot & PROT_MASK,
-	    .flags = (shared ? VMA_SHARED : 0) | (flags & LINUX_MAP_GROWSDOWN ? VMA_GROWSDOWN : 0),
+	    .flags = (k.shared ? VMA_SHARED : 0) | (filemap ? VMA_FILEMAP : 0) |
+		     (k.copy ? VMA_SHARED_COPY : 0) | (k.nomaywrite ? VMA_NOMAYWRITE : 0) |
+		     (flags & LINUX_MAP_GROWSDOWN ? VMA_GROWSDOWN : 0),
 	};
-	/* Map first (replacing what MAP_FIXED replaces), release the old pages after. */
-	r = mm_plat_map(mm, addr, len, nv.prot, moff);
+	if (file && !filemap) {
+		/* The copy is valid up to the end of the file as it is now. */
+		nv.vend = PAGE_ALIGN_UP(k.size);
+		if (k.fm)
+			nv.vend = MIN(nv.vend, PAGE_ALIGN_UP(filemap_size(k.fm)));
+	}
+	if (nv.file)
+		file_get(nv.file);
+	r = mmap_insert(mm, &nv, flags & LINUX_MAP_FIXED);
 	if (r < 0) {
-		log_warn("mm: platform map %#lx+%#lx: %d", (unsigned long)addr, (unsigned long)len,
-			 r);
 		if (nv.file)
 			file_put(nv.file);
-		/* Like Linux, a failed MAP_FIXED may leave the range unmapped. */
-		if (flags & LINUX_MAP_FIXED)
-			mm_unmap_range(mm, addr, addr + len, true);
-		else
-			mm_plat_unmap(mm, addr, len);
-		pthread_rwlock_unlock(&mm->lock);
-		memfile_free(moff, len);
-		return r == -ENOMEM ? r : -ENOMEM;
+		goto fail;
 	}
-	if (flags & LINUX_MAP_FIXED)
-		mm_unmap_range(mm, addr, addr + len, false);
-	size_t i = vma_index(mm, addr);
-	vma_insert(mm, i, &nv);
-	vma_merge_range(mm, i, i);
 	pthread_rwlock_unlock(&mm->lock);
 	return (long)addr;
 
 fail:
 	pthread_rwlock_unlock(&mm->lock);
-	memfile_free(moff, len);
+	if (own_backing)
+		memfile_free(moff, len);
 	return r;
 }
 
@@ -455,11 +572,15 @@ long mm_mprotect(struct mm *mm, uint64_t start, uint64_t len, int prot)
 		struct vma *v = &mm->v[i];
 		if (v->start != cur)
 			break;
+		if ((prot & LINUX_PROT_WRITE) && (v->flags & VMA_NOMAYWRITE)) {
+			r = -EACCES; /* a shared mapping of a file not open for writing */
+			break;
+		}
 		if (v->prot != prot) {
 			int old = v->prot, old_plat = vma_plat_prot(v), pr = 0;
 			v->prot = prot;
 			if (vma_plat_prot(v) != old_plat)
-				pr = mm_plat_protect(mm, v->start, vma_len(v), vma_plat_prot(v));
+				pr = vma_plat_reprotect(mm, v);
 			if (pr < 0) {
 				log_warn("mm: platform protect %#lx: %d", (unsigned long)v->start,
 					 pr);
@@ -561,7 +682,7 @@ int mm_for_each_vma(struct mm *mm, int (*fn)(const struct mm_vma_info *vi, void 
 		    .start = v->start,
 		    .end = mm->v[j - 1].end,
 		    .prot = v->prot,
-		    .shared = v->flags & VMA_SHARED,
+		    .shared = v->flags & (VMA_SHARED | VMA_SHARED_COPY),
 		    .stack = v->flags & VMA_GROWSDOWN,
 		    .file = v->file,
 		    .foff = v->foff,

@@ -45,6 +45,45 @@ void *memfile_ptr(uint64_t off);
 /* ---- address spaces ---- */
 struct mm;
 
+/* ---- file pages in the memory file (filemap.c) ----
+ * A filemap holds a file's contents as memory-file pages, so that MAP_SHARED mappings map the
+ * file's own pages: tmpfs keeps every regular file in one. Holes (never written ranges) cost
+ * nothing and read as zeros. The owner (the filesystem) serialises the calls that change the
+ * file (write, truncate) and keeps the file's size in step; every call takes the filemap's own
+ * lock, which nests inside the owner's inode lock and inside mm locks. */
+struct mm_filemap;
+/* A new, empty filemap owned by the caller. charge(delta) accounts for pages the file gains
+ * (delta > 0: false refuses them, ENOSPC) and loses; NULL: no limit. kick(mms, n) is called
+ * with no filemap or mm lock held (but the caller of mm_filemap_truncate's own locks) with the
+ * address spaces that mapped the file when a truncation queued an invalidation for them, so
+ * that the owner can interrupt their tasks running application code (see mm_plat_as); the
+ * pointers may only be compared, never followed (one may be gone already). NULL: they notice
+ * at their next trap. NULL on ENOMEM or when the memory file cannot be made. */
+struct mm_filemap *mm_filemap_create(bool (*charge)(int64_t delta),
+				     void (*kick)(struct mm *const *mms, size_t n));
+/* The owner is done with it (the inode is gone, so no VMA maps it any more): its pages go back
+ * (uncharged) and the owner's reference is dropped. */
+void mm_filemap_release(struct mm_filemap *fm);
+/* Read up to n bytes at off, clipped to the file's size (holes read zeros). Returns the count. */
+size_t mm_filemap_read(struct mm_filemap *fm, void *buf, size_t n, uint64_t off);
+/* Write n bytes at off (off + n must not overflow), allocating the pages it needs first, and
+ * grow the size to off + n if that is past it (the gap reads zeros). Returns n, or -ENOSPC
+ * (nothing written). */
+ssize_t mm_filemap_write(struct mm_filemap *fm, const void *buf, size_t n, uint64_t off);
+/* Set the size. Shrinking frees the pages wholly past the new end (the rest of the last page
+ * reads zeros) and zaps them in every mapping: each address space that maps the file gets the
+ * invalidation queued (it keeps the pages alive until applied) and kicked. Growing makes the
+ * new range read zeros. */
+void mm_filemap_truncate(struct mm_filemap *fm, uint64_t size);
+/* The size, and the bytes of memory allocated (st_blocks). */
+uint64_t mm_filemap_size(struct mm_filemap *fm);
+uint64_t mm_filemap_bytes(struct mm_filemap *fm);
+/* The filemap holding f's contents (a tmpfs file, or an overlay file whose real file is one),
+ * or NULL. Borrowed: valid while the caller holds f. Provided by the filesystems
+ * (sentry/fs/tmpfs.c); the mm references it weakly, so a build without them has no filemaps.
+ * NOTE for the lead: this would better be a file_ops member (Linux's f_op->mmap). */
+struct mm_filemap *file_filemap(struct file *f);
+
 /* A new empty address space for platform plat, not active yet (see mm_activate). NULL on
  * ENOMEM. The application may use [LINUX_MMAP_MIN, plat->max_user_addr); the stack sits at the
  * top and mmap without a hint searches top-down below mm_mmap_base(). */
@@ -62,19 +101,24 @@ int mm_activate(struct mm *mm);
 struct mm *mm_fork(struct mm *parent);
 /* A fault the platform reported at addr with access (LINUX_PROT_* bit, or 0 when the platform
  * cannot tell; it is then inferred). Returns 0 when the faulting thread should just run again
- * (copy-on-write broken, or the fault raced with another thread that fixed it), -EFAULT when
- * addr is not mapped (SEGV_MAPERR), -EACCES when the mapping forbids the access (SEGV_ACCERR),
- * -ENOMEM when the copy could not be made (Linux would OOM-kill: treat it as fatal). An
- * unknown-access fault the VMA may forbid is answered 0 the first time (it may have raced with
- * another thread's fix) and -EACCES when it comes again unchanged. Call it on the thread that
- * runs the faulting context (it may remap pages). */
+ * (copy-on-write broken, a file page mapped, or the fault raced with another thread that fixed
+ * it), -EFAULT when addr is not mapped (SEGV_MAPERR), -EACCES when the mapping forbids the
+ * access (SEGV_ACCERR), -ENXIO when addr lies in a file mapping's page wholly past the end of
+ * the file, or a shared file page could not be had (deliver SIGBUS with BUS_ADRERR and
+ * si_addr addr), -ENOMEM when the copy could not be made (Linux would OOM-kill: treat it as
+ * fatal). An unknown-access fault the VMA may forbid is answered 0 the first time (it may have
+ * raced with another thread's fix) and -EACCES when it comes again unchanged. Call it on the
+ * thread that runs the faulting context (it may remap pages). */
 int mm_handle_fault(struct mm *mm, uint64_t addr, int access);
 /* References: mm_create and mm_fork return one; threads share an mm with mm_get. The last
  * mm_put unmaps everything and releases the platform address space (no context may be running
  * in it). */
 void mm_get(struct mm *mm);
 void mm_put(struct mm *mm);
-/* The platform address space, NULL before mm_activate. */
+/* The platform address space, NULL before mm_activate. Call it on a thread that runs the mm,
+ * right before running it (the run loop does, before every ctx_run): it first applies the
+ * invalidations other threads queued for this mm (pages of a file truncated under its shared
+ * mappings), which only such a thread may. */
 struct plat_as *mm_plat_as(struct mm *mm);
 /* Highest application address + 1 (page aligned): where the initial stack ends. */
 uint64_t mm_stack_top(struct mm *mm);
@@ -84,8 +128,11 @@ uint64_t mm_mmap_base(struct mm *mm);
 /* mmap semantics (LINUX_PROT_*, LINUX_MAP_*). f is NULL for anonymous mappings; a file mapping
  * takes its own reference on f (the caller keeps its own). Checks everything Linux's do_mmap
  * checks, including f's access mode (file_flags) against flags and prot. Private file mappings
- * are filled from the file now (vfs_pread); MAP_SHARED of a file is -ENODEV for now (shared
- * anonymous memory and /dev/zero work). Returns the address or -errno.
+ * are filled from the file now (vfs_pread). MAP_SHARED of a file with a filemap
+ * (file_filemap: tmpfs) maps the file's own pages; of another file that can never be written
+ * through the mapping (the read-only lower layer) it is served like a private mapping, and
+ * otherwise it is -ENODEV. Pages wholly past the end of the file fault with SIGBUS (see
+ * mm_handle_fault). Returns the address or -errno.
  * The mm calls below take the mm's lock themselves: call them with no mm lock held. */
 long mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags, struct file *f,
 	     uint64_t off);
@@ -109,7 +156,7 @@ struct mm_vma_info {
 	int prot;	   /* LINUX_PROT_* */
 	bool shared;	   /* MAP_SHARED */
 	bool heap, stack;  /* the brk area; the growsdown stack */
-	struct file *file; /* private file mapping, else NULL; borrowed for the callback only */
+	struct file *file; /* file mapping, else NULL; borrowed for the callback only */
 	uint64_t foff;	   /* file offset of start */
 };
 /* Call fn for each mapping in address order, under the mm's read lock: fn must not call back

@@ -33,6 +33,16 @@ extern char *memfile_base;
 #define VMA_COW 0x4
 #define VMA_DONTFORK 0x8    /* MADV_DONTFORK: the child of a fork does not get it */
 #define VMA_WIPEONFORK 0x10 /* MADV_WIPEONFORK: the child of a fork gets zeros */
+/* MAP_SHARED of a file whose pages live in the memory file (a filemap, tmpfs): the VMA maps the
+ * file's own pages (v->fm), has no backing range of its own (moff unused) and holds no page
+ * references; the platform maps the pages present in the file lazily (filemap_vma.c). Set
+ * together with VMA_SHARED. */
+#define VMA_FILEMAP 0x20
+/* MAP_SHARED of a file that can never be written through it and whose pages live elsewhere
+ * (the read-only lower layer): served as a private copy, shown as shared. */
+#define VMA_SHARED_COPY 0x40
+/* Linux's !VM_MAYWRITE: MAP_SHARED of a file not open for writing; mprotect(PROT_WRITE) fails. */
+#define VMA_NOMAYWRITE 0x80
 
 /* Copy-on-write is broken in aligned chunks of this size (clipped to the VMA): one fault copies
  * up to 16 pages, so a process that rewrites its memory after fork takes 16x fewer faults than
@@ -40,24 +50,40 @@ extern char *memfile_base;
 #define COW_CHUNK (64 * 1024ULL)
 /* A fault next to pages already made private takes up to this much at once (cow.c). */
 #define COW_CHUNK_MAX (2ULL << 20)
+/* A fault in a hole of a shared file mapping allocates an aligned chunk of up to this much
+ * (clipped to the hole, the VMA and the end of the file), as a write would. */
+#define FM_FAULT_CHUNK (64 * 1024ULL)
+/* A fault on a file page that is present but not mapped (written by another process or by
+ * write(2)) maps the file's pages within this distance around it. */
+#define FM_MAP_AROUND (1ULL << 20)
 
 /*
  * A VMA: [start, end) with one protection and one contiguous backing range of the memory file,
- * [moff, moff + end - start), of which it holds one reference per page. Private file mappings
- * also hold a reference to their file and remember the file offset of start (their pages are a
- * copy taken at mmap time). Two adjacent VMAs that differ only in where their backing lies (or
- * in VMA_COW) are "compatible": Linux would see one VMA there, so operations that must stay
- * within one Linux VMA (mremap) and /proc/PID/maps treat a run of compatible VMAs as one.
- * Breaking copy-on-write splits VMAs this way (cow.c).
+ * [moff, moff + end - start), of which it holds one reference per page. File mappings also hold
+ * a reference to their file and remember the file offset of start. A private file mapping's
+ * pages are a copy of the file taken at mmap time, valid below the file offset vend (the end of
+ * the file, page rounded, as last seen): pages at or past vend are not mapped in the platform
+ * and an access there is SIGBUS, unless the file has grown since (then they are filled from the
+ * file first; when copy_in/copy_out does that, the platform maps them at their first fault). A
+ * VMA_FILEMAP VMA has no backing of its own: it maps the file's pages (fm). fm is set for every
+ * mapping of a file that has a filemap (private ones too: a truncation lowers their vend); it is
+ * borrowed from the file, which the VMA holds. Two adjacent VMAs that differ only in where their
+ * backing lies (or in VMA_COW, or vend) are "compatible": Linux would see one VMA there, so
+ * operations that must stay within one Linux VMA (mremap) and /proc/PID/maps treat a run of
+ * compatible VMAs as one. Breaking copy-on-write splits VMAs this way (cow.c).
  */
 struct vma {
 	uint64_t start, end;
 	uint64_t moff;
 	struct file *file;
 	uint64_t foff;
-	int prot;  /* LINUX_PROT_READ|WRITE|EXEC */
-	int flags; /* VMA_* */
+	uint64_t vend;	       /* private file mappings: see above */
+	struct mm_filemap *fm; /* see above, else NULL */
+	int prot;	       /* LINUX_PROT_READ|WRITE|EXEC */
+	int flags;	       /* VMA_* */
 };
+
+struct mm_zap;
 
 struct mm {
 	int refs; /* atomic */
@@ -67,19 +93,47 @@ struct mm {
 	pthread_rwlock_t lock;
 	const struct platform *plat;
 	/* NULL until mm_activate (on the thread that will run the mm); every platform call goes
-	 * through mm_plat_* below, which skip it while NULL: activation maps the VMAs then. */
+	 * through mm_plat_* below, which skip it while NULL: activation maps the VMAs then.
+	 * active (atomic) is set once activation has mapped everything. */
 	struct plat_as *as;
-	uint64_t cow_gen; /* bumped whenever copy-on-write pages become writable (fault.c) */
-	struct vma *v;	  /* sorted by start, disjoint */
+	bool active;
+	/* bumped whenever copy-on-write pages become writable or pages are unmapped under the
+	 * application (cow.c, filemap_vma.c): a fault that comes again without a change is real */
+	uint64_t cow_gen;
+	struct vma *v; /* sorted by start, disjoint */
 	size_t n, cap;
 	size_t cache; /* index of the last VMA copy_* used (relaxed atomic; validated on use) */
 	uint64_t min_addr, max_addr; /* the usable range */
 	uint64_t mmap_base;
 	uint64_t brk_start, brk;
 	struct mm_args args; /* exec's argv/envp area (args.c) */
+	/* The filemaps this mm is registered with (a reference on each; under lock for writing):
+	 * every one a VMA of it maps, and maybe some it no longer does (filemap.c). */
+	struct mm_filemap **fmaps;
+	size_t nfmaps, capfmaps;
+	/* Invalidations other threads queued (a file truncated under its mappings): applied under
+	 * lock for writing, on a thread that may change the platform mappings, before the
+	 * application runs again (filemap_vma.c). zap_lock nests inside lock and filemap locks. */
+	pthread_mutex_t zap_lock;
+	struct mm_zap *zaps;
+	bool zap_pending; /* atomic */
 };
 
 static inline uint64_t vma_len(const struct vma *v) { return v->end - v->start; }
+
+/* Does v map the file's own pages (no backing of its own)? */
+static inline bool vma_filemap(const struct vma *v) { return v->flags & VMA_FILEMAP; }
+
+/* The end of the part of a VMA with backing of its own that may be mapped in the platform and
+ * accessed: all of an anonymous one, a private file mapping's pages below vend. */
+static inline uint64_t vma_valid_end(const struct vma *v)
+{
+	if (!v->file || vma_filemap(v))
+		return v->end;
+	if (v->vend <= v->foff)
+		return v->start;
+	return v->vend - v->foff >= vma_len(v) ? v->end : v->start + (v->vend - v->foff);
+}
 
 /* The protection the platform gives v's pages: no PROT_WRITE while they are copy-on-write. */
 static inline int vma_plat_prot(const struct vma *v)
@@ -140,12 +194,108 @@ void mm_unmap_range(struct mm *mm, uint64_t start, uint64_t end, bool plat);
  * 0 or -ENOMEM. */
 int mm_cow_break(struct mm *mm, uint64_t addr, uint64_t len);
 
+/* ---- file pages (filemap.c, filemap_vma.c) ---- */
+/* A file's contents as memory-file pages (see mm.h): extents sorted by file offset, each a
+ * contiguous range of the memory file of which the file holds one reference per page. */
+struct fm_ext {
+	uint64_t off, len; /* file bytes [off, off+len), page aligned */
+	uint64_t moff;
+};
+struct mm_filemap {
+	pthread_mutex_t lock; /* everything below; nests inside mm->lock and the file's locks */
+	int refs;	      /* atomic: the owner's, one per registered mm, one per queued zap */
+	uint64_t size;	      /* the file's size (atomic loads outside the lock) */
+	uint64_t bytes;	      /* allocated */
+	bool dead;	      /* the owner released it: no pages any more */
+	struct fm_ext *ext;
+	size_t n, cap;
+	/* The address spaces registered with it (weak: an mm unregisters before it goes). */
+	struct mm **mms;
+	size_t nmms, capmms;
+	bool (*charge)(int64_t delta);
+	void (*kick)(struct mm *const *mms, size_t n);
+};
+
+/* Memory-file ranges kept alive for the address spaces that may still map them. */
+struct fm_held {
+	int refs; /* atomic: one per zap */
+	size_t n;
+	struct fm_ext r[]; /* off unused */
+};
+
+/* One queued invalidation: unmap the VMA_FILEMAP pages of fm at file offsets [from, to), and
+ * when truncate, end private mappings of fm at from too. */
+struct mm_zap {
+	struct mm_zap *next;
+	struct mm_filemap *fm; /* a reference */
+	uint64_t from, to;
+	bool truncate;
+	struct fm_held *held; /* the pages that left the file (a reference), or NULL */
+};
+
+static inline uint64_t filemap_size(struct mm_filemap *fm)
+{
+	return __atomic_load_n(&fm->size, __ATOMIC_ACQUIRE);
+}
+void filemap_get(struct mm_filemap *fm);
+void filemap_put(struct mm_filemap *fm);
+/* Register mm with fm (once; the mm takes a reference). mm->lock held for writing or the mm not
+ * visible to others. 0 or -ENOMEM. */
+int filemap_register(struct mm *mm, struct mm_filemap *fm);
+/* Unregister mm from mm->fmaps[i] / from all (mm teardown). mm->lock held or the mm dying. */
+void filemap_unregister(struct mm *mm, size_t i);
+void filemap_unregister_all(struct mm *mm);
+/* Take the queued zaps off mm (zap_lock taken inside). */
+struct mm_zap *mm_zaps_take(struct mm *mm);
+/* Free a zap: the pages it held go back, its filemap reference is dropped. */
+void mm_zap_free(struct mm_zap *z);
+/* Punch [off, off+len) (page aligned) out of the file: the pages go, holes read zeros, every
+ * mapping is invalidated (queued). 0. */
+int filemap_punch(struct mm_filemap *fm, uint64_t off, uint64_t len);
+/* Copy n bytes between buf and file offset foff through the file's pages, up to the end of the
+ * file's last page (holes read zeros; writing fills them, charged). Returns the bytes copied
+ * (short at that end or when a page cannot be had). */
+size_t filemap_copy(struct mm_filemap *fm, uint64_t foff, void *buf, size_t n, bool to_file);
+/* Under fm->lock: allocate the hole around file offset foff inside [lo, hi) (page aligned, the
+ * part of the VMA's file range below the end of the file) in a chunk of up to FM_FAULT_CHUNK,
+ * charged. 0, or -ENOSPC. Helper for faults (filemap_vma.c). */
+int filemap_fill_hole_locked(struct mm_filemap *fm, uint64_t foff, uint64_t lo, uint64_t hi);
+/* Under fm->lock: index of the first extent ending after off. */
+size_t filemap_ext_index(const struct mm_filemap *fm, uint64_t off);
+
+/* Apply the queued zaps. mm->lock held for writing, on a thread that may change the platform
+ * mappings (or the mm inactive). */
+void mm_apply_zaps_locked(struct mm *mm);
+/* Map [s, e) (page aligned, inside v) in the platform as v says: a VMA's own backing below its
+ * valid end, or the file pages present below the end of the file for VMA_FILEMAP. Write lock
+ * held. 0 or -errno. */
+int vma_plat_map(struct mm *mm, const struct vma *v, uint64_t s, uint64_t e);
+/* Give the platform mapping of v its current protection (vma_plat_prot). Write lock. 0/-errno */
+int vma_plat_reprotect(struct mm *mm, const struct vma *v);
+/* A fault at addr in file VMA v (index i): 0 when it made the page available (a hole filled, a
+ * private mapping extended to a grown file), 1 when the page is a valid one (the caller goes
+ * on), -ENXIO past the end of the file or when no page could be had (SIGBUS), -ENOMEM. May
+ * split VMAs. Write lock held. */
+int mm_file_fault(struct mm *mm, size_t i, uint64_t addr);
+/* Extend the private file VMAs of [addr, addr+len) whose file has grown past their vend to the
+ * file's end (filled from the file). With plat, map the new pages too. May split VMAs. Write
+ * lock held. 0 or -errno. */
+int mm_file_grow(struct mm *mm, uint64_t addr, uint64_t len, bool plat);
+/* Where an access from addr inside file VMA v must stop now (page-rounded end of the file, or
+ * vend); *grow is set when a private mapping's file has grown past its vend there. Read lock. */
+uint64_t vma_access_end(const struct vma *v, uint64_t addr, bool *grow);
+
 /* ---- mm.c helpers shared with mremap.c ---- */
 /* Fill [moff, moff+len) of the memory file from f at foff; bytes past EOF stay zero. 0/-errno. */
 int mm_fill_from_file(struct file *f, uint64_t foff, uint64_t moff, uint64_t len);
 /* Map a new VMA like tmpl (prot, flags, file with the file offset continuing from tmpl) at
- * [start, start+len) with fresh backing (zeros, or the file's contents), mirror it to the
- * platform and merge it. The range must be free. 0/-errno. */
+ * [start, start+len) with fresh backing (zeros, or the file's contents; a VMA_FILEMAP one maps
+ * the file's pages), mirror it to the platform and merge it. The range must be free. 0/-errno. */
 int mm_map_fresh(struct mm *mm, const struct vma *tmpl, uint64_t start, uint64_t len);
+/* Give the VMAs of [start, end) (split at both edges) fresh private contents: zeros, or the
+ * file's contents again for private file mappings; shared memory keeps its pages. Pages that
+ * were shared get new backing, mapped in the platform when plat (below the valid end). 0/-errno.
+ * (remap.c) */
+int mm_refill(struct mm *mm, uint64_t start, uint64_t end, bool plat);
 
 #endif

@@ -18,10 +18,7 @@ static uint64_t run_end(const struct mm *mm, size_t i)
 	return mm->v[i].end;
 }
 
-/* Give [start, end) (inside VMAs, split at both edges) fresh backing: zeros, or the file's
- * contents again for private file mappings; shared memory keeps its pages. For MADV_DONTNEED
- * and what MREMAP_DONTUNMAP leaves behind. 0 or -errno. */
-static int refresh_range(struct mm *mm, uint64_t start, uint64_t end)
+int mm_refill(struct mm *mm, uint64_t start, uint64_t end, bool plat)
 {
 	for (size_t i = vma_index(mm, start); i < mm->n && mm->v[i].start < end; i++) {
 		struct vma *v = &mm->v[i];
@@ -42,14 +39,17 @@ static int refresh_range(struct mm *mm, uint64_t start, uint64_t end)
 			memfile_free(moff, len);
 			return r;
 		}
-		r = mm_plat_map(mm, v->start, len, v->prot, moff);
-		if (r < 0) {
+		uint64_t old = v->moff;
+		int oflags = v->flags;
+		v->moff = moff;
+		v->flags &= ~VMA_COW; /* fresh pages are ours alone */
+		if (plat && (r = vma_plat_map(mm, v, v->start, v->end)) < 0) {
+			v->moff = old;
+			v->flags = oflags;
 			memfile_free(moff, len);
 			return r;
 		}
-		memfile_decref(v->moff, len);
-		v->moff = moff;
-		v->flags &= ~VMA_COW; /* fresh pages are ours alone */
+		memfile_decref(old, len);
 	}
 	return 0;
 }
@@ -82,9 +82,14 @@ static int move_range(struct mm *mm, uint64_t old, uint64_t len, uint64_t new_ad
 	if (keep_old) {
 		/* The old VMAs stay; the new ones need their own references. */
 		for (size_t k = 0; k < count; k++) {
-			if (memfile_incref(moved[k].moff, vma_len(&moved[k])) < 0) {
-				while (k-- > 0)
-					memfile_decref(moved[k].moff, vma_len(&moved[k]));
+			if (!vma_filemap(&moved[k]) &&
+			    memfile_incref(moved[k].moff, vma_len(&moved[k])) < 0) {
+				while (k-- > 0) {
+					if (!vma_filemap(&moved[k]))
+						memfile_decref(moved[k].moff, vma_len(&moved[k]));
+					if (moved[k].file)
+						file_put(moved[k].file);
+				}
 				free(moved);
 				return -ENOMEM;
 			}
@@ -101,7 +106,7 @@ static int move_range(struct mm *mm, uint64_t old, uint64_t len, uint64_t new_ad
 		nv->start = nv->start - old + new_addr;
 		nv->end = nv->end - old + new_addr;
 		vma_insert(mm, at + k, nv);
-		int r = mm_plat_map(mm, nv->start, vma_len(nv), vma_plat_prot(nv), nv->moff);
+		int r = vma_plat_map(mm, nv, nv->start, nv->end);
 		if (r < 0)
 			log_warn("mm: platform map %#lx during mremap: %d",
 				 (unsigned long)nv->start, r);
@@ -110,7 +115,7 @@ static int move_range(struct mm *mm, uint64_t old, uint64_t len, uint64_t new_ad
 	mm->cache = 0;
 	vma_merge_range(mm, at, at + count);
 	if (keep_old) {
-		int r = refresh_range(mm, old, end);
+		int r = mm_refill(mm, old, end, true);
 		if (r < 0)
 			log_warn("mm: refreshing %#lx after MREMAP_DONTUNMAP: %d",
 				 (unsigned long)old, r);
@@ -129,6 +134,9 @@ static int duplicate_shared(struct mm *mm, size_t vi, uint64_t old, uint64_t new
 	uint64_t have = MIN(len, run_end(mm, vi) - old);
 	uint64_t done = 0;
 	struct vma tmpl = mm->v[vi];
+	/* What lies past the run continues the file offsets, if any. */
+	tmpl.foff += (old - tmpl.start) + have;
+	tmpl.start = new_addr + have;
 	while (done < have) {
 		struct vma *v = vma_lookup(mm, old + done);
 		uint64_t delta = old + done - v->start;
@@ -137,11 +145,15 @@ static int duplicate_shared(struct mm *mm, size_t vi, uint64_t old, uint64_t new
 		nv.start = new_addr + done;
 		nv.end = nv.start + piece;
 		nv.moff += delta;
-		if (vma_reserve(mm, 2) < 0 || memfile_incref(nv.moff, piece) < 0)
+		nv.foff += delta;
+		if (vma_reserve(mm, 2) < 0 ||
+		    (!vma_filemap(&nv) && memfile_incref(nv.moff, piece) < 0))
 			return -ENOMEM;
+		if (nv.file)
+			file_get(nv.file);
 		size_t at = vma_index(mm, nv.start);
 		vma_insert(mm, at, &nv);
-		mm_plat_map(mm, nv.start, piece, nv.prot, nv.moff);
+		vma_plat_map(mm, &mm->v[at], nv.start, nv.end);
 		vma_merge_range(mm, at, at);
 		done += piece;
 	}
@@ -191,7 +203,8 @@ long mm_mremap(struct mm *mm, uint64_t old, uint64_t old_len, uint64_t new_len, 
 		goto out;
 	}
 	size_t vi = (size_t)(v - mm->v);
-	bool shared = v->flags & VMA_SHARED;
+	/* Linux's VM_MAYSHARE: a read-only MAP_SHARED of a file served as a copy counts too */
+	bool shared = v->flags & (VMA_SHARED | VMA_SHARED_COPY);
 	if (!implies_new)
 		new_addr = old;
 	if (new_len > old_len || implies_new) {
@@ -364,18 +377,28 @@ long mm_madvise(struct mm *mm, uint64_t start, uint64_t len_in, int advice)
 				break; /* shared memory keeps its contents */
 			vma_split(mm, s);
 			vma_split(mm, e);
-			r = refresh_range(mm, s, e);
+			r = mm_refill(mm, s, e, true);
 			if (r < 0)
 				goto out;
 			i = vma_index(mm, e - 1);
 			break;
 		case MADV_REMOVE:
-			if (!(v->flags & VMA_SHARED)) {
+			if (!(v->flags & (VMA_SHARED | VMA_SHARED_COPY))) {
 				r = -EINVAL;
 				goto out;
 			}
+			if (!(v->flags & VMA_SHARED) || !(v->prot & LINUX_PROT_WRITE)) {
+				r = -EACCES;
+				goto out;
+			}
 			/* Punch the shared pages: every mapping of them sees zeros. */
-			memfile_zero(v->moff + (s - v->start), e - s);
+			if (vma_filemap(v)) {
+				filemap_punch(v->fm, v->foff + (s - v->start), e - s);
+				mm_apply_zaps_locked(mm); /* our own mappings of them, now */
+				i = vma_index(mm, e - 1);
+			} else {
+				memfile_zero(v->moff + (s - v->start), e - s);
+			}
 			break;
 		case MADV_WIPEONFORK:
 		case MADV_KEEPONFORK:

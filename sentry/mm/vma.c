@@ -81,7 +81,8 @@ void vma_split(struct mm *mm, uint64_t addr)
 
 void vma_release(struct vma *v)
 {
-	memfile_decref(v->moff, vma_len(v));
+	if (!vma_filemap(v))
+		memfile_decref(v->moff, vma_len(v));
 	if (v->file)
 		file_put(v->file);
 	v->file = NULL;
@@ -100,8 +101,13 @@ static bool try_merge(struct mm *mm, size_t i)
 	if (i + 1 >= mm->n)
 		return false;
 	struct vma *a = &mm->v[i], *b = &mm->v[i + 1];
-	if (!vma_compatible(a, b) || a->moff + vma_len(a) != b->moff ||
-	    (a->flags & VMA_COW) != (b->flags & VMA_COW))
+	if (!vma_compatible(a, b) || (a->flags & VMA_COW) != (b->flags & VMA_COW))
+		return false;
+	/* Shared file mappings have no backing of their own; private ones must agree on where
+	 * the file ends. */
+	if (!vma_filemap(a) && a->moff + vma_len(a) != b->moff)
+		return false;
+	if (a->file && !vma_filemap(a) && a->vend != b->vend)
 		return false;
 	a->end = b->end;
 	if (b->file)

@@ -26,7 +26,10 @@ struct file {
 	int flags;
 	uint32_t mode;
 	uint64_t rdev;
+	struct mm_filemap *fm; /* a "tmpfs" file: its contents are these pages (data unused) */
 };
+
+struct mm_filemap *file_filemap(struct file *f) { return f->fm; }
 
 struct file *file_get(struct file *f)
 {
@@ -37,6 +40,8 @@ void file_put(struct file *f) { f->refs--; }
 int file_flags(const struct file *f) { return f->flags; }
 ssize_t vfs_pread(struct file *f, void *buf, size_t n, uint64_t off)
 {
+	if (f->fm)
+		return (ssize_t)mm_filemap_read(f->fm, buf, n, off);
 	if (off >= f->size)
 		return 0;
 	n = MIN(n, f->size - off);
@@ -47,7 +52,7 @@ int vfs_fstat(struct file *f, struct linux_stat *st)
 {
 	memset(st, 0, sizeof(*st));
 	st->st_mode = f->mode;
-	st->st_size = (int64_t)f->size;
+	st->st_size = (int64_t)(f->fm ? mm_filemap_size(f->fm) : f->size);
 	st->st_rdev = f->rdev;
 	return 0;
 }
@@ -146,7 +151,9 @@ static const struct platform fake_plat = {
 /* The platform mapping holding addr in mm's address space, or NULL. */
 static const struct fake_map *fake_lookup(struct mm *m, uint64_t addr)
 {
-	struct fake_as *as = (struct fake_as *)mm_plat_as(m);
+	/* m->as, not mm_plat_as: callers may hold m's lock, and mm_plat_as may take it to apply
+	 * queued zaps. */
+	struct fake_as *as = (struct fake_as *)m->as;
 	cr_assert(as, "mm not active");
 	for (size_t k = 0; k < as->n; k++)
 		if (as->maps[k].start <= addr && addr < as->maps[k].end)
@@ -154,8 +161,18 @@ static const struct fake_map *fake_lookup(struct mm *m, uint64_t addr)
 	return NULL;
 }
 
+/* The file page at file offset off of fm: its memory-file offset, or -1 (a hole). */
+static int64_t fm_page(struct mm_filemap *fm, uint64_t off)
+{
+	size_t i = filemap_ext_index(fm, off);
+	if (i < fm->n && fm->ext[i].off <= off)
+		return (int64_t)(fm->ext[i].moff + (off - fm->ext[i].off));
+	return -1;
+}
+
 /* The platform's picture must match the VMAs exactly: same pages, offsets, protections (minus
- * PROT_WRITE on copy-on-write pages). */
+ * PROT_WRITE on copy-on-write pages), nothing past a private file mapping's valid end; a shared
+ * file mapping's mapped pages (any subset) are the file's own pages at the right offsets. */
 static void check_mirror(struct mm *m)
 {
 	struct fake_as *as = (struct fake_as *)mm_plat_as(m);
@@ -166,17 +183,42 @@ static void check_mirror(struct mm *m)
 		cr_assert(v->start < v->end, "empty vma");
 		if (i)
 			cr_assert(m->v[i - 1].end <= v->start, "vmas overlap or unsorted");
-		vbytes += vma_len(v);
-		for (uint64_t a = v->start; a < v->end;) {
+		if (vma_filemap(v)) {
+			for (uint64_t a = v->start; a < v->end; a += PG) {
+				const struct fake_map *fm = fake_lookup(m, a);
+				if (!fm)
+					continue;
+				vbytes += PG;
+				cr_assert_eq((int64_t)(fm->moff + (a - fm->start)),
+					     fm_page(v->fm, v->foff + (a - v->start)),
+					     "shared file page %#lx is not the file's",
+					     (unsigned long)a);
+				cr_assert_eq(fm->prot, vma_plat_prot(v), "page %#lx prot",
+					     (unsigned long)a);
+			}
+			continue;
+		}
+		uint64_t valid = vma_valid_end(v);
+		for (uint64_t a = v->start; a < valid;) {
 			const struct fake_map *fm = fake_lookup(m, a);
+			if (!fm && v->file && v->fm) {
+				/* filled from a grown file by copy_in/out: mapped at its first
+				 * fault */
+				a += PG;
+				continue;
+			}
 			cr_assert(fm, "vma page %#lx not mapped in the platform", (unsigned long)a);
+			vbytes += MIN(fm->end, valid) - a;
 			cr_assert_eq(fm->moff + (a - fm->start), v->moff + (a - v->start),
 				     "page %#lx backed by a different offset", (unsigned long)a);
 			cr_assert_eq(fm->prot, vma_plat_prot(v),
 				     "page %#lx prot %d in platform, %d in vma", (unsigned long)a,
 				     fm->prot, vma_plat_prot(v));
-			a = MIN(fm->end, v->end);
+			a = MIN(fm->end, valid);
 		}
+		for (uint64_t a = valid; a < v->end; a += PG)
+			cr_assert(!fake_lookup(m, a),
+				  "page %#lx past the end of the file is mapped", (unsigned long)a);
 	}
 	for (size_t k = 0; k < as->n; k++)
 		fbytes += as->maps[k].end - as->maps[k].start;
@@ -201,7 +243,7 @@ static void teardown(void)
 		mm_put(mm);
 }
 
-static long anon(uint64_t addr, uint64_t len, int prot, int extra)
+static __attribute__((unused)) long anon(uint64_t addr, uint64_t len, int prot, int extra)
 {
 	return mm_mmap(mm, addr, len, prot, LINUX_MAP_PRIVATE | LINUX_MAP_ANONYMOUS | extra, NULL,
 		       0);
@@ -209,7 +251,7 @@ static long anon(uint64_t addr, uint64_t len, int prot, int extra)
 #define RW (LINUX_PROT_READ | LINUX_PROT_WRITE)
 
 /* Collects mappings: vis[0].prot counts them, vis[1...] are they. */
-static int count_vma(const struct mm_vma_info *vi, void *arg)
+static __attribute__((unused)) int count_vma(const struct mm_vma_info *vi, void *arg)
 {
 	struct mm_vma_info *out = arg;
 	out[out[0].prot++ + 1] = *vi;

@@ -346,7 +346,14 @@ Test(namei, tmpfs_write_modes)
 	cr_assert_str_eq(buf, "hello world!");
 	/* a hole, then truncate down and up */
 	cr_assert_eq(vfs_openat(&g_task, LINUX_AT_FDCWD, "/f", LINUX_O_RDWR, 0, &f), 0);
-	cr_assert_eq(vfs_pwrite(f, "Z", 1, 1ULL << 50), -ENOSPC); /* beyond tmpfs' memory */
+	/* sparse, as Linux's tmpfs: a write far away costs one page, the hole nothing */
+	cr_assert_eq(vfs_pwrite(f, "Z", 1, 1ULL << 50), 1);
+	struct linux_stat sst;
+	cr_assert_eq(vfs_fstat(f, &sst), 0);
+	cr_assert_eq(sst.st_size, (1LL << 50) + 1);
+	cr_assert_eq(sst.st_blocks, 16, "two pages: %ld blocks", (long)sst.st_blocks);
+	struct iattr back = {.valid = ATTR_SIZE, .size = 12};
+	cr_assert_eq(vfs_setattr(f->path.dentry, &back), 0);
 	cr_assert_eq(vfs_pwrite(f, "Z", 1, INT64_MAX), -EFBIG);
 	cr_assert_eq(vfs_pwrite(f, "Z", 1, 20), 1);
 	cr_assert_eq(vfs_pread(f, buf, sizeof(buf), 0), 21);
@@ -547,6 +554,31 @@ Test(namei, fdtable)
 	file_put(f);
 }
 
+/* tmpfs keeps file data in memory-file pages (a filemap): they go back when the inode does. */
+Test(namei, tmpfs_pages_freed_with_the_inode)
+{
+	static char big[256 * 1024];
+	struct file *f;
+	uint64_t used0;
+
+	cr_assert_eq(memfile_init(), 0);
+	used0 = memfile_used();
+	memset(big, 'b', sizeof(big));
+	cr_assert_eq(vfs_openat(&g_task, LINUX_AT_FDCWD, "/big", LINUX_O_RDWR | LINUX_O_CREAT,
+				0644, &f),
+		     0);
+	cr_assert_eq(vfs_write(f, big, sizeof(big)), (ssize_t)sizeof(big));
+	cr_assert_eq(memfile_used(), used0 + sizeof(big));
+	cr_assert(file_filemap(f));
+	struct linux_stat st;
+	cr_assert_eq(vfs_fstat(f, &st), 0);
+	cr_assert_eq(st.st_blocks, (int64_t)sizeof(big) / 512);
+	cr_assert_eq(vfs_unlink_in(g_task.fs->root.dentry, "big"), 0);
+	cr_assert_eq(memfile_used(), used0 + sizeof(big), "still open");
+	file_put(f);
+	cr_assert_eq(memfile_used(), used0, "freed with the last reference");
+}
+
 /* ---- overlay over goferfs (the fake gofer) ---- */
 
 static struct super_block *g_lower;
@@ -606,6 +638,7 @@ Test(overlay, read_lower)
 	struct file *f;
 	cr_assert_eq(vfs_openat(&g_task, LINUX_AT_FDCWD, "/etc/hosts", LINUX_O_RDONLY, 0, &f), 0);
 	cr_assert_geq(file_host_fd(f), 0); /* mappable: the gofer's fd */
+	cr_assert_null(file_filemap(f), "no memory pages: MAP_SHARED read-only is a copy");
 	file_put(f);
 }
 
@@ -619,6 +652,7 @@ Test(overlay, copy_up_on_write)
 		     0);
 	cr_assert_eq(vfs_write(f, "er\n", 3), 3);
 	cr_assert_eq(file_host_fd(f), -ENODEV); /* now a tmpfs file */
+	cr_assert(file_filemap(f), "MAP_SHARED maps the upper tmpfs file's pages");
 	file_put(f);
 	cr_assert_eq(slurp("/etc/sub/deep", buf, sizeof(buf)), 8);
 	cr_assert_str_eq(buf, "deep\ner\n");
