@@ -219,9 +219,6 @@ FMT_WRAPPER(dev, put_dev)
 
 /* ---- *at() flags ---- */
 
-#ifndef LINUX_AT_RECURSIVE
-#define LINUX_AT_RECURSIVE 0x8000
-#endif
 static const struct abi_xlat g_atflags[] = {
     X(AT_SYMLINK_NOFOLLOW), X(AT_REMOVEDIR),  X(AT_SYMLINK_FOLLOW),
     X(AT_NO_AUTOMOUNT),	    X(AT_EMPTY_PATH), X(AT_RECURSIVE),
@@ -235,12 +232,6 @@ static const struct abi_xlat g_access_atflags[] = {
 };
 FLAGS_FMT(access_atflags, g_access_atflags, NULL, NULL)
 
-#ifndef LINUX_AT_STATX_FORCE_SYNC
-#define LINUX_AT_STATX_FORCE_SYNC 0x2000
-#endif
-#ifndef LINUX_AT_STATX_DONT_SYNC
-#define LINUX_AT_STATX_DONT_SYNC 0x4000
-#endif
 static const struct abi_xlat g_statx_atflags[] = {
     X(AT_STATX_FORCE_SYNC), X(AT_STATX_DONT_SYNC), X(AT_SYMLINK_NOFOLLOW),
     X(AT_NO_AUTOMOUNT),	    X(AT_EMPTY_PATH),
@@ -260,27 +251,6 @@ static void put_statx_atflags(struct abi_out *o, uint64_t v)
 }
 FMT_WRAPPER(statx_atflags, put_statx_atflags)
 
-#ifndef LINUX_STATX_ALL
-#define LINUX_STATX_ALL 0xfffU
-#endif
-#ifndef LINUX_STATX_MNT_ID
-#define LINUX_STATX_MNT_ID 0x1000U
-#endif
-#ifndef LINUX_STATX_DIOALIGN
-#define LINUX_STATX_DIOALIGN 0x2000U
-#endif
-#ifndef LINUX_STATX_MNT_ID_UNIQUE
-#define LINUX_STATX_MNT_ID_UNIQUE 0x4000U
-#endif
-#ifndef LINUX_STATX_SUBVOL
-#define LINUX_STATX_SUBVOL 0x8000U
-#endif
-#ifndef LINUX_STATX_WRITE_ATOMIC
-#define LINUX_STATX_WRITE_ATOMIC 0x10000U
-#endif
-#ifndef LINUX_STATX_DIO_READ_ALIGN
-#define LINUX_STATX_DIO_READ_ALIGN 0x20000U
-#endif
 static const struct abi_xlat g_statx_mask[] = {
     X(STATX_ALL),	    X(STATX_BASIC_STATS), X(STATX_TYPE),	 X(STATX_MODE),
     X(STATX_NLINK),	    X(STATX_UID),	  X(STATX_GID),		 X(STATX_ATIME),
@@ -437,23 +407,11 @@ FMT_WRAPPER(ioctl_cmd, put_ioctl_cmd)
 
 /* ---- memory ---- */
 
-#ifndef LINUX_PROT_SEM
-#define LINUX_PROT_SEM 0x8
-#endif
 static const struct abi_xlat g_prot[] = {
     X(PROT_READ), X(PROT_WRITE), X(PROT_EXEC), X(PROT_SEM), X(PROT_GROWSDOWN), X(PROT_GROWSUP),
 };
 FLAGS_FMT(prot, g_prot, "PROT_NONE", "PROT_???")
 
-#ifndef LINUX_MAP_ABOVE4G
-#define LINUX_MAP_ABOVE4G 0x80
-#endif
-#ifndef LINUX_MAP_HUGE_SHIFT
-#define LINUX_MAP_HUGE_SHIFT 26
-#endif
-#ifndef LINUX_MAP_HUGE_MASK
-#define LINUX_MAP_HUGE_MASK 0x3fULL
-#endif
 static const struct abi_xlat g_map_types[] = {
     X(MAP_SHARED),
     X(MAP_PRIVATE),

@@ -177,10 +177,6 @@ static const char *const g_futex_cmds[] = {
     "FUTEX_TRYLOCK_PI",	    "FUTEX_WAIT_BITSET", "FUTEX_WAKE_BITSET", "FUTEX_WAIT_REQUEUE_PI",
     "FUTEX_CMP_REQUEUE_PI", "FUTEX_LOCK_PI2",
 };
-#ifndef LINUX_FUTEX_PRIVATE_FLAG
-#define LINUX_FUTEX_PRIVATE_FLAG 128
-#define LINUX_FUTEX_CLOCK_REALTIME 256
-#endif
 
 /* FUTEX_WAIT_PRIVATE, FUTEX_WAIT_BITSET|FUTEX_CLOCK_REALTIME, as strace composes them. */
 int abi_fmt_futex_op(char *buf, size_t n, uint64_t v)

@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "gofer/client.h"
+#include "sentry/fs/dirlist.h"
 #include "sentry/vfs/vfs_fs.h"
 
 /* inode->priv. fid is fixed; the rest is filled lazily under inode->lock. */
@@ -20,16 +21,6 @@ struct gofer_inode {
 	char *target; /* symlink target, NUL-terminated, read on first use */
 	uint64_t blocks;
 	uint32_t blksize;
-};
-
-/* A directory listing read whole when a listing starts (f->priv). */
-struct gofer_dirlist {
-	size_t n;
-	struct gofer_dirlist_ent {
-		uint64_t ino;
-		uint8_t type;
-		char *name;
-	} * ents;
 };
 
 static const struct inode_ops gofer_iops;
@@ -272,24 +263,15 @@ static const struct file_ops gofer_file_fops = {
 
 /* ---- directories ---- */
 
-static void dirlist_free(struct gofer_dirlist *l)
-{
-	if (!l)
-		return;
-	for (size_t i = 0; i < l->n; i++)
-		free(l->ents[i].name);
-	free(l->ents);
-	free(l);
-}
-
 #define GOFER_DIRENT_BATCH 64
 #define GOFER_DIR_MAX (1 << 20)
 
-static int dirlist_read(struct inode *dir, struct gofer_dirlist **out)
+/* The listing of directory f, read whole from the gofer (a dirlist_read_fn). */
+static int gofer_read_dir(struct file *f, struct dirlist **out)
 {
-	struct gofer_dirlist *l = calloc(1, sizeof(*l));
+	struct inode *dir = f->inode;
+	struct dirlist *l = dirlist_new();
 	struct gofer_dirent *batch = malloc(GOFER_DIRENT_BATCH * sizeof(*batch));
-	size_t cap = 0;
 	uint64_t cookie = 0;
 	long n;
 	int r = 0;
@@ -308,24 +290,11 @@ static int dirlist_read(struct inode *dir, struct gofer_dirlist **out)
 		if (n == 0)
 			break;
 		for (long i = 0; i < n; i++) {
-			if (l->n == cap) {
-				cap = cap ? cap * 2 : 64;
-				void *p = realloc(l->ents, cap * sizeof(*l->ents));
-				if (!p) {
-					r = -ENOMEM;
-					goto out;
-				}
-				l->ents = p;
-			}
 			batch[i].name[sizeof(batch[i].name) - 1] = '\0';
-			l->ents[l->n].name = strdup(batch[i].name);
-			if (!l->ents[l->n].name) {
-				r = -ENOMEM;
+			r = dirlist_push(l, batch[i].name, strlen(batch[i].name), batch[i].ino,
+					 batch[i].type);
+			if (r < 0)
 				goto out;
-			}
-			l->ents[l->n].ino = batch[i].ino;
-			l->ents[l->n].type = batch[i].type;
-			l->n++;
 		}
 		cookie = batch[n - 1].next;
 		if (l->n > GOFER_DIR_MAX) {
@@ -347,31 +316,12 @@ out:
 
 static int gofer_iterate(struct file *f, struct dir_ctx *ctx)
 {
-	struct gofer_dirlist *l = f->priv;
-	int r;
-
 	/* A listing from the start (or after a rewind) reads the directory again. */
-	if (!l || ctx->pos == 2) {
-		struct gofer_dirlist *nl;
-		r = dirlist_read(f->inode, &nl);
-		if (r < 0)
-			return r;
-		dirlist_free(l);
-		f->priv = l = nl;
-	}
-	for (uint64_t i = ctx->pos - 2; i < l->n; i++) {
-		struct gofer_dirlist_ent *e = &l->ents[i];
-		if (!ctx->emit(ctx, e->name, strlen(e->name), e->ino, e->type))
-			return 0;
-		ctx->pos = i + 3;
-	}
-	return 0;
+	return dirlist_iterate(f, ctx, gofer_read_dir);
 }
-
-static void gofer_dir_release(struct file *f) { dirlist_free(f->priv); }
 
 static const struct file_ops gofer_dir_fops = {
     .iterate = gofer_iterate,
-    .release = gofer_dir_release,
+    .release = dirlist_release,
     .fsync = gofer_fsync,
 };

@@ -62,8 +62,7 @@ static void hostfd_sb_init(void)
 
 /* ---- I/O ---- */
 
-/* The host fd's readiness now (host poll bits, which are Linux's). */
-static short ready_now(int fd, short events)
+short host_fd_ready(int fd, short events)
 {
 	struct pollfd p = {.fd = fd, .events = events};
 	int r;
@@ -82,7 +81,7 @@ static int wait_ready(struct file *f, int fd, short events)
 	struct task *t = current_task;
 	int r;
 
-	if (ready_now(fd, events))
+	if (host_fd_ready(fd, events))
 		return 0;
 	if ((f->flags & LINUX_O_NONBLOCK) || !t)
 		return (f->flags & LINUX_O_NONBLOCK) ? -EAGAIN : 0;
@@ -144,17 +143,11 @@ static int hostfd_fsync(struct file *f)
 
 /* ---- ioctls and readiness ---- */
 
-/* A host terminal that is not the console (the caller's stdout on another terminal than its
- * stdin): its attributes and size are the host's; it is nobody's controlling terminal here. */
-static long hostfd_ioctl(struct file *f, struct task *t, unsigned int cmd, uint64_t arg)
+long host_tty_ioctl(int fd, struct task *t, unsigned int cmd, uint64_t arg)
 {
-	int fd = host_fd_of(f);
 	struct linux_termios tio;
-	struct linux_winsize ws;
 	int v;
 
-	if (HI(f)->tty)
-		return tty_ioctl(HI(f)->tty, f, fd, t, cmd, arg);
 	switch (cmd) {
 	case LINUX_TCGETS:
 		if (ioctl(fd, TCGETS, &tio) < 0)
@@ -172,14 +165,6 @@ static long hostfd_ioctl(struct file *f, struct task *t, unsigned int cmd, uint6
 			  &tio) < 0)
 			return -errno;
 		return 0;
-	case LINUX_TIOCGWINSZ:
-		if (ioctl(fd, TIOCGWINSZ, &ws) < 0)
-			return -errno;
-		return copy_out(t->mm, arg, &ws, sizeof(ws));
-	case LINUX_TIOCGPGRP:
-	case LINUX_TIOCSPGRP:
-		/* Not the caller's controlling terminal (or no terminal at all). */
-		return ioctl(fd, TCGETS, &tio) < 0 ? -errno : -ENOTTY;
 	case LINUX_FIONREAD:
 		if (ioctl(fd, FIONREAD, &v) < 0)
 			return -errno;
@@ -188,12 +173,35 @@ static long hostfd_ioctl(struct file *f, struct task *t, unsigned int cmd, uint6
 	return -ENOTTY;
 }
 
+/* A host terminal that is not the console (the caller's stdout on another terminal than its
+ * stdin): its attributes and size are the host's; it is nobody's controlling terminal here. */
+static long hostfd_ioctl(struct file *f, struct task *t, unsigned int cmd, uint64_t arg)
+{
+	int fd = host_fd_of(f);
+	struct linux_termios tio;
+	struct linux_winsize ws;
+
+	if (HI(f)->tty)
+		return tty_ioctl(HI(f)->tty, f, fd, t, cmd, arg);
+	switch (cmd) {
+	case LINUX_TIOCGWINSZ:
+		if (ioctl(fd, TIOCGWINSZ, &ws) < 0)
+			return -errno;
+		return copy_out(t->mm, arg, &ws, sizeof(ws));
+	case LINUX_TIOCGPGRP:
+	case LINUX_TIOCSPGRP:
+		/* Not the caller's controlling terminal (or no terminal at all). */
+		return ioctl(fd, TCGETS, &tio) < 0 ? -errno : -ENOTTY;
+	}
+	return host_tty_ioctl(fd, t, cmd, arg);
+}
+
 /* A poller sleeps on the host fd for the events not ready now: only those can change the
  * answer it waits for, and waiting for a ready one would wake it at once. */
 unsigned host_fd_poll(int fd, struct poll_table *pt)
 {
 	short want = POLLIN | POLLOUT | POLLPRI;
-	short rev = ready_now(fd, want);
+	short rev = host_fd_ready(fd, want);
 	unsigned mask = (unsigned)rev & (LINUX_POLLIN | LINUX_POLLOUT | LINUX_POLLPRI |
 					 LINUX_POLLERR | LINUX_POLLHUP | LINUX_POLLRDHUP);
 

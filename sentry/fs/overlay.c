@@ -385,7 +385,7 @@ static int ovl_link(struct dentry *old, struct inode *dir, struct dentry *d)
 /* Remove the whiteouts left in upper directory u, so that it can be removed. */
 static int clear_whiteouts(struct ovl_fs *ofs, struct dentry *u)
 {
-	struct ovl_dirlist *l;
+	struct dirlist *l;
 	int r = ovl_list_layer(ofs->upper_mnt, u, &l);
 
 	if (r < 0)
@@ -393,7 +393,21 @@ static int clear_whiteouts(struct ovl_fs *ofs, struct dentry *u)
 	for (size_t i = 0; i < l->n && r == 0; i++)
 		if (l->ents[i].type == LINUX_DT_CHR)
 			r = vfs_unlink_in(u, l->ents[i].name);
-	ovl_dirlist_free(l);
+	dirlist_free(l);
+	return r;
+}
+
+/* 0 when overlay directory d has no entries (whiteouts do not count), else -ENOTEMPTY or
+ * -errno. */
+static int check_empty(struct dentry *d)
+{
+	struct dirlist *l;
+	int r = ovl_read_dir(d, &l);
+
+	if (r < 0)
+		return r;
+	r = l->n == 0 ? 0 : -ENOTEMPTY;
+	dirlist_free(l);
 	return r;
 }
 
@@ -403,16 +417,8 @@ static int ovl_remove(struct inode *dir, struct dentry *d, bool isdir)
 	bool need_wo;
 	int r;
 
-	if (isdir) {
-		struct ovl_dirlist *l;
-		r = ovl_read_dir(d, &l);
-		if (r < 0)
-			return r;
-		bool empty = l->n == 0;
-		ovl_dirlist_free(l);
-		if (!empty)
-			return -ENOTEMPTY;
-	}
+	if (isdir && (r = check_empty(d)) < 0)
+		return r;
 	r = ovl_copy_up(d->parent);
 	if (r < 0)
 		return r;
@@ -507,14 +513,9 @@ static int ovl_rename(struct inode *odir, struct dentry *od, struct inode *ndir,
 	if (isdir && ooi->lower)
 		return -EXDEV;
 	if (nd->inode && LINUX_S_ISDIR(nd->inode->mode)) {
-		struct ovl_dirlist *l;
-		r = ovl_read_dir(nd, &l);
+		r = check_empty(nd);
 		if (r < 0)
 			return r;
-		bool empty = l->n == 0;
-		ovl_dirlist_free(l);
-		if (!empty)
-			return -ENOTEMPTY;
 		struct dentry *tu = ovl_upper(nd->inode);
 		if (tu) {
 			r = clear_whiteouts(OFS(odir->sb), tu);

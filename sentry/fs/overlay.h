@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "sentry/fs/dirlist.h"
 #include "sentry/vfs/vfs_fs.h"
 
 /* st_ino of a file that exists only in the upper layer: its upper inode number with this bit,
@@ -23,18 +24,6 @@ struct ovl_inode {
 	struct dentry *upper; /* a reference, or NULL until copied up */
 	struct dentry *lower; /* a reference, or NULL for an upper-only file; never changes */
 	pthread_mutex_t copy_lock;
-};
-
-/* One entry of a merged directory listing. */
-struct ovl_dirent {
-	char *name;
-	uint64_t ino;
-	uint8_t type;
-};
-
-struct ovl_dirlist {
-	size_t n;
-	struct ovl_dirent *ents;
 };
 
 extern const struct file_ops ovl_file_fops;
@@ -58,11 +47,10 @@ struct dentry *ovl_real(struct inode *inode, struct mount **mnt);
 /* Make sure the overlay dentry d has an upper copy (copying its parents first). 0 or -errno. */
 int ovl_copy_up(struct dentry *d);
 /* The merged listing of overlay directory d (upper entries hide lower ones; whiteouts and an
- * opaque upper hide the lower). 0 with *out (free with ovl_dirlist_free) or -errno. */
-int ovl_read_dir(struct dentry *d, struct ovl_dirlist **out);
-void ovl_dirlist_free(struct ovl_dirlist *l);
+ * opaque upper hide the lower). 0 with *out (free with dirlist_free) or -errno. */
+int ovl_read_dir(struct dentry *d, struct dirlist **out);
 /* Collect the names of the entries of directory dentry dir (any filesystem) with their inode
  * numbers and types, through its file ops. */
-int ovl_list_layer(struct mount *mnt, struct dentry *dir, struct ovl_dirlist **out);
+int ovl_list_layer(struct mount *mnt, struct dentry *dir, struct dirlist **out);
 
 #endif

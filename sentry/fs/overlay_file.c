@@ -11,40 +11,9 @@
 
 /* ---- listings ---- */
 
-void ovl_dirlist_free(struct ovl_dirlist *l)
-{
-	if (!l)
-		return;
-	for (size_t i = 0; i < l->n; i++)
-		free(l->ents[i].name);
-	free(l->ents);
-	free(l);
-}
-
-static int dirlist_push(struct ovl_dirlist *l, size_t *cap, const char *name, size_t len,
-			uint64_t ino, uint8_t type)
-{
-	if (l->n == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 32;
-		void *p = realloc(l->ents, ncap * sizeof(*l->ents));
-		if (!p)
-			return -ENOMEM;
-		l->ents = p;
-		*cap = ncap;
-	}
-	char *s = malloc(len + 1);
-	if (!s)
-		return -ENOMEM;
-	memcpy(s, name, len);
-	s[len] = '\0';
-	l->ents[l->n++] = (struct ovl_dirent){s, ino, type};
-	return 0;
-}
-
 struct collect_ctx {
 	struct dir_ctx ctx;
-	struct ovl_dirlist *l;
-	size_t cap;
+	struct dirlist *l;
 	int err;
 };
 
@@ -55,18 +24,18 @@ static bool collect_emit(struct dir_ctx *ctx, const char *name, size_t len, uint
 
 	if ((len == 1 && name[0] == '.') || (len == 2 && name[0] == '.' && name[1] == '.'))
 		return true;
-	c->err = dirlist_push(c->l, &c->cap, name, len, ino, (uint8_t)type);
+	c->err = dirlist_push(c->l, name, len, ino, (uint8_t)type);
 	return c->err == 0;
 }
 
-int ovl_list_layer(struct mount *mnt, struct dentry *dir, struct ovl_dirlist **out)
+int ovl_list_layer(struct mount *mnt, struct dentry *dir, struct dirlist **out)
 {
 	struct path p = {mnt, dir};
 	struct collect_ctx c = {.ctx = {.emit = collect_emit}};
 	struct file *f;
 	int r;
 
-	c.l = calloc(1, sizeof(*c.l));
+	c.l = dirlist_new();
 	if (!c.l)
 		return -ENOMEM;
 	r = vfs_open_path(&p, LINUX_O_RDONLY | LINUX_O_DIRECTORY, &f);
@@ -78,7 +47,7 @@ int ovl_list_layer(struct mount *mnt, struct dentry *dir, struct ovl_dirlist **o
 		file_put(f);
 	}
 	if (r < 0) {
-		ovl_dirlist_free(c.l);
+		dirlist_free(c.l);
 		return r;
 	}
 	*out = c.l;
@@ -91,7 +60,7 @@ struct nameset {
 	struct ns_node {
 		const char *name;
 		uint64_t hash;
-		const struct ovl_dirent *ent;
+		const struct dirlist_ent *ent;
 		struct ns_node *next;
 	} * *b, *nodes;
 	size_t used;
@@ -108,7 +77,7 @@ static int nameset_init(struct nameset *s, size_t n)
 	return s->b && s->nodes ? 0 : -ENOMEM;
 }
 
-static void nameset_add(struct nameset *s, const struct ovl_dirent *e)
+static void nameset_add(struct nameset *s, const struct dirlist_ent *e)
 {
 	struct ns_node *n = &s->nodes[s->used++];
 
@@ -119,7 +88,7 @@ static void nameset_add(struct nameset *s, const struct ovl_dirent *e)
 	s->b[n->hash & (s->nb - 1)] = n;
 }
 
-static const struct ovl_dirent *nameset_find(const struct nameset *s, const char *name)
+static const struct dirlist_ent *nameset_find(const struct nameset *s, const char *name)
 {
 	uint64_t h = XXH3_64bits(name, strlen(name));
 
@@ -135,14 +104,13 @@ static void nameset_free(struct nameset *s)
 	free(s->nodes);
 }
 
-int ovl_read_dir(struct dentry *d, struct ovl_dirlist **out)
+int ovl_read_dir(struct dentry *d, struct dirlist **out)
 {
 	struct ovl_inode *oi = OI(d->inode);
 	struct ovl_fs *ofs = OFS(d->sb);
 	struct dentry *u = ovl_upper(d->inode), *lower = oi->lower;
-	struct ovl_dirlist *ul = NULL, *ll = NULL, *res = calloc(1, sizeof(*res));
+	struct dirlist *ul = NULL, *ll = NULL, *res = dirlist_new();
 	struct nameset uset = {0};
-	size_t cap = 0;
 	int r = 0;
 
 	if (!res) {
@@ -160,7 +128,7 @@ int ovl_read_dir(struct dentry *d, struct ovl_dirlist **out)
 	if ((r = nameset_init(&uset, ul ? ul->n : 0)) < 0)
 		goto out;
 	for (size_t i = 0; ul && i < ul->n; i++) {
-		struct ovl_dirent *e = &ul->ents[i];
+		struct dirlist_ent *e = &ul->ents[i];
 		uint64_t ino = e->ino | OVL_UPPER_INO_BIT;
 		struct dentry *c;
 		bool wo = false;
@@ -176,25 +144,25 @@ int ovl_read_dir(struct dentry *d, struct ovl_dirlist **out)
 		}
 		if (wo)
 			continue;
-		r = dirlist_push(res, &cap, e->name, strlen(e->name), ino, e->type);
+		r = dirlist_push(res, e->name, strlen(e->name), ino, e->type);
 		if (r < 0)
 			goto out;
 	}
 	for (size_t i = 0; ll && i < ll->n; i++) {
-		struct ovl_dirent *e = &ll->ents[i];
+		struct dirlist_ent *e = &ll->ents[i];
 		if (nameset_find(&uset, e->name))
 			continue;
-		r = dirlist_push(res, &cap, e->name, strlen(e->name), e->ino, e->type);
+		r = dirlist_push(res, e->name, strlen(e->name), e->ino, e->type);
 		if (r < 0)
 			goto out;
 	}
 out:
 	nameset_free(&uset);
-	ovl_dirlist_free(ul);
-	ovl_dirlist_free(ll);
+	dirlist_free(ul);
+	dirlist_free(ll);
 	dput(u);
 	if (r < 0) {
-		ovl_dirlist_free(res);
+		dirlist_free(res);
 		return r;
 	}
 	*out = res;
@@ -203,29 +171,16 @@ out:
 
 /* ---- directories ---- */
 
-static int ovl_dir_iterate(struct file *f, struct dir_ctx *ctx)
+/* The merged listing of directory f (a dirlist_read_fn). */
+static int ovl_dir_read(struct file *f, struct dirlist **out)
 {
-	struct ovl_dirlist *l = f->priv;
-	int r;
-
-	if (!l || ctx->pos == 2) {
-		struct ovl_dirlist *nl;
-		r = ovl_read_dir(f->path.dentry, &nl);
-		if (r < 0)
-			return r;
-		ovl_dirlist_free(l);
-		f->priv = l = nl;
-	}
-	for (uint64_t i = ctx->pos - 2; i < l->n; i++) {
-		if (!ctx->emit(ctx, l->ents[i].name, strlen(l->ents[i].name), l->ents[i].ino,
-			       l->ents[i].type))
-			return 0;
-		ctx->pos = i + 3;
-	}
-	return 0;
+	return ovl_read_dir(f->path.dentry, out);
 }
 
-static void ovl_dir_release(struct file *f) { ovl_dirlist_free(f->priv); }
+static int ovl_dir_iterate(struct file *f, struct dir_ctx *ctx)
+{
+	return dirlist_iterate(f, ctx, ovl_dir_read);
+}
 
 static int ovl_fsync(struct file *f)
 {
@@ -235,7 +190,7 @@ static int ovl_fsync(struct file *f)
 
 const struct file_ops ovl_dir_fops = {
     .iterate = ovl_dir_iterate,
-    .release = ovl_dir_release,
+    .release = dirlist_release,
     .fsync = ovl_fsync,
 };
 

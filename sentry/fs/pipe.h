@@ -8,8 +8,6 @@
 
 #define PIPE_BUF_SIZE 4096	  /* PIPE_BUF: writes up to this size are atomic */
 #define PIPE_DEF_SIZE (16 * 4096) /* a new pipe's capacity */
-#define LINUX_F_SETPIPE_SZ 1031
-#define LINUX_F_GETPIPE_SZ 1032
 #define LINUX_O_NOTIFICATION_PIPE LINUX_O_EXCL
 
 /* /proc/sys/fs/pipe-max-size: the largest F_SETPIPE_SZ a process without CAP_SYS_RESOURCE

@@ -28,35 +28,6 @@
 #include "sentry/mm/mm.h"
 #include "sentry/vfs/vfs_fs.h"
 
-/* Linux values abi/linux.h does not name yet. */
-#ifndef LINUX_SIGTTIN
-#define LINUX_SIGTTIN 21
-#endif
-#ifndef LINUX_SIGTTOU
-#define LINUX_SIGTTOU 22
-#endif
-#ifndef LINUX_SIGWINCH
-#define LINUX_SIGWINCH 28
-#endif
-#define TTY_ICANON 0000002u
-#define TTY_TOSTOP 0000400u
-#define TTY_VTIME 5
-#define TTY_VMIN 6
-#define TTY_TCSBRK 0x5409
-#define TTY_TCFLSH 0x540B
-#define TTY_TIOCEXCL 0x540C
-#define TTY_TIOCNXCL 0x540D
-#define TTY_TIOCSCTTY 0x540E
-#define TTY_TIOCSTI 0x5412
-#define TTY_TIOCNOTTY 0x5422
-#define TTY_TIOCGETD 0x5424
-#define TTY_TCSBRKP 0x5425
-#define TTY_TIOCGSID 0x5429
-#define TTY_TIOCGEXCL 0x80045440u
-#define TTY_TCIFLUSH 0
-#define TTY_TCOFLUSH 1
-#define TTY_TCIOFLUSH 2
-
 struct tty {
 	int fd;		 /* our dup of the host terminal fd */
 	dev_t dev, rdev; /* the host terminal, to recognise its other fds */
@@ -270,17 +241,6 @@ void tty_session_leader_exit_locked(struct thread_group *tg)
 
 /* ---- I/O ---- */
 
-static int poll_now(int fd, short events)
-{
-	struct pollfd p = {.fd = fd, .events = events};
-	int r;
-
-	do
-		r = poll(&p, 1, 0);
-	while (r < 0 && errno == EINTR);
-	return r > 0 ? p.revents : 0;
-}
-
 ssize_t tty_read(struct tty *tty, struct file *f, int fd, void *buf, size_t n)
 {
 	struct task *t = current_task;
@@ -292,12 +252,12 @@ ssize_t tty_read(struct tty *tty, struct file *f, int fd, void *buf, size_t n)
 		return r;
 	if (ioctl(fd, TCGETS, &tio) < 0)
 		return -errno;
-	bool canon = tio.c_lflag & TTY_ICANON;
+	bool canon = tio.c_lflag & LINUX_ICANON;
 	/* Non-canonical reads with VMIN 0 return what is there, or 0 after VTIME tenths. */
-	bool timed = !canon && tio.c_cc[TTY_VMIN] == 0;
-	bool poll_only = timed && tio.c_cc[TTY_VTIME] == 0;
+	bool timed = !canon && tio.c_cc[LINUX_VMIN] == 0;
+	bool poll_only = timed && tio.c_cc[LINUX_VTIME] == 0;
 	struct timespec deadline,
-	    rel = {tio.c_cc[TTY_VTIME] / 10, (tio.c_cc[TTY_VTIME] % 10) * 100000000L};
+	    rel = {tio.c_cc[LINUX_VTIME] / 10, (tio.c_cc[LINUX_VTIME] % 10) * 100000000L};
 	if (timed)
 		deadline_after(&deadline, &rel);
 
@@ -312,7 +272,7 @@ ssize_t tty_read(struct tty *tty, struct file *f, int fd, void *buf, size_t n)
 		/* Readiness and the read under one lock, so two sandbox readers cannot both see
 		 * the same line ready and one of them then block in the host's read. */
 		pthread_mutex_lock(&tty->read_lock);
-		int rev = poll_now(fd, POLLIN);
+		int rev = host_fd_ready(fd, POLLIN);
 		size_t len = n;
 		if (rev & POLLIN) {
 			int avail = 0;
@@ -348,12 +308,12 @@ ssize_t tty_write(struct tty *tty, struct file *f, int fd, const void *buf, size
 	struct linux_termios tio;
 	ssize_t r;
 
-	if (ioctl(fd, TCGETS, &tio) == 0 && (tio.c_lflag & TTY_TOSTOP)) {
+	if (ioctl(fd, TCGETS, &tio) == 0 && (tio.c_lflag & LINUX_TOSTOP)) {
 		r = check_change(tty, t, LINUX_SIGTTOU);
 		if (r)
 			return r;
 	}
-	if (!poll_now(fd, POLLOUT)) {
+	if (!host_fd_ready(fd, POLLOUT)) {
 		/* Output is held (^S, or a full pty buffer): wait interruptibly. */
 		if ((f->flags & LINUX_O_NONBLOCK) || !t)
 			return -EAGAIN;
@@ -515,31 +475,21 @@ static int flush_or_drain(int fd, unsigned long how)
 long tty_ioctl(struct tty *tty, struct file *f, int fd, struct task *t, unsigned int cmd,
 	       uint64_t arg)
 {
-	struct linux_termios tio;
 	struct linux_winsize ws;
 	int r, v;
 
 	switch (cmd) {
 	case LINUX_TCGETS:
-		if (ioctl(fd, TCGETS, &tio) < 0)
-			return -errno;
-		return copy_out(t->mm, arg, &tio, sizeof(tio));
+	case LINUX_FIONREAD:
+		return host_tty_ioctl(fd, t, cmd, arg);
 	case LINUX_TCSETS:
 	case LINUX_TCSETSW:
 	case LINUX_TCSETSF:
 		r = check_change(tty, t, LINUX_SIGTTOU);
 		if (r)
 			return r;
-		if (copy_in(t->mm, &tio, arg, sizeof(tio)) < 0)
-			return -EFAULT;
 		/* Forwarded: echo, canonical mode and ISIG take effect on the real terminal. */
-		if (ioctl(fd,
-			  cmd == LINUX_TCSETS	 ? TCSETS
-			  : cmd == LINUX_TCSETSW ? TCSETSW
-						 : TCSETSF,
-			  &tio) < 0)
-			return -errno;
-		return 0;
+		return host_tty_ioctl(fd, t, cmd, arg);
 	case LINUX_TIOCGWINSZ:
 		r = get_winsize(tty, fd, &ws);
 		return r < 0 ? r : copy_out(t->mm, arg, &ws, sizeof(ws));
@@ -548,44 +498,40 @@ long tty_ioctl(struct tty *tty, struct file *f, int fd, struct task *t, unsigned
 			return -EFAULT;
 		return set_winsize(tty, fd, &ws);
 	case LINUX_TIOCGPGRP:
-	case TTY_TIOCGSID:
+	case LINUX_TIOCGSID:
 		/* Only on the caller's controlling terminal; no foreground group reads 0. */
 		kernel_lock();
 		r = is_ctty_locked(tty, t) ? 0 : -ENOTTY;
-		v = cmd == TTY_TIOCGSID ? tty->sid : tty->pgrp;
+		v = cmd == LINUX_TIOCGSID ? tty->sid : tty->pgrp;
 		kernel_unlock();
 		return r < 0 ? r : copy_out(t->mm, arg, &v, sizeof(v));
 	case LINUX_TIOCSPGRP:
 		return set_pgrp(tty, t, arg);
-	case TTY_TIOCSCTTY:
+	case LINUX_TIOCSCTTY:
 		return set_ctty(tty, f, t, arg);
-	case TTY_TIOCNOTTY:
+	case LINUX_TIOCNOTTY:
 		return release_ctty(tty, t);
-	case LINUX_FIONREAD:
-		if (ioctl(fd, FIONREAD, &v) < 0)
-			return -errno;
-		return copy_out(t->mm, arg, &v, sizeof(v));
-	case TTY_TCFLSH:
+	case LINUX_TCFLSH:
 		r = check_change(tty, t, LINUX_SIGTTOU);
 		if (r)
 			return r;
-		if (arg > TTY_TCIOFLUSH)
+		if (arg > LINUX_TCIOFLUSH)
 			return -EINVAL;
-		return arg == TTY_TCOFLUSH ? 0 : flush_or_drain(fd, TCSETSF);
-	case TTY_TCSBRK:
-	case TTY_TCSBRKP:
+		return arg == LINUX_TCOFLUSH ? 0 : flush_or_drain(fd, TCSETSF);
+	case LINUX_TCSBRK:
+	case LINUX_TCSBRKP:
 		/* tcdrain, or a break (which a pseudo-terminal ignores): wait for the output */
 		return flush_or_drain(fd, TCSETSW);
-	case TTY_TIOCGETD:
+	case LINUX_TIOCGETD:
 		v = 0; /* N_TTY */
 		return copy_out(t->mm, arg, &v, sizeof(v));
-	case TTY_TIOCEXCL:
-	case TTY_TIOCNXCL:
+	case LINUX_TIOCEXCL:
+	case LINUX_TIOCNXCL:
 		return 0;
-	case TTY_TIOCGEXCL:
+	case LINUX_TIOCGEXCL:
 		v = 0;
 		return copy_out(t->mm, arg, &v, sizeof(v));
-	case TTY_TIOCSTI:
+	case LINUX_TIOCSTI:
 		return -EIO; /* dev.tty.legacy_tiocsti=0, Linux 6.2's default */
 	}
 	return -ENOTTY;

@@ -55,6 +55,12 @@ long tty_ioctl(struct tty *tty, struct file *f, int host_fd, struct task *t, uns
  * not-ready events registered with poll_wait_host. */
 struct poll_table;
 unsigned host_fd_poll(int fd, struct poll_table *pt);
+/* The host fd's readiness now, without waiting (hostfd.c): the revents poll(2) gives for events
+ * (host poll bits, which are Linux's); 0 when none is ready. */
+short host_fd_ready(int fd, short events);
+/* The terminal ioctls that go straight to a host terminal fd, for task t (hostfd.c): TCGETS,
+ * TCSETS, TCSETSW, TCSETSF (no job-control check) and FIONREAD. -ENOTTY for any other cmd. */
+long host_tty_ioctl(int fd, struct task *t, unsigned int cmd, uint64_t arg);
 
 /* The sandbox names the console /dev/pts/0, character device 136:0. */
 #define TTY_CONSOLE_MAJOR 136

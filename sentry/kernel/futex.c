@@ -16,17 +16,6 @@
 #include "sentry/mm/mm.h"
 #include "sentry/syscalls/syscalls.h"
 
-#define FUTEX_WAIT 0
-#define FUTEX_WAKE 1
-#define FUTEX_REQUEUE 3
-#define FUTEX_CMP_REQUEUE 4
-#define FUTEX_WAKE_OP 5
-#define FUTEX_WAIT_BITSET 9
-#define FUTEX_WAKE_BITSET 10
-#define FUTEX_PRIVATE_FLAG 128
-#define FUTEX_CLOCK_REALTIME 256
-#define FUTEX_BITSET_MATCH_ANY 0xffffffffU
-
 #define NBUCKETS 256
 
 struct futex_waiter {
@@ -85,7 +74,7 @@ int futex_wake_addr(struct mm *mm, uint64_t addr, int n)
 {
 	struct bucket *b = bucket_of(mm, addr);
 	pthread_mutex_lock(&g_futex_lock);
-	int r = wake_locked(b, mm, addr, n, FUTEX_BITSET_MATCH_ANY);
+	int r = wake_locked(b, mm, addr, n, LINUX_FUTEX_BITSET_MATCH_ANY);
 	pthread_mutex_unlock(&g_futex_lock);
 	return r;
 }
@@ -155,7 +144,7 @@ static long futex_requeue(struct task *t, uint64_t addr, int n1, uint64_t addr2,
 			goto out;
 		}
 	}
-	woken = wake_locked(b1, t->mm, addr, n1, FUTEX_BITSET_MATCH_ANY);
+	woken = wake_locked(b1, t->mm, addr, n1, LINUX_FUTEX_BITSET_MATCH_ANY);
 	list_for_each_safe(pos, tmp, &b1->waiters) {
 		struct futex_waiter *w = list_entry(pos, struct futex_waiter, link);
 		if (moved >= n2)
@@ -250,27 +239,29 @@ SYSCALL_DEFINE(futex)
 	uint64_t addr = a->a[0], utime = a->a[3], addr2 = a->a[4];
 	int op = (int)a->a[1];
 	uint32_t val = (uint32_t)a->a[2], val3 = (uint32_t)a->a[5];
-	int cmd = op & ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
-	bool realtime = op & FUTEX_CLOCK_REALTIME;
+	int cmd = op & ~(LINUX_FUTEX_PRIVATE_FLAG | LINUX_FUTEX_CLOCK_REALTIME);
+	bool realtime = op & LINUX_FUTEX_CLOCK_REALTIME;
 	struct timespec deadline;
 	int r;
 
-	if (realtime && cmd != FUTEX_WAIT_BITSET && cmd != FUTEX_WAIT)
+	if (realtime && cmd != LINUX_FUTEX_WAIT_BITSET && cmd != LINUX_FUTEX_WAIT)
 		return -ENOSYS;
 	switch (cmd) {
-	case FUTEX_WAIT:
-	case FUTEX_WAIT_BITSET:
+	case LINUX_FUTEX_WAIT:
+	case LINUX_FUTEX_WAIT_BITSET:
 		if (utime) {
-			r = read_deadline(t, utime, cmd == FUTEX_WAIT_BITSET, realtime, &deadline);
+			r = read_deadline(t, utime, cmd == LINUX_FUTEX_WAIT_BITSET, realtime,
+					  &deadline);
 			if (r)
 				return r;
 		}
-		r = (int)futex_wait(t, addr, val, cmd == FUTEX_WAIT ? FUTEX_BITSET_MATCH_ANY : val3,
+		r = (int)futex_wait(t, addr, val,
+				    cmd == LINUX_FUTEX_WAIT ? LINUX_FUTEX_BITSET_MATCH_ANY : val3,
 				    utime ? &deadline : NULL);
 		return r == -LINUX_ERESTARTSYS && utime ? -EINTR : r;
-	case FUTEX_WAKE:
-	case FUTEX_WAKE_BITSET: {
-		uint32_t bits = cmd == FUTEX_WAKE ? FUTEX_BITSET_MATCH_ANY : val3;
+	case LINUX_FUTEX_WAKE:
+	case LINUX_FUTEX_WAKE_BITSET: {
+		uint32_t bits = cmd == LINUX_FUTEX_WAKE ? LINUX_FUTEX_BITSET_MATCH_ANY : val3;
 		if (addr & 3)
 			return -EINVAL;
 		if (!bits)
@@ -281,11 +272,11 @@ SYSCALL_DEFINE(futex)
 		pthread_mutex_unlock(&g_futex_lock);
 		return r;
 	}
-	case FUTEX_REQUEUE:
+	case LINUX_FUTEX_REQUEUE:
 		return futex_requeue(t, addr, (int)val, addr2, (int)utime, false, 0);
-	case FUTEX_CMP_REQUEUE:
+	case LINUX_FUTEX_CMP_REQUEUE:
 		return futex_requeue(t, addr, (int)val, addr2, (int)utime, true, val3);
-	case FUTEX_WAKE_OP:
+	case LINUX_FUTEX_WAKE_OP:
 		return futex_wake_op(t, addr, (int)val, addr2, (int)utime, val3);
 	default:
 		return -ENOSYS;

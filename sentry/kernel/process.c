@@ -17,35 +17,9 @@
 #include "sentry/mm/mm.h"
 #include "sentry/vfs/vfs.h"
 
-#define CLONE_VM 0x00000100
-#define CLONE_FS 0x00000200
-#define CLONE_FILES 0x00000400
-#define CLONE_SIGHAND 0x00000800
-#define CLONE_PIDFD 0x00001000
-#define CLONE_PTRACE 0x00002000
-#define CLONE_VFORK 0x00004000
-#define CLONE_PARENT 0x00008000
-#define CLONE_THREAD 0x00010000
-#define CLONE_NEWNS 0x00020000
-#define CLONE_SYSVSEM 0x00040000
-#define CLONE_SETTLS 0x00080000
-#define CLONE_PARENT_SETTID 0x00100000
-#define CLONE_CHILD_CLEARTID 0x00200000
-#define CLONE_DETACHED 0x00400000
-#define CLONE_UNTRACED 0x00800000
-#define CLONE_CHILD_SETTID 0x01000000
-#define CLONE_NEWCGROUP 0x02000000
-#define CLONE_NEWUTS 0x04000000
-#define CLONE_NEWIPC 0x08000000
-#define CLONE_NEWUSER 0x10000000
-#define CLONE_NEWPID 0x20000000
-#define CLONE_NEWNET 0x40000000
-#define CLONE_IO 0x80000000ULL
-#define CLONE_CLEAR_SIGHAND 0x100000000ULL /* clone3 only */
-#define CLONE_INTO_CGROUP 0x200000000ULL
 #define CLONE_NEWNS_ALL                                                                            \
-	(CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER |             \
-	 CLONE_NEWPID | CLONE_NEWNET)
+	(LINUX_CLONE_NEWNS | LINUX_CLONE_NEWCGROUP | LINUX_CLONE_NEWUTS | LINUX_CLONE_NEWIPC |     \
+	 LINUX_CLONE_NEWUSER | LINUX_CLONE_NEWPID | LINUX_CLONE_NEWNET)
 
 int process_task_prepare(struct task *t)
 {
@@ -68,20 +42,21 @@ int process_task_prepare(struct task *t)
 
 static int clone_check_flags(uint64_t flags)
 {
-	if ((flags & CLONE_THREAD) && !(flags & CLONE_SIGHAND))
+	if ((flags & LINUX_CLONE_THREAD) && !(flags & LINUX_CLONE_SIGHAND))
 		return -EINVAL;
-	if ((flags & CLONE_SIGHAND) && !(flags & CLONE_VM))
+	if ((flags & LINUX_CLONE_SIGHAND) && !(flags & LINUX_CLONE_VM))
 		return -EINVAL;
-	if ((flags & CLONE_FS) && (flags & CLONE_NEWNS))
+	if ((flags & LINUX_CLONE_FS) && (flags & LINUX_CLONE_NEWNS))
 		return -EINVAL;
 	/* New namespaces inside the sandbox are not emulated yet. */
 	if (flags & CLONE_NEWNS_ALL)
 		return -EINVAL;
-	if (flags & (CLONE_PTRACE | CLONE_UNTRACED | CLONE_PIDFD | CLONE_INTO_CGROUP))
+	if (flags & (LINUX_CLONE_PTRACE | LINUX_CLONE_UNTRACED | LINUX_CLONE_PIDFD |
+		     LINUX_CLONE_INTO_CGROUP))
 		return -EINVAL;
-	if ((flags & CLONE_CLEAR_SIGHAND) && (flags & CLONE_SIGHAND))
+	if ((flags & LINUX_CLONE_CLEAR_SIGHAND) && (flags & LINUX_CLONE_SIGHAND))
 		return -EINVAL;
-	if (flags & ~(0x3ffffff00ULL & ~(CLONE_DETACHED)))
+	if (flags & ~(0x3ffffff00ULL & ~(LINUX_CLONE_DETACHED)))
 		return -EINVAL;
 	return 0;
 }
@@ -106,7 +81,7 @@ long process_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t ptid
 		return r;
 	if (exit_signal < 0 || exit_signal > LINUX_NSIG)
 		return -EINVAL;
-	if ((flags & CLONE_SETTLS) && tls >= LINUX_TASK_SIZE)
+	if ((flags & LINUX_CLONE_SETTLS) && tls >= LINUX_TASK_SIZE)
 		return -EPERM;
 
 	c = task_alloc();
@@ -117,7 +92,7 @@ long process_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t ptid
 	c->regs.regs.rax = 0;
 	if (stack)
 		c->regs.regs.rsp = stack;
-	if (flags & CLONE_SETTLS)
+	if (flags & LINUX_CLONE_SETTLS)
 		c->regs.regs.fs_base = tls;
 	c->cred = t->cred;
 	memcpy(c->comm, t->comm, sizeof(c->comm));
@@ -126,15 +101,15 @@ long process_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t ptid
 	c->keepcaps = t->keepcaps;
 	c->exe_file = t->exe_file ? file_get(t->exe_file) : NULL;
 	c->sigmask = t->sigmask;
-	if (!(flags & CLONE_VM) || (flags & CLONE_VFORK))
+	if (!(flags & LINUX_CLONE_VM) || (flags & LINUX_CLONE_VFORK))
 		c->altstack = t->altstack;
 	else
 		c->altstack.ss_flags = LINUX_SS_DISABLE;
-	if (flags & CLONE_CHILD_CLEARTID)
+	if (flags & LINUX_CLONE_CHILD_CLEARTID)
 		c->clear_child_tid = ctid;
 
 	/* memory */
-	if (flags & CLONE_VM) {
+	if (flags & LINUX_CLONE_VM) {
 		mm_get(t->mm);
 		c->mm = t->mm;
 		/* A thread in the same address space: its context is made here, on a thread that
@@ -151,14 +126,14 @@ long process_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t ptid
 			goto fail;
 		}
 	}
-	c->fdt = (flags & CLONE_FILES) ? fdtable_get_ref(t->fdt) : fdtable_copy(t->fdt);
-	c->fs = (flags & CLONE_FS) ? fs_context_get(t->fs) : fs_context_copy(t->fs);
+	c->fdt = (flags & LINUX_CLONE_FILES) ? fdtable_get_ref(t->fdt) : fdtable_copy(t->fdt);
+	c->fs = (flags & LINUX_CLONE_FS) ? fs_context_get(t->fs) : fs_context_copy(t->fs);
 	if (!c->fdt || !c->fs) {
 		r = -ENOMEM;
 		goto fail;
 	}
 
-	if (!(flags & CLONE_THREAD)) {
+	if (!(flags & LINUX_CLONE_THREAD)) {
 		tg = tg_alloc();
 		if (!tg) {
 			r = -ENOMEM;
@@ -180,7 +155,7 @@ long process_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t ptid
 		goto fail;
 	}
 	c->tid = tid;
-	if (flags & CLONE_THREAD) {
+	if (flags & LINUX_CLONE_THREAD) {
 		c->tg = t->tg;
 	} else {
 		struct thread_group *ptg = t->tg;
@@ -188,12 +163,12 @@ long process_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t ptid
 		tg->pgid = ptg->pgid;
 		tg->sid = ptg->sid;
 		memcpy(tg->rlimits, ptg->rlimits, sizeof(tg->rlimits));
-		if (flags & CLONE_SIGHAND) {
+		if (flags & LINUX_CLONE_SIGHAND) {
 			tg->sighand = ptg->sighand;
 			tg->sighand->refs++;
 		} else {
 			tg->sighand = sighand_copy(ptg->sighand);
-			if (tg->sighand && (flags & CLONE_CLEAR_SIGHAND)) {
+			if (tg->sighand && (flags & LINUX_CLONE_CLEAR_SIGHAND)) {
 				/* handlers back to SIG_DFL; ignored signals stay ignored */
 				for (int i = 0; i < LINUX_NSIG; i++) {
 					struct linux_sigaction *sa = &tg->sighand->action[i];
@@ -209,26 +184,26 @@ long process_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t ptid
 			goto fail;
 		}
 		/* CLONE_PARENT, and every child of init's siblings, hang off the parent's parent */
-		tg->parent = (flags & CLONE_PARENT) && ptg->parent ? ptg->parent : ptg;
+		tg->parent = (flags & LINUX_CLONE_PARENT) && ptg->parent ? ptg->parent : ptg;
 		list_add_tail(&tg->sibling, &tg->parent->children);
 		c->tg = tg;
 	}
 	c->tgid = c->tg->tgid;
 	list_add_tail(&c->tg_link, &c->tg->threads);
 	c->tg->nr_threads++;
-	if (flags & CLONE_VFORK) {
+	if (flags & LINUX_CLONE_VFORK) {
 		c->tg->vfork_parent = t;
 		t->vfork_child_done = false;
 	}
 	kernel_unlock();
 
-	if (flags & CLONE_PARENT_SETTID) {
+	if (flags & LINUX_CLONE_PARENT_SETTID) {
 		int32_t v = tid;
 		copy_out(t->mm, ptid, &v, sizeof(v));
-		if (!(flags & CLONE_VM))
+		if (!(flags & LINUX_CLONE_VM))
 			copy_out(c->mm, ptid, &v, sizeof(v));
 	}
-	if (flags & CLONE_CHILD_SETTID) {
+	if (flags & LINUX_CLONE_CHILD_SETTID) {
 		int32_t v = tid;
 		copy_out(c->mm, ctid, &v, sizeof(v));
 	}
@@ -242,7 +217,7 @@ long process_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t ptid
 		return r;
 	}
 
-	if (flags & CLONE_VFORK) {
+	if (flags & LINUX_CLONE_VFORK) {
 		/* The parent sleeps until the child execs or exits. Linux's vfork wait is killable
 		 * only: other signals wait until it ends. */
 		while (task_wait(t, NULL, vfork_child_done, t, NULL) < 0 && !t->tg->group_exiting)

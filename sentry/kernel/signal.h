@@ -17,47 +17,11 @@ struct sighand;
 #define SIGBIT(sig) (1ULL << ((sig)-1))
 #define SIG_UNBLOCKABLE (SIGBIT(LINUX_SIGKILL) | SIGBIT(LINUX_SIGSTOP))
 
-/* ABI values abi/linux.h does not have yet (they belong there; kept here, guarded, until moved). */
-#ifndef LINUX_SIGSTKFLT
-#define LINUX_SIGSTKFLT 16
-#define LINUX_SIGTTIN 21
-#define LINUX_SIGTTOU 22
-#define LINUX_SIGURG 23
-#define LINUX_SIGXCPU 24
-#define LINUX_SIGXFSZ 25
-#define LINUX_SIGVTALRM 26
-#define LINUX_SIGPROF 27
-#define LINUX_SIGWINCH 28
-#define LINUX_SIGIO 29
-#define LINUX_SIGPWR 30
-#endif
-#ifndef LINUX_SS_AUTODISARM
-#define LINUX_SS_AUTODISARM (1U << 31)
-#endif
-#ifndef LINUX_SA_EXPOSE_TAGBITS
-#define LINUX_SA_EXPOSE_TAGBITS 0x00000800
-#endif
 /* The sa_flags bits rt_sigaction keeps (Linux's UAPI_SA_FLAGS on x86-64); others read back 0. */
 #define SIGNAL_SA_KNOWN                                                                             \
 	(LINUX_SA_NOCLDSTOP | LINUX_SA_NOCLDWAIT | LINUX_SA_SIGINFO | LINUX_SA_ONSTACK |           \
 	 LINUX_SA_RESTART | LINUX_SA_NODEFER | LINUX_SA_RESETHAND | LINUX_SA_EXPOSE_TAGBITS |      \
 	 LINUX_SA_RESTORER)
-#ifndef LINUX_SEGV_MAPERR
-#define LINUX_SEGV_MAPERR 1
-#define LINUX_SEGV_ACCERR 2
-#define LINUX_BUS_ADRALN 1
-#define LINUX_BUS_ADRERR 2
-#define LINUX_TRAP_BRKPT 1
-#define LINUX_TRAP_TRACE 2
-#define LINUX_FPE_INTDIV 1
-#define LINUX_FPE_INTOVF 2
-#endif
-#ifndef LINUX_ITIMER_REAL
-#define LINUX_ITIMER_REAL 0
-#define LINUX_ITIMER_VIRTUAL 1
-#define LINUX_ITIMER_PROF 2
-#endif
-#define LINUX_NR_restart_syscall 219
 
 /* ---- pending sets (sigqueue.c): pure data structure, the caller serialises (g_kernel.lock) ---- */
 

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "abi/syscalls.h"
 #include "common/log.h"
 #include "sentry/kernel/sigframe.h"
 #include "sentry/kernel/signal.h"
@@ -96,7 +97,7 @@ static void apply_restart(struct linux_regs *r, enum sig_restart how)
 		r->rip -= 2; /* back onto the 2-byte syscall instruction */
 		break;
 	case SIG_RESTART_BLOCK:
-		r->rax = LINUX_NR_restart_syscall;
+		r->rax = LINUX_SYS_restart_syscall;
 		r->rip -= 2;
 		break;
 	}

@@ -67,7 +67,7 @@ static int futex_slots(const uint64_t *a, struct slot *s)
 	    [13] = {3, {{0, P}, {1, OP}, {3, TS}}},			   /* LOCK_PI2 */
 	};
 	uint32_t cmd =
-	    (uint32_t)a[1] & ~(128U | 256U); /* FUTEX_PRIVATE_FLAG, FUTEX_CLOCK_REALTIME */
+	    (uint32_t)a[1] & ~(uint32_t)(LINUX_FUTEX_PRIVATE_FLAG | LINUX_FUTEX_CLOCK_REALTIME);
 
 	if (cmd >= ARRAY_SIZE(layouts)) {
 		static const uint8_t all[6] = {P, OP, H, H, H, H};
@@ -115,16 +115,16 @@ static int call_slots(const struct abi_syscall *sc, long nr, const uint64_t *a, 
 		return a[3] & LINUX_MREMAP_FIXED ? n : 4;
 	case LINUX_SYS_prctl:
 		switch (a[0]) {
-		case 1: /* PR_SET_PDEATHSIG */
+		case LINUX_PR_SET_PDEATHSIG:
 			s[1].kind = ABI_ARG_SIGNUM;
 			return 2;
-		case 2: /* PR_GET_PDEATHSIG */
+		case LINUX_PR_GET_PDEATHSIG:
 			s[1].kind = ABI_ARG_PTR;
 			return 2;
-		case 15: /* PR_SET_NAME */
+		case LINUX_PR_SET_NAME:
 			s[1].kind = ABI_ARG_STR;
 			return 2;
-		case 16: /* PR_GET_NAME */
+		case LINUX_PR_GET_NAME:
 			s[1].kind = ABI_ARG_STR_OUT;
 			return 2;
 		default:
@@ -163,15 +163,15 @@ static void put_clone(struct abi_out *o, const uint64_t *a)
 	abi_out_puts(o, "child_stack=");
 	strace_put_ptr(o, a[1]);
 	abi_out_printf(o, ", flags=%s", flags);
-	if (a[0] & (0x00100000 | 0x00001000)) { /* CLONE_PARENT_SETTID, CLONE_PIDFD */
+	if (a[0] & (LINUX_CLONE_PARENT_SETTID | LINUX_CLONE_PIDFD)) {
 		abi_out_puts(o, ", parent_tid=");
 		strace_put_ptr(o, a[2]);
 	}
-	if (a[0] & 0x00080000) { /* CLONE_SETTLS */
+	if (a[0] & LINUX_CLONE_SETTLS) {
 		abi_out_puts(o, ", tls=");
 		strace_put_ptr(o, a[4]);
 	}
-	if (a[0] & (0x01000000 | 0x00200000)) { /* CLONE_CHILD_SETTID, CLONE_CHILD_CLEARTID */
+	if (a[0] & (LINUX_CLONE_CHILD_SETTID | LINUX_CLONE_CHILD_CLEARTID)) {
 		abi_out_puts(o, ", child_tidptr=");
 		strace_put_ptr(o, a[3]);
 	}

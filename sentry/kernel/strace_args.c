@@ -24,6 +24,17 @@ static int rd(const struct strace_call *c, void *dst, uint64_t addr, size_t n)
 	return copy_in(c->t->mm, dst, addr, n);
 }
 
+/* Read n bytes at addr into dst; when addr is NULL or unreadable, print it as a pointer
+ * instead and return false. */
+static bool rd_or_ptr(struct abi_out *o, const struct strace_call *c, void *dst, uint64_t addr,
+		      size_t n)
+{
+	if (addr && rd(c, dst, addr, n) == 0)
+		return true;
+	strace_put_ptr(o, addr);
+	return false;
+}
+
 /* Read a NUL-terminated string of at most max bytes into dst (max + 1 bytes of room).
  * Returns its length, with *more set when it went on past max; or -EFAULT. */
 static long rd_str(const struct strace_call *c, char *dst, uint64_t addr, size_t max, bool *more)
@@ -128,10 +139,8 @@ static void put_buf(struct abi_out *o, const struct strace_call *c, uint64_t add
 	uint8_t buf[STRACE_STRSIZE];
 	size_t n = (size_t)MIN(len, (uint64_t)sizeof(buf));
 
-	if (!addr || rd(c, buf, addr, n) < 0) {
-		strace_put_ptr(o, addr);
+	if (!rd_or_ptr(o, c, buf, addr, n))
 		return;
-	}
 	strace_put_quoted(o, buf, n, len > n, hex);
 }
 
@@ -140,10 +149,8 @@ static void put_strv(struct abi_out *o, const struct strace_call *c, uint64_t ad
 {
 	uint64_t p;
 
-	if (!addr || rd(c, &p, addr, sizeof(p)) < 0) {
-		strace_put_ptr(o, addr);
+	if (!rd_or_ptr(o, c, &p, addr, sizeof(p)))
 		return;
-	}
 	abi_out_putc(o, '[');
 	for (int n = 0;; n++) {
 		if (rd(c, &p, addr + 8 * (uint64_t)n, sizeof(p)) < 0) {
@@ -226,10 +233,8 @@ static void put_stat(struct abi_out *o, const struct strace_call *c, uint64_t ad
 	struct linux_stat st;
 	uint32_t type;
 
-	if (rd(c, &st, addr, sizeof(st)) < 0) {
-		strace_put_ptr(o, addr);
+	if (!rd_or_ptr(o, c, &st, addr, sizeof(st)))
 		return;
-	}
 	abi_out_puts(o, "{st_mode=");
 	put_fmt(o, abi_fmt_mode, st.st_mode);
 	type = st.st_mode & LINUX_S_IFMT;
@@ -246,10 +251,8 @@ static void put_statx(struct abi_out *o, const struct strace_call *c, uint64_t a
 {
 	struct linux_statx stx;
 
-	if (rd(c, &stx, addr, sizeof(stx)) < 0) {
-		strace_put_ptr(o, addr);
+	if (!rd_or_ptr(o, c, &stx, addr, sizeof(stx)))
 		return;
-	}
 	abi_out_puts(o, "{stx_mask=");
 	put_fmt(o, abi_fmt_statx_mask, stx.stx_mask);
 	abi_out_puts(o, ", stx_attributes=");
@@ -263,10 +266,8 @@ static void put_sigset(struct abi_out *o, const struct strace_call *c, uint64_t 
 {
 	uint64_t set;
 
-	if (!addr || rd(c, &set, addr, sizeof(set)) < 0) {
-		strace_put_ptr(o, addr);
+	if (!rd_or_ptr(o, c, &set, addr, sizeof(set)))
 		return;
-	}
 	put_fmt(o, abi_fmt_sigset, set);
 }
 
@@ -274,10 +275,8 @@ static void put_sigaction(struct abi_out *o, const struct strace_call *c, uint64
 {
 	struct linux_sigaction sa;
 
-	if (!addr || rd(c, &sa, addr, sizeof(sa)) < 0) {
-		strace_put_ptr(o, addr);
+	if (!rd_or_ptr(o, c, &sa, addr, sizeof(sa)))
 		return;
-	}
 	abi_out_puts(o, "{sa_handler=");
 	if (sa.handler == LINUX_SIG_DFL)
 		abi_out_puts(o, "SIG_DFL");
@@ -300,10 +299,8 @@ static void put_stack(struct abi_out *o, const struct strace_call *c, uint64_t a
 {
 	struct linux_stack ss;
 
-	if (!addr || rd(c, &ss, addr, sizeof(ss)) < 0) {
-		strace_put_ptr(o, addr);
+	if (!rd_or_ptr(o, c, &ss, addr, sizeof(ss)))
 		return;
-	}
 	abi_out_puts(o, "{ss_sp=");
 	strace_put_ptr(o, ss.ss_sp);
 	abi_out_puts(o, ", ss_flags=");
@@ -315,10 +312,8 @@ void strace_put_timespec(struct abi_out *o, const struct strace_call *c, uint64_
 {
 	struct linux_timespec ts;
 
-	if (!addr || rd(c, &ts, addr, sizeof(ts)) < 0) {
-		strace_put_ptr(o, addr);
+	if (!rd_or_ptr(o, c, &ts, addr, sizeof(ts)))
 		return;
-	}
 	abi_out_printf(o, "{tv_sec=%lld, tv_nsec=%lld}", (long long)ts.tv_sec,
 		       (long long)ts.tv_nsec);
 }
@@ -327,10 +322,8 @@ static void put_timeval(struct abi_out *o, const struct strace_call *c, uint64_t
 {
 	struct linux_timeval tv;
 
-	if (!addr || rd(c, &tv, addr, sizeof(tv)) < 0) {
-		strace_put_ptr(o, addr);
+	if (!rd_or_ptr(o, c, &tv, addr, sizeof(tv)))
 		return;
-	}
 	abi_out_printf(o, "{tv_sec=%lld, tv_usec=%lld}", (long long)tv.tv_sec,
 		       (long long)tv.tv_usec);
 }
@@ -339,10 +332,8 @@ static void put_rlimit(struct abi_out *o, const struct strace_call *c, uint64_t 
 {
 	struct linux_rlimit rl;
 
-	if (!addr || rd(c, &rl, addr, sizeof(rl)) < 0) {
-		strace_put_ptr(o, addr);
+	if (!rd_or_ptr(o, c, &rl, addr, sizeof(rl)))
 		return;
-	}
 	abi_out_puts(o, "{rlim_cur=");
 	put_fmt(o, abi_fmt_rlim, rl.rlim_cur);
 	abi_out_puts(o, ", rlim_max=");
@@ -354,10 +345,8 @@ static void put_utsname(struct abi_out *o, const struct strace_call *c, uint64_t
 {
 	struct linux_utsname u;
 
-	if (rd(c, &u, addr, sizeof(u)) < 0) {
-		strace_put_ptr(o, addr);
+	if (!rd_or_ptr(o, c, &u, addr, sizeof(u)))
 		return;
-	}
 	abi_out_puts(o, "{sysname=");
 	strace_put_quoted(o, u.sysname, strnlen(u.sysname, sizeof(u.sysname)), false, false);
 	abi_out_puts(o, ", nodename=");
@@ -369,10 +358,8 @@ static void put_sysinfo(struct abi_out *o, const struct strace_call *c, uint64_t
 {
 	struct linux_sysinfo si;
 
-	if (rd(c, &si, addr, sizeof(si)) < 0) {
-		strace_put_ptr(o, addr);
+	if (!rd_or_ptr(o, c, &si, addr, sizeof(si)))
 		return;
-	}
 	abi_out_printf(o,
 		       "{uptime=%lld, loads=[%llu, %llu, %llu], totalram=%llu, freeram=%llu, "
 		       "sharedram=%llu, bufferram=%llu, totalswap=%llu, freeswap=%llu, procs=%u, "
@@ -714,9 +701,7 @@ void strace_put_arg(struct abi_out *o, const struct strace_call *c, int i, int k
 		if (strace_arg_is_out(kind, c, i)) {
 			uint64_t val;
 
-			if (rd(c, &val, v, sizeof(val)) < 0)
-				strace_put_ptr(o, v);
-			else
+			if (rd_or_ptr(o, c, &val, v, sizeof(val)))
 				abi_out_printf(o, "[%#llx]", (unsigned long long)val);
 		} else {
 			abi_out_printf(o, "%#llx", (unsigned long long)v);
@@ -751,9 +736,7 @@ void strace_put_arg(struct abi_out *o, const struct strace_call *c, int i, int k
 	case ABI_ARG_FDPAIR_OUT: {
 		int32_t fds[2];
 
-		if (rd(c, fds, v, sizeof(fds)) < 0)
-			strace_put_ptr(o, v);
-		else
+		if (rd_or_ptr(o, c, fds, v, sizeof(fds)))
 			abi_out_printf(o, "[%d, %d]", fds[0], fds[1]);
 		break;
 	}

@@ -64,22 +64,6 @@ uint64_t mm_filemap_bytes(struct mm_filemap *fm)
 
 /* ---- extents (fm->lock held) ---- */
 
-/* Grow an array of elem-sized items to hold at least want. 0 or -ENOMEM. */
-static int grow_array(void **arr, size_t *cap, size_t want, size_t elem)
-{
-	if (want <= *cap)
-		return 0;
-	size_t ncap = *cap ? *cap * 2 : 8;
-	while (ncap < want)
-		ncap *= 2;
-	void *p = realloc(*arr, ncap * elem);
-	if (!p)
-		return -ENOMEM;
-	*arr = p;
-	*cap = ncap;
-	return 0;
-}
-
 size_t filemap_ext_index(const struct mm_filemap *fm, uint64_t off)
 {
 	size_t lo = 0, hi = fm->n;
@@ -136,7 +120,7 @@ static int alloc_hole(struct mm_filemap *fm, uint64_t a, uint64_t b)
 	size_t i = filemap_ext_index(fm, a);
 	int r;
 
-	if (grow_array((void **)&fm->ext, &fm->cap, fm->n + 1, sizeof(*fm->ext)) < 0)
+	if (mm_grow_array((void **)&fm->ext, &fm->cap, fm->n + 1, sizeof(*fm->ext), 8) < 0)
 		return -ENOMEM;
 	if (!charge(fm, (int64_t)len))
 		return -ENOSPC;
@@ -186,7 +170,7 @@ static void free_range(struct mm_filemap *fm, uint64_t a, uint64_t b, struct fm_
 		*held = NULL;
 	if (a >= b)
 		return;
-	if (grow_array((void **)&fm->ext, &fm->cap, fm->n + 2, sizeof(*fm->ext)) < 0) {
+	if (mm_grow_array((void **)&fm->ext, &fm->cap, fm->n + 2, sizeof(*fm->ext), 8) < 0) {
 		/* Cannot split: free only the extents wholly inside (the rest stays, readable). */
 		log_warn("filemap: out of memory splitting extents; keeping partial pages");
 	} else {
@@ -458,10 +442,11 @@ int filemap_register(struct mm *mm, struct mm_filemap *fm)
 	for (size_t k = 0; k < mm->nfmaps; k++)
 		if (mm->fmaps[k] == fm)
 			return 0;
-	if (grow_array((void **)&mm->fmaps, &mm->capfmaps, mm->nfmaps + 1, sizeof(*mm->fmaps)) < 0)
+	if (mm_grow_array((void **)&mm->fmaps, &mm->capfmaps, mm->nfmaps + 1, sizeof(*mm->fmaps),
+			  8) < 0)
 		return -ENOMEM;
 	pthread_mutex_lock(&fm->lock);
-	if (grow_array((void **)&fm->mms, &fm->capmms, fm->nmms + 1, sizeof(*fm->mms)) < 0) {
+	if (mm_grow_array((void **)&fm->mms, &fm->capmms, fm->nmms + 1, sizeof(*fm->mms), 8) < 0) {
 		pthread_mutex_unlock(&fm->lock);
 		return -ENOMEM;
 	}

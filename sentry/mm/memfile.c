@@ -47,22 +47,6 @@ static struct {
 	size_t nshr, capshr;
 } mf = {.lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1};
 
-/* Grow an array of elem-sized items so that it holds at least want. 0 or -ENOMEM. */
-static int grow(void **arr, size_t *cap, size_t want, size_t elem)
-{
-	if (want <= *cap)
-		return 0;
-	size_t ncap = *cap ? *cap * 2 : 16;
-	while (ncap < want)
-		ncap *= 2;
-	void *p = realloc(*arr, ncap * elem);
-	if (!p)
-		return -ENOMEM;
-	*arr = p;
-	*cap = ncap;
-	return 0;
-}
-
 int memfile_init(void)
 {
 	pthread_mutex_lock(&mf.lock);
@@ -90,7 +74,7 @@ int memfile_init(void)
 		close(fd);
 		goto out;
 	}
-	if (grow((void **)&mf.free, &mf.capfree, 1, sizeof(*mf.free)) < 0) {
+	if (mm_grow_array((void **)&mf.free, &mf.capfree, 1, sizeof(*mf.free), 16) < 0) {
 		munmap(base, MEMFILE_SIZE);
 		close(fd);
 		r = -ENOMEM;
@@ -167,7 +151,8 @@ static void free_locked(uint64_t off, uint64_t len)
 		mf.free[i].off = off;
 		mf.free[i].len += len;
 	} else {
-		if (grow((void **)&mf.free, &mf.capfree, mf.nfree + 1, sizeof(*mf.free)) < 0) {
+		if (mm_grow_array((void **)&mf.free, &mf.capfree, mf.nfree + 1, sizeof(*mf.free),
+				  16) < 0) {
 			/* The pages are back with the host already; only the offsets leak. */
 			log_error("memfile: leaking %#lx bytes of file space (out of memory)",
 				  (unsigned long)len);
@@ -226,7 +211,8 @@ int memfile_alloc_at(uint64_t off, uint64_t len)
 		e->len -= len;
 	} else {
 		/* Carving out of the middle splits the extent in two. */
-		if (grow((void **)&mf.free, &mf.capfree, mf.nfree + 1, sizeof(*mf.free)) < 0) {
+		if (mm_grow_array((void **)&mf.free, &mf.capfree, mf.nfree + 1, sizeof(*mf.free),
+				  16) < 0) {
 			pthread_mutex_unlock(&mf.lock);
 			return -ENOMEM;
 		}
@@ -287,7 +273,8 @@ int memfile_incref(uint64_t off, uint64_t len)
 	size_t i = shr_index(off), j = i;
 	while (j < mf.nshr && mf.shr[j].off < end)
 		j++;
-	if (grow((void **)&mf.shr, &mf.capshr, mf.nshr + (j - i) + 3, sizeof(*mf.shr)) < 0) {
+	if (mm_grow_array((void **)&mf.shr, &mf.capshr, mf.nshr + (j - i) + 3, sizeof(*mf.shr),
+			  16) < 0) {
 		pthread_mutex_unlock(&mf.lock);
 		return -ENOMEM;
 	}
@@ -327,7 +314,7 @@ void memfile_decref(uint64_t off, uint64_t len)
 		pthread_mutex_unlock(&mf.lock);
 		return;
 	}
-	if (grow((void **)&mf.shr, &mf.capshr, mf.nshr + 2, sizeof(*mf.shr)) < 0) {
+	if (mm_grow_array((void **)&mf.shr, &mf.capshr, mf.nshr + 2, sizeof(*mf.shr), 16) < 0) {
 		log_error("memfile: out of memory dropping %#lx+%#lx; leaking it",
 			  (unsigned long)off, (unsigned long)len);
 		pthread_mutex_unlock(&mf.lock);

@@ -16,15 +16,14 @@
  * checks against. */
 #define LEGACY_MAP_MASK                                                                            \
 	(LINUX_MAP_SHARED | LINUX_MAP_PRIVATE | LINUX_MAP_FIXED | LINUX_MAP_ANONYMOUS |            \
-	 LINUX_MAP_DENYWRITE | LINUX_MAP_EXECUTABLE | 0x4000000 /* MAP_UNINITIALIZED */ |          \
+	 LINUX_MAP_DENYWRITE | LINUX_MAP_EXECUTABLE | LINUX_MAP_UNINITIALIZED |                    \
 	 LINUX_MAP_GROWSDOWN | LINUX_MAP_LOCKED | LINUX_MAP_NORESERVE | LINUX_MAP_POPULATE |       \
 	 LINUX_MAP_NONBLOCK | LINUX_MAP_STACK | LINUX_MAP_HUGETLB | LINUX_MAP_32BIT |              \
-	 (21U << 26) /* MAP_HUGE_2MB */ | (30U << 26) /* MAP_HUGE_1GB */)
-#define LINUX_MAP_DROPPABLE 0x08
+	 (21U << LINUX_MAP_HUGE_SHIFT) /* MAP_HUGE_2MB */ |                                        \
+	 (30U << LINUX_MAP_HUGE_SHIFT) /* MAP_HUGE_1GB */)
 /* /dev/zero's device number (1, 5) as st_rdev encodes it. */
 #define DEV_ZERO_RDEV ((1U << 8) | 5U)
 #define PROT_MASK (LINUX_PROT_READ | LINUX_PROT_WRITE | LINUX_PROT_EXEC)
-#define LINUX_PROT_SEM 0x8
 /* Largest file offset + length a regular file can be mapped at (MAX_LFS_FILESIZE). */
 #define MAX_FILE_SIZE ((uint64_t)INT64_MAX)
 /* Fill file mappings in pieces so one huge mapping does not ask the VFS for everything at once. */

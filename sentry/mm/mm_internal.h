@@ -165,6 +165,9 @@ size_t vma_index(const struct mm *mm, uint64_t addr);
 struct vma *vma_lookup(struct mm *mm, uint64_t addr);
 /* Make room for extra more VMAs so that the next extra inserts/splits cannot fail. 0/-ENOMEM. */
 int vma_reserve(struct mm *mm, size_t extra);
+/* Grow the heap array *arr of elem-sized items (capacity *cap) to hold at least want: doubling,
+ * from first items. 0, or -ENOMEM with *arr untouched. Used by the other mm files too. */
+int mm_grow_array(void **arr, size_t *cap, size_t want, size_t elem, size_t first);
 /* Insert *nv at index i (room reserved). */
 void vma_insert(struct mm *mm, size_t i, const struct vma *nv);
 /* Remove count VMAs at index i without releasing what they hold. */

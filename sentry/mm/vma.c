@@ -32,20 +32,24 @@ struct vma *vma_lookup(struct mm *mm, uint64_t addr)
 	return NULL;
 }
 
-int vma_reserve(struct mm *mm, size_t extra)
+int mm_grow_array(void **arr, size_t *cap, size_t want, size_t elem, size_t first)
 {
-	size_t want = mm->n + extra;
-	if (want <= mm->cap)
+	if (want <= *cap)
 		return 0;
-	size_t ncap = mm->cap ? mm->cap * 2 : 32;
+	size_t ncap = *cap ? *cap * 2 : first;
 	while (ncap < want)
 		ncap *= 2;
-	struct vma *nv = realloc(mm->v, ncap * sizeof(*nv));
-	if (!nv)
+	void *p = realloc(*arr, ncap * elem);
+	if (!p)
 		return -ENOMEM;
-	mm->v = nv;
-	mm->cap = ncap;
+	*arr = p;
+	*cap = ncap;
 	return 0;
+}
+
+int vma_reserve(struct mm *mm, size_t extra)
+{
+	return mm_grow_array((void **)&mm->v, &mm->cap, mm->n + extra, sizeof(*mm->v), 32);
 }
 
 void vma_insert(struct mm *mm, size_t i, const struct vma *nv)

@@ -8,9 +8,6 @@
 
 #include "sentry/mm/mm.h"
 
-#define LINUX_UTIME_NOW ((1L << 30) - 1L)
-#define LINUX_UTIME_OMIT ((1L << 30) - 2L)
-
 /* inode_owner_or_capable: the owner, or CAP_FOWNER. */
 static bool owner_or_capable(struct task *t, struct inode *inode)
 {

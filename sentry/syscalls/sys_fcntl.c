@@ -8,25 +8,6 @@
 #include "sentry/mm/mm.h"
 #include "sentry/vfs/lock.h"
 
-#define LINUX_F_SETOWN 8
-#define LINUX_F_GETOWN 9
-#define LINUX_F_SETSIG 10
-#define LINUX_F_GETSIG 11
-#define LINUX_F_SETOWN_EX 15
-#define LINUX_F_GETOWN_EX 16
-#define LINUX_F_SETLEASE 1024
-#define LINUX_F_GETLEASE 1025
-#define LINUX_F_NOTIFY 1026
-#define LINUX_F_OWNER_TID 0
-#define LINUX_F_OWNER_PID 1
-#define LINUX_F_OWNER_PGRP 2
-
-/* struct f_owner_ex */
-struct linux_f_owner_ex {
-	int32_t type;
-	int32_t pid;
-};
-
 /* The F_SETFL-changeable flags (SETFL_MASK). */
 #define SETFL_MASK                                                                                 \
 	(LINUX_O_APPEND | LINUX_O_NONBLOCK | LINUX_O_ASYNC | LINUX_O_DIRECT | LINUX_O_NOATIME)

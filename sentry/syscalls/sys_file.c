@@ -71,9 +71,6 @@ SYSCALL_DEFINE(creat)
 
 SYSCALL_DEFINE(close) { return fdtable_close(t->fdt, (int)a->a[0]); }
 
-#define LINUX_CLOSE_RANGE_UNSHARE 0x2u
-#define LINUX_CLOSE_RANGE_CLOEXEC 0x4u
-
 SYSCALL_DEFINE(close_range)
 {
 	unsigned first = (unsigned)a->a[0], last = (unsigned)a->a[1];
@@ -329,8 +326,6 @@ SYSCALL_DEFINE(sync_file_range)
 	file_put(f);
 	return r;
 }
-
-#define LINUX_POSIX_FADV_NOREUSE 5
 
 /* Advice is only advice: checked as Linux's generic_fadvise does, then ignored. */
 SYSCALL_DEFINE(fadvise64)

@@ -486,23 +486,12 @@ SYSCALL_DEFINE(sched_yield) { return 0; }
 
 /* ---- prctl: the options programs use at start-up ---- */
 
-#define PR_SET_PDEATHSIG 1
-#define PR_GET_PDEATHSIG 2
-#define PR_GET_DUMPABLE 3
-#define PR_SET_DUMPABLE 4
-#define PR_GET_KEEPCAPS 7
-#define PR_SET_KEEPCAPS 8
-#define PR_SET_NAME 15
-#define PR_GET_NAME 16
-#define PR_SET_NO_NEW_PRIVS 38
-#define PR_GET_NO_NEW_PRIVS 39
-
 SYSCALL_DEFINE(prctl)
 {
 	uint64_t arg2 = a->a[1];
 
 	switch ((int)a->a[0]) {
-	case PR_SET_NAME: {
+	case LINUX_PR_SET_NAME: {
 		char name[16];
 		/* Linux copies 16 bytes and terminates: a shorter unmapped tail is still EFAULT. */
 		long n = copy_in_str(t->mm, name, arg2, sizeof(name));
@@ -516,37 +505,37 @@ SYSCALL_DEFINE(prctl)
 		memcpy(t->comm, name, sizeof(name));
 		return 0;
 	}
-	case PR_GET_NAME:
+	case LINUX_PR_GET_NAME:
 		return copy_out(t->mm, arg2, t->comm, sizeof(t->comm));
-	case PR_SET_PDEATHSIG:
+	case LINUX_PR_SET_PDEATHSIG:
 		if (arg2 > LINUX_NSIG)
 			return -EINVAL;
 		t->pdeathsig = (int)arg2;
 		return 0;
-	case PR_GET_PDEATHSIG: {
+	case LINUX_PR_GET_PDEATHSIG: {
 		int32_t v = t->pdeathsig;
 		return copy_out(t->mm, arg2, &v, sizeof(v));
 	}
-	case PR_GET_DUMPABLE:
+	case LINUX_PR_GET_DUMPABLE:
 		return t->dumpable;
-	case PR_SET_DUMPABLE:
+	case LINUX_PR_SET_DUMPABLE:
 		if (arg2 > 1)
 			return -EINVAL;
 		t->dumpable = (int)arg2;
 		return 0;
-	case PR_GET_KEEPCAPS:
+	case LINUX_PR_GET_KEEPCAPS:
 		return t->keepcaps;
-	case PR_SET_KEEPCAPS:
+	case LINUX_PR_SET_KEEPCAPS:
 		if (arg2 > 1)
 			return -EINVAL;
 		t->keepcaps = (int)arg2;
 		return 0;
-	case PR_SET_NO_NEW_PRIVS:
+	case LINUX_PR_SET_NO_NEW_PRIVS:
 		if (arg2 != 1 || a->a[2] || a->a[3] || a->a[4])
 			return -EINVAL;
 		t->no_new_privs = 1;
 		return 0;
-	case PR_GET_NO_NEW_PRIVS:
+	case LINUX_PR_GET_NO_NEW_PRIVS:
 		if (arg2 || a->a[2] || a->a[3] || a->a[4])
 			return -EINVAL;
 		return t->no_new_privs;

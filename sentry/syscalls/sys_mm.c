@@ -9,10 +9,6 @@
 #include "sentry/syscalls/syscalls.h"
 #include "sentry/vfs/vfs.h"
 
-#define LINUX_MS_ASYNC 1
-#define LINUX_MS_INVALIDATE 2
-#define LINUX_MS_SYNC 4
-
 SYSCALL_DEFINE(brk) { return mm_brk(t->mm, a->a[0]); }
 
 SYSCALL_DEFINE(mmap)

@@ -55,6 +55,22 @@ static int timeout_set(struct poll_timeout *to, int64_t sec, int64_t nsec)
 	return 0;
 }
 
+/* The timeout of ppoll and pselect6: the struct timespec at utsp, none when utsp is NULL.
+ * 0, -EFAULT or -EINVAL. */
+static int timeout_from_user(struct task *t, struct poll_timeout *to, uint64_t utsp)
+{
+	struct linux_timespec ts;
+
+	if (!utsp) {
+		memset(to, 0, sizeof(*to));
+		to->none = true;
+		return 0;
+	}
+	if (copy_in(t->mm, &ts, utsp, sizeof(ts)) < 0)
+		return -EFAULT;
+	return timeout_set(to, ts.tv_sec, ts.tv_nsec);
+}
+
 static const struct timespec *timeout_deadline(const struct poll_timeout *to)
 {
 	return to->none ? NULL : &to->deadline;
@@ -139,19 +155,62 @@ static void sigmask_restore_unless(struct task *t, bool interrupted)
 	kernel_unlock();
 }
 
+/* ---- the wait common to poll and select ---- */
+
+/* One kind of scan (poll's pollfds, select's fd sets), embedded in its own state. */
+struct scan {
+	struct task *t;
+	/* One pass over what is asked: records the answers, registers with pt when not NULL,
+	 * returns how many are ready. */
+	int (*pass)(struct scan *s, struct poll_table *pt);
+	int count; /* the last pass's result */
+};
+
+static bool scan_ready(void *arg)
+{
+	struct scan *s = arg;
+
+	s->count = s->pass(s, NULL);
+	return s->count > 0;
+}
+
+/* Linux's do_poll and do_select loop: a first pass registers the poller; unless it finds
+ * something or the timeout is zero, sleep until a pass does, the deadline passes (then one
+ * last pass) or a signal comes (-ERESTARTNOHAND). Returns the count or -errno. */
+static long scan_wait(struct scan *s, const struct poll_timeout *to)
+{
+	struct poll_table pt;
+	long ret;
+
+	poll_table_init(&pt, s->t);
+	ret = s->pass(s, to->zero ? NULL : &pt);
+	if (ret == 0 && !to->zero) {
+		int r = poll_table_wait(&pt, scan_ready, s, timeout_deadline(to));
+		if (r == 0)
+			ret = s->count;
+		else if (r == -ETIMEDOUT)
+			ret = s->pass(s, NULL);
+		else if (r == -LINUX_ERESTARTSYS)
+			ret = -LINUX_ERESTARTNOHAND;
+		else
+			ret = r;
+	}
+	poll_table_release(&pt);
+	return ret;
+}
+
 /* ---- poll ---- */
 
 struct poll_scan {
-	struct task *t;
+	struct scan base;
 	struct linux_pollfd *fds;
 	uint32_t n;
-	int count;
 };
 
-/* One pass over the pollfds: revents of each, registering with pt when not NULL. Returns
- * how many have events. */
-static int poll_pass(struct poll_scan *s, struct poll_table *pt)
+/* One pass over the pollfds: revents of each. */
+static int poll_pass(struct scan *base, struct poll_table *pt)
 {
+	struct poll_scan *s = container_of(base, struct poll_scan, base);
 	int count = 0;
 
 	for (uint32_t i = 0; i < s->n; i++) {
@@ -159,7 +218,7 @@ static int poll_pass(struct poll_scan *s, struct poll_table *pt)
 		unsigned mask = 0;
 
 		if (p->fd >= 0) {
-			struct file *f = fdtable_get(s->t->fdt, p->fd);
+			struct file *f = fdtable_get(s->base.t->fdt, p->fd);
 			mask = LINUX_POLLNVAL;
 			if (f) {
 				mask = poll_table_file(pt, f);
@@ -171,18 +230,14 @@ static int poll_pass(struct poll_scan *s, struct poll_table *pt)
 		if (mask)
 			count++;
 	}
-	s->count = count;
 	return count;
 }
-
-static bool poll_ready(void *arg) { return poll_pass(arg, NULL) > 0; }
 
 /* The wait common to poll and ppoll. Returns the count, or -errno (-ERESTARTNOHAND on a
  * signal); revents are written back in every case (as Linux), unless that faults. */
 static long do_poll(struct task *t, uint64_t ufds, uint64_t nfds, const struct poll_timeout *to)
 {
-	struct poll_scan s = {.t = t};
-	struct poll_table pt;
+	struct poll_scan s = {.base = {.t = t, .pass = poll_pass}};
 	long ret;
 
 	if (nfds > (uint64_t)vfs_nofile_limit())
@@ -195,20 +250,7 @@ static long do_poll(struct task *t, uint64_t ufds, uint64_t nfds, const struct p
 		free(s.fds);
 		return -EFAULT;
 	}
-	poll_table_init(&pt, t);
-	ret = poll_pass(&s, to->zero ? NULL : &pt);
-	if (ret == 0 && !to->zero) {
-		int r = poll_table_wait(&pt, poll_ready, &s, timeout_deadline(to));
-		if (r == 0)
-			ret = s.count;
-		else if (r == -ETIMEDOUT)
-			ret = poll_pass(&s, NULL); /* one last look, as Linux's do_poll */
-		else if (r == -LINUX_ERESTARTSYS)
-			ret = -LINUX_ERESTARTNOHAND;
-		else
-			ret = r;
-	}
-	poll_table_release(&pt);
+	ret = scan_wait(&s.base, to);
 	for (uint32_t i = 0; i < s.n; i++) {
 		uint64_t at = ufds + i * sizeof(*s.fds) + offsetof(struct linux_pollfd, revents);
 		if (copy_out(t->mm, at, &s.fds[i].revents, sizeof(s.fds[i].revents)) < 0) {
@@ -235,16 +277,11 @@ SYSCALL_DEFINE(poll)
 SYSCALL_DEFINE(ppoll)
 {
 	uint64_t utsp = a->a[2];
-	struct poll_timeout to = {.none = true};
-	long r;
+	struct poll_timeout to;
+	long r = timeout_from_user(t, &to, utsp);
 
-	if (utsp) {
-		struct linux_timespec ts;
-		if (copy_in(t->mm, &ts, utsp, sizeof(ts)) < 0)
-			return -EFAULT;
-		if (timeout_set(&to, ts.tv_sec, ts.tv_nsec) < 0)
-			return -EINVAL;
-	}
+	if (r < 0)
+		return r;
 	r = sigmask_set(t, a->a[3], a->a[4]);
 	if (r < 0)
 		return r;
@@ -256,18 +293,19 @@ SYSCALL_DEFINE(ppoll)
 /* ---- select ---- */
 
 struct select_scan {
-	struct task *t;
+	struct scan base;
 	int n;
 	size_t words;
 	uint64_t *in, *out, *ex;    /* asked for (NULL: none) */
 	uint64_t *rin, *rout, *rex; /* answered */
-	int count;
 };
 
 static bool bit(const uint64_t *set, int fd) { return set && (set[fd / 64] >> (fd % 64)) & 1; }
 
-static int select_pass(struct select_scan *s, struct poll_table *pt)
+/* One pass over the fd sets: the answered sets. */
+static int select_pass(struct scan *base, struct poll_table *pt)
 {
+	struct select_scan *s = container_of(base, struct select_scan, base);
 	int count = 0;
 
 	memset(s->rin, 0, s->words * 8);
@@ -279,7 +317,7 @@ static int select_pass(struct select_scan *s, struct poll_table *pt)
 
 		if (!i && !o && !e)
 			continue;
-		struct file *f = fdtable_get(s->t->fdt, fd);
+		struct file *f = fdtable_get(s->base.t->fdt, fd);
 		if (!f)
 			continue; /* closed since the EBADF check: nothing to report */
 		unsigned mask = poll_table_file(pt, f);
@@ -297,20 +335,16 @@ static int select_pass(struct select_scan *s, struct poll_table *pt)
 			count++;
 		}
 	}
-	s->count = count;
 	return count;
 }
-
-static bool select_ready(void *arg) { return select_pass(arg, NULL) > 0; }
 
 /* core_sys_select. */
 static long do_select(struct task *t, int n, uint64_t uin, uint64_t uout, uint64_t uex,
 		      const struct poll_timeout *to)
 {
-	struct select_scan s = {.t = t};
+	struct select_scan s = {.base = {.t = t, .pass = select_pass}};
 	uint64_t uptr[3] = {uin, uout, uex};
 	uint64_t *sets;
-	struct poll_table pt;
 	long ret;
 
 	if (n < 0)
@@ -352,20 +386,7 @@ static long do_select(struct task *t, int n, uint64_t uin, uint64_t uout, uint64
 		}
 		file_put(f);
 	}
-	poll_table_init(&pt, t);
-	ret = select_pass(&s, to->zero ? NULL : &pt);
-	if (ret == 0 && !to->zero) {
-		int r = poll_table_wait(&pt, select_ready, &s, timeout_deadline(to));
-		if (r == 0)
-			ret = s.count;
-		else if (r == -ETIMEDOUT)
-			ret = select_pass(&s, NULL);
-		else if (r == -LINUX_ERESTARTSYS)
-			ret = -LINUX_ERESTARTNOHAND;
-		else
-			ret = r;
-	}
-	poll_table_release(&pt);
+	ret = scan_wait(&s.base, to);
 	if (ret >= 0) {
 		uint64_t *res[3] = {s.rin, s.rout, s.rex};
 		for (int k = 0; k < 3; k++)
@@ -398,16 +419,11 @@ SYSCALL_DEFINE(select)
 SYSCALL_DEFINE(pselect6)
 {
 	uint64_t utsp = a->a[4], usig = a->a[5];
-	struct poll_timeout to = {.none = true};
-	long r;
+	struct poll_timeout to;
+	long r = timeout_from_user(t, &to, utsp);
 
-	if (utsp) {
-		struct linux_timespec ts;
-		if (copy_in(t->mm, &ts, utsp, sizeof(ts)) < 0)
-			return -EFAULT;
-		if (timeout_set(&to, ts.tv_sec, ts.tv_nsec) < 0)
-			return -EINVAL;
-	}
+	if (r < 0)
+		return r;
 	if (usig) {
 		/* struct { const sigset_t *ss; size_t ss_len; } */
 		uint64_t sig[2];

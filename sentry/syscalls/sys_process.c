@@ -14,9 +14,6 @@
 #include "sentry/mm/mm.h"
 #include "sentry/syscalls/syscalls.h"
 
-#define CLONE_VM 0x00000100
-#define CLONE_VFORK 0x00004000
-
 long sys_futex(struct task *t, const struct syscall_args *a); /* sentry/kernel/futex.c */
 
 /* ---- creating processes ---- */
@@ -25,7 +22,7 @@ SYSCALL_DEFINE(fork) { return process_clone(t, 0, 0, 0, 0, 0, LINUX_SIGCHLD); }
 
 SYSCALL_DEFINE(vfork)
 {
-	return process_clone(t, CLONE_VM | CLONE_VFORK, 0, 0, 0, 0, LINUX_SIGCHLD);
+	return process_clone(t, LINUX_CLONE_VM | LINUX_CLONE_VFORK, 0, 0, 0, 0, LINUX_SIGCHLD);
 }
 
 /* x86-64 argument order: flags, stack, parent_tid, child_tid, tls. */
@@ -131,21 +128,6 @@ SYSCALL_DEFINE(exit_group)
 
 /* ---- wait ---- */
 
-#define L_WNOHANG 0x00000001
-#define L_WUNTRACED 0x00000002
-#define L_WSTOPPED L_WUNTRACED
-#define L_WEXITED 0x00000004
-#define L_WCONTINUED 0x00000008
-#define L_WNOWAIT 0x01000000
-#define L_WNOTHREAD 0x20000000
-#define L_WALL 0x40000000
-#define L_WCLONE 0x80000000
-
-#define L_P_ALL 0
-#define L_P_PID 1
-#define L_P_PGID 2
-#define L_P_PIDFD 3
-
 struct wait_result {
 	int pid;
 	int status;   /* wait4's status word */
@@ -154,18 +136,21 @@ struct wait_result {
 	uint32_t cuid;
 };
 
-/* Does child match (idtype, id) and the L_WCLONE/L_WALL rule? */
+/* Does child match (idtype, id) and the __WCLONE/__WALL rule? */
 static bool wait_matches(struct thread_group *ch, int idtype, int id, int options)
 {
-	if (!(options & L_WALL)) {
+	if (!(options & LINUX_WALL)) {
 		bool is_clone = ch->exit_signal != LINUX_SIGCHLD;
-		if (!!(options & L_WCLONE) != is_clone)
+		if (!!(options & LINUX_WCLONE) != is_clone)
 			return false;
 	}
 	switch (idtype) {
-	case L_P_ALL: return true;
-	case L_P_PID: return ch->tgid == id;
-	case L_P_PGID: return ch->pgid == id;
+	case LINUX_P_ALL:
+		return true;
+	case LINUX_P_PID:
+		return ch->tgid == id;
+	case LINUX_P_PGID:
+		return ch->pgid == id;
 	default: return false;
 	}
 }
@@ -183,7 +168,7 @@ static int wait_scan_locked(struct task *t, int idtype, int id, int options,
 		if (!wait_matches(ch, idtype, id, options))
 			continue;
 		any = true;
-		if (ch->state == TG_ZOMBIE && (options & L_WEXITED)) {
+		if (ch->state == TG_ZOMBIE && (options & LINUX_WEXITED)) {
 			int st = ch->exit_status;
 			res->pid = ch->tgid;
 			res->status = st;
@@ -195,28 +180,28 @@ static int wait_scan_locked(struct task *t, int idtype, int id, int options,
 					(st & LINUX_WCOREFLAG) ? LINUX_CLD_DUMPED : LINUX_CLD_KILLED;
 				res->cstatus = st & 0x7f;
 			}
-			if (!(options & L_WNOWAIT)) {
+			if (!(options & LINUX_WNOWAIT)) {
 				ch->state = TG_DEAD;
 				tg_release_locked(ch);
 			}
 			return 1;
 		}
 		if (ch->state == TG_ALIVE && ch->stopped && ch->stop_unreported &&
-		    (options & L_WUNTRACED)) {
+		    (options & LINUX_WUNTRACED)) {
 			res->pid = ch->tgid;
 			res->status = (ch->stop_signo << 8) | 0x7f;
 			res->code = LINUX_CLD_STOPPED;
 			res->cstatus = ch->stop_signo;
-			if (!(options & L_WNOWAIT))
+			if (!(options & LINUX_WNOWAIT))
 				ch->stop_unreported = false;
 			return 1;
 		}
-		if (ch->state == TG_ALIVE && ch->cont_unreported && (options & L_WCONTINUED)) {
+		if (ch->state == TG_ALIVE && ch->cont_unreported && (options & LINUX_WCONTINUED)) {
 			res->pid = ch->tgid;
 			res->status = 0xffff;
 			res->code = LINUX_CLD_CONTINUED;
 			res->cstatus = LINUX_SIGCONT;
-			if (!(options & L_WNOWAIT))
+			if (!(options & LINUX_WNOWAIT))
 				ch->cont_unreported = false;
 			return 1;
 		}
@@ -248,7 +233,7 @@ static long do_wait(struct task *t, int idtype, int id, int options, struct wait
 		kernel_unlock();
 		if (r != 0)
 			return r;
-		if (options & L_WNOHANG)
+		if (options & LINUX_WNOHANG)
 			return 0;
 		r = task_wait(t, &t->tg->child_exit, child_event_happened, &w, NULL);
 		if (r < 0)
@@ -263,24 +248,25 @@ SYSCALL_DEFINE(wait4)
 	struct wait_result res = {0};
 	long r;
 
-	if (options & ~(L_WNOHANG | L_WUNTRACED | L_WCONTINUED | L_WNOTHREAD | L_WALL | L_WCLONE))
+	if (options & ~(LINUX_WNOHANG | LINUX_WUNTRACED | LINUX_WCONTINUED | LINUX_WNOTHREAD |
+			LINUX_WALL | LINUX_WCLONE))
 		return -EINVAL;
 	if (pid == -1) {
-		idtype = L_P_ALL;
+		idtype = LINUX_P_ALL;
 		id = 0;
 	} else if (pid < -1) {
-		idtype = L_P_PGID;
+		idtype = LINUX_P_PGID;
 		id = -pid;
 	} else if (pid == 0) {
-		idtype = L_P_PGID;
+		idtype = LINUX_P_PGID;
 		kernel_lock();
 		id = t->tg->pgid;
 		kernel_unlock();
 	} else {
-		idtype = L_P_PID;
+		idtype = LINUX_P_PID;
 		id = pid;
 	}
-	r = do_wait(t, idtype, id, options | L_WEXITED, &res);
+	r = do_wait(t, idtype, id, options | LINUX_WEXITED, &res);
 	if (r <= 0)
 		return r;
 	if (a->a[1] && copy_out(t->mm, a->a[1], &res.status, sizeof(res.status)))
@@ -300,19 +286,19 @@ SYSCALL_DEFINE(waitid)
 	struct wait_result res = {0};
 	long r;
 
-	if (options & ~(L_WNOHANG | L_WSTOPPED | L_WEXITED | L_WCONTINUED | L_WNOWAIT | L_WNOTHREAD |
-			L_WALL | L_WCLONE))
+	if (options & ~(LINUX_WNOHANG | LINUX_WSTOPPED | LINUX_WEXITED | LINUX_WCONTINUED |
+			LINUX_WNOWAIT | LINUX_WNOTHREAD | LINUX_WALL | LINUX_WCLONE))
 		return -EINVAL;
-	if (!(options & (L_WEXITED | L_WSTOPPED | L_WCONTINUED)))
+	if (!(options & (LINUX_WEXITED | LINUX_WSTOPPED | LINUX_WCONTINUED)))
 		return -EINVAL;
-	if (idtype == L_P_PGID && id == 0) {
+	if (idtype == LINUX_P_PGID && id == 0) {
 		kernel_lock();
 		id = t->tg->pgid;
 		kernel_unlock();
-	} else if (idtype != L_P_ALL && idtype != L_P_PID && idtype != L_P_PGID) {
+	} else if (idtype != LINUX_P_ALL && idtype != LINUX_P_PID && idtype != LINUX_P_PGID) {
 		return -EINVAL;
 	}
-	if ((idtype == L_P_PID || idtype == L_P_PGID) && id <= 0)
+	if ((idtype == LINUX_P_PID || idtype == LINUX_P_PGID) && id <= 0)
 		return -EINVAL;
 	r = do_wait(t, idtype, id, options, &res);
 	if (r < 0)
@@ -410,15 +396,17 @@ out:
 	return r;
 }
 
-SYSCALL_DEFINE(getpgid)
+/* The process group id (or with sid, the session id) of process pid (0: t's), or -ESRCH. */
+static long pgid_or_sid(struct task *t, int pid, bool sid)
 {
-	int pid = (int)a->a[0];
 	kernel_lock();
 	struct thread_group *tg = pid ? tg_lookup(pid) : t->tg;
-	long r = tg && tg->state != TG_DEAD ? tg->pgid : -ESRCH;
+	long r = tg && tg->state != TG_DEAD ? (sid ? tg->sid : tg->pgid) : -ESRCH;
 	kernel_unlock();
 	return r;
 }
+
+SYSCALL_DEFINE(getpgid) { return pgid_or_sid(t, (int)a->a[0], false); }
 
 SYSCALL_DEFINE(getpgrp)
 {
@@ -428,15 +416,7 @@ SYSCALL_DEFINE(getpgrp)
 	return r;
 }
 
-SYSCALL_DEFINE(getsid)
-{
-	int pid = (int)a->a[0];
-	kernel_lock();
-	struct thread_group *tg = pid ? tg_lookup(pid) : t->tg;
-	long r = tg && tg->state != TG_DEAD ? tg->sid : -ESRCH;
-	kernel_unlock();
-	return r;
-}
+SYSCALL_DEFINE(getsid) { return pgid_or_sid(t, (int)a->a[0], true); }
 
 SYSCALL_DEFINE(setsid)
 {

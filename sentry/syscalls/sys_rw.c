@@ -80,6 +80,27 @@ static uint64_t iov_next(struct iov_cursor *c, size_t max, size_t *len)
 	return c->iov[c->idx].iov_base + c->off;
 }
 
+/* Start a transfer of total (> 0) bytes on f: returns the bounce buffer (NULL: ENOMEM), and
+ * sets *pp to the offset to use: as given (pread/pwrite), else f->pos with f->pos_lock taken
+ * for a seekable file, else NULL (a stream). io_end() undoes both. */
+static char *io_begin(struct file *f, size_t total, uint64_t **pp)
+{
+	char *buf = malloc(MIN(total, SYS_IO_CHUNK));
+
+	if (buf && !*pp && (f->fmode & FMODE_LSEEK)) {
+		pthread_mutex_lock(&f->pos_lock);
+		*pp = &f->pos;
+	}
+	return buf;
+}
+
+static void io_end(struct file *f, uint64_t *pp, char *buf)
+{
+	if (pp == &f->pos)
+		pthread_mutex_unlock(&f->pos_lock);
+	free(buf);
+}
+
 /* Read total bytes into the iovecs from f: at *pos (pread), or at the file offset (pos NULL),
  * or from the stream. Returns the count or -errno (the count when some bytes moved). */
 static long do_read(struct task *t, struct file *f, const struct linux_iovec *iov, size_t total,
@@ -93,13 +114,9 @@ static long do_read(struct task *t, struct file *f, const struct linux_iovec *io
 
 	if (total == 0)
 		return 0;
-	buf = malloc(MIN(total, SYS_IO_CHUNK));
+	buf = io_begin(f, total, &pp);
 	if (!buf)
 		return -ENOMEM;
-	if (!pp && (f->fmode & FMODE_LSEEK)) {
-		pthread_mutex_lock(&f->pos_lock);
-		pp = &f->pos;
-	}
 	for (;;) {
 		size_t want = MIN(total - done, SYS_IO_CHUNK);
 		uint64_t before = pp ? *pp : 0;
@@ -131,9 +148,7 @@ static long do_read(struct task *t, struct file *f, const struct linux_iovec *io
 			break;
 		}
 	}
-	if (pp == &f->pos)
-		pthread_mutex_unlock(&f->pos_lock);
-	free(buf);
+	io_end(f, pp, buf);
 	return ret;
 }
 
@@ -149,13 +164,9 @@ static long do_write(struct task *t, struct file *f, const struct linux_iovec *i
 
 	if (total == 0)
 		return 0;
-	buf = malloc(MIN(total, SYS_IO_CHUNK));
+	buf = io_begin(f, total, &pp);
 	if (!buf)
 		return -ENOMEM;
-	if (!pp && (f->fmode & FMODE_LSEEK)) {
-		pthread_mutex_lock(&f->pos_lock);
-		pp = &f->pos;
-	}
 	for (;;) {
 		size_t want = MIN(total - done, SYS_IO_CHUNK), got = 0;
 		bool fault = false;
@@ -185,9 +196,7 @@ static long do_write(struct task *t, struct file *f, const struct linux_iovec *i
 			break;
 		}
 	}
-	if (pp == &f->pos)
-		pthread_mutex_unlock(&f->pos_lock);
-	free(buf);
+	io_end(f, pp, buf);
 	return ret;
 }
 
@@ -203,12 +212,16 @@ static long sigpipe_on_epipe(struct task *t, long r)
 	return r;
 }
 
-/* read/write/pread/pwrite on one buffer. pos < 0: the file offset. */
-static long rw_one(struct task *t, int fd, uint64_t addr, uint64_t count, int64_t pos, bool write,
-		   bool positional)
+/* The read and write families: Linux's checks in Linux's order, then the transfer. The
+ * buffers are *one (read, write, pread, pwrite) or, when one is NULL, the cnt iovecs at addr.
+ * positional: at pos (>= 0), else at the file offset. */
+static long rw(struct task *t, int fd, const struct linux_iovec *one, uint64_t addr, uint64_t cnt,
+	       int64_t pos, bool write, bool positional)
 {
-	struct linux_iovec iov = {addr, MIN(count, (uint64_t)SYS_MAX_RW_COUNT)};
-	uint64_t p = (uint64_t)pos;
+	const struct linux_iovec *iov = one;
+	struct linux_iovec *vec = NULL;
+	uint64_t p = (uint64_t)pos, *pp = positional ? &p : NULL;
+	size_t total = one ? one->iov_len : 0;
 	struct file *f;
 	long r;
 
@@ -219,36 +232,33 @@ static long rw_one(struct task *t, int fd, uint64_t addr, uint64_t count, int64_
 		return -EBADF;
 	if (positional && !(f->fmode & FMODE_PREAD))
 		r = -ESPIPE;
-	else if ((r = rw_check(f, write)) == 0)
-		r = write ? do_write(t, f, &iov, iov.iov_len, positional ? &p : NULL)
-			  : do_read(t, f, &iov, iov.iov_len, positional ? &p : NULL);
+	else
+		r = rw_check(f, write);
+	if (r == 0 && !one) {
+		r = import_iov(t, addr, cnt, &vec, &total);
+		iov = vec;
+	}
+	if (r == 0)
+		r = write ? do_write(t, f, iov, total, pp) : do_read(t, f, iov, total, pp);
+	free(vec);
 	file_put(f);
 	return write ? sigpipe_on_epipe(t, r) : r;
+}
+
+/* read/write/pread/pwrite on one buffer. */
+static long rw_one(struct task *t, int fd, uint64_t addr, uint64_t count, int64_t pos, bool write,
+		   bool positional)
+{
+	struct linux_iovec iov = {addr, MIN(count, (uint64_t)SYS_MAX_RW_COUNT)};
+
+	return rw(t, fd, &iov, 0, 0, pos, write, positional);
 }
 
 /* readv/writev/preadv/pwritev(2). */
 static long rw_vec(struct task *t, int fd, uint64_t addr, uint64_t cnt, int64_t pos, bool write,
 		   bool positional)
 {
-	struct linux_iovec *iov = NULL;
-	uint64_t p = (uint64_t)pos;
-	size_t total;
-	struct file *f;
-	long r;
-
-	if (positional && pos < 0)
-		return -EINVAL;
-	f = sys_fget(t, fd);
-	if (!f)
-		return -EBADF;
-	if (positional && !(f->fmode & FMODE_PREAD))
-		r = -ESPIPE;
-	else if ((r = rw_check(f, write)) == 0 && (r = import_iov(t, addr, cnt, &iov, &total)) == 0)
-		r = write ? do_write(t, f, iov, total, positional ? &p : NULL)
-			  : do_read(t, f, iov, total, positional ? &p : NULL);
-	free(iov);
-	file_put(f);
-	return write ? sigpipe_on_epipe(t, r) : r;
+	return rw(t, fd, NULL, addr, cnt, pos, write, positional);
 }
 
 SYSCALL_DEFINE(read) { return rw_one(t, (int)a->a[0], a->a[1], a->a[2], -1, false, false); }

@@ -76,8 +76,6 @@ SYSCALL_DEFINE(fstat)
 	return r;
 }
 
-#define LINUX_STATX__RESERVED 0x80000000U
-
 SYSCALL_DEFINE(statx)
 {
 	int dirfd = (int)a->a[0], flags = (int)a->a[2];

@@ -232,8 +232,6 @@ static int64_t fstype_magic(const char *fstype)
 	return 0;
 }
 
-#define LINUX_ST_VALID 0x0020
-
 int vfs_statfs(struct dentry *d, struct linux_statfs *st)
 {
 	struct super_block *sb = d->sb;

@@ -9,28 +9,6 @@
 
 #include "sentry/vfs/vfs_fs.h"
 
-/* struct flock of x86-64 (until abi/linux.h has it). */
-struct linux_flock {
-	int16_t l_type;
-	int16_t l_whence;
-	int64_t l_start;
-	int64_t l_len;
-	int32_t l_pid;
-};
-_Static_assert(sizeof(struct linux_flock) == 32, "flock");
-
-#define LINUX_F_RDLCK 0
-#define LINUX_F_WRLCK 1
-#define LINUX_F_UNLCK 2
-#define LINUX_F_OFD_GETLK 36
-#define LINUX_F_OFD_SETLK 37
-#define LINUX_F_OFD_SETLKW 38
-#define LINUX_LOCK_SH 1
-#define LINUX_LOCK_EX 2
-#define LINUX_LOCK_NB 4
-#define LINUX_LOCK_UN 8
-#define LINUX_LOCK_MAND 32
-
 struct fdtable;
 
 /* fcntl F_GETLK, F_SETLK, F_SETLKW and the F_OFD_ forms on f for t (F_GETLK64 is F_GETLK on

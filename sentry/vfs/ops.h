@@ -8,14 +8,6 @@
 
 #include "sentry/vfs/vfs_fs.h"
 
-#define LINUX_S_ISUID 04000
-#define LINUX_S_ISGID 02000
-#define LINUX_S_ISVTX 01000
-
-#define LINUX_RENAME_NOREPLACE 0x1u
-#define LINUX_RENAME_EXCHANGE 0x2u
-#define LINUX_RENAME_WHITEOUT 0x4u
-
 /* ---- on a locked directory dir (dir->lock held) and its negative (create) or positive
  * (remove) child d; t supplies the credentials (NULL: the kernel, no checks but EROFS) ---- */
 int vfs_do_create(struct task *t, struct dentry *dir, struct dentry *d, uint32_t mode);

@@ -102,22 +102,8 @@ struct dir_ctx {
 /* LINUX_DT_* for a LINUX_S_IF* mode. */
 unsigned vfs_dtype(uint32_t mode);
 
-/* ---- readiness (poll.c) ----
- * Linux's poll bits (uapi/asm-generic/poll.h). Until abi/linux.h has them. */
-#ifndef LINUX_POLLIN
-#define LINUX_POLLIN 0x0001
-#define LINUX_POLLPRI 0x0002
-#define LINUX_POLLOUT 0x0004
-#define LINUX_POLLERR 0x0008
-#define LINUX_POLLHUP 0x0010
-#define LINUX_POLLNVAL 0x0020
-#define LINUX_POLLRDNORM 0x0040
-#define LINUX_POLLRDBAND 0x0080
-#define LINUX_POLLWRNORM 0x0100
-#define LINUX_POLLWRBAND 0x0200
-#define LINUX_POLLMSG 0x0400
-#define LINUX_POLLRDHUP 0x2000
-#endif
+/* ---- readiness (poll.c), in LINUX_POLL* events ---- */
+
 /* What a file without a poll op reports: always readable and writable (regular files,
  * directories, most devices), as Linux's DEFAULT_POLLMASK. */
 #define VFS_DEFAULT_POLLMASK (LINUX_POLLIN | LINUX_POLLOUT | LINUX_POLLRDNORM | LINUX_POLLWRNORM)
@@ -209,31 +195,6 @@ struct file_ops {
 	 * Must not block; called with no VFS locks held. NULL: VFS_DEFAULT_POLLMASK. */
 	unsigned (*poll)(struct file *f, struct poll_table *pt);
 };
-
-/* struct statfs of x86-64 (until abi/linux.h has it). */
-struct linux_statfs {
-	int64_t f_type;
-	int64_t f_bsize;
-	uint64_t f_blocks, f_bfree, f_bavail, f_files, f_ffree;
-	int32_t f_fsid[2];
-	int64_t f_namelen;
-	int64_t f_frsize;
-	int64_t f_flags;
-	int64_t f_spare[4];
-};
-_Static_assert(sizeof(struct linux_statfs) == 120, "statfs");
-#define LINUX_TMPFS_MAGIC 0x01021994
-#define LINUX_OVERLAYFS_SUPER_MAGIC 0x794c7630
-#define LINUX_PROC_SUPER_MAGIC 0x9fa0
-#define LINUX_V9FS_MAGIC 0x01021997
-#define LINUX_PIPEFS_MAGIC 0x50495045
-#define LINUX_ANON_INODE_FS_MAGIC 0x09041934
-#define LINUX_DEVPTS_SUPER_MAGIC 0x1cd1
-#define LINUX_ST_RDONLY 0x0001
-#define LINUX_ST_NOSUID 0x0002
-#define LINUX_ST_NODEV 0x0004
-#define LINUX_ST_NOEXEC 0x0008
-#define LINUX_ST_RELATIME 0x1000
 
 struct super_ops {
 	/* The inode's last reference is gone: free inode->priv. */
