@@ -156,6 +156,10 @@ def markdown(machine, runners, keys, units, med, failures, where=""):
                "the runners interleaved round-robin; in parentheses, the ratio to native. Every "
                f"measurement is in [latest.json]({where}latest.json); each benchmark is described "
                "atop its source in benchmarks/.")
+    if "loadavg_start" in machine:
+        out[-1] += (f" The run took {machine['seconds']} s; the load average was "
+                    f"{machine['loadavg_start']} at its start and {machine['loadavg_end']} at its "
+                    "end (other work on the machine slows the sandboxes most).")
     out.append("")
     out.append("Runners: " + "; ".join(
         f"**{r['label']}**: `{r['command'] or '(the program itself)'}`" for r in ran) + ".")

@@ -320,6 +320,7 @@ find /usr -name '*.h' >/dev/null 2>&1
 
 echo "bench: runners: ${runners[*]}; $ROUNDS round(s)"
 start=$SECONDS
+load_start=$(cut -d' ' -f1 /proc/loadavg)
 for ((round = 1; round <= ROUNDS; round++)); do
 	for item in "${items[@]}"; do
 		read -r name fn rounds which <<<"$item"
@@ -339,6 +340,8 @@ mkdir -p "$OUT"
 	printf '"cpu":"%s",' "$(grep -m1 '^model name' /proc/cpuinfo | sed 's/^[^:]*: *//; s/["\\]//g')"
 	printf '"nproc":%d,"kernel":"%s",' "$(nproc)" "$(uname -r)"
 	printf '"mem_total_kib":%d,' "$(kib_of MemTotal /proc/meminfo)"
+	printf '"loadavg_start":%s,"loadavg_end":%s,"seconds":%d,' "$load_start" \
+		"$(cut -d' ' -f1 /proc/loadavg)" "$((SECONDS - start))"
 	# shellcheck disable=SC1091
 	printf '"os":"%s",' "$(. /etc/os-release && echo "$PRETTY_NAME")"
 	printf '"runsc_c":"%s",' "$("$RUNSC" --version 2>/dev/null | head -n 1)"

@@ -5,9 +5,11 @@
 
 static const struct platform *const platforms[] = {
 	&platform_ptrace,
+	&platform_systrap,
+	&platform_unotify,
 };
 
-const char *const platform_names[] = {"ptrace", NULL};
+const char *const platform_names[] = {"ptrace", "systrap", "unotify", NULL};
 
 const struct platform *platform_lookup(const char *name)
 {

@@ -1,6 +1,6 @@
 /* The platform interface: how application code runs and how its syscalls and faults come back.
  *
- * One interface, several backends (ptrace now; systrap, unotify and kvm later), chosen at run time
+ * One interface, several backends (ptrace, systrap, unotify; kvm later), chosen at run time
  * by name. The Sentry only ever talks to this header.
  *
  * Model:
@@ -32,8 +32,12 @@
  *  - as_release() (after the contexts are released; none may be running) and ctx_interrupt()
  *    may be called from any thread. exec: as_create on the task's thread, a new context there,
  *    then release the old context (on the same thread) and the old address space.
+ * A backend may be looser, and callers that follow the rules above work with every backend.
+ * systrap is (nothing of its stubs is bound to a host thread): as_map, as_unmap, as_protect and
+ * ctx_create may come from any thread, and a thread may exit owning contexts (they stay until
+ * released; claims still give other threads -EPERM).
  * The Sentry must never wait for arbitrary children (waitpid(-1), wait()) nor set SIGCHLD to
- * SIG_IGN: the ptrace backend's stubs are children of the Sentry.
+ * SIG_IGN: the stubs of ptrace and systrap are children of the Sentry.
  *
  * Calls return 0 or -errno.
  */
@@ -83,6 +87,11 @@ struct plat_event {
 
 struct platform {
 	const char *name;
+
+	/* Optional (NULL: nothing to do). Called once in the Sentry before it installs its seccomp
+	 * filter, single-threaded, with the memory file; init() still follows. For what must not
+	 * inherit the Sentry's filter (unotify forks its stub master here). 0 or -errno. */
+	int (*preinit)(int memfd);
 
 	/* Called once in the Sentry before anything else, and before large mappings are made
 	 * (ptrace reserves its stub region at max_user_addr in the Sentry); memfd is the memory
@@ -153,5 +162,7 @@ const struct platform *platform_lookup(const char *name);
 extern const char *const platform_names[];
 
 extern const struct platform platform_ptrace;
+extern const struct platform platform_systrap;
+extern const struct platform platform_unotify;
 
 #endif

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include "common/log.h"
+#include "platform/platform.h"
 #include "runsc-c/cli.h"
 #include "runsc-c/confine.h"
 #include "runsc-c/sentry_seccomp.h"
@@ -121,6 +122,13 @@ int cmd_boot(struct global_opts *g, int argc, char **argv)
 	/* The memory file is made before seccomp so memfd_create stays off the allowlist. */
 	if ((r = memfile_init()) < 0) {
 		log_error("boot: memory file: %s", strerror(-r));
+		return EXIT_RUNTIME;
+	}
+	/* What the platform must do unconfined (unotify: fork the stub master, whose stubs must
+	 * not inherit the Sentry's filter). */
+	const struct platform *plat = platform_lookup(c.platform ? c.platform : "ptrace");
+	if (plat && plat->preinit && (r = plat->preinit(memfile_fd())) < 0) {
+		log_error("boot: platform %s: %s", plat->name, strerror(-r));
 		return EXIT_RUNTIME;
 	}
 	if ((r = sentry_seccomp_install(c.log_level >= LOG_DEBUG)) < 0) {

@@ -1,6 +1,11 @@
 /* The Sentry's seccomp allowlist, in one table with a reason per syscall, and its installation.
  *
- * Everything not listed kills the Sentry (SCMP_ACT_KILL_PROCESS). Nothing here takes a host path:
+ * Everything not listed traps (SCMP_ACT_TRAP), and so does a call of another architecture: the
+ * Sentry has no SIGSYS handler (but in debug mode, where one names the call and exits), so it
+ * dies of SIGSYS as SCMP_ACT_KILL_PROCESS would make it, without making the call. Not KILL
+ * because the stub processes the Sentry forks inherit this filter, and in a systrap stub every
+ * application syscall must trap to the stub's handler: of stacked filters the most restrictive
+ * answer wins, and KILL would win over the stub's own TRAP. Nothing here takes a host path:
  * no open, openat, openat2, creat, execve, execveat, stat, lstat, access, mount, chdir, ...
  * glibc's fstat() is newfstatat(fd, "", AT_EMPTY_PATH), which takes a path: Sentry code calls
  * host_fstat() (common/host.h), the fstat syscall itself, instead.
@@ -23,6 +28,11 @@
 
 #include "common/log.h"
 #include "common/util.h"
+
+/* Linux 6.6's ioctl (Debian 12's headers predate it). */
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
+#endif
 
 /* clone() flags that would create namespaces: the Sentry makes threads and stub processes only. */
 #define CLONE_NS_FLAGS                                                                             \
@@ -89,6 +99,12 @@ const struct sentry_seccomp_rule sentry_seccomp_rules[] = {
 	FAIL("gettimeofday", ENOSYS, "vsyscall page: the stub's filter traps it"),
 	FAIL("getcpu", ENOSYS, "vsyscall page: the stub's filter traps it"),
 	ALLOW("ptrace", "run and inspect the stubs (PTRACE_SYSEMU, GETREGS...)"),
+	ALLOW("pipe2", "a systrap stub's completion pipe (the only channel it cannot forge)"),
+	/* The unotify platform: each stub thread's seccomp listener (notification fd). */
+	ALLOW_IF("ioctl", 1, SECCOMP_IOCTL_NOTIF_RECV, "unotify: a stub thread's hand-off"),
+	ALLOW_IF("ioctl", 1, SECCOMP_IOCTL_NOTIF_SEND, "unotify: answer it (the stub's next step)"),
+	ALLOW_IF("ioctl", 1, SECCOMP_IOCTL_NOTIF_SET_FLAGS, "unotify: synchronous wake-up"),
+	ALLOW("pidfd_getfd", "unotify: a new stub's fds from the master, each listener from its stub"),
 	ALLOW("wait4", "reap and wait for stubs"),
 	ALLOW("waitid", "reap and wait for stubs"),
 	ALLOW("kill", "signal stubs (only its own pid namespace exists)"),
@@ -161,6 +177,9 @@ scmp_filter_ctx sentry_seccomp_build(uint32_t default_action)
 	}
 	/* Threads made before the filter (none expected) get it too. */
 	if ((r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1)) < 0)
+		goto fail;
+	/* int $0x80 in a systrap stub must trap like any application syscall (see above). */
+	if ((r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, default_action)) < 0)
 		goto fail;
 	for (size_t i = 0; i < sentry_seccomp_nrules; i++) {
 		const struct sentry_seccomp_rule *rule = &sentry_seccomp_rules[i];
@@ -251,7 +270,7 @@ int sentry_seccomp_install(bool debug)
 		if (sigaction(SIGSYS, &sa, NULL) < 0)
 			return -errno;
 	}
-	ctx = sentry_seccomp_build(debug ? SCMP_ACT_TRAP : SCMP_ACT_KILL_PROCESS);
+	ctx = sentry_seccomp_build(SCMP_ACT_TRAP);
 	if (!ctx)
 		return -errno;
 	r = seccomp_load(ctx);
@@ -261,7 +280,8 @@ int sentry_seccomp_install(bool debug)
 
 void sentry_seccomp_print(FILE *f)
 {
-	fprintf(f, "Sentry seccomp allowlist: %zu syscalls (anything else kills the Sentry)\n",
+	fprintf(f, "Sentry seccomp allowlist: %zu syscalls (anything else traps: SIGSYS kills the "
+		   "Sentry)\n",
 		sentry_seccomp_count());
 	for (size_t i = 0; i < sentry_seccomp_nrules; i++) {
 		const struct sentry_seccomp_rule *r = &sentry_seccomp_rules[i];

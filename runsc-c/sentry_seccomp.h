@@ -25,9 +25,9 @@ extern const size_t sentry_seccomp_nrules;
 /* How many distinct syscalls the list allows (rules answering an errno are not counted). */
 size_t sentry_seccomp_count(void);
 
-/* A filter context holding the allowlist, not loaded. default_action is SCMP_ACT_KILL_PROCESS
- * normally, SCMP_ACT_TRAP when debugging. Returns NULL with errno set on failure; release
- * with seccomp_release(). */
+/* A filter context holding the allowlist, not loaded. default_action (SCMP_ACT_TRAP when
+ * installed, see sentry_seccomp.c) also answers calls of another architecture. Returns NULL with
+ * errno set on failure; release with seccomp_release(). */
 scmp_filter_ctx sentry_seccomp_build(uint32_t default_action);
 
 /* Load the allowlist into the calling process (all threads). With debug, a blocked call is

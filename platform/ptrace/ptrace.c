@@ -41,40 +41,20 @@ _Static_assert(LINUX_PROT_READ == PROT_READ && LINUX_PROT_WRITE == PROT_WRITE &&
 		       LINUX_PROT_EXEC == PROT_EXEC,
 	       "as_map passes prot to the host as is");
 
-/* EFLAGS bits an application may set (those popf can change in user mode): CF PF AF ZF SF TF DF
- * OF AC ID. Bit 1 is always one and IF always set. */
-#define EFLAGS_USER 0x240dd5ULL
-#define EFLAGS_FIXED 0x202ULL
-
 pthread_mutex_t g_ptrace_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static int g_memfd = -1;
-static bool g_reserved;
 
-/* Reserve the stub region in the Sentry, once, and remember the memory file. */
+/* Reserve the stub region in the Sentry (once) and remember the memory file. */
 static int ptrace_init(int memfd)
 {
-	void *p;
 	int r;
 
 	if (memfd < 0)
 		return -EBADF;
-	if (!g_reserved) {
-		p = mmap((void *)PLAT_STUB_BASE, PLAT_STUB_SIZE, PROT_NONE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
-		if (p == MAP_FAILED) {
-			r = -errno;
-			log_error("ptrace: cannot reserve the stub region at %#llx: %s",
-				  PLAT_STUB_BASE, strerror(-r));
-			return r;
-		}
-		if (p != (void *)PLAT_STUB_BASE) { /* a kernel without MAP_FIXED_NOREPLACE */
-			munmap(p, PLAT_STUB_SIZE);
-			return -EEXIST;
-		}
-		g_reserved = true;
-		fpstate_init();
-	}
+	if ((r = stub_region_reserve()) < 0)
+		return r;
+	fpstate_init();
 	g_memfd = memfd;
 	return 0;
 }
@@ -434,7 +414,7 @@ static void regs_sanitise(struct linux_regs *r)
 	r->cs = STUB_USER_CS;
 	r->ss = STUB_USER_SS;
 	r->ds = r->es = r->fs = r->gs = 0;
-	r->eflags = (r->eflags & EFLAGS_USER) | EFLAGS_FIXED;
+	r->eflags = (r->eflags & STUB_EFLAGS_USER) | STUB_EFLAGS_FIXED;
 	r->orig_rax = (uint64_t)-1;
 }
 

@@ -28,16 +28,11 @@
 #include <sys/types.h>
 
 #include "common/list.h"
+#include "platform/fpstate.h"
 #include "platform/platform.h"
+#include "platform/stub_common.h"
 
-/* The stub region, reserved (PROT_NONE) in the Sentry by init() so that nothing of the Sentry
- * sits there when a stub is forked. Applications get [0, PLAT_STUB_BASE). */
-#define PLAT_STUB_BASE 0x7e0000000000ULL
-#define PLAT_STUB_SIZE 0x10000ULL /* reserved; the stub itself uses the first page */
-
-/* Top of the x86-64 user address space with 4-level paging (TASK_SIZE_MAX), and with 5-level. */
-#define STUB_USER_TOP 0x7ffffffff000ULL
-#define STUB_USER_TOP_LA57 0xfffffffffff000ULL
+/* The stub region (platform/stub_common.h) holds one page of ptrace's stub, at PLAT_STUB_BASE. */
 
 /* The stub page's code (stub.c pins every entry point with .org):
  *  - STUB_SYSCALL_ADDR: `syscall; int3`. An injected syscall runs from there and stops with
@@ -64,15 +59,6 @@
 
 /* The memory file's fd number in every stub. */
 #define STUB_FD_MEMFILE 0
-
-/* si_code of a SIGSYS raised by a seccomp filter (glibc's headers lack it). */
-#ifndef SYS_SECCOMP
-#define SYS_SECCOMP 1
-#endif
-
-/* Segment selectors of a 64-bit user thread. */
-#define STUB_USER_CS 0x33
-#define STUB_USER_SS 0x2b
 
 /* One thread of a stub process. Its fields are written by the thread that traces it (or, for an
  * untraced one, under g_ptrace_lock). */
@@ -150,9 +136,6 @@ int stub_lost(struct stub_thread *th, int err);
  * (a thread may reap a tracee of another thread of its process). */
 void stub_reap(struct stub_thread *th, bool reap);
 
-/* The calling Sentry thread's host tid. */
-pid_t stub_gettid(void);
-
 /* For tests and debugging: the host pid of the stub behind as. */
 pid_t plat_ptrace_as_pid(const struct plat_as *as);
 /* For tests and debugging: the host tid of ctx's stub thread, or -1 when it is gone. */
@@ -178,13 +161,8 @@ int stub_thread_park(struct stub_thread *th);
 
 /* ---- fpstate.c ---- */
 
-/* Read cpuid once: sizes of the XSAVE area (called by init). */
-void fpstate_init(void);
-/* The size of the fpstate the platform hands out: the XSAVE area of the features Linux puts in
- * a signal frame (those enabled in XCR0 but the dynamically enabled AMX tile data). */
-size_t fpstate_user_size(void);
-/* th's FPU/SSE/AVX state to/from buf (fpstate_user_size() bytes), th stopped and traced by the
- * caller. Return 0 or -errno. */
+/* th's FPU/SSE/AVX state to/from buf (fpstate_user_size() bytes, platform/fpstate.h), th
+ * stopped and traced by the caller. Return 0 or -errno. */
 int fpstate_get(struct stub_thread *th, void *buf, size_t size);
 int fpstate_set(struct stub_thread *th, const void *buf, size_t size);
 /* Give th the initial FPU state of a new process (Linux's after execve). 0 or -errno. */

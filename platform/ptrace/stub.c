@@ -13,7 +13,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
-#include <sys/rseq.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -160,36 +159,9 @@ static const struct stub_image stub_image = {
 	},
 };
 
-pid_t stub_gettid(void)
-{
-	/* Not cached: a cache would survive fork() into a child with another tid. */
-	return (pid_t)syscall(SYS_gettid);
-}
-
 pid_t plat_ptrace_as_pid(const struct plat_as *as)
 {
 	return as->leader.reaped ? -1 : as->leader.pid;
-}
-
-/* glibc registered the forking thread's rseq area with the kernel; the registration is inherited
- * by the child, and the area lives in memory the stub is about to lose. The kernel writes it on
- * every return to user mode after a preemption and would kill the stub with SIGSEGV when it is
- * gone. Unregistering needs the exact length glibc registered: glibc 2.35/2.36 register and
- * publish sizeof(struct rseq) = 32 in __rseq_size; later ones may publish a smaller feature size
- * while registering 32, hence the second try. Returns 0 or -1 with errno set. */
-static int stub_child_unregister_rseq(void)
-{
-	uintptr_t tp;
-	void *area;
-
-	if (__rseq_size == 0)
-		return 0; /* glibc did not register one */
-	__asm__("mov %%fs:0, %0" : "=r"(tp)); /* the thread pointer */
-	area = (char *)tp + __rseq_offset;
-	if (syscall(SYS_rseq, area, __rseq_size, RSEQ_FLAG_UNREGISTER, RSEQ_SIG) == 0 ||
-	    syscall(SYS_rseq, area, 32, RSEQ_FLAG_UNREGISTER, RSEQ_SIG) == 0)
-		return 0;
-	return -1;
 }
 
 /* The forked child, before it is traced. The Sentry may be multi-threaded and the child is a
@@ -199,49 +171,34 @@ static int stub_child_unregister_rseq(void)
  * thread then takes over its registers and it never runs this code again. */
 static noreturn void stub_child(int memfd, pid_t ppid)
 {
-	uint64_t all_signals = ~0ULL;
 	long page;
+	int err;
 
-	/* Die with the Sentry thread that made us until PTRACE_O_EXITKILL takes over (set-up
-	 * then clears this: the leader outlives its creator thread when other threads go on). */
-	if (syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
-		goto fail;
-	if (syscall(SYS_getppid) != ppid) {
-		errno = ESRCH; /* the Sentry died before PDEATHSIG was armed */
-		goto fail;
-	}
-	/* Every signal blocked, in every stub thread (clone inherits the mask): a signal sent to
-	 * the process must not kill it through an untraced (parked) thread. Faults, the int3 of
-	 * an injection and the filter's SIGSYS are forced through a blocked mask; SIGSTOP (how
-	 * ctx_interrupt stops a thread) and SIGKILL cannot be blocked. */
-	if (syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all_signals, NULL, sizeof(all_signals)) < 0)
-		goto fail;
-	if (stub_child_unregister_rseq() < 0)
-		goto fail;
-	if (memfd != STUB_FD_MEMFILE && syscall(SYS_dup2, memfd, STUB_FD_MEMFILE) < 0)
-		goto fail;
-	if (syscall(SYS_close_range, STUB_FD_MEMFILE + 1, ~0U, 0) < 0)
-		goto fail;
-	_Static_assert(STUB_FD_MEMFILE == 0, "close the fds below the memory file too");
+	/* Dies with the Sentry thread that made us until PTRACE_O_EXITKILL takes over (set-up then
+	 * clears PDEATHSIG: the leader outlives its creator thread when other threads go on). Every
+	 * signal stays blocked in every stub thread: a signal sent to the process must not kill it
+	 * through an untraced (parked) thread. Faults, the int3 of an injection and the filter's
+	 * SIGSYS are forced through a blocked mask; SIGSTOP (how ctx_interrupt stops a thread) and
+	 * SIGKILL cannot be blocked. */
+	if ((err = stub_child_prelude(ppid, &memfd, 1)) != 0)
+		stub_child_exit(err);
+	_Static_assert(STUB_FD_MEMFILE == 0, "the prelude puts the memory file at fd 0");
 	/* The stub page replaces the Sentry's PROT_NONE reservation, in this copy only. */
 	page = syscall(SYS_mmap, PLAT_STUB_BASE, PAGE_SIZE, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 	if (page == -1)
-		goto fail;
+		stub_child_exit(errno);
 	memcpy((void *)page, &stub_image, sizeof(stub_image));
 	memcpy((void *)page, stub_code, sizeof(stub_code));
 	if (syscall(SYS_mprotect, PLAT_STUB_BASE, PAGE_SIZE, PROT_READ | PROT_EXEC) < 0)
-		goto fail;
+		stub_child_exit(errno);
 	/* Needed to install the stub's filter without privileges (a confined Sentry has it set). */
 	if (syscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		goto fail;
+		stub_child_exit(errno);
 	if (syscall(SYS_ptrace, PTRACE_TRACEME, 0, 0, 0) < 0)
-		goto fail;
+		stub_child_exit(errno);
 	syscall(SYS_kill, syscall(SYS_getpid), SIGSTOP);
-	errno = EIO; /* resumed here: the tracer did not take over */
-fail:
-	syscall(SYS_exit_group, errno);
-	__builtin_unreachable();
+	stub_child_exit(EIO); /* resumed here: the tracer did not take over */
 }
 
 int stub_wait(struct stub_thread *th, int *status)
@@ -406,13 +363,10 @@ int stub_create(struct plat_as *as, int memfd)
 
 	th->tracer = stub_gettid();
 	th->dead = th->reaped = false;
-	/* A raw fork (SIGCHLD, no flags): unlike fork(3) it runs no atfork handlers and takes no
-	 * glibc lock, which matters in a multi-threaded Sentry. The child continues on a copy of
-	 * this stack and goes straight to stub_child. Its parent, hence its tracer, is this
-	 * thread. */
-	pid = syscall(SYS_clone, SIGCHLD, 0, NULL, NULL, 0);
+	/* The child goes straight to stub_child. Its parent, hence its tracer, is this thread. */
+	pid = stub_fork();
 	if (pid < 0)
-		return -errno;
+		return (int)pid;
 	if (pid == 0)
 		stub_child(memfd, ppid);
 	th->pid = th->tid = (pid_t)pid;

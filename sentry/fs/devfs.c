@@ -1,6 +1,7 @@
 /* devfs: /dev as a tmpfs holding the memory devices (null, zero, full, random, urandom), tty
  * (the caller's controlling terminal, sentry/fs/tty.c), the fd/stdin/stdout/stderr symlinks into
- * /proc/self/fd as Linux's udev sets them up, and empty pts and shm directories. */
+ * /proc/self/fd as Linux's udev sets them up, ptmx (pty.c), and the pts and shm directories
+ * devpts and a tmpfs are mounted on. */
 #include "sentry/fs/fs.h"
 #include "sentry/fs/tty.h"
 
@@ -125,34 +126,10 @@ static const struct {
     {"stderr", "/proc/self/fd/2"},
 };
 
-/* The root of the last devfs made (devfs_console_node puts /dev/pts/0 there). */
-static struct dentry *g_devfs_root;
-
+/* The console's /dev/pts/0 lives in devpts (pty.c), mounted on /dev/pts. */
 int devfs_console_node(const struct file_ops *fops, uint64_t *dev, uint64_t *ino)
 {
-	struct dentry *pts, *node;
-	int r;
-
-	if (!g_devfs_root)
-		return -ENOENT;
-	r = d_lookup_one(g_devfs_root, "pts", 3, &pts);
-	if (r < 0)
-		return r;
-	if (!pts->inode) {
-		dput(pts);
-		return -ENOENT;
-	}
-	r = vfs_register_chrdev(TTY_CONSOLE_MAJOR, TTY_CONSOLE_MINOR, fops);
-	if (r == 0)
-		r = vfs_mknod_in(pts, "0", LINUX_S_IFCHR | 0620,
-				 VFS_MKDEV(TTY_CONSOLE_MAJOR, TTY_CONSOLE_MINOR), &node);
-	dput(pts);
-	if (r < 0)
-		return r;
-	*dev = node->sb->dev;
-	*ino = node->inode->ino;
-	dput(node);
-	return 0;
+	return devpts_console_node(fops, dev, ino);
 }
 
 int devfs_create(struct super_block **out)
@@ -175,6 +152,10 @@ int devfs_create(struct super_block **out)
 	r = vfs_register_chrdev(5, 0, &tty_dev_fops);
 	if (r == 0)
 		r = vfs_mknod_in(root, "tty", LINUX_S_IFCHR | 0666, VFS_MKDEV(5, 0), NULL);
+	if (r == 0)
+		r = vfs_register_chrdev(5, 2, &ptmx_fops);
+	if (r == 0)
+		r = vfs_mknod_in(root, "ptmx", LINUX_S_IFCHR | 0666, VFS_MKDEV(5, 2), NULL);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < ARRAY_SIZE(dev_links); i++) {
@@ -185,7 +166,6 @@ int devfs_create(struct super_block **out)
 	if ((r = vfs_mkdir_in(root, "pts", 0755, NULL)) < 0 ||
 	    (r = vfs_mkdir_in(root, "shm", 01777, NULL)) < 0)
 		return r;
-	g_devfs_root = root;
 	*out = sb;
 	return 0;
 }

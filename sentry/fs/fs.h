@@ -23,13 +23,23 @@ int overlay_create(struct super_block *upper, struct super_block *lower, struct 
 /* /dev: null, zero, full, random, urandom, and the fd/stdin/stdout/stderr symlinks. */
 int devfs_create(struct super_block **out);
 
-/* Make /dev/pts/0, the console's node, in the last devfs created: character device 136:0 with
- * ops fops. Its st_dev and st_ino into *dev, *ino. 0 or -errno (no devfs). */
+/* Make /dev/pts/0, the console's node: devpts_console_node. 0 or -errno. */
 struct file_ops;
 int devfs_console_node(const struct file_ops *fops, uint64_t *dev, uint64_t *ino);
 
 /* /proc: the fixed files, self, thread-self, and <pid>/... and <pid>/task/<tid>/... */
 int procfs_create(struct super_block **out);
+
+/* /dev/pts: ptmx, the console's 0 and the slaves of open pseudo-terminals (pty.c). */
+int devpts_create(struct super_block **out);
+/* Make the console's node /dev/pts/0 (character device 136:0, ops fops) in devpts; its
+ * st_dev and st_ino into *dev, *ino. 0 or -errno (no devpts yet, or 0 taken). */
+int devpts_console_node(const struct file_ops *fops, uint64_t *dev, uint64_t *ino);
+/* The ops of /dev/ptmx (character device 5:2): each open makes a new pseudo-terminal. */
+extern const struct file_ops ptmx_fops;
+
+/* /sys: the CPU lists and directories, an empty /sys/fs/cgroup (sysfs.c). */
+int sysfs_create(struct super_block **out);
 
 /* A file on the host fd host_fd (the caller's stdio), taking ownership of host_fd. */
 int hostfd_open(int host_fd, struct file **out);

@@ -632,6 +632,9 @@ static const struct inode_ops ovl_iops = {
     .readlink = ovl_readlink,
     .getattr = ovl_getattr,
     .setattr = ovl_setattr,
+    .getxattr = ovl_getxattr,
+    .setxattr = ovl_setxattr,
+    .listxattr = ovl_listxattr,
 };
 
 /* ---- copy-up ---- */

@@ -53,4 +53,9 @@ int ovl_read_dir(struct dentry *d, struct dirlist **out);
  * numbers and types, through its file ops. */
 int ovl_list_layer(struct mount *mnt, struct dentry *dir, struct dirlist **out);
 
+/* Extended attributes of overlay dentry d (overlay_xattr.c): the inode ops of the same names. */
+ssize_t ovl_getxattr(struct dentry *d, const char *name, void *buf, size_t size);
+int ovl_setxattr(struct dentry *d, const char *name, const void *value, size_t size, int flags);
+ssize_t ovl_listxattr(struct dentry *d, char *buf, size_t size);
+
 #endif

@@ -252,6 +252,15 @@ static long ovl_file_ioctl(struct file *f, struct task *t, unsigned int cmd, uin
 
 static int ovl_file_host_fd(struct file *f) { return file_host_fd(f->priv); }
 
+static int ovl_file_fallocate(struct file *f, int mode, uint64_t off, uint64_t len)
+{
+	struct file *rf = f->priv;
+
+	if (!rf->fops || !rf->fops->fallocate)
+		return -EOPNOTSUPP;
+	return rf->fops->fallocate(rf, mode, off, len);
+}
+
 const struct file_ops ovl_file_fops = {
     .open = ovl_file_open,
     .release = ovl_file_release,
@@ -260,4 +269,5 @@ const struct file_ops ovl_file_fops = {
     .ioctl = ovl_file_ioctl,
     .fsync = ovl_fsync,
     .host_fd = ovl_file_host_fd,
+    .fallocate = ovl_file_fallocate,
 };

@@ -30,6 +30,9 @@ struct pipe_buf {
 
 struct pipe {
 	pthread_mutex_t lock;
+	/* Taken before lock by whoever consumes data (read, splice out of the pipe), so that a
+	 * splice may look at the data, write it elsewhere and then consume exactly that. */
+	pthread_mutex_t rd_lock;
 	struct pipe_buf *bufs; /* a ring of nslots; buffer i is bufs[i % nslots] */
 	unsigned nslots;
 	unsigned head, tail; /* next to fill, next to read (free-running) */
@@ -70,6 +73,7 @@ static struct pipe *pipe_alloc(void)
 		return NULL;
 	}
 	pthread_mutex_init(&p->lock, NULL);
+	pthread_mutex_init(&p->rd_lock, NULL);
 	waitq_init(&p->rd_wait);
 	waitq_init(&p->wr_wait);
 	return p;
@@ -84,6 +88,7 @@ static void pipe_free(struct pipe *p)
 	free(p->bufs);
 	free(p->spare);
 	pthread_mutex_destroy(&p->lock);
+	pthread_mutex_destroy(&p->rd_lock);
 	free(p);
 }
 
@@ -174,6 +179,7 @@ static ssize_t pipe_read(struct file *f, void *buf, size_t n, uint64_t *pos)
 	(void)pos;
 	if (n == 0)
 		return 0;
+	pthread_mutex_lock(&p->rd_lock);
 	pthread_mutex_lock(&p->lock);
 	for (;;) {
 		bool packet = false;
@@ -202,7 +208,9 @@ static ssize_t pipe_read(struct file *f, void *buf, size_t n, uint64_t *pos)
 			break;
 		}
 		pthread_mutex_unlock(&p->lock);
+		pthread_mutex_unlock(&p->rd_lock);
 		int r = task_wait(current_task, &p->rd_wait, readable, p, NULL);
+		pthread_mutex_lock(&p->rd_lock);
 		pthread_mutex_lock(&p->lock);
 		if (r < 0) {
 			ret = r;
@@ -210,6 +218,7 @@ static ssize_t pipe_read(struct file *f, void *buf, size_t n, uint64_t *pos)
 		}
 	}
 	pthread_mutex_unlock(&p->lock);
+	pthread_mutex_unlock(&p->rd_lock);
 	if (ret > 0) {
 		waitq_wake(&p->wr_wait);
 		pthread_mutex_lock(&f->inode->lock);
@@ -678,3 +687,184 @@ const struct file_ops pipe_fifo_fops = {
     .ioctl = pipe_ioctl,
     .poll = pipe_poll,
 };
+
+/* ---- splice, tee and vmsplice (sys_splice.c) ---- */
+
+int pipe_splice_wait(struct file *f, bool write, bool nonblock)
+{
+	struct pipe *p = PF(f);
+
+	for (;;) {
+		int r = -EAGAIN;
+		pthread_mutex_lock(&p->lock);
+		if (write && !p->readers)
+			r = -EPIPE;
+		else if (write && !pipe_full(p))
+			r = 1;
+		else if (!write && !pipe_empty(p))
+			r = 1;
+		else if (!write && !p->writers)
+			r = 0;
+		pthread_mutex_unlock(&p->lock);
+		if (r != -EAGAIN || nonblock || !current_task)
+			return r;
+		r = task_wait(current_task, write ? &p->wr_wait : &p->rd_wait,
+			      write ? writable : readable, p, NULL);
+		if (r < 0)
+			return r;
+	}
+}
+
+size_t pipe_room(struct file *f)
+{
+	struct pipe *p = PF(f);
+	size_t room;
+
+	pthread_mutex_lock(&p->lock);
+	room = (size_t)(p->nslots - MIN(occupancy(p), p->nslots)) * PAGE_SIZE;
+	pthread_mutex_unlock(&p->lock);
+	return room;
+}
+
+/* Append n bytes to p as new buffers while slots are free (lock held). The count. */
+static size_t fill_locked(struct pipe *p, const char *buf, size_t n, bool packet)
+{
+	size_t done = 0;
+
+	while (done < n && !pipe_full(p)) {
+		char *page = p->spare ? p->spare : malloc(PAGE_SIZE);
+		size_t copy = MIN((size_t)PAGE_SIZE, n - done);
+		if (!page)
+			break;
+		p->spare = NULL;
+		memcpy(page, buf + done, copy);
+		p->bufs[p->head % p->nslots] = (struct pipe_buf){page, 0, (uint32_t)copy, packet};
+		p->head++;
+		done += copy;
+	}
+	return done;
+}
+
+ssize_t pipe_write_nowait(struct file *f, const void *buf, size_t n)
+{
+	struct pipe *p = PF(f);
+	ssize_t r;
+
+	pthread_mutex_lock(&p->lock);
+	if (!p->readers)
+		r = -EPIPE;
+	else if (pipe_full(p))
+		r = -EAGAIN;
+	else
+		r = (ssize_t)fill_locked(p, buf, n, false);
+	pthread_mutex_unlock(&p->lock);
+	if (r > 0)
+		waitq_wake(&p->rd_wait);
+	return r == 0 && n ? -ENOMEM : r;
+}
+
+ssize_t pipe_splice_out(struct file *f, size_t n, bool nonblock,
+			ssize_t (*sink)(void *arg, const void *buf, size_t len), void *arg)
+{
+	struct pipe *p = PF(f);
+	char *buf;
+	size_t got = 0;
+	ssize_t r;
+
+	for (;;) {
+		r = pipe_splice_wait(f, false, nonblock);
+		if (r <= 0)
+			return r;
+		pthread_mutex_lock(&p->rd_lock);
+		pthread_mutex_lock(&p->lock);
+		if (!pipe_empty(p))
+			break;
+		/* another reader took it first */
+		pthread_mutex_unlock(&p->lock);
+		pthread_mutex_unlock(&p->rd_lock);
+	}
+	/* look at the data without taking it: the sink may take less, or fail */
+	n = MIN(n, (size_t)occupancy(p) * PAGE_SIZE);
+	buf = malloc(n ? n : 1);
+	for (unsigned i = p->tail; buf && i != p->head && got < n; i++) {
+		struct pipe_buf *b = &p->bufs[i % p->nslots];
+		size_t c = MIN((size_t)b->len, n - got);
+		memcpy(buf + got, b->page + b->off, c);
+		got += c;
+	}
+	pthread_mutex_unlock(&p->lock);
+	r = buf ? sink(arg, buf, got) : -ENOMEM;
+	free(buf);
+	if (r > 0) {
+		/* consume what the sink took: still at the front (consumers hold rd_lock) */
+		size_t left = (size_t)r;
+		pthread_mutex_lock(&p->lock);
+		while (left && !pipe_empty(p)) {
+			struct pipe_buf *b = &p->bufs[p->tail % p->nslots];
+			size_t c = MIN((size_t)b->len, left);
+			b->off += (uint32_t)c;
+			b->len -= (uint32_t)c;
+			left -= c;
+			if (b->len == 0)
+				release_tail(p);
+		}
+		pthread_mutex_unlock(&p->lock);
+		waitq_wake(&p->wr_wait);
+	}
+	pthread_mutex_unlock(&p->rd_lock);
+	return r;
+}
+
+ssize_t pipe_splice_pipe(struct file *in, struct file *out, size_t n, bool nonblock, bool keep)
+{
+	struct pipe *ip = PF(in), *op = PF(out);
+	size_t moved = 0;
+
+	if (ip == op)
+		return -EINVAL;
+	for (;;) {
+		ssize_t r = pipe_splice_wait(in, false, nonblock);
+		if (r <= 0)
+			return r;
+		r = pipe_splice_wait(out, true, nonblock);
+		if (r < 0)
+			return r;
+		if (!keep)
+			pthread_mutex_lock(&ip->rd_lock);
+		/* two pipe locks: in address order */
+		struct pipe *first = ip < op ? ip : op, *second = ip < op ? op : ip;
+		pthread_mutex_lock(&first->lock);
+		pthread_mutex_lock(&second->lock);
+		if (!op->readers)
+			r = -EPIPE;
+		for (unsigned i = ip->tail; r >= 0 && i != ip->head && moved < n && !pipe_full(op);) {
+			struct pipe_buf *b = &ip->bufs[i % ip->nslots];
+			size_t c = MIN((size_t)b->len, n - moved);
+			if (fill_locked(op, b->page + b->off, c, b->packet) != c)
+				break;
+			moved += c;
+			if (keep) {
+				i++;
+				continue;
+			}
+			b->off += (uint32_t)c;
+			b->len -= (uint32_t)c;
+			if (b->len == 0)
+				release_tail(ip);
+			i = ip->tail;
+		}
+		pthread_mutex_unlock(&second->lock);
+		pthread_mutex_unlock(&first->lock);
+		if (!keep)
+			pthread_mutex_unlock(&ip->rd_lock);
+		if (moved) {
+			waitq_wake(&op->rd_wait);
+			if (!keep)
+				waitq_wake(&ip->wr_wait);
+			return (ssize_t)moved;
+		}
+		if (r < 0)
+			return r;
+		/* raced with another reader or writer: wait again */
+	}
+}

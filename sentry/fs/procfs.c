@@ -25,6 +25,7 @@ enum {
 	ST_SYS_KERNEL_RANDOM,
 	ST_SYS_FS,
 	ST_SYS_VM,
+	ST_NET,
 	ST_FIRST_FILE,
 };
 
@@ -65,6 +66,13 @@ static const struct proc_static st_nodes[] = {
     [ST_SYS_KERNEL_RANDOM] = DIR_("random", ST_SYS_KERNEL),
     [ST_SYS_FS] = DIR_("fs", ST_SYS),
     [ST_SYS_VM] = DIR_("vm", ST_SYS),
+    [ST_NET] = DIR_("net", ST_ROOT),
+    GEN("dev", ST_NET, proc_gen_net_dev),
+    GEN("tcp", ST_NET, proc_gen_net_tcp),
+    GEN("tcp6", ST_NET, proc_gen_net_tcp6),
+    GEN("udp", ST_NET, proc_gen_net_udp),
+    GEN("udp6", ST_NET, proc_gen_net_udp6),
+    GEN("unix", ST_NET, proc_gen_net_unix),
     GEN("cmdline", ST_ROOT, proc_gen_cmdline_sys),
     GEN("cpuinfo", ST_ROOT, proc_gen_cpuinfo),
     GEN("filesystems", ST_ROOT, proc_gen_filesystems),

@@ -75,6 +75,11 @@ struct proc_task_info {
 	int processor;
 	uint64_t sigq_count, sigq_limit;
 	int ncpus; /* for Cpus_allowed */
+	int policy; /* SCHED_* */
+	/* capability sets (sentry/kernel/cred.h); without caps_set, status shows uid 0 with the
+	 * full set and everyone else with none */
+	bool caps_set;
+	uint64_t cap_inh, cap_prm, cap_eff, cap_bnd, cap_amb;
 	struct proc_mm_info mm;
 };
 
@@ -142,6 +147,13 @@ int proc_gen_sys_osrelease(struct pbuf *b, int tgid, int tid);
 int proc_gen_sys_version(struct pbuf *b, int tgid, int tid);
 int proc_gen_sys_boot_id(struct pbuf *b, int tgid, int tid);
 int proc_gen_sys_uuid(struct pbuf *b, int tgid, int tid);
+/* /proc/net (procfs_net.c) */
+int proc_gen_net_tcp(struct pbuf *b, int tgid, int tid);
+int proc_gen_net_tcp6(struct pbuf *b, int tgid, int tid);
+int proc_gen_net_udp(struct pbuf *b, int tgid, int tid);
+int proc_gen_net_udp6(struct pbuf *b, int tgid, int tid);
+int proc_gen_net_unix(struct pbuf *b, int tgid, int tid);
+int proc_gen_net_dev(struct pbuf *b, int tgid, int tid);
 
 int proc_gen_pid_stat(struct pbuf *b, int tgid, int tid);
 int proc_gen_pid_status(struct pbuf *b, int tgid, int tid);

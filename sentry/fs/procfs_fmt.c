@@ -123,10 +123,11 @@ void proc_fmt_stat(struct pbuf *b, const struct proc_task_info *ti, bool permitt
 		    ti->sid, ti->tty_nr, ti->tpgid, ti->flags);
 	/* minflt cminflt majflt cmajflt utime stime cutime cstime priority nice threads
 	 * itrealvalue starttime */
-	pbuf_printf(b, " 0 0 0 0 %llu %llu %llu %llu 20 %lld %d 0 %llu",
+	pbuf_printf(b, " 0 0 0 0 %llu %llu %llu %llu %lld %lld %d 0 %llu",
 		    (unsigned long long)ti->utime, (unsigned long long)ti->stime,
 		    (unsigned long long)ti->cutime, (unsigned long long)ti->cstime,
-		    (long long)ti->nice, ti->nthreads, (unsigned long long)ti->start_ticks);
+		    (long long)(20 + ti->nice), (long long)ti->nice, ti->nthreads,
+		    (unsigned long long)ti->start_ticks);
 	/* vsize rss rsslim startcode endcode startstack kstkesp kstkeip */
 	pbuf_printf(b, " %llu %llu %llu %llu %llu %llu 0 0", (unsigned long long)mm->total_vm,
 		    (unsigned long long)((mm->rss_anon + mm->rss_file + mm->rss_shmem) / PAGE_SIZE),
@@ -141,7 +142,7 @@ void proc_fmt_stat(struct pbuf *b, const struct proc_task_info *ti, bool permitt
 		    (unsigned long long)(ti->sig_ignored & 0x7fffffffULL),
 		    (unsigned long long)(ti->sig_caught & 0x7fffffffULL));
 	/* exit_signal processor rt_priority policy blkio_ticks gtime cgtime */
-	pbuf_printf(b, " %d %d 0 0 0 0 0", ti->exit_signal, ti->processor);
+	pbuf_printf(b, " %d %d 0 %d 0 0 0", ti->exit_signal, ti->processor, ti->policy);
 	if (mm->has_mm && permitted)
 		pbuf_printf(b, " %llu %llu %llu %llu %llu %llu %llu",
 			    (unsigned long long)mm->start_data, (unsigned long long)mm->end_data,
@@ -244,11 +245,11 @@ void proc_fmt_status(struct pbuf *b, const struct proc_task_info *ti)
 	put_sigset(b, "SigBlk", ti->sig_blocked);
 	put_sigset(b, "SigIgn", ti->sig_ignored);
 	put_sigset(b, "SigCgt", ti->sig_caught);
-	put_sigset(b, "CapInh", 0);
-	put_sigset(b, "CapPrm", caps);
-	put_sigset(b, "CapEff", caps);
-	put_sigset(b, "CapBnd", full_caps);
-	put_sigset(b, "CapAmb", 0);
+	put_sigset(b, "CapInh", ti->caps_set ? ti->cap_inh : 0);
+	put_sigset(b, "CapPrm", ti->caps_set ? ti->cap_prm : caps);
+	put_sigset(b, "CapEff", ti->caps_set ? ti->cap_eff : caps);
+	put_sigset(b, "CapBnd", ti->caps_set ? ti->cap_bnd : full_caps);
+	put_sigset(b, "CapAmb", ti->caps_set ? ti->cap_amb : 0);
 	pbuf_printf(b, "NoNewPrivs:\t%d\nSeccomp:\t0\nSeccomp_filters:\t0\n", ti->no_new_privs);
 	pbuf_puts(b, "Speculation_Store_Bypass:\tthread vulnerable\n"
 		     "SpeculationIndirectBranch:\tconditional enabled\n");

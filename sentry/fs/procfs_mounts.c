@@ -91,7 +91,7 @@ static void describe(struct mount *m, const char *mountpoint, struct proc_mount_
 	pl->source = type;
 	pl->mnt_opts = ",relatime";
 	super_opts[0] = '\0';
-	if (strcmp(type, "proc") == 0) {
+	if (strcmp(type, "proc") == 0 || strcmp(type, "sysfs") == 0) {
 		pl->mnt_opts = ",nosuid,nodev,noexec,relatime";
 	} else if (strcmp(type, "tmpfs") == 0) {
 		pl->mnt_opts = strcmp(mountpoint, "/dev") == 0 ? ",nosuid" : ",nosuid,nodev";

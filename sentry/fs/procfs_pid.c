@@ -14,6 +14,7 @@
 
 #include "common/util.h"
 #include "sentry/fs/tty.h"
+#include "sentry/kernel/rusage.h"
 #include "sentry/kernel/task.h"
 #include "sentry/mm/mm.h"
 #include "sentry/vfs/vfs.h"
@@ -365,6 +366,25 @@ static void fill_info_locked(struct task *t, int tid, struct proc_task_info *ti)
 	ti->no_new_privs = t->no_new_privs != 0;
 	ti->ncpus = proc_ncpus();
 	ti->umask = 022;
+	/* CPU time in clock ticks (rusage.h), scheduling, capabilities */
+	int64_t ut, st;
+	if (tid)
+		rusage_task_times_locked(t, &ut, &st);
+	else
+		rusage_tg_times_locked(tg, &ut, &st);
+	ti->utime = (uint64_t)ut / (1000000000ULL / USER_HZ);
+	ti->stime = (uint64_t)st / (1000000000ULL / USER_HZ);
+	ti->cutime = (uint64_t)tg->ru.cutime_ns / (1000000000ULL / USER_HZ);
+	ti->cstime = (uint64_t)tg->ru.cstime_ns / (1000000000ULL / USER_HZ);
+	ti->nice = t->nice;
+	ti->policy = t->sched_policy & ~LINUX_SCHED_RESET_ON_FORK;
+	ti->processor = rusage_current_cpu(t->cpu_mask);
+	ti->caps_set = true;
+	ti->cap_inh = t->cred.cap_inheritable;
+	ti->cap_prm = t->cred.cap_permitted;
+	ti->cap_eff = t->cred.cap_effective;
+	ti->cap_bnd = t->cred.cap_bset;
+	ti->cap_amb = t->cred.cap_ambient;
 }
 
 /* Everything stat/status/statm need of (tgid, tid). *permitted: may the caller see addresses. */

@@ -9,11 +9,13 @@
 #include "common/list.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "sentry/fs/event.h"
 #include "sentry/fs/overlay.h"
 #include "sentry/kernel/task.h"
 #include "sentry/mm/mm.h"
 #include "sentry/vfs/ops.h"
 #include "sentry/vfs/vfs_fs.h"
+#include "sentry/vfs/xattr.h"
 
 /* One name in a directory. Holds a reference on its inode (the link count's reference). */
 struct tmpfs_dirent {
@@ -36,6 +38,8 @@ struct tmpfs_inode {
 			uint64_t next_seq;
 		} dir;
 	};
+	struct xattr_store *xattrs; /* extended attributes of any type (sentry/vfs/xattr.h) */
+	unsigned seals; /* regular files: LINUX_F_SEAL_* (memfd_create, fcntl F_ADD_SEALS) */
 };
 
 /* All tmpfs file data together may take at most half the host's memory (Linux's default
@@ -82,6 +86,7 @@ static void tmpfs_evict(struct inode *inode)
 	if (!ti)
 		return;
 	atomic_fetch_sub(&g_tmpfs_inodes, 1);
+	xattr_store_free(ti->xattrs);
 	switch (inode->mode & LINUX_S_IFMT) {
 	case LINUX_S_IFREG:
 		mm_filemap_release(ti->fm); /* uncharges its pages */
@@ -209,6 +214,7 @@ static struct inode *tmpfs_new_inode(struct super_block *sb, uint32_t mode)
 		}
 		inode->iops = &tmpfs_file_iops;
 		inode->fops = &tmpfs_file_fops;
+		ti->seals = LINUX_F_SEAL_SEAL; /* only memfd_create makes sealable files */
 		break;
 	case LINUX_S_IFLNK:
 		inode->iops = &tmpfs_symlink_iops;
@@ -523,6 +529,14 @@ static int tmpfs_setattr(struct dentry *d, const struct iattr *ia)
 	int r = 0;
 
 	pthread_mutex_lock(&inode->lock);
+	if ((ia->valid & ATTR_SIZE) && LINUX_S_ISREG(inode->mode)) {
+		unsigned seals = TI(inode)->seals;
+		if ((ia->size < inode->size && (seals & LINUX_F_SEAL_SHRINK)) ||
+		    (ia->size > inode->size && (seals & LINUX_F_SEAL_GROW))) {
+			pthread_mutex_unlock(&inode->lock);
+			return -EPERM;
+		}
+	}
 	if (ia->valid & ATTR_SIZE) {
 		r = reg_truncate(inode, ia->size);
 		if (r == 0 && !(ia->valid & ATTR_MTIME))
@@ -533,6 +547,44 @@ static int tmpfs_setattr(struct dentry *d, const struct iattr *ia)
 	pthread_mutex_unlock(&inode->lock);
 	return r;
 }
+
+/* ---- extended attributes: every type of inode may have them (the VFS applies the rules) ---- */
+
+static ssize_t tmpfs_getxattr(struct dentry *d, const char *name, void *buf, size_t size)
+{
+	struct inode *inode = d->inode;
+
+	pthread_mutex_lock(&inode->lock);
+	ssize_t r = xattr_store_get(TI(inode)->xattrs, name, buf, size);
+	pthread_mutex_unlock(&inode->lock);
+	return r;
+}
+
+static int tmpfs_setxattr(struct dentry *d, const char *name, const void *value, size_t size,
+			  int flags)
+{
+	struct inode *inode = d->inode;
+
+	pthread_mutex_lock(&inode->lock);
+	int r = xattr_store_set(&TI(inode)->xattrs, name, value, size, flags);
+	if (r == 0)
+		inode->ctime = vfs_now();
+	pthread_mutex_unlock(&inode->lock);
+	return r;
+}
+
+static ssize_t tmpfs_listxattr(struct dentry *d, char *buf, size_t size)
+{
+	struct inode *inode = d->inode;
+
+	pthread_mutex_lock(&inode->lock);
+	ssize_t r = xattr_store_list(TI(inode)->xattrs, buf, size);
+	pthread_mutex_unlock(&inode->lock);
+	return r;
+}
+
+#define TMPFS_XATTR_OPS                                                                            \
+	.getxattr = tmpfs_getxattr, .setxattr = tmpfs_setxattr, .listxattr = tmpfs_listxattr
 
 static const struct inode_ops tmpfs_dir_iops = {
     .lookup = tmpfs_lookup,
@@ -545,20 +597,24 @@ static const struct inode_ops tmpfs_dir_iops = {
     .rmdir = tmpfs_rmdir,
     .rename = tmpfs_rename,
     .setattr = tmpfs_setattr,
+    TMPFS_XATTR_OPS,
 };
 
 static const struct inode_ops tmpfs_file_iops = {
     .getattr = tmpfs_file_getattr,
     .setattr = tmpfs_setattr,
+    TMPFS_XATTR_OPS,
 };
 
 static const struct inode_ops tmpfs_symlink_iops = {
     .readlink = tmpfs_readlink,
     .setattr = tmpfs_setattr,
+    TMPFS_XATTR_OPS,
 };
 
 static const struct inode_ops tmpfs_special_iops = {
     .setattr = tmpfs_setattr,
+    TMPFS_XATTR_OPS,
 };
 
 /* ---- file operations ---- */
@@ -592,6 +648,11 @@ static ssize_t tmpfs_write(struct file *f, const void *buf, size_t n, uint64_t *
 		r = -EFBIG;
 		goto out;
 	}
+	if ((TI(inode)->seals & (LINUX_F_SEAL_WRITE | LINUX_F_SEAL_FUTURE_WRITE)) ||
+	    ((TI(inode)->seals & LINUX_F_SEAL_GROW) && off + n > inode->size)) {
+		r = -EPERM;
+		goto out;
+	}
 	r = mm_filemap_write(TI(inode)->fm, buf, n, off);
 	if (r < 0)
 		goto out;
@@ -600,6 +661,29 @@ static ssize_t tmpfs_write(struct file *f, const void *buf, size_t n, uint64_t *
 	inode->mtime = inode->ctime = vfs_now();
 	*pos = off + n;
 out:
+	pthread_mutex_unlock(&inode->lock);
+	return r;
+}
+
+/* shmem_fallocate: allocate (growing the file unless KEEP_SIZE) or punch a hole (with
+ * KEEP_SIZE, which the VFS has checked). */
+static int tmpfs_fallocate(struct file *f, int mode, uint64_t off, uint64_t len)
+{
+	struct inode *inode = f->inode;
+	int r = 0;
+
+	if (mode & ~(LINUX_FALLOC_FL_KEEP_SIZE | LINUX_FALLOC_FL_PUNCH_HOLE))
+		return -EOPNOTSUPP;
+	pthread_mutex_lock(&inode->lock);
+	if (mode & LINUX_FALLOC_FL_PUNCH_HOLE) {
+		mm_filemap_punch_hole(TI(inode)->fm, off, len);
+	} else {
+		r = mm_filemap_allocate(TI(inode)->fm, off, len);
+		if (r == 0 && !(mode & LINUX_FALLOC_FL_KEEP_SIZE) && off + len > inode->size)
+			r = reg_truncate(inode, off + len);
+	}
+	if (r == 0)
+		inode->mtime = inode->ctime = vfs_now();
 	pthread_mutex_unlock(&inode->lock);
 	return r;
 }
@@ -638,12 +722,64 @@ static const struct file_ops tmpfs_file_fops = {
     .read = tmpfs_read,
     .write = tmpfs_write,
     .fsync = tmpfs_fsync,
+    .fallocate = tmpfs_fallocate,
 };
 
 static const struct file_ops tmpfs_dir_fops = {
     .iterate = tmpfs_iterate,
     .fsync = tmpfs_fsync,
 };
+
+/* ---- seals (memfd) ---- */
+
+#define ALL_SEALS                                                                                  \
+	(LINUX_F_SEAL_SEAL | LINUX_F_SEAL_SHRINK | LINUX_F_SEAL_GROW | LINUX_F_SEAL_WRITE |        \
+	 LINUX_F_SEAL_FUTURE_WRITE | LINUX_F_SEAL_EXEC)
+
+void tmpfs_set_seals(struct file *f, unsigned seals)
+{
+	if (f->fops != &tmpfs_file_fops)
+		return;
+	pthread_mutex_lock(&f->inode->lock);
+	TI(f->inode)->seals = seals;
+	pthread_mutex_unlock(&f->inode->lock);
+}
+
+/* Linux's memfd_fcntl. F_SEAL_WRITE does not wait for, nor refuse (EBUSY), shared writable
+ * mappings that exist already; new ones are not refused either (mm does not ask). */
+long tmpfs_seals_fcntl(struct file *f, int cmd, unsigned arg)
+{
+	struct inode *inode = f->inode;
+	long r;
+
+	if (cmd == LINUX_F_GET_SEALS) {
+		if (f->fops != &tmpfs_file_fops)
+			return -EINVAL;
+		pthread_mutex_lock(&inode->lock);
+		r = TI(inode)->seals;
+		pthread_mutex_unlock(&inode->lock);
+		return r;
+	}
+	if (!(f->fmode & FMODE_WRITE))
+		return -EPERM;
+	if (arg & ~ALL_SEALS)
+		return -EINVAL;
+	if (f->fops != &tmpfs_file_fops)
+		return -EINVAL;
+	pthread_mutex_lock(&inode->lock);
+	if (TI(inode)->seals & LINUX_F_SEAL_SEAL) {
+		r = -EPERM;
+	} else {
+		/* F_SEAL_EXEC on an executable file implies the write seals (W^X) */
+		if ((arg & LINUX_F_SEAL_EXEC) && (inode->mode & 0111))
+			arg |= LINUX_F_SEAL_SHRINK | LINUX_F_SEAL_GROW | LINUX_F_SEAL_WRITE |
+			       LINUX_F_SEAL_FUTURE_WRITE;
+		TI(inode)->seals |= arg;
+		r = 0;
+	}
+	pthread_mutex_unlock(&inode->lock);
+	return r;
+}
 
 struct mm_filemap *file_filemap(struct file *f)
 {

@@ -1,6 +1,6 @@
-/* Terminals: the console tty over the caller's host terminal, its emulated session and
- * foreground process group, job control, terminal ioctls, /dev/tty, and the thread that hands
- * the host terminal's signals to the sandbox (see tty.h for the design). */
+/* The console: a tty over the caller's host terminal (/dev/pts/0 in the sandbox), its I/O and
+ * terminal ioctls, and the thread that hands the host terminal's signals to the sandbox (see
+ * tty.h for the design). Its session and job control are tty_job.c's. */
 #define _GNU_SOURCE /* ppoll */
 #include "sentry/fs/tty.h"
 #include "sentry/fs/fs.h"
@@ -37,8 +37,7 @@ struct tty {
 	pthread_mutex_t read_lock; /* one reader at a time between readiness and read */
 
 	/* job control (g_kernel.lock) */
-	int sid;  /* the session it is the controlling terminal of; 0: none */
-	int pgrp; /* its foreground process group; 0: none */
+	struct tty_ctl ctl; /* its session and foreground process group (tty_job.c) */
 
 	/* TIOCSWINSZ is emulated: the size set inside the sandbox, shown until the host's own
 	 * size changes (the user resized the window) (winsz_lock) */
@@ -48,6 +47,7 @@ struct tty {
 };
 
 static struct tty *g_console;
+static const struct tty_ctl_ops console_ctl_ops;
 
 /* ---- the console ---- */
 
@@ -85,8 +85,11 @@ int tty_console_init(const int stdio[3], int sid, int pgrp)
 	tty->rdev = st.st_rdev;
 	pthread_mutex_init(&tty->read_lock, NULL);
 	pthread_mutex_init(&tty->winsz_lock, NULL);
-	tty->sid = sid;
-	tty->pgrp = pgrp;
+	tty->ctl.ops = &console_ctl_ops;
+	tty->ctl.rdev = VFS_MKDEV(TTY_CONSOLE_MAJOR, TTY_CONSOLE_MINOR);
+	tty->ctl.sid = sid;
+	tty->ctl.pgrp = pgrp;
+	tty_ctl_register(&tty->ctl);
 	g_console = tty;
 	if (devfs_console_node(&tty_console_fops, &tty->node_dev, &tty->node_ino) < 0)
 		log_warn("tty: no /dev/pts/0 for the console");
@@ -103,142 +106,6 @@ struct tty *tty_console_match(const struct stat *st)
 	return tty;
 }
 
-/* ---- sessions and process groups (g_kernel.lock held) ---- */
-
-struct pgrp_scan {
-	int id;
-	bool found;
-	int sid; /* the session of the group (or of the process with that pid) */
-	bool orphaned;
-	int signo; /* when set: send it to every process of the group */
-};
-
-static int scan_session(struct thread_group *tg, void *arg)
-{
-	struct pgrp_scan *s = arg;
-
-	if (tg->state == TG_ALIVE && tg->sid == s->id) {
-		s->found = true;
-		return 1;
-	}
-	return 0;
-}
-
-/* The session tty belongs to, 0 if none or if that session has no live process (left, or yet:
- * at boot). A leader's exit (tty_session_leader_exit_locked) clears it for good. */
-static int tty_session_locked(struct tty *tty)
-{
-	struct pgrp_scan s = {.id = tty->sid};
-
-	if (!tty->sid)
-		return 0;
-	tg_for_each(scan_session, &s);
-	return s.found ? tty->sid : 0;
-}
-
-/* Is tty the controlling terminal of t's process? */
-static bool is_ctty_locked(struct tty *tty, struct task *t)
-{
-	int sid = tty_session_locked(tty);
-
-	return sid && sid == t->tg->sid;
-}
-
-static int scan_pgrp(struct thread_group *tg, void *arg)
-{
-	struct pgrp_scan *s = arg;
-
-	if (tg->state != TG_ALIVE || tg->pgid != s->id)
-		return 0;
-	if (!s->found)
-		s->sid = tg->sid;
-	s->found = true;
-	/* will_become_orphaned_pgrp: a parent in another group of the same session keeps the
-	 * group attached to job control. */
-	if (tg->parent && tg->parent->pgid != s->id && tg->parent->sid == tg->sid)
-		s->orphaned = false;
-	if (s->signo) {
-		struct linux_siginfo info;
-		siginfo_kernel(&info, s->signo);
-		signal_send_group_locked(tg, &info);
-	}
-	return 0;
-}
-
-/* Send signo (SI_KERNEL, as the tty layer's kill_pgrp) to every process of group pgrp. */
-static void kill_pgrp_locked(int pgrp, int signo)
-{
-	struct pgrp_scan s = {.id = pgrp, .signo = signo};
-
-	if (pgrp > 0)
-		tg_for_each(scan_pgrp, &s);
-}
-
-static bool pgrp_orphaned_locked(int pgrp)
-{
-	struct pgrp_scan s = {.id = pgrp, .orphaned = true};
-
-	tg_for_each(scan_pgrp, &s);
-	return s.orphaned;
-}
-
-static bool sig_ignored_locked(struct task *t, int sig)
-{
-	uint64_t bit = 1ULL << (sig - 1);
-
-	return (t->sigmask & bit) ||
-	       (t->tg->sighand && t->tg->sighand->action[sig - 1].handler == LINUX_SIG_IGN);
-}
-
-/* __tty_check_change: may t read (SIGTTIN) or change (SIGTTOU) its controlling terminal? A
- * process in a background group gets sig sent to its whole group and -ERESTARTSYS, so it
- * stops and retries when continued; -EIO when the signal is ignored (reads only) or the group
- * is orphaned. 0 otherwise, and for a terminal that is not t's controlling one. */
-static int check_change(struct tty *tty, struct task *t, int sig)
-{
-	int r = 0;
-
-	if (!t)
-		return 0;
-	kernel_lock();
-	if (is_ctty_locked(tty, t) && tty->pgrp && t->tg->pgid != tty->pgrp) {
-		if (sig_ignored_locked(t, sig)) {
-			if (sig == LINUX_SIGTTIN)
-				r = -EIO;
-		} else if (pgrp_orphaned_locked(t->tg->pgid)) {
-			r = -EIO;
-		} else {
-			kill_pgrp_locked(t->tg->pgid, sig);
-			r = -LINUX_ERESTARTSYS;
-		}
-	}
-	kernel_unlock();
-	return r;
-}
-
-void tty_proc_info_locked(int sid, int *tty_nr, int *tpgid)
-{
-	struct tty *tty = g_console;
-
-	*tty_nr = 0;
-	*tpgid = -1;
-	if (!tty || !sid || tty_session_locked(tty) != sid)
-		return;
-	*tty_nr = (int)((TTY_CONSOLE_MINOR & 0xff) | (TTY_CONSOLE_MAJOR << 8));
-	*tpgid = tty->pgrp;
-}
-
-void tty_session_leader_exit_locked(struct thread_group *tg)
-{
-	struct tty *tty = g_console;
-
-	if (!tty || tg->sid != tg->tgid || tty->sid != tg->sid)
-		return;
-	/* disassociate_ctty(1) on a pty: SIGHUP to the foreground group */
-	kill_pgrp_locked(tty->pgrp, LINUX_SIGHUP);
-	tty->sid = tty->pgrp = 0;
-}
-
 /* ---- I/O ---- */
 
 ssize_t tty_read(struct tty *tty, struct file *f, int fd, void *buf, size_t n)
@@ -247,7 +114,7 @@ ssize_t tty_read(struct tty *tty, struct file *f, int fd, void *buf, size_t n)
 	struct linux_termios tio;
 	int r;
 
-	r = check_change(tty, t, LINUX_SIGTTIN);
+	r = tty_ctl_check_change(&tty->ctl, t, LINUX_SIGTTIN);
 	if (r)
 		return r;
 	if (ioctl(fd, TCGETS, &tio) < 0)
@@ -309,7 +176,7 @@ ssize_t tty_write(struct tty *tty, struct file *f, int fd, const void *buf, size
 	ssize_t r;
 
 	if (ioctl(fd, TCGETS, &tio) == 0 && (tio.c_lflag & LINUX_TOSTOP)) {
-		r = check_change(tty, t, LINUX_SIGTTOU);
+		r = tty_ctl_check_change(&tty->ctl, t, LINUX_SIGTTOU);
 		if (r)
 			return r;
 	}
@@ -363,101 +230,9 @@ static int set_winsize(struct tty *tty, int fd, const struct linux_winsize *ws)
 	tty->winsz_set = true;
 	pthread_mutex_unlock(&tty->winsz_lock);
 	if (memcmp(&old, ws, sizeof(old)) != 0) {
-		kernel_lock();
-		if (tty_session_locked(tty))
-			kill_pgrp_locked(tty->pgrp, LINUX_SIGWINCH);
-		kernel_unlock();
+		tty_ctl_kill_fg(&tty->ctl, LINUX_SIGWINCH);
 	}
 	return 0;
-}
-
-static int set_pgrp(struct tty *tty, struct task *t, uint64_t arg)
-{
-	int r = check_change(tty, t, LINUX_SIGTTOU), pgrp;
-
-	if (r == -EIO)
-		return -ENOTTY;
-	if (r)
-		return r;
-	if (copy_in(t->mm, &pgrp, arg, sizeof(pgrp)) < 0)
-		return -EFAULT;
-	if (pgrp < 0)
-		return -EINVAL;
-	kernel_lock();
-	if (!is_ctty_locked(tty, t)) {
-		r = -ENOTTY;
-	} else {
-		/* find_vpid: the number of a process group, or of a process */
-		struct pgrp_scan s = {.id = pgrp};
-		tg_for_each(scan_pgrp, &s);
-		if (!s.found) {
-			struct thread_group *tg = tg_lookup(pgrp);
-			if (tg && tg->state == TG_ALIVE) {
-				s.found = true;
-				s.sid = tg->sid;
-			}
-		}
-		if (!s.found)
-			r = -ESRCH;
-		else if (s.sid != t->tg->sid)
-			r = -EPERM;
-		else
-			tty->pgrp = pgrp;
-	}
-	kernel_unlock();
-	return r;
-}
-
-/* tiocsctty: a session leader without a controlling terminal takes this one; arg 1 lets root
- * steal it from another session. */
-static int set_ctty(struct tty *tty, struct file *f, struct task *t, uint64_t arg)
-{
-	struct thread_group *tg = t->tg;
-	int r = 0;
-
-	kernel_lock();
-	int sid = tty_session_locked(tty);
-	if (tg->sid == tg->tgid && sid == tg->sid)
-		goto out; /* already ours */
-	if (tg->sid != tg->tgid) {
-		r = -EPERM;
-		goto out;
-	}
-	if (sid) {
-		if (arg != 1 || t->cred.euid != 0) {
-			r = -EPERM;
-			goto out;
-		}
-	}
-	if (!(f->fmode & FMODE_READ) && t->cred.euid != 0) {
-		r = -EPERM;
-		goto out;
-	}
-	tty->sid = tg->sid;
-	tty->pgrp = tg->pgid;
-out:
-	kernel_unlock();
-	return r;
-}
-
-/* tiocnotty: a session leader gives its terminal up (SIGHUP and SIGCONT to the foreground
- * group). Other processes of the session keep seeing it: the Sentry ties a controlling
- * terminal to a session, not to each process. */
-static int release_ctty(struct tty *tty, struct task *t)
-{
-	int r = 0;
-
-	kernel_lock();
-	if (!is_ctty_locked(tty, t)) {
-		r = -ENOTTY;
-	} else if (t->tg->sid == t->tg->tgid) {
-		int fg = tty->pgrp;
-		kill_pgrp_locked(fg, LINUX_SIGHUP);
-		kill_pgrp_locked(fg, LINUX_SIGCONT);
-		tty->sid = tty->pgrp = 0;
-	}
-	kernel_unlock();
-	return r;
 }
 
 /* tcflush/tcdrain through the calls the Sentry may make: TCSETSF with unchanged attributes
@@ -476,8 +251,12 @@ long tty_ioctl(struct tty *tty, struct file *f, int fd, struct task *t, unsigned
 	       uint64_t arg)
 {
 	struct linux_winsize ws;
-	int r, v;
+	long r;
+	int v;
 
+	r = tty_ctl_ioctl(&tty->ctl, f, t, cmd, arg);
+	if (r != TTY_IOCTL_UNHANDLED)
+		return r;
 	switch (cmd) {
 	case LINUX_TCGETS:
 	case LINUX_FIONREAD:
@@ -485,7 +264,7 @@ long tty_ioctl(struct tty *tty, struct file *f, int fd, struct task *t, unsigned
 	case LINUX_TCSETS:
 	case LINUX_TCSETSW:
 	case LINUX_TCSETSF:
-		r = check_change(tty, t, LINUX_SIGTTOU);
+		r = tty_ctl_check_change(&tty->ctl, t, LINUX_SIGTTOU);
 		if (r)
 			return r;
 		/* Forwarded: echo, canonical mode and ISIG take effect on the real terminal. */
@@ -497,22 +276,8 @@ long tty_ioctl(struct tty *tty, struct file *f, int fd, struct task *t, unsigned
 		if (copy_in(t->mm, &ws, arg, sizeof(ws)) < 0)
 			return -EFAULT;
 		return set_winsize(tty, fd, &ws);
-	case LINUX_TIOCGPGRP:
-	case LINUX_TIOCGSID:
-		/* Only on the caller's controlling terminal; no foreground group reads 0. */
-		kernel_lock();
-		r = is_ctty_locked(tty, t) ? 0 : -ENOTTY;
-		v = cmd == LINUX_TIOCGSID ? tty->sid : tty->pgrp;
-		kernel_unlock();
-		return r < 0 ? r : copy_out(t->mm, arg, &v, sizeof(v));
-	case LINUX_TIOCSPGRP:
-		return set_pgrp(tty, t, arg);
-	case LINUX_TIOCSCTTY:
-		return set_ctty(tty, f, t, arg);
-	case LINUX_TIOCNOTTY:
-		return release_ctty(tty, t);
 	case LINUX_TCFLSH:
-		r = check_change(tty, t, LINUX_SIGTTOU);
+		r = tty_ctl_check_change(&tty->ctl, t, LINUX_SIGTTOU);
 		if (r)
 			return r;
 		if (arg > LINUX_TCIOFLUSH)
@@ -537,23 +302,7 @@ long tty_ioctl(struct tty *tty, struct file *f, int fd, struct task *t, unsigned
 	return -ENOTTY;
 }
 
-/* ---- /dev/tty ---- */
-
-static int ttydev_open(struct inode *inode, struct file *f)
-{
-	struct task *t = current_task;
-	bool ok;
-
-	(void)inode;
-	kernel_lock();
-	ok = g_console && t && is_ctty_locked(g_console, t);
-	kernel_unlock();
-	if (!ok)
-		return -ENXIO;
-	f->priv = g_console;
-	f->fmode &= ~(FMODE_LSEEK | FMODE_PREAD);
-	return 0;
-}
+/* ---- the console's files: /dev/pts/0, and /dev/tty for its session ---- */
 
 static ssize_t ttydev_read(struct file *f, void *buf, size_t n, uint64_t *pos)
 {
@@ -599,14 +348,7 @@ static int console_open(struct inode *inode, struct file *f)
 	(void)inode;
 	if (!tty)
 		return -ENXIO;
-	if (t && !(f->flags & LINUX_O_NOCTTY)) {
-		kernel_lock();
-		if (t->tg->sid == t->tg->tgid && !tty_session_locked(tty)) {
-			tty->sid = t->tg->sid;
-			tty->pgrp = t->tg->pgid;
-		}
-		kernel_unlock();
-	}
+	tty_ctl_open(&tty->ctl, f, t);
 	f->priv = tty;
 	f->fmode &= ~(FMODE_LSEEK | FMODE_PREAD);
 	return 0;
@@ -628,13 +370,54 @@ void tty_console_ids(struct tty *tty, uint64_t *dev, uint64_t *ino, uint64_t *rd
 	*rdev = VFS_MKDEV(TTY_CONSOLE_MAJOR, TTY_CONSOLE_MINOR);
 }
 
-const struct file_ops tty_dev_fops = {
-    .open = ttydev_open,
-    .read = ttydev_read,
-    .write = ttydev_write,
-    .ioctl = ttydev_ioctl,
-    .fsync = ttydev_fsync,
-    .poll = ttydev_poll,
+/* /dev/tty on the console (tty_job.c's tty_dev_fops call these through struct tty_ctl). */
+static struct tty *ctl_tty(struct tty_ctl *c)
+{
+	return (struct tty *)((char *)c - offsetof(struct tty, ctl));
+}
+
+static int console_ctl_get(struct tty_ctl *c, struct file *f)
+{
+	(void)c;
+	(void)f;
+	return 0; /* the console lives as long as the Sentry */
+}
+
+static void console_ctl_put(struct tty_ctl *c, struct file *f)
+{
+	(void)c;
+	(void)f;
+}
+
+static ssize_t console_ctl_read(struct tty_ctl *c, struct file *f, void *buf, size_t n)
+{
+	return tty_read(ctl_tty(c), f, ctl_tty(c)->fd, buf, n);
+}
+
+static ssize_t console_ctl_write(struct tty_ctl *c, struct file *f, const void *buf, size_t n)
+{
+	return tty_write(ctl_tty(c), f, ctl_tty(c)->fd, buf, n);
+}
+
+static long console_ctl_ioctl(struct tty_ctl *c, struct file *f, struct task *t, unsigned int cmd,
+			      uint64_t arg)
+{
+	return tty_ioctl(ctl_tty(c), f, ctl_tty(c)->fd, t, cmd, arg);
+}
+
+static unsigned console_ctl_poll(struct tty_ctl *c, struct file *f, struct poll_table *pt)
+{
+	(void)f;
+	return host_fd_poll(ctl_tty(c)->fd, pt);
+}
+
+static const struct tty_ctl_ops console_ctl_ops = {
+    .get = console_ctl_get,
+    .put = console_ctl_put,
+    .read = console_ctl_read,
+    .write = console_ctl_write,
+    .ioctl = console_ctl_ioctl,
+    .poll = console_ctl_poll,
 };
 
 /* ---- the host terminal's signals ---- */
@@ -674,15 +457,21 @@ static void tty_forward(int sig)
 {
 	int lsig = host_to_linux_sig(sig), pgrp = 0;
 
-	kernel_lock();
 	if (g_console) {
-		if (tty_session_locked(g_console))
-			pgrp = g_console->pgrp;
-	} else if (g_kernel.init && lsig != LINUX_SIGTSTP) {
-		pgrp = g_kernel.init->pgid;
+		kernel_lock();
+		if (tty_ctl_session_locked(&g_console->ctl))
+			pgrp = g_console->ctl.pgrp;
+		kernel_unlock();
+		tty_ctl_kill_fg(&g_console->ctl, lsig);
+	} else if (lsig != LINUX_SIGTSTP) {
+		/* no terminal: init's group (the sandbox as a whole) */
+		kernel_lock();
+		if (g_kernel.init) {
+			pgrp = g_kernel.init->pgid;
+			tty_kill_pgrp_locked(pgrp, lsig);
+		}
+		kernel_unlock();
 	}
-	kill_pgrp_locked(pgrp, lsig);
-	kernel_unlock();
 	log_debug("tty: host signal %d -> process group %d", sig, pgrp);
 }
 

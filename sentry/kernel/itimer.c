@@ -313,10 +313,14 @@ void itimer_user_exit(struct task *t)
 {
 	static const int sigs[2] = {LINUX_SIGVTALRM, LINUX_SIGPROF};
 
-	if (!atomic_load(&g_cpu_armed) || !tls_user_start)
+	if (!tls_user_start)
 		return;
 	int64_t used = now_ns() - tls_user_start;
 	tls_user_start = 0;
+	/* the task's user time (rusage.h) */
+	atomic_fetch_add(&t->utime_ns, used);
+	if (!atomic_load(&g_cpu_armed))
+		return;
 
 	kernel_lock();
 	struct cpu_itimers *c = cpu_find(t->tg);

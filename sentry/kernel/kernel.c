@@ -121,6 +121,7 @@ int sentry_main(const struct sentry_config *cfg)
 	g_kernel.strace_fd = cfg->strace_fd;
 	snprintf(g_kernel.hostname, sizeof(g_kernel.hostname), "%s",
 		 cfg->hostname ? cfg->hostname : "runsc-c");
+	strcpy(g_kernel.domainname, "(none)");
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	g_kernel.boot_time_ns = (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec;
 

@@ -8,8 +8,11 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "sentry/fs/event.h"
 #include "sentry/fs/tty.h"
+#include "sentry/kernel/cred.h"
 #include "sentry/kernel/futex.h"
+#include "sentry/kernel/rusage.h"
 #include "sentry/kernel/signal.h"
 #include "sentry/kernel/strace.h"
 #include "sentry/kernel/task.h"
@@ -99,6 +102,7 @@ long process_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t ptid
 	c->dumpable = t->dumpable;
 	c->no_new_privs = t->no_new_privs;
 	c->keepcaps = t->keepcaps;
+	rusage_task_init(c, t);
 	c->exe_file = t->exe_file ? file_get(t->exe_file) : NULL;
 	c->sigmask = t->sigmask;
 	if (!(flags & LINUX_CLONE_VM) || (flags & LINUX_CLONE_VFORK))
@@ -283,6 +287,7 @@ static void tg_become_zombie_locked(struct thread_group *tg, int status)
 	tg->exit_status = status;
 	tg->state = TG_ZOMBIE;
 	itimer_update_locked(tg);
+	pidfd_notify_exit_locked(tg); /* pidfds of tg become readable */
 	if (tg->sid == tg->tgid)
 		tty_session_leader_exit_locked(tg);
 
@@ -380,11 +385,14 @@ void process_task_exit(struct task *t)
 	struct fdtable *fdt = t->fdt;
 	struct fs_context *fs = t->fs;
 	struct file *exe = t->exe_file;
+	bool last = tg->nr_threads == 1;
 	t->mm = NULL;
 	t->fdt = NULL;
 	t->fs = NULL;
 	t->exe_file = NULL;
 	kernel_unlock();
+	/* the process's resident set as it ends, for its maxrss */
+	uint64_t rss_kb = last ? rusage_mm_rss_kb(mm) : 0;
 	if (mm)
 		mm_put(mm);
 	if (fdt)
@@ -397,6 +405,7 @@ void process_task_exit(struct task *t)
 	int final_status;
 	kernel_lock();
 	signal_retarget_locked(t);
+	rusage_thread_exit_locked(t, rss_kb);
 	tg->nr_threads--;
 	if (tg->nr_threads == 0) {
 		final_status = tg_final_status(tg, t->exit_code);
@@ -478,9 +487,11 @@ long process_execve(struct task *t, int dirfd, const char *path, char **argv, ch
 		t->plat->ctx_release(old_ctx);
 	/* procfs readers that saw the old mm under g_kernel.lock hold their own reference once
 	 * this lock/unlock pair has passed */
+	uint64_t old_rss_kb = rusage_mm_rss_kb(old_mm);
 	kernel_lock();
 	kernel_unlock();
 	mm_put(old_mm);
+	rusage_exec(t, old_rss_kb);
 	if (r < 0)
 		return r;
 	r = process_task_prepare(t);
@@ -495,6 +506,11 @@ long process_execve(struct task *t, int dirfd, const char *path, char **argv, ch
 	}
 	fdtable_close_on_exec(t->fdt);
 	signal_exec_reset(t);
+	/* capabilities as a file without file capabilities gives them; keepcaps ends */
+	kernel_lock();
+	cred_exec(&t->cred, false);
+	kernel_unlock();
+	t->keepcaps = 0;
 	t->clear_child_tid = 0;
 	t->robust_list = 0;
 	const char *base = strrchr(path, '/');

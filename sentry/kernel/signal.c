@@ -14,6 +14,9 @@
 
 __thread bool tls_in_group_stop;
 
+/* signalfd's hook (signal.h): woken whenever a signal is queued. */
+struct waitq signal_queued_wq = WAITQ_INIT(signal_queued_wq);
+
 #define SIG_STOP_MASK                                                                               \
 	(SIGBIT(LINUX_SIGSTOP) | SIGBIT(LINUX_SIGTSTP) | SIGBIT(LINUX_SIGTTIN) |                   \
 	 SIGBIT(LINUX_SIGTTOU))
@@ -218,6 +221,7 @@ static int send_locked(struct thread_group *tg, struct task *target,
 			log_warn("signal %d dropped: %s", sig, strerror(-r));
 			return 0;
 		}
+		waitq_wake_key(&signal_queued_wq, LINUX_POLLIN | LINUX_POLLRDNORM);
 	}
 	complete_signal_locked(tg, target, sig);
 	return 0;

@@ -13,6 +13,7 @@ struct task;
 struct thread_group;
 struct sigpending;
 struct sighand;
+struct waitq;
 
 #define SIGBIT(sig) (1ULL << ((sig)-1))
 #define SIG_UNBLOCKABLE (SIGBIT(LINUX_SIGKILL) | SIGBIT(LINUX_SIGSTOP))
@@ -62,6 +63,12 @@ enum sig_restart {
 enum sig_restart signal_restart_rule(long rax, bool handler, uint64_t sa_flags);
 
 /* ---- sending (signal.c) ---- */
+
+/* signalfd's hook (sentry/fs/signalfd.c): woken (waitq_wake_key, LINUX_POLLIN) each time a
+ * signal is queued on any pending set, whatever the masks, by the sender with g_kernel.lock
+ * held. signalfd readers and pollers sleep here and look at their own pending sets; nothing
+ * else uses it. */
+extern struct waitq signal_queued_wq;
 
 /* Queue info->si_signo for the whole process (any thread not blocking it takes it) / for one
  * thread, waking a thread that can take it. SIGKILL and SIGCONT act at once (SIGKILL ends the

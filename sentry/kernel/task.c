@@ -12,7 +12,9 @@
 #include "abi/syscalls.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "sentry/kernel/cred.h"
 #include "sentry/kernel/process.h"
+#include "sentry/kernel/rusage.h"
 #include "sentry/kernel/signal.h"
 #include "sentry/kernel/strace.h"
 #include "sentry/mm/mm.h"
@@ -189,6 +191,8 @@ struct task *task_create_init(const struct platform *plat)
 	if (!t || !tg)
 		goto fail;
 	t->plat = plat;
+	cred_init_root(&t->cred);
+	rusage_task_init(t, NULL);
 	tg->sighand = sighand_create();
 	t->fdt = fdtable_create();
 	t->fs = fs_context_create();

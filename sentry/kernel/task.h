@@ -29,7 +29,10 @@ struct creds {
 	uint32_t ruid, euid, suid, fsuid;
 	uint32_t rgid, egid, sgid, fsgid;
 	uint32_t ngroups;
-	uint32_t groups[32];
+	uint32_t groups[32]; /* supplementary groups, sorted (setgroups) */
+	/* Emulated capabilities, bit LINUX_CAP_* (sentry/kernel/cred.h): init has them all; the
+	 * setuid family and execve change them as Linux's commoncap does. */
+	uint64_t cap_inheritable, cap_permitted, cap_effective, cap_bset, cap_ambient;
 };
 
 /* One queued signal; standard signals queue at most once, real-time ones many times. */
@@ -91,6 +94,13 @@ struct thread_group {
 	struct waitq stop_wait;      /* threads of a stopped group sleep here */
 	struct task *vfork_parent;   /* the task blocked in vfork for this (child) process */
 	int64_t start_time_ns;       /* CLOCK_MONOTONIC at creation */
+	/* CPU time and memory of its exited threads and of its reaped children
+	 * (sentry/kernel/rusage.h; g_kernel.lock) */
+	struct tg_rusage {
+		int64_t utime_ns, stime_ns;   /* threads that have exited */
+		int64_t cutime_ns, cstime_ns; /* waited-for children, their children included */
+		uint64_t maxrss_kb, cmaxrss_kb;
+	} ru;
 };
 
 struct task {
@@ -137,6 +147,12 @@ struct task {
 	bool exiting;              /* this thread is leaving the run loop */
 	int exit_code;             /* thread exit code (exit(2)) */
 	struct waitq *restart_wq;  /* unused for now */
+
+	/* scheduling (sentry/syscalls/sys_res.c; g_kernel.lock) and CPU time (rusage.h) */
+	int nice;                  /* -20..19, inherited */
+	int sched_policy;          /* LINUX_SCHED_OTHER/BATCH/IDLE */
+	uint64_t cpu_mask[4];      /* sched_setaffinity: CPUs 0..255 */
+	_Atomic int64_t utime_ns;  /* time inside ctx_run (itimer_user_exit adds it) */
 };
 
 /* The kernel: global state shared by every task. */
@@ -147,6 +163,7 @@ struct kernel {
 	bool strace;
 	int strace_fd;
 	char hostname[65];
+	char domainname[65];       /* setdomainname; "(none)" at boot */
 	uint64_t boot_time_ns; /* CLOCK_MONOTONIC at boot, for uptime */
 	struct thread_group *init; /* pid 1 */
 	int nr_tasks;              /* live tasks (host threads) */

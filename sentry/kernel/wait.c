@@ -25,15 +25,23 @@ void task_wake(struct task *t)
 	pthread_mutex_unlock(&t->wlock);
 }
 
-void waitq_wake(struct waitq *wq)
+void waitq_wake_key(struct waitq *wq, unsigned key)
 {
 	struct list_head *pos;
 
 	pthread_mutex_lock(&wq->lock);
 	list_for_each(pos, &wq->waiters)
-		task_wake(list_entry(pos, struct waitq_entry, link)->task);
+	{
+		struct waitq_entry *e = list_entry(pos, struct waitq_entry, link);
+		if (e->func)
+			e->func(e, key);
+		else
+			task_wake(e->task);
+	}
 	pthread_mutex_unlock(&wq->lock);
 }
+
+void waitq_wake(struct waitq *wq) { waitq_wake_key(wq, 0); }
 
 void deadline_after(struct timespec *out, const struct timespec *rel)
 {
@@ -63,6 +71,7 @@ int task_wait_multi(struct task *t, struct waitq **wqs, int nwq, wait_cond_fn co
 		return -EINVAL;
 	for (int i = 0; i < nwq; i++) {
 		ent[i].task = t;
+		ent[i].func = NULL;
 		pthread_mutex_lock(&wqs[i]->lock);
 		list_add_tail(&ent[i].link, &wqs[i]->waiters);
 		pthread_mutex_unlock(&wqs[i]->lock);

@@ -34,6 +34,11 @@ struct waitq {
 struct waitq_entry {
 	struct list_head link;
 	struct task *task;
+	/* NULL: a wake-up wakes task (task_wake). Otherwise a wake-up calls func instead (task is
+	 * then unused): epoll's registrations on the queues of the files it watches. func runs
+	 * with the queue's lock held and gets the wake's key (LINUX_POLL* bits that may have
+	 * changed, 0 = unspecified); it must not sleep nor touch this queue's lock. */
+	void (*func)(struct waitq_entry *e, unsigned key);
 };
 
 #define WAITQ_INIT(name) {PTHREAD_MUTEX_INITIALIZER, LIST_HEAD_INIT((name).waiters)}
@@ -42,6 +47,9 @@ void waitq_init(struct waitq *wq);
 void task_wake(struct task *t);
 /* Wake every task waiting on wq (they re-test their conditions). Any thread, no locks needed. */
 void waitq_wake(struct waitq *wq);
+/* The same, saying which LINUX_POLL* events may have changed (0: any): callback entries (epoll)
+ * whose interest does not meet key may skip the wake-up; tasks are always woken. */
+void waitq_wake_key(struct waitq *wq, unsigned key);
 
 /* Condition tested by task_wait: true when the wait is over. Called without the waitq lock. */
 typedef bool (*wait_cond_fn)(void *arg);

@@ -25,30 +25,38 @@ static inline const struct vma *lookup(struct mm *mm, uint64_t addr)
 	return &mm->v[i];
 }
 
-/* The Sentry's pointer to application address addr inside v. */
-static inline char *host_ptr(const struct vma *v, uint64_t addr)
+/* The Sentry's pointer to application address addr inside v, and in *len how many bytes from
+ * there (at most max) are contiguous in the memory file. */
+static inline char *host_ptr(const struct vma *v, uint64_t addr, size_t max, size_t *len)
 {
-	return memfile_base + v->moff + (addr - v->start);
+	uint64_t moff;
+	*len = (size_t)(vma_run(v, addr, addr + max, &moff, NULL) - addr);
+	return memfile_base + moff;
 }
 
 /* How many bytes of [addr, addr+n) are mapped with one of the bits of need (0: only mapped),
- * from addr on, stopping at a file mapping's pages past the end of its file; *cow is set when a
- * copy-on-write VMA lies within them, *grow when they stop at a private file mapping whose file
- * has grown past what it holds (mm_file_grow). Lock held. */
+ * from addr on, stopping at a file mapping's pages past the end of its file; with cow
+ * non-NULL, *cow is set when copy-on-write pages another mm still holds lie within them, *grow
+ * when they stop at a private file mapping whose file has grown past what it holds
+ * (mm_file_grow). Lock held. */
 static size_t accessible(struct mm *mm, uint64_t addr, size_t n, int need, bool *cow, bool *grow)
 {
 	size_t ok = 0;
-	*cow = *grow = false;
+	if (cow)
+		*cow = false;
+	*grow = false;
 	while (ok < n) {
 		uint64_t cur = addr + ok;
 		const struct vma *v = lookup(mm, cur);
 		if (!v || (need && !(v->prot & need)))
 			break;
-		*cow |= v->flags & VMA_COW;
 		uint64_t lim = vma_access_end(v, cur, grow);
 		if (lim <= cur)
 			break;
-		ok += (size_t)MIN((uint64_t)(n - ok), lim - cur);
+		uint64_t step = MIN((uint64_t)(n - ok), lim - cur);
+		if (cow && !*cow)
+			*cow = vma_cow_shared(v, cur, cur + step);
+		ok += (size_t)step;
 		if (lim < v->end)
 			break;
 	}
@@ -71,10 +79,13 @@ static size_t copy_mapped(struct mm *mm, uint64_t addr, void *buf, size_t n, boo
 			if (got < chunk)
 				break;
 		} else {
+			size_t run;
+			char *p = host_ptr(v, addr, chunk, &run);
+			chunk = run;
 			if (to_app)
-				memcpy(host_ptr(v, addr), buf, chunk);
+				memcpy(p, buf, chunk);
 			else
-				memcpy(buf, host_ptr(v, addr), chunk);
+				memcpy(buf, p, chunk);
 			done += chunk;
 		}
 		buf = (char *)buf + chunk;
@@ -93,22 +104,23 @@ static size_t copy_mapped(struct mm *mm, uint64_t addr, void *buf, size_t n, boo
  */
 static int copy_app(struct mm *mm, uint64_t addr, void *buf, size_t n, int need, bool to_app)
 {
-	bool cow, grow;
+	bool cow = false, grow;
 
 	if (!n)
 		return 0;
 	if (!mm || range_overflows(addr, n))
 		return -EFAULT;
 	pthread_rwlock_rdlock(&mm->lock);
-	size_t ok = accessible(mm, addr, n, need, &cow, &grow);
+	size_t ok = accessible(mm, addr, n, need, to_app ? &cow : NULL, &grow);
 	if ((to_app && cow) || grow) {
 		/* Again under the write lock: the VMAs may have changed in between. */
 		pthread_rwlock_unlock(&mm->lock);
 		pthread_rwlock_wrlock(&mm->lock);
-		ok = accessible(mm, addr, n, need, &cow, &grow);
+		ok = accessible(mm, addr, n, need, NULL, &grow);
 		if (grow && mm_file_grow(mm, addr, n, false) == 0)
-			ok = accessible(mm, addr, n, need, &cow, &grow);
-		if (to_app && cow && mm_cow_break(mm, addr, ok) < 0)
+			ok = accessible(mm, addr, n, need, NULL, &grow);
+		/* (a fork in between may have made pages shared that were not) */
+		if (to_app && mm_cow_break(mm, addr, ok) < 0)
 			ok = 0; /* out of memory: nothing can be written */
 	}
 	ok = copy_mapped(mm, addr, buf, ok, to_app);
@@ -148,7 +160,9 @@ long copy_in_str(struct mm *mm, char *dst, uint64_t src, size_t max)
 			break;
 		}
 		size_t chunk = (size_t)MIN((uint64_t)(max - done), lim - src);
-		const char *p = host_ptr(v, src);
+		const char *p = NULL;
+		if (!vma_filemap(v))
+			p = host_ptr(v, src, chunk, &chunk);
 		if (vma_filemap(v)) {
 			/* Through the file's pages, into dst (the NUL search follows). */
 			chunk = filemap_copy(v->fm, v->foff + (src - v->start), dst + done, chunk,

@@ -13,48 +13,22 @@
 
 /*
  * How it works. A fork gives the child a copy of every VMA holding one more reference to the
- * same memory-file pages (memfile_incref: one range operation per VMA, no per-page work) and
- * marks the private ones VMA_COW in both mms; the parent's writable ones are write-protected
- * in its platform address space (one as_protect per VMA), the child's are mapped read-only
- * when it is activated. A write then faults (or a copy_out meets a VMA_COW VMA), and the
- * COW_CHUNK-aligned piece around the address is made private: if this mm holds the only
- * reference to the whole VMA (the other side exited or exec'd) the whole VMA is just
- * re-protected; if it holds the only reference to the chunk it is re-protected; otherwise the
- * chunk is copied to fresh pages, which are mapped in place of the shared ones.
- *
- * Why chunks that split VMAs rather than a page map per VMA: a VMA keeps one contiguous
- * backing range, which every other operation (mremap, madvise, copy_in) already relies on,
- * and a broken chunk becomes its own VMA piece. The fresh pages are allocated right after (or
- * before) the backing of an already-broken neighbour where possible, so the pieces merge
- * again: a process that rewrites its memory in order ends up with one VMA, not one per chunk.
- * Random writes leave at most one piece per 64 KiB chunk touched; the pieces are internal
- * (/proc/PID/maps and mremap see the Linux VMA, see vma_compatible). Lookups stay binary
- * searches; inserting a piece moves the tail of the VMA array (memmove, cheap at these sizes).
+ * same memory-file pages (one operation per 2 MiB block, see memfile.c) and marks the private
+ * ones VMA_COW in both mms; the parent's writable ones are write-protected in its platform
+ * address space (one as_protect per VMA), the child's are mapped read-only when it is
+ * activated. A write then faults (or a copy_out meets pages still shared), and:
+ *  - if this mm holds the whole VMA alone (the other side exited or exec'd), the VMA is just
+ *    re-protected, in one platform call;
+ *  - otherwise the VMA gets a per-page map (once; backing.c) and the faulting page is copied
+ *    to a fresh page mapped in place of the shared one (one platform call), or just
+ *    re-protected if this mm holds it alone. Only its map entry changes: the VMA does not
+ *    split, so a break costs the same however many came before.
+ * Sequential writes (memset, a copying GC) would fault page by page: a fault right after a run
+ * of private pages takes as many pages again as that run holds, up to COW_CHUNK_MAX, so a
+ * rewrite of n bytes takes O(log n) + n / COW_CHUNK_MAX faults. Scattered writes copy only the
+ * pages they touch: a fault (a platform round trip) costs about as much as copying 16 pages,
+ * and copying more around a scattered write was found to cost more than it saves.
  */
-
-/* The VMA at index i is being given fresh pages for [s, e): allocate them contiguous with the
- * backing of a non-COW neighbour that will then merge with it, else anywhere. 0 or -ENOMEM. */
-static int alloc_near(struct mm *mm, size_t i, uint64_t len, uint64_t *moff)
-{
-	const struct vma *v = &mm->v[i];
-	if (i > 0) {
-		const struct vma *p = &mm->v[i - 1];
-		if (!(p->flags & VMA_COW) && vma_compatible(p, v) &&
-		    memfile_alloc_at(p->moff + vma_len(p), len) == 0) {
-			*moff = p->moff + vma_len(p);
-			return 0;
-		}
-	}
-	if (i + 1 < mm->n) {
-		const struct vma *nx = &mm->v[i + 1];
-		if (!(nx->flags & VMA_COW) && vma_compatible(v, nx) && nx->moff >= len &&
-		    memfile_alloc_at(nx->moff - len, len) == 0) {
-			*moff = nx->moff - len;
-			return 0;
-		}
-	}
-	return memfile_alloc(len, moff);
-}
 
 /* Copy len bytes of the memory file from src to the fresh pages at dst. pwrite fills the new
  * pages without faulting them into the Sentry and zeroing them first, as a memcpy would. */
@@ -72,80 +46,228 @@ static void copy_pages(uint64_t dst, uint64_t src, uint64_t len)
 		memcpy(memfile_ptr(dst + done), memfile_ptr(src + done), len - done);
 }
 
-/* Clear VMA_COW on v and give the platform its full protection. 0 or -ENOMEM (unchanged). */
+/* Does this mm hold all of v alone? The search goes on from v->excl, below which it found so
+ * before (pages only stop being shared until the next fork resets it), so repeated checks
+ * cost each page once. */
+static bool vma_all_exclusive(struct vma *v)
+{
+	uint64_t at = v->end;
+	if (v->excl < v->start || v->excl > v->end)
+		v->excl = v->start;
+	if (!vma_exclusive_range(v, v->excl, v->end, &at)) {
+		v->excl = at;
+		return false;
+	}
+	v->excl = v->end;
+	return true;
+}
+
+/* v is held by this mm alone: clear VMA_COW and give the platform its full protection.
+ * 0 or -ENOMEM (still copy-on-write). */
 static int cow_reprotect(struct mm *mm, struct vma *v)
 {
-	int old = vma_plat_prot(v);
-	v->flags &= ~VMA_COW;
-	if (vma_plat_prot(v) == old)
-		return 0;
+	vma_clear_cow(v);
+	mm->cow_gen++;
+	if (!(v->prot & LINUX_PROT_WRITE))
+		return 0; /* the platform mapping does not change */
 	int r = vma_plat_reprotect(mm, v);
 	if (r < 0) {
 		log_warn("mm: platform protect %#lx breaking copy-on-write: %d",
 			 (unsigned long)v->start, r);
-		v->flags |= VMA_COW;
+		vma_mark_cow(v);
 		return -ENOMEM;
 	}
 	return 0;
 }
 
-/* Make [s, e) (page aligned, inside the VMA copy-on-write VMA at index i) private. May split
- * and merge VMAs. Write lock held. 0 or -ENOMEM. */
-static int cow_break_one(struct mm *mm, size_t i, uint64_t s, uint64_t e)
+/* Fresh pages for [s, e) of v: right after the private page below s, or right before the one
+ * at e, when they are free (so that the memory file and the platform's mappings stay
+ * contiguous as a sequential rewrite goes), else anywhere. 0 or -ENOMEM. */
+static int alloc_near(const struct vma *v, uint64_t s, uint64_t e, uint64_t *moff)
 {
-	struct vma *v = &mm->v[i];
-	uint64_t len = e - s, moff;
+	uint64_t len = e - s;
+	if (s > v->start && !vma_page_cow(v, s - PAGE_SIZE)) {
+		*moff = vma_moff_at(v, s - PAGE_SIZE) + PAGE_SIZE;
+		if (memfile_alloc_at(*moff, len) == 0)
+			return 0;
+	}
+	if (e < vma_valid_end(v) && !vma_page_cow(v, e)) {
+		uint64_t next = vma_moff_at(v, e);
+		*moff = next - len;
+		if (next >= len && memfile_alloc_at(*moff, len) == 0)
+			return 0;
+	}
+	return memfile_alloc(len, moff);
+}
+
+/* Give [s, e) of v (page aligned, below its valid end; v has a per-page map; no page of it
+ * written meanwhile: the platform maps them all read-only) fresh contiguous pages with the same
+ * contents, private, mapped in place of the old ones. 0 or -errno (unchanged). */
+static int copy_run(struct mm *mm, struct vma *v, uint64_t s, uint64_t e)
+{
+	uint32_t *pe = vma_pe(v, s);
+	uint64_t len = e - s, moff, old, re;
 	int r;
 
-	/* The common case after fork+exec or an exited child: nobody else holds any of it. */
-	if (memfile_exclusive(v->moff, vma_len(v))) {
-		r = cow_reprotect(mm, v);
-		if (r == 0) {
-			mm->cow_gen++;
-			vma_merge_range(mm, i, i);
+	if (alloc_near(v, s, e, &moff) < 0)
+		return -ENOMEM;
+	for (uint64_t a = s; a < e; a = re) {
+		re = vma_run(v, a, e, &old, NULL);
+		copy_pages(moff + (a - s), old, re - a);
+	}
+	r = mm_plat_map(mm, s, len, v->prot, moff);
+	if (r < 0) {
+		memfile_free(moff, len);
+		return r;
+	}
+	vma_unref_range(v, s, e);
+	for (size_t k = 0; k < len >> MM_PAGE_SHIFT; k++)
+		pe[k] = (uint32_t)((moff >> MM_PAGE_SHIFT) + k);
+	return 0;
+}
+
+/*
+ * Make [s, e) of v (page aligned, below its valid end; v has a per-page map, every page of it
+ * is copy-on-write) private: re-protect the pages if this mm holds them all alone, else copy
+ * them to fresh pages mapped in their place. With only_shared, pages held alone are left as
+ * they are (copy_out writes them through the memory file; a write by the application faults
+ * and re-protects them). 0 or -errno (unchanged).
+ */
+static int break_run(struct mm *mm, struct vma *v, uint64_t s, uint64_t e, bool only_shared)
+{
+	uint32_t *pe = vma_pe(v, s);
+	uint64_t len = e - s;
+	size_t n = len >> MM_PAGE_SHIFT;
+	int r;
+
+	if (vma_exclusive_range(v, s, e, NULL)) {
+		if (only_shared)
+			return 0;
+		for (size_t k = 0; k < n; k++)
+			pe[k] &= ~PG_COW;
+		r = v->prot & LINUX_PROT_WRITE ? mm_plat_protect(mm, s, len, v->prot) : 0;
+		if (r < 0) {
+			for (size_t k = 0; k < n; k++)
+				pe[k] |= PG_COW;
 		}
 		return r;
 	}
-	if (vma_reserve(mm, 2) < 0)
-		return -ENOMEM;
-	vma_split(mm, s);
-	vma_split(mm, e);
-	i = vma_index(mm, s);
-	v = &mm->v[i];
-	if (memfile_exclusive(v->moff, len)) {
-		r = cow_reprotect(mm, v);
-	} else if ((r = alloc_near(mm, i, len, &moff)) == 0) {
-		/* The copy reads the shared pages while the other mm may read them too; nobody
-		 * writes them: every holder maps them read-only. */
-		uint64_t old = v->moff;
-		copy_pages(moff, old, len);
-		v->moff = moff;
-		v->flags &= ~VMA_COW;
-		r = vma_plat_map(mm, v, s, e);
-		if (r < 0) {
-			log_warn("mm: platform map %#lx breaking copy-on-write: %d",
-				 (unsigned long)s, r);
-			v->moff = old;
-			v->flags |= VMA_COW;
-			memfile_free(moff, len);
-			r = -ENOMEM;
-		} else {
-			memfile_decref(old, len);
-		}
+	/* The copy reads the shared pages while another mm may read them too; nobody writes
+	 * them: every holder maps them read-only. */
+	return copy_run(mm, v, s, e);
+}
+
+/*
+ * Fragmentation. Each page broken on its own is a mapping of its own in the platform, and the
+ * host limits the mappings of a process (vm.max_map_count, 65530 by default): past it, the
+ * mapping of a broken page fails and the application dies. So the mappings that breaks add
+ * are counted (mm->frag: beyond one per VMA), and past FRAG_MAX a fault copies the whole
+ * COMPACT_WINDOW around it (every page, private ones too) to contiguous pages mapped at once,
+ * where that joins at least three mappings into one, until the count is down to FRAG_LOW.
+ */
+size_t mm_frag_max = 16384; /* FRAG_MAX; FRAG_LOW is 3/4 of it */
+#define FRAG_MAX mm_frag_max
+#define FRAG_LOW (mm_frag_max / 4 * 3)
+#define COMPACT_WINDOW (2ULL << 20)
+
+/* How many mappings the platform has for v's pages in [s, e) (clipped to its valid end). */
+static size_t runs_in(const struct vma *v, uint64_t s, uint64_t e)
+{
+	uint64_t moff;
+	bool cow;
+	size_t n = 0;
+	e = MIN(e, vma_valid_end(v));
+	for (uint64_t a = s; a < e; n++)
+		a = vma_run(v, a, e, &moff, &cow);
+	return n;
+}
+
+/* Count mm->frag again from the VMAs (munmap, madvise and the like are not tracked). */
+static size_t count_frag(const struct mm *mm)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < mm->n; i++) {
+		const struct vma *v = &mm->v[i];
+		size_t runs = v->pm ? runs_in(v, v->start, v->end) : 0;
+		n += runs ? runs - 1 : 0;
 	}
-	if (r == 0)
-		mm->cow_gen++;
-	vma_merge_range(mm, i, i);
+	return n;
+}
+
+/* A change of v's mappings from before to after. */
+static void frag_account(struct mm *mm, size_t before, size_t after)
+{
+	mm->frag = after > before ? mm->frag + (after - before)
+				  : mm->frag - MIN(mm->frag, before - after);
+}
+
+/* Should a break compact (see above)? */
+static bool fragmented(struct mm *mm)
+{
+	if (!mm->compacting && mm->frag > FRAG_MAX) {
+		mm->frag = count_frag(mm);
+		mm->compacting = mm->frag > FRAG_LOW;
+	}
+	if (mm->compacting && mm->frag <= FRAG_LOW)
+		mm->compacting = false;
+	return mm->compacting;
+}
+
+/* Copy the COMPACT_WINDOW around page p of v to fresh contiguous pages when its pages are
+ * mapped in three or more pieces. The private pages are write-protected first, so that no
+ * other thread of the application writes them while they are copied (it faults, and waits for
+ * the lock). 0 when done, else -errno (then nothing was compacted; the caller breaks p as
+ * usual). */
+static int compact_window(struct mm *mm, struct vma *v, uint64_t p)
+{
+	uint64_t ws = MAX(v->start, p & ~(COMPACT_WINDOW - 1));
+	uint64_t we = MIN(vma_valid_end(v), (p & ~(COMPACT_WINDOW - 1)) + COMPACT_WINDOW);
+	uint64_t lo = ws > v->start ? ws - PAGE_SIZE : ws, hi = MIN(we + PAGE_SIZE, vma_valid_end(v));
+	size_t before = runs_in(v, lo, hi);
+	int r;
+
+	if (!v->pm || runs_in(v, ws, we) < 3)
+		return -EAGAIN;
+	r = mm_plat_protect(mm, ws, we - ws, v->prot & ~LINUX_PROT_WRITE);
+	if (r < 0)
+		return r;
+	for (uint64_t a = ws; a < we; a += PAGE_SIZE)
+		*vma_pe(v, a) |= PG_COW; /* as the platform has them now */
+	r = copy_run(mm, v, ws, we);
+	mm->cow_gen++;
+	frag_account(mm, before, runs_in(v, lo, hi));
 	return r;
 }
 
-/* The COW_CHUNK-aligned piece around [addr, addr+len) clipped to v: what one break copies. */
-static void chunk_of(const struct vma *v, uint64_t addr, uint64_t len, uint64_t *s, uint64_t *e)
+/* Break copy-on-write on the copy-on-write pages of [s, e) (page aligned, inside v, below its
+ * valid end), run by run (see break_run). 0 or -ENOMEM (the runs before stay broken). */
+static int break_range(struct mm *mm, struct vma *v, uint64_t s, uint64_t e, bool only_shared)
 {
-	uint64_t lo = addr & ~(COW_CHUNK - 1);
-	uint64_t hi = (addr + len + COW_CHUNK - 1) & ~(COW_CHUNK - 1);
-	*s = MAX(v->start, lo);
-	*e = hi < addr ? v->end : MIN(v->end, hi); /* hi wraps at the top of the range */
+	uint64_t lo = s > v->start ? s - PAGE_SIZE : s, hi = MIN(e + PAGE_SIZE, vma_valid_end(v));
+	size_t before = runs_in(v, lo, hi);
+	int r = 0;
+
+	if (!v->pm && vma_pgmap_make(v) < 0)
+		return -ENOMEM;
+	for (uint64_t a = s; a < e && r == 0;) {
+		if (!(*vma_pe(v, a) & PG_COW)) {
+			a += PAGE_SIZE;
+			continue;
+		}
+		uint64_t b = a + PAGE_SIZE;
+		while (b < e && (*vma_pe(v, b) & PG_COW))
+			b += PAGE_SIZE;
+		r = break_run(mm, v, a, b, only_shared);
+		if (r < 0) {
+			log_warn("mm: breaking copy-on-write at %#lx+%#lx: %d", (unsigned long)a,
+				 (unsigned long)(b - a), r);
+			r = -ENOMEM;
+		}
+		mm->cow_gen++;
+		a = b;
+	}
+	frag_account(mm, before, runs_in(v, lo, hi));
+	return r;
 }
 
 int mm_cow_break(struct mm *mm, uint64_t addr, uint64_t len)
@@ -155,12 +277,19 @@ int mm_cow_break(struct mm *mm, uint64_t addr, uint64_t len)
 		size_t i = vma_index(mm, cur);
 		if (i >= mm->n || mm->v[i].start >= end)
 			break;
-		const struct vma *v = &mm->v[i];
-		uint64_t next = v->end, s, e;
+		struct vma *v = &mm->v[i];
+		uint64_t next = v->end;
 		if (v->flags & VMA_COW) {
-			chunk_of(v, MAX(cur, v->start), MIN(end, v->end) - MAX(cur, v->start), &s,
-				 &e);
-			int r = cow_break_one(mm, i, s, e);
+			/* The common case after fork+exec or an exited child: nobody else holds any
+			 * of it; one re-protect spares the application its write faults too. */
+			int r;
+			if (vma_all_exclusive(v)) {
+				r = cow_reprotect(mm, v);
+			} else {
+				uint64_t s = PAGE_ALIGN_DOWN(MAX(cur, v->start));
+				uint64_t e = MIN(PAGE_ALIGN_UP(MIN(end, v->end)), vma_valid_end(v));
+				r = s < e ? break_range(mm, v, s, e, true) : 0;
+			}
 			if (r < 0)
 				return r;
 		}
@@ -169,30 +298,58 @@ int mm_cow_break(struct mm *mm, uint64_t addr, uint64_t len)
 	return 0;
 }
 
-/*
- * A process that rewrites its memory in order (memset, a copying GC, a growing buffer) faults
- * chunk after chunk at the edge of what it already made private. When the fault's chunk [s, e)
- * touches such a private neighbour, take as much again as the neighbour holds, up to
- * COW_CHUNK_MAX: the chunks grow geometrically, so a rewrite of n bytes takes O(log n) faults
- * more than n / COW_CHUNK_MAX, and copies at most about twice what was written.
- */
-static void grow_sequential(struct mm *mm, const struct vma *v, uint64_t *s, uint64_t *e)
+bool vma_cow_shared(const struct vma *v, uint64_t s, uint64_t e)
 {
-	size_t i = (size_t)(v - mm->v);
-	if (*s == v->start && i > 0) {
-		const struct vma *p = &mm->v[i - 1];
-		if (p->end == v->start && !(p->flags & VMA_COW) && vma_compatible(p, v)) {
-			uint64_t want = MIN(MAX(vma_len(p), COW_CHUNK), COW_CHUNK_MAX);
-			*e = MIN(v->end, MAX(*e, *s + want));
-		}
+	if (!(v->flags & VMA_COW))
+		return false;
+	s = PAGE_ALIGN_DOWN(MAX(s, v->start));
+	e = PAGE_ALIGN_UP(MIN(e, v->end));
+	return s < e && !vma_exclusive_range(v, s, e, NULL);
+}
+
+/* How many bytes of private (not copy-on-write) pages of v lie right below from (dir < 0) or
+ * from from on (dir > 0), counting at most max. */
+static uint64_t private_run(const struct vma *v, uint64_t from, int dir, uint64_t max)
+{
+	uint64_t n = 0;
+	if (!v->pm)
+		return 0; /* all copy-on-write */
+	if (dir < 0) {
+		while (n < max && from - n > v->start && !vma_page_cow(v, from - n - PAGE_SIZE))
+			n += PAGE_SIZE;
+	} else {
+		uint64_t lim = vma_valid_end(v);
+		while (n < max && from + n < lim && !vma_page_cow(v, from + n))
+			n += PAGE_SIZE;
 	}
-	if (*e == v->end && i + 1 < mm->n) {
-		const struct vma *nx = &mm->v[i + 1];
-		if (nx->start == v->end && !(nx->flags & VMA_COW) && vma_compatible(v, nx)) {
-			uint64_t want = MIN(MAX(vma_len(nx), COW_CHUNK), COW_CHUNK_MAX);
-			*s = MAX(v->start, MIN(*s, *e > want ? *e - want : 0));
-		}
-	}
+	return n;
+}
+
+/* A write fault on copy-on-write page p of v: the pages to break with it. A fault right above
+ * (below) a run of private pages, as a sequential rewrite makes, takes as many pages again as
+ * that run holds, up to COW_CHUNK_MAX; else the page alone. */
+static void fault_range(const struct vma *v, uint64_t p, uint64_t *s, uint64_t *e)
+{
+	uint64_t below = private_run(v, p, -1, COW_CHUNK_MAX);
+	uint64_t above = private_run(v, p + PAGE_SIZE, 1, COW_CHUNK_MAX);
+	*s = p;
+	*e = p + PAGE_SIZE;
+	if (below)
+		*e = MAX(*e, MIN(vma_valid_end(v), p + below));
+	if (above)
+		*s = p + PAGE_SIZE - v->start > above ? p + PAGE_SIZE - above : v->start;
+}
+
+/* A write fault on copy-on-write page p of v (below its valid end). 0 or -ENOMEM. */
+static int cow_fault(struct mm *mm, struct vma *v, uint64_t p)
+{
+	uint64_t s, e;
+	if (vma_all_exclusive(v))
+		return cow_reprotect(mm, v);
+	if (fragmented(mm) && compact_window(mm, v, p) == 0)
+		return 0;
+	fault_range(v, p, &s, &e);
+	return break_range(mm, v, s, e, false);
 }
 
 /* The last fault this thread could not explain (see mm_handle_fault). */
@@ -236,11 +393,9 @@ int mm_handle_fault(struct mm *mm, uint64_t addr, int access)
 	/* A fault on a present copy-on-write page of a writable VMA: a write (when the access is
 	 * unknown, it can also be an instruction fetch from a non-executable page; that one
 	 * faults again once the page is private, and is answered below). */
-	if (cow_write && (!access || (access & LINUX_PROT_WRITE))) {
-		uint64_t s, e;
-		chunk_of(v, PAGE_ALIGN_DOWN(addr), PAGE_SIZE, &s, &e);
-		grow_sequential(mm, v, &s, &e);
-		r = cow_break_one(mm, (size_t)(v - mm->v), s, e);
+	if (cow_write && (!access || (access & LINUX_PROT_WRITE)) &&
+	    vma_page_cow(v, PAGE_ALIGN_DOWN(addr))) {
+		r = cow_fault(mm, v, PAGE_ALIGN_DOWN(addr));
 		if (r < 0)
 			log_warn("mm: out of memory breaking copy-on-write at %#lx",
 				 (unsigned long)addr);
@@ -254,14 +409,15 @@ int mm_handle_fault(struct mm *mm, uint64_t addr, int access)
 	 * (file mappings) the page is valid but was never mapped here: a shared file's page
 	 * another process or write(2) filled in, a private one copied in by copy_in/copy_out.
 	 * Map it and retry once; the same fault again with nothing changed in between is the
-	 * real thing.
+	 * real thing. (A page of a copy-on-write VMA that is private already is one of these:
+	 * another thread broke it.)
 	 */
 	if (unexplained.mm == mm && unexplained.addr == addr && unexplained.gen == mm->cow_gen) {
 		unexplained.mm = NULL;
 		r = -EACCES;
 		goto out;
 	}
-	if (v->file && !vma_filemap(v)) /* (mm_file_fault mapped a shared one's already) */
+	if ((v->file || v->pm) && !vma_filemap(v)) /* (mm_file_fault mapped a shared one's) */
 		vma_plat_map(mm, v, PAGE_ALIGN_DOWN(addr), PAGE_ALIGN_DOWN(addr) + PAGE_SIZE);
 	unexplained.mm = mm;
 	unexplained.addr = addr;
@@ -288,45 +444,44 @@ struct mm *mm_fork(struct mm *parent)
 	c->brk_start = parent->brk_start;
 	c->brk = parent->brk;
 	c->args = parent->args;
+	c->frag = parent->frag; /* (the child's pages are mapped in as many pieces, or fewer) */
 	if (vma_reserve(c, parent->n) < 0)
 		goto fail;
 	for (size_t i = 0; i < parent->n; i++) {
 		struct vma *v = &parent->v[i];
-		struct vma nv = *v;
-		uint64_t len = vma_len(v);
+		struct vma nv;
 		if (v->flags & VMA_DONTFORK)
 			continue;
 		if (v->flags & VMA_WIPEONFORK) {
 			/* Anonymous private memory only (madvise checks): the child gets zeros. */
-			if (memfile_alloc(len, &nv.moff) < 0)
-				goto fail;
+			nv = *v;
+			nv.pm = NULL;
+			nv.pmi = 0;
 			nv.flags &= ~VMA_COW;
-		} else if (vma_filemap(v)) {
-			/* The file's pages, shared for real; nothing to count. */
+			nv.excl = nv.start;
+			if (memfile_alloc(vma_len(v), &nv.moff) < 0)
+				goto fail;
+			if (nv.file)
+				file_get(nv.file);
 		} else {
-			if (memfile_incref(v->moff, len) < 0)
+			/* Shared memory and the file's pages (VMA_FILEMAP) are shared for real. */
+			if (vma_clone(v, v->start, v->end, &nv) < 0)
 				goto fail;
 			if (!(v->flags & VMA_SHARED)) {
-				nv.flags |= VMA_COW;
-				if (!(v->flags & VMA_COW)) {
-					int old = vma_plat_prot(v);
-					v->flags |= VMA_COW;
-					if (vma_plat_prot(v) != old &&
-					    vma_plat_reprotect(parent, v) < 0) {
-						/* A writable parent page would leak into the
-						 * child: fail the fork. */
-						v->flags &= ~VMA_COW;
-						memfile_decref(v->moff, len);
-						goto fail;
-					}
+				vma_mark_cow(&nv);
+				if (vma_mark_cow(v) && (v->prot & LINUX_PROT_WRITE) &&
+				    vma_plat_reprotect(parent, v) < 0) {
+					/* A writable parent page would leak into the child: fail
+					 * the fork. The parent's pages stay marked copy-on-write,
+					 * which only costs a fault. */
+					vma_release(&nv);
+					goto fail;
 				}
 			}
 		}
-		if (nv.file)
-			file_get(nv.file);
 		c->v[c->n++] = nv;
 	}
-	/* Pieces split by earlier copy-on-write breaks may be one VMA again. */
+	/* Pieces split apart earlier (mprotect...) may be one VMA again, now both copy-on-write. */
 	vma_merge_range(parent, 0, parent->n);
 	vma_merge_range(c, 0, c->n);
 	pthread_rwlock_unlock(&parent->lock);

@@ -385,6 +385,33 @@ int filemap_punch(struct mm_filemap *fm, uint64_t off, uint64_t len)
 	return 0;
 }
 
+int mm_filemap_allocate(struct mm_filemap *fm, uint64_t off, uint64_t len)
+{
+	int r;
+
+	pthread_mutex_lock(&fm->lock);
+	r = alloc_range(fm, PAGE_ALIGN_DOWN(off), PAGE_ALIGN_UP(off + len));
+	pthread_mutex_unlock(&fm->lock);
+	return r;
+}
+
+void mm_filemap_punch_hole(struct mm_filemap *fm, uint64_t off, uint64_t len)
+{
+	uint64_t end = off + len, a = PAGE_ALIGN_UP(off), b = PAGE_ALIGN_DOWN(end);
+
+	pthread_mutex_lock(&fm->lock);
+	/* the partial pages at either edge keep their pages, zeroed where punched */
+	if (a > b) {
+		zero_bytes(fm, off, end);
+	} else {
+		zero_bytes(fm, off, a);
+		zero_bytes(fm, b, end);
+	}
+	pthread_mutex_unlock(&fm->lock);
+	if (a < b)
+		filemap_punch(fm, a, b - a);
+}
+
 void mm_filemap_release(struct mm_filemap *fm)
 {
 	if (!fm)

@@ -81,12 +81,19 @@ int vma_plat_map(struct mm *mm, const struct vma *v, uint64_t s, uint64_t e)
 	if (vma_filemap(v))
 		return s < e ? filemap_map(mm, v, s, e) : 0;
 	e = MIN(e, vma_valid_end(v));
-	if (s >= e)
-		return 0;
-	return mm_plat_map(mm, s, e - s, vma_plat_prot(v), v->moff + (s - v->start));
+	/* One call per run of contiguous backing (one only without a per-page map). */
+	for (uint64_t a = s, re; a < e; a = re) {
+		uint64_t moff;
+		bool cow;
+		re = vma_run(v, a, e, &moff, &cow);
+		int r = mm_plat_map(mm, a, re - a, cow ? v->prot & ~LINUX_PROT_WRITE : v->prot, moff);
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }
 
-int vma_plat_reprotect(struct mm *mm, const struct vma *v)
+int vma_plat_reprotect(struct mm *mm, struct vma *v)
 {
 	if (vma_filemap(v)) {
 		/* Only some pages are mapped, and the host refuses to protect a range with holes:
@@ -97,6 +104,11 @@ int vma_plat_reprotect(struct mm *mm, const struct vma *v)
 	uint64_t e = vma_valid_end(v);
 	if (e <= v->start)
 		return 0;
+	/* Some pages of a per-page map may be private already: make them all copy-on-write
+	 * again rather than protecting page by page (a write to one held alone just faults and
+	 * re-protects it). */
+	if (v->flags & VMA_COW)
+		vma_mark_cow(v);
 	return mm_plat_protect(mm, v->start, e - v->start, vma_plat_prot(v));
 }
 

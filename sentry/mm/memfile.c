@@ -17,21 +17,27 @@
 #include "common/util.h"
 
 /*
- * Allocation state is two sorted arrays of disjoint extents:
- *  - free: the ranges nobody holds; allocation is first fit from the lowest offset, which keeps
- *    the used part of the file compact. Freed ranges are coalesced with their neighbours.
- *  - shared: the allocated ranges whose reference count is above one, with the count minus one.
- *    An allocated range that appears in no shared extent has exactly one reference, so until
- *    something shares pages (MAP_SHARED duplicated by mremap, later copy-on-write fork) this
- *    array stays empty and costs nothing.
- * Every range handed out is zero: fresh file space is a hole and freed space is punched.
+ * Allocation state is a sorted array of disjoint free extents: the ranges nobody holds.
+ * Allocation is first fit from the lowest offset, which keeps the used part of the file compact;
+ * freed ranges are coalesced with their neighbours. Every range handed out is zero: fresh file
+ * space is a hole and freed space is punched.
+ *
+ * Reference counts are kept per page, as the references beyond the first ("extra": a fresh
+ * page has one reference and extra 0), in blocks of RC_PAGES pages: a block whose pages all
+ * have the same count keeps it once (extra), and only a block whose pages differ has a per-page
+ * array. So sharing a whole mapping (fork) costs one operation per block, not per page, while
+ * copy-on-write, which drops pages one by one, costs O(1) per page. Pages freed one after
+ * another are coalesced (pending) and punched in one call when the lock is dropped.
  */
 struct extent {
 	uint64_t off, len;
 };
-struct shared_extent {
-	uint64_t off, len;
-	uint64_t extra; /* references beyond the first */
+#define RC_SHIFT 21 /* 2 MiB blocks */
+#define RC_PAGES (1U << (RC_SHIFT - MM_PAGE_SHIFT))
+struct rc_block {
+	uint32_t extra; /* every page's extra references, when pg is NULL */
+	uint32_t nz;	/* pages whose pg entry is not 0 */
+	uint32_t *pg;	/* each page's extra references, or NULL */
 };
 
 char *memfile_base;
@@ -43,8 +49,8 @@ static struct {
 	uint64_t used; /* bytes allocated */
 	struct extent *free;
 	size_t nfree, capfree;
-	struct shared_extent *shr;
-	size_t nshr, capshr;
+	struct rc_block *rc;	     /* MEMFILE_SIZE >> RC_SHIFT of them */
+	uint64_t pend_off, pend_len; /* freed, to be punched and listed at unlock */
 } mf = {.lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1};
 
 int memfile_init(void)
@@ -74,7 +80,12 @@ int memfile_init(void)
 		close(fd);
 		goto out;
 	}
-	if (mm_grow_array((void **)&mf.free, &mf.capfree, 1, sizeof(*mf.free), 16) < 0) {
+	/* Large and zero: the host hands out its pages as the blocks are first used. */
+	mf.rc = calloc(MEMFILE_SIZE >> RC_SHIFT, sizeof(*mf.rc));
+	if (!mf.rc ||
+	    mm_grow_array((void **)&mf.free, &mf.capfree, 1, sizeof(*mf.free), 16) < 0) {
+		free(mf.rc);
+		mf.rc = NULL;
 		munmap(base, MEMFILE_SIZE);
 		close(fd);
 		r = -ENOMEM;
@@ -234,122 +245,173 @@ void memfile_free(uint64_t off, uint64_t len)
 	pthread_mutex_unlock(&mf.lock);
 }
 
-/* Index of the first shared extent ending after off. Lock held. */
-static size_t shr_index(uint64_t off)
+/* Free [off, off+len) once the lock is dropped, with the ranges freed next to it. Lock held. */
+static void free_pending(uint64_t off, uint64_t len)
 {
-	size_t lo = 0, hi = mf.nshr;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (mf.shr[mid].off + mf.shr[mid].len <= off)
-			lo = mid + 1;
-		else
-			hi = mid;
+	if (mf.pend_len && mf.pend_off + mf.pend_len == off) {
+		mf.pend_len += len;
+		return;
 	}
-	return lo;
+	if (mf.pend_len && off + len == mf.pend_off) {
+		mf.pend_off = off;
+		mf.pend_len += len;
+		return;
+	}
+	if (mf.pend_len)
+		free_locked(mf.pend_off, mf.pend_len);
+	mf.pend_off = off;
+	mf.pend_len = len;
 }
 
-/* Split shared extent i at off (strictly inside it): i keeps the lower part. Lock held and
- * room for one more entry reserved. */
-static void shr_split(size_t i, uint64_t off)
+void memfile_lock(void) { pthread_mutex_lock(&mf.lock); }
+
+void memfile_unlock(void)
 {
-	struct shared_extent *s = &mf.shr[i];
-	if (off <= s->off || off >= s->off + s->len)
+	if (mf.pend_len)
+		free_locked(mf.pend_off, mf.pend_len);
+	mf.pend_len = 0;
+	pthread_mutex_unlock(&mf.lock);
+}
+
+/* Give block b a per-page array (it has none yet). 0 or -ENOMEM (unchanged). */
+static int rc_split(struct rc_block *b)
+{
+	uint32_t *pg = malloc(RC_PAGES * sizeof(*pg));
+	if (!pg)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < RC_PAGES; i++)
+		pg[i] = b->extra;
+	b->nz = b->extra ? RC_PAGES : 0;
+	b->extra = 0;
+	b->pg = pg;
+	return 0;
+}
+
+/* Back to one count for the block when no page has extra references any more. */
+static void rc_collapse(struct rc_block *b)
+{
+	if (b->pg && !b->nz) {
+		free(b->pg);
+		b->pg = NULL;
+		b->extra = 0;
+	}
+}
+
+/* The block holding offset at (page aligned, below end): *i0 is at's page in it, *n the pages
+ * of [at, end) in it. Loops step at by *n pages. */
+static struct rc_block *rc_at(uint64_t at, uint64_t end, uint64_t *i0, uint64_t *n)
+{
+	*i0 = (at >> MM_PAGE_SHIFT) & (RC_PAGES - 1);
+	*n = MIN((uint64_t)RC_PAGES - *i0, (end - at) >> MM_PAGE_SHIFT);
+	return &mf.rc[at >> RC_SHIFT];
+}
+
+/* Is [off, off+len) within the file and page aligned? */
+static bool rc_range_ok(uint64_t off, uint64_t len)
+{
+	return len && IS_PAGE_ALIGNED(off) && IS_PAGE_ALIGNED(len) && !range_overflows(off, len) &&
+	       off + len <= mf.size;
+}
+
+int memfile_incref_locked(uint64_t off, uint64_t len)
+{
+	if (!rc_range_ok(off, len))
+		return -EINVAL;
+	/* Only the blocks at either end can be partly covered: give them their arrays first, so
+	 * that nothing changes on failure. */
+	for (uint64_t at = off, end = off + len, i0, n; at < end; at += n << MM_PAGE_SHIFT) {
+		struct rc_block *b = rc_at(at, end, &i0, &n);
+		if (n < RC_PAGES && !b->pg && rc_split(b) < 0)
+			return -ENOMEM;
+	}
+	for (uint64_t at = off, end = off + len, i0, n; at < end; at += n << MM_PAGE_SHIFT) {
+		struct rc_block *b = rc_at(at, end, &i0, &n);
+		if (!b->pg) {
+			b->extra++;
+			continue;
+		}
+		for (uint64_t i = i0; i < i0 + n; i++)
+			if (b->pg[i]++ == 0)
+				b->nz++;
+	}
+	return 0;
+}
+
+void memfile_decref_locked(uint64_t off, uint64_t len)
+{
+	if (!rc_range_ok(off, len))
 		return;
-	memmove(s + 1, s, (mf.nshr - i) * sizeof(*s));
-	mf.nshr++;
-	s[1].off = off;
-	s[1].len = s[0].off + s[0].len - off;
-	s[0].len = off - s[0].off;
+	for (uint64_t at = off, end = off + len, i0, n; at < end; at += n << MM_PAGE_SHIFT) {
+		struct rc_block *b = rc_at(at, end, &i0, &n);
+		if (!b->pg && !b->extra) {
+			free_pending(at, n << MM_PAGE_SHIFT); /* the last reference of each page */
+			continue;
+		}
+		if (!b->pg && n == RC_PAGES) {
+			b->extra--;
+			continue;
+		}
+		if (!b->pg && rc_split(b) < 0) {
+			log_error("memfile: out of memory dropping %#lx+%#lx; leaking it",
+				  (unsigned long)at, (unsigned long)(n << MM_PAGE_SHIFT));
+			continue;
+		}
+		for (uint64_t i = i0; i < i0 + n; i++) {
+			if (b->pg[i] == 0)
+				free_pending(at + ((i - i0) << MM_PAGE_SHIFT), PAGE_SIZE);
+			else if (--b->pg[i] == 0)
+				b->nz--;
+		}
+		rc_collapse(b);
+	}
+}
+
+bool memfile_exclusive_locked(uint64_t off, uint64_t len, uint64_t *shared_at)
+{
+	if (!rc_range_ok(off, len))
+		return true;
+	for (uint64_t at = off, end = off + len, i0, n; at < end; at += n << MM_PAGE_SHIFT) {
+		struct rc_block *b = rc_at(at, end, &i0, &n);
+		if (!b->pg) {
+			if (!b->extra)
+				continue;
+			if (shared_at)
+				*shared_at = at;
+			return false;
+		}
+		if (!b->nz)
+			continue;
+		for (uint64_t i = i0; i < i0 + n; i++) {
+			if (b->pg[i]) {
+				if (shared_at)
+					*shared_at = at + ((i - i0) << MM_PAGE_SHIFT);
+				return false;
+			}
+		}
+	}
+	return true;
 }
 
 int memfile_incref(uint64_t off, uint64_t len)
 {
-	uint64_t end = off + len;
-	if (!len || range_overflows(off, len))
-		return -EINVAL;
-	pthread_mutex_lock(&mf.lock);
-	/* Worst case: two splits plus one new extent per gap; gaps are bounded by the extents
-	 * inside the range plus one. */
-	size_t i = shr_index(off), j = i;
-	while (j < mf.nshr && mf.shr[j].off < end)
-		j++;
-	if (mm_grow_array((void **)&mf.shr, &mf.capshr, mf.nshr + (j - i) + 3, sizeof(*mf.shr),
-			  16) < 0) {
-		pthread_mutex_unlock(&mf.lock);
-		return -ENOMEM;
-	}
-	uint64_t cur = off;
-	while (cur < end) {
-		if (i < mf.nshr && mf.shr[i].off <= cur) {
-			shr_split(i, cur);
-			if (mf.shr[i].off < cur)
-				i++;
-			shr_split(i, end);
-			mf.shr[i].extra++;
-			cur = mf.shr[i].off + mf.shr[i].len;
-			i++;
-		} else {
-			uint64_t e = i < mf.nshr ? MIN(end, mf.shr[i].off) : end;
-			memmove(&mf.shr[i + 1], &mf.shr[i], (mf.nshr - i) * sizeof(*mf.shr));
-			mf.nshr++;
-			mf.shr[i] = (struct shared_extent){cur, e - cur, 1};
-			cur = e;
-			i++;
-		}
-	}
-	pthread_mutex_unlock(&mf.lock);
-	return 0;
+	memfile_lock();
+	int r = memfile_incref_locked(off, len);
+	memfile_unlock();
+	return r;
 }
 
 void memfile_decref(uint64_t off, uint64_t len)
 {
-	uint64_t end = off + len;
-	if (!len)
-		return;
-	pthread_mutex_lock(&mf.lock);
-	size_t i = shr_index(off);
-	if (i >= mf.nshr || mf.shr[i].off >= end) {
-		/* The common case: nothing in the range is shared. */
-		free_locked(off, len);
-		pthread_mutex_unlock(&mf.lock);
-		return;
-	}
-	if (mm_grow_array((void **)&mf.shr, &mf.capshr, mf.nshr + 2, sizeof(*mf.shr), 16) < 0) {
-		log_error("memfile: out of memory dropping %#lx+%#lx; leaking it",
-			  (unsigned long)off, (unsigned long)len);
-		pthread_mutex_unlock(&mf.lock);
-		return;
-	}
-	uint64_t cur = off;
-	while (cur < end) {
-		if (i < mf.nshr && mf.shr[i].off <= cur) {
-			shr_split(i, cur);
-			if (mf.shr[i].off < cur)
-				i++;
-			shr_split(i, end);
-			cur = mf.shr[i].off + mf.shr[i].len;
-			if (--mf.shr[i].extra == 0) {
-				memmove(&mf.shr[i], &mf.shr[i + 1],
-					(mf.nshr - i - 1) * sizeof(*mf.shr));
-				mf.nshr--;
-			} else {
-				i++;
-			}
-		} else {
-			uint64_t e = i < mf.nshr ? MIN(end, mf.shr[i].off) : end;
-			free_locked(cur, e - cur);
-			cur = e;
-		}
-	}
-	pthread_mutex_unlock(&mf.lock);
+	memfile_lock();
+	memfile_decref_locked(off, len);
+	memfile_unlock();
 }
 
 bool memfile_exclusive(uint64_t off, uint64_t len)
 {
-	pthread_mutex_lock(&mf.lock);
-	size_t i = shr_index(off);
-	bool excl = i >= mf.nshr || mf.shr[i].off >= off + len;
-	pthread_mutex_unlock(&mf.lock);
+	memfile_lock();
+	bool excl = memfile_exclusive_locked(off, len, NULL);
+	memfile_unlock();
 	return excl;
 }
 

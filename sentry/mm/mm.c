@@ -80,12 +80,13 @@ int mm_activate(struct mm *mm)
 	}
 	mm->as = as; /* the mm_plat_* calls below map into it; published once complete */
 	/* One call per run of VMAs that the platform sees as one mapping (pieces of a VMA split
-	 * by copy-on-write are usually contiguous in the memory file too). A run ends with a VMA
+	 * by mprotect are usually contiguous in the memory file too). A run ends with a VMA
 	 * whose valid part ends early (a private file mapping past the end of its file); a shared
-	 * file mapping maps the file's pages on its own. */
+	 * file mapping maps the file's pages on its own, and a VMA with a per-page map one run of
+	 * contiguous pages at a time. */
 	for (size_t i = 0; i < mm->n && r == 0;) {
 		const struct vma *v = &mm->v[i];
-		if (vma_filemap(v)) {
+		if (vma_filemap(v) || v->pm) {
 			r = vma_plat_map(mm, v, v->start, v->end);
 			i++;
 			continue;
@@ -96,7 +97,7 @@ int mm_activate(struct mm *mm)
 		/* Extend the run while the last VMA in it is valid to its end. */
 		while (j < mm->n && end == mm->v[j - 1].end) {
 			const struct vma *w = &mm->v[j];
-			if (vma_filemap(w) || w->start != end || w->moff != mend ||
+			if (vma_filemap(w) || w->pm || w->start != end || w->moff != mend ||
 			    vma_plat_prot(w) != prot)
 				break;
 			uint64_t wend = vma_valid_end(w);
@@ -208,9 +209,13 @@ int mm_map_fresh(struct mm *mm, const struct vma *tmpl, uint64_t start, uint64_t
 	nv.end = start + len;
 	nv.foff = tmpl->foff + (start - tmpl->start);
 	nv.flags &= ~VMA_COW; /* fresh pages are ours alone */
+	nv.pm = NULL;
+	nv.pmi = 0;
+	nv.excl = start;
 	if (!vma_filemap(&nv)) {
 		/* Backing contiguous with the VMA below lets the two merge. */
-		if (i > 0 && mm->v[i - 1].end == start && !vma_filemap(&mm->v[i - 1])) {
+		if (i > 0 && mm->v[i - 1].end == start && !vma_filemap(&mm->v[i - 1]) &&
+		    !mm->v[i - 1].pm) {
 			moff = mm->v[i - 1].moff + vma_len(&mm->v[i - 1]);
 			got = memfile_alloc_at(moff, len) == 0;
 		}
@@ -468,6 +473,7 @@ long mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags, st
 	    .start = addr,
 	    .end = addr + len,
 	    .moff = moff,
+	    .excl = addr,
 	    .file = file ? f : NULL,
 	    .foff = file ? off : 0,
 	    .vend = UINT64_MAX,
@@ -578,7 +584,8 @@ long mm_mprotect(struct mm *mm, uint64_t start, uint64_t len, int prot)
 		if (v->prot != prot) {
 			int old = v->prot, old_plat = vma_plat_prot(v), pr = 0;
 			v->prot = prot;
-			if (vma_plat_prot(v) != old_plat)
+			/* (with a per-page map, private pages may be mapped writable) */
+			if (vma_plat_prot(v) != old_plat || v->pm)
 				pr = vma_plat_reprotect(mm, v);
 			if (pr < 0) {
 				log_warn("mm: platform protect %#lx: %d", (unsigned long)v->start,

@@ -75,6 +75,12 @@ ssize_t mm_filemap_write(struct mm_filemap *fm, const void *buf, size_t n, uint6
  * invalidation queued (it keeps the pages alive until applied) and kicked. Growing makes the
  * new range read zeros. */
 void mm_filemap_truncate(struct mm_filemap *fm, uint64_t size);
+/* fallocate (tmpfs): allocate the pages of [off, off+len) (charged; the size does not
+ * change), 0 or -ENOSPC (pages allocated before the failure stay); punch a hole: [off,
+ * off+len) reads zeros, its whole pages are freed and unmapped from every mapping (queued, as
+ * truncation). The owner serialises them with its other calls. */
+int mm_filemap_allocate(struct mm_filemap *fm, uint64_t off, uint64_t len);
+void mm_filemap_punch_hole(struct mm_filemap *fm, uint64_t off, uint64_t len);
 /* The size, and the bytes of memory allocated (st_blocks). */
 uint64_t mm_filemap_size(struct mm_filemap *fm);
 uint64_t mm_filemap_bytes(struct mm_filemap *fm);
@@ -147,6 +153,12 @@ long mm_brk(struct mm *mm, uint64_t addr);
 void mm_set_brk_base(struct mm *mm, uint64_t base);
 /* Is every page of [addr, addr+len) mapped (msync, mincore)? */
 bool mm_range_mapped(struct mm *mm, uint64_t addr, uint64_t len);
+/* Residency (resident.c): the bytes of mm's accessible mappings backed by allocated pages
+ * (the resident set), and mincore: vec[i] = 1 if page addr + i pages is resident, else 0, for
+ * the len / PAGE_SIZE pages of [addr, addr+len) (page aligned). 0, or -ENOMEM when part of the
+ * range is unmapped. Take the mm's lock. */
+uint64_t mm_resident_bytes(struct mm *mm);
+int mm_mincore(struct mm *mm, uint64_t addr, uint64_t len, unsigned char *vec);
 /* LINUX_PROT_* of the mapping holding addr, or -EFAULT if none (SEGV_MAPERR vs SEGV_ACCERR). */
 int mm_prot_at(struct mm *mm, uint64_t addr);
 

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "abi/linux.h"
+#include "common/util.h"
 #include "platform/platform.h"
 #include "sentry/mm/mm.h"
 
@@ -19,6 +20,16 @@
 
 /* The Sentry's mapping of the whole memory file (memfile.c). */
 extern char *memfile_base;
+#define MM_PAGE_SHIFT 12
+/* Batched reference counting (memfile.c): take the memory file's lock once for many ranges.
+ * Pages whose last reference goes are freed when the lock is dropped (coalesced). */
+void memfile_lock(void);
+void memfile_unlock(void);
+int memfile_incref_locked(uint64_t off, uint64_t len);
+void memfile_decref_locked(uint64_t off, uint64_t len);
+/* Is every page of [off, off+len) held once? If not, *shared_at (may be NULL) gets the first
+ * page that is not. */
+bool memfile_exclusive_locked(uint64_t off, uint64_t len, uint64_t *shared_at);
 
 /* Linux's stack_guard_gap: mmap leaves this much free below a growsdown mapping. */
 #define MM_STACK_GUARD_GAP (256 * 4096ULL)
@@ -29,7 +40,8 @@ extern char *memfile_base;
 #define VMA_GROWSDOWN 0x2 /* MAP_GROWSDOWN (the stack) */
 /* Copy-on-write: private pages that may be shared with another mm since a fork. The platform
  * maps them without PROT_WRITE; the first write (a fault, or a copy_out) copies them, or just
- * re-protects them when nobody else holds them any more. Not part of the Linux-visible VMA. */
+ * re-protects them when nobody else holds them any more. With a per-page map (v->pm), only the
+ * pages marked PG_COW are in that state. Not part of the Linux-visible VMA. */
 #define VMA_COW 0x4
 #define VMA_DONTFORK 0x8    /* MADV_DONTFORK: the child of a fork does not get it */
 #define VMA_WIPEONFORK 0x10 /* MADV_WIPEONFORK: the child of a fork gets zeros */
@@ -44,11 +56,8 @@ extern char *memfile_base;
 /* Linux's !VM_MAYWRITE: MAP_SHARED of a file not open for writing; mprotect(PROT_WRITE) fails. */
 #define VMA_NOMAYWRITE 0x80
 
-/* Copy-on-write is broken in aligned chunks of this size (clipped to the VMA): one fault copies
- * up to 16 pages, so a process that rewrites its memory after fork takes 16x fewer faults than
- * page by page, and the VMA pieces stay few (see cow.c). */
-#define COW_CHUNK (64 * 1024ULL)
-/* A fault next to pages already made private takes up to this much at once (cow.c). */
+/* A copy-on-write fault copies one page, or more where this mm's private pages are dense
+ * around it or it continues a run of them (cow.c), up to this much at once. */
 #define COW_CHUNK_MAX (2ULL << 20)
 /* A fault in a hole of a shared file mapping allocates an aligned chunk of up to this much
  * (clipped to the hole, the VMA and the end of the file), as a write would. */
@@ -58,23 +67,38 @@ extern char *memfile_base;
 #define FM_MAP_AROUND (1ULL << 20)
 
 /*
- * A VMA: [start, end) with one protection and one contiguous backing range of the memory file,
- * [moff, moff + end - start), of which it holds one reference per page. File mappings also hold
- * a reference to their file and remember the file offset of start. A private file mapping's
- * pages are a copy of the file taken at mmap time, valid below the file offset vend (the end of
- * the file, page rounded, as last seen): pages at or past vend are not mapped in the platform
- * and an access there is SIGBUS, unless the file has grown since (then they are filled from the
- * file first; when copy_in/copy_out does that, the platform maps them at their first fault). A
- * VMA_FILEMAP VMA has no backing of its own: it maps the file's pages (fm). fm is set for every
- * mapping of a file that has a filemap (private ones too: a truncation lowers their vend); it is
- * borrowed from the file, which the VMA holds. Two adjacent VMAs that differ only in where their
- * backing lies (or in VMA_COW, or vend) are "compatible": Linux would see one VMA there, so
- * operations that must stay within one Linux VMA (mremap) and /proc/PID/maps treat a run of
- * compatible VMAs as one. Breaking copy-on-write splits VMAs this way (cow.c).
+ * A VMA: [start, end) with one protection, backed by memory-file pages of which it holds one
+ * reference each: either one contiguous range [moff, moff + end - start) (pm NULL), or, once
+ * copy-on-write has been broken in it, any pages, named page by page in a per-page map
+ * (pm->e[pmi + k] for the k-th page; moff unused). File mappings also hold a reference to their
+ * file and remember the file offset of start. A private file mapping's pages are a copy of the
+ * file taken at mmap time, valid below the file offset vend (the end of the file, page rounded,
+ * as last seen): pages at or past vend are not mapped in the platform and an access there is
+ * SIGBUS, unless the file has grown since (then they are filled from the file first; when
+ * copy_in/copy_out does that, the platform maps them at their first fault). A VMA_FILEMAP VMA
+ * has no backing of its own: it maps the file's pages (fm). fm is set for every mapping of a
+ * file that has a filemap (private ones too: a truncation lowers their vend); it is borrowed
+ * from the file, which the VMA holds. Two adjacent VMAs that differ only in their backing (or
+ * in VMA_COW, or vend) are "compatible": Linux would see one VMA there, so operations that must
+ * stay within one Linux VMA (mremap) and /proc/PID/maps treat a run of compatible VMAs as one.
+ * Copy-on-write breaks never split VMAs: they change entries of the per-page map.
  */
+/* A per-page map: entry = memory-file page number | PG_COW. Pieces of one VMA split apart (by
+ * mprotect, munmap...) share it, each using its own entries; refs counts them. Only ever used
+ * by VMAs of one mm, under its lock. */
+#define PG_COW 0x80000000U /* the page is copy-on-write: the platform maps it read-only */
+struct pgmap {
+	int refs;
+	size_t n, cap; /* entries in use, allocated */
+	uint32_t e[];
+};
+
 struct vma {
 	uint64_t start, end;
-	uint64_t moff;
+	uint64_t moff;	       /* contiguous backing, when pm is NULL */
+	struct pgmap *pm;      /* per-page backing, or NULL */
+	size_t pmi;	       /* start's entry in pm */
+	uint64_t excl;	       /* VMA_COW: [start, excl) is known to be held by this mm alone */
 	struct file *file;
 	uint64_t foff;
 	uint64_t vend;	       /* private file mappings: see above */
@@ -100,6 +124,10 @@ struct mm {
 	/* bumped whenever copy-on-write pages become writable or pages are unmapped under the
 	 * application (cow.c, filemap_vma.c): a fault that comes again without a change is real */
 	uint64_t cow_gen;
+	/* Platform mappings beyond one per VMA that copy-on-write breaks made (an estimate kept
+	 * exact across breaks, recounted when high), and whether breaks compact them (cow.c). */
+	size_t frag;
+	bool compacting;
 	struct vma *v; /* sorted by start, disjoint */
 	size_t n, cap;
 	size_t cache; /* index of the last VMA copy_* used (relaxed atomic; validated on use) */
@@ -135,11 +163,71 @@ static inline uint64_t vma_valid_end(const struct vma *v)
 	return v->vend - v->foff >= vma_len(v) ? v->end : v->start + (v->vend - v->foff);
 }
 
-/* The protection the platform gives v's pages: no PROT_WRITE while they are copy-on-write. */
+/* v's entry for the page holding addr (v has a per-page map). */
+static inline uint32_t *vma_pe(const struct vma *v, uint64_t addr)
+{
+	return &v->pm->e[v->pmi + ((addr - v->start) >> MM_PAGE_SHIFT)];
+}
+
+/* The memory-file offset backing application address addr of v (not VMA_FILEMAP). */
+static inline uint64_t vma_moff_at(const struct vma *v, uint64_t addr)
+{
+	if (!v->pm)
+		return v->moff + (addr - v->start);
+	return ((uint64_t)(*vma_pe(v, addr) & ~PG_COW) << MM_PAGE_SHIFT) + (addr & (PAGE_SIZE - 1));
+}
+
+/* Is the page at addr of v copy-on-write (mapped read-only in the platform)? */
+static inline bool vma_page_cow(const struct vma *v, uint64_t addr)
+{
+	return (v->flags & VMA_COW) && (!v->pm || (*vma_pe(v, addr) & PG_COW));
+}
+
+/* The protection the platform gives v's pages that are copy-on-write (all of them without a
+ * per-page map): no PROT_WRITE. */
 static inline int vma_plat_prot(const struct vma *v)
 {
 	return v->flags & VMA_COW ? v->prot & ~LINUX_PROT_WRITE : v->prot;
 }
+
+/* The protection the platform gives the page at addr of v. */
+static inline int vma_page_plat_prot(const struct vma *v, uint64_t addr)
+{
+	return vma_page_cow(v, addr) ? v->prot & ~LINUX_PROT_WRITE : v->prot;
+}
+
+/* ---- backing.c: a VMA's memory-file pages. Write lock held unless noted. ---- */
+/* The run of v's pages from addr (inside v) up to at most end whose backing is contiguous in
+ * the memory file (and, with cow set, whose pages are all copy-on-write or all not: *cow says
+ * which). Returns the run's end; *moff is addr's backing. Read lock suffices. */
+uint64_t vma_run(const struct vma *v, uint64_t addr, uint64_t end, uint64_t *moff, bool *cow);
+/* Add a reference to / drop the references of the pages of [s, e) (page aligned, inside v).
+ * vma_ref_range: 0 or -ENOMEM (nothing taken). */
+int vma_ref_range(const struct vma *v, uint64_t s, uint64_t e);
+void vma_unref_range(const struct vma *v, uint64_t s, uint64_t e);
+/* Does v hold the pages of [s, e) alone? If not, *shared_at (may be NULL) gets the first page
+ * that is shared. Read lock suffices. */
+bool vma_exclusive_range(const struct vma *v, uint64_t s, uint64_t e, uint64_t *shared_at);
+/* Give v a per-page map of its contiguous backing (pages PG_COW if v is VMA_COW). 0/-ENOMEM. */
+int vma_pgmap_make(struct vma *v);
+/* Drop v's reference to its per-page map, if any (the pages are the caller's business). */
+void vma_pgmap_put(struct vma *v);
+/* *out: a VMA like v over [s, e) (page aligned, inside v) with references of its own to the
+ * same pages (and a per-page map of its own if v has one) and to the file. 0 or -ENOMEM. */
+int vma_clone(const struct vma *v, uint64_t s, uint64_t e, struct vma *out);
+/* Mark every page of v copy-on-write (VMA_COW, PG_COW on each entry). Returns whether any page
+ * was not copy-on-write before. */
+bool vma_mark_cow(struct vma *v);
+/* v's pages are private again: clear VMA_COW and every PG_COW. */
+void vma_clear_cow(struct vma *v);
+/* Replace v's backing by the fresh range at moff (v takes over its reference): the old pages'
+ * references and the per-page map are dropped, the pages are no longer copy-on-write. The
+ * caller maps the new pages in the platform. */
+void vma_set_backing(struct vma *v, uint64_t moff);
+/* Let a (directly below b, compatible, and already checked for everything but the backing)
+ * take over b's backing as well: a then covers both and b holds nothing. false (nothing
+ * changed) when the backings cannot be joined cheaply or memory is short. */
+bool vma_join_backing(struct vma *a, struct vma *b);
 
 /* A zeroed mm with one reference, its lock ready, no VMAs, no address range (mm.c). */
 struct mm *mm_alloc(const struct platform *plat);
@@ -174,11 +262,11 @@ void vma_insert(struct mm *mm, size_t i, const struct vma *nv);
 void vma_remove(struct mm *mm, size_t i, size_t count);
 /* If addr lies strictly inside a VMA, split it there (room reserved). */
 void vma_split(struct mm *mm, uint64_t addr);
-/* Drop what the VMA holds (memory-file references, file reference). */
+/* Drop what the VMA holds (memory-file references, per-page map, file reference). */
 void vma_release(struct vma *v);
 /* Would Linux see a and b (a directly below b) as one VMA? (VMA_COW does not count.) */
 bool vma_compatible(const struct vma *a, const struct vma *b);
-/* Merge VMAs in index range [lo, hi] with their neighbours where the backing is contiguous. */
+/* Merge VMAs in index range [lo, hi] with their neighbours where the backings can be joined. */
 void vma_merge_range(struct mm *mm, size_t lo, size_t hi);
 /* Is [start, end) free of VMAs (and of growsdown guard gaps when gaps is set)? */
 bool vma_range_free(const struct mm *mm, uint64_t start, uint64_t end, bool gaps);
@@ -192,10 +280,15 @@ void mm_unmap_range(struct mm *mm, uint64_t start, uint64_t end, bool plat);
 
 /* ---- cow.c ---- */
 /* Make the pages of [addr, addr+len) private to this mm wherever they lie in copy-on-write
- * VMAs (widened to COW_CHUNK alignment inside each VMA): copy the pages still shared,
- * re-protect the ones no longer shared. VMAs may split and merge. Write lock held.
- * 0 or -ENOMEM. */
+ * VMAs: copy the pages still shared (page by page; a VMA this mm holds alone is just
+ * re-protected whole). Write lock held. 0 or -ENOMEM. */
 int mm_cow_break(struct mm *mm, uint64_t addr, uint64_t len);
+/* How many platform mappings copy-on-write breaks may add to an address space before faults
+ * start compacting them (16384; tests lower it). */
+extern size_t mm_frag_max;
+/* Would writing [s, e) (inside v) through the memory file change pages another mm holds?
+ * Read lock suffices. */
+bool vma_cow_shared(const struct vma *v, uint64_t s, uint64_t e);
 
 /* ---- file pages (filemap.c, filemap_vma.c) ---- */
 /* A file's contents as memory-file pages (see mm.h): extents sorted by file offset, each a
@@ -273,8 +366,9 @@ void mm_apply_zaps_locked(struct mm *mm);
  * valid end, or the file pages present below the end of the file for VMA_FILEMAP. Write lock
  * held. 0 or -errno. */
 int vma_plat_map(struct mm *mm, const struct vma *v, uint64_t s, uint64_t e);
-/* Give the platform mapping of v its current protection (vma_plat_prot). Write lock. 0/-errno */
-int vma_plat_reprotect(struct mm *mm, const struct vma *v);
+/* Give the platform mapping of v its current protection (vma_plat_prot; the pages of a
+ * copy-on-write VMA all become copy-on-write). Write lock. 0 or -errno. */
+int vma_plat_reprotect(struct mm *mm, struct vma *v);
 /* A fault at addr in file VMA v (index i): 0 when it made the page available (a hole filled, a
  * private mapping extended to a grown file), 1 when the page is a valid one (the caller goes
  * on), -ENXIO past the end of the file or when no page could be had (SIGBUS), -ENOMEM. May

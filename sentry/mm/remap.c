@@ -26,11 +26,15 @@ int mm_refill(struct mm *mm, uint64_t start, uint64_t end, bool plat)
 		int r;
 		if (v->flags & VMA_SHARED)
 			continue;
-		if (memfile_exclusive(v->moff, len)) {
+		if (vma_exclusive_range(v, v->start, v->end, NULL)) {
 			/* Ours alone: zero in place, the platform mapping stays valid. */
-			memfile_zero(v->moff, len);
-			if (v->file && (r = mm_fill_from_file(v->file, v->foff, v->moff, len)) < 0)
-				return r;
+			for (uint64_t a = v->start, re; a < v->end; a = re) {
+				re = vma_run(v, a, v->end, &moff, NULL);
+				memfile_zero(moff, re - a);
+				if (v->file && (r = mm_fill_from_file(v->file, v->foff + (a - v->start),
+								   moff, re - a)) < 0)
+					return r;
+			}
 			continue;
 		}
 		if ((r = memfile_alloc(len, &moff)) < 0)
@@ -39,17 +43,20 @@ int mm_refill(struct mm *mm, uint64_t start, uint64_t end, bool plat)
 			memfile_free(moff, len);
 			return r;
 		}
-		uint64_t old = v->moff;
-		int oflags = v->flags;
+		/* Fresh pages are ours alone: no copy-on-write, no per-page map. */
+		struct vma old = *v;
+		v->pm = NULL;
+		v->pmi = 0;
 		v->moff = moff;
-		v->flags &= ~VMA_COW; /* fresh pages are ours alone */
+		v->flags &= ~VMA_COW;
+		v->excl = v->start;
 		if (plat && (r = vma_plat_map(mm, v, v->start, v->end)) < 0) {
-			v->moff = old;
-			v->flags = oflags;
+			*v = old;
 			memfile_free(moff, len);
 			return r;
 		}
-		memfile_decref(old, len);
+		vma_unref_range(&old, old.start, old.end);
+		vma_pgmap_put(&old);
 	}
 	return 0;
 }
@@ -78,25 +85,19 @@ static int move_range(struct mm *mm, uint64_t old, uint64_t len, uint64_t new_ad
 		free(moved);
 		return -ENOMEM;
 	}
-	memcpy(moved, &mm->v[i], count * sizeof(*moved));
 	if (keep_old) {
-		/* The old VMAs stay; the new ones need their own references. */
+		/* The old VMAs stay; the new ones need their own references (and maps). */
 		for (size_t k = 0; k < count; k++) {
-			if (!vma_filemap(&moved[k]) &&
-			    memfile_incref(moved[k].moff, vma_len(&moved[k])) < 0) {
-				while (k-- > 0) {
-					if (!vma_filemap(&moved[k]))
-						memfile_decref(moved[k].moff, vma_len(&moved[k]));
-					if (moved[k].file)
-						file_put(moved[k].file);
-				}
+			const struct vma *v = &mm->v[i + k];
+			if (vma_clone(v, v->start, v->end, &moved[k]) < 0) {
+				while (k-- > 0)
+					vma_release(&moved[k]);
 				free(moved);
 				return -ENOMEM;
 			}
-			if (moved[k].file)
-				file_get(moved[k].file);
 		}
 	} else {
+		memcpy(moved, &mm->v[i], count * sizeof(*moved));
 		vma_remove(mm, i, count);
 		mm_plat_unmap(mm, old, len);
 	}
@@ -105,6 +106,7 @@ static int move_range(struct mm *mm, uint64_t old, uint64_t len, uint64_t new_ad
 		struct vma *nv = &moved[k];
 		nv->start = nv->start - old + new_addr;
 		nv->end = nv->end - old + new_addr;
+		nv->excl = nv->start;
 		vma_insert(mm, at + k, nv);
 		int r = vma_plat_map(mm, nv, nv->start, nv->end);
 		if (r < 0)
@@ -139,18 +141,17 @@ static int duplicate_shared(struct mm *mm, size_t vi, uint64_t old, uint64_t new
 	tmpl.start = new_addr + have;
 	while (done < have) {
 		struct vma *v = vma_lookup(mm, old + done);
-		uint64_t delta = old + done - v->start;
 		uint64_t piece = MIN(have - done, v->end - (old + done));
-		struct vma nv = *v;
+		struct vma nv;
+		if (vma_reserve(mm, 2) < 0)
+			return -ENOMEM;
+		v = vma_lookup(mm, old + done);
+		if (vma_clone(v, old + done, old + done + piece, &nv) < 0)
+			return -ENOMEM;
+		v->excl = v->start; /* its pages are shared now */
 		nv.start = new_addr + done;
 		nv.end = nv.start + piece;
-		nv.moff += delta;
-		nv.foff += delta;
-		if (vma_reserve(mm, 2) < 0 ||
-		    (!vma_filemap(&nv) && memfile_incref(nv.moff, piece) < 0))
-			return -ENOMEM;
-		if (nv.file)
-			file_get(nv.file);
+		nv.excl = nv.start;
 		size_t at = vma_index(mm, nv.start);
 		vma_insert(mm, at, &nv);
 		vma_plat_map(mm, &mm->v[at], nv.start, nv.end);

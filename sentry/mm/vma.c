@@ -72,21 +72,29 @@ void vma_split(struct mm *mm, uint64_t addr)
 	size_t i = vma_index(mm, addr);
 	if (i >= mm->n || mm->v[i].start >= addr)
 		return;
-	struct vma hi = mm->v[i];
+	struct vma *lo = &mm->v[i], hi = *lo;
 	uint64_t delta = addr - hi.start;
 	hi.start = addr;
-	hi.moff += delta;
 	hi.foff += delta;
+	if (hi.pm) {
+		hi.pmi += delta >> MM_PAGE_SHIFT; /* the two pieces share the map */
+		hi.pm->refs++;
+	} else {
+		hi.moff += delta;
+	}
+	hi.excl = MAX(lo->excl, addr);
+	lo->excl = MIN(lo->excl, addr);
 	if (hi.file)
 		file_get(hi.file); /* each VMA holds its own reference */
-	mm->v[i].end = addr;
+	lo->end = addr;
 	vma_insert(mm, i + 1, &hi);
 }
 
 void vma_release(struct vma *v)
 {
 	if (!vma_filemap(v))
-		memfile_decref(v->moff, vma_len(v));
+		vma_unref_range(v, v->start, v->end);
+	vma_pgmap_put(v);
 	if (v->file)
 		file_put(v->file);
 	v->file = NULL;
@@ -99,20 +107,22 @@ bool vma_compatible(const struct vma *a, const struct vma *b)
 	       (!a->file || a->foff + vma_len(a) == b->foff);
 }
 
-/* Merge v[i+1] into v[i] when they are compatible and their backing is contiguous. */
+/* Merge v[i+1] into v[i] when they are compatible and their backings can be joined. */
 static bool try_merge(struct mm *mm, size_t i)
 {
 	if (i + 1 >= mm->n)
 		return false;
 	struct vma *a = &mm->v[i], *b = &mm->v[i + 1];
-	if (!vma_compatible(a, b) || (a->flags & VMA_COW) != (b->flags & VMA_COW))
+	if (!vma_compatible(a, b))
 		return false;
 	/* Shared file mappings have no backing of their own; private ones must agree on where
 	 * the file ends. */
-	if (!vma_filemap(a) && a->moff + vma_len(a) != b->moff)
+	if (vma_filemap(a)) {
+		if ((a->flags & VMA_COW) != (b->flags & VMA_COW))
+			return false;
+	} else if ((a->file && a->vend != b->vend) || !vma_join_backing(a, b)) {
 		return false;
-	if (a->file && !vma_filemap(a) && a->vend != b->vend)
-		return false;
+	}
 	a->end = b->end;
 	if (b->file)
 		file_put(b->file);

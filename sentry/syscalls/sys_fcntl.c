@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <limits.h>
 
+#include "sentry/fs/event.h"
 #include "sentry/fs/pipe.h"
 #include "sentry/mm/mm.h"
 #include "sentry/vfs/lock.h"
@@ -198,6 +199,10 @@ SYSCALL_DEFINE(fcntl)
 	case LINUX_F_GETPIPE_SZ:
 	case LINUX_F_SETPIPE_SZ:
 		r = pipe_fcntl(f, cmd, argi, t->cred.euid == 0);
+		break;
+	case LINUX_F_ADD_SEALS:
+	case LINUX_F_GET_SEALS:
+		r = tmpfs_seals_fcntl(f, cmd, argi); /* memfd seals (sentry/fs/event.h) */
 		break;
 	default:
 		r = -EINVAL;

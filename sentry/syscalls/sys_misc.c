@@ -8,6 +8,8 @@
 
 #include "abi/linux.h"
 #include "common/util.h"
+#include "sentry/kernel/cred.h"
+#include "sentry/kernel/rusage.h"
 #include "sentry/kernel/wait.h"
 #include "sentry/mm/mm.h"
 #include "sentry/syscalls/syscalls.h"
@@ -21,162 +23,7 @@ SYSCALL_DEFINE(geteuid) { return t->cred.euid; }
 SYSCALL_DEFINE(getgid) { return t->cred.rgid; }
 SYSCALL_DEFINE(getegid) { return t->cred.egid; }
 
-/* Root in the sandbox may take any id (CAP_SETUID is emulated as held by uid 0); others may
- * only move between their real, effective and saved ids, as Linux. */
-static bool may_setid(const struct task *t, uint32_t id, uint32_t r, uint32_t e, uint32_t s)
-{
-	return t->cred.euid == 0 || id == r || id == e || id == s;
-}
-
-SYSCALL_DEFINE(setuid)
-{
-	uint32_t id = (uint32_t)a->a[0];
-	struct creds *c = &t->cred;
-	if ((int32_t)id == -1)
-		return -EINVAL;
-	if (c->euid == 0) {
-		c->ruid = c->euid = c->suid = c->fsuid = id;
-		return 0;
-	}
-	if (id != c->ruid && id != c->suid)
-		return -EPERM;
-	c->euid = c->fsuid = id;
-	return 0;
-}
-
-SYSCALL_DEFINE(setgid)
-{
-	uint32_t id = (uint32_t)a->a[0];
-	struct creds *c = &t->cred;
-	if ((int32_t)id == -1)
-		return -EINVAL;
-	if (c->euid == 0) {
-		c->rgid = c->egid = c->sgid = c->fsgid = id;
-		return 0;
-	}
-	if (id != c->rgid && id != c->sgid)
-		return -EPERM;
-	c->egid = c->fsgid = id;
-	return 0;
-}
-
-/* setresuid/setresgid core: -1 leaves a field unchanged. */
-static long set_res(struct task *t, uint32_t *rp, uint32_t *ep, uint32_t *sp, uint32_t *fsp,
-		    uint32_t r, uint32_t e, uint32_t s)
-{
-	uint32_t R = *rp, E = *ep, S = *sp;
-	if ((r != (uint32_t)-1 && !may_setid(t, r, R, E, S)) ||
-	    (e != (uint32_t)-1 && !may_setid(t, e, R, E, S)) ||
-	    (s != (uint32_t)-1 && !may_setid(t, s, R, E, S)))
-		return -EPERM;
-	if (r != (uint32_t)-1)
-		*rp = r;
-	if (e != (uint32_t)-1)
-		*ep = e;
-	if (s != (uint32_t)-1)
-		*sp = s;
-	*fsp = *ep;
-	return 0;
-}
-
-SYSCALL_DEFINE(setresuid)
-{
-	struct creds *c = &t->cred;
-	return set_res(t, &c->ruid, &c->euid, &c->suid, &c->fsuid, (uint32_t)a->a[0],
-		       (uint32_t)a->a[1], (uint32_t)a->a[2]);
-}
-
-SYSCALL_DEFINE(setresgid)
-{
-	struct creds *c = &t->cred;
-	/* permission for gid changes follows the euid (CAP_SETGID) */
-	if (c->euid != 0) {
-		uint32_t ids[3] = {(uint32_t)a->a[0], (uint32_t)a->a[1], (uint32_t)a->a[2]};
-		for (int i = 0; i < 3; i++)
-			if (ids[i] != (uint32_t)-1 && ids[i] != c->rgid && ids[i] != c->egid &&
-			    ids[i] != c->sgid)
-				return -EPERM;
-	}
-	c->rgid = (uint32_t)a->a[0] != (uint32_t)-1 ? (uint32_t)a->a[0] : c->rgid;
-	c->egid = (uint32_t)a->a[1] != (uint32_t)-1 ? (uint32_t)a->a[1] : c->egid;
-	c->sgid = (uint32_t)a->a[2] != (uint32_t)-1 ? (uint32_t)a->a[2] : c->sgid;
-	c->fsgid = c->egid;
-	return 0;
-}
-
-SYSCALL_DEFINE(setreuid)
-{
-	struct creds *c = &t->cred;
-	uint32_t r = (uint32_t)a->a[0], e = (uint32_t)a->a[1];
-	uint32_t s = (r != (uint32_t)-1 || (e != (uint32_t)-1 && e != c->ruid)) ?
-			     (e != (uint32_t)-1 ? e : c->euid) : (uint32_t)-1;
-	if (c->euid != 0) {
-		if (r != (uint32_t)-1 && r != c->ruid && r != c->euid)
-			return -EPERM;
-		if (e != (uint32_t)-1 && e != c->ruid && e != c->euid && e != c->suid)
-			return -EPERM;
-	}
-	return set_res(t, &c->ruid, &c->euid, &c->suid, &c->fsuid, r, e,
-		       c->euid == 0 ? s : (uint32_t)-1);
-}
-
-SYSCALL_DEFINE(setregid)
-{
-	struct creds *c = &t->cred;
-	uint32_t r = (uint32_t)a->a[0], e = (uint32_t)a->a[1];
-	if (c->euid != 0) {
-		if (r != (uint32_t)-1 && r != c->rgid && r != c->egid)
-			return -EPERM;
-		if (e != (uint32_t)-1 && e != c->rgid && e != c->egid && e != c->sgid)
-			return -EPERM;
-	}
-	if (r != (uint32_t)-1 || (e != (uint32_t)-1 && e != c->rgid))
-		c->sgid = e != (uint32_t)-1 ? e : c->egid;
-	if (r != (uint32_t)-1)
-		c->rgid = r;
-	if (e != (uint32_t)-1)
-		c->egid = e;
-	c->fsgid = c->egid;
-	return 0;
-}
-
-static long get_res(struct task *t, const struct syscall_args *a, uint32_t r, uint32_t e,
-		    uint32_t s)
-{
-	if (copy_out(t->mm, a->a[0], &r, 4) || copy_out(t->mm, a->a[1], &e, 4) ||
-	    copy_out(t->mm, a->a[2], &s, 4))
-		return -EFAULT;
-	return 0;
-}
-
-SYSCALL_DEFINE(getresuid) { return get_res(t, a, t->cred.ruid, t->cred.euid, t->cred.suid); }
-SYSCALL_DEFINE(getresgid) { return get_res(t, a, t->cred.rgid, t->cred.egid, t->cred.sgid); }
-
-/* setfsuid/setfsgid return the old value and never fail visibly, as Linux. */
-SYSCALL_DEFINE(setfsuid)
-{
-	uint32_t old = t->cred.fsuid, id = (uint32_t)a->a[0];
-	if (id != (uint32_t)-1 && may_setid(t, id, t->cred.ruid, t->cred.euid, t->cred.suid))
-		t->cred.fsuid = id;
-	return old;
-}
-
-SYSCALL_DEFINE(setfsgid)
-{
-	uint32_t old = t->cred.fsgid, id = (uint32_t)a->a[0];
-	if (id != (uint32_t)-1 && (t->cred.euid == 0 || id == t->cred.rgid ||
-				   id == t->cred.egid || id == t->cred.sgid))
-		t->cred.fsgid = id;
-	return old;
-}
-
-/* No supplementary groups yet: getgroups reports none. */
-SYSCALL_DEFINE(getgroups)
-{
-	if ((int)a->a[0] < 0)
-		return -EINVAL;
-	return 0;
-}
+/* The setuid/setgid families, getgroups and setgroups: sys_cred.c. */
 
 /* ---- system ---- */
 
@@ -185,11 +32,13 @@ SYSCALL_DEFINE(uname)
 	struct linux_utsname u;
 	memset(&u, 0, sizeof(u));
 	strcpy(u.sysname, "Linux");
-	snprintf(u.nodename, sizeof(u.nodename), "%s", g_kernel.hostname);
+	kernel_lock(); /* sethostname/setdomainname (sys_res.c) change them under it */
+	memcpy(u.nodename, g_kernel.hostname, sizeof(u.nodename));
+	memcpy(u.domainname, g_kernel.domainname, sizeof(u.domainname));
+	kernel_unlock();
 	strcpy(u.release, "6.1.0");
 	strcpy(u.version, "#1 SMP PREEMPT_DYNAMIC runsc-c");
 	strcpy(u.machine, "x86_64");
-	strcpy(u.domainname, "(none)");
 	return copy_out(t->mm, a->a[0], &u, sizeof(u));
 }
 
@@ -228,7 +77,8 @@ static long do_prlimit(struct task *t, unsigned resource, uint64_t new_addr, uin
 		if (nl.rlim_cur > nl.rlim_max)
 			return -EINVAL;
 		/* raising the hard limit needs CAP_SYS_RESOURCE: held by root only */
-		if (nl.rlim_max > t->tg->rlimits[resource].rlim_max && t->cred.euid != 0)
+		if (nl.rlim_max > t->tg->rlimits[resource].rlim_max &&
+		    !cred_capable(&t->cred, LINUX_CAP_SYS_RESOURCE))
 			return -EPERM;
 		if (resource == LINUX_RLIMIT_NOFILE && nl.rlim_max > (1 << 20))
 			return -EPERM;
@@ -280,6 +130,16 @@ SYSCALL_DEFINE(clock_gettime)
 	clockid_t c;
 	struct timespec ts;
 	struct linux_timespec lts;
+	int64_t ns;
+	/* CPU-time clocks are the task's own (rusage.h), not the Sentry's */
+	int r = rusage_cpu_clock(t, (int32_t)a->a[0], &ns);
+	if (r != -ENOENT) {
+		if (r < 0)
+			return r;
+		lts.tv_sec = ns / 1000000000LL;
+		lts.tv_nsec = ns % 1000000000LL;
+		return copy_out(t->mm, a->a[1], &lts, sizeof(lts));
+	}
 	if (host_clock((int)a->a[0], &c))
 		return -EINVAL;
 	clock_gettime(c, &ts);
@@ -293,6 +153,14 @@ SYSCALL_DEFINE(clock_getres)
 	clockid_t c;
 	struct timespec ts;
 	struct linux_timespec lts;
+	int64_t ns;
+	int r = rusage_cpu_clock(t, (int32_t)a->a[0], &ns);
+	if (r != -ENOENT) {
+		/* CPU-time clocks count nanoseconds */
+		lts.tv_sec = 0;
+		lts.tv_nsec = 1;
+		return r < 0 ? r : a->a[1] ? copy_out(t->mm, a->a[1], &lts, sizeof(lts)) : 0;
+	}
 	if (host_clock((int)a->a[0], &c))
 		return -EINVAL;
 	if (!a->a[1])
@@ -540,6 +408,9 @@ SYSCALL_DEFINE(prctl)
 			return -EINVAL;
 		return t->no_new_privs;
 	default:
+		/* bounding set, ambient set, securebits (sentry/kernel/cred.c) */
+		if (cred_prctl_option((int)a->a[0]))
+			return cred_prctl(t, (int)a->a[0], arg2, a->a[2], a->a[3], a->a[4]);
 		return -EINVAL;
 	}
 }
@@ -547,16 +418,14 @@ SYSCALL_DEFINE(prctl)
 #define E(name) {LINUX_SYS_##name, sys_##name}
 const struct syscall_entry sys_misc_table[] = {
 	E(getpid), E(gettid), E(getuid), E(geteuid), E(getgid), E(getegid),
-	E(setuid), E(setgid), E(setresuid), E(setresgid), E(setreuid), E(setregid),
-	E(getresuid), E(getresgid), E(setfsuid), E(setfsgid),
 	E(uname), E(prlimit64), E(getrlimit), E(setrlimit),
 	E(clock_gettime), E(clock_getres), E(gettimeofday), E(time), E(nanosleep),
 	E(clock_nanosleep), E(getrandom), E(arch_prctl), E(set_tid_address),
 	E(set_robust_list), E(get_robust_list), E(sched_yield),
 	{LINUX_SYS_rseq, sys_rseq, "unsupported: restartable sequences (glibc falls back)"},
 	{LINUX_SYS_prctl, sys_prctl,
-	 "partial: PR_SET/GET_NAME, PDEATHSIG, DUMPABLE, KEEPCAPS, NO_NEW_PRIVS only"},
-	{LINUX_SYS_getgroups, sys_getgroups, "partial: no supplementary groups"},
+	 "partial: PR_SET/GET_NAME, PDEATHSIG, DUMPABLE, KEEPCAPS, NO_NEW_PRIVS, CAPBSET_*, "
+	 "CAP_AMBIENT and SECUREBITS (keep-caps bit) only"},
 	{LINUX_SYS_sysinfo, sys_sysinfo, "partial: memory figures are the host's"},
 	{-1, NULL},
 };

@@ -71,10 +71,10 @@ SYSCALL_DEFINE(msync)
 	return mm_range_mapped(t->mm, start, len) ? 0 : -ENOMEM;
 }
 
-/* mincore: every mapped page is backed, so every page is reported resident. */
+/* mincore: a page is resident when the memory file (or a shared file) has it allocated. */
 SYSCALL_DEFINE(mincore)
 {
-	static const unsigned char ones[256] = {[0 ... 255] = 1};
+	unsigned char chunk[256];
 	uint64_t start = a->a[0], len = a->a[1], vec = a->a[2];
 
 	if (!IS_PAGE_ALIGNED(start))
@@ -86,9 +86,13 @@ SYSCALL_DEFINE(mincore)
 		return 0;
 	if (!mm_range_mapped(t->mm, start, pages * PAGE_SIZE))
 		return -ENOMEM;
+	/* resident: backed by pages the host has allocated (sentry/mm/resident.c) */
 	for (uint64_t done = 0; done < pages;) {
-		size_t n = (size_t)MIN(pages - done, (uint64_t)sizeof(ones));
-		if (copy_out(t->mm, vec + done, ones, n))
+		size_t n = (size_t)MIN(pages - done, (uint64_t)sizeof(chunk));
+		int r = mm_mincore(t->mm, start + done * PAGE_SIZE, n * PAGE_SIZE, chunk);
+		if (r < 0)
+			return r;
+		if (copy_out(t->mm, vec + done, chunk, n))
 			return -EFAULT;
 		done += n;
 	}

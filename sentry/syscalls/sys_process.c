@@ -8,6 +8,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "sentry/kernel/process.h"
+#include "sentry/kernel/rusage.h"
 #include "sentry/kernel/signal.h"
 #include "sentry/kernel/task.h"
 #include "sentry/loader/loader.h"
@@ -134,6 +135,7 @@ struct wait_result {
 	int code;     /* waitid's CLD_* */
 	int cstatus;
 	uint32_t cuid;
+	struct linux_rusage ru; /* an exited child's usage (rusage.h), else zeros */
 };
 
 /* Does child match (idtype, id) and the __WCLONE/__WALL rule? */
@@ -180,7 +182,9 @@ static int wait_scan_locked(struct task *t, int idtype, int id, int options,
 					(st & LINUX_WCOREFLAG) ? LINUX_CLD_DUMPED : LINUX_CLD_KILLED;
 				res->cstatus = st & 0x7f;
 			}
+			rusage_zombie_locked(ch, &res->ru);
 			if (!(options & LINUX_WNOWAIT)) {
+				rusage_reap_locked(t->tg, ch);
 				ch->state = TG_DEAD;
 				tg_release_locked(ch);
 			}
@@ -271,12 +275,8 @@ SYSCALL_DEFINE(wait4)
 		return r;
 	if (a->a[1] && copy_out(t->mm, a->a[1], &res.status, sizeof(res.status)))
 		return -EFAULT;
-	if (a->a[3]) {
-		uint8_t ru[144];
-		memset(ru, 0, sizeof(ru)); /* struct rusage: resource accounting not kept yet */
-		if (copy_out(t->mm, a->a[3], ru, sizeof(ru)))
-			return -EFAULT;
-	}
+	if (a->a[3] && copy_out(t->mm, a->a[3], &res.ru, sizeof(res.ru)))
+		return -EFAULT;
 	return res.pid;
 }
 
@@ -316,12 +316,8 @@ SYSCALL_DEFINE(waitid)
 		if (copy_out(t->mm, a->a[2], &info, sizeof(info)))
 			return -EFAULT;
 	}
-	if (a->a[4]) {
-		uint8_t ru[144];
-		memset(ru, 0, sizeof(ru));
-		if (copy_out(t->mm, a->a[4], ru, sizeof(ru)))
-			return -EFAULT;
-	}
+	if (a->a[4] && copy_out(t->mm, a->a[4], &res.ru, sizeof(res.ru)))
+		return -EFAULT;
 	return 0;
 }
 
@@ -441,8 +437,8 @@ const struct syscall_entry sys_process_table[] = {
 	E(vfork),
 	{LINUX_SYS_clone, sys_clone, "partial: no CLONE_NEW* namespaces, CLONE_PIDFD, CLONE_PTRACE"},
 	{LINUX_SYS_clone3, sys_clone3, "partial: as clone; no set_tid, cgroup"},
-	{LINUX_SYS_wait4, sys_wait4, "partial: rusage is all zero"},
-	{LINUX_SYS_waitid, sys_waitid, "partial: no P_PIDFD; rusage is all zero"},
+	{LINUX_SYS_wait4, sys_wait4, "partial: rusage as getrusage measures it (sys_res.c)"},
+	{LINUX_SYS_waitid, sys_waitid, "partial: no P_PIDFD; rusage of exited children only"},
 	{LINUX_SYS_futex, sys_futex,
 	 "partial: no PI futexes; shared futexes work within a process only"},
 	{-1, NULL},

@@ -8,6 +8,7 @@
 #include "common/util.h"
 #include "sentry/kernel/signal.h"
 #include "sentry/mm/mm.h"
+#include "sentry/vfs/fsnotify.h"
 
 #define RWF_SUPPORTED 0x3fu /* HIPRI DSYNC SYNC NOWAIT APPEND NOAPPEND: accepted as hints */
 
@@ -149,6 +150,8 @@ static long do_read(struct task *t, struct file *f, const struct linux_iovec *io
 		}
 	}
 	io_end(f, pp, buf);
+	if (ret > 0)
+		fsnotify_access(f);
 	return ret;
 }
 
@@ -197,6 +200,8 @@ static long do_write(struct task *t, struct file *f, const struct linux_iovec *i
 		}
 	}
 	io_end(f, pp, buf);
+	if (ret > 0)
+		fsnotify_modify(f);
 	return ret;
 }
 

@@ -266,7 +266,6 @@ static long do_faccessat(struct task *t, int dirfd, uint64_t upath, int mode, in
 	char path[LINUX_PATH_MAX];
 	unsigned lf = LOOKUP_FOLLOW;
 	struct path p;
-	uint32_t uid, gid;
 	long r;
 
 	if (mode & ~(LINUX_R_OK | LINUX_W_OK | LINUX_X_OK))
@@ -283,10 +282,15 @@ static long do_faccessat(struct task *t, int dirfd, uint64_t upath, int mode, in
 	r = vfs_lookup(t, dirfd, path, lf, &p);
 	if (r < 0)
 		return r;
-	/* access(2) checks with the real ids, faccessat2(AT_EACCESS) with the effective ones. */
-	uid = (flags & LINUX_AT_EACCESS) ? t->cred.fsuid : t->cred.ruid;
-	gid = (flags & LINUX_AT_EACCESS) ? t->cred.fsgid : t->cred.rgid;
-	r = inode_permission_ids(uid, gid, p.dentry->inode, mode);
+	/* access(2) checks with the real ids, faccessat2(AT_EACCESS) with the effective ones
+	 * (access_override_creds: a non-root real uid has no capabilities for it). */
+	struct creds c = t->cred;
+	if (!(flags & LINUX_AT_EACCESS)) {
+		c.fsuid = c.ruid;
+		c.fsgid = c.rgid;
+		c.cap_effective = c.ruid == 0 ? c.cap_permitted : 0;
+	}
+	r = inode_permission_creds(&c, p.dentry->inode, mode);
 	if (r == 0 && (mode & LINUX_W_OK) && (p.dentry->sb->flags & SB_RDONLY) &&
 	    (LINUX_S_ISREG(p.dentry->inode->mode) || LINUX_S_ISDIR(p.dentry->inode->mode) ||
 	     LINUX_S_ISLNK(p.dentry->inode->mode)))

@@ -34,6 +34,9 @@ extern const struct syscall_entry sys_mm_table[];    /* sys_mm.c: brk, mmap, ...
 extern const struct syscall_entry sys_misc_table[];  /* sys_misc.c: uname, ids, time, ... */
 extern const struct syscall_entry sys_signal_table[];/* sys_signal.c */
 extern const struct syscall_entry sys_process_table[];/* sys_process.c: fork, exec, wait, ... */
+extern const struct syscall_entry sys_socket_table[]; /* sys_socket.c: sockets */
+extern const struct syscall_entry sys_res_table[];   /* sys_res.c: rusage, sched, caps, xattr, splice */
+extern const struct syscall_entry sys_event_table[]; /* sys_event.c: epoll, eventfd, timerfd, signalfd, memfd, pidfd, inotify */
 
 /* Build the dispatch table; call once. */
 void syscall_table_init(void);

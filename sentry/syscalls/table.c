@@ -16,7 +16,7 @@ static atomic_uchar g_logged[ABI_SYSCALL_MAX];
 
 static const struct syscall_entry *const g_families[] = {
 	sys_file_table, sys_fs_table, sys_mm_table, sys_misc_table, sys_signal_table,
-	sys_process_table,
+	sys_process_table, sys_res_table, sys_event_table, sys_socket_table,
 };
 
 void syscall_table_init(void)

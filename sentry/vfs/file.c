@@ -6,7 +6,9 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "sentry/fs/event.h"
 #include "sentry/fs/pipe.h"
+#include "sentry/vfs/fsnotify.h"
 #include "sentry/vfs/lock.h"
 
 /* ---- the pseudo filesystem of files outside the tree ---- */
@@ -63,7 +65,9 @@ static int open_common(struct mount *mnt, struct dentry *d, int flags, struct fi
 	f->path.mnt = mntget(mnt);
 	f->path.dentry = dget(d);
 	f->inode = inode_get(inode);
-	f->flags = file_status_flags(flags);
+	/* O_NOCTTY is seen by the open op (a terminal's tty_open) and dropped after it, as
+	 * Linux's do_dentry_open does. */
+	f->flags = file_status_flags(flags) | (flags & LINUX_O_PATH ? 0 : flags & LINUX_O_NOCTTY);
 	if (flags & LINUX_O_PATH) {
 		f->fmode = FMODE_PATH;
 		*out = f;
@@ -105,6 +109,7 @@ static int open_common(struct mount *mnt, struct dentry *d, int flags, struct fi
 	}
 	if (r == 0 && f->fops && f->fops->open)
 		r = f->fops->open(inode, f);
+	f->flags &= ~LINUX_O_NOCTTY;
 	if (r < 0) {
 		f->fops = NULL; /* no release for a file that never opened */
 		file_put(f);
@@ -116,7 +121,11 @@ static int open_common(struct mount *mnt, struct dentry *d, int flags, struct fi
 
 int vfs_open_path(const struct path *p, int flags, struct file **out)
 {
-	return open_common(p->mnt, p->dentry, flags, out);
+	int r = open_common(p->mnt, p->dentry, flags, out);
+
+	if (r == 0)
+		fsnotify_open(*out);
+	return r;
 }
 
 int vfs_open_anon(struct inode *inode, const char *name, int flags, struct file **out)
@@ -148,6 +157,10 @@ void file_put(struct file *f)
 {
 	if (!f || atomic_fetch_sub(&f->refs, 1) != 1)
 		return;
+	/* as Linux's __fput: notify, leave every epoll set, drop the locks, release */
+	if (f->fops)
+		fsnotify_close(f);
+	eventpoll_release(f);
 	locks_remove_file(f);
 	if (f->fops && f->fops->release)
 		f->fops->release(f);
@@ -222,6 +235,8 @@ ssize_t vfs_write(struct file *f, const void *buf, size_t n)
 	pthread_mutex_lock(&f->pos_lock);
 	r = f->fops->write(f, buf, n, &f->pos);
 	pthread_mutex_unlock(&f->pos_lock);
+	if (r > 0)
+		fsnotify_modify(f);
 	return r;
 }
 
@@ -235,7 +250,10 @@ ssize_t vfs_pwrite(struct file *f, const void *buf, size_t n, uint64_t off)
 		return -EINVAL;
 	if ((int64_t)off < 0)
 		return -EINVAL;
-	return f->fops->write(f, buf, n, &off);
+	ssize_t r = f->fops->write(f, buf, n, &off);
+	if (r > 0)
+		fsnotify_modify(f);
+	return r;
 }
 
 /* generic_file_llseek (and dcache_dir_lseek for directories). pos_lock held. */
@@ -338,7 +356,10 @@ int vfs_setattr(struct dentry *d, const struct iattr *ia)
 	}
 	if (!inode->iops || !inode->iops->setattr)
 		return -EPERM;
-	return inode->iops->setattr(d, ia);
+	int r = inode->iops->setattr(d, ia);
+	if (r == 0)
+		fsnotify_change(d, ia->valid);
+	return r;
 }
 
 long vfs_readlink_dentry(struct dentry *d, char *buf, size_t size)

@@ -8,6 +8,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "sentry/kernel/cred.h"
 #include "sentry/kernel/task.h"
 #include "sentry/vfs/lock.h"
 
@@ -107,14 +108,10 @@ void inode_apply_attr(struct inode *inode, const struct iattr *ia)
 	inode->ctime = (ia->valid & ATTR_CTIME) ? ia->ctime : vfs_now();
 }
 
-int inode_permission(struct task *t, struct inode *inode, int mask)
-{
-	if (!t)
-		return 0;
-	return inode_permission_ids(t->cred.fsuid, t->cred.fsgid, inode, mask);
-}
-
-int inode_permission_ids(uint32_t fsuid, uint32_t fsgid, struct inode *inode, int mask)
+/* generic_permission for fsuid/fsgid, the supplementary groups of c (none when c is NULL) and
+ * the effective capabilities caps (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH). */
+static int permission(uint32_t fsuid, uint32_t fsgid, const struct creds *c, uint64_t caps,
+		      struct inode *inode, int mask)
 {
 	uint32_t mode, uid, gid;
 
@@ -125,24 +122,49 @@ int inode_permission_ids(uint32_t fsuid, uint32_t fsgid, struct inode *inode, in
 	gid = inode->gid;
 	pthread_mutex_unlock(&inode->lock);
 
-	/* generic_permission: owner, then group, then other bits. */
+	/* acl_permission_check: owner, then group (supplementary groups too), then other. */
 	uint32_t bits;
 	if (fsuid == uid)
 		bits = mode >> 6;
-	else if (fsgid == gid)
+	else if (fsgid == gid || (c && cred_in_group(c, gid)))
 		bits = mode >> 3;
 	else
 		bits = mode;
 	if (((uint32_t)mask & ~bits & 7) == 0)
 		return 0;
 
-	/* fsuid 0 holds CAP_DAC_OVERRIDE (the sandbox's root has it in its namespace):
-	 * read and write anything, search directories, execute files with any x bit. */
-	if (fsuid == 0) {
-		if (!(mask & MAY_EXEC) || LINUX_S_ISDIR(mode) || (mode & 0111))
+	bool dac_override = (caps >> LINUX_CAP_DAC_OVERRIDE) & 1;
+	bool read_search = (caps >> LINUX_CAP_DAC_READ_SEARCH) & 1;
+	if (LINUX_S_ISDIR(mode)) {
+		/* DACs are overridable for directories */
+		if ((!(mask & MAY_WRITE) && read_search) || dac_override)
 			return 0;
+		return -EACCES;
 	}
+	if (mask == MAY_READ && read_search)
+		return 0;
+	/* read and write always, execute when some x bit is set */
+	if (dac_override && (!(mask & MAY_EXEC) || (mode & 0111)))
+		return 0;
 	return -EACCES;
+}
+
+int inode_permission(struct task *t, struct inode *inode, int mask)
+{
+	if (!t)
+		return 0;
+	return inode_permission_creds(&t->cred, inode, mask);
+}
+
+int inode_permission_creds(const struct creds *c, struct inode *inode, int mask)
+{
+	return permission(c->fsuid, c->fsgid, c, c->cap_effective, inode, mask);
+}
+
+int inode_permission_ids(uint32_t fsuid, uint32_t fsgid, struct inode *inode, int mask)
+{
+	/* uid 0 holds every capability, as the sandbox's root does */
+	return permission(fsuid, fsgid, NULL, fsuid == 0 ? CRED_CAP_FULL : 0, inode, mask);
 }
 
 unsigned vfs_dtype(uint32_t mode)

@@ -9,6 +9,7 @@
 
 #include "common/log.h"
 #include "sentry/kernel/task.h"
+#include "sentry/vfs/fsnotify.h"
 
 /* may_create: dir (locked) must be alive, searchable and writable. */
 static int may_create(struct task *t, struct dentry *dir)
@@ -52,7 +53,10 @@ int vfs_do_create(struct task *t, struct dentry *dir, struct dentry *d, uint32_t
 		return r;
 	if (!iops || !iops->create)
 		return -EACCES;
-	return iops->create(dir->inode, d, LINUX_S_IFREG | (mode & LINUX_S_IALLUGO));
+	r = iops->create(dir->inode, d, LINUX_S_IFREG | (mode & LINUX_S_IALLUGO));
+	if (r == 0)
+		fsnotify_create(dir, d);
+	return r;
 }
 
 int vfs_do_mkdir(struct task *t, struct dentry *dir, struct dentry *d, uint32_t mode)
@@ -64,7 +68,10 @@ int vfs_do_mkdir(struct task *t, struct dentry *dir, struct dentry *d, uint32_t 
 		return r;
 	if (!iops || !iops->mkdir)
 		return -EPERM;
-	return iops->mkdir(dir->inode, d, LINUX_S_IFDIR | (mode & LINUX_S_IALLUGO));
+	r = iops->mkdir(dir->inode, d, LINUX_S_IFDIR | (mode & LINUX_S_IALLUGO));
+	if (r == 0)
+		fsnotify_create(dir, d);
+	return r;
 }
 
 int vfs_do_mknod(struct task *t, struct dentry *dir, struct dentry *d, uint32_t mode, uint64_t rdev)
@@ -78,7 +85,10 @@ int vfs_do_mknod(struct task *t, struct dentry *dir, struct dentry *d, uint32_t 
 		return vfs_do_create(t, dir, d, mode);
 	if (!iops || !iops->mknod)
 		return -EPERM;
-	return iops->mknod(dir->inode, d, mode, rdev);
+	r = iops->mknod(dir->inode, d, mode, rdev);
+	if (r == 0)
+		fsnotify_create(dir, d);
+	return r;
 }
 
 int vfs_do_symlink(struct task *t, struct dentry *dir, struct dentry *d, const char *target)
@@ -90,7 +100,10 @@ int vfs_do_symlink(struct task *t, struct dentry *dir, struct dentry *d, const c
 		return r;
 	if (!iops || !iops->symlink)
 		return -EPERM;
-	return iops->symlink(dir->inode, d, target);
+	r = iops->symlink(dir->inode, d, target);
+	if (r == 0)
+		fsnotify_create(dir, d);
+	return r;
 }
 
 /* Remove the negative children a removed directory still caches, so it can be freed. */
@@ -110,9 +123,11 @@ int vfs_do_unlink(struct task *t, struct dentry *dir, struct dentry *d)
 		return r;
 	if (!iops || !iops->unlink)
 		return -EPERM;
+	bool last = d->inode->nlink <= 1;
 	r = iops->unlink(dir->inode, d);
 	if (r < 0)
 		return r;
+	fsnotify_remove(dir, d, d->inode, false, last);
 	d->flags |= D_DELETED;
 	d_unhash(d);
 	return 0;
@@ -140,6 +155,7 @@ int vfs_do_rmdir(struct task *t, struct dentry *dir, struct dentry *d)
 	pthread_mutex_unlock(&d->lock);
 	if (r < 0)
 		return r;
+	fsnotify_remove(dir, d, d->inode, true, true);
 	d->flags |= D_DELETED;
 	d_unhash(d);
 	return 0;
@@ -158,7 +174,10 @@ int vfs_do_link(struct task *t, struct dentry *old, struct dentry *dir, struct d
 		return -EPERM;
 	if (!iops || !iops->link)
 		return -EPERM;
-	return iops->link(old, dir->inode, d);
+	r = iops->link(old, dir->inode, d);
+	if (r == 0)
+		fsnotify_link(dir, d);
+	return r;
 }
 
 /* ---- the kernel's own entry points: by dentry and name ---- */
@@ -376,10 +395,14 @@ int vfs_do_rename_nomutex(struct task *t, struct dentry *odir, const char *oname
 		r = exchange ? -EINVAL : -EPERM;
 		goto out;
 	}
+	bool target_last = nd->inode && nd->inode->nlink <= 1;
 	r = iops->rename(odir->inode, od, ndir->inode, nd, flags);
 	if (r < 0)
 		goto out;
+	fsnotify_move(odir, oname, ndir, nname, od->inode, exchange ? NULL : nd->inode,
+		      target_last);
 	if (exchange) {
+		fsnotify_move(ndir, nname, odir, oname, nd->inode, NULL, false);
 		d_exchange(od, nd);
 		goto out;
 	}

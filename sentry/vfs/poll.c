@@ -49,6 +49,10 @@ void poll_wait(struct poll_table *pt, struct waitq *wq)
 
 	if (!pt || !wq)
 		return;
+	if (pt->qproc) {
+		pt->qproc(pt, wq);
+		return;
+	}
 	e = malloc(sizeof(*e));
 	if (!e) {
 		pt->nomem = true;
@@ -57,6 +61,7 @@ void poll_wait(struct poll_table *pt, struct waitq *wq)
 	e->wq = wq;
 	e->file = file_get(pt->cur);
 	e->ent.task = pt->t;
+	e->ent.func = NULL;
 	pthread_mutex_lock(&wq->lock);
 	list_add_tail(&e->ent.link, &wq->waiters);
 	pthread_mutex_unlock(&wq->lock);
@@ -68,6 +73,11 @@ void poll_wait_host(struct poll_table *pt, int host_fd, short events)
 {
 	if (!pt || host_fd < 0)
 		return;
+	if (pt->qproc) {
+		if (pt->qproc_host)
+			pt->qproc_host(pt, host_fd, events);
+		return;
+	}
 	for (int i = 0; i < pt->nhost; i++) {
 		if (pt->host[i].fd == host_fd) {
 			pt->host[i].events |= events;

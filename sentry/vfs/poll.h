@@ -31,6 +31,12 @@ struct poll_table {
 	struct file **host_files; /* a reference per host entry */
 	int nhost, hostcap;
 	bool nomem; /* a registration failed: the wait falls back to short slices */
+	/* A table of epoll's (sentry/fs/epoll.c) registers its own way: when qproc is set,
+	 * poll_wait() calls qproc(pt, wq) and poll_wait_host() calls qproc_host(pt, fd, events)
+	 * (if set), and nothing is recorded in the fields above. priv is theirs. */
+	void (*qproc)(struct poll_table *pt, struct waitq *wq);
+	void (*qproc_host)(struct poll_table *pt, int host_fd, short events);
+	void *priv;
 };
 
 /* An empty table for t's poll (t sleeps on it). */

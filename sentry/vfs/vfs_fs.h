@@ -43,6 +43,7 @@ struct super_block;
 struct file;
 struct task;
 struct file_lock_ctx;
+struct epitem;
 
 #define LINUX_S_ISDIR(m) (((m)&LINUX_S_IFMT) == LINUX_S_IFDIR)
 #define LINUX_S_ISREG(m) (((m)&LINUX_S_IFMT) == LINUX_S_IFREG)
@@ -162,7 +163,28 @@ struct inode_ops {
 	int (*getattr)(struct dentry *d, struct linux_stat *st);
 	/* Change attributes (ATTR_SIZE only ever for regular files). NULL: -EPERM. */
 	int (*setattr)(struct dentry *d, const struct iattr *ia);
+	/* Extended attributes (sentry/vfs/xattr.h; the VFS has checked the name, the namespace
+	 * rules and permissions). getxattr: the value of name into buf, or only its length when
+	 * size is 0; -ERANGE when it does not fit, -ENODATA when absent. setxattr: value NULL
+	 * removes name; flags LINUX_XATTR_CREATE (-EEXIST if present) / LINUX_XATTR_REPLACE
+	 * (-ENODATA if absent). listxattr: the NUL-terminated names, as getxattr's size rules.
+	 * NULL: -EOPNOTSUPP. No dentry lock held. */
+	ssize_t (*getxattr)(struct dentry *d, const char *name, void *buf, size_t size);
+	int (*setxattr)(struct dentry *d, const char *name, const void *value, size_t size,
+			int flags);
+	ssize_t (*listxattr)(struct dentry *d, char *buf, size_t size);
 };
+
+/* fallocate(2) modes (uapi/linux/falloc.h), until abi/linux.h has them */
+#ifndef LINUX_FALLOC_FL_KEEP_SIZE
+#define LINUX_FALLOC_FL_KEEP_SIZE 0x01
+#define LINUX_FALLOC_FL_PUNCH_HOLE 0x02
+#define LINUX_FALLOC_FL_NO_HIDE_STALE 0x04
+#define LINUX_FALLOC_FL_COLLAPSE_RANGE 0x08
+#define LINUX_FALLOC_FL_ZERO_RANGE 0x10
+#define LINUX_FALLOC_FL_INSERT_RANGE 0x20
+#define LINUX_FALLOC_FL_UNSHARE_RANGE 0x40
+#endif
 
 struct file_ops {
 	/* Called once when f is opened on inode (f->path, f->flags and f->fmode set). May set
@@ -194,6 +216,9 @@ struct file_ops {
 	 * each Sentry wait queue that is woken on a change, poll_wait_host() for a host fd.
 	 * Must not block; called with no VFS locks held. NULL: VFS_DEFAULT_POLLMASK. */
 	unsigned (*poll)(struct file *f, struct poll_table *pt);
+	/* fallocate(2) on a regular file open for writing; the VFS has checked the arguments
+	 * (sys_splice.c). mode: LINUX_FALLOC_FL_* bits. NULL: -EOPNOTSUPP. */
+	int (*fallocate)(struct file *f, int mode, uint64_t off, uint64_t len);
 };
 
 struct super_ops {
@@ -266,12 +291,17 @@ struct linux_timespec vfs_now(void);
 /* Apply the generic part of ia (mode, uid, gid, times; not size) to the inode's fields, and
  * set ctime. Caller holds inode->lock. */
 void inode_apply_attr(struct inode *inode, const struct iattr *ia);
-/* Check mask (MAY_*) against t's filesystem credentials and the inode's mode/uid/gid, as
- * Linux's generic_permission with CAP_DAC_OVERRIDE/CAP_DAC_READ_SEARCH for fsuid 0.
+/* Check mask (MAY_*) against t's filesystem credentials (fsuid, fsgid, supplementary groups)
+ * and the inode's mode/uid/gid, as Linux's generic_permission, with t's effective
+ * CAP_DAC_OVERRIDE/CAP_DAC_READ_SEARCH (sentry/kernel/cred.h).
  * t NULL means the kernel itself (always allowed). 0 or -EACCES. */
 int inode_permission(struct task *t, struct inode *inode, int mask);
-/* The same for explicit ids (access(2) checks with the real uid/gid). */
+/* The same for explicit ids (no supplementary groups; uid 0 has every capability). */
 int inode_permission_ids(uint32_t fsuid, uint32_t fsgid, struct inode *inode, int mask);
+/* The same for credentials c: its fsuid, fsgid, supplementary groups and effective
+ * capabilities (inode_permission uses the task's; access(2) passes its overridden copy). */
+struct creds;
+int inode_permission_creds(const struct creds *c, struct inode *inode, int mask);
 
 /* ---- dentries ---- */
 #define D_HASHED 0x1u  /* in its parent's children table */
@@ -413,6 +443,9 @@ struct file {
 	int owner_pid;	/* > 0 a process or thread, < 0 a process group, 0 none */
 	int owner_type; /* F_OWNER_TID/PID/PGRP */
 	int sig;
+	/* The epoll registrations on this file (sentry/fs/epoll.c, under its g_ep_file_lock):
+	 * they go when the last reference does (file_put calls eventpoll_release). */
+	struct epitem *f_ep;
 };
 
 /* Open the positive dentry of p (no permission or type checks; flags as open(2) takes them).

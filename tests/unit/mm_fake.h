@@ -170,6 +170,26 @@ static int64_t fm_page(struct mm_filemap *fm, uint64_t off)
 	return -1;
 }
 
+/* A VMA's per-page map is consistent: its entries are inside the map, PG_COW only in a
+ * copy-on-write VMA, and pages not copy-on-write are this mm's alone. */
+static void check_backing(const struct vma *v)
+{
+	if (!v->pm)
+		return;
+	cr_assert_gt(v->pm->refs, 0);
+	cr_assert_leq(v->pmi + vma_len(v) / PG, v->pm->n, "entries past the map");
+	cr_assert_leq(v->pm->n, v->pm->cap);
+	for (uint64_t a = v->start; a < v->end; a += PG) {
+		uint32_t e = *vma_pe(v, a);
+		if (!(v->flags & VMA_COW))
+			cr_assert_eq(e & PG_COW, 0, "PG_COW at %#lx of a VMA not copy-on-write",
+				     (unsigned long)a);
+		if (!vma_page_cow(v, a) && !(v->flags & VMA_SHARED))
+			cr_assert(vma_exclusive_range(v, a, a + PG, NULL),
+				  "private page %#lx is shared", (unsigned long)a);
+	}
+}
+
 /* The platform's picture must match the VMAs exactly: same pages, offsets, protections (minus
  * PROT_WRITE on copy-on-write pages), nothing past a private file mapping's valid end; a shared
  * file mapping's mapped pages (any subset) are the file's own pages at the right offsets. */
@@ -208,14 +228,15 @@ static void check_mirror(struct mm *m)
 				continue;
 			}
 			cr_assert(fm, "vma page %#lx not mapped in the platform", (unsigned long)a);
-			vbytes += MIN(fm->end, valid) - a;
-			cr_assert_eq(fm->moff + (a - fm->start), v->moff + (a - v->start),
+			vbytes += PG;
+			cr_assert_eq(fm->moff + (a - fm->start), vma_moff_at(v, a),
 				     "page %#lx backed by a different offset", (unsigned long)a);
-			cr_assert_eq(fm->prot, vma_plat_prot(v),
+			cr_assert_eq(fm->prot, vma_page_plat_prot(v, a),
 				     "page %#lx prot %d in platform, %d in vma", (unsigned long)a,
-				     fm->prot, vma_plat_prot(v));
-			a = MIN(fm->end, valid);
+				     fm->prot, vma_page_plat_prot(v, a));
+			a += PG;
 		}
+		check_backing(v);
 		for (uint64_t a = valid; a < v->end; a += PG)
 			cr_assert(!fake_lookup(m, a),
 				  "page %#lx past the end of the file is mapped", (unsigned long)a);

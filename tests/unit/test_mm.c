@@ -604,3 +604,45 @@ Test(mm, stack_guard_gap_and_mmap_base, .init = setup, .fini = teardown)
 	cr_assert_eq(h2, (long)(stack - 512 * PG));
 	check_mirror(mm);
 }
+
+Test(memfile, refcounts_across_blocks)
+{
+	/* Reference counts are kept per 2 MiB block until pages in a block differ. */
+	uint64_t off, len = 6ULL << 20, used;
+	cr_assert_eq(memfile_init(), 0);
+	used = memfile_used();
+	cr_assert_eq(memfile_alloc(len, &off), 0);
+	memset(memfile_ptr(off), 7, len);
+	cr_assert_eq(memfile_incref(off, len), 0, "whole blocks (and the parts at either end)");
+	cr_assert(!memfile_exclusive(off + len - PG, PG));
+	/* Drop single pages here and there: they stay (one reference left). */
+	for (uint64_t p = PG; p < len; p += 37 * PG)
+		memfile_decref(off + p, PG);
+	cr_assert(memfile_exclusive(off + PG, PG));
+	cr_assert(!memfile_exclusive(off, 2 * PG));
+	cr_assert_eq(memfile_used(), used + len);
+	/* Drop everything once: only the pages dropped twice go. */
+	memfile_decref(off, len);
+	uint64_t twice = 0;
+	for (uint64_t p = PG; p < len; p += 37 * PG)
+		twice += PG;
+	cr_assert_eq(memfile_used(), used + len - twice);
+	cr_assert(memfile_exclusive(off, PG));
+	cr_assert_eq(((char *)memfile_ptr(off + PG))[0], 0, "freed page punched");
+	cr_assert_eq(((char *)memfile_ptr(off + 2 * PG))[0], 7);
+	for (uint64_t p = 0; p < len; p += PG)
+		if (p % (37 * PG) != PG)
+			memfile_decref(off + p, PG);
+	cr_assert_eq(memfile_used(), used);
+	/* A range straddling blocks, shared three times over in overlapping parts. */
+	cr_assert_eq(memfile_alloc(len, &off), 0);
+	uint64_t mid = off + (1ULL << 20);
+	cr_assert_eq(memfile_incref(mid, 3ULL << 20), 0);
+	cr_assert_eq(memfile_incref(off, 4ULL << 20), 0);
+	memfile_decref(off, len);
+	cr_assert_eq(memfile_used(), used + (4ULL << 20));
+	memfile_decref(mid, 3ULL << 20);
+	cr_assert(memfile_exclusive(off, 4ULL << 20));
+	memfile_decref(off, 4ULL << 20);
+	cr_assert_eq(memfile_used(), used);
+}

@@ -80,20 +80,26 @@ Test(fork, private_pages_diverge, .init = setup, .fini = teardown)
 	check_mirror(c);
 	cr_assert_eq(app_read(c, a + 5 * PG), 'p');
 
-	/* The parent writes: a chunk gets copied, the child keeps the old bytes. */
+	/* The parent writes: the page gets copied, the child keeps the old bytes. */
 	cr_assert_eq(app_write(mm, a + 5 * PG + 7, 'P'), 0);
-	cr_assert_eq(memfile_used(), used + COW_CHUNK);
+	cr_assert_eq(memfile_used(), used + PG);
+	cr_assert_eq(mm->n, 1, "breaking copy-on-write does not split the VMA");
 	cr_assert_eq(app_read(mm, a + 5 * PG + 7), 'P');
 	cr_assert_eq(app_read(c, a + 5 * PG + 7), 'p');
 	cr_assert_eq(peek(c, a + 5 * PG + 7), 'p');
-	/* The child writes the same chunk: it holds the old pages alone now, so no copy. */
+	/* The child writes the same page: it holds the old page alone now, so no copy. */
 	int maps = n_map;
-	cr_assert_eq(app_write(c, a + 6 * PG, 'C'), 0);
+	cr_assert_eq(app_write(c, a + 5 * PG, 'C'), 0);
 	cr_assert_eq(n_map, maps, "re-protected, not copied");
-	cr_assert_eq(memfile_used(), used + COW_CHUNK);
-	cr_assert_eq(app_read(mm, a + 6 * PG), 'p');
+	cr_assert_eq(memfile_used(), used + PG);
+	cr_assert_eq(app_read(mm, a + 5 * PG), 'p');
+	cr_assert_eq(peek(mm, a + 5 * PG), 'p');
+	cr_assert_eq(peek(c, a + 5 * PG), 'C');
+	/* The page next to it is still shared. */
+	cr_assert_eq(app_write(c, a + 6 * PG, 'C'), 0);
+	cr_assert_eq(n_map, maps + 1);
+	cr_assert_eq(memfile_used(), used + 2 * PG);
 	cr_assert_eq(peek(mm, a + 6 * PG), 'p');
-	cr_assert_eq(peek(c, a + 6 * PG), 'C');
 	/* Elsewhere both sides still share. */
 	cr_assert_eq(app_write(c, a + 40 * PG, 'C'), 0);
 	cr_assert_eq(peek(mm, a + 40 * PG), 'p');
@@ -116,7 +122,7 @@ Test(fork, private_pages_diverge, .init = setup, .fini = teardown)
 	for (uint64_t p = 0; p < len; p += PG)
 		cr_assert_eq(app_write(mm, a + p, 'Q'), 0);
 	cr_assert_eq(n_map, maps);
-	cr_assert_leq(mm->n, 3);
+	cr_assert_eq(mm->n, 1);
 	for (size_t i = 0; i < mm->n; i++)
 		cr_assert_eq(mm->v[i].flags & VMA_COW, 0);
 	check_mirror(mm);
@@ -184,17 +190,17 @@ Test(fork, big_mapping_costs_no_per_page_work, .init = setup, .fini = teardown)
 	cr_assert_eq(memfile_used(), used);
 	cr_assert_eq(mm_activate(c), 0);
 	cr_assert_eq(n_map, 2, "one as_map per VMA");
-	/* One write costs one chunk. */
+	/* One write costs one page. */
 	cr_assert_eq(app_write(c, (uint64_t)a + len / 2 + 5, 7), 0);
-	cr_assert_eq(memfile_used(), used + COW_CHUNK);
+	cr_assert_eq(memfile_used(), used + PG);
 	cr_assert_eq(peek(mm, (uint64_t)a + len / 2 + 5), 1);
 	mm_put(c);
 	cr_assert_eq(memfile_used(), used);
 }
 
-Test(fork, sequential_writes_merge_pieces, .init = setup, .fini = teardown)
+Test(fork, sequential_writes_take_growing_runs, .init = setup, .fini = teardown)
 {
-	uint64_t a = 0x40000000, len = 64 * COW_CHUNK;
+	uint64_t a = 0x40000000, len = 4ULL << 20;
 	cr_assert_eq(anon(a, len, RW, LINUX_MAP_FIXED), (long)a);
 	struct mm *c = mm_fork(mm);
 	cr_assert(c);
@@ -203,20 +209,25 @@ Test(fork, sequential_writes_merge_pieces, .init = setup, .fini = teardown)
 	for (uint64_t p = 0; p < len; p += PG)
 		cr_assert_eq(app_write(c, a + p, 'c'), 0);
 	cr_assert_eq(c->n, 1, "one VMA after writing all of it in order, not %zu", c->n);
-	/* 4 MiB: chunks of 64, 64, 128, ... 1024 KiB. */
-	cr_assert_leq(n_faults, 8, "growing chunks: %d faults for 4 MiB written in order",
+	/* 4 MiB: runs of 1, 1, 2, 4, ... 512 pages (2 MiB), then 512 again. */
+	cr_assert_leq(n_faults, 12, "growing runs: %d faults for 4 MiB written in order",
 		      n_faults);
+	cr_assert_eq(memfile_used(), used0 + 2 * len, "only what was written is copied");
 	for (uint64_t p = len; p > 0; p -= PG)
 		cr_assert_eq(app_write(mm, a + p - PG, 'm'), 0);
 	cr_assert_eq(mm->n, 1, "downwards too: %zu", mm->n);
-	/* Random order: at most one piece per chunk, and one mapping for /proc. */
+	/* Random order: one page per write, one VMA, one mapping for /proc. */
 	struct mm *c2 = mm_fork(mm);
 	cr_assert_eq(mm_activate(c2), 0);
+	uint64_t used = memfile_used();
+	n_faults = 0;
 	for (uint64_t k = 0; k < 64; k++) {
 		uint64_t chunk = (k * 37) % 64;
-		cr_assert_eq(app_write(c2, a + chunk * COW_CHUNK + 3 * PG, 'r'), 0);
+		cr_assert_eq(app_write(c2, a + chunk * (64 << 10) + 3 * PG, 'r'), 0);
 	}
-	cr_assert_leq(c2->n, 64);
+	cr_assert_eq(n_faults, 64);
+	cr_assert_eq(memfile_used(), used + 64 * PG);
+	cr_assert_eq(c2->n, 1);
 	struct mm_vma_info vis[8] = {0};
 	mm_for_each_vma(c2, count_vma, vis);
 	cr_assert_eq(vis[0].prot, 1);
@@ -495,4 +506,228 @@ Test(fork, scattered_writes_64m, .init = setup, .fini = teardown)
 			cr_assert_eq(app_write(mm, p + (i * PG * 37) % len, 3), 0);
 		check_mirror(mm);
 	}
+}
+
+/* ---- the per-page map a copy-on-write break gives a VMA ---- */
+
+/* Fill [a, a+len) of m page by page with the byte (page index + seed) through copy_out. */
+static void fill_pages(struct mm *m, uint64_t a, uint64_t len, int seed)
+{
+	for (uint64_t p = 0; p < len; p += PG) {
+		char c = (char)(p / PG + (uint64_t)seed);
+		cr_assert_eq(copy_out(m, a + p, &c, 1), 0);
+	}
+}
+
+/* Does [a, a+len) of m read as fill_pages(seed) wrote it? */
+static void expect_pages(struct mm *m, uint64_t a, uint64_t len, int seed)
+{
+	for (uint64_t p = 0; p < len; p += PG)
+		cr_assert_eq(peek(m, a + p), (char)(p / PG + (uint64_t)seed), "page %#lx",
+			     (unsigned long)(a + p));
+}
+
+Test(pgmap, split_merge_move_and_madvise, .init = setup, .fini = teardown)
+{
+	uint64_t a = 0x40000000, len = 64 * PG;
+	cr_assert_eq(anon(a, len, RW, LINUX_MAP_FIXED), (long)a);
+	fill_pages(mm, a, len, 1);
+	struct mm *c = mm_fork(mm);
+	cr_assert_eq(mm_activate(c), 0);
+	/* Every 5th page private in the child: one VMA, a map. */
+	for (uint64_t p = 0; p < len; p += 5 * PG)
+		cr_assert_eq(app_write(c, a + p, 'x'), 0);
+	cr_assert_eq(c->n, 1);
+	cr_assert(c->v[0].pm);
+	check_mirror(c);
+	/* mprotect splits it: the pieces share the map; back, they join again. */
+	cr_assert_eq(mm_mprotect(c, a + 8 * PG, 16 * PG, LINUX_PROT_READ), 0);
+	cr_assert_eq(c->n, 3);
+	cr_assert_eq(c->v[0].pm, c->v[1].pm);
+	cr_assert_eq(c->v[1].pm, c->v[2].pm);
+	cr_assert_eq(c->v[0].pm->refs, 3);
+	check_mirror(c);
+	cr_assert_eq(mm_mprotect(c, a + 8 * PG, 16 * PG, RW), 0);
+	cr_assert_eq(c->n, 1);
+	cr_assert_eq(c->v[0].pm->refs, 1);
+	check_mirror(c);
+	for (uint64_t p = 0; p < len; p += PG)
+		cr_assert_eq(peek(c, a + p), p % (5 * PG) ? (char)(p / PG + 1) : 'x');
+	expect_pages(mm, a, len, 1);
+	/* Writes after the mprotect: private pages fault once more, shared ones copy. */
+	for (uint64_t p = 0; p < len; p += 3 * PG)
+		cr_assert_eq(app_write(c, a + p + 1, 'y'), 0);
+	check_mirror(c);
+	/* mremap moves the map with the VMA, grows it in place (the map gets the new pages). */
+	uint64_t b = 0x50000000;
+	cr_assert_eq(mm_mremap(c, a, len, len, LINUX_MREMAP_MAYMOVE | LINUX_MREMAP_FIXED, b),
+		     (long)b);
+	cr_assert_eq(mm_mremap(c, b, len, 2 * len, 0, 0), (long)b);
+	cr_assert_eq(c->n, 1, "the grown part joins the map");
+	check_mirror(c);
+	cr_assert_eq(peek(c, b + 3 * PG + 1), 'y');
+	cr_assert_eq(peek(c, b + 5 * PG), 'x');
+	cr_assert_eq(peek(c, b + 7 * PG), (char)(7 + 1));
+	cr_assert_eq(peek(c, b + len + PG), 0);
+	cr_assert_eq(app_write(c, b + len + PG, 'g'), 0);
+	/* MADV_DONTNEED over private and shared pages: zeros; the parent keeps its bytes. */
+	cr_assert_eq(mm_madvise(c, b + 2 * PG, 20 * PG, LINUX_MADV_DONTNEED), 0);
+	for (uint64_t p = 2 * PG; p < 22 * PG; p += PG)
+		cr_assert_eq(peek(c, b + p), 0);
+	cr_assert_eq(peek(c, b + 22 * PG), (char)(22 + 1));
+	check_mirror(c);
+	expect_pages(mm, a, len, 1);
+	/* munmap of the middle, then everything. */
+	cr_assert_eq(mm_munmap(c, b + 30 * PG, 10 * PG), 0);
+	check_mirror(c);
+	cr_assert_eq(peek(c, b + 47 * PG), (char)(47 + 1));
+	mm_put(c);
+	check_mirror(mm);
+	mm_put(mm);
+	mm = NULL;
+	cr_assert_eq(memfile_used(), used0, "every page freed");
+}
+
+Test(pgmap, fork_of_a_fragmented_mm, .init = setup, .fini = teardown)
+{
+	uint64_t a = 0x40000000, len = 256 * PG;
+	cr_assert_eq(anon(a, len, RW, LINUX_MAP_FIXED), (long)a);
+	fill_pages(mm, a, len, 3);
+	struct mm *c1 = mm_fork(mm);
+	cr_assert_eq(mm_activate(c1), 0);
+	/* The parent writes scattered pages while the child lives: its own map fragments. */
+	for (uint64_t p = 0; p < len; p += 7 * PG)
+		cr_assert_eq(app_write(mm, a + p, 'P'), 0);
+	cr_assert(mm->v[0].pm);
+	expect_pages(c1, a, len, 3);
+	/* A second fork copies the map; the grandchild maps each run of contiguous pages. */
+	reset_counts();
+	struct mm *c2 = mm_fork(mm);
+	cr_assert_eq(n_protect, 1, "one write-protect for the parent's VMA");
+	cr_assert_eq(mm_activate(c2), 0);
+	cr_assert_gt(n_map, 1);
+	check_mirror(c2);
+	check_mirror(mm);
+	for (uint64_t p = 0; p < len; p += PG)
+		cr_assert_eq(peek(c2, a + p), p % (7 * PG) ? (char)(p / PG + 3) : 'P');
+	/* Writes in any of the three stay there. */
+	uint64_t used = memfile_used();
+	for (uint64_t p = 0; p < len; p += 11 * PG)
+		cr_assert_eq(app_write(c2, a + p + 2, 'G'), 0);
+	cr_assert_eq(memfile_used(), used + 24 * PG);
+	cr_assert_eq(peek(mm, a + 11 * PG + 2), 0, "(fill_pages wrote byte 0 only)");
+	cr_assert_eq(peek(c1, a + 11 * PG + 2), 0);
+	cr_assert_eq(peek(c2, a + 11 * PG + 2), 'G');
+	check_mirror(c2);
+	mm_put(c1);
+	mm_put(c2);
+	/* Alone again: the parent's next write re-protects everything in one call. */
+	reset_counts();
+	cr_assert_eq(app_write(mm, a + 100 * PG, 'Q'), 0);
+	cr_assert_eq(n_protect + n_map, 1);
+	cr_assert_eq(mm->v[0].flags & VMA_COW, 0);
+	check_mirror(mm);
+	mm_put(mm);
+	mm = NULL;
+	cr_assert_eq(memfile_used(), used0);
+}
+
+Test(pgmap, copy_out_copies_only_shared_pages, .init = setup, .fini = teardown)
+{
+	uint64_t a = 0x40000000, len = 16 * PG;
+	cr_assert_eq(anon(a, len, RW, LINUX_MAP_FIXED), (long)a);
+	fill_pages(mm, a, len, 5);
+	struct mm *c = mm_fork(mm);
+	cr_assert_eq(mm_activate(c), 0);
+	cr_assert_eq(app_write(c, a + 3 * PG, 'c'), 0);
+	uint64_t used = memfile_used();
+	/* Into the parent's page 3, which the child no longer holds: nothing to copy. */
+	reset_counts();
+	cr_assert_eq(copy_out(mm, a + 3 * PG + 1, "zz", 2), 0);
+	cr_assert_eq(memfile_used(), used);
+	cr_assert_eq(n_map + n_protect, 0);
+	/* Across pages 2-4 of the child: pages 2 and 4 get copied, 3 is its own already. */
+	char buf[2 * PG + 1];
+	memset(buf, 'o', sizeof(buf));
+	cr_assert_eq(copy_out(c, a + 3 * PG - 1, buf, sizeof(buf)), 0);
+	cr_assert_eq(memfile_used(), used + 2 * PG);
+	cr_assert_eq(peek(mm, a + 2 * PG), (char)(2 + 5));
+	cr_assert_eq(peek(mm, a + 4 * PG), (char)(4 + 5));
+	cr_assert_eq(peek(mm, a + 3 * PG + 1), 'z');
+	cr_assert_eq(peek(c, a + 3 * PG + 1), 'o');
+	check_mirror(c);
+	check_mirror(mm);
+	mm_put(c);
+}
+
+Test(pgmap, dontunmap_and_brk_growth, .init = setup, .fini = teardown)
+{
+	uint64_t a = 0x40000000, len = 8 * PG;
+	cr_assert_eq(anon(a, len, RW, LINUX_MAP_FIXED), (long)a);
+	fill_pages(mm, a, len, 9);
+	struct mm *c = mm_fork(mm);
+	cr_assert_eq(mm_activate(c), 0);
+	cr_assert_eq(app_write(c, a + 2 * PG, 'd'), 0);
+	/* MREMAP_DONTUNMAP: the new range has the pages, the old one reads zeros. */
+	long b = mm_mremap(c, a, len, len, LINUX_MREMAP_MAYMOVE | LINUX_MREMAP_DONTUNMAP, 0);
+	cr_assert_gt(b, 0);
+	cr_assert_eq(peek(c, (uint64_t)b + 2 * PG), 'd');
+	cr_assert_eq(peek(c, (uint64_t)b + 5 * PG), (char)(5 + 9));
+	cr_assert_eq(peek(c, a + 2 * PG), 0);
+	cr_assert_eq(peek(c, a + 5 * PG), 0);
+	check_mirror(c);
+	cr_assert_eq(app_write(c, (uint64_t)b + 5 * PG, 'e'), 0);
+	expect_pages(mm, a, len, 9);
+	mm_put(c);
+	/* brk growth next to a heap with a map appends to the map. */
+	mm_set_brk_base(mm, 0x60000000);
+	cr_assert_eq(mm_brk(mm, 0x60000000 + 4 * PG), 0x60000000 + 4 * PG);
+	fill_pages(mm, 0x60000000, 4 * PG, 2);
+	c = mm_fork(mm);
+	cr_assert_eq(mm_activate(c), 0);
+	cr_assert_eq(app_write(c, 0x60000000 + PG, 'h'), 0);
+	for (int k = 1; k <= 8; k++)
+		cr_assert_eq(mm_brk(c, 0x60000000 + (4 + 4 * k) * PG), 0x60000000 + (4 + 4 * k) * PG);
+	struct vma *h = vma_lookup(c, 0x60000000);
+	cr_assert(h && h->pm && h->end == 0x60000000 + 36 * PG, "one heap VMA with a map");
+	cr_assert_eq(peek(c, 0x60000000 + PG), 'h');
+	cr_assert_eq(peek(c, 0x60000000 + 2 * PG), (char)(2 + 2));
+	cr_assert_eq(peek(c, 0x60000000 + 30 * PG), 0);
+	cr_assert_eq(app_write(c, 0x60000000 + 30 * PG, 'n'), 0);
+	check_mirror(c);
+	mm_put(c);
+	expect_pages(mm, 0x60000000, 4 * PG, 2);
+}
+
+Test(pgmap, fragmentation_is_bounded, .init = setup, .fini = teardown)
+{
+	uint64_t len = 16ULL << 20, a;
+	size_t saved = mm_frag_max;
+	mm_frag_max = 256;
+	a = (uint64_t)anon(0, len, RW, 0);
+	cr_assert_gt((long)a, 0);
+	fill_pages(mm, a, len, 4);
+	struct mm *c = mm_fork(mm);
+	cr_assert_eq(mm_activate(c), 0);
+	/* Every other page, in order: each break alone would be two more mappings. */
+	for (uint64_t p = 0; p < len; p += 2 * PG)
+		cr_assert_eq(app_write(c, a + p + 1, 'f'), 0);
+	struct fake_as *as = (struct fake_as *)c->as;
+	cr_assert_lt(as->n, 2 * 256, "%zu platform mappings", as->n);
+	cr_assert_eq(c->n, 1);
+	check_mirror(c);
+	for (uint64_t p = 0; p < len; p += PG) {
+		cr_assert_eq(peek(c, a + p), (char)(p / PG + 4));
+		cr_assert_eq(peek(c, a + p + 1), p % (2 * PG) ? 0 : 'f');
+		cr_assert_eq(peek(mm, a + p + 1), 0);
+	}
+	/* The same for the parent, backwards, while the child lives. */
+	for (uint64_t p = len; p > 0; p -= 2 * PG)
+		cr_assert_eq(app_write(mm, a + p - PG + 2, 'm'), 0);
+	cr_assert_lt(((struct fake_as *)mm->as)->n, 2 * 256);
+	check_mirror(mm);
+	cr_assert_eq(peek(c, a + len - PG + 2), 0);
+	cr_assert_eq(peek(mm, a + len - PG + 2), 'm');
+	mm_put(c);
+	mm_frag_max = saved;
 }

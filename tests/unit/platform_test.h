@@ -1,21 +1,33 @@
-/* Shared by the ptrace platform's unit tests: small machine-code guests, a memory file, and an
- * address space with code, stack and data mapped (set up per test). */
-#ifndef TESTS_UNIT_PTRACE_TEST_H
-#define TESTS_UNIT_PTRACE_TEST_H
+/* Shared by the platforms' unit tests: small machine-code guests, a memory file, and an address
+ * space with code, stack and data mapped (set up per test), for the backend the including file
+ * names. Before including it, define:
+ *   PT_PLATFORM       the backend's name ("ptrace")
+ *   PT_AS_PID(as)     its test hook: the host pid of the stub behind as
+ *   PT_CTX_TID(ctx)   its test hook: the host tid of ctx's stub thread
+ *   PT_STUB_FDS       how many fds a stub holds
+ *   PT_EXTRA_THREADS  stub threads beyond one per context (ptrace 0, systrap its control thread)
+ *   PT_STRICT_AS_OPS  1 when as_map & co. refuse threads that own no context in the address
+ *                     space (-EPERM, ptrace), 0 when any thread may call them
+ * platform_cases.h and platform_mt_cases.h hold the tests every backend passes. */
+#ifndef TESTS_UNIT_PLATFORM_TEST_H
+#define TESTS_UNIT_PLATFORM_TEST_H
 
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <stdio.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "platform/platform.h"
 
-/* Test hooks of the ptrace backend (platform/ptrace/ptrace.h). */
-pid_t plat_ptrace_as_pid(const struct plat_as *as);
-pid_t plat_ptrace_ctx_tid(const struct plat_ctx *ctx);
+#ifndef PT_PLATFORM
+#error "define PT_PLATFORM and the other PT_ macros before including platform_test.h"
+#endif
 
 /* The guests, assembled into the test binary and copied to the first page of the memory file. */
 __asm__(".pushsection .rodata\n"
@@ -154,7 +166,7 @@ static inline void map_basics(struct plat_as *a)
 
 static inline void setup(void)
 {
-	P = platform_lookup("ptrace");
+	P = platform_lookup(PT_PLATFORM);
 	cr_assert_not_null(P);
 	memfd = memfd_create("test-memfile", MFD_CLOEXEC);
 	cr_assert_geq(memfd, 0);
@@ -183,6 +195,44 @@ static inline void teardown(void)
 	as = NULL;
 	munmap(mem, MEM_PAGES * PG);
 	close(memfd);
+}
+
+static inline void msleep(int ms)
+{
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
+
+	nanosleep(&ts, NULL);
+}
+
+/* Number of threads of host process pid. */
+static inline int thread_count(pid_t pid)
+{
+	char path[64];
+	struct dirent *e;
+	int n = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	d = opendir(path);
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/* The thread count of pid once it settles at want (a stub thread told to exit may take a moment
+ * to go), or whatever it is after a second. */
+static inline int wait_thread_count(pid_t pid, int want)
+{
+	int n = thread_count(pid);
+
+	for (int i = 0; i < 200 && n != want; i++) {
+		msleep(5);
+		n = thread_count(pid);
+	}
+	return n;
 }
 
 static inline void assert_no_children(void)

@@ -1,0 +1,690 @@
+/* The systrap stub: its code (the signal handler, the control thread, a new thread's start), its
+ * seccomp filters and data, and forking one. */
+#define _GNU_SOURCE
+#include "platform/systrap/systrap.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/futex.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdnoreturn.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "platform/fpstate.h"
+
+#define STR(x) #x
+#define XSTR(x) STR(x)
+
+_Static_assert(ST_BASE == PLAT_STUB_BASE, "the stub's layout starts at the stub region");
+_Static_assert(ST_REGION_END <= PLAT_STUB_END, "and fits in it");
+_Static_assert(ST_SS_OFF + ST_MAX_THREADS * 24 <= ST_SHM_RO_SIZE, "the stack_t table fits");
+_Static_assert(offsetof(struct st_msg, state) == MSG_STATE &&
+		       offsetof(struct st_msg, stub_sleeping) == MSG_STUB_SLEEPING &&
+		       offsetof(struct st_msg, sentry_sleeping) == MSG_SENTRY_SLEEPING &&
+		       offsetof(struct st_msg, spin) == MSG_SPIN &&
+		       offsetof(struct st_msg, frame) == MSG_FRAME &&
+		       offsetof(struct st_msg, fs_base) == MSG_FS_BASE &&
+		       offsetof(struct st_msg, gs_base) == MSG_GS_BASE &&
+		       offsetof(struct st_msg, t_report) == MSG_T_REPORT &&
+		       offsetof(struct st_msg, t_resume) == MSG_T_RESUME,
+	       "the handler's offsets");
+_Static_assert(offsetof(struct st_req, seq) == REQ_SEQ && offsetof(struct st_req, nr) == REQ_NR &&
+		       offsetof(struct st_req, args) == REQ_ARGS &&
+		       offsetof(struct st_req, thread) == REQ_THREAD,
+	       "the control thread's offsets");
+
+/*
+ * The stub's code, copied to ST_CODE and mapped read+exec. It uses absolute addresses for its
+ * data and the shared region, and no stack at all but the signal frames the kernel pushes on a
+ * thread's alternate stack. Every syscall instruction of the stub is in this page: filter A
+ * allows syscalls from nowhere else.
+ *
+ * st_stub_handler (every handled signal; rdi signo, rsi siginfo, rsp the rt_sigframe):
+ *   a signal sent rather than raised (si_code <= 0) but the interrupt is host noise: return at
+ *   once. Otherwise the area is rsp rounded down to ST_AREA_SIZE; record the time (TSC), the
+ *   frame and the thread's fs/gs bases, swing the state to REPORT (EXIT wins), wake the Sentry
+ *   thread if it sleeps, spin (MSG_SPIN times), then sleep until the state is no longer REPORT.
+ *   RUN loads the bases the Sentry chose, records the time and returns through rt_sigreturn
+ *   (with the frame the Sentry rewrote); anything else ends the thread.
+ * st_stub_entry (the control thread, from the forked child): a clean FPU and zero fs/gs bases
+ *   (the fork copied the Sentry thread's), unmap everything of the Sentry, install filter A,
+ *   drop PR_SET_PDEATHSIG (the creator thread may exit before the stub), report ready on the
+ *   pipe, then serve requests: a new number in the request page runs its syscall (a clone goes
+ *   to .Lthread_start in the child) and writes the number to the pipe. While there is none,
+ *   spin a while after a request, then sleep in a read of the doorbell pipe, which the Sentry
+ *   writes to after each request (a pipe, not a futex: its wake-up is synchronous, so the
+ *   scheduler runs the two threads on one CPU rather than wake an idle one). Its EOF means the
+ *   Sentry is gone: exit_group.
+ * .Lthread_start (a new thread; r12 its stack_t in the read-only table, every signal blocked):
+ *   sigaltstack, filter B, unblock the handled signals, then trap (ud2) into the handler: its
+ *   first report.
+ */
+// clang-format off
+__asm__(".pushsection .rodata.systrap_stub, \"a\"\n"
+	"	.balign 64\n"
+	"	.globl st_stub_code, st_stub_handler, st_stub_restorer, st_stub_entry\n"
+	"	.globl st_stub_code_end, st_stub_wake_syscall\n"
+	"	.hidden st_stub_code, st_stub_handler, st_stub_restorer, st_stub_entry\n"
+	"	.hidden st_stub_code_end, st_stub_wake_syscall\n"
+	"st_stub_code:\n"
+	"st_stub_handler:\n"
+	"	cmpl $0, 8(%rsi)\n"                 /* si_code */
+	"	jg 1f\n"
+	"	cmp $" XSTR(ST_SIG_INTERRUPT) ", %edi\n"
+	"	jne .Lsigreturn\n"
+	"1:	mov %rsp, %rbx\n"
+	"	and $-" XSTR(ST_AREA_SIZE) ", %rbx\n"
+	"	rdtsc\n"
+	"	shl $32, %rdx\n"
+	"	or %rdx, %rax\n"
+	"	mov %rax, " XSTR(MSG_T_REPORT) "(%rbx)\n"
+	"	mov %rsp, " XSTR(MSG_FRAME) "(%rbx)\n"
+	"	rdfsbase %rax\n"
+	"	mov %rax, " XSTR(MSG_FS_BASE) "(%rbx)\n"
+	"	rdgsbase %rax\n"
+	"	mov %rax, " XSTR(MSG_GS_BASE) "(%rbx)\n"
+	"2:	mov " XSTR(MSG_STATE) "(%rbx), %eax\n"
+	"	cmp $" XSTR(ST_EXIT) ", %eax\n"
+	"	je .Lexit_thread\n"
+	"	mov $" XSTR(ST_REPORT) ", %ecx\n"
+	"	lock cmpxchg %ecx, " XSTR(MSG_STATE) "(%rbx)\n"
+	"	jne 2b\n"
+	"	cmpl $0, " XSTR(MSG_SENTRY_SLEEPING) "(%rbx)\n"
+	"	je 3f\n"
+	"	lea " XSTR(MSG_STATE) "(%rbx), %rdi\n"
+	"	mov $" XSTR(FUTEX_WAKE) ", %esi\n"
+	"	mov $1, %edx\n"
+	"	xor %r10d, %r10d\n"
+	"	xor %r8d, %r8d\n"
+	"	xor %r9d, %r9d\n"
+	"	mov $" XSTR(__NR_futex) ", %eax\n"
+	"st_stub_wake_syscall:\n"                 /* for tests: a syscall instruction */
+	"	syscall\n"
+	"3:	mov " XSTR(MSG_SPIN) "(%rbx), %ecx\n"
+	"	cmp $" XSTR(ST_SPIN_MAX) ", %ecx\n"
+	"	jbe 4f\n"
+	"	mov $" XSTR(ST_SPIN_MAX) ", %ecx\n"
+	"4:	mov " XSTR(MSG_STATE) "(%rbx), %eax\n"
+	"	cmp $" XSTR(ST_REPORT) ", %eax\n"
+	"	jne 7f\n"
+	"	test %ecx, %ecx\n"
+	"	jz 45f\n"
+	"	pause\n"
+	"	dec %ecx\n"
+	"	jmp 4b\n"
+	"45:	movl $1, " XSTR(MSG_STUB_SLEEPING) "(%rbx)\n"
+	"	mfence\n"
+	"5:	mov " XSTR(MSG_STATE) "(%rbx), %eax\n"
+	"	cmp $" XSTR(ST_REPORT) ", %eax\n"
+	"	jne 6f\n"
+	"	lea " XSTR(MSG_STATE) "(%rbx), %rdi\n"
+	"	mov $" XSTR(FUTEX_WAIT) ", %esi\n"
+	"	mov $" XSTR(ST_REPORT) ", %edx\n"
+	"	xor %r10d, %r10d\n"
+	"	xor %r8d, %r8d\n"
+	"	xor %r9d, %r9d\n"
+	"	mov $" XSTR(__NR_futex) ", %eax\n"
+	"	syscall\n"
+	"	jmp 5b\n"
+	"6:	movl $0, " XSTR(MSG_STUB_SLEEPING) "(%rbx)\n"
+	"7:	cmp $" XSTR(ST_RUN) ", %eax\n"
+	"	jne .Lexit_thread\n"
+	"	mov " XSTR(MSG_FS_BASE) "(%rbx), %rax\n"
+	"	wrfsbase %rax\n"
+	"	mov " XSTR(MSG_GS_BASE) "(%rbx), %rax\n"
+	"	wrgsbase %rax\n"
+	"	rdtsc\n"
+	"	shl $32, %rdx\n"
+	"	or %rdx, %rax\n"
+	"	mov %rax, " XSTR(MSG_T_RESUME) "(%rbx)\n"
+	".Lsigreturn:\n"
+	"	add $8, %rsp\n"
+	"	mov $" XSTR(__NR_rt_sigreturn) ", %eax\n"
+	"	syscall\n"
+	"	ud2\n"
+	".Lexit_thread:\n"
+	"	mov $" XSTR(__NR_exit) ", %eax\n"
+	"	xor %edi, %edi\n"
+	"	syscall\n"
+	"	ud2\n"
+	"st_stub_restorer:\n"                     /* SA_RESTORER: unused, the handler returns */
+	"	mov $" XSTR(__NR_rt_sigreturn) ", %eax\n" /* with its own rt_sigreturn */
+	"	syscall\n"
+	"	ud2\n"
+
+	"st_stub_entry:\n"
+	"	xor %esp, %esp\n"
+	"	movabs $(" XSTR(ST_DATA) " + " XSTR(D_FPINIT) "), %rcx\n"
+	"	movabs $(" XSTR(ST_DATA) " + " XSTR(D_FLAGS) "), %rax\n"
+	"	testl $" XSTR(D_FLAG_XSAVE) ", (%rax)\n"
+	"	jz 1f\n"
+	"	movabs $(" XSTR(ST_DATA) " + " XSTR(D_RFBM) "), %rdx\n"
+	"	mov (%rdx), %eax\n"
+	"	mov 4(%rdx), %edx\n"
+	"	xrstor (%rcx)\n"
+	"	jmp 2f\n"
+	"1:	fxrstor (%rcx)\n"
+	"2:	xor %eax, %eax\n"
+	"	wrfsbase %rax\n"
+	"	wrgsbase %rax\n"
+	"	mov $" XSTR(__NR_munmap) ", %eax\n"  /* everything below the stub */
+	"	xor %edi, %edi\n"
+	"	movabs $" XSTR(ST_BASE) ", %rsi\n"
+	"	syscall\n"
+	"	test %rax, %rax\n"
+	"	jnz .Ldie\n"
+	"	mov $" XSTR(__NR_munmap) ", %eax\n"  /* above it */
+	"	movabs $" XSTR(ST_REGION_END) ", %rdi\n"
+	"	movabs $(0x7ffffffff000 - " XSTR(ST_REGION_END) "), %rsi\n"
+	"	syscall\n"
+	"	test %rax, %rax\n"
+	"	jnz .Ldie\n"
+	"	mov $" XSTR(__NR_munmap) ", %eax\n"  /* and above 47 bits, with 5-level paging */
+	"	movabs $0x7ffffffff000, %rdi\n"
+	"	movabs $(0xfffffffffff000 - 0x7ffffffff000), %rsi\n"
+	"	syscall\n"
+	"	mov $" XSTR(__NR_seccomp) ", %eax\n"
+	"	mov $" XSTR(SECCOMP_SET_MODE_FILTER) ", %edi\n"
+	"	xor %esi, %esi\n"
+	"	movabs $(" XSTR(ST_DATA) " + " XSTR(D_PROG_A) "), %rdx\n"
+	"	syscall\n"
+	"	test %rax, %rax\n"
+	"	jnz .Ldie\n"
+	"	mov $" XSTR(__NR_prctl) ", %eax\n"
+	"	mov $" XSTR(PR_SET_PDEATHSIG) ", %edi\n"
+	"	xor %esi, %esi\n"
+	"	xor %edx, %edx\n"
+	"	xor %r10d, %r10d\n"
+	"	xor %r8d, %r8d\n"
+	"	syscall\n"
+	"	test %rax, %rax\n"
+	"	jnz .Ldie\n"
+	"	mov $" XSTR(__NR_write) ", %eax\n"
+	"	mov $" XSTR(ST_FD_PIPE) ", %edi\n"
+	"	movabs $(" XSTR(ST_DATA) " + " XSTR(D_READY) "), %rsi\n"
+	"	mov $4, %edx\n"
+	"	syscall\n"
+	"	cmp $4, %rax\n"
+	"	jne .Ldie\n"
+	"	xor %r13d, %r13d\n"                 /* the last request served */
+	"	xor %ebp, %ebp\n"                   /* spin iterations left */
+	"	movabs $" XSTR(ST_REQ) ", %rbx\n"
+	".Lctl_loop:\n"
+	"	mov " XSTR(REQ_SEQ) "(%rbx), %r14d\n"
+	"	cmp %r13d, %r14d\n"
+	"	jne 3f\n"
+	"	test %ebp, %ebp\n"                   /* spin a while after a request: they come in */
+	"	jz .Lctl_sleep\n"                    /* bursts */
+	"	dec %ebp\n"
+	"	pause\n"
+	"	jmp .Lctl_loop\n"
+	"3:	mov " XSTR(REQ_NR) "(%rbx), %rax\n"
+	"	mov (" XSTR(REQ_ARGS) " + 0)(%rbx), %rdi\n"
+	"	mov (" XSTR(REQ_ARGS) " + 8)(%rbx), %rsi\n"
+	"	mov (" XSTR(REQ_ARGS) " + 16)(%rbx), %rdx\n"
+	"	mov (" XSTR(REQ_ARGS) " + 24)(%rbx), %r10\n"
+	"	mov (" XSTR(REQ_ARGS) " + 32)(%rbx), %r8\n"
+	"	mov (" XSTR(REQ_ARGS) " + 40)(%rbx), %r9\n"
+	"	mov " XSTR(REQ_THREAD) "(%rbx), %r12\n"
+	"	cmp " XSTR(REQ_SEQ) "(%rbx), %r14d\n" /* read whole: no newer request meanwhile */
+	"	jne .Lctl_loop\n"
+	"	mov %r14d, %r13d\n"
+	"	cmp $" XSTR(__NR_clone) ", %eax\n"
+	"	je 1f\n"
+	"	syscall\n"
+	"	jmp 2f\n"
+	"1:	syscall\n"
+	"	test %rax, %rax\n"
+	"	jz .Lthread_start\n"
+	"2:	movabs $(" XSTR(ST_SHM) " + " XSTR(ST_RES_OFF) "), %rcx\n"
+	"	mov %rax, " XSTR(RES_VAL) "(%rcx)\n"
+	"	mov %r13d, " XSTR(RES_SEQ) "(%rcx)\n"  /* a hint for a spinning Sentry */
+	"	mov $" XSTR(__NR_write) ", %eax\n"  /* the completion: the request's number */
+	"	mov $" XSTR(ST_FD_PIPE) ", %edi\n"
+	"	lea " XSTR(REQ_SEQ) "(%rbx), %rsi\n"
+	"	mov $4, %edx\n"
+	"	syscall\n"
+	"	cmp $4, %rax\n"
+	"	jne .Ldie\n"
+	"	movabs $(" XSTR(ST_DATA) " + " XSTR(D_SPIN) "), %rax\n"
+	"	mov (%rax), %ebp\n"
+	"	jmp .Lctl_loop\n"
+	".Lctl_sleep:\n"                       /* the doorbell: the Sentry writes a byte */
+	"	movabs $(" XSTR(ST_SHM) " + " XSTR(ST_RES_OFF) "), %rsi\n"
+	"	movl $1, " XSTR(RES_SLEEPING) "(%rsi)\n"
+	"	add $" XSTR(RES_SCRATCH) ", %rsi\n"
+	"	xor %eax, %eax\n"                    /* __NR_read */
+	"	mov $" XSTR(ST_FD_DOORBELL) ", %edi\n"
+	"	mov $" XSTR(RES_SCRATCH_SIZE) ", %edx\n"
+	"	syscall\n"
+	"	movabs $(" XSTR(ST_SHM) " + " XSTR(ST_RES_OFF) "), %rsi\n"
+	"	movl $0, " XSTR(RES_SLEEPING) "(%rsi)\n"
+	"	test %rax, %rax\n"                   /* EOF: the Sentry is gone */
+	"	jz .Ldie\n"
+	"	cmp $-" XSTR(EINTR) ", %rax\n"
+	"	je .Lctl_loop\n"
+	"	cmp $-4095, %rax\n"
+	"	jb .Lctl_loop\n"
+	".Ldie:\n"
+	"	mov $" XSTR(__NR_exit_group) ", %eax\n"
+	"	mov $" XSTR(EPIPE) ", %edi\n"
+	"	syscall\n"
+	"	ud2\n"
+
+	".Lthread_start:\n"
+	"	mov $" XSTR(__NR_sigaltstack) ", %eax\n"
+	"	mov %r12, %rdi\n"
+	"	xor %esi, %esi\n"
+	"	syscall\n"
+	"	test %rax, %rax\n"
+	"	jnz 1f\n"
+	"	mov $" XSTR(__NR_seccomp) ", %eax\n"
+	"	mov $" XSTR(SECCOMP_SET_MODE_FILTER) ", %edi\n"
+	"	xor %esi, %esi\n"
+	"	movabs $(" XSTR(ST_DATA) " + " XSTR(D_PROG_B) "), %rdx\n"
+	"	syscall\n"
+	"	test %rax, %rax\n"
+	"	jnz 1f\n"
+	"	mov $" XSTR(__NR_rt_sigprocmask) ", %eax\n"
+	"	mov $" XSTR(SIG_SETMASK) ", %edi\n"
+	"	movabs $(" XSTR(ST_DATA) " + " XSTR(D_APP_MASK) "), %rsi\n"
+	"	xor %edx, %edx\n"
+	"	mov $8, %r10d\n"
+	"	syscall\n"
+	"	test %rax, %rax\n"
+	"	jnz 1f\n"
+	"	ud2\n"                               /* the first report */
+	"1:	mov $" XSTR(__NR_exit) ", %eax\n"
+	"	mov $1, %edi\n"
+	"	syscall\n"
+	"	ud2\n"
+	"st_stub_code_end:\n"
+	"	.popsection\n");
+// clang-format on
+extern const uint8_t st_stub_code[], st_stub_handler[], st_stub_restorer[], st_stub_entry[],
+	st_stub_wake_syscall[], st_stub_code_end[];
+
+/* ---- the data page ---- */
+
+/* The signals a stub thread handles: syscalls, faults, the interrupt. */
+static const int g_handled[] = {SIGSYS, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, ST_SIG_INTERRUPT};
+
+static uint8_t g_data[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
+
+#define SD_LO offsetof(struct seccomp_data, instruction_pointer)
+#define SD_HI (offsetof(struct seccomp_data, instruction_pointer) + 4)
+#define TO(from, to) ((to) - (from)-1) /* BPF jumps count from the next instruction */
+#define LD(at, off) [at] = BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (off))
+#define JEQ(at, k, yes, no) [at] = BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (k), TO(at, yes), TO(at, no))
+#define JGT(at, k, yes, no) [at] = BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, (k), TO(at, yes), TO(at, no))
+#define RET(at, v) [at] = BPF_STMT(BPF_RET | BPF_K, (v))
+
+/* The instruction pointer seccomp sees is the address after the syscall instruction: within
+ * (ST_CODE, ST_CODE + ST_CODE_SIZE] for the stub's own. */
+#define CODE_HI ((uint32_t)((uint64_t)ST_CODE >> 32))
+#define CODE_LO ((uint32_t)(uint64_t)ST_CODE)
+
+/* Filter A, on the whole stub: syscalls from the stub's code page are allowed, every other one
+ * (any architecture: int $0x80 too) traps. */
+enum { A_ARCH, A_ARCH_CHECK, A_HI, A_HI_CHECK, A_LO, A_LO_MAX, A_LO_MIN, A_ALLOW, A_TRAP, A_LEN };
+static const struct sock_filter g_filter_a[A_LEN] = {
+	LD(A_ARCH, offsetof(struct seccomp_data, arch)),
+	JEQ(A_ARCH_CHECK, AUDIT_ARCH_X86_64, A_HI, A_TRAP),
+	LD(A_HI, SD_HI),
+	JEQ(A_HI_CHECK, CODE_HI, A_LO, A_TRAP),
+	LD(A_LO, SD_LO),
+	JGT(A_LO_MAX, CODE_LO + ST_CODE_SIZE, A_TRAP, A_LO_MIN),
+	JGT(A_LO_MIN, CODE_LO, A_ALLOW, A_TRAP),
+	RET(A_ALLOW, SECCOMP_RET_ALLOW),
+	RET(A_TRAP, SECCOMP_RET_TRAP),
+};
+
+/* Filter B, on each application thread: from the stub's code only what the handler needs; any
+ * other call made there kills the stub (only an application jumping into the stub does that). */
+enum {
+	B_ARCH,
+	B_ARCH_CHECK,
+	B_HI,
+	B_HI_CHECK,
+	B_LO,
+	B_LO_MAX,
+	B_LO_MIN,
+	B_NR,
+	B_SIGRETURN,
+	B_EXIT,
+	B_SIGPROCMASK,
+	B_FUTEX,
+	B_FUTEX_OP,
+	B_FUTEX_WAIT,
+	B_FUTEX_WAKE,
+	B_ALLOW,
+	B_KILL,
+	B_TRAP,
+	B_LEN
+};
+static const struct sock_filter g_filter_b[B_LEN] = {
+	LD(B_ARCH, offsetof(struct seccomp_data, arch)),
+	JEQ(B_ARCH_CHECK, AUDIT_ARCH_X86_64, B_HI, B_TRAP),
+	LD(B_HI, SD_HI),
+	JEQ(B_HI_CHECK, CODE_HI, B_LO, B_TRAP),
+	LD(B_LO, SD_LO),
+	JGT(B_LO_MAX, CODE_LO + ST_CODE_SIZE, B_TRAP, B_LO_MIN),
+	JGT(B_LO_MIN, CODE_LO, B_NR, B_TRAP),
+	LD(B_NR, offsetof(struct seccomp_data, nr)),
+	JEQ(B_SIGRETURN, __NR_rt_sigreturn, B_ALLOW, B_EXIT),
+	JEQ(B_EXIT, __NR_exit, B_ALLOW, B_SIGPROCMASK),
+	JEQ(B_SIGPROCMASK, __NR_rt_sigprocmask, B_ALLOW, B_FUTEX),
+	JEQ(B_FUTEX, __NR_futex, B_FUTEX_OP, B_KILL),
+	LD(B_FUTEX_OP, offsetof(struct seccomp_data, args[1])),
+	JEQ(B_FUTEX_WAIT, FUTEX_WAIT, B_ALLOW, B_FUTEX_WAKE),
+	JEQ(B_FUTEX_WAKE, FUTEX_WAKE, B_ALLOW, B_KILL),
+	RET(B_ALLOW, SECCOMP_RET_ALLOW),
+	RET(B_KILL, SECCOMP_RET_KILL_PROCESS),
+	RET(B_TRAP, SECCOMP_RET_TRAP),
+};
+_Static_assert(A_LEN <= D_FILTER_MAX && B_LEN <= D_FILTER_MAX, "the filters fit their slots");
+_Static_assert(D_FILTER_A + D_FILTER_MAX * 8 <= D_FILTER_B &&
+		       D_FILTER_B + D_FILTER_MAX * 8 <= D_FPINIT &&
+		       D_FPINIT + XSAVE_MIN <= PAGE_SIZE,
+	       "the data page's layout");
+
+#define ST_READY_TOKEN 0x59444552U /* "REDY" */
+
+static unsigned g_spin, g_ctl_spin;
+static uint64_t g_spin_ticks;
+
+/* Calibrate spinning: how many pause iterations and TSC ticks make ns nanoseconds on this
+ * machine. No spinning (0 iterations) with a single CPU, where it only delays the other side. */
+static void spin_calibrate(long ns)
+{
+	struct timespec t0, t1;
+	cpu_set_t cpus;
+	uint64_t c0, c1;
+	long took;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	c0 = __builtin_ia32_rdtsc();
+	for (int i = 0; i < 20000; i++)
+		__builtin_ia32_pause();
+	c1 = __builtin_ia32_rdtsc();
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	took = MAX(1L, (t1.tv_sec - t0.tv_sec) * 1000000000L + (t1.tv_nsec - t0.tv_nsec));
+	g_spin = (unsigned)MAX(1L, MIN((long)ST_SPIN_MAX, ns * 20000 / took));
+	g_ctl_spin = (unsigned)MIN((long)ST_SPIN_MAX, ST_CTL_SPIN_NS * 20000L / took);
+	g_spin_ticks = (uint64_t)((double)(c1 - c0) * (double)ns / (double)took);
+	/* sched_getaffinity, not sysconf: that reads /sys, a path the confined Sentry cannot open. */
+	if (sched_getaffinity(0, sizeof(cpus), &cpus) == 0 && CPU_COUNT(&cpus) < 2)
+		g_spin = g_ctl_spin = 0;
+}
+
+unsigned st_spin_iterations(void)
+{
+	return g_spin;
+}
+
+uint64_t st_spin_ticks(void)
+{
+	return g_spin_ticks;
+}
+
+unsigned st_ctl_spin_iterations(void)
+{
+	return g_ctl_spin;
+}
+
+uint64_t st_stub_test_syscall(void)
+{
+	return ST_CODE + (uint64_t)(st_stub_wake_syscall - st_stub_code);
+}
+
+uint64_t st_app_mask(void)
+{
+	uint64_t mask;
+
+	memcpy(&mask, g_data + D_APP_MASK, sizeof(mask));
+	return mask;
+}
+
+static void put_prog(size_t at, size_t filter_at, size_t len)
+{
+	struct sock_fprog prog = {.len = (unsigned short)len,
+				  .filter = (struct sock_filter *)(ST_DATA + filter_at)};
+
+	memcpy(g_data + at, &prog, sizeof(prog));
+}
+
+int st_stub_init(void)
+{
+	uint64_t mask = ~0ULL, rfbm = fpstate_user_features();
+	uint32_t ready = ST_READY_TOKEN, flags = fpstate_xsave() ? D_FLAG_XSAVE : 0;
+	const uint16_t fcw = 0x37f;
+	const uint32_t mxcsr = 0x1f80;
+
+	if ((size_t)(st_stub_code_end - st_stub_code) > ST_CODE_SIZE)
+		return -E2BIG;
+	for (size_t i = 0; i < ARRAY_SIZE(g_handled); i++)
+		mask &= ~(1ULL << (g_handled[i] - 1));
+	spin_calibrate(ST_SPIN_NS);
+
+	memset(g_data, 0, sizeof(g_data));
+	put_prog(D_PROG_A, D_FILTER_A, A_LEN);
+	put_prog(D_PROG_B, D_FILTER_B, B_LEN);
+	memcpy(g_data + D_APP_MASK, &mask, sizeof(mask));
+	memcpy(g_data + D_READY, &ready, sizeof(ready));
+	memcpy(g_data + D_FLAGS, &flags, sizeof(flags));
+	memcpy(g_data + D_RFBM, &rfbm, sizeof(rfbm));
+	memcpy(g_data + D_SPIN, &g_ctl_spin, sizeof(g_ctl_spin));
+	memcpy(g_data + D_FILTER_A, g_filter_a, sizeof(g_filter_a));
+	memcpy(g_data + D_FILTER_B, g_filter_b, sizeof(g_filter_b));
+	/* XSTATE_BV 0 puts every component in its initial state, but MXCSR, which XRSTOR (and
+	 * FXRSTOR) load from here. */
+	memcpy(g_data + D_FPINIT + FX_FCW, &fcw, sizeof(fcw));
+	memcpy(g_data + D_FPINIT + FX_MXCSR, &mxcsr, sizeof(mxcsr));
+	return 0;
+}
+
+/* ---- forking a stub ---- */
+
+/* The kernel's struct sigaction (rt_sigaction's). */
+struct k_sigaction {
+	uint64_t handler;
+	uint64_t flags;
+	uint64_t restorer;
+	uint64_t mask;
+};
+#define K_SA_RESTORER 0x04000000
+
+/* The forked child (see stub_common.h for what it may do): keep the memory file and the pipe,
+ * put the stub's code, data and the shared region in place, install the handlers, then jump
+ * into the stub's code, which unmaps the rest. Exits with an errno on failure. */
+static noreturn void stub_child(int memfd, int pipe_wr, int bell_rd, uint8_t *shm, pid_t ppid)
+{
+	const int fds[3] = {memfd, pipe_wr, bell_rd};
+	struct k_sigaction sa = {
+		.handler = ST_CODE + (uint64_t)(st_stub_handler - st_stub_code),
+		.flags = SA_SIGINFO | SA_ONSTACK | K_SA_RESTORER,
+		.restorer = ST_CODE + (uint64_t)(st_stub_restorer - st_stub_code),
+		.mask = ~0ULL,
+	};
+	uint64_t entry = ST_CODE + (uint64_t)(st_stub_entry - st_stub_code);
+	long p;
+	int err;
+
+	_Static_assert(ST_FD_MEMFILE == 0 && ST_FD_PIPE == 1 && ST_FD_DOORBELL == 2,
+		       "the prelude's order");
+	if ((err = stub_child_prelude(ppid, fds, 3)) != 0)
+		stub_child_exit(err);
+	p = syscall(SYS_mmap, ST_CODE, 2 * PAGE_SIZE, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	if (p == -1)
+		stub_child_exit(errno);
+	memcpy((void *)ST_CODE, st_stub_code, (size_t)(st_stub_code_end - st_stub_code));
+	memcpy((void *)ST_DATA, g_data, sizeof(g_data));
+	if (syscall(SYS_mprotect, ST_CODE, PAGE_SIZE, PROT_READ | PROT_EXEC) < 0 ||
+	    syscall(SYS_mprotect, ST_DATA, PAGE_SIZE, PROT_READ) < 0)
+		stub_child_exit(errno);
+	p = syscall(SYS_mremap, shm, ST_SHM_SIZE, ST_SHM_SIZE, MREMAP_MAYMOVE | MREMAP_FIXED,
+		    ST_SHM);
+	if (p == -1)
+		stub_child_exit(errno);
+	if (syscall(SYS_mprotect, ST_SHM, ST_SHM_RO_SIZE, PROT_READ) < 0)
+		stub_child_exit(errno);
+	for (size_t i = 0; i < ARRAY_SIZE(g_handled); i++)
+		if (syscall(SYS_rt_sigaction, g_handled[i], &sa, NULL, sizeof(sa.mask)) < 0)
+			stub_child_exit(errno);
+	/* Needed to install the stub's filters without privileges (a confined Sentry has it). */
+	if (syscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		stub_child_exit(errno);
+	__asm__ volatile("jmp *%0" : : "r"(entry) : "memory");
+	__builtin_unreachable();
+}
+
+/* Read the stub's 4-byte word from the pipe. Returns 1, 0 at EOF (the stub is gone) or -errno. */
+static int pipe_read_word(int fd, uint32_t *w)
+{
+	for (;;) {
+		ssize_t n = read(fd, w, sizeof(*w));
+
+		if (n == (ssize_t)sizeof(*w))
+			return 1;
+		if (n == 0)
+			return 0;
+		if (n < 0 && errno == EINTR)
+			continue;
+		return n < 0 ? -errno : -EIO; /* a pipe write of 4 bytes is atomic */
+	}
+}
+
+/* Reap the stub (it was killed or it exited); returns its wait status. */
+static int stub_reap(pid_t pid)
+{
+	int status = 0;
+
+	while (waitpid(pid, &status, __WALL) < 0 && errno == EINTR)
+		;
+	return status;
+}
+
+int st_stub_create(struct plat_as *as, int memfd)
+{
+	uint32_t word = 0;
+	pid_t ppid = getpid();
+	int fds[2] = {-1, -1}, bell[2] = {-1, -1}, r, status;
+	long pid;
+	uint8_t *shm;
+
+	shm = mmap(NULL, ST_SHM_SIZE, PROT_READ | PROT_WRITE,
+		   MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (shm == MAP_FAILED)
+		return -errno;
+	/* The doorbell's write end never blocks: a full pipe rings as well as one more byte. */
+	if (pipe2(fds, O_CLOEXEC) < 0 || pipe2(bell, O_CLOEXEC) < 0 ||
+	    fcntl(bell[1], F_SETFL, O_NONBLOCK) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	pid = stub_fork();
+	if (pid == 0)
+		stub_child(memfd, fds[1], bell[0], shm, ppid);
+	close(fds[1]);
+	fds[1] = -1;
+	if (pid < 0) {
+		r = (int)pid;
+		goto fail;
+	}
+	r = pipe_read_word(fds[0], &word);
+	if (r == 1 && word == ST_READY_TOKEN) {
+		as->pid = (pid_t)pid;
+		as->pipe_rd = fds[0];
+		/* The Sentry keeps a read end too: the doorbell never has no reader, so ringing a
+		 * dead stub is no EPIPE (and no SIGPIPE). */
+		as->bell_rd = bell[0];
+		as->bell_wr = bell[1];
+		as->shm = shm;
+		log_debug("systrap stub %ld created", pid);
+		return 0;
+	}
+	kill((pid_t)pid, SIGKILL);
+	status = stub_reap((pid_t)pid);
+	if (WIFEXITED(status) && WEXITSTATUS(status))
+		r = -WEXITSTATUS(status);
+	else
+		r = r < 0 ? r : -EIO;
+	log_error("systrap stub: set-up failed: %s (status %#x)", strerror(-r), status);
+fail:
+	for (int i = 0; i < 2; i++) {
+		if (fds[i] >= 0)
+			close(fds[i]);
+		if (bell[i] >= 0)
+			close(bell[i]);
+	}
+	munmap(shm, ST_SHM_SIZE);
+	return r;
+}
+
+/* The stack_t of area slot i, read-only in the stub: a new thread reads its own from memory the
+ * application cannot change. Written once per slot use (always the same value), before the
+ * clone that makes the thread. */
+void st_stub_slot_ss(struct plat_as *as, unsigned i)
+{
+	struct linux_stack *ss = (struct linux_stack *)(as->shm + ST_SS_OFF) + i;
+
+	*ss = (struct linux_stack){
+		.ss_sp = ST_SHM + ST_AREAS_OFF + (uint64_t)i * ST_AREA_SIZE + PAGE_SIZE,
+		.ss_size = ST_AREA_SIZE - PAGE_SIZE,
+	};
+}
+
+void st_stub_destroy(struct plat_as *as)
+{
+	kill(as->pid, SIGKILL); /* not reaped yet: the pid is still the stub's */
+	stub_reap(as->pid);
+	atomic_store(&as->dead, true);
+	close(as->pipe_rd);
+	close(as->bell_rd);
+	close(as->bell_wr);
+	munmap(as->shm, ST_SHM_SIZE);
+	as->shm = NULL;
+}
+
+bool st_stub_gone(struct plat_as *as)
+{
+	siginfo_t si;
+
+	if (atomic_load(&as->dead))
+		return true;
+	memset(&si, 0, sizeof(si));
+	if (waitid(P_PID, (id_t)as->pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+	    si.si_pid == as->pid) {
+		log_debug("systrap stub %d died (code %d, status %d)", as->pid, si.si_code,
+			  si.si_status);
+		atomic_store(&as->dead, true);
+		return true;
+	}
+	return false;
+}
+
+void st_stub_kill(struct plat_as *as, const char *why)
+{
+	if (!atomic_exchange(&as->dead, true))
+		log_warn("systrap stub %d: %s: killing it", as->pid, why);
+	kill(as->pid, SIGKILL);
+}
+
+pid_t plat_systrap_as_pid(const struct plat_as *as)
+{
+	return as->pid;
+}

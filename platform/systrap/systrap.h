@@ -1,0 +1,286 @@
+/* The systrap platform's internals: the stub process's fixed layout, the memory it shares with
+ * the Sentry, and the helpers shared by stub.c (the stub's code and making stubs), control.c
+ * (requests to a stub's control thread), systrap.c (the platform operations) and run.c (running
+ * a context, its registers and FPU state).
+ *
+ * An address space is one stub process, forked from the Sentry and emptied. It is not traced.
+ * It keeps the memory file (fd 0), the write end of a pipe to the Sentry (fd 1), the read end of
+ * one from it (fd 2, the control thread's doorbell), its code and data at PLAT_STUB_BASE, and a
+ * shared region: a MAP_SHARED anonymous mapping the Sentry makes before the fork and keeps, which
+ * the child moves into place.
+ *
+ * Threads of a stub:
+ *  - the leader is the control thread. It runs nothing but the stub's code, on no stack, with
+ *    every signal blocked, and performs the Sentry's requests (mmap, munmap, mprotect, and the
+ *    clone of a new stub thread), read from the request page, which the stub maps read-only. It
+ *    reports each completion by writing the request's number to the pipe: the application can
+ *    neither forge that nor write the request, so the Sentry knows when a mapping change is done
+ *    (and a late one cannot map memory the Sentry has given to someone else meanwhile).
+ *  - one stub thread per context, cloned by the control thread. It installs a second seccomp
+ *    filter (B) on itself before it touches memory the application can write, then traps once
+ *    (ud2) and waits in its signal handler for its first run.
+ *
+ * Every syscall the application makes traps (seccomp RET_TRAP, filter A, on the whole process):
+ * the SIGSYS handler, on the thread's alternate stack in its area of the shared region, records
+ * where the signal frame is, sets the thread's state word to REPORT, wakes the Sentry thread if
+ * it sleeps, spins a while then sleeps (futex) until the Sentry sets RUN, and returns with
+ * rt_sigreturn: the registers (and FPU state) the Sentry left in the frame are the application's.
+ * Faults (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP) and the interrupt signal come the same way.
+ *
+ * Trust: the shared region's writable part (every thread's area: state words, frames; the result
+ * page) can be written by any application thread of the stub. The Sentry copies what it reads
+ * there into its own memory once and checks every value (states, frame and fpstate addresses
+ * and sizes); a value that makes no sense kills the stub (the application then dies with
+ * SIGKILL). A stub thread that leaves an interrupt unanswered for ST_INTERRUPT_GIVE_UP_MS is
+ * killed the same way. Filter A allows syscalls only from the stub's code page; filter B (on
+ * every application thread) allows only rt_sigreturn, futex wait and wake, exit and
+ * rt_sigprocmask from there, so an application that jumps into the stub's code cannot make its
+ * mmap, clone, write or seccomp calls.
+ */
+#ifndef PLATFORM_SYSTRAP_SYSTRAP_H
+#define PLATFORM_SYSTRAP_SYSTRAP_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common/list.h"
+#include "platform/platform.h"
+#include "platform/stub_common.h"
+
+/* ---- the stub's layout (numbers without suffixes: the stub's assembly uses them too) ---- */
+
+#define ST_BASE 0x7e0000000000          /* == PLAT_STUB_BASE */
+#define ST_CODE ST_BASE                 /* one page, read+exec: every syscall the stub makes */
+#define ST_CODE_SIZE 0x1000
+#define ST_DATA (ST_BASE + 0x1000)      /* one page, read-only: filters, constants */
+#define ST_SHM (ST_BASE + 0x100000)     /* the shared region */
+#define ST_SHM_SIZE 0x4000000           /* 64 MiB */
+#define ST_REQ ST_SHM                   /* the request page (read-only in the stub) */
+#define ST_SS_OFF 0x1000                /* the stack_t of each area slot (read-only) */
+#define ST_SHM_RO_SIZE 0xd000           /* request page and stack_t table */
+#define ST_RES_OFF 0xd000               /* the result page */
+#define ST_AREAS_OFF 0x10000            /* the per-thread areas */
+#define ST_AREA_SIZE 0x8000             /* page 0: struct st_msg; the rest: the signal stack */
+#define ST_MAX_THREADS ((ST_SHM_SIZE - ST_AREAS_OFF) / ST_AREA_SIZE)
+#define ST_REGION_END (ST_SHM + ST_SHM_SIZE)
+
+/* The data page. */
+#define D_PROG_A 0     /* struct sock_fprog of filter A */
+#define D_PROG_B 16    /* and of filter B */
+#define D_APP_MASK 32  /* the signal mask of application threads (8 bytes) */
+#define D_READY 64     /* u32 written to the pipe when the stub is ready */
+#define D_FLAGS 68     /* u32: D_FLAG_XSAVE */
+#define D_SPIN 72      /* u32: pause iterations the control thread spins after a request */
+#define D_RFBM 80      /* u64: the XSAVE features the control thread resets */
+#define D_FILTER_A 128 /* filter A's instructions */
+#define D_FILTER_B 512 /* filter B's instructions */
+#define D_FPINIT 1024  /* a clean XSAVE (or FXSAVE) area, 64-byte aligned */
+#define D_FLAG_XSAVE 1
+#define D_FILTER_MAX 48 /* instructions per filter */
+
+/* The request page: written by the Sentry, read by the control thread. */
+#define REQ_SEQ 0     /* u32: a new value is a new request (never 0) */
+#define REQ_NR 8      /* syscall number */
+#define REQ_ARGS 16   /* six arguments */
+#define REQ_THREAD 64 /* for a clone: the new thread's stack_t (in the read-only table) */
+/* The result page: written by the control thread (the application can too). */
+#define RES_VAL 0 /* the syscall's result */
+#define RES_SEQ 8 /* u32: the request it answers (a hint: the pipe is the proof) */
+#define RES_SLEEPING 12 /* u32: the control thread sleeps on its doorbell (a hint) */
+#define RES_SCRATCH 64 /* where the control thread reads doorbell bytes to (ignored) */
+#define RES_SCRATCH_SIZE 64
+
+/* Page 0 of each area: struct st_msg. */
+#define MSG_STATE 0
+#define MSG_STUB_SLEEPING 4
+#define MSG_SENTRY_SLEEPING 8
+#define MSG_SPIN 12
+#define MSG_FRAME 16
+#define MSG_FS_BASE 24
+#define MSG_GS_BASE 32
+#define MSG_T_REPORT 40
+#define MSG_T_RESUME 48
+
+/* Thread states (MSG_STATE). DEAD is what the kernel writes when the thread exits
+ * (CLONE_CHILD_CLEARTID), waking a Sentry thread that waits on the word. */
+#define ST_DEAD 0
+#define ST_NEW 1    /* cloned, its first report not seen yet */
+#define ST_REPORT 2 /* stopped in its handler: the frame is the Sentry's until RUN */
+#define ST_RUN 3    /* the Sentry's go: return to the application */
+#define ST_EXIT 4   /* the Sentry's end: exit(0) */
+
+/* The signal ctx_interrupt sends to a stub thread. */
+#define ST_SIG_INTERRUPT 12 /* SIGUSR2 */
+
+/* Flags of the clone that makes a stub thread. CLONE_CHILD_CLEARTID on its state word: its death
+ * writes ST_DEAD there and wakes a waiting Sentry thread. */
+#define ST_CLONE_FLAGS                                                                             \
+	(CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM |        \
+	 CLONE_CHILD_CLEARTID)
+
+/* Spinning: about ST_SPIN_NS of pause iterations, by both sides of a hand-off, when the other
+ * side is expected to answer sooner (see run.c). ST_SPIN_MAX bounds what the handler takes from
+ * its message page. */
+#define ST_SPIN_NS 20000
+#define ST_CTL_SPIN_NS 20000 /* the control thread, after a request */
+#define ST_SPIN_MAX 1000000
+
+/* How long a Sentry thread sleeps on a state word before it checks that the stub lives, and how
+ * long an interrupt may stay unanswered before the stub is killed. */
+#define ST_CHECK_MS 100
+#define ST_INTERRUPT_GIVE_UP_MS 5000
+
+/* The stub's fds: the memory file, the completion pipe (written by the control thread), the
+ * doorbell pipe (read by it). */
+#define ST_FD_MEMFILE 0
+#define ST_FD_PIPE 1
+#define ST_FD_DOORBELL 2
+
+struct st_msg {
+	uint32_t state;
+	uint32_t stub_sleeping;   /* the stub thread is (about to be) in FUTEX_WAIT */
+	uint32_t sentry_sleeping; /* the Sentry thread is (about to be) in FUTEX_WAIT */
+	uint32_t spin;            /* pause iterations the handler spins after its next report (the
+				   * Sentry's choice, at most ST_SPIN_MAX) before it sleeps */
+	uint64_t frame;   /* the handler's frame (its rt_sigframe), a stub address */
+	uint64_t fs_base; /* the thread's at its report; the Sentry's choice for its run */
+	uint64_t gs_base;
+	uint64_t t_report; /* the TSC when the handler reported, and when it last returned to the */
+	uint64_t t_resume; /* application: how long the application ran (a hint for spinning) */
+};
+
+struct st_req {
+	uint32_t seq;
+	uint32_t pad;
+	uint64_t nr;
+	uint64_t args[6];
+	uint64_t thread;
+};
+
+/* ---- the Sentry's side ---- */
+
+struct plat_as {
+	pid_t pid;        /* the stub; reaped only by as_release */
+	int pipe_rd;      /* completions (and EOF when the stub is gone) */
+	int bell_rd;      /* the control thread's doorbell: held so that it always has a reader */
+	int bell_wr;      /* and rung (non-blocking) */
+	uint8_t *shm;     /* the Sentry's mapping of the shared region */
+	uint64_t creator; /* the token (st_self()) of the thread that made it */
+	atomic_bool dead; /* the stub died or was killed: everything fails with -ESRCH */
+
+	pthread_mutex_t req_lock; /* one control request at a time */
+	uint32_t seq;             /* the last request's; req_lock */
+
+	pthread_mutex_t lock;   /* the two below and the contexts' links */
+	struct list_head ctxs;  /* struct plat_ctx.link */
+	uint8_t slot[ST_MAX_THREADS]; /* SLOT_FREE, SLOT_USED, SLOT_EXITING */
+};
+
+enum { SLOT_FREE, SLOT_USED, SLOT_EXITING };
+
+/* The sigcontext words from r8 to the selectors (run.c). */
+#define SC_WORDS 19
+
+struct plat_ctx {
+	struct plat_as *as;    /* NULL once the address space was released; as->lock */
+	struct list_head link; /* in as->ctxs; as->lock */
+	int slot;
+	pid_t tid;             /* the stub thread, as the stub reported it (only ever signalled
+				* with the stub's pid as tgid) */
+	struct st_msg *msg;    /* the area's page 0, the Sentry's mapping */
+	uint64_t area;         /* the area, a stub address */
+	_Atomic uint64_t owner; /* the claimer's token, 0 while unclaimed */
+	bool released;         /* ctx_release from a non-owner: freed by as_release */
+
+	/* The owner's (or, before the claim, the creator's) alone: */
+	bool started;      /* the first report was seen and the frame holds its registers */
+	uint64_t frame;    /* the last report's frame and fpstate, checked (stub addresses) */
+	uint64_t fpstate;
+	uint64_t seen[SC_WORDS]; /* the frame's registers at that report (sigcontext r8..ss), */
+	uint64_t seen_mask;      /* its signal mask and the thread's bases: run.c writes back */
+	uint64_t seen_fs, seen_gs; /* only what differs */
+	uint8_t *init_fp;  /* the FPU state for the first run, until started */
+
+	/* Spinning (run.c): expected waits in TSC ticks, and a back-off when spins miss anyway. */
+	uint64_t app_ticks;     /* how long the application runs between reports */
+	uint64_t service_ticks; /* how long the Sentry takes to answer a report */
+	uint64_t t_seen;        /* the TSC when the Sentry saw the last report */
+	uint64_t rounds;        /* runs so far */
+	uint64_t quiet_until;   /* no spinning before this round */
+	unsigned misses;        /* spins in a row that ended in a sleep */
+	bool stub_spun;         /* the handler was told to spin after its current report */
+
+	atomic_int running;     /* inside ctx_run */
+	atomic_int interrupted; /* ctx_interrupt called and not reported yet */
+	atomic_int kicking;     /* ctx_interrupt calls that may still signal the thread */
+};
+
+/* The calling thread's token: unique for the life of the process, never reused (unlike tids). */
+uint64_t st_self(void);
+/* The calling thread's access to ctx: 0 when it owns it (claiming it when nobody does), -EPERM
+ * (logged) when another thread does. */
+int st_ctx_own(struct plat_ctx *ctx);
+
+/* ---- stub.c ---- */
+
+/* Build the stub's code and data images (once; init). Returns 0 or -errno. */
+int st_stub_init(void);
+/* Fork a stub for the memory file memfd into as (pid, pipe_rd, shm); the stub is ready when this
+ * returns 0. Returns -errno otherwise (nothing left behind). */
+int st_stub_create(struct plat_as *as, int memfd);
+/* Write the stack_t of area slot i (before the clone of a thread there). */
+void st_stub_slot_ss(struct plat_as *as, unsigned i);
+/* Kill and reap the stub, unmap the shared region, close the pipes. */
+void st_stub_destroy(struct plat_as *as);
+/* Has the stub died (not reaped yet: a zombie)? Marks as->dead. */
+bool st_stub_gone(struct plat_as *as);
+/* Kill the stub (a hostile or broken stub); every later call fails with -ESRCH. why is logged. */
+void st_stub_kill(struct plat_as *as, const char *why);
+/* The number of pause iterations that take about ST_SPIN_NS (0 on a single CPU), and the TSC
+ * ticks of ST_SPIN_NS. */
+unsigned st_spin_iterations(void);
+uint64_t st_spin_ticks(void);
+/* The pause iterations of ST_CTL_SPIN_NS (0 on a single CPU). */
+unsigned st_ctl_spin_iterations(void);
+/* The host signal mask of application threads in a stub (handled signals unblocked). */
+uint64_t st_app_mask(void);
+/* The stub address of a syscall instruction in the stub's code (for tests). */
+uint64_t st_stub_test_syscall(void);
+
+/* ---- control.c ---- */
+
+/* Run syscall nr(a[0..5]) in as's control thread, thread_ss is REQ_THREAD (clone), and wait for
+ * it. Returns the syscall's result (or -errno of its failure: the value is the stub's word, to
+ * be checked by the caller), or -ESRCH when the stub is gone. Takes as->req_lock. */
+long st_control(struct plat_as *as, long nr, const uint64_t a[6], uint64_t thread_ss);
+
+/* ---- run.c ---- */
+
+/* Sleep on the futex word w (a shared mapping) while it holds val, at most ms milliseconds.
+ * Returns 0 on a wake or a changed value, -ETIMEDOUT, or -EINTR. */
+int st_futex_wait(uint32_t *w, uint32_t val, int ms);
+/* Wake one waiter on w. */
+void st_futex_wake(uint32_t *w);
+
+/* The platform's ctx_run, as platform.h says; the caller is checked to own ctx (claiming it). */
+int st_ctx_run(struct plat_ctx *ctx, struct plat_as *as, struct plat_regs *regs,
+	       struct plat_event *ev);
+/* ctx's FPU state to buf / from buf (fpstate_user_size() bytes), ctx stopped, owned by the
+ * caller. 0 or -errno. */
+int st_fp_get(struct plat_ctx *ctx, void *buf, size_t size);
+int st_fp_set(struct plat_ctx *ctx, const void *buf, size_t size);
+/* The platform's ctx_interrupt: any thread; ctx stays alive meanwhile. */
+void st_ctx_interrupt(struct plat_ctx *ctx);
+
+/* For tests and debugging: the stub's pid, the tid of ctx's stub thread (-1 when gone), the stub
+ * address of ctx's area (its struct st_msg first), and of a syscall instruction in the stub's
+ * code. */
+pid_t plat_systrap_as_pid(const struct plat_as *as);
+pid_t plat_systrap_ctx_tid(const struct plat_ctx *ctx);
+uint64_t plat_systrap_ctx_area(const struct plat_ctx *ctx);
+uint64_t plat_systrap_stub_syscall(void);
+
+#endif

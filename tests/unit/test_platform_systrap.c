@@ -1,0 +1,282 @@
+/* Unit tests for the systrap platform: the cases every platform passes (platform_cases.h,
+ * platform_mt_cases.h), and what only systrap has: a stub the application shares memory with. */
+#define _GNU_SOURCE
+#include <sys/types.h>
+
+#include "platform/platform.h"
+
+pid_t plat_systrap_as_pid(const struct plat_as *as);
+pid_t plat_systrap_ctx_tid(const struct plat_ctx *ctx);
+
+#define PT_PLATFORM "systrap"
+#define PT_AS_PID(as) plat_systrap_as_pid(as)
+#define PT_CTX_TID(ctx) plat_systrap_ctx_tid(ctx)
+#define PT_STUB_FDS 3 /* the memory file and the control thread's two pipes */
+#define PT_EXTRA_THREADS 1 /* the control thread */
+#define PT_STRICT_AS_OPS 0
+#define PT_SUITE platform_systrap
+#define PT_MT_SUITE systrap_mt
+
+#include "tests/unit/platform_cases.h"
+#include "tests/unit/platform_mt_cases.h"
+
+/* ---- what only systrap has: memory the application shares with the stub ---- */
+
+uint64_t plat_systrap_ctx_area(const struct plat_ctx *ctx);
+uint64_t plat_systrap_stub_syscall(void);
+
+/* Guests of their own, at CODE2 (memory file page 4). */
+__asm__(".pushsection .rodata\n"
+	".globl st_g_start, st_g_store32, st_g_forge, st_g_jump, st_g_bases, st_g_end\n"
+	"st_g_start:\n"
+	"st_g_store32:\n" /* *(u32 *)rbx = esi, then spin */
+	"	mov %esi, (%rbx)\n"
+	"1:	jmp 1b\n"
+	"st_g_forge:\n" /* a forged report: frame (rbx + 16) = rdx, state (rbx) = REPORT, spin */
+	"	mov %rdx, 16(%rbx)\n"
+	"	movl $2, (%rbx)\n"
+	"1:	jmp 1b\n"
+	"st_g_jump:\n" /* into the stub's code, registers as the test set them */
+	"	jmp *%r12\n"
+	"st_g_bases:\n" /* fs base = rdi; rsi = gs base; syscall 1006 */
+	"	wrfsbase %rdi\n"
+	"	rdgsbase %rsi\n"
+	"	mov $1006, %eax\n"
+	"	syscall\n"
+	"	ud2\n"
+	"st_g_end:\n"
+	".popsection\n");
+extern const unsigned char st_g_start[], st_g_store32[], st_g_forge[], st_g_jump[], st_g_bases[],
+	st_g_end[];
+
+#define CODE2 0x500000UL
+
+static uint64_t at2(const unsigned char *label)
+{
+	return CODE2 + (uint64_t)(label - st_g_start);
+}
+
+/* Map the second guest page and run the context once (its stub thread has reported since). */
+static void st_setup(void)
+{
+	struct plat_regs r = regs_at(g_basic);
+
+	memcpy(mem + 4 * PG, st_g_start, (size_t)(st_g_end - st_g_start));
+	cr_assert_eq(P->as_map(as, CODE2, PG, LINUX_PROT_READ | LINUX_PROT_EXEC, PLAT_FD_MEMFILE,
+			       4 * PG),
+		     0);
+	cr_assert_eq(run(&r).kind, PLAT_EV_SYSCALL);
+}
+
+static struct plat_regs regs_at2(const unsigned char *label)
+{
+	struct plat_regs r = regs_at(g_basic);
+
+	r.regs.rip = at2(label);
+	return r;
+}
+
+/* The stub is gone for good: every later call says so, and it leaves no child. */
+static void assert_stub_dead(void)
+{
+	struct plat_regs r = regs_at(g_basic);
+	struct plat_event ev;
+
+	cr_assert_eq(P->ctx_run(ctx, as, &r, &ev), -ESRCH);
+	cr_assert_eq(P->as_map(as, DATA2, PG, LINUX_PROT_READ, PLAT_FD_MEMFILE, 0), -ESRCH);
+	P->ctx_release(ctx);
+	ctx = NULL;
+	P->as_release(as);
+	as = NULL;
+	assert_no_children();
+}
+
+TestSuite(systrap_hostile, .init = setup, .fini = teardown, .timeout = 30);
+
+Test(systrap_hostile, a_forged_death_kills_the_stub)
+{
+	struct plat_regs r;
+	struct plat_event ev;
+
+	st_setup();
+	r = regs_at2(st_g_store32);
+	r.regs.rbx = plat_systrap_ctx_area(ctx); /* the state word */
+	r.regs.rsi = 0;                          /* ST_DEAD */
+	cr_assert_eq(P->ctx_run(ctx, as, &r, &ev), -ESRCH);
+	assert_stub_dead();
+}
+
+/* After a test killed the stub: a fresh memory file, address space and context, as setup. */
+static void restart(void)
+{
+	teardown();
+	setup();
+}
+
+Test(systrap_hostile, a_forged_report_with_a_bad_frame_kills_the_stub)
+{
+	/* Outside the area, at its message page, too close to its end, misaligned. */
+	const uint64_t offs[] = {(uint64_t)-0x100000, 0, 0x7ff8, 0x1003};
+	struct plat_regs r;
+	struct plat_event ev;
+
+	for (size_t i = 0; i < sizeof(offs) / sizeof(offs[0]); i++) {
+		if (i)
+			restart();
+		st_setup();
+		r = regs_at2(st_g_forge);
+		r.regs.rbx = plat_systrap_ctx_area(ctx);
+		r.regs.rdx = plat_systrap_ctx_area(ctx) + offs[i];
+		cr_assert_eq(P->ctx_run(ctx, as, &r, &ev), -ESRCH, "frame at %#lx", offs[i]);
+		assert_stub_dead();
+	}
+}
+
+/* The application jumps into the stub's code with a syscall of its choice: only what filter B
+ * allows there goes through; mmap (the memory file is fd 0), write (the completion pipe) or
+ * anything else kills the stub. */
+Test(systrap_hostile, stub_syscalls_are_not_the_applications)
+{
+	const long nrs[] = {9 /* mmap */, 1 /* write */, 39 /* getpid */, 56 /* clone */};
+	struct plat_regs r;
+	struct plat_event ev;
+
+	for (size_t i = 0; i < sizeof(nrs) / sizeof(nrs[0]); i++) {
+		if (i)
+			restart();
+		st_setup();
+		r = regs_at2(st_g_jump);
+		r.regs.r12 = plat_systrap_stub_syscall();
+		r.regs.rax = (uint64_t)nrs[i];
+		r.regs.rdi = DATA2;
+		r.regs.rsi = PG;
+		r.regs.rdx = LINUX_PROT_READ | LINUX_PROT_WRITE;
+		r.regs.r10 = 0x11; /* MAP_SHARED | MAP_FIXED */
+		r.regs.r8 = 0;     /* the memory file */
+		r.regs.r9 = 0;
+		cr_assert_eq(P->ctx_run(ctx, as, &r, &ev), -ESRCH, "syscall %ld", nrs[i]);
+		assert_stub_dead();
+	}
+}
+
+/* exit from the stub's code is allowed (the handler ends released threads that way): the thread
+ * is gone, which the Sentry learns at once, and the whole stub goes with it. */
+Test(systrap_hostile, a_thread_that_exits_takes_the_stub)
+{
+	struct plat_regs r;
+	struct plat_event ev;
+	struct timespec t0, t1;
+
+	st_setup();
+	r = regs_at2(st_g_jump);
+	r.regs.r12 = plat_systrap_stub_syscall();
+	r.regs.rax = 60; /* exit */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	cr_assert_eq(P->ctx_run(ctx, as, &r, &ev), -ESRCH);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	cr_assert_lt(t1.tv_sec - t0.tv_sec, 2);
+	assert_stub_dead();
+}
+
+/* The request page and the stub's code are read-only for the application. */
+Test(systrap_hostile, control_memory_is_read_only)
+{
+	const uint64_t addrs[] = {P->max_user_addr /* code */, P->max_user_addr + 0x1000 /* data */,
+				  P->max_user_addr + 0x100000 /* request page */,
+				  P->max_user_addr + 0x101000 /* stack_t table */};
+	struct plat_regs r;
+	struct plat_event ev;
+
+	st_setup();
+	for (size_t i = 0; i < sizeof(addrs) / sizeof(addrs[0]); i++) {
+		r = regs_at2(st_g_store32);
+		r.regs.rbx = addrs[i];
+		ev = run(&r);
+		cr_assert_eq(ev.kind, PLAT_EV_FAULT, "%#lx", addrs[i]);
+		cr_assert_eq(ev.signo, SIGSEGV);
+		cr_assert_eq(ev.si_code, SEGV_ACCERR);
+		cr_assert_eq(ev.fault_addr, addrs[i]);
+		cr_assert_eq(ev.access, LINUX_PROT_WRITE, "systrap tells the access");
+	}
+	/* And the stub still works. */
+	r = regs_at(g_basic);
+	cr_assert_eq(run(&r).kind, PLAT_EV_SYSCALL);
+}
+
+/* Bases the application sets itself (wrfsbase) reach the Sentry, and the Sentry's reach it. */
+Test(systrap_hostile, fs_and_gs_bases_both_ways)
+{
+	struct plat_regs r;
+	struct plat_event ev;
+
+	st_setup();
+	r = regs_at2(st_g_bases);
+	r.regs.rdi = DATA + 0x40;
+	r.regs.gs_base = DATA + 0x80;
+	ev = run(&r);
+	cr_assert_eq(ev.kind, PLAT_EV_SYSCALL);
+	cr_assert_eq(r.regs.orig_rax, 1006);
+	cr_assert_eq(r.regs.fs_base, DATA + 0x40);
+	cr_assert_eq(r.regs.rsi, DATA + 0x80);
+	cr_assert_eq(r.regs.gs_base, DATA + 0x80);
+}
+
+/* Contexts come and go far beyond the number of area slots: released slots are reused once
+ * their thread is gone. */
+Test(systrap_hostile, area_slots_are_reused, .timeout = 120)
+{
+	struct plat_regs r = regs_at(g_basic);
+
+	cr_assert_eq(run(&r).kind, PLAT_EV_SYSCALL);
+	for (int i = 0; i < 2500; i++) {
+		struct plat_ctx *c = P->ctx_create(as);
+		struct plat_event ev;
+
+		cr_assert_not_null(c, "context %d: %s", i, strerror(errno));
+		if (i % 100 == 0) { /* some of them run */
+			struct plat_regs r2 = regs_at(g_basic);
+
+			cr_assert_eq(P->ctx_run(c, as, &r2, &ev), 0);
+			cr_assert_eq(ev.kind, PLAT_EV_SYSCALL);
+		}
+		P->ctx_release(c);
+	}
+	cr_assert_leq(wait_thread_count(PT_AS_PID(as), 2), 3);
+}
+
+/* The application blocks the interrupt signal (an rt_sigreturn from the stub's code with a
+ * frame of its own) and spins: the Sentry cannot stop it, so after a while it ends the stub
+ * rather than wait forever. */
+Test(systrap_hostile, an_unanswered_interrupt_ends_the_stub)
+{
+	unsigned char *f = mem + 2 * PG + 0x100; /* the frame, at DATA + 0x100 */
+	uint64_t area, *sc;
+	struct plat_regs r;
+	struct plat_event ev;
+	struct timespec t0, t1;
+	pthread_t th;
+	struct interrupter i = {.delay_ms = 100};
+
+	st_setup();
+	area = plat_systrap_ctx_area(ctx);
+	memset(f, 0, 512);
+	memcpy(f + 24, &(uint64_t){area + PG}, 8);            /* uc_stack: the thread's own */
+	memcpy(f + 40, &(uint64_t){0x8000 - PG}, 8);
+	sc = (uint64_t *)(f + 48);                            /* uc_mcontext */
+	sc[15] = STACK + PG;                                  /* rsp */
+	sc[16] = at(g_spin);                                  /* rip */
+	sc[17] = 0x202;                                       /* eflags */
+	memcpy(&sc[18], &(uint16_t[4]){0x33, 0, 0, 0x2b}, 8); /* cs gs fs ss */
+	memcpy(f + 304, &(uint64_t){1ULL << (SIGUSR2 - 1)}, 8); /* uc_sigmask */
+	r = regs_at2(st_g_jump);
+	r.regs.r12 = plat_systrap_stub_syscall();
+	r.regs.rax = 15; /* rt_sigreturn */
+	r.regs.rsp = DATA + 0x100 + 8;
+	cr_assert_eq(pthread_create(&th, NULL, interrupt_later, &i), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	cr_assert_eq(P->ctx_run(ctx, as, &r, &ev), -ESRCH);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	pthread_join(th, NULL);
+	cr_assert_geq(t1.tv_sec - t0.tv_sec, 4, "it had its chance");
+	assert_stub_dead();
+}
