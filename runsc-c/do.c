@@ -16,7 +16,7 @@
 #include "platform/platform.h"
 #include "runsc-c/cli.h"
 
-#define DO_DEFAULT_PLATFORM "ptrace"
+#define DO_DEFAULT_PLATFORM "systrap"
 #define DO_DEFAULT_HOSTNAME "runsc-c"
 
 static void do_usage(FILE *f)

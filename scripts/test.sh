@@ -41,7 +41,7 @@ run_suite() {
 	fi
 	passed=$((passed + p))
 	failed=$((failed + f))
-	summaries+=("$(printf '%-10s %4d passed, %4d failed' "$name" "$p" "$f")")
+	summaries+=("$(printf '%-18s %4d passed, %4d failed' "$name" "$p" "$f")")
 }
 
 # The Makefile passes the binaries it built; otherwise take what is in build/.
@@ -59,10 +59,21 @@ if [[ ${#unit_bins[@]} -eq 0 ]]; then
 else
 	run_suite unit scripts/run-unit.sh "${unit_bins[@]}"
 fi
-run_suite progs tests/progs/run.sh
-run_suite syscalls tests/syscalls/run.sh
-run_suite workloads tests/workloads/run.sh
-run_suite tty tests/tty/run.sh
+# The suites that run programs in the sandbox run once per platform the binary offers (the
+# --platform line of `runsc-c do --help`), or those in TEST_PLATFORMS.
+if [[ -z ${TEST_PLATFORMS:-} ]]; then
+	TEST_PLATFORMS=$(build/runsc-c do --help 2>/dev/null |
+		sed -nE 's/.*--platform NAME[^:]*: ([a-z, ]+)( \(|$).*/\1/p' | tr -d ',')
+fi
+read -ra platforms <<<"${TEST_PLATFORMS:-ptrace}"
+for plat in "${platforms[@]}"; do
+	export RUNSC_DO_FLAGS="--platform=$plat"
+	run_suite "progs:$plat" tests/progs/run.sh
+	run_suite "syscalls:$plat" tests/syscalls/run.sh
+	run_suite "workloads:$plat" tests/workloads/run.sh
+	run_suite "tty:$plat" tests/tty/run.sh
+done
+unset RUNSC_DO_FLAGS
 run_suite security tests/security/run.sh
 run_suite compat tests/compat/run.sh
 

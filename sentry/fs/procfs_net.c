@@ -39,17 +39,19 @@ static int gen_inet(struct pbuf *b, enum net_proc_kind kind)
 			    "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when "
 			    "retrnsmt   uid  timeout inode");
 	else if (tcp)
-		pbuf_puts(b, "  sl  local_address                         remote_address          "
-			     "              st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout "
-			     "inode\n");
+		pbuf_puts(b,
+			  "  sl  local_address                         remote_address          "
+			  "              st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout "
+			  "inode\n");
 	else if (v4)
 		pbuf_printf(b, "%-127s\n",
 			    "   sl  local_address rem_address   st tx_queue rx_queue tr tm->when "
 			    "retrnsmt   uid  timeout inode ref pointer drops");
 	else
-		pbuf_puts(b, "  sl  local_address                         remote_address          "
-			     "              st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout "
-			     "inode ref pointer drops\n");
+		pbuf_puts(b,
+			  "  sl  local_address                         remote_address          "
+			  "              st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout "
+			  "inode ref pointer drops\n");
 	for (int i = 0; i < n; i++) {
 		const struct net_sock_info *s = &v[i];
 
@@ -57,8 +59,9 @@ static int gen_inet(struct pbuf *b, enum net_proc_kind kind)
 		put_addr(b, s->laddr, s->lport, v4);
 		pbuf_puts(b, " ");
 		put_addr(b, s->raddr, s->rport, v4);
-		pbuf_printf(b, " %02X %08X:%08X %02X:%08lX %08X %5u %8d %llu %d 0000000000000000", s->state,
-			    s->txq, s->rxq, 0, 0UL, 0, s->uid, 0, (unsigned long long)s->ino, s->refs);
+		pbuf_printf(b, " %02X %08X:%08X %02X:%08lX %08X %5u %8d %llu %d 0000000000000000",
+			    s->state, s->txq, s->rxq, 0, 0UL, 0, s->uid, 0,
+			    (unsigned long long)s->ino, s->refs);
 		if (tcp)
 			pbuf_printf(b, " %lu %lu %u %u %d", 100UL, 0UL, 0u, 10u,
 				    s->state == TCP_LISTEN ? 0 : -1);
@@ -127,9 +130,10 @@ int proc_gen_net_dev(struct pbuf *b, int tgid, int tid)
 
 	(void)tgid, (void)tid;
 	net_lo_stats(&bytes, &packets);
-	pbuf_puts(b, "Inter-|   Receive                                                |  Transmit\n"
-		     " face |bytes    packets errs drop fifo frame compressed multicast|bytes    "
-		     "packets errs drop fifo colls carrier compressed\n");
+	pbuf_puts(b,
+		  "Inter-|   Receive                                                |  Transmit\n"
+		  " face |bytes    packets errs drop fifo frame compressed multicast|bytes    "
+		  "packets errs drop fifo colls carrier compressed\n");
 	pbuf_printf(b,
 		    "%6s:%8llu %7llu %4llu %4llu %4llu %5llu %10llu %9llu %8llu %7llu %4llu %4llu "
 		    "%4llu %5llu %7llu %10llu\n",

@@ -101,7 +101,7 @@ static int kick_signal_init(void)
 
 int sentry_main(const struct sentry_config *cfg)
 {
-	const struct platform *plat = platform_lookup(cfg->platform ? cfg->platform : "ptrace");
+	const struct platform *plat = platform_lookup(cfg->platform ? cfg->platform : "systrap");
 	struct timespec now;
 	char path[LINUX_PATH_MAX];
 	struct file *exe = NULL;

@@ -475,19 +475,24 @@ long process_execve(struct task *t, int dirfd, const char *path, char **argv, ch
 	long r;
 
 	mm_get(old_mm);
+	/* the old image's resident set still counts for maxrss (measured before the new image
+	 * makes the exec visible) */
+	uint64_t old_rss_kb = rusage_mm_rss_kb(old_mm);
 	r = loader_exec(t, dirfd, path, argv, envp, flags);
 	if (r < 0) {
 		mm_put(old_mm);
 		return r;
 	}
-	/* Past the point of no return: t->mm and the registers are the new image's. */
+	/* Past the point of no return: t->mm and the registers are the new image's. The name
+	 * follows at once, so that /proc never shows the new image under the old name for long. */
+	const char *base = strrchr(path, '/');
+	snprintf(t->comm, sizeof(t->comm), "%s", base ? base + 1 : path);
 	r = de_thread(t);
 	t->ctx = NULL;
 	if (old_ctx)
 		t->plat->ctx_release(old_ctx);
 	/* procfs readers that saw the old mm under g_kernel.lock hold their own reference once
 	 * this lock/unlock pair has passed */
-	uint64_t old_rss_kb = rusage_mm_rss_kb(old_mm);
 	kernel_lock();
 	kernel_unlock();
 	mm_put(old_mm);
@@ -513,8 +518,6 @@ long process_execve(struct task *t, int dirfd, const char *path, char **argv, ch
 	t->keepcaps = 0;
 	t->clear_child_tid = 0;
 	t->robust_list = 0;
-	const char *base = strrchr(path, '/');
-	snprintf(t->comm, sizeof(t->comm), "%s", base ? base + 1 : path);
 
 	kernel_lock();
 	t->tg->did_exec = true;

@@ -20,7 +20,7 @@
  * split by mprotect or munmap share the map (each uses its own entries), so splitting needs
  * no memory; pieces that come together again join for free.
  */
-_Static_assert((MEMFILE_SIZE >> MM_PAGE_SHIFT) <= PG_COW, "page numbers must fit below PG_COW");
+_Static_assert((MEMFILE_SIZE >> MM_PAGE_SHIFT) <= PG_FAULT, "page numbers must fit in PG_NUM");
 
 static inline uint64_t pages(uint64_t len) { return len >> MM_PAGE_SHIFT; }
 
@@ -60,7 +60,7 @@ uint64_t vma_run(const struct vma *v, uint64_t addr, uint64_t end, uint64_t *mof
 		return end;
 	}
 	const uint32_t *e = vma_pe(v, addr);
-	uint32_t mask = cow ? ~0U : ~PG_COW, first = e[0] & mask;
+	uint32_t mask = cow ? PG_NUM | PG_COW : PG_NUM, first = e[0] & mask;
 	if (cow)
 		*cow = vma_page_cow(v, addr);
 	uint64_t at = PAGE_ALIGN_DOWN(addr) + PAGE_SIZE;
@@ -183,7 +183,7 @@ bool vma_mark_cow(struct vma *v)
 		uint32_t *e = vma_pe(v, v->start);
 		for (size_t k = 0, n = pages(vma_len(v)); k < n; k++) {
 			changed |= !(e[k] & PG_COW);
-			e[k] |= PG_COW;
+			e[k] = (e[k] & PG_NUM) | PG_COW;
 		}
 	}
 	return changed;

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -24,10 +25,11 @@
  *    re-protected if this mm holds it alone. Only its map entry changes: the VMA does not
  *    split, so a break costs the same however many came before.
  * Sequential writes (memset, a copying GC) would fault page by page: a fault right after a run
- * of private pages takes as many pages again as that run holds, up to COW_CHUNK_MAX, so a
- * rewrite of n bytes takes O(log n) + n / COW_CHUNK_MAX faults. Scattered writes copy only the
- * pages they touch: a fault (a platform round trip) costs about as much as copying 16 pages,
- * and copying more around a scattered write was found to cost more than it saves.
+ * of private pages takes as many pages again as that run holds (at least 8), up to
+ * COW_CHUNK_MAX, so a rewrite of n bytes takes O(log n) + n / COW_CHUNK_MAX faults. Scattered
+ * writes copy only the pages they touch, until they are dense enough that copying the window
+ * around them costs less than faulting on (dense_window): a fault costs two platform round
+ * trips (the trap, and as_map), as much as copying 5 to 40 pages.
  */
 
 /* Copy len bytes of the memory file from src to the fresh pages at dst. pwrite fills the new
@@ -100,6 +102,45 @@ static int alloc_near(const struct vma *v, uint64_t s, uint64_t e, uint64_t *mof
 	return memfile_alloc(len, moff);
 }
 
+/*
+ * What a fault costs compared with copying a page, measured as the breaks go: the platform's
+ * round trip (an as_map; the fault's trap is another) against the copy of one page, as running
+ * averages over all address spaces (a property of the platform and of the machine's load:
+ * from about 5 pages on an idle machine with ptrace to 40 on a loaded one). Races between
+ * threads only blur the averages.
+ */
+static int64_t cost_map_ns = 8000, cost_page_ns = 1600;
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* One break copied pages in copy_ns and mapped them in map_ns. */
+static void cost_sample(int64_t copy_ns, uint64_t pages, int64_t map_ns)
+{
+	int64_t m = __atomic_load_n(&cost_map_ns, __ATOMIC_RELAXED);
+	int64_t p = __atomic_load_n(&cost_page_ns, __ATOMIC_RELAXED);
+	m += (MIN(map_ns, 1000000) - m) / 8;
+	p += (MIN(copy_ns / (int64_t)pages, 100000) - p) / 8;
+	__atomic_store_n(&cost_map_ns, MAX(m, 1), __ATOMIC_RELAXED);
+	__atomic_store_n(&cost_page_ns, MAX(p, 1), __ATOMIC_RELAXED);
+}
+
+uint64_t mm_fault_worth; /* tests: fixed, instead of measured (0) */
+
+/* How many pages' copying one more fault is worth (1 to 64). */
+static uint64_t fault_worth_pages(void)
+{
+	if (mm_fault_worth)
+		return mm_fault_worth;
+	int64_t r = __atomic_load_n(&cost_map_ns, __ATOMIC_RELAXED) /
+		    __atomic_load_n(&cost_page_ns, __ATOMIC_RELAXED);
+	return (uint64_t)MIN(MAX(r, 1), 64);
+}
+
 /* Give [s, e) of v (page aligned, below its valid end; v has a per-page map; no page of it
  * written meanwhile: the platform maps them all read-only) fresh contiguous pages with the same
  * contents, private, mapped in place of the old ones. 0 or -errno (unchanged). */
@@ -111,18 +152,22 @@ static int copy_run(struct mm *mm, struct vma *v, uint64_t s, uint64_t e)
 
 	if (alloc_near(v, s, e, &moff) < 0)
 		return -ENOMEM;
+	int64_t t0 = now_ns();
 	for (uint64_t a = s; a < e; a = re) {
 		re = vma_run(v, a, e, &old, NULL);
 		copy_pages(moff + (a - s), old, re - a);
 	}
+	int64_t t1 = now_ns();
 	r = mm_plat_map(mm, s, len, v->prot, moff);
 	if (r < 0) {
 		memfile_free(moff, len);
 		return r;
 	}
+	if (mm->as)
+		cost_sample(t1 - t0, len >> MM_PAGE_SHIFT, now_ns() - t1);
 	vma_unref_range(v, s, e);
 	for (size_t k = 0; k < len >> MM_PAGE_SHIFT; k++)
-		pe[k] = (uint32_t)((moff >> MM_PAGE_SHIFT) + k);
+		pe[k] = (uint32_t)((moff >> MM_PAGE_SHIFT) + k) | (pe[k] & PG_FAULT);
 	return 0;
 }
 
@@ -197,8 +242,8 @@ static size_t count_frag(const struct mm *mm)
 /* A change of v's mappings from before to after. */
 static void frag_account(struct mm *mm, size_t before, size_t after)
 {
-	mm->frag = after > before ? mm->frag + (after - before)
-				  : mm->frag - MIN(mm->frag, before - after);
+	mm->frag =
+	    after > before ? mm->frag + (after - before) : mm->frag - MIN(mm->frag, before - after);
 }
 
 /* Should a break compact (see above)? */
@@ -222,7 +267,8 @@ static int compact_window(struct mm *mm, struct vma *v, uint64_t p)
 {
 	uint64_t ws = MAX(v->start, p & ~(COMPACT_WINDOW - 1));
 	uint64_t we = MIN(vma_valid_end(v), (p & ~(COMPACT_WINDOW - 1)) + COMPACT_WINDOW);
-	uint64_t lo = ws > v->start ? ws - PAGE_SIZE : ws, hi = MIN(we + PAGE_SIZE, vma_valid_end(v));
+	uint64_t lo = ws > v->start ? ws - PAGE_SIZE : ws,
+		 hi = MIN(we + PAGE_SIZE, vma_valid_end(v));
 	size_t before = runs_in(v, lo, hi);
 	int r;
 
@@ -325,19 +371,93 @@ static uint64_t private_run(const struct vma *v, uint64_t from, int dir, uint64_
 	return n;
 }
 
+/*
+ * Scattered writes that are dense enough: rather than fault on page after page, copy the
+ * aligned window around p (from 2 MiB down to 64 KiB) once the faults this mm already took in
+ * it are worth, in copying time, the pages of it still shared: the rent-or-buy rule, which
+ * never costs more than about twice the better choice made in hindsight. One page in four
+ * written then costs about a copy of the memory; one in a hundred still costs a page each.
+ */
+static void dense_window(const struct vma *v, uint64_t p, uint64_t *s, uint64_t *e)
+{
+	static const uint64_t windows[] = {COW_CHUNK_MAX, 512 << 10, 128 << 10, 64 << 10};
+	uint64_t worth = fault_worth_pages(), lim = vma_valid_end(v);
+
+	if (!v->pm)
+		return; /* no fault here since the fork */
+	for (size_t w = 0; w < ARRAY_SIZE(windows); w++) {
+		uint64_t ws = MAX(v->start, p & ~(windows[w] - 1));
+		uint64_t we = MIN(lim, (p & ~(windows[w] - 1)) + windows[w]);
+		uint64_t faults = 0, shared = 0;
+		for (uint64_t a = ws; a < we; a += PAGE_SIZE) {
+			uint32_t pe = *vma_pe(v, a);
+			faults += !!(pe & PG_FAULT);
+			shared += !!(pe & PG_COW);
+		}
+		if (faults && faults * worth >= shared) {
+			*s = MIN(*s, ws);
+			*e = MAX(*e, we);
+			return;
+		}
+	}
+}
+
+/* A fault that continues a run of private pages takes at least this much. */
+#define COW_SEQ_MIN (8 * PAGE_SIZE)
+
+/*
+ * Writes at a constant stride (a loop over an array of structures, one field each): once
+ * three faults are one stride apart, a fault takes the pages of the next strides too, twice as
+ * many as the last time it was right, up to COW_CHUNK_MAX, when copying a stride's pages costs
+ * less than a fault. The sequential rewrite is the stride of one page (fault_range). One
+ * stream per mm: the faults of several threads interleaved just go page by page.
+ */
+#define STRIDE_MAX (64 * PAGE_SIZE)
+
+static void stride_range(struct mm *mm, const struct vma *v, uint64_t p, uint64_t *e)
+{
+	uint64_t d = mm->cow_stride, last = mm->cow_last;
+
+	if (d && p == mm->cow_next) {
+		mm->cow_span = MIN(mm->cow_span * 2, COW_CHUNK_MAX / d + 1);
+	} else if (last && p > last && p - last <= STRIDE_MAX) {
+		if (d == p - last) {
+			mm->cow_span = 2;
+		} else {
+			mm->cow_stride = d = p - last;
+			mm->cow_span = 1;
+		}
+	} else {
+		mm->cow_stride = d = 0;
+		mm->cow_span = 1;
+	}
+	mm->cow_last = p;
+	if (d && mm->cow_span > 1 && d / PAGE_SIZE <= fault_worth_pages())
+		*e = MAX(*e, MIN(vma_valid_end(v), p + d * (mm->cow_span - 1) + PAGE_SIZE));
+}
+
 /* A write fault on copy-on-write page p of v: the pages to break with it. A fault right above
  * (below) a run of private pages, as a sequential rewrite makes, takes as many pages again as
- * that run holds, up to COW_CHUNK_MAX; else the page alone. */
-static void fault_range(const struct vma *v, uint64_t p, uint64_t *s, uint64_t *e)
+ * that run holds (at least COW_SEQ_MIN, at most COW_CHUNK_MAX); a fault that continues a
+ * stride or lies where scattered faults are dense takes more (stride_range, dense_window);
+ * else the page alone. */
+static void fault_range(struct mm *mm, const struct vma *v, uint64_t p, uint64_t *s, uint64_t *e)
 {
 	uint64_t below = private_run(v, p, -1, COW_CHUNK_MAX);
 	uint64_t above = private_run(v, p + PAGE_SIZE, 1, COW_CHUNK_MAX);
 	*s = p;
 	*e = p + PAGE_SIZE;
 	if (below)
-		*e = MAX(*e, MIN(vma_valid_end(v), p + below));
-	if (above)
-		*s = p + PAGE_SIZE - v->start > above ? p + PAGE_SIZE - above : v->start;
+		*e = MAX(*e, MIN(vma_valid_end(v), p + MAX(below, COW_SEQ_MIN)));
+	if (above) {
+		uint64_t want = MAX(above, COW_SEQ_MIN);
+		*s = p + PAGE_SIZE - v->start > want ? p + PAGE_SIZE - want : v->start;
+	}
+	stride_range(mm, v, p, e);
+	dense_window(v, p, s, e);
+	/* Where the stride's next fault would be, past what this one takes. */
+	if (mm->cow_stride)
+		mm->cow_next = p + (*e - p + mm->cow_stride - 1) / mm->cow_stride * mm->cow_stride;
 }
 
 /* A write fault on copy-on-write page p of v (below its valid end). 0 or -ENOMEM. */
@@ -348,8 +468,11 @@ static int cow_fault(struct mm *mm, struct vma *v, uint64_t p)
 		return cow_reprotect(mm, v);
 	if (fragmented(mm) && compact_window(mm, v, p) == 0)
 		return 0;
-	fault_range(v, p, &s, &e);
-	return break_range(mm, v, s, e, false);
+	fault_range(mm, v, p, &s, &e);
+	int r = break_range(mm, v, s, e, false);
+	if (r == 0)
+		*vma_pe(v, p) |= PG_FAULT;
+	return r;
 }
 
 /* The last fault this thread could not explain (see mm_handle_fault). */

@@ -86,7 +86,8 @@ int vma_plat_map(struct mm *mm, const struct vma *v, uint64_t s, uint64_t e)
 		uint64_t moff;
 		bool cow;
 		re = vma_run(v, a, e, &moff, &cow);
-		int r = mm_plat_map(mm, a, re - a, cow ? v->prot & ~LINUX_PROT_WRITE : v->prot, moff);
+		int r =
+		    mm_plat_map(mm, a, re - a, cow ? v->prot & ~LINUX_PROT_WRITE : v->prot, moff);
 		if (r < 0)
 			return r;
 	}

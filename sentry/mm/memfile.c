@@ -82,8 +82,7 @@ int memfile_init(void)
 	}
 	/* Large and zero: the host hands out its pages as the blocks are first used. */
 	mf.rc = calloc(MEMFILE_SIZE >> RC_SHIFT, sizeof(*mf.rc));
-	if (!mf.rc ||
-	    mm_grow_array((void **)&mf.free, &mf.capfree, 1, sizeof(*mf.free), 16) < 0) {
+	if (!mf.rc || mm_grow_array((void **)&mf.free, &mf.capfree, 1, sizeof(*mf.free), 16) < 0) {
 		free(mf.rc);
 		mf.rc = NULL;
 		munmap(base, MEMFILE_SIZE);

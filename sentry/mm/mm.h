@@ -103,7 +103,9 @@ int mm_activate(struct mm *mm);
  * copy-on-write (reference counts on the memory file; the parent's writable ones are
  * write-protected in its platform address space, so call this on the parent's host thread),
  * MAP_SHARED memory is shared for real, MADV_DONTFORK ranges are left out and MADV_WIPEONFORK
- * ones are zero. Costs time in proportion to the VMAs, not the pages. NULL on ENOMEM. */
+ * ones are zero. Costs time in proportion to the VMAs and the 2 MiB blocks of their memory
+ * (plus a copy of the per-page map of VMAs where copy-on-write was broken before), not to the
+ * pages. NULL on ENOMEM. */
 struct mm *mm_fork(struct mm *parent);
 /* A fault the platform reported at addr with access (LINUX_PROT_* bit, or 0 when the platform
  * cannot tell; it is then inferred). Returns 0 when the faulting thread should just run again

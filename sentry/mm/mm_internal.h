@@ -83,10 +83,12 @@ bool memfile_exclusive_locked(uint64_t off, uint64_t len, uint64_t *shared_at);
  * stay within one Linux VMA (mremap) and /proc/PID/maps treat a run of compatible VMAs as one.
  * Copy-on-write breaks never split VMAs: they change entries of the per-page map.
  */
-/* A per-page map: entry = memory-file page number | PG_COW. Pieces of one VMA split apart (by
- * mprotect, munmap...) share it, each using its own entries; refs counts them. Only ever used
- * by VMAs of one mm, under its lock. */
-#define PG_COW 0x80000000U /* the page is copy-on-write: the platform maps it read-only */
+/* A per-page map: entry = memory-file page number | PG_COW | PG_FAULT. Pieces of one VMA split
+ * apart (by mprotect, munmap...) share it, each using its own entries; refs counts them. Only
+ * ever used by VMAs of one mm, under its lock. */
+#define PG_COW 0x80000000U   /* the page is copy-on-write: the platform maps it read-only */
+#define PG_FAULT 0x40000000U /* a copy-on-write fault hit this page since the last fork (cow.c) */
+#define PG_NUM (~(PG_COW | PG_FAULT))
 struct pgmap {
 	int refs;
 	size_t n, cap; /* entries in use, allocated */
@@ -95,10 +97,10 @@ struct pgmap {
 
 struct vma {
 	uint64_t start, end;
-	uint64_t moff;	       /* contiguous backing, when pm is NULL */
-	struct pgmap *pm;      /* per-page backing, or NULL */
-	size_t pmi;	       /* start's entry in pm */
-	uint64_t excl;	       /* VMA_COW: [start, excl) is known to be held by this mm alone */
+	uint64_t moff;	  /* contiguous backing, when pm is NULL */
+	struct pgmap *pm; /* per-page backing, or NULL */
+	size_t pmi;	  /* start's entry in pm */
+	uint64_t excl;	  /* VMA_COW: [start, excl) is known to be held by this mm alone */
 	struct file *file;
 	uint64_t foff;
 	uint64_t vend;	       /* private file mappings: see above */
@@ -128,6 +130,9 @@ struct mm {
 	 * exact across breaks, recounted when high), and whether breaks compact them (cow.c). */
 	size_t frag;
 	bool compacting;
+	/* The last copy-on-write faults (cow.c: stride_range): where the last one was, their
+	 * stride, how many strides the last break covered, and where the next one would be. */
+	uint64_t cow_last, cow_stride, cow_span, cow_next;
 	struct vma *v; /* sorted by start, disjoint */
 	size_t n, cap;
 	size_t cache; /* index of the last VMA copy_* used (relaxed atomic; validated on use) */
@@ -174,7 +179,7 @@ static inline uint64_t vma_moff_at(const struct vma *v, uint64_t addr)
 {
 	if (!v->pm)
 		return v->moff + (addr - v->start);
-	return ((uint64_t)(*vma_pe(v, addr) & ~PG_COW) << MM_PAGE_SHIFT) + (addr & (PAGE_SIZE - 1));
+	return ((uint64_t)(*vma_pe(v, addr) & PG_NUM) << MM_PAGE_SHIFT) + (addr & (PAGE_SIZE - 1));
 }
 
 /* Is the page at addr of v copy-on-write (mapped read-only in the platform)? */
@@ -215,8 +220,8 @@ void vma_pgmap_put(struct vma *v);
 /* *out: a VMA like v over [s, e) (page aligned, inside v) with references of its own to the
  * same pages (and a per-page map of its own if v has one) and to the file. 0 or -ENOMEM. */
 int vma_clone(const struct vma *v, uint64_t s, uint64_t e, struct vma *out);
-/* Mark every page of v copy-on-write (VMA_COW, PG_COW on each entry). Returns whether any page
- * was not copy-on-write before. */
+/* Mark every page of v copy-on-write (VMA_COW, PG_COW on each entry; PG_FAULT cleared: fork
+ * starts the fault history again). Returns whether any page was not copy-on-write before. */
 bool vma_mark_cow(struct vma *v);
 /* v's pages are private again: clear VMA_COW and every PG_COW. */
 void vma_clear_cow(struct vma *v);
@@ -286,6 +291,9 @@ int mm_cow_break(struct mm *mm, uint64_t addr, uint64_t len);
 /* How many platform mappings copy-on-write breaks may add to an address space before faults
  * start compacting them (16384; tests lower it). */
 extern size_t mm_frag_max;
+/* How many pages' copying a copy-on-write fault is worth: 0 (measured as faults go), or fixed
+ * (tests). */
+extern uint64_t mm_fault_worth;
 /* Would writing [s, e) (inside v) through the memory file change pages another mm holds?
  * Read lock suffices. */
 bool vma_cow_shared(const struct vma *v, uint64_t s, uint64_t e);

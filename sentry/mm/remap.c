@@ -31,8 +31,9 @@ int mm_refill(struct mm *mm, uint64_t start, uint64_t end, bool plat)
 			for (uint64_t a = v->start, re; a < v->end; a = re) {
 				re = vma_run(v, a, v->end, &moff, NULL);
 				memfile_zero(moff, re - a);
-				if (v->file && (r = mm_fill_from_file(v->file, v->foff + (a - v->start),
-								   moff, re - a)) < 0)
+				if (v->file &&
+				    (r = mm_fill_from_file(v->file, v->foff + (a - v->start), moff,
+							   re - a)) < 0)
 					return r;
 			}
 			continue;

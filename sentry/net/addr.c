@@ -57,8 +57,7 @@ int inet_parse(const struct net_addr *a, int sock_family, bool allow_unspec, str
 			return -EINVAL;
 		if (a->family != LINUX_AF_INET) {
 			/* Linux accepts AF_UNSPEC with INADDR_ANY for old programs (bind) */
-			if (!(allow_unspec && a->family == LINUX_AF_UNSPEC &&
-			      a->in.sin_addr == 0))
+			if (!(allow_unspec && a->family == LINUX_AF_UNSPEC && a->in.sin_addr == 0))
 				return -EAFNOSUPPORT;
 		}
 		inet_set_v4(ep->addr, be32(a->in.sin_addr));

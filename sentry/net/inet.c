@@ -73,7 +73,8 @@ bool inet_port_conflict(const struct sock *sk, const uint8_t addr[16], uint16_t 
 	struct aset mine = aset_of(sk, addr);
 	struct sock *o;
 
-	for_each_sock(o) {
+	for_each_sock(o)
+	{
 		if (o == sk || !is_inet(o) || o->dead || !o->bound || o->type != sk->type ||
 		    o->local.port != port)
 			continue;
@@ -98,7 +99,8 @@ uint16_t inet_pick_port(const struct sock *sk, bool for_bind)
 	struct sock *o;
 
 	memset(used, 0, sizeof(used));
-	for_each_sock(o) {
+	for_each_sock(o)
+	{
 		if (is_inet(o) && o->bound && o->type == sk->type)
 			used[o->local.port / 64] |= 1ULL << (o->local.port % 64);
 	}
@@ -220,9 +222,9 @@ int inet_getname(struct sock *sk, struct net_addr *out, bool peer)
 
 	net_lock();
 	if (peer) {
-		bool connected = sk->has_remote &&
-				 (sk->state == SS_CONNECTED ||
-				  (sk->state == SS_CONNECTING && !sk->conn_failed));
+		bool connected =
+		    sk->has_remote &&
+		    (sk->state == SS_CONNECTED || (sk->state == SS_CONNECTING && !sk->conn_failed));
 		if (!connected)
 			r = -ENOTCONN;
 		else

@@ -115,8 +115,7 @@ int net_getname(struct sock *sk, struct net_addr *out, bool peer);
  * bytes and sets *len to the size of the value, as Linux. */
 int net_setsockopt(struct task *t, struct sock *sk, int level, int name, const void *val,
 		   unsigned len);
-int net_getsockopt(struct task *t, struct sock *sk, int level, int name, void *val,
-		   unsigned *len);
+int net_getsockopt(struct task *t, struct sock *sk, int level, int name, void *val, unsigned *len);
 
 /* ---- the interface list (lo only), for ioctls, netlink and /proc/net/dev ---- */
 #define NET_LO_INDEX 1
@@ -133,18 +132,18 @@ enum net_proc_kind { NET_PROC_TCP, NET_PROC_TCP6, NET_PROC_UDP, NET_PROC_UDP6, N
 /* One socket as /proc/net shows it. */
 struct net_sock_info {
 	int family, type;
-	int state;	    /* Linux TCP state numbers (TCP_ESTABLISHED 1 ... TCP_LISTEN 10) */
-	uint64_t ino;	    /* 0 for a connection not yet accepted */
+	int state;    /* Linux TCP state numbers (TCP_ESTABLISHED 1 ... TCP_LISTEN 10) */
+	uint64_t ino; /* 0 for a connection not yet accepted */
 	uint32_t uid;
 	int refs;
-	uint32_t rxq, txq;  /* queued bytes */
+	uint32_t rxq, txq; /* queued bytes */
 	bool listening;
 	uint8_t laddr[16], raddr[16]; /* inet: v6 form (v4 as ::ffff:a.b.c.d) */
 	uint16_t lport, rport;
-	bool v4;	    /* inet: shown in the v4 file (an AF_INET socket) */
+	bool v4;			    /* inet: shown in the v4 file (an AF_INET socket) */
 	char path[LINUX_UNIX_PATH_MAX + 2]; /* unix: bound name, '@' for an abstract one */
 	size_t pathlen;
-	int unix_state;	    /* SS_* as /proc/net/unix prints it */
+	int unix_state; /* SS_* as /proc/net/unix prints it */
 };
 
 /* A snapshot of the sockets /proc/net/<kind> lists, in creation order: a malloc'd array in *out

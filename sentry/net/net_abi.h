@@ -265,7 +265,7 @@ _Static_assert(sizeof(struct linux_ifconf) == 16, "ifconf");
 #define LINUX_SIOCGIFHWADDR 0x8927
 #define LINUX_SIOCGIFINDEX 0x8933
 #define LINUX_SIOCGIFTXQLEN 0x8942
-#define LINUX_SIOCINQ 0x541B /* FIONREAD */
+#define LINUX_SIOCINQ 0x541B  /* FIONREAD */
 #define LINUX_SIOCOUTQ 0x5411 /* TIOCOUTQ */
 #define LINUX_SIOCATMARK 0x8905
 #define LINUX_SIOCGSTAMP 0x8906

@@ -41,7 +41,7 @@
 
 /* Connection state of a socket (both the BSD socket state and the TCP state it implies). */
 enum sock_state {
-	SS_CLOSED,     /* unconnected (fresh, or after a failed connect or an abort) */
+	SS_CLOSED, /* unconnected (fresh, or after a failed connect or an abort) */
 	SS_LISTEN,
 	SS_CONNECTING, /* TCP: a non-blocking connect said EINPROGRESS; done or failed already */
 	SS_CONNECTED,  /* connected once (the peer may be gone since: see shut/peer) */
@@ -62,7 +62,7 @@ struct skb {
 	struct net_addr from; /* the sender's address (len 0: none) */
 	bool has_cred;	      /* unix: the sender's credentials */
 	struct linux_ucred cred;
-	int nfiles;	      /* SCM_RIGHTS in flight (references) */
+	int nfiles; /* SCM_RIGHTS in flight (references) */
 	struct file **files;
 	char data[];
 };
@@ -111,19 +111,19 @@ struct sock {
 	int refs;
 	int family, type, protocol;
 	const struct sock_ops *ops;
-	uint64_t ino; /* of its sockfs inode, 0 before it has a file */
-	uint32_t uid; /* the creator's fsuid */
-	uint64_t seq; /* creation order */
+	uint64_t ino;	      /* of its sockfs inode, 0 before it has a file */
+	uint32_t uid;	      /* the creator's fsuid */
+	uint64_t seq;	      /* creation order */
 	struct list_head all; /* g_net.socks; off it once released */
 	struct waitq wq;      /* woken on any change of its state, queues or buffer space */
 	bool dead;	      /* released (its file is gone) */
 
 	enum sock_state state;
-	unsigned shut; /* SHUT_* of this end */
-	int err;       /* pending error (SO_ERROR), positive */
-	bool fin;      /* TCP: the peer's FIN came (recv says EOF before any error) */
-	bool conn_failed; /* TCP: the non-blocking connect in progress was refused */
-	bool rst_pending; /* TCP: the peer is gone: the next send resets (EPIPE after) */
+	unsigned shut;	   /* SHUT_* of this end */
+	int err;	   /* pending error (SO_ERROR), positive */
+	bool fin;	   /* TCP: the peer's FIN came (recv says EOF before any error) */
+	bool conn_failed;  /* TCP: the non-blocking connect in progress was refused */
+	bool rst_pending;  /* TCP: the peer is gone: the next send resets (EPIPE after) */
 	struct sock *peer; /* connected peer, or unix dgram default destination (a reference) */
 
 	struct list_head rcvq; /* struct skb */
@@ -145,16 +145,16 @@ struct sock {
 	struct linux_linger linger;
 	int64_t rcvtimeo_ns, sndtimeo_ns; /* 0: none */
 	int rcvlowat, priority, mark;
-	int peek_off;			  /* -1: off */
+	int peek_off; /* -1: off */
 	struct sock_opt opts[SOCK_NOPTS];
 	int nopts;
 	bool has_peercred;
 	struct linux_ucred peercred; /* SO_PEERCRED */
 
 	/* unix */
-	struct net_addr uaddr; /* bound name (len 0: unbound) */
-	uint64_t udev, uino;   /* a path binding: its inode (st_dev, st_ino) */
-	bool binding;	       /* a bind is creating the path now */
+	struct net_addr uaddr;	    /* bound name (len 0: unbound) */
+	uint64_t udev, uino;	    /* a path binding: its inode (st_dev, st_ino) */
+	bool binding;		    /* a bind is creating the path now */
 	struct net_addr upeer_addr; /* the peer's name at connect time (getpeername) */
 
 	/* unix: holds its name in the namespace (not a copy, as an accepted socket's);
@@ -162,8 +162,8 @@ struct sock {
 	bool bound;
 
 	/* inet */
-	bool bound_addr;       /* bind() chose the address (connect keeps it) */
-	bool bound_port;       /* bind() chose the port (a disconnect keeps it) */
+	bool bound_addr; /* bind() chose the address (connect keeps it) */
+	bool bound_port; /* bind() chose the port (a disconnect keeps it) */
 	struct inet_ep local, remote;
 	bool has_remote;
 
@@ -182,8 +182,8 @@ void net_defer_fput(struct file *f);
 /* A new socket with one reference, on the socket list, or NULL. Defaults from the family:
  * buffer sizes set by the caller when not the unix ones. No lock held. */
 struct sock *sock_alloc(int family, int type, int protocol, const struct sock_ops *ops);
-void sock_hold(struct sock *sk);		 /* lock held */
-void sock_put(struct sock *sk);			 /* lock held */
+void sock_hold(struct sock *sk); /* lock held */
+void sock_put(struct sock *sk);	 /* lock held */
 /* Open a file on sk, taking over the caller's reference on success. flags: LINUX_O_NONBLOCK.
  * No lock held. */
 int sock_make_file(struct sock *sk, int flags, struct file **out);
@@ -194,7 +194,8 @@ void sock_unlist(struct sock *sk);
 /* Iterate the live sockets (lock held). */
 #define for_each_sock(sk)                                                                          \
 	for (struct list_head *__p = g_net_socks.next;                                             \
-	     __p != &g_net_socks && ((sk) = list_entry(__p, struct sock, all), 1); __p = __p->next)
+	     __p != &g_net_socks && ((sk) = list_entry(__p, struct sock, all), 1);                 \
+	     __p = __p->next)
 extern struct list_head g_net_socks;
 /* The task's credentials as SO_PEERCRED/SCM_CREDENTIALS give them. */
 struct linux_ucred net_task_cred(struct task *t);
@@ -233,8 +234,7 @@ const struct timespec *sock_deadline(int64_t ns, struct timespec *buf);
  * (the rest dropped, MSG_TRUNC reported). Handles MSG_PEEK, MSG_WAITALL, MSG_TRUNC, blocking,
  * the pending error and EOF (RCV shutdown). peek/err order as the family says: fin_first
  * (TCP: EOF after a FIN wins over a pending error). */
-ssize_t sock_recv_queue(struct sock *sk, struct net_msg *m, int flags, bool nonblock,
-			bool stream);
+ssize_t sock_recv_queue(struct sock *sk, struct net_msg *m, int flags, bool nonblock, bool stream);
 
 /* Take a pending error (lock held): -err and clear it, or 0. */
 static inline int sock_error(struct sock *sk)

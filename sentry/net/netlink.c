@@ -199,8 +199,10 @@ static int nl_autobind_locked(struct sock *sk, struct task *t)
 	want = t ? (uint32_t)t->tgid : 0;
 	for (;;) {
 		taken = want == 0;
-		for_each_sock(o) {
-			if (o != sk && o->family == LINUX_AF_NETLINK && !o->dead && o->nl_portid == want)
+		for_each_sock(o)
+		{
+			if (o != sk && o->family == LINUX_AF_NETLINK && !o->dead &&
+			    o->nl_portid == want)
 				taken = true;
 		}
 		if (!taken)
@@ -222,7 +224,8 @@ static int nl_bind(struct task *t, struct sock *sk, const struct net_addr *addr)
 	if (addr->nl.nl_pid && sk->nl_portid && sk->nl_portid != addr->nl.nl_pid) {
 		r = -EINVAL;
 	} else if (addr->nl.nl_pid && !sk->nl_portid) {
-		for_each_sock(o) {
+		for_each_sock(o)
+		{
 			if (o != sk && o->family == LINUX_AF_NETLINK && !o->dead &&
 			    o->nl_portid == addr->nl.nl_pid)
 				r = -EADDRINUSE;

@@ -42,12 +42,13 @@ static void fill(const struct sock *sk, struct net_sock_info *i)
 	i->type = sk->type;
 	i->ino = sk->ino;
 	i->uid = sk->uid;
-	i->refs = sk->refs + 1;
+	/* what Linux shows: a listening unix socket 2, a TCP listener 1 */
+	i->refs = sk->family == LINUX_AF_UNIX ? sk->refs + 1 : sk->refs;
 	i->rxq = (uint32_t)sk->rcv_bytes;
 	i->listening = sk->state == SS_LISTEN;
 	if (sk->family == LINUX_AF_UNIX) {
-		i->unix_state = (sk->state == SS_CONNECTED) ? LINUX_SS_CONNECTED
-							      : LINUX_SS_UNCONNECTED;
+		i->unix_state =
+		    (sk->state == SS_CONNECTED) ? LINUX_SS_CONNECTED : LINUX_SS_UNCONNECTED;
 		if (sk->bound && sk->uaddr.len > sizeof(uint16_t)) {
 			size_t n = sk->uaddr.len - sizeof(uint16_t);
 			if (n > sizeof(i->path) - 1)
@@ -95,7 +96,8 @@ int net_proc_snapshot(enum net_proc_kind kind, struct net_sock_info **out)
 	int n = 0, cap = 0;
 
 	net_lock();
-	for_each_sock(sk) {
+	for_each_sock(sk)
+	{
 		if (sk->dead || !wanted(sk, kind))
 			continue;
 		if (n == cap) {

@@ -417,8 +417,7 @@ static int recv_stream_some(struct sock *sk, struct net_msg *m, int flags, size_
 	return 0;
 }
 
-ssize_t sock_recv_queue(struct sock *sk, struct net_msg *m, int flags, bool nonblock,
-			bool stream)
+ssize_t sock_recv_queue(struct sock *sk, struct net_msg *m, int flags, bool nonblock, bool stream)
 {
 	size_t len = net_iov_left(&m->iov), copied = 0, target = 1;
 	struct timespec dlbuf;

@@ -47,10 +47,7 @@ static void sockfs_init(void)
 
 static const struct file_ops sock_fops;
 
-struct sock *file_sock(struct file *f)
-{
-	return (f && f->fops == &sock_fops) ? f->priv : NULL;
-}
+struct sock *file_sock(struct file *f) { return (f && f->fops == &sock_fops) ? f->priv : NULL; }
 
 static bool file_nonblock(const struct file *f)
 {
@@ -335,8 +332,7 @@ int net_setsockopt(struct task *t, struct sock *sk, int level, int name, const v
 	return sk->ops->setsockopt ? sk->ops->setsockopt(sk, level, name, val, len) : -EOPNOTSUPP;
 }
 
-int net_getsockopt(struct task *t, struct sock *sk, int level, int name, void *val,
-		   unsigned *len)
+int net_getsockopt(struct task *t, struct sock *sk, int level, int name, void *val, unsigned *len)
 {
 	(void)t;
 	if (level == LINUX_SOL_SOCKET)

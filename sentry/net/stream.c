@@ -135,8 +135,7 @@ static void tcp_swallow_reset(struct sock *sk)
 	waitq_wake(&sk->wq);
 }
 
-int net_make_skb(struct task *t, struct sock *sk, struct net_msg *m, size_t len,
-		    struct skb **out)
+int net_make_skb(struct task *t, struct sock *sk, struct net_msg *m, size_t len, struct skb **out)
 {
 	struct skb *skb = skb_alloc(len);
 

@@ -21,7 +21,8 @@ static struct sock *find_listener(const uint8_t dst[16], uint16_t port)
 	struct sock *o, *best = NULL;
 	int best_score = -1;
 
-	for_each_sock(o) {
+	for_each_sock(o)
+	{
 		if ((o->family != LINUX_AF_INET && o->family != LINUX_AF_INET6) ||
 		    o->type != LINUX_SOCK_STREAM || o->dead || o->state != SS_LISTEN ||
 		    o->local.port != port || !inet_addr_match(o, dst))
@@ -47,7 +48,8 @@ static int tcp_listen(struct task *t, struct sock *sk, int backlog)
 		r = -EINVAL;
 	} else if (!sk->bound) {
 		r = inet_autobind(sk);
-	} else if (sk->state != SS_LISTEN && inet_port_conflict(sk, sk->local.addr, sk->local.port)) {
+	} else if (sk->state != SS_LISTEN &&
+		   inet_port_conflict(sk, sk->local.addr, sk->local.port)) {
 		r = -EADDRINUSE;
 	}
 	if (r == 0)
@@ -202,7 +204,7 @@ static ssize_t tcp_recvmsg(struct task *t, struct sock *sk, struct net_msg *m, i
 	(void)t;
 	if (flags & LINUX_MSG_OOB)
 		return -EINVAL; /* no urgent data, ever */
-	m->from = NULL; /* TCP reports no source address */
+	m->from = NULL;		/* TCP reports no source address */
 	net_lock();
 	if (sk->state == SS_LISTEN)
 		r = -ENOTCONN;
@@ -342,7 +344,8 @@ static int tcp_getsockopt(struct sock *sk, int level, int name, void *val, unsig
 		return 0;
 	}
 	net_lock();
-	bool connected = sk->state == SS_CONNECTED || (sk->state == SS_CONNECTING && !sk->conn_failed);
+	bool connected =
+	    sk->state == SS_CONNECTED || (sk->state == SS_CONNECTING && !sk->conn_failed);
 	switch (name) {
 	case LINUX_TCP_INFO: {
 		unsigned char info[TCP_INFO_SIZE] = {0};

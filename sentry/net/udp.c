@@ -18,7 +18,8 @@ static struct sock *udp_lookup(const uint8_t dst[16], uint16_t dport, const uint
 	struct sock *o, *best = NULL;
 	int best_score = -1;
 
-	for_each_sock(o) {
+	for_each_sock(o)
+	{
 		if ((o->family != LINUX_AF_INET && o->family != LINUX_AF_INET6) ||
 		    o->type != LINUX_SOCK_DGRAM || o->dead || !o->bound || o->local.port != dport ||
 		    !inet_addr_match(o, dst))

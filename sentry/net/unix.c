@@ -27,7 +27,8 @@ static bool abstract_taken(const struct net_addr *a, int type)
 {
 	struct sock *o;
 
-	for_each_sock(o) {
+	for_each_sock(o)
+	{
 		if (o->family == LINUX_AF_UNIX && o->type == type && !o->dead && o->bound &&
 		    o->uaddr.len == a->len && o->udev == 0 && o->uino == 0 &&
 		    memcmp(o->uaddr.bytes, a->bytes, a->len) == 0)
@@ -161,7 +162,8 @@ static int unix_find(struct task *t, const struct unix_name *n, const struct net
 	}
 	net_lock();
 	r = -ECONNREFUSED;
-	for_each_sock(o) {
+	for_each_sock(o)
+	{
 		if (o->family != LINUX_AF_UNIX || o->dead || !o->bound)
 			continue;
 		if (n->kind == UNIX_PATH) {
@@ -384,7 +386,8 @@ static int unix_shutdown(struct sock *sk, unsigned mode)
 	sk->shut |= mode;
 	p = sk->peer;
 	if (p && !is_dgram(sk)) {
-		unsigned pm = ((mode & SHUT_RCV) ? SHUT_SEND : 0) | ((mode & SHUT_SEND) ? SHUT_RCV : 0);
+		unsigned pm =
+		    ((mode & SHUT_RCV) ? SHUT_SEND : 0) | ((mode & SHUT_SEND) ? SHUT_RCV : 0);
 		p->shut |= pm;
 		waitq_wake(&p->wq);
 	}
@@ -447,7 +450,8 @@ static void unix_release(struct sock *sk)
 			sock_put(sk->peer);
 			sk->peer = NULL;
 		}
-		for_each_sock(o) { /* senders blocked on this one's queue */
+		for_each_sock(o)
+		{ /* senders blocked on this one's queue */
 			if (o->family == LINUX_AF_UNIX && o->peer == sk)
 				waitq_wake(&o->wq);
 		}
@@ -656,7 +660,7 @@ static int unix_check(int *type, int protocol)
 	switch (*type) {
 	case LINUX_SOCK_RAW:
 		*type = LINUX_SOCK_DGRAM; /* as Linux's unix_create */
-		/* fall through */
+					  /* fall through */
 	case LINUX_SOCK_STREAM:
 	case LINUX_SOCK_DGRAM:
 	case LINUX_SOCK_SEQPACKET:

@@ -456,8 +456,9 @@ const struct syscall_entry sys_res_table[] = {
     E(setdomainname),
     E(capget),
     {LINUX_SYS_capset, sys_capset,
-     "partial: capabilities are emulated; only uid-0-equivalent checks (DAC, setuid, nice, "
-     "hostname, bounding set) consult them"},
+     "partial: capabilities are emulated: file access, setuid/setgid/setgroups, nice, rlimits, "
+     "hostname, xattr namespaces and the capability prctls consult them; chown, kill and "
+     "other checks still test uid 0"},
     E(getgroups),
     E(setuid),
     E(setgid),

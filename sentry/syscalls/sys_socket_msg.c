@@ -211,11 +211,11 @@ out:
 /* Control messages of a receive, built in a Sentry buffer as put_cmsg/scm_detach_fds do. */
 struct ctl_out {
 	uint8_t *buf;
-	size_t cap;  /* the application's msg_controllen (at most RECV_CTL_MAX kept) */
+	size_t cap; /* the application's msg_controllen (at most RECV_CTL_MAX kept) */
 	size_t used;
-	int flags;   /* MSG_CTRUNC */
+	int flags; /* MSG_CTRUNC */
 	int fds[LINUX_SCM_MAX_FD];
-	int nfds;    /* reserved fds, committed once the buffer is out */
+	int nfds; /* reserved fds, committed once the buffer is out */
 };
 
 static void put_cmsg(struct ctl_out *c, int type, const void *data, size_t len)

@@ -146,7 +146,8 @@ static void test_tcp_basic(void)
 	CHECK(recv(c, buf, sizeof(buf), 0) == 0, "EOF after close");
 	close(c);
 	close(s);
-	ok("tcp v4: ephemeral bind, listen, connect, accept4, names, data, FIONREAD, shutdown, EOF");
+	ok("tcp v4: ephemeral bind, listen, connect, accept4, names, data, FIONREAD, shutdown, "
+	   "EOF");
 }
 
 static void test_tcp_errors(void)
@@ -489,8 +490,8 @@ static void test_udp(void)
 		  ntohs(from.sin_port) == port_of(s),
 	      "source address");
 	struct iovec iov = {buf, 2};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_name = &from,
-			    .msg_namelen = sizeof(from)};
+	struct msghdr mh = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_name = &from, .msg_namelen = sizeof(from)};
 	CHECK(recvmsg(r, &mh, 0) == 2 && (mh.msg_flags & MSG_TRUNC), "truncated");
 	CHECK(mh.msg_namelen == sizeof(from), "recvmsg name");
 	CHECK(sendto(s, "abcdef", 6, 0, (struct sockaddr *)&to, sizeof(to)) == 6, "sendto");

@@ -196,7 +196,8 @@ static void test_records(void)
 		CHECK_OK(ioctl(sv[1], FIONREAD, &avail));
 		CHECK(avail == (k ? 9 : 3), "FIONREAD %d", avail);
 		CHECK(recv(sv[1], buf, sizeof(buf), MSG_PEEK) == 3, "peek one record");
-		CHECK(recv(sv[1], buf, sizeof(buf), 0) == 3 && memcmp(buf, "one", 3) == 0, "record");
+		CHECK(recv(sv[1], buf, sizeof(buf), 0) == 3 && memcmp(buf, "one", 3) == 0,
+		      "record");
 		CHECK(recvmsg(sv[1], &mh, 0) == 2 && (mh.msg_flags & MSG_TRUNC), "truncated");
 		CHECK(send(sv[0], "abcdef", 6, 0) == 6, "send");
 		CHECK(recv(sv[1], buf, 2, MSG_TRUNC) == 6, "MSG_TRUNC returns the real length");
@@ -533,8 +534,8 @@ static void test_rights(void)
 	int many[254];
 	char cbuf[CMSG_SPACE(sizeof(many))];
 	struct iovec iov = {"m", 1};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			    .msg_controllen = sizeof(cbuf)};
+	struct msghdr mh = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
 	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
 	cm->cmsg_level = SOL_SOCKET;
 	cm->cmsg_type = SCM_RIGHTS;
@@ -570,8 +571,8 @@ static void test_creds(void)
 	int sv[2], one = 1;
 	char cbuf[CMSG_SPACE(sizeof(struct ucred))], data[8];
 	struct iovec iov = {data, sizeof(data)};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			    .msg_controllen = sizeof(cbuf)};
+	struct msghdr mh = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
 
 	pair(SOCK_DGRAM, sv);
 	CHECK_OK(setsockopt(sv[1], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)));
@@ -592,8 +593,8 @@ static void test_creds(void)
 	CHECK(cr.pid == pid && cr.uid == geteuid() && cr.gid == getegid(), "sender's creds");
 
 	/* explicit credentials */
-	struct msghdr sm = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			    .msg_controllen = sizeof(cbuf)};
+	struct msghdr sm = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
 	iov.iov_len = 1;
 	cm = CMSG_FIRSTHDR(&sm);
 	cm->cmsg_level = SOL_SOCKET;

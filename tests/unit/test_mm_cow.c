@@ -95,11 +95,16 @@ Test(fork, private_pages_diverge, .init = setup, .fini = teardown)
 	cr_assert_eq(app_read(mm, a + 5 * PG), 'p');
 	cr_assert_eq(peek(mm, a + 5 * PG), 'p');
 	cr_assert_eq(peek(c, a + 5 * PG), 'C');
-	/* The page next to it is still shared. */
-	cr_assert_eq(app_write(c, a + 6 * PG, 'C'), 0);
+	/* A page elsewhere is still shared: one page copied. The page after it continues a
+	 * private run: that takes 8 pages at once (a sequential rewrite, maybe). */
+	cr_assert_eq(app_write(c, a + 20 * PG, 'C'), 0);
 	cr_assert_eq(n_map, maps + 1);
 	cr_assert_eq(memfile_used(), used + 2 * PG);
-	cr_assert_eq(peek(mm, a + 6 * PG), 'p');
+	cr_assert_eq(app_write(c, a + 21 * PG, 'C'), 0);
+	cr_assert_eq(n_map, maps + 2);
+	cr_assert_eq(memfile_used(), used + 10 * PG);
+	cr_assert_eq(peek(mm, a + 20 * PG), 'p');
+	cr_assert_eq(peek(mm, a + 21 * PG), 'p');
 	/* Elsewhere both sides still share. */
 	cr_assert_eq(app_write(c, a + 40 * PG, 'C'), 0);
 	cr_assert_eq(peek(mm, a + 40 * PG), 'p');
@@ -209,9 +214,8 @@ Test(fork, sequential_writes_take_growing_runs, .init = setup, .fini = teardown)
 	for (uint64_t p = 0; p < len; p += PG)
 		cr_assert_eq(app_write(c, a + p, 'c'), 0);
 	cr_assert_eq(c->n, 1, "one VMA after writing all of it in order, not %zu", c->n);
-	/* 4 MiB: runs of 1, 1, 2, 4, ... 512 pages (2 MiB), then 512 again. */
-	cr_assert_leq(n_faults, 12, "growing runs: %d faults for 4 MiB written in order",
-		      n_faults);
+	/* 4 MiB: runs of 1, 8, 9, 18, ... 288, then 512 pages (2 MiB). */
+	cr_assert_leq(n_faults, 10, "growing runs: %d faults for 4 MiB written in order", n_faults);
 	cr_assert_eq(memfile_used(), used0 + 2 * len, "only what was written is copied");
 	for (uint64_t p = len; p > 0; p -= PG)
 		cr_assert_eq(app_write(mm, a + p - PG, 'm'), 0);
@@ -687,7 +691,8 @@ Test(pgmap, dontunmap_and_brk_growth, .init = setup, .fini = teardown)
 	cr_assert_eq(mm_activate(c), 0);
 	cr_assert_eq(app_write(c, 0x60000000 + PG, 'h'), 0);
 	for (int k = 1; k <= 8; k++)
-		cr_assert_eq(mm_brk(c, 0x60000000 + (4 + 4 * k) * PG), 0x60000000 + (4 + 4 * k) * PG);
+		cr_assert_eq(mm_brk(c, 0x60000000 + (4 + 4 * k) * PG),
+			     0x60000000 + (4 + 4 * k) * PG);
 	struct vma *h = vma_lookup(c, 0x60000000);
 	cr_assert(h && h->pm && h->end == 0x60000000 + 36 * PG, "one heap VMA with a map");
 	cr_assert_eq(peek(c, 0x60000000 + PG), 'h');
@@ -730,4 +735,73 @@ Test(pgmap, fragmentation_is_bounded, .init = setup, .fini = teardown)
 	cr_assert_eq(peek(mm, a + len - PG + 2), 'm');
 	mm_put(c);
 	mm_frag_max = saved;
+}
+
+Test(pgmap, dense_scattered_writes_copy_windows, .init = setup, .fini = teardown)
+{
+	uint64_t len = 8ULL << 20, a = (uint64_t)anon(0, 8ULL << 20, RW, 0);
+	cr_assert_gt((long)a, 0);
+	fill_pages(mm, a, len, 6);
+	/* Sparse: one page in 64 costs one fault and one page each. */
+	mm_fault_worth = 8;
+	struct mm *c = mm_fork(mm);
+	cr_assert_eq(mm_activate(c), 0);
+	uint64_t used = memfile_used();
+	n_faults = 0;
+	for (uint64_t p = 0; p < len; p += 64 * PG)
+		cr_assert_eq(app_write(c, a + p + 3, 's'), 0);
+	cr_assert_eq(n_faults, (int)(len / (64 * PG)));
+	cr_assert_eq(memfile_used(), used + len / 64);
+	mm_put(c);
+	/* Dense (one in four): after a few faults per window, whole windows are copied. */
+	c = mm_fork(mm);
+	cr_assert_eq(mm_activate(c), 0);
+	n_faults = 0;
+	for (uint64_t p = 0; p < len; p += 4 * PG)
+		cr_assert_eq(app_write(c, a + p + 3, 'd'), 0);
+	cr_assert_lt(n_faults, (int)(len / (4 * PG) / 4), "%d faults", n_faults);
+	cr_assert_eq(c->n, 1);
+	check_mirror(c);
+	for (uint64_t p = 0; p < len; p += PG) {
+		cr_assert_eq(peek(c, a + p), (char)(p / PG + 6));
+		cr_assert_eq(peek(c, a + p + 3), p % (4 * PG) ? 0 : 'd');
+		cr_assert_eq(peek(mm, a + p + 3), 0);
+	}
+	mm_put(c);
+	mm_fault_worth = 1;
+}
+
+Test(pgmap, strided_writes_copy_ahead_when_faults_cost_more, .init = setup, .fini = teardown)
+{
+	uint64_t len = 8ULL << 20, a = (uint64_t)anon(0, 8ULL << 20, RW, 0);
+	int touches = (int)((len + 10 * PG - 1) / (10 * PG));
+	cr_assert_gt((long)a, 0);
+	fill_pages(mm, a, len, 8);
+	/* A fault worth 4 pages: copying 10 pages per write would cost more; page by page. */
+	mm_fault_worth = 4;
+	struct mm *c = mm_fork(mm);
+	cr_assert_eq(mm_activate(c), 0);
+	uint64_t used = memfile_used();
+	n_faults = 0;
+	for (uint64_t p = 0; p < len; p += 10 * PG)
+		cr_assert_eq(app_write(c, a + p + 5, 'w'), 0);
+	cr_assert_eq(n_faults, touches);
+	cr_assert_eq(memfile_used(), used + (uint64_t)touches * PG);
+	mm_put(c);
+	/* Worth 16 pages: after three faults a stride apart, the next strides come along. */
+	mm_fault_worth = 16;
+	c = mm_fork(mm);
+	cr_assert_eq(mm_activate(c), 0);
+	n_faults = 0;
+	for (uint64_t p = 0; p < len; p += 10 * PG)
+		cr_assert_eq(app_write(c, a + p + 5, 'W'), 0);
+	cr_assert_lt(n_faults, touches / 10, "%d faults for %d strided writes", n_faults, touches);
+	check_mirror(c);
+	for (uint64_t p = 0; p < len; p += PG) {
+		cr_assert_eq(peek(c, a + p), (char)(p / PG + 8));
+		cr_assert_eq(peek(c, a + p + 5), p % (10 * PG) ? 0 : 'W');
+		cr_assert_eq(peek(mm, a + p + 5), 0);
+	}
+	mm_put(c);
+	mm_fault_worth = 1;
 }

@@ -33,7 +33,10 @@ static struct net_addr v6addr(const char *ip, uint16_t port)
 	return a;
 }
 
-static void ep_of(const char *ip6, uint8_t out[16]) { cr_assert_eq(inet_pton(AF_INET6, ip6, out), 1); }
+static void ep_of(const char *ip6, uint8_t out[16])
+{
+	cr_assert_eq(inet_pton(AF_INET6, ip6, out), 1);
+}
 
 Test(net_addr, parse_v4)
 {
@@ -149,9 +152,16 @@ Test(net_route, loopback_only)
 Test(net_route, everything_else_unreachable)
 {
 	static const char *const away[] = {
-	    "::ffff:8.8.8.8",	  "::ffff:10.0.0.1", "::ffff:192.168.1.1", "::ffff:255.255.255.255",
-	    "::ffff:224.0.0.1", "::ffff:128.0.0.1", "2001:4860:4860::8888", "fe80::1",
-	    "ff02::1",	  "::2",
+	    "::ffff:8.8.8.8",
+	    "::ffff:10.0.0.1",
+	    "::ffff:192.168.1.1",
+	    "::ffff:255.255.255.255",
+	    "::ffff:224.0.0.1",
+	    "::ffff:128.0.0.1",
+	    "2001:4860:4860::8888",
+	    "fe80::1",
+	    "ff02::1",
+	    "::2",
 	};
 	uint8_t dst[16], src[16];
 
