@@ -8,26 +8,80 @@
 #include "sentry/mm/mm_internal.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "common/util.h"
 
+/*
+ * What lseek told of the memory file during one walk: a few extents known to be data or a
+ * hole. A VMA with a per-page map has one backing run per broken page (or few), all lying in
+ * a couple of large extents (its pages from before the fork, the copies). SEEK_HOLE scans the
+ * page cache from its start to the end of the extent, so asking again for each run would cost
+ * O(runs x extent) (seconds at exit after a fork and scattered writes); asking once per extent
+ * costs O(extent). A walk is a snapshot: pages punched or filled meanwhile may be missed, as
+ * with any racing query.
+ */
+#define KNOWN_MAX 8
+struct known {
+	struct {
+		uint64_t a, b;
+		bool data;
+	} k[KNOWN_MAX];
+	size_t n, next;
+};
+
+static void known_add(struct known *kn, uint64_t a, uint64_t b, bool data)
+{
+	if (a >= b)
+		return;
+	size_t i = kn->n < KNOWN_MAX ? kn->n++ : kn->next++ % KNOWN_MAX;
+	kn->k[i].a = a;
+	kn->k[i].b = b;
+	kn->k[i].data = data;
+}
+
+/* The known extent holding pos, or -1. */
+static int known_find(const struct known *kn, uint64_t pos)
+{
+	for (size_t i = 0; i < kn->n; i++)
+		if (kn->k[i].a <= pos && pos < kn->k[i].b)
+			return (int)i;
+	return -1;
+}
+
 /* Call fn(arg, a, b) for each maximal data range [a, b) of the memory file within [s, e). */
-static void memfile_data_ranges(uint64_t s, uint64_t e, void (*fn)(void *, uint64_t, uint64_t),
-				void *arg)
+static void memfile_data_ranges(struct known *kn, uint64_t s, uint64_t e,
+				void (*fn)(void *, uint64_t, uint64_t), void *arg)
 {
 	int fd = memfile_fd();
 	uint64_t pos = s;
 
 	while (pos < e) {
+		int i = known_find(kn, pos);
+		if (i >= 0) {
+			uint64_t end = MIN(kn->k[i].b, e);
+			if (kn->k[i].data)
+				fn(arg, pos, end);
+			pos = end;
+			continue;
+		}
 		off_t d = lseek(fd, (off_t)pos, SEEK_DATA);
-		if (d < 0 || (uint64_t)d >= e)
+		if (d < 0) {
+			known_add(kn, pos, UINT64_MAX, false); /* ENXIO: no data from pos on */
+			return;
+		}
+		known_add(kn, pos, (uint64_t)d, false);
+		if ((uint64_t)d >= e)
 			return;
 		off_t h = lseek(fd, d, SEEK_HOLE);
-		uint64_t end = h < 0 ? e : MIN((uint64_t)h, e);
-		fn(arg, (uint64_t)d, end);
-		pos = end;
+		if (h < 0) {
+			fn(arg, (uint64_t)d, e);
+			return;
+		}
+		known_add(kn, (uint64_t)d, (uint64_t)h, true);
+		pos = (uint64_t)d; /* (answered from the extent just learnt) */
 	}
 }
 
@@ -58,7 +112,7 @@ static void shift(void *arg, uint64_t a, uint64_t b)
 	w->fn(w->arg, a + w->delta, b + w->delta);
 }
 
-static void vma_resident(const struct vma *v, uint64_t s, uint64_t e,
+static void vma_resident(struct known *kn, const struct vma *v, uint64_t s, uint64_t e,
 			 void (*fn)(void *, uint64_t, uint64_t), void *arg)
 {
 	if (v->flags & VMA_FILEMAP) {
@@ -71,7 +125,7 @@ static void vma_resident(const struct vma *v, uint64_t s, uint64_t e,
 	for (uint64_t a = s, re, moff; a < e; a = re) {
 		re = vma_run(v, a, e, &moff, NULL);
 		struct walk w = {fn, arg, a - moff};
-		memfile_data_ranges(moff, moff + (re - a), shift, &w);
+		memfile_data_ranges(kn, moff, moff + (re - a), shift, &w);
 	}
 }
 
@@ -83,11 +137,13 @@ static void add_bytes(void *arg, uint64_t a, uint64_t b)
 uint64_t mm_resident_bytes(struct mm *mm)
 {
 	uint64_t total = 0;
+	struct known kn = {0};
 
 	pthread_rwlock_rdlock(&mm->lock);
 	for (size_t i = 0; i < mm->n; i++)
 		if (mm->v[i].prot != LINUX_PROT_NONE)
-			vma_resident(&mm->v[i], mm->v[i].start, mm->v[i].end, add_bytes, &total);
+			vma_resident(&kn, &mm->v[i], mm->v[i].start, mm->v[i].end, add_bytes,
+				     &total);
 	pthread_rwlock_unlock(&mm->lock);
 	return total;
 }
@@ -109,6 +165,7 @@ int mm_mincore(struct mm *mm, uint64_t addr, uint64_t len, unsigned char *vec)
 {
 	uint64_t end = addr + len;
 	struct mark m = {vec, addr};
+	struct known kn = {0};
 	int r = 0;
 
 	memset(vec, 0, len / PAGE_SIZE);
@@ -119,7 +176,7 @@ int mm_mincore(struct mm *mm, uint64_t addr, uint64_t len, unsigned char *vec)
 			break;
 		}
 		uint64_t e = MIN(end, mm->v[i].end);
-		vma_resident(&mm->v[i], addr, e, mark_pages, &m);
+		vma_resident(&kn, &mm->v[i], addr, e, mark_pages, &m);
 		addr = e;
 	}
 	pthread_rwlock_unlock(&mm->lock);
