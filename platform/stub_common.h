@@ -9,6 +9,7 @@
 #ifndef PLATFORM_STUB_COMMON_H
 #define PLATFORM_STUB_COMMON_H
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdnoreturn.h>
 #include <sys/types.h>
@@ -18,6 +19,15 @@
 #define PLAT_STUB_BASE 0x7e0000000000ULL
 #define PLAT_STUB_REGION_SIZE 0x8000000ULL /* 128 MiB */
 #define PLAT_STUB_END (PLAT_STUB_BASE + PLAT_STUB_REGION_SIZE)
+
+/* The checks every backend's as_map/as_unmap/as_protect make: page-aligned, inside the
+ * application's range [0, PLAT_STUB_BASE). 0 or -EINVAL. */
+static inline int plat_range_check(uint64_t addr, uint64_t len)
+{
+	if ((addr | len) & 4095 || addr + len < addr || addr + len > PLAT_STUB_BASE)
+		return -EINVAL;
+	return 0;
+}
 
 /* Top of the x86-64 user address space with 4-level paging (TASK_SIZE_MAX), and with 5-level. */
 #define STUB_USER_TOP 0x7ffffffff000ULL

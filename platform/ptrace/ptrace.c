@@ -182,15 +182,6 @@ static int injector(struct plat_as *as, struct stub_thread **th)
 	return r;
 }
 
-/* Checks shared by the mapping operations: page-aligned, inside the application's range. */
-static int range_check(uint64_t addr, uint64_t len)
-{
-	if (!IS_PAGE_ALIGNED(addr) || !IS_PAGE_ALIGNED(len) || range_overflows(addr, len) ||
-	    addr + len > PLAT_STUB_BASE)
-		return -EINVAL;
-	return 0;
-}
-
 /* Run syscall nr in the stub. Returns its result, or -errno (its own or the platform's). */
 static long inject(struct plat_as *as, long nr, uint64_t a0, uint64_t a1, uint64_t a2,
 		   uint64_t a3, uint64_t a4, uint64_t a5)
@@ -217,7 +208,7 @@ static int ptrace_as_map(struct plat_as *as, uint64_t addr, uint64_t len, int pr
 	long res;
 	int r;
 
-	if (len == 0 || (r = range_check(addr, len)) < 0 || !IS_PAGE_ALIGNED(off))
+	if (len == 0 || (r = plat_range_check(addr, len)) < 0 || !IS_PAGE_ALIGNED(off))
 		return -EINVAL;
 	if (prot & ~(LINUX_PROT_READ | LINUX_PROT_WRITE | LINUX_PROT_EXEC))
 		return -EINVAL;
@@ -242,7 +233,7 @@ static int ptrace_as_unmap(struct plat_as *as, uint64_t addr, uint64_t len)
 
 	if (len == 0)
 		return 0;
-	if ((r = range_check(addr, len)) < 0)
+	if ((r = plat_range_check(addr, len)) < 0)
 		return r;
 	return (int)inject(as, __NR_munmap, addr, len, 0, 0, 0, 0);
 }
@@ -253,7 +244,7 @@ static int ptrace_as_protect(struct plat_as *as, uint64_t addr, uint64_t len, in
 
 	if (len == 0)
 		return 0;
-	if ((r = range_check(addr, len)) < 0)
+	if ((r = plat_range_check(addr, len)) < 0)
 		return r;
 	if (prot & ~(LINUX_PROT_READ | LINUX_PROT_WRITE | LINUX_PROT_EXEC))
 		return -EINVAL;

@@ -127,15 +127,6 @@ static void systrap_as_release(struct plat_as *as)
 	free(as);
 }
 
-/* Checks shared by the mapping operations: page-aligned, inside the application's range. */
-static int range_check(uint64_t addr, uint64_t len)
-{
-	if (!IS_PAGE_ALIGNED(addr) || !IS_PAGE_ALIGNED(len) || range_overflows(addr, len) ||
-	    addr + len > PLAT_STUB_BASE)
-		return -EINVAL;
-	return 0;
-}
-
 /* A control request's result, as the stub claims it: 0 or -errno; anything else is -EIO. */
 static int control_result(long res)
 {
@@ -152,7 +143,7 @@ static int systrap_as_map(struct plat_as *as, uint64_t addr, uint64_t len, int p
 	uint64_t a[6] = {addr, len, (uint64_t)prot, MAP_SHARED | MAP_FIXED, ST_FD_MEMFILE, off};
 	long res;
 
-	if (len == 0 || range_check(addr, len) < 0 || !IS_PAGE_ALIGNED(off))
+	if (len == 0 || plat_range_check(addr, len) < 0 || !IS_PAGE_ALIGNED(off))
 		return -EINVAL;
 	if (prot & ~(LINUX_PROT_READ | LINUX_PROT_WRITE | LINUX_PROT_EXEC))
 		return -EINVAL;
@@ -175,7 +166,7 @@ static int systrap_as_unmap(struct plat_as *as, uint64_t addr, uint64_t len)
 
 	if (len == 0)
 		return 0;
-	if ((r = range_check(addr, len)) < 0)
+	if ((r = plat_range_check(addr, len)) < 0)
 		return r;
 	return control_result(st_control(as, __NR_munmap, a, 0));
 }
@@ -187,7 +178,7 @@ static int systrap_as_protect(struct plat_as *as, uint64_t addr, uint64_t len, i
 
 	if (len == 0)
 		return 0;
-	if ((r = range_check(addr, len)) < 0)
+	if ((r = plat_range_check(addr, len)) < 0)
 		return r;
 	if (prot & ~(LINUX_PROT_READ | LINUX_PROT_WRITE | LINUX_PROT_EXEC))
 		return -EINVAL;

@@ -339,15 +339,6 @@ static int injector(struct plat_as *as, struct plat_ctx **out)
 	return r;
 }
 
-/* Checks shared by the mapping operations: page-aligned, inside the application's range. */
-static int range_check(uint64_t addr, uint64_t len)
-{
-	if (!IS_PAGE_ALIGNED(addr) || !IS_PAGE_ALIGNED(len) || range_overflows(addr, len) ||
-	    addr + len > PLAT_STUB_BASE)
-		return -EINVAL;
-	return 0;
-}
-
 /* Run nr in the stub through the caller's worker. Returns its result or -errno. */
 static long inject(struct plat_as *as, long nr, uint64_t a0, uint64_t a1, uint64_t a2,
 		   uint64_t a3, uint64_t a4, uint64_t a5)
@@ -371,7 +362,7 @@ static int unotify_as_map(struct plat_as *as, uint64_t addr, uint64_t len, int p
 {
 	long res;
 
-	if (len == 0 || range_check(addr, len) < 0 || !IS_PAGE_ALIGNED(off))
+	if (len == 0 || plat_range_check(addr, len) < 0 || !IS_PAGE_ALIGNED(off))
 		return -EINVAL;
 	if (prot & ~(LINUX_PROT_READ | LINUX_PROT_WRITE | LINUX_PROT_EXEC))
 		return -EINVAL;
@@ -397,7 +388,7 @@ static int unotify_as_unmap(struct plat_as *as, uint64_t addr, uint64_t len)
 
 	if (len == 0)
 		return 0;
-	if (range_check(addr, len) < 0)
+	if (plat_range_check(addr, len) < 0)
 		return -EINVAL;
 	while (len && r >= 0) {
 		uint64_t n = MIN(len, chunk);
@@ -413,7 +404,7 @@ static int unotify_as_protect(struct plat_as *as, uint64_t addr, uint64_t len, i
 {
 	if (len == 0)
 		return 0;
-	if (range_check(addr, len) < 0)
+	if (plat_range_check(addr, len) < 0)
 		return -EINVAL;
 	if (prot & ~(LINUX_PROT_READ | LINUX_PROT_WRITE | LINUX_PROT_EXEC))
 		return -EINVAL;

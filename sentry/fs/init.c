@@ -42,12 +42,13 @@ static int mount_on(const char *name, uint32_t mode, struct super_block *sb)
 	return r;
 }
 
-/* POSIX shared memory (shm_open, sem_open) lives in /dev/shm: a tmpfs of its own there, as on
- * the host, over the directory devfs made (dev: the devfs superblock just mounted on /dev). */
-static int mount_dev_shm(struct super_block *dev)
+/* Mount the superblock create() makes on /dev/NAME, a directory devfs made (dev: the devfs
+ * superblock mounted on /dev). Returns 0 or -errno. */
+static int mount_in_dev(struct super_block *dev, const char *name,
+			int (*create)(struct super_block **out))
 {
 	struct path root;
-	struct dentry *d, *shm = NULL;
+	struct dentry *d, *dir = NULL;
 	struct mount *m = NULL;
 	struct super_block *sb;
 	int r;
@@ -57,54 +58,28 @@ static int mount_dev_shm(struct super_block *dev)
 	if (r == 0) {
 		m = d->inode ? mount_lookup(root.mnt, d) : NULL;
 		dput(d);
-		r = m && m->sb == dev ? d_lookup_one(m->root, "shm", 3, &shm) : -ENOENT;
+		r = m && m->sb == dev ? d_lookup_one(m->root, name, strlen(name), &dir) : -ENOENT;
 	}
-	if (r == 0 && !shm->inode)
+	if (r == 0 && !dir->inode)
 		r = -ENOENT;
 	if (r == 0)
-		r = tmpfs_create(01777, &sb);
+		r = create(&sb);
 	if (r == 0) {
-		struct path mp = {m, shm};
+		struct path mp = {m, dir};
 		r = mount_attach(sb, &mp);
 	}
-	if (shm)
-		dput(shm);
+	if (dir)
+		dput(dir);
 	if (m)
 		mntput(m);
 	path_put(&root);
 	return r;
 }
 
-/* devpts on /dev/pts (the directory devfs made; dev: the devfs superblock mounted on /dev). */
-static int mount_dev_pts(struct super_block *dev)
+/* POSIX shared memory (shm_open, sem_open) lives in /dev/shm: a tmpfs of its own, as on the host. */
+static int shm_create(struct super_block **out)
 {
-	struct path root;
-	struct dentry *d, *pts = NULL;
-	struct mount *m = NULL;
-	struct super_block *sb;
-	int r;
-
-	vfs_root_path(&root);
-	r = d_lookup_one(root.dentry, "dev", 3, &d);
-	if (r == 0) {
-		m = d->inode ? mount_lookup(root.mnt, d) : NULL;
-		dput(d);
-		r = m && m->sb == dev ? d_lookup_one(m->root, "pts", 3, &pts) : -ENOENT;
-	}
-	if (r == 0 && !pts->inode)
-		r = -ENOENT;
-	if (r == 0)
-		r = devpts_create(&sb);
-	if (r == 0) {
-		struct path mp = {m, pts};
-		r = mount_attach(sb, &mp);
-	}
-	if (pts)
-		dput(pts);
-	if (m)
-		mntput(m);
-	path_put(&root);
-	return r;
+	return tmpfs_create(01777, out);
 }
 
 int vfs_init(const struct vfs_config *cfg)
@@ -137,11 +112,11 @@ int vfs_init(const struct vfs_config *cfg)
 		log_error("vfs: /dev: %s", strerror(-r));
 		return r;
 	}
-	if ((r = mount_dev_shm(dev)) < 0) {
+	if ((r = mount_in_dev(dev, "shm", shm_create)) < 0) {
 		log_error("vfs: /dev/shm: %s", strerror(-r));
 		return r;
 	}
-	if ((r = mount_dev_pts(dev)) < 0) {
+	if ((r = mount_in_dev(dev, "pts", devpts_create)) < 0) {
 		log_error("vfs: /dev/pts: %s", strerror(-r));
 		return r;
 	}

@@ -11,6 +11,7 @@
 #include "sentry/kernel/sigframe.h"
 #include "sentry/kernel/signal_impl.h"
 #include "sentry/kernel/task.h"
+#include "sentry/mm/mm.h"
 
 __thread bool tls_in_group_stop;
 
@@ -416,4 +417,36 @@ void signal_exec_reset(struct task *t)
 	t->altstack.ss_size = 0;
 	kernel_unlock();
 	signal_set_restart(t, NULL, NULL);
+}
+
+/* ---- temporary signal masks (ppoll, pselect6, epoll_pwait, epoll_pwait2) ---- */
+
+int signal_user_mask_set(struct task *t, uint64_t umask, uint64_t size)
+{
+	uint64_t set;
+
+	if (!umask)
+		return 0;
+	if (size != sizeof(set))
+		return -EINVAL;
+	if (copy_in(t->mm, &set, umask, sizeof(set)) < 0)
+		return -EFAULT;
+	kernel_lock();
+	t->saved_sigmask = t->sigmask;
+	t->sigmask = set & ~SIG_UNBLOCKABLE;
+	t->restore_sigmask = true;
+	kernel_unlock();
+	return 0;
+}
+
+void signal_user_mask_restore_unless(struct task *t, bool interrupted)
+{
+	if (interrupted)
+		return;
+	kernel_lock();
+	if (t->restore_sigmask) {
+		t->sigmask = t->saved_sigmask;
+		t->restore_sigmask = false;
+	}
+	kernel_unlock();
 }

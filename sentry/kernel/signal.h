@@ -173,4 +173,12 @@ int itimer_set_locked(struct thread_group *tg, int which, int64_t value_ns, int6
 void itimer_user_enter(struct task *t);
 void itimer_user_exit(struct task *t);
 
+/* A call that takes a sigset (ppoll, pselect6, epoll_pwait): install the guest's set at umask
+ * (size bytes; umask 0 = none) as t's mask until the call returns, keeping the old one in
+ * t->saved_sigmask (Linux's set_user_sigmask). 0, -EINVAL or -EFAULT. */
+int signal_user_mask_set(struct task *t, uint64_t umask, uint64_t size);
+/* Put the old mask back when the call ends, unless it was interrupted: then the temporary mask
+ * stays for the signal delivery, which restores the old one after the handler. */
+void signal_user_mask_restore_unless(struct task *t, bool interrupted);
+
 #endif

@@ -28,40 +28,6 @@ static long install(struct task *t, struct file *f, bool cloexec)
 	return fd;
 }
 
-/* ---- temporary signal masks (epoll_pwait, epoll_pwait2), as sys_poll.c's ---- */
-
-static int sigmask_set(struct task *t, uint64_t umask, uint64_t size)
-{
-	uint64_t set;
-
-	if (!umask)
-		return 0;
-	if (size != sizeof(set))
-		return -EINVAL;
-	if (copy_in(t->mm, &set, umask, sizeof(set)) < 0)
-		return -EFAULT;
-	kernel_lock();
-	t->saved_sigmask = t->sigmask;
-	t->sigmask = set & ~SIG_UNBLOCKABLE;
-	t->restore_sigmask = true;
-	kernel_unlock();
-	return 0;
-}
-
-/* restore_saved_sigmask_unless(interrupted): an interrupted call keeps the temporary mask for
- * the signal delivery, which puts the old one back after the handler. */
-static void sigmask_restore_unless(struct task *t, bool interrupted)
-{
-	if (interrupted)
-		return;
-	kernel_lock();
-	if (t->restore_sigmask) {
-		t->sigmask = t->saved_sigmask;
-		t->restore_sigmask = false;
-	}
-	kernel_unlock();
-}
-
 /* ---- epoll ---- */
 
 static long do_epoll_create(struct task *t, bool cloexec)
@@ -179,11 +145,11 @@ SYSCALL_DEFINE(epoll_pwait)
 	long r;
 
 	timeout_ms(&to, (int)a->a[3]);
-	r = sigmask_set(t, a->a[4], a->a[5]);
+	r = signal_user_mask_set(t, a->a[4], a->a[5]);
 	if (r < 0)
 		return r;
 	r = do_epoll_wait(t, (int)a->a[0], a->a[1], (int)a->a[2], &to);
-	sigmask_restore_unless(t, r == -EINTR);
+	signal_user_mask_restore_unless(t, r == -EINTR);
 	return r;
 }
 
@@ -208,11 +174,11 @@ SYSCALL_DEFINE(epoll_pwait2)
 			deadline_after(&to.deadline, &rel);
 		}
 	}
-	r = sigmask_set(t, a->a[4], a->a[5]);
+	r = signal_user_mask_set(t, a->a[4], a->a[5]);
 	if (r < 0)
 		return r;
 	r = do_epoll_wait(t, (int)a->a[0], a->a[1], (int)a->a[2], &to);
-	sigmask_restore_unless(t, r == -EINTR);
+	signal_user_mask_restore_unless(t, r == -EINTR);
 	return r;
 }
 

@@ -119,42 +119,6 @@ static long timeout_finish(struct task *t, const struct poll_timeout *to, uint64
 	return ret;
 }
 
-/* ---- temporary signal masks (ppoll, pselect6) ---- */
-
-/* Install the guest's sigset at umask (of size bytes) as t's mask until the call returns;
- * the old one is kept in t->saved_sigmask (set_user_sigmask). 0, -EINVAL, -EFAULT. */
-static int sigmask_set(struct task *t, uint64_t umask, uint64_t size)
-{
-	uint64_t set;
-
-	if (!umask)
-		return 0;
-	if (size != sizeof(set))
-		return -EINVAL;
-	if (copy_in(t->mm, &set, umask, sizeof(set)) < 0)
-		return -EFAULT;
-	kernel_lock();
-	t->saved_sigmask = t->sigmask;
-	t->sigmask = set & ~SIG_UNBLOCKABLE;
-	t->restore_sigmask = true;
-	kernel_unlock();
-	return 0;
-}
-
-/* restore_saved_sigmask_unless: an interrupted call keeps the temporary mask for the signal
- * delivery, which restores the old one after the handler runs. */
-static void sigmask_restore_unless(struct task *t, bool interrupted)
-{
-	if (interrupted)
-		return;
-	kernel_lock();
-	if (t->restore_sigmask) {
-		t->sigmask = t->saved_sigmask;
-		t->restore_sigmask = false;
-	}
-	kernel_unlock();
-}
-
 /* ---- the wait common to poll and select ---- */
 
 /* One kind of scan (poll's pollfds, select's fd sets), embedded in its own state. */
@@ -282,11 +246,11 @@ SYSCALL_DEFINE(ppoll)
 
 	if (r < 0)
 		return r;
-	r = sigmask_set(t, a->a[3], a->a[4]);
+	r = signal_user_mask_set(t, a->a[3], a->a[4]);
 	if (r < 0)
 		return r;
 	r = do_poll(t, a->a[0], (uint32_t)a->a[1], &to);
-	sigmask_restore_unless(t, r == -LINUX_ERESTARTNOHAND);
+	signal_user_mask_restore_unless(t, r == -LINUX_ERESTARTNOHAND);
 	return timeout_finish(t, &to, utsp, TMO_TIMESPEC, r);
 }
 
@@ -429,11 +393,11 @@ SYSCALL_DEFINE(pselect6)
 		uint64_t sig[2];
 		if (copy_in(t->mm, sig, usig, sizeof(sig)) < 0)
 			return -EFAULT;
-		r = sigmask_set(t, sig[0], sig[1]);
+		r = signal_user_mask_set(t, sig[0], sig[1]);
 		if (r < 0)
 			return r;
 	}
 	r = do_select(t, (int)a->a[0], a->a[1], a->a[2], a->a[3], &to);
-	sigmask_restore_unless(t, r == -LINUX_ERESTARTNOHAND);
+	signal_user_mask_restore_unless(t, r == -LINUX_ERESTARTNOHAND);
 	return timeout_finish(t, &to, utsp, TMO_TIMESPEC, r);
 }
