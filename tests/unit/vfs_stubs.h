@@ -70,6 +70,29 @@ STUB int signal_send_group_locked(struct thread_group *tg, const struct linux_si
 	return 0;
 }
 
+/* ppoll/pselect6's temporary mask (signal.c): the same bookkeeping, without the kernel lock. */
+STUB int signal_user_mask_set(struct task *t, uint64_t umask, uint64_t size)
+{
+	uint64_t set;
+	if (!umask)
+		return 0;
+	if (size != sizeof(set))
+		return -EINVAL;
+	if (copy_in(t->mm, &set, umask, sizeof(set)) < 0)
+		return -EFAULT;
+	t->saved_sigmask = t->sigmask;
+	t->sigmask = set & ~SIG_UNBLOCKABLE;
+	t->restore_sigmask = true;
+	return 0;
+}
+STUB void signal_user_mask_restore_unless(struct task *t, bool interrupted)
+{
+	if (!interrupted && t->restore_sigmask) {
+		t->sigmask = t->saved_sigmask;
+		t->restore_sigmask = false;
+	}
+}
+
 STUB struct task *task_lookup(int tid) { return tid == g_tg.tgid ? current_task : NULL; }
 STUB struct thread_group *tg_lookup(int tgid) { return tgid == g_tg.tgid ? &g_tg : NULL; }
 STUB int tg_for_each(int (*fn)(struct thread_group *tg, void *arg), void *arg)
