@@ -11,6 +11,8 @@ PACKAGES=(
 	libcriterion-dev             # unit tests
 	busybox-static               # static programs for the workload tests and the demo
 	strace                       # the security tests trace the Sentry's host syscalls
+	perl gcc libc6-dev binutils  # tests/workloads/toolchain.sh: perl, gcc (cc1, as, ld)
+	git sqlite3 make             # ... and git, the sqlite3 CLI, make -j2
 )
 
 missing=()

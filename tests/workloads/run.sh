@@ -1,7 +1,7 @@
 #!/bin/bash
 # run.sh: workloads natively and in the sandbox: same stdout, same status. busybox-static applets,
-# then the shell scripts in tests/workloads/scripts run by busybox sh and by Debian's bash, then the
-# sandbox-only expectations (pid 1).
+# then the shell scripts in tests/workloads/scripts run by busybox sh and by Debian's bash, then perl,
+# gcc, git, sqlite3 and make (toolchain.sh), then the sandbox-only expectations (pid 1).
 #   tests/workloads/run.sh [-v] [FILTER...]     (needs /bin/busybox from Debian's busybox-static)
 # See tests/progs/lib.sh for RUNSC, RUNSC_DO_FLAGS and RT_TIMEOUT.
 # shellcheck source=tests/progs/lib.sh
@@ -100,6 +100,10 @@ for script in tests/workloads/scripts/*.sh; do
 		rt_pair "sh-$name-$sh" "${status:-0}" /dev/null "${WL_ENV[@]}" "${shell[@]}" "$script"
 	done
 done
+
+# perl, gcc, git, sqlite3, make.
+# shellcheck source=tests/workloads/toolchain.sh
+source tests/workloads/toolchain.sh
 
 # sandbox_expect NAME WANT CMD...: sandbox-only expectations, for what differs from a native run
 # by design: CMD runs only in the sandbox and must print exactly WANT (one line) and exit 0.
