@@ -2,7 +2,7 @@
 """report.py: turn one benchmarks/run.sh run into latest.json, latest.md and the plots.
 
   report.py --out DIR --machine machine.json --runners runners.tsv --results results.jsonl
-            --failures failures.tsv
+            --failures failures.tsv [--skipped skipped.tsv]
   report.py --out DIR --from-json DIR/latest.json     (redraw the table and plots of a past run)
   ... --readme README.md    also put the table and plots between README.md's benchmark markers
 
@@ -11,6 +11,7 @@ results.jsonl has one measurement a line: {"runner":ID,"round":N,"bench":NAME,..
 fields that qualify it (resident_mib, touched_pct, ...); a cell is the median over the rounds.
 Writes DIR/latest.json, DIR/latest.md, DIR/latest.png and .svg (time ÷ native, log scale) and
 DIR/fork_cow.png and .svg (fork of a 512 MiB process vs pages touched), the plots with gnuplot.
+skipped.tsv names the benchmarks run.sh could not run here (NAME<TAB>WHY); the table says so.
 Exits 0, or 1 when gnuplot or the README update failed (the JSON and the table come first).
 """
 import argparse
@@ -49,6 +50,10 @@ LABELS = {
     "busybox_sh": (1, "busybox sh script"),
     "find": (1, "`find /usr -name '*.h' | wc -l`"),
     "sha256sum": (1, "`sha256sum` of a 100 MB file"),
+    "python_mix": (1, "Python script (tests/workloads/runtimes/python_mix.py)"),
+    "gcc": (1, "`gcc` compiles and links a small C file, runs it"),
+    "git": (1, "git init, add, commit, log, diff, merge, gc (tests/workloads/toolchain)"),
+    "node_http": (1, "node: 220 http requests to itself over loopback"),
     "fork_exit": (2, None),
     "fork_cow": (2, None),
     "idle_rss_all": (3, "RSS of all processes (the sleep included)"),
@@ -167,6 +172,9 @@ def markdown(machine, runners, keys, units, med, failures, where=""):
     if skipped:
         out.append("Not run: " + "; ".join(f"{r['label']} ({r['status'][len('skipped: '):]})"
                                            for r in skipped) + ".")
+    if machine.get("skipped"):
+        out.append("Benchmarks not run: " + "; ".join(f"{b['bench']} ({b['reason']})"
+                                                      for b in machine["skipped"]) + ".")
     out.append("")
     out.append("| Benchmark | " + " | ".join(r["label"] for r in ran) + " |")
     out.append("|---|" + "---:|" * len(ran))
@@ -352,7 +360,7 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--from-json")
     ap.add_argument("--readme")
-    for a in ("machine", "runners", "results", "failures"):
+    for a in ("machine", "runners", "results", "failures", "skipped"):
         ap.add_argument("--" + a)
     args = ap.parse_args()
     args.out = os.path.abspath(args.out)  # gnuplot runs in a temporary directory
@@ -363,6 +371,9 @@ def main():
                                                old["failures"])
     elif args.machine and args.runners and args.results and args.failures:
         machine, runners, results, failures = load(args)
+        if args.skipped:
+            machine["skipped"] = [{"bench": b, "reason": why}
+                                  for b, why in read_tsv(args.skipped, 2)]
     else:
         ap.error("needs --from-json, or --machine, --runners, --results and --failures")
     keys, units, med = summarize(results)
