@@ -72,7 +72,7 @@ $(TTY_DRIVE): tests/tty/ptydrive.c
 
 # The compatibility table comes from the binary's dispatch table (checked in; the README states its
 # count). tests/compat/run.sh fails when either is stale.
-docs/compatibility.md: $(B)/runsc-c scripts/gen-compat.sh
+docs/compatibility.md: $(B)/runsc-c scripts/gen-compat.sh docs/runtime-syscalls.txt
 	@scripts/gen-compat.sh $(B)/runsc-c
 
 # Benchmarks: static, so the same binary runs natively and in the sandbox. Not part of `make test`.
