@@ -1,6 +1,7 @@
 #!/bin/bash
-# git_seq.sh: git init, add, commit, log, diff, status, branch, show in a temp dir, with fixed
-# author and committer names, emails and dates so every hash is the same on every run.
+# git_seq.sh: git init, add, commit, log, diff, status, branch, merge, gc, fsck in a temp dir, then
+# clones (hard links, upload-pack over pipes), a push to a bare repository, stash, a worktree and
+# archive; fixed author and committer names, emails and dates make every hash the same on every run.
 set -e
 d=$(mktemp -d /tmp/rt-git.XXXXXX)
 trap 'rm -rf "$d"' EXIT
@@ -42,3 +43,24 @@ git status
 git gc -q
 git count-objects -v | grep -E '^(count|in-pack|packs):'
 git fsck --no-progress --strict && echo fsck ok
+cd ..
+git clone -q repo clone-local
+git clone -q --no-local repo clone-pack
+git clone -q --bare repo bare.git
+git -C clone-pack log --oneline | wc -l
+cd clone-local
+printf 'from the clone\n' >clone.txt
+git add clone.txt
+git commit -q -m "clone commit"
+git push -q ../bare.git main
+git -C ../bare.git log -1 --format='%h %s'
+printf 'dirty\n' >>file2.txt
+git stash -q
+git stash list
+git status --short | wc -l
+git stash pop -q
+git diff --stat
+git checkout -q file2.txt
+git worktree add -q ../wt HEAD~2
+git -C ../wt log -1 --format=%s
+git archive --format=tar HEAD | tar -t | sort

@@ -1,7 +1,8 @@
 #!/bin/bash
 # make_j2.sh: make -j2 builds a small generated project in a temp dir (six C files, a header they
 # all depend on, a generated source, a static library), runs it, then rebuilds only what a touched
-# file needs and checks the up-to-date case.
+# file needs and checks the up-to-date case; then a recursive make over two directories sharing the
+# jobserver, with dependency files from gcc -MMD, and make -k past a failing target (status 2).
 set -e
 d=$(mktemp -d /tmp/rt-make.XXXXXX)
 trap 'rm -rf "$d"' EXIT
@@ -43,4 +44,27 @@ make -j2 | sort
 sed -i 's/BASE 100/BASE 1000/' common.h
 make -s -j2 && ./prog
 make -s clean && ls
+mkdir a b
+for s in a b; do
+	for i in 1 2 3 4; do printf '#include "%s.h"\nint %s%d(void) { return N * %d; }\n' "$s" "$s" "$i" "$i" >"$s/$s$i.c"; done
+	printf '#define N 3\n' >"$s/$s.h"
+	# shellcheck disable=SC2016 # make's $(...), not the shell's
+	printf 'OBJS = $(patsubst %%.c,%%.o,$(wildcard *.c))\nlib%s.a: $(OBJS)\n\tar rcs $@ $^\n%%.o: %%.c\n\t$(CC) -MMD -MP -c $< -o $@\n-include $(OBJS:.o=.d)\n' "$s" >"$s/Makefile"
+done
+cat >top.mk <<'MK'
+all: sub-a sub-b
+	@echo built $(words $(wildcard */*.o)) objects
+sub-%:
+	+$(MAKE) -s -C $*
+fail:
+	false
+after:
+	@echo after the failure
+.PHONY: all fail after
+MK
+make -s -j2 -f top.mk 2>&1 | sed 's/make\[[0-9]*\]/make/'
+sed -i 's/N 3/N 4/' b/b.h
+make -j2 -C b | grep -c 'c -o' | sed 's/^/rebuilt after the header changed: /'
+find a b -name '*.d' | wc -l
+make -k -f top.mk fail after 2>/dev/null || echo "make -k status $?"
 echo "done"

@@ -1,10 +1,15 @@
 #!/usr/bin/perl
 # perl_mix.pl: perl in the sandbox: regexes, hashes, sort, sprintf, file I/O in a temp dir,
-# fork/wait, open with a pipe (both ways), localtime of a fixed epoch under TZ=UTC.
+# fork/wait, open with a pipe (both ways), localtime of a fixed epoch under TZ=UTC; signals (alarm,
+# SIGCHLD), select on a pipe, a TCP connection over loopback, flock between processes.
 use strict;
 use warnings;
 use File::Temp qw(tempdir);
-use POSIX qw(strftime);
+use Fcntl qw(:flock SEEK_SET O_RDWR O_CREAT);
+use IO::Select;
+use IO::Socket::INET;
+use POSIX qw(strftime WNOHANG);
+use Time::HiRes qw(ualarm);
 
 my $dir = tempdir("rt-perl.XXXXXX", TMPDIR => 1, CLEANUP => 1);
 
@@ -90,6 +95,81 @@ print "upper: ", <$in>;
 close($in);
 my $bt = `echo backticks`;
 print "qx: $bt";
+
+# Signals: an alarm interrupts a sleep and runs its handler; SIGCHLD reaps a killed child.
+my $alarms = 0;
+{
+	local $SIG{ALRM} = sub { $alarms++ };
+	ualarm(100_000);
+	my $slept = sleep 5;
+	print "alarm handled $alarms, sleep cut short ", ($slept < 5 ? 1 : 0), "\n";
+}
+my ($reaped, $how) = (0, "");
+{
+	local $SIG{CHLD} = sub {
+		while ((my $pid = waitpid(-1, WNOHANG)) > 0) { $reaped++; $how = $? & 127 }
+	};
+	my $pid = fork() // die "fork: $!";
+	if ($pid == 0) { sleep 30; exit 0 }
+	kill "TERM", $pid;
+	for (1 .. 1000) { last if $reaped; select(undef, undef, undef, 0.01) }
+	print "SIGCHLD reaped $reaped, killed by signal $how\n";
+}
+
+# select on a pipe a child writes 70000 bytes to, read in 4 KiB pieces.
+pipe(my $pr, my $pw) or die "pipe: $!";
+my $writer = fork() // die "fork: $!";
+if ($writer == 0) {
+	close($pr);
+	syswrite($pw, "x" x 70000) == 70000 or exit 1;
+	exit 3;
+}
+close($pw);
+my ($total, $sel) = (0, IO::Select->new($pr));
+while ($sel->can_read(10)) {
+	my $n = sysread($pr, my $buf, 4096);
+	last unless $n;
+	$total += $n;
+}
+waitpid($writer, 0);
+print "select read $total, writer status ", $? >> 8, "\n";
+
+# TCP over loopback: a child connects to a port the kernel picked and sends 100 lines.
+my $srv = IO::Socket::INET->new(LocalAddr => "127.0.0.1", LocalPort => 0, Listen => 5, ReuseAddr => 1)
+	or die "listen: $!";
+my $client = fork() // die "fork: $!";
+if ($client == 0) {
+	my $c = IO::Socket::INET->new(PeerAddr => "127.0.0.1", PeerPort => $srv->sockport) or exit 9;
+	print $c "line $_\n" for 1 .. 100;
+	close($c);
+	exit 0;
+}
+my $conn = $srv->accept() or die "accept: $!";
+my @recv = <$conn>;
+waitpid($client, 0);
+print "tcp received ", scalar(@recv), " lines, last $recv[-1]";
+
+# flock: a child cannot take the lock the parent holds; sysopen, sysseek, truncate, utime, symlink.
+open(my $lk, ">", "$dir/lock") or die;
+flock($lk, LOCK_EX) or die "flock: $!";
+my $locker = fork() // die "fork: $!";
+if ($locker == 0) {
+	open(my $l2, ">>", "$dir/lock") or exit 2;
+	exit(flock($l2, LOCK_EX | LOCK_NB) ? 1 : 0);
+}
+waitpid($locker, 0);
+print "flock refused to the child: ", ($? >> 8) == 0 ? "yes" : "no", "\n";
+sysopen(my $sh, "$dir/s", O_RDWR | O_CREAT, 0640) or die "sysopen: $!";
+syswrite($sh, "0123456789");
+sysseek($sh, 3, SEEK_SET);
+sysread($sh, my $four, 4);
+truncate($sh, 5) or die;
+close($sh);
+utime(1000000000, 1000000000, "$dir/s") or die;
+symlink("s", "$dir/l") or die;
+my @lst = stat("$dir/l");
+printf "read %s size %d mode %o mtime %d link %s\n", $four, $lst[7], $lst[2] & 07777, $lst[9],
+	readlink("$dir/l");
 
 # Time: a fixed epoch under TZ=UTC.
 $ENV{TZ} = "UTC";

@@ -1,7 +1,9 @@
 #!/bin/bash
 # sqlite_100k.sh: the sqlite3 CLI builds a 100,000-row table with a recursive CTE in a database file
 # in a temp dir (journal, fsync, locks), indexes it and queries it: count, sum, group by, an indexed
-# lookup and the plan that uses the index; then a second process reopens the file.
+# lookup and the plan that uses the index; then a second process reopens the file, three writers
+# share a WAL database at once (fcntl locks between processes, the shared -shm mapping), and a
+# memory-mapped database is read and updated.
 set -e
 d=$(mktemp -d /tmp/rt-sqlite.XXXXXX)
 trap 'rm -rf "$d"' EXIT
@@ -26,5 +28,22 @@ PRAGMA integrity_check;
 SQL
 sqlite3 -batch "$db" 'PRAGMA journal_mode=DELETE; VACUUM; SELECT count(*) FROM t; PRAGMA integrity_check;'
 sqlite3 -batch -csv "$db" 'SELECT grp, avg(val) FROM t GROUP BY grp HAVING grp > 14'
+w() {
+	for i in $(seq 1 40); do echo "INSERT INTO w VALUES($i, '$1');"; done |
+		sqlite3 -batch -cmd '.timeout 10000' "$d/w.db"
+}
+sqlite3 -batch "$d/w.db" 'PRAGMA journal_mode=WAL; CREATE TABLE w(x INTEGER, who TEXT);'
+w a &
+w b &
+w c &
+wait
+sqlite3 -batch "$d/w.db" 'SELECT who, count(*), sum(x) FROM w GROUP BY who;'
+sqlite3 -batch "$d/m.db" 'PRAGMA mmap_size=67108864;
+CREATE TABLE big AS WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000)
+SELECT i, zeroblob(100) AS b FROM n;
+UPDATE big SET b = zeroblob(10) WHERE i % 3 = 0;
+SELECT count(*), sum(length(b)) FROM big;
+PRAGMA integrity_check;'
+rm -f "$d"/w.db-* # the WAL files of the last connection, if it left them
 ls "$d"
 echo "done"
