@@ -52,7 +52,7 @@ LABELS = {
     "sha256sum": (1, "`sha256sum` of a 100 MB file"),
     "python_mix": (1, "Python script (tests/workloads/runtimes/python_mix.py)"),
     "gcc": (1, "`gcc` compiles and links a small C file, runs it"),
-    "git": (1, "git init, add, commit, log, diff, merge, gc (tests/workloads/toolchain)"),
+    "git": (1, "git init, commit, diff, merge, gc, clone, push, stash (tests/workloads/toolchain/git_seq.sh)"),
     "node_http": (1, "node: 220 http requests to itself over loopback"),
     "fork_exit": (2, None),
     "fork_cow": (2, None),

@@ -331,7 +331,7 @@ run_one() {
 		ulimit -c 0
 		# shellcheck disable=SC2163 # the function named by $fn
 		export -f runner_cmd is_runsc_c workload proc_tree kib_of "$fn"
-		export RUNSC BIN CMDTIME TARGET_MS tmp
+		export RUNSC BIN CMDTIME TARGET_MS tmp PYTHON_MIX
 		exec timeout -k 5 "$TIMEOUT" bash -c "$(declare -p PREFIX); $fn \"\$@\"" _ "$arg" "$runner"
 	) </dev/null >"$tmp/out" 2>"$tmp/err"
 	status=$?
