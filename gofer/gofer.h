@@ -2,6 +2,9 @@
 #ifndef GOFER_GOFER_H
 #define GOFER_GOFER_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 /* The gofer role's whole life, called in a freshly forked (or re-executed) process by the CLI.
  * Enters new mount, net, ipc and uts namespaces (and a new user namespace first if the process
  * is not privileged enough for that), makes rootfs (which may be "/") the root of its mount
@@ -12,6 +15,23 @@
  * Takes ownership of sock. Returns the process's exit status: 0 after a clean shutdown,
  * 1 if confinement or serving failed (logged). Must be called single-threaded. */
 int gofer_main(int sock, const char *rootfs);
+
+/* Most roots one gofer serves (the container root and its bind mounts). */
+#define GOFER_ROOTS_MAX 257
+
+/* A root to serve: a directory (name NULL: fd is it), or a single regular file (name in the
+ * directory fd; the directory itself is never served). */
+struct gofer_root {
+	int fd;
+	const char *name;
+	bool writable; /* mutations allowed; otherwise every one is -EROFS */
+};
+
+/* Serve the gofer protocol (gofer/protocol.h) on sock with roots[0..n): fid 0 is roots[0]
+ * (a directory), ATTACH i gives a fid of roots[i]. Takes ownership of every roots[i].fd.
+ * Returns as gofer_serve, or -EINVAL for bad roots (n 0 or too many, a root of the wrong
+ * type, roots[0] a file), -ENOENT etc. for a file root that cannot be opened. */
+int gofer_serve_roots(int sock, const struct gofer_root *roots, size_t n);
 
 /* Serve the gofer protocol (gofer/protocol.h) on sock, a connected SOCK_SEQPACKET socket,
  * with fid 0 = root_fd (a directory; O_PATH is fine). Every host file is reached by one

@@ -1,4 +1,5 @@
-/* The gofer's request loop: a fid table of O_PATH fds beneath the root, one request at a time. */
+/* The gofer's request loop: a fid table of O_PATH fds beneath its roots, one request at a time.
+ * Mutations happen here only on a writable root; this is where read-only is enforced. */
 #define _GNU_SOURCE
 #include "gofer/gofer.h"
 
@@ -7,10 +8,13 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -32,13 +36,23 @@ struct node {
 struct fid {
 	struct node *node;   /* NULL: the slot is free */
 	struct node *parent; /* NULL for the root */
-	char *name;	     /* in parent; NULL for the root */
+	char *name;	     /* in parent; NULL for a directory root */
 	uint32_t mode;
 	uint64_t dev, ino;
+	uint32_t root; /* the root it was walked from (index into server.roots) */
+};
+
+/* A root the gofer serves: a directory (node, no parent) or a single file (node, parent and
+ * name: the parent is never handed out as a fid, so no walk reaches it). */
+struct root {
+	struct fid f;
+	bool writable;
 };
 
 struct server {
 	int sock;
+	struct root *roots;
+	uint32_t nroots;
 	struct fid *fids;
 	uint32_t nfids; /* allocated slots */
 	uint32_t hint;	/* lowest slot that may be free */
@@ -49,9 +63,10 @@ struct server {
 
 /* openat2, retried a bounded number of times on EAGAIN (a concurrent rename on the host
  * made the kernel unsure the lookup stayed beneath) and EINTR. Returns the fd or -errno. */
-static int sys_openat2(int dirfd, const char *path, uint64_t flags, uint64_t resolve)
+static int sys_openat2_mode(int dirfd, const char *path, uint64_t flags, uint64_t mode,
+			    uint64_t resolve)
 {
-	struct open_how how = {.flags = flags, .resolve = resolve};
+	struct open_how how = {.flags = flags, .mode = mode, .resolve = resolve};
 	long r;
 	int tries = 64;
 
@@ -59,6 +74,11 @@ static int sys_openat2(int dirfd, const char *path, uint64_t flags, uint64_t res
 		r = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
 	while (r < 0 && (errno == EINTR || errno == EAGAIN) && --tries > 0);
 	return r < 0 ? -errno : (int)r;
+}
+
+static int sys_openat2(int dirfd, const char *path, uint64_t flags, uint64_t resolve)
+{
+	return sys_openat2_mode(dirfd, path, flags, 0, resolve);
 }
 
 static void node_put(struct node *n)
@@ -159,45 +179,105 @@ static int fid_reopen(struct fid *f, int flags)
 	return fd;
 }
 
-static int do_walk(struct server *s, const struct gofer_req *req, struct gofer_rep *rep)
+/* Make a new fid for the O_PATH fd *fd (taken: *fd is -1 after) named name in directory fid
+ * dir_fid, and fill rep's walk part. Returns 0 or -errno. */
+static int fid_add(struct server *s, uint32_t dir_fid, const char *name, int *fd,
+		   struct gofer_rep *rep)
 {
-	struct fid *dir = fid_get(s, req->fid);
 	struct stat st;
-	_cleanup_close_ int fd = -1;
 
-	if (dir == NULL)
-		return -EBADF;
-	if (!S_ISDIR(dir->mode))
-		return -ENOTDIR;
-	/* The decoder checked the name; check again, this is the gofer's last line. */
-	if (!gofer_name_valid(req->walk.name, strlen(req->walk.name)))
-		return -EINVAL;
-	/* A final symlink is opened as itself (O_PATH | O_NOFOLLOW), never followed. */
-	fd = sys_openat2(dir->node->fd, req->walk.name, O_PATH | O_NOFOLLOW | O_CLOEXEC,
-			 RESOLVE_ONE);
-	if (fd < 0)
-		return fd;
-	if (fstat(fd, &st) < 0)
+	if (fstat(*fd, &st) < 0)
 		return -errno;
 	struct node *n = malloc(sizeof(*n));
-	char *name = strdup(req->walk.name);
-	long i = n && name ? fid_alloc(s) : -ENOMEM;
+	char *nm = strdup(name);
+	long i = n && nm ? fid_alloc(s) : -ENOMEM;
 	if (i < 0) {
 		free(n);
-		free(name);
+		free(nm);
 		return (int)i;
 	}
 	/* fid_alloc may have moved the table. */
-	dir = &s->fids[req->fid];
-	n->fd = steal_fd(&fd);
+	struct fid *dir = &s->fids[dir_fid];
+	n->fd = steal_fd(fd);
 	n->refs = 1;
 	dir->node->refs++;
 	s->fids[i] = (struct fid){.node = n,
 				  .parent = dir->node,
-				  .name = name,
+				  .name = nm,
 				  .mode = st.st_mode,
 				  .dev = st.st_dev,
-				  .ino = st.st_ino};
+				  .ino = st.st_ino,
+				  .root = dir->root};
+	rep->walk.fid = (uint32_t)i;
+	stat_to_gofer(&st, &rep->walk.st);
+	return 0;
+}
+
+/* The directory fid a request names, after the checks every directory request makes; with
+ * mutate, the root must be writable (-EROFS otherwise, checked before anything about the
+ * request's name or the file). NULL and *err on failure. */
+static struct fid *dir_fid(struct server *s, uint32_t fid, bool mutate, int *err)
+{
+	struct fid *dir = fid_get(s, fid);
+
+	*err = 0;
+	if (dir == NULL)
+		*err = -EBADF;
+	else if (mutate && !s->roots[dir->root].writable)
+		*err = -EROFS;
+	else if (!S_ISDIR(dir->mode))
+		*err = -ENOTDIR;
+	return *err ? NULL : dir;
+}
+
+/* Open name in dir as O_PATH without following it, and add it as a new fid. */
+static int walk_to(struct server *s, uint32_t dfid, const char *name, struct gofer_rep *rep)
+{
+	_cleanup_close_ int fd = -1;
+
+	/* The decoder checked the name; check again, this is the gofer's last line. */
+	if (!gofer_name_valid(name, strlen(name)))
+		return -EINVAL;
+	/* A final symlink is opened as itself (O_PATH | O_NOFOLLOW), never followed. */
+	fd = sys_openat2(s->fids[dfid].node->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC,
+			 RESOLVE_ONE);
+	if (fd < 0)
+		return fd;
+	return fid_add(s, dfid, name, &fd, rep);
+}
+
+static int do_walk(struct server *s, const struct gofer_req *req, struct gofer_rep *rep)
+{
+	int err;
+
+	if (!dir_fid(s, req->fid, false, &err))
+		return err;
+	return walk_to(s, req->fid, req->name, rep);
+}
+
+static int do_attach(struct server *s, const struct gofer_req *req, struct gofer_rep *rep)
+{
+	struct stat st;
+
+	if (req->fid >= s->nroots)
+		return -ENOENT;
+	const struct fid *r = &s->roots[req->fid].f;
+	if (fstat(r->node->fd, &st) < 0)
+		return -errno;
+	if (st.st_dev != r->dev || st.st_ino != r->ino)
+		return -ESTALE;
+	char *name = r->name ? strdup(r->name) : NULL;
+	long i = !r->name || name ? fid_alloc(s) : -ENOMEM;
+	if (i < 0) {
+		free(name);
+		return (int)i;
+	}
+	r = &s->roots[req->fid].f;
+	r->node->refs++;
+	if (r->parent)
+		r->parent->refs++;
+	s->fids[i] = *r;
+	s->fids[i].name = name;
 	rep->walk.fid = (uint32_t)i;
 	stat_to_gofer(&st, &rep->walk.st);
 	return 0;
@@ -216,35 +296,52 @@ static int do_stat(struct server *s, const struct gofer_req *req, struct gofer_r
 	return 0;
 }
 
-/* Read-only for now: anything that could write is -EROFS. Only regular files and directories
- * are opened (a FIFO or device of the host is never the Sentry's business). */
+/* Clear O_NONBLOCK (set so a FIFO raced in cannot block the gofer) before donating fd.
+ * Returns 0, or -errno and closes fd. */
+static int clear_nonblock(int fd)
+{
+	if (fcntl(fd, F_SETFL, 0) < 0) {
+		int err = -errno;
+		close(fd);
+		return err;
+	}
+	return 0;
+}
+
+/* Only regular files and directories are opened (a FIFO or device of the host is never the
+ * Sentry's business). Anything that could write is -EROFS on a read-only root; on a writable
+ * one a regular file may be opened for writing (and truncated); O_CREAT belongs to CREATE. */
 static int do_open(struct server *s, const struct gofer_req *req, int *out_fd)
 {
 	struct fid *f = fid_get(s, req->fid);
-	uint32_t fl = req->open.flags;
-	int fd;
+	uint32_t fl = req->flags, acc = fl & LINUX_O_ACCMODE;
+	int fd, hflags, err;
 
 	if (f == NULL)
 		return -EBADF;
 	/* O_TMPFILE includes O_DIRECTORY's bit: test it whole. */
-	if ((fl & LINUX_O_ACCMODE) != LINUX_O_RDONLY || (fl & (LINUX_O_CREAT | LINUX_O_TRUNC)) ||
-	    (fl & LINUX_O_TMPFILE) == LINUX_O_TMPFILE)
+	bool writes = acc != LINUX_O_RDONLY || (fl & (LINUX_O_CREAT | LINUX_O_TRUNC)) ||
+		      (fl & LINUX_O_TMPFILE) == LINUX_O_TMPFILE;
+	if (writes && !s->roots[f->root].writable)
 		return -EROFS;
-	if (fl & LINUX_O_PATH)
+	if ((fl & LINUX_O_PATH) || (fl & LINUX_O_CREAT) || acc == 3 ||
+	    (fl & LINUX_O_TMPFILE) == LINUX_O_TMPFILE)
 		return -EINVAL;
 	if (S_ISDIR(f->mode)) {
+		if (writes)
+			return -EISDIR;
 		fd = fid_reopen(f, O_RDONLY | O_DIRECTORY);
 	} else if (S_ISREG(f->mode)) {
 		if (fl & LINUX_O_DIRECTORY)
 			return -ENOTDIR;
+		hflags = acc == LINUX_O_WRONLY ? O_WRONLY : acc == LINUX_O_RDWR ? O_RDWR : O_RDONLY;
+		if (fl & LINUX_O_TRUNC)
+			hflags |= O_TRUNC;
 		/* O_NONBLOCK so that a FIFO raced into the file's place cannot block the gofer
 		 * (fid_reopen then refuses it by inode); cleared before the fd is donated. */
-		fd = fid_reopen(f, O_RDONLY | O_NONBLOCK);
-		if (fd >= 0 && fcntl(fd, F_SETFL, 0) < 0) {
-			int err = -errno;
-			close(fd);
+		fd = fid_reopen(f, hflags | O_NONBLOCK);
+		if (fd >= 0 && (err = clear_nonblock(fd)) < 0)
 			return err;
-		}
 	} else if (S_ISLNK(f->mode)) {
 		return -ELOOP;
 	} else {
@@ -328,6 +425,224 @@ static int do_getdents(struct server *s, const struct gofer_req *req, struct gof
 	return 0;
 }
 
+/* CREATE: a new regular file, opened (the fd is donated) and walked (a new fid). */
+static int do_create(struct server *s, const struct gofer_req *req, struct gofer_rep *rep,
+		     int *out_fd)
+{
+	uint32_t acc = req->flags & LINUX_O_ACCMODE;
+	int err, hflags = acc == LINUX_O_WRONLY ? O_WRONLY : acc == LINUX_O_RDWR ? O_RDWR : O_RDONLY;
+	struct stat a, b;
+	_cleanup_close_ int fd = -1, pfd = -1;
+
+	struct fid *dir = dir_fid(s, req->fid, true, &err);
+	if (!dir)
+		return err;
+	if (!gofer_name_valid(req->name, strlen(req->name)) || req->mode > 07777)
+		return -EINVAL;
+	fd = sys_openat2_mode(dir->node->fd, req->name,
+			      (uint64_t)(hflags | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC |
+					 O_NOCTTY | O_NONBLOCK),
+			      req->mode, RESOLVE_ONE);
+	if (fd < 0)
+		return fd;
+	pfd = sys_openat2(dir->node->fd, req->name, O_PATH | O_NOFOLLOW | O_CLOEXEC, RESOLVE_ONE);
+	if (pfd < 0)
+		return pfd;
+	if (fstat(fd, &a) < 0 || fstat(pfd, &b) < 0)
+		return -errno;
+	if (a.st_dev != b.st_dev || a.st_ino != b.st_ino)
+		return -ESTALE; /* replaced on the host between the two opens */
+	if ((err = fid_add(s, req->fid, req->name, &pfd, rep)) < 0)
+		return err;
+	if ((err = clear_nonblock(fd)) < 0) {
+		fid_free(s, rep->walk.fid);
+		fd = -1;
+		return err;
+	}
+	*out_fd = steal_fd(&fd);
+	return 0;
+}
+
+static int do_mkdir(struct server *s, const struct gofer_req *req, struct gofer_rep *rep)
+{
+	int err;
+
+	if (!dir_fid(s, req->fid, true, &err))
+		return err;
+	if (!gofer_name_valid(req->name, strlen(req->name)) || req->mode > 07777)
+		return -EINVAL;
+	if (mkdirat(s->fids[req->fid].node->fd, req->name, req->mode) < 0)
+		return -errno;
+	return walk_to(s, req->fid, req->name, rep);
+}
+
+static int do_symlink(struct server *s, const struct gofer_req *req, struct gofer_rep *rep)
+{
+	int err;
+
+	if (!dir_fid(s, req->fid, true, &err))
+		return err;
+	if (!gofer_name_valid(req->name, strlen(req->name)) || req->target[0] == '\0')
+		return -EINVAL;
+	/* The target is only text: it is never followed by the gofer (every lookup here is
+	 * RESOLVE_NO_SYMLINKS), and the Sentry resolves it inside the sandbox. */
+	if (symlinkat(req->target, s->fids[req->fid].node->fd, req->name) < 0)
+		return -errno;
+	return walk_to(s, req->fid, req->name, rep);
+}
+
+/* LINK: another name, in directory fid, for the file fid2 (through its O_PATH fd, so it is
+ * exactly the walked file whatever happened to its old name). */
+static int do_link(struct server *s, const struct gofer_req *req, struct gofer_rep *rep)
+{
+	struct fid *old = fid_get(s, req->fid2);
+	int err;
+
+	struct fid *dir = dir_fid(s, req->fid, true, &err);
+	if (!dir)
+		return err;
+	if (old == NULL)
+		return -EBADF;
+	if (old->root != dir->root)
+		return -EXDEV;
+	if (S_ISDIR(old->mode))
+		return -EPERM;
+	if (!gofer_name_valid(req->name, strlen(req->name)))
+		return -EINVAL;
+	if (linkat(old->node->fd, "", dir->node->fd, req->name, AT_EMPTY_PATH) < 0)
+		return -errno;
+	return walk_to(s, req->fid, req->name, rep);
+}
+
+static int do_unlink(struct server *s, const struct gofer_req *req)
+{
+	int err;
+
+	struct fid *dir = dir_fid(s, req->fid, true, &err);
+	if (!dir)
+		return err;
+	if (!gofer_name_valid(req->name, strlen(req->name)) ||
+	    (req->flags != 0 && req->flags != LINUX_AT_REMOVEDIR))
+		return -EINVAL;
+	if (unlinkat(dir->node->fd, req->name, req->flags ? AT_REMOVEDIR : 0) < 0)
+		return -errno;
+	return 0;
+}
+
+/* RENAME within one root. Fids naming the moved entry follow it (they are reopened through
+ * parent + name). */
+static int do_rename(struct server *s, const struct gofer_req *req)
+{
+	int err;
+
+	struct fid *od = dir_fid(s, req->fid, true, &err);
+	if (!od)
+		return err;
+	struct fid *nd = dir_fid(s, req->fid2, true, &err);
+	if (!nd)
+		return err;
+	if (od->root != nd->root)
+		return -EXDEV;
+	if (!gofer_name_valid(req->name, strlen(req->name)) ||
+	    !gofer_name_valid(req->name2, strlen(req->name2)) ||
+	    (req->flags != 0 && req->flags != LINUX_RENAME_NOREPLACE))
+		return -EINVAL;
+	if (renameat2(od->node->fd, req->name, nd->node->fd, req->name2,
+		      req->flags ? RENAME_NOREPLACE : 0) < 0)
+		return -errno;
+	struct node *from = od->node, *to = nd->node;
+	for (uint32_t i = 0; i < s->nfids; i++) {
+		struct fid *f = &s->fids[i];
+		if (!f->node || f->parent != from || strcmp(f->name, req->name) != 0)
+			continue;
+		char *nm = strdup(req->name2);
+		if (!nm) {
+			/* the fid goes stale (-ESTALE on reopen), nothing worse */
+			continue;
+		}
+		free(f->name);
+		f->name = nm;
+		to->refs++;
+		node_put(f->parent);
+		f->parent = to;
+	}
+	return 0;
+}
+
+/* SETATTR of a regular file or directory (through a reopened fd), or the owner of anything. */
+static int do_setattr(struct server *s, const struct gofer_req *req, struct gofer_rep *rep)
+{
+	struct fid *f = fid_get(s, req->fid);
+	uint32_t v = req->setattr.valid;
+	struct stat st;
+	_cleanup_close_ int fd = -1;
+
+	if (f == NULL)
+		return -EBADF;
+	if (!s->roots[f->root].writable)
+		return -EROFS;
+	if ((v & ~GOFER_SETATTR_ALL) || req->mode > 07777 || req->setattr.size > INT64_MAX)
+		return -EINVAL;
+	if ((v & GOFER_SETATTR_SIZE) && !S_ISREG(f->mode))
+		return S_ISDIR(f->mode) ? -EISDIR : -EINVAL;
+	if (v & (GOFER_SETATTR_MODE | GOFER_SETATTR_SIZE | GOFER_SETATTR_ATIME |
+		 GOFER_SETATTR_MTIME)) {
+		if (!S_ISREG(f->mode) && !S_ISDIR(f->mode))
+			return -EOPNOTSUPP;
+		int fl = S_ISDIR(f->mode) ? O_RDONLY | O_DIRECTORY
+			 : (v & GOFER_SETATTR_SIZE) ? O_WRONLY | O_NONBLOCK
+						    : O_RDONLY | O_NONBLOCK;
+		if ((fd = fid_reopen(f, fl)) < 0)
+			return fd;
+	}
+	if ((v & (GOFER_SETATTR_UID | GOFER_SETATTR_GID)) &&
+	    fchownat(f->node->fd, "", v & GOFER_SETATTR_UID ? req->setattr.uid : (uid_t)-1,
+		     v & GOFER_SETATTR_GID ? req->setattr.gid : (gid_t)-1,
+		     AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	if ((v & GOFER_SETATTR_MODE) && fchmod(fd, req->mode) < 0)
+		return -errno;
+	if ((v & GOFER_SETATTR_SIZE) && ftruncate(fd, (off_t)req->setattr.size) < 0)
+		return -errno;
+	if (v & (GOFER_SETATTR_ATIME | GOFER_SETATTR_MTIME)) {
+		struct timespec ts[2] = {{.tv_nsec = UTIME_OMIT}, {.tv_nsec = UTIME_OMIT}};
+		if (v & GOFER_SETATTR_ATIME)
+			ts[0] = (struct timespec){req->setattr.atime_sec, req->setattr.atime_nsec};
+		if (v & GOFER_SETATTR_MTIME)
+			ts[1] = (struct timespec){req->setattr.mtime_sec, req->setattr.mtime_nsec};
+		if (futimens(fd, ts) < 0)
+			return -errno;
+	}
+	if (fstat(f->node->fd, &st) < 0)
+		return -errno;
+	stat_to_gofer(&st, &rep->stat);
+	return 0;
+}
+
+static int do_statfs(struct server *s, const struct gofer_req *req, struct gofer_rep *rep)
+{
+	struct fid *f = fid_get(s, req->fid);
+	struct statfs sf;
+
+	if (f == NULL)
+		return -EBADF;
+	if (fstatfs(f->node->fd, &sf) < 0)
+		return -errno;
+	rep->statfs = (struct gofer_statfs){
+	    .type = (uint64_t)sf.f_type,
+	    .bsize = (uint64_t)sf.f_bsize,
+	    .blocks = sf.f_blocks,
+	    .bfree = sf.f_bfree,
+	    .bavail = sf.f_bavail,
+	    .files = sf.f_files,
+	    .ffree = sf.f_ffree,
+	    .namelen = (uint64_t)sf.f_namelen,
+	    .frsize = (uint64_t)sf.f_frsize,
+	    .flags = (uint64_t)sf.f_flags | (s->roots[f->root].writable ? 0 : ST_RDONLY),
+	};
+	return 0;
+}
+
 static int do_clunk(struct server *s, const struct gofer_req *req)
 {
 	if (req->fid == GOFER_ROOT_FID)
@@ -354,10 +669,26 @@ static int dispatch(struct server *s, const struct gofer_req *req, struct gofer_
 		return do_getdents(s, req, rep);
 	case GOFER_CLUNK:
 		return do_clunk(s, req);
+	case GOFER_ATTACH:
+		return do_attach(s, req, rep);
+	case GOFER_CREATE:
+		return do_create(s, req, rep, fd);
+	case GOFER_MKDIR:
+		return do_mkdir(s, req, rep);
+	case GOFER_UNLINK:
+		return do_unlink(s, req);
+	case GOFER_RENAME:
+		return do_rename(s, req);
+	case GOFER_SYMLINK:
+		return do_symlink(s, req, rep);
+	case GOFER_LINK:
+		return do_link(s, req, rep);
+	case GOFER_SETATTR:
+		return do_setattr(s, req, rep);
 	case GOFER_STATFS:
-		return -ENOSYS;
-	default: /* CREATE, MKDIR, UNLINK, RENAME, SYMLINK, LINK, SETATTR */
-		return -EROFS;
+		return do_statfs(s, req, rep);
+	default:
+		return -EINVAL;
 	}
 }
 
@@ -429,8 +760,7 @@ static int serve_one(struct server *s)
 	memset(&rep, 0, sizeof(rep));
 	rep.type = req.type;
 	rep.tag = req.tag;
-	/* -ENOSYS: a reserved type, answered by dispatch without looking at its payload. */
-	rep.err = err < 0 && err != -ENOSYS ? err : dispatch(s, &req, &rep, &fd);
+	rep.err = err < 0 ? err : dispatch(s, &req, &rep, &fd);
 	ssize_t len = gofer_encode_rep(s->out, GOFER_MSG_MAX, &rep);
 	if (len < 0) { /* cannot happen for what dispatch builds; answer with the error */
 		log_warn("gofer: cannot encode reply to type %u: %zd", req.type, len);
@@ -450,35 +780,103 @@ static int serve_one(struct server *s)
 	return err;
 }
 
-int gofer_serve(int sock, int root_fd)
+static struct node *node_new(int fd)
+{
+	struct node *n = malloc(sizeof(*n));
+	if (n)
+		*n = (struct node){.fd = fd, .refs = 1};
+	return n;
+}
+
+/* Make roots[i] of s from r (taking r->fd). Returns 0 or -errno (r->fd closed). */
+static int root_init(struct root *out, const struct gofer_root *r)
+{
+	struct stat st;
+	int fd = r->fd;
+
+	*out = (struct root){.writable = r->writable};
+	if (r->name) {
+		if (!gofer_name_valid(r->name, strlen(r->name))) {
+			close(r->fd);
+			return -EINVAL;
+		}
+		fd = sys_openat2(r->fd, r->name, O_PATH | O_NOFOLLOW | O_CLOEXEC, RESOLVE_ONE);
+		if (fd < 0) {
+			close(r->fd);
+			return fd;
+		}
+		if (!(out->f.parent = node_new(r->fd))) {
+			close(r->fd);
+			close(fd);
+			return -ENOMEM;
+		}
+		if (!(out->f.name = strdup(r->name))) {
+			close(fd);
+			return -ENOMEM;
+		}
+	}
+	if (fstat(fd, &st) < 0) {
+		int err = -errno;
+		close(fd);
+		return err;
+	}
+	/* A directory root is a directory; a file root is a regular file. */
+	if (r->name ? !S_ISREG(st.st_mode) : !S_ISDIR(st.st_mode)) {
+		close(fd);
+		return r->name ? -EINVAL : -ENOTDIR;
+	}
+	if (!(out->f.node = node_new(fd))) {
+		close(fd);
+		return -ENOMEM;
+	}
+	out->f.mode = st.st_mode;
+	out->f.dev = st.st_dev;
+	out->f.ino = st.st_ino;
+	return 0;
+}
+
+static void root_free(struct root *r)
+{
+	node_put(r->f.node);
+	node_put(r->f.parent);
+	free(r->f.name);
+}
+
+int gofer_serve_roots(int sock, const struct gofer_root *roots, size_t nroots)
 {
 	struct server s = {.sock = sock};
-	struct stat st;
-	int ret;
+	int ret = 0;
+	size_t i;
 
-	if (fstat(root_fd, &st) < 0) {
-		ret = -errno;
-		close(root_fd);
-		return ret;
+	if (nroots == 0 || nroots > GOFER_ROOTS_MAX || roots[0].name) {
+		for (i = 0; i < nroots; i++)
+			close(roots[i].fd);
+		return -EINVAL;
 	}
-	if (!S_ISDIR(st.st_mode)) {
-		close(root_fd);
-		return -ENOTDIR;
+	s.roots = calloc(nroots, sizeof(*s.roots));
+	for (i = 0; i < nroots; i++) {
+		if (ret == 0 && !s.roots)
+			ret = -ENOMEM;
+		if (ret < 0) {
+			close(roots[i].fd);
+			continue;
+		}
+		ret = root_init(&s.roots[i], &roots[i]);
+		s.roots[i].f.root = (uint32_t)i;
+		s.nroots = (uint32_t)i + 1;
 	}
+	if (ret < 0)
+		goto out;
 	s.in = malloc(GOFER_MSG_MAX + 1);
 	s.out = malloc(GOFER_MSG_MAX);
 	s.dents = malloc(GOFER_DENTS_SPACE);
-	struct node *root = malloc(sizeof(*root));
-	long i = fid_alloc(&s);
-	if (!s.in || !s.out || !s.dents || !root || i != GOFER_ROOT_FID) {
-		free(root);
-		close(root_fd);
+	if (!s.in || !s.out || !s.dents || fid_alloc(&s) != GOFER_ROOT_FID) {
 		ret = -ENOMEM;
 		goto out;
 	}
-	*root = (struct node){.fd = root_fd, .refs = 1};
-	s.fids[0] =
-	    (struct fid){.node = root, .mode = st.st_mode, .dev = st.st_dev, .ino = st.st_ino};
+	/* Fid 0 is root 0 for the connection's life. */
+	s.fids[0] = s.roots[0].f;
+	s.fids[0].node->refs++;
 	while ((ret = serve_one(&s)) == 0)
 		;
 	if (ret == 1)
@@ -487,9 +885,19 @@ out:
 	for (uint32_t j = s.nfids; j-- > 0;)
 		if (s.fids[j].node)
 			fid_free(&s, j);
+	for (uint32_t j = 0; j < s.nroots; j++)
+		root_free(&s.roots[j]);
+	free(s.roots);
 	free(s.fids);
 	free(s.in);
 	free(s.out);
 	free(s.dents);
 	return ret;
+}
+
+int gofer_serve(int sock, int root_fd)
+{
+	struct gofer_root r = {.fd = root_fd};
+
+	return gofer_serve_roots(sock, &r, 1);
 }
