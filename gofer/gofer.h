@@ -5,6 +5,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* A bind mount source the gofer serves as root 1, 2, ... in order: an absolute host path of a
+ * directory or a regular file. */
+struct gofer_bind {
+	const char *source;
+	bool writable;
+};
+
 /* The gofer role's whole life, called in a freshly forked (or re-executed) process by the CLI.
  * Enters new mount, net, ipc and uts namespaces (and a new user namespace first if the process
  * is not privileged enough for that), makes rootfs (which may be "/") the root of its mount
@@ -12,9 +19,13 @@
  * sysfs, cgroup, ...) beneath it detached, closes every fd but sock and the log fd, drops all
  * capabilities but CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH, sets no_new_privs, installs its
  * seccomp allowlist (gofer/seccomp.c) and serves sock until the Sentry closes it.
+ * Each of binds[0..nbinds) is opened before the pivot as a detached recursive clone of its
+ * mount tree (open_tree), nosuid and nodev, and read-only all the way down unless writable
+ * (a file's directory is cloned, and only the file is served); they are roots 1.. of
+ * gofer_serve_roots. The umask is 0 (CREATE and MKDIR get the mode the Sentry computed).
  * Takes ownership of sock. Returns the process's exit status: 0 after a clean shutdown,
  * 1 if confinement or serving failed (logged). Must be called single-threaded. */
-int gofer_main(int sock, const char *rootfs);
+int gofer_main(int sock, const char *rootfs, const struct gofer_bind *binds, size_t nbinds);
 
 /* Most roots one gofer serves (the container root and its bind mounts). */
 #define GOFER_ROOTS_MAX 257
@@ -42,8 +53,8 @@ int gofer_serve_roots(int sock, const struct gofer_root *roots, size_t n);
 int gofer_serve(int sock, int root_fd);
 
 /* Install the gofer's seccomp allowlist (default action: kill the process). sendmsg and
- * recvmsg are allowed on sock only and write on log_fd only. Sets no_new_privs.
- * Returns 0 or -errno. */
-int gofer_install_seccomp(int sock, int log_fd);
+ * recvmsg are allowed on sock only and write on log_fd only; the mutating calls only when
+ * writable (some root is). Sets no_new_privs. Returns 0 or -errno. */
+int gofer_install_seccomp(int sock, int log_fd, bool writable);
 
 #endif
