@@ -112,8 +112,7 @@ static bool mount_path_valid(const char *p)
 	return true;
 }
 
-/* Is m a mount the Sentry can be asked for (both encoder and decoder check)? */
-static bool mount_valid(const struct boot_mount *m)
+bool boot_mount_valid(const struct boot_mount *m)
 {
 	uint64_t size;
 	uint32_t mode;
@@ -139,7 +138,7 @@ static int put_mount(struct buf *b, const struct boot_mount *m)
 	struct rec_hdr h = {.tag = TAG_MOUNT, .len = sizeof(r)};
 	int err;
 
-	if (!mount_valid(m))
+	if (!boot_mount_valid(m))
 		return -EINVAL;
 	for (int i = 0; i < 4; i++) {
 		r.len[i] = str[i] ? (uint32_t)strlen(str[i]) : 0;
@@ -354,7 +353,7 @@ static int decode_mount(struct boot_config *c, const char *data, uint32_t len)
 	}
 	m.readonly = r.readonly;
 	err = -EINVAL;
-	if (off != len || !mount_valid(&m))
+	if (off != len || !boot_mount_valid(&m))
 		goto fail;
 	struct boot_mount *nm = realloc(c->mounts, (c->nmounts + 1) * sizeof(*nm));
 	if (!nm) {

@@ -86,6 +86,9 @@ struct boot_mount {
  * "uid=", "gid=", which are accepted and ignored). data NULL or "" gives size 0 (no limit of
  * its own) and mode 01777. Returns 0 or -EINVAL (unknown option, bad number, size 0). */
 int tmpfs_opts_parse(const char *data, uint64_t *size, uint32_t *mode);
+/* Is m a mount the boot configuration can carry (known type, absolute dest without "." or
+ * "..", a bind's absolute source, a tmpfs's options)? */
+bool boot_mount_valid(const struct boot_mount *m);
 
 struct boot_config {
 	char **argv; /* NULL-terminated, argc >= 1 */
