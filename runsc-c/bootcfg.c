@@ -127,7 +127,7 @@ bool boot_mount_valid(const struct boot_mount *m)
 		return m->source && mount_path_valid(m->source) && !m->data;
 	if (strcmp(m->type, "tmpfs") == 0)
 		return tmpfs_opts_parse(m->data, &size, &mode) == 0;
-	return !m->data;
+	return true; /* proc, sysfs, devpts, mqueue: data is carried, and ignored */
 }
 
 static int put_mount(struct buf *b, const struct boot_mount *m)
@@ -152,6 +152,20 @@ static int put_mount(struct buf *b, const struct boot_mount *m)
 	return 0;
 }
 
+/* Mount flags an OCI config lists among a tmpfs's options: the Sentry's tmpfs has no use for
+ * them. ("ro" is not one: it is the mount's readonly field.) */
+static bool tmpfs_flag_ignored(const char *o, size_t n)
+{
+	static const char *const flags[] = {"rw",	   "nosuid",   "suid",	  "nodev",
+					    "dev",	   "noexec",   "exec",	  "strictatime",
+					    "relatime",	   "noatime",  "atime",	  "nodiratime",
+					    "diratime",	   "private",  "rprivate", "slave", "rslave"};
+	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
+		if (strlen(flags[i]) == n && strncmp(o, flags[i], n) == 0)
+			return true;
+	return false;
+}
+
 int tmpfs_opts_parse(const char *data, uint64_t *size, uint32_t *mode)
 {
 	*size = 0;
@@ -163,6 +177,12 @@ int tmpfs_opts_parse(const char *data, uint64_t *size, uint32_t *mode)
 		const char *v = memchr(o, '=', n);
 		char *end;
 
+		if (n > 0 && !v && tmpfs_flag_ignored(o, n)) {
+			o += n;
+			if (*o == ',' && *++o == '\0')
+				return -EINVAL;
+			continue;
+		}
 		if (n == 0 || !v)
 			return -EINVAL;
 		size_t klen = (size_t)(v - o);

@@ -72,7 +72,8 @@ void env_free(char **env);
  *   "bind"   source: an absolute host path, a directory or a regular file, served by the gofer
  *            (read-only if readonly; the gofer enforces it). data unused (NULL).
  *   "tmpfs"  data: NULL or "size=N[kmg],mode=OCTAL" options (tmpfs_opts_parse); source unused.
- *   "proc", "sysfs", "devpts", "mqueue"  the Sentry's own filesystems; source and data unused.
+ *   "proc", "sysfs", "devpts", "mqueue"  the Sentry's own filesystems; source and data (any
+ *            options, up to BOOT_MOUNT_DATA_MAX bytes) unused.
  * dest is an absolute path inside the sandbox without "." or ".." components. */
 struct boot_mount {
 	char *type;
@@ -83,7 +84,8 @@ struct boot_mount {
 };
 
 /* Parse tmpfs options "size=N[k|m|g],mode=OCTAL" (either, both or none; also "nr_inodes=",
- * "uid=", "gid=", which are accepted and ignored). data NULL or "" gives size 0 (no limit of
+ * "uid=", "gid=" and mount flags such as nosuid, nodev, noexec, strictatime, which are accepted
+ * and ignored; "ro" is refused: that is boot_mount.readonly). data NULL or "" gives size 0 (no limit of
  * its own) and mode 01777. Returns 0 or -EINVAL (unknown option, bad number, size 0). */
 int tmpfs_opts_parse(const char *data, uint64_t *size, uint32_t *mode);
 /* Is m a mount the boot configuration can carry (known type, absolute dest without "." or

@@ -295,7 +295,11 @@ Test(bootcfg, mount_checks)
 	cr_assert_eq(try_mount(m), -EINVAL);
 	m.data = "size=99999999999999999999g";
 	cr_assert_eq(try_mount(m), -EINVAL);
-	m = (struct boot_mount){.type = "proc", .dest = "/p", .data = "x"};
+	m = (struct boot_mount){.type = "proc", .dest = "/p", .data = "nosuid,noexec"};
+	cr_assert_eq(try_mount(m), 0);
+	static char big[BOOT_MOUNT_DATA_MAX + 2];
+	memset(big, 'a', sizeof(big) - 1);
+	m.data = big;
 	cr_assert_eq(try_mount(m), -EINVAL);
 }
 
@@ -312,6 +316,11 @@ Test(bootcfg, tmpfs_opts)
 	cr_assert_eq(mode, 0700);
 	cr_assert_eq(tmpfs_opts_parse("size=4096,nr_inodes=10,uid=0,gid=0", &size, &mode), 0);
 	cr_assert_eq(size, 4096);
+	cr_assert_eq(tmpfs_opts_parse("nosuid,strictatime,mode=755,size=65536k", &size, &mode), 0);
+	cr_assert_eq(size, 65536u << 10);
+	cr_assert_eq(mode, 0755);
+	cr_assert_eq(tmpfs_opts_parse("ro", &size, &mode), -EINVAL);
+	cr_assert_eq(tmpfs_opts_parse("nosuid,", &size, &mode), -EINVAL);
 	cr_assert_eq(tmpfs_opts_parse("mode=", &size, &mode), -EINVAL);
 	cr_assert_eq(tmpfs_opts_parse(",", &size, &mode), -EINVAL);
 	cr_assert_eq(tmpfs_opts_parse("size=1x", &size, &mode), -EINVAL);
