@@ -314,3 +314,54 @@ Test(gofer_rw, hostile_requests)
 	cr_assert(!host_exists(paths[R_RW], "b"));
 	cr_assert_eq(gofer_stat(&cl, rw, &st), 0);
 }
+
+/* A symlink swapped in on the host for a directory the Sentry walked: fids keep naming what
+ * they named (or go stale), and the new symlink is never followed by any request. */
+Test(gofer_rw, symlink_swapped_in_on_the_host)
+{
+	struct gofer_stat st;
+	uint32_t rw = attach(R_RW), d, f, s, x;
+	char p[256], q[256], buf[64];
+	int fd;
+
+	gt_write(paths[R_RW], "dir/inner", "inside");
+	gt_mkdir(base, "outside");
+	gt_write(base, "outside/inner", "outside!");
+	cr_assert_eq(gofer_walk(&cl, rw, "dir", &d, &st), 0);
+	cr_assert_eq(gofer_walk(&cl, d, "inner", &f, &st), 0);
+	/* The swap: dir moves aside within the root, a symlink to the outside takes its name. */
+	snprintf(p, sizeof(p), "%s/dir", paths[R_RW]);
+	snprintf(q, sizeof(q), "%s/aside", paths[R_RW]);
+	cr_assert_eq(rename(p, q), 0);
+	snprintf(q, sizeof(q), "%s/outside", base);
+	cr_assert_eq(symlink(q, p), 0);
+
+	/* The walked file reopens through its directory's fd: the moved directory, not the
+	 * symlink's target. */
+	cr_assert_eq(gofer_open(&cl, f, LINUX_O_RDONLY, &fd), 0);
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	cr_assert_eq(n, 6);
+	buf[n] = '\0';
+	cr_assert_str_eq(buf, "inside");
+	/* A create through the old directory fid lands in the moved directory. */
+	cr_assert_eq(gofer_create(&cl, d, "made", LINUX_O_WRONLY, 0600, &x, &st, &fd), 0);
+	close(fd);
+	cr_assert(host_exists(paths[R_RW], "aside/made"));
+	/* The name now walks to the symlink itself, which no request goes through. */
+	cr_assert_eq(gofer_walk(&cl, rw, "dir", &s, &st), 0);
+	cr_assert_eq(st.mode & LINUX_S_IFMT, LINUX_S_IFLNK);
+	cr_assert_eq(gofer_walk(&cl, s, "inner", &x, &st), -ENOTDIR);
+	cr_assert_eq(gofer_create(&cl, s, "evil", LINUX_O_WRONLY, 0600, &x, &st, &fd), -ENOTDIR);
+	cr_assert_eq(gofer_mkdir(&cl, s, "evil", 0700, &x, &st), -ENOTDIR);
+	cr_assert_eq(gofer_symlink(&cl, s, "evil", "x", &x, &st), -ENOTDIR);
+	cr_assert_eq(gofer_rename(&cl, rw, "a.txt", s, "evil", 0), -ENOTDIR);
+	cr_assert_eq(gofer_open(&cl, s, LINUX_O_RDONLY, &fd), -ELOOP);
+	struct gofer_attr at = {.valid = GOFER_SETATTR_MODE, .mode = 0777};
+	cr_assert_eq(gofer_setattr(&cl, s, &at, &st), -EOPNOTSUPP);
+	cr_assert(!host_exists(base, "outside/evil"));
+	struct stat hs;
+	snprintf(q, sizeof(q), "%s/outside", base);
+	cr_assert_eq(stat(q, &hs), 0);
+	cr_assert_eq(hs.st_mode & 07777, 0755);
+}
