@@ -382,8 +382,8 @@ int gofer_symlink(struct gofer_client *c, uint32_t dir, const char *name, const 
 	return call_new_fid(c, &req, fid, st, NULL);
 }
 
-int gofer_link(struct gofer_client *c, uint32_t dir, const char *name, uint32_t file,
-	       uint32_t *fid, struct gofer_stat *st)
+int gofer_link(struct gofer_client *c, uint32_t dir, const char *name, uint32_t file, uint32_t *fid,
+	       struct gofer_stat *st)
 {
 	struct gofer_req req = {.type = GOFER_LINK, .fid = dir, .fid2 = file};
 	int err = set_name(req.name, name);

@@ -111,8 +111,8 @@ int gofer_mkdir(struct gofer_client *c, uint32_t dir, const char *name, uint32_t
 int gofer_symlink(struct gofer_client *c, uint32_t dir, const char *name, const char *target,
 		  uint32_t *fid, struct gofer_stat *st);
 /* Another name for the file file in dir (-EXDEV across roots). */
-int gofer_link(struct gofer_client *c, uint32_t dir, const char *name, uint32_t file,
-	       uint32_t *fid, struct gofer_stat *st);
+int gofer_link(struct gofer_client *c, uint32_t dir, const char *name, uint32_t file, uint32_t *fid,
+	       struct gofer_stat *st);
 /* Remove name from dir; flags 0 or LINUX_AT_REMOVEDIR. */
 int gofer_unlink(struct gofer_client *c, uint32_t dir, const char *name, unsigned flags);
 /* Rename within one root (-EXDEV across); flags 0 or LINUX_RENAME_NOREPLACE. */

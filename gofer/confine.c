@@ -316,7 +316,7 @@ int gofer_main(int sock, const char *rootfs, const struct gofer_bind *binds, siz
 {
 	struct rlimit rl;
 	struct gofer_root *roots = NULL;
-	char (*names)[256] = NULL;
+	char(*names)[256] = NULL;
 	bool writable = false;
 	size_t n = 0;
 	int err;
@@ -340,7 +340,8 @@ int gofer_main(int sock, const char *rootfs, const struct gofer_bind *binds, siz
 		goto fail;
 	}
 	for (size_t i = 0; i < nbinds; i++, n++) {
-		if ((err = open_bind(&binds[i], &roots[i + 1], names[i + 1], sizeof(names[0]))) < 0) {
+		if ((err = open_bind(&binds[i], &roots[i + 1], names[i + 1], sizeof(names[0]))) <
+		    0) {
 			log_error("cannot open bind mount source %s: %s", binds[i].source,
 				  strerror(-err));
 			goto fail;

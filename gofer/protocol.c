@@ -181,8 +181,8 @@ static void get_stat(struct rcur *r, struct gofer_stat *st)
 
 static void put_statfs(struct wcur *w, const struct gofer_statfs *s)
 {
-	const uint64_t v[10] = {s->type,   s->bsize, s->blocks,  s->bfree,  s->bavail,
-				s->files,  s->ffree, s->namelen, s->frsize, s->flags};
+	const uint64_t v[10] = {s->type,  s->bsize, s->blocks,	s->bfree,  s->bavail,
+				s->files, s->ffree, s->namelen, s->frsize, s->flags};
 	for (int i = 0; i < 10; i++)
 		put64(w, v[i]);
 }
@@ -243,7 +243,8 @@ static int req_values_valid(const struct gofer_req *req)
 
 	switch (req->type) {
 	case GOFER_CREATE:
-		return acc != 3 && (req->flags & ~(uint32_t)(LINUX_O_ACCMODE | LINUX_O_APPEND)) == 0 &&
+		return acc != 3 &&
+		       (req->flags & ~(uint32_t)(LINUX_O_ACCMODE | LINUX_O_APPEND)) == 0 &&
 		       req->mode <= 07777;
 	case GOFER_MKDIR:
 		return req->mode <= 07777;

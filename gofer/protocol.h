@@ -135,8 +135,6 @@ struct gofer_req {
 	};
 };
 
-
-
 /* A reply. type is the request's type (without GOFER_REPLY); ATTACH, CREATE, MKDIR, SYMLINK
  * and LINK answer in walk's shape, SETATTR in stat's. The pointers of readlink and
  * getdents point into the buffer the reply was decoded from (or is encoded from). */

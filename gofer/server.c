@@ -1,5 +1,6 @@
 /* The gofer's request loop: a fid table of O_PATH fds beneath its roots, one request at a time.
- * Mutations happen here only on a writable root; this is where read-only is enforced. */
+ * Mutations (server_rw.c) happen only on a writable root; the gofer is where read-only is
+ * enforced. */
 #define _GNU_SOURCE
 #include "gofer/gofer.h"
 
@@ -13,8 +14,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
-#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -22,49 +21,9 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "gofer/protocol.h"
+#include "gofer/server.h"
 
-/* An O_PATH fd shared by a fid and the fids walked from it (which reopen through it). */
-struct node {
-	int fd;
-	uint32_t refs;
-};
-
-/* One fid. A non-directory is reopened for I/O as parent + name (an O_PATH fd cannot be
- * reopened without /proc/self/fd, a magic link); a directory as "." of itself. dev and ino
- * are checked after every reopen, so a file renamed or replaced since the walk gives
- * -ESTALE rather than some other file. */
-struct fid {
-	struct node *node;   /* NULL: the slot is free */
-	struct node *parent; /* NULL for the root */
-	char *name;	     /* in parent; NULL for a directory root */
-	uint32_t mode;
-	uint64_t dev, ino;
-	uint32_t root; /* the root it was walked from (index into server.roots) */
-};
-
-/* A root the gofer serves: a directory (node, no parent) or a single file (node, parent and
- * name: the parent is never handed out as a fid, so no walk reaches it). */
-struct root {
-	struct fid f;
-	bool writable;
-};
-
-struct server {
-	int sock;
-	struct root *roots;
-	uint32_t nroots;
-	struct fid *fids;
-	uint32_t nfids; /* allocated slots */
-	uint32_t hint;	/* lowest slot that may be free */
-	uint8_t *in, *out, *dents;
-};
-
-#define RESOLVE_ONE (RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS)
-
-/* openat2, retried a bounded number of times on EAGAIN (a concurrent rename on the host
- * made the kernel unsure the lookup stayed beneath) and EINTR. Returns the fd or -errno. */
-static int sys_openat2_mode(int dirfd, const char *path, uint64_t flags, uint64_t mode,
-			    uint64_t resolve)
+int srv_openat2_mode(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve)
 {
 	struct open_how how = {.flags = flags, .mode = mode, .resolve = resolve};
 	long r;
@@ -76,12 +35,12 @@ static int sys_openat2_mode(int dirfd, const char *path, uint64_t flags, uint64_
 	return r < 0 ? -errno : (int)r;
 }
 
-static int sys_openat2(int dirfd, const char *path, uint64_t flags, uint64_t resolve)
+int srv_openat2(int dirfd, const char *path, uint64_t flags, uint64_t resolve)
 {
-	return sys_openat2_mode(dirfd, path, flags, 0, resolve);
+	return srv_openat2_mode(dirfd, path, flags, 0, resolve);
 }
 
-static void node_put(struct node *n)
+void srv_node_put(struct node *n)
 {
 	if (n && --n->refs == 0) {
 		close(n->fd);
@@ -89,7 +48,7 @@ static void node_put(struct node *n)
 	}
 }
 
-static void stat_to_gofer(const struct stat *s, struct gofer_stat *g)
+void srv_stat_to_gofer(const struct stat *s, struct gofer_stat *g)
 {
 	memset(g, 0, sizeof(*g));
 	g->dev = s->st_dev;
@@ -110,7 +69,7 @@ static void stat_to_gofer(const struct stat *s, struct gofer_stat *g)
 	g->blksize = (uint32_t)s->st_blksize;
 }
 
-static struct fid *fid_get(struct server *s, uint32_t fid)
+struct fid *srv_fid_get(struct server *s, uint32_t fid)
 {
 	if (fid >= s->nfids || s->fids[fid].node == NULL)
 		return NULL;
@@ -139,12 +98,12 @@ static long fid_alloc(struct server *s)
 	return i;
 }
 
-static void fid_free(struct server *s, uint32_t i)
+void srv_fid_free(struct server *s, uint32_t i)
 {
 	struct fid *f = &s->fids[i];
 
-	node_put(f->node);
-	node_put(f->parent);
+	srv_node_put(f->node);
+	srv_node_put(f->parent);
 	free(f->name);
 	memset(f, 0, sizeof(*f));
 	if (i < s->hint)
@@ -153,16 +112,16 @@ static void fid_free(struct server *s, uint32_t i)
 
 /* Open f for I/O with host flags (O_RDONLY plus O_DIRECTORY/O_NONBLOCK). Returns the fd or
  * -errno; -ESTALE if the name now leads to a different file. */
-static int fid_reopen(struct fid *f, int flags)
+int srv_fid_reopen(struct fid *f, int flags)
 {
 	struct stat st;
 	int fd;
 
 	flags |= O_NOFOLLOW | O_CLOEXEC | O_NOCTTY;
 	if (S_ISDIR(f->mode))
-		fd = sys_openat2(f->node->fd, ".", (uint64_t)flags | O_DIRECTORY, RESOLVE_ONE);
+		fd = srv_openat2(f->node->fd, ".", (uint64_t)flags | O_DIRECTORY, RESOLVE_ONE);
 	else if (f->parent)
-		fd = sys_openat2(f->parent->fd, f->name, (uint64_t)flags, RESOLVE_ONE);
+		fd = srv_openat2(f->parent->fd, f->name, (uint64_t)flags, RESOLVE_ONE);
 	else
 		return -EBADF;
 	if (fd < 0)
@@ -180,9 +139,9 @@ static int fid_reopen(struct fid *f, int flags)
 }
 
 /* Make a new fid for the O_PATH fd *fd (taken: *fd is -1 after) named name in directory fid
- * dir_fid, and fill rep's walk part. Returns 0 or -errno. */
-static int fid_add(struct server *s, uint32_t dir_fid, const char *name, int *fd,
-		   struct gofer_rep *rep)
+ * srv_dir_fid, and fill rep's walk part. Returns 0 or -errno. */
+int srv_fid_add(struct server *s, uint32_t dir_fid, const char *name, int *fd,
+		struct gofer_rep *rep)
 {
 	struct stat st;
 
@@ -209,16 +168,16 @@ static int fid_add(struct server *s, uint32_t dir_fid, const char *name, int *fd
 				  .ino = st.st_ino,
 				  .root = dir->root};
 	rep->walk.fid = (uint32_t)i;
-	stat_to_gofer(&st, &rep->walk.st);
+	srv_stat_to_gofer(&st, &rep->walk.st);
 	return 0;
 }
 
 /* The directory fid a request names, after the checks every directory request makes; with
  * mutate, the root must be writable (-EROFS otherwise, checked before anything about the
  * request's name or the file). NULL and *err on failure. */
-static struct fid *dir_fid(struct server *s, uint32_t fid, bool mutate, int *err)
+struct fid *srv_dir_fid(struct server *s, uint32_t fid, bool mutate, int *err)
 {
-	struct fid *dir = fid_get(s, fid);
+	struct fid *dir = srv_fid_get(s, fid);
 
 	*err = 0;
 	if (dir == NULL)
@@ -231,7 +190,7 @@ static struct fid *dir_fid(struct server *s, uint32_t fid, bool mutate, int *err
 }
 
 /* Open name in dir as O_PATH without following it, and add it as a new fid. */
-static int walk_to(struct server *s, uint32_t dfid, const char *name, struct gofer_rep *rep)
+int srv_walk_to(struct server *s, uint32_t dfid, const char *name, struct gofer_rep *rep)
 {
 	_cleanup_close_ int fd = -1;
 
@@ -239,20 +198,20 @@ static int walk_to(struct server *s, uint32_t dfid, const char *name, struct gof
 	if (!gofer_name_valid(name, strlen(name)))
 		return -EINVAL;
 	/* A final symlink is opened as itself (O_PATH | O_NOFOLLOW), never followed. */
-	fd = sys_openat2(s->fids[dfid].node->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC,
-			 RESOLVE_ONE);
+	fd =
+	    srv_openat2(s->fids[dfid].node->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC, RESOLVE_ONE);
 	if (fd < 0)
 		return fd;
-	return fid_add(s, dfid, name, &fd, rep);
+	return srv_fid_add(s, dfid, name, &fd, rep);
 }
 
 static int do_walk(struct server *s, const struct gofer_req *req, struct gofer_rep *rep)
 {
 	int err;
 
-	if (!dir_fid(s, req->fid, false, &err))
+	if (!srv_dir_fid(s, req->fid, false, &err))
 		return err;
-	return walk_to(s, req->fid, req->name, rep);
+	return srv_walk_to(s, req->fid, req->name, rep);
 }
 
 static int do_attach(struct server *s, const struct gofer_req *req, struct gofer_rep *rep)
@@ -279,26 +238,26 @@ static int do_attach(struct server *s, const struct gofer_req *req, struct gofer
 	s->fids[i] = *r;
 	s->fids[i].name = name;
 	rep->walk.fid = (uint32_t)i;
-	stat_to_gofer(&st, &rep->walk.st);
+	srv_stat_to_gofer(&st, &rep->walk.st);
 	return 0;
 }
 
 static int do_stat(struct server *s, const struct gofer_req *req, struct gofer_rep *rep)
 {
-	struct fid *f = fid_get(s, req->fid);
+	struct fid *f = srv_fid_get(s, req->fid);
 	struct stat st;
 
 	if (f == NULL)
 		return -EBADF;
 	if (fstat(f->node->fd, &st) < 0)
 		return -errno;
-	stat_to_gofer(&st, &rep->stat);
+	srv_stat_to_gofer(&st, &rep->stat);
 	return 0;
 }
 
 /* Clear O_NONBLOCK (set so a FIFO raced in cannot block the gofer) before donating fd.
  * Returns 0, or -errno and closes fd. */
-static int clear_nonblock(int fd)
+int srv_clear_nonblock(int fd)
 {
 	if (fcntl(fd, F_SETFL, 0) < 0) {
 		int err = -errno;
@@ -313,7 +272,7 @@ static int clear_nonblock(int fd)
  * one a regular file may be opened for writing (and truncated); O_CREAT belongs to CREATE. */
 static int do_open(struct server *s, const struct gofer_req *req, int *out_fd)
 {
-	struct fid *f = fid_get(s, req->fid);
+	struct fid *f = srv_fid_get(s, req->fid);
 	uint32_t fl = req->flags, acc = fl & LINUX_O_ACCMODE;
 	int fd, hflags, err;
 
@@ -330,7 +289,7 @@ static int do_open(struct server *s, const struct gofer_req *req, int *out_fd)
 	if (S_ISDIR(f->mode)) {
 		if (writes)
 			return -EISDIR;
-		fd = fid_reopen(f, O_RDONLY | O_DIRECTORY);
+		fd = srv_fid_reopen(f, O_RDONLY | O_DIRECTORY);
 	} else if (S_ISREG(f->mode)) {
 		if (fl & LINUX_O_DIRECTORY)
 			return -ENOTDIR;
@@ -338,9 +297,9 @@ static int do_open(struct server *s, const struct gofer_req *req, int *out_fd)
 		if (fl & LINUX_O_TRUNC)
 			hflags |= O_TRUNC;
 		/* O_NONBLOCK so that a FIFO raced into the file's place cannot block the gofer
-		 * (fid_reopen then refuses it by inode); cleared before the fd is donated. */
-		fd = fid_reopen(f, hflags | O_NONBLOCK);
-		if (fd >= 0 && (err = clear_nonblock(fd)) < 0)
+		 * (srv_fid_reopen then refuses it by inode); cleared before the fd is donated. */
+		fd = srv_fid_reopen(f, hflags | O_NONBLOCK);
+		if (fd >= 0 && (err = srv_clear_nonblock(fd)) < 0)
 			return err;
 	} else if (S_ISLNK(f->mode)) {
 		return -ELOOP;
@@ -355,7 +314,7 @@ static int do_open(struct server *s, const struct gofer_req *req, int *out_fd)
 
 static int do_readlink(struct server *s, const struct gofer_req *req, struct gofer_rep *rep)
 {
-	struct fid *f = fid_get(s, req->fid);
+	struct fid *f = srv_fid_get(s, req->fid);
 
 	if (f == NULL)
 		return -EBADF;
@@ -381,7 +340,7 @@ static int do_readlink(struct server *s, const struct gofer_req *req, struct gof
  * its d_off. (Local filesystems never give an entry d_off 0, which would mean "start".) */
 static int do_getdents(struct server *s, const struct gofer_req *req, struct gofer_rep *rep)
 {
-	struct fid *f = fid_get(s, req->fid);
+	struct fid *f = srv_fid_get(s, req->fid);
 	uint8_t dbuf[32768] __attribute__((aligned(8)));
 	size_t off = 0;
 	uint32_t count = 0;
@@ -394,7 +353,7 @@ static int do_getdents(struct server *s, const struct gofer_req *req, struct gof
 		return -ENOTDIR;
 	if (req->getdents.max == 0 || req->getdents.cookie > INT64_MAX)
 		return -EINVAL;
-	fd = fid_reopen(f, O_RDONLY | O_DIRECTORY);
+	fd = srv_fid_reopen(f, O_RDONLY | O_DIRECTORY);
 	if (fd < 0)
 		return fd;
 	if (req->getdents.cookie && lseek(fd, (off_t)req->getdents.cookie, SEEK_SET) < 0)
@@ -425,233 +384,13 @@ static int do_getdents(struct server *s, const struct gofer_req *req, struct gof
 	return 0;
 }
 
-/* CREATE: a new regular file, opened (the fd is donated) and walked (a new fid). */
-static int do_create(struct server *s, const struct gofer_req *req, struct gofer_rep *rep,
-		     int *out_fd)
-{
-	uint32_t acc = req->flags & LINUX_O_ACCMODE;
-	int err, hflags = acc == LINUX_O_WRONLY ? O_WRONLY : acc == LINUX_O_RDWR ? O_RDWR : O_RDONLY;
-	struct stat a, b;
-	_cleanup_close_ int fd = -1, pfd = -1;
-
-	struct fid *dir = dir_fid(s, req->fid, true, &err);
-	if (!dir)
-		return err;
-	if (!gofer_name_valid(req->name, strlen(req->name)) || req->mode > 07777)
-		return -EINVAL;
-	fd = sys_openat2_mode(dir->node->fd, req->name,
-			      (uint64_t)(hflags | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC |
-					 O_NOCTTY | O_NONBLOCK),
-			      req->mode, RESOLVE_ONE);
-	if (fd < 0)
-		return fd;
-	pfd = sys_openat2(dir->node->fd, req->name, O_PATH | O_NOFOLLOW | O_CLOEXEC, RESOLVE_ONE);
-	if (pfd < 0)
-		return pfd;
-	if (fstat(fd, &a) < 0 || fstat(pfd, &b) < 0)
-		return -errno;
-	if (a.st_dev != b.st_dev || a.st_ino != b.st_ino)
-		return -ESTALE; /* replaced on the host between the two opens */
-	if ((err = fid_add(s, req->fid, req->name, &pfd, rep)) < 0)
-		return err;
-	if ((err = clear_nonblock(fd)) < 0) {
-		fid_free(s, rep->walk.fid);
-		fd = -1;
-		return err;
-	}
-	*out_fd = steal_fd(&fd);
-	return 0;
-}
-
-static int do_mkdir(struct server *s, const struct gofer_req *req, struct gofer_rep *rep)
-{
-	int err;
-
-	if (!dir_fid(s, req->fid, true, &err))
-		return err;
-	if (!gofer_name_valid(req->name, strlen(req->name)) || req->mode > 07777)
-		return -EINVAL;
-	if (mkdirat(s->fids[req->fid].node->fd, req->name, req->mode) < 0)
-		return -errno;
-	return walk_to(s, req->fid, req->name, rep);
-}
-
-static int do_symlink(struct server *s, const struct gofer_req *req, struct gofer_rep *rep)
-{
-	int err;
-
-	if (!dir_fid(s, req->fid, true, &err))
-		return err;
-	if (!gofer_name_valid(req->name, strlen(req->name)) || req->target[0] == '\0')
-		return -EINVAL;
-	/* The target is only text: it is never followed by the gofer (every lookup here is
-	 * RESOLVE_NO_SYMLINKS), and the Sentry resolves it inside the sandbox. */
-	if (symlinkat(req->target, s->fids[req->fid].node->fd, req->name) < 0)
-		return -errno;
-	return walk_to(s, req->fid, req->name, rep);
-}
-
-/* LINK: another name, in directory fid, for the file fid2 (through its O_PATH fd, so it is
- * exactly the walked file whatever happened to its old name). */
-static int do_link(struct server *s, const struct gofer_req *req, struct gofer_rep *rep)
-{
-	struct fid *old = fid_get(s, req->fid2);
-	int err;
-
-	struct fid *dir = dir_fid(s, req->fid, true, &err);
-	if (!dir)
-		return err;
-	if (old == NULL)
-		return -EBADF;
-	if (old->root != dir->root)
-		return -EXDEV;
-	if (S_ISDIR(old->mode))
-		return -EPERM;
-	if (!gofer_name_valid(req->name, strlen(req->name)))
-		return -EINVAL;
-	if (linkat(old->node->fd, "", dir->node->fd, req->name, AT_EMPTY_PATH) < 0)
-		return -errno;
-	return walk_to(s, req->fid, req->name, rep);
-}
-
-static int do_unlink(struct server *s, const struct gofer_req *req)
-{
-	int err;
-
-	struct fid *dir = dir_fid(s, req->fid, true, &err);
-	if (!dir)
-		return err;
-	if (!gofer_name_valid(req->name, strlen(req->name)) ||
-	    (req->flags != 0 && req->flags != LINUX_AT_REMOVEDIR))
-		return -EINVAL;
-	if (unlinkat(dir->node->fd, req->name, req->flags ? AT_REMOVEDIR : 0) < 0)
-		return -errno;
-	return 0;
-}
-
-/* RENAME within one root. Fids naming the moved entry follow it (they are reopened through
- * parent + name). */
-static int do_rename(struct server *s, const struct gofer_req *req)
-{
-	int err;
-
-	struct fid *od = dir_fid(s, req->fid, true, &err);
-	if (!od)
-		return err;
-	struct fid *nd = dir_fid(s, req->fid2, true, &err);
-	if (!nd)
-		return err;
-	if (od->root != nd->root)
-		return -EXDEV;
-	if (!gofer_name_valid(req->name, strlen(req->name)) ||
-	    !gofer_name_valid(req->name2, strlen(req->name2)) ||
-	    (req->flags != 0 && req->flags != LINUX_RENAME_NOREPLACE))
-		return -EINVAL;
-	/* The raw call: glibc turns renameat2 without flags into renameat, which the seccomp
-	 * allowlist does not have. */
-	if (syscall(SYS_renameat2, od->node->fd, req->name, nd->node->fd, req->name2,
-		    req->flags ? RENAME_NOREPLACE : 0) < 0)
-		return -errno;
-	struct node *from = od->node, *to = nd->node;
-	for (uint32_t i = 0; i < s->nfids; i++) {
-		struct fid *f = &s->fids[i];
-		if (!f->node || f->parent != from || strcmp(f->name, req->name) != 0)
-			continue;
-		char *nm = strdup(req->name2);
-		if (!nm) {
-			/* the fid goes stale (-ESTALE on reopen), nothing worse */
-			continue;
-		}
-		free(f->name);
-		f->name = nm;
-		to->refs++;
-		node_put(f->parent);
-		f->parent = to;
-	}
-	return 0;
-}
-
-/* SETATTR of a regular file or directory (through a reopened fd), or the owner of anything. */
-static int do_setattr(struct server *s, const struct gofer_req *req, struct gofer_rep *rep)
-{
-	struct fid *f = fid_get(s, req->fid);
-	uint32_t v = req->setattr.valid;
-	struct stat st;
-	_cleanup_close_ int fd = -1;
-
-	if (f == NULL)
-		return -EBADF;
-	if (!s->roots[f->root].writable)
-		return -EROFS;
-	if ((v & ~GOFER_SETATTR_ALL) || req->mode > 07777 || req->setattr.size > INT64_MAX)
-		return -EINVAL;
-	if ((v & GOFER_SETATTR_SIZE) && !S_ISREG(f->mode))
-		return S_ISDIR(f->mode) ? -EISDIR : -EINVAL;
-	if (v & (GOFER_SETATTR_MODE | GOFER_SETATTR_SIZE | GOFER_SETATTR_ATIME |
-		 GOFER_SETATTR_MTIME)) {
-		if (!S_ISREG(f->mode) && !S_ISDIR(f->mode))
-			return -EOPNOTSUPP;
-		int fl = S_ISDIR(f->mode) ? O_RDONLY | O_DIRECTORY
-			 : (v & GOFER_SETATTR_SIZE) ? O_WRONLY | O_NONBLOCK
-						    : O_RDONLY | O_NONBLOCK;
-		if ((fd = fid_reopen(f, fl)) < 0)
-			return fd;
-	}
-	if ((v & (GOFER_SETATTR_UID | GOFER_SETATTR_GID)) &&
-	    fchownat(f->node->fd, "", v & GOFER_SETATTR_UID ? req->setattr.uid : (uid_t)-1,
-		     v & GOFER_SETATTR_GID ? req->setattr.gid : (gid_t)-1,
-		     AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
-		return -errno;
-	if ((v & GOFER_SETATTR_MODE) && fchmod(fd, req->mode) < 0)
-		return -errno;
-	if ((v & GOFER_SETATTR_SIZE) && ftruncate(fd, (off_t)req->setattr.size) < 0)
-		return -errno;
-	if (v & (GOFER_SETATTR_ATIME | GOFER_SETATTR_MTIME)) {
-		struct timespec ts[2] = {{.tv_nsec = UTIME_OMIT}, {.tv_nsec = UTIME_OMIT}};
-		if (v & GOFER_SETATTR_ATIME)
-			ts[0] = (struct timespec){req->setattr.atime_sec, req->setattr.atime_nsec};
-		if (v & GOFER_SETATTR_MTIME)
-			ts[1] = (struct timespec){req->setattr.mtime_sec, req->setattr.mtime_nsec};
-		if (futimens(fd, ts) < 0)
-			return -errno;
-	}
-	if (fstat(f->node->fd, &st) < 0)
-		return -errno;
-	stat_to_gofer(&st, &rep->stat);
-	return 0;
-}
-
-static int do_statfs(struct server *s, const struct gofer_req *req, struct gofer_rep *rep)
-{
-	struct fid *f = fid_get(s, req->fid);
-	struct statfs sf;
-
-	if (f == NULL)
-		return -EBADF;
-	if (fstatfs(f->node->fd, &sf) < 0)
-		return -errno;
-	rep->statfs = (struct gofer_statfs){
-	    .type = (uint64_t)sf.f_type,
-	    .bsize = (uint64_t)sf.f_bsize,
-	    .blocks = sf.f_blocks,
-	    .bfree = sf.f_bfree,
-	    .bavail = sf.f_bavail,
-	    .files = sf.f_files,
-	    .ffree = sf.f_ffree,
-	    .namelen = (uint64_t)sf.f_namelen,
-	    .frsize = (uint64_t)sf.f_frsize,
-	    .flags = (uint64_t)sf.f_flags | (s->roots[f->root].writable ? 0 : ST_RDONLY),
-	};
-	return 0;
-}
-
 static int do_clunk(struct server *s, const struct gofer_req *req)
 {
 	if (req->fid == GOFER_ROOT_FID)
 		return -EINVAL; /* the root lives as long as the connection */
-	if (fid_get(s, req->fid) == NULL)
+	if (srv_fid_get(s, req->fid) == NULL)
 		return -EBADF;
-	fid_free(s, req->fid);
+	srv_fid_free(s, req->fid);
 	return 0;
 }
 
@@ -674,21 +413,21 @@ static int dispatch(struct server *s, const struct gofer_req *req, struct gofer_
 	case GOFER_ATTACH:
 		return do_attach(s, req, rep);
 	case GOFER_CREATE:
-		return do_create(s, req, rep, fd);
+		return srv_create(s, req, rep, fd);
 	case GOFER_MKDIR:
-		return do_mkdir(s, req, rep);
+		return srv_mkdir(s, req, rep);
 	case GOFER_UNLINK:
-		return do_unlink(s, req);
+		return srv_unlink(s, req);
 	case GOFER_RENAME:
-		return do_rename(s, req);
+		return srv_rename(s, req);
 	case GOFER_SYMLINK:
-		return do_symlink(s, req, rep);
+		return srv_symlink(s, req, rep);
 	case GOFER_LINK:
-		return do_link(s, req, rep);
+		return srv_link(s, req, rep);
 	case GOFER_SETATTR:
-		return do_setattr(s, req, rep);
+		return srv_setattr(s, req, rep);
 	case GOFER_STATFS:
-		return do_statfs(s, req, rep);
+		return srv_statfs(s, req, rep);
 	default:
 		return -EINVAL;
 	}
@@ -802,7 +541,7 @@ static int root_init(struct root *out, const struct gofer_root *r)
 			close(r->fd);
 			return -EINVAL;
 		}
-		fd = sys_openat2(r->fd, r->name, O_PATH | O_NOFOLLOW | O_CLOEXEC, RESOLVE_ONE);
+		fd = srv_openat2(r->fd, r->name, O_PATH | O_NOFOLLOW | O_CLOEXEC, RESOLVE_ONE);
 		if (fd < 0) {
 			close(r->fd);
 			return fd;
@@ -839,8 +578,8 @@ static int root_init(struct root *out, const struct gofer_root *r)
 
 static void root_free(struct root *r)
 {
-	node_put(r->f.node);
-	node_put(r->f.parent);
+	srv_node_put(r->f.node);
+	srv_node_put(r->f.parent);
 	free(r->f.name);
 }
 
@@ -886,7 +625,7 @@ int gofer_serve_roots(int sock, const struct gofer_root *roots, size_t nroots)
 out:
 	for (uint32_t j = s.nfids; j-- > 0;)
 		if (s.fids[j].node)
-			fid_free(&s, j);
+			srv_fid_free(&s, j);
 	for (uint32_t j = 0; j < s.nroots; j++)
 		root_free(&s.roots[j]);
 	free(s.roots);

@@ -133,8 +133,8 @@ bool boot_mount_valid(const struct boot_mount *m)
 static int put_mount(struct buf *b, const struct boot_mount *m)
 {
 	const char *str[4] = {m->type, m->source, m->dest, m->data};
-	struct mount_rec r = {.readonly = m->readonly, .has_source = m->source != NULL,
-			      .has_data = m->data != NULL};
+	struct mount_rec r = {
+	    .readonly = m->readonly, .has_source = m->source != NULL, .has_data = m->data != NULL};
 	struct rec_hdr h = {.tag = TAG_MOUNT, .len = sizeof(r)};
 	int err;
 
@@ -156,10 +156,10 @@ static int put_mount(struct buf *b, const struct boot_mount *m)
  * them. ("ro" is not one: it is the mount's readonly field.) */
 static bool tmpfs_flag_ignored(const char *o, size_t n)
 {
-	static const char *const flags[] = {"rw",	   "nosuid",   "suid",	  "nodev",
-					    "dev",	   "noexec",   "exec",	  "strictatime",
-					    "relatime",	   "noatime",  "atime",	  "nodiratime",
-					    "diratime",	   "private",  "rprivate", "slave", "rslave"};
+	static const char *const flags[] = {
+	    "rw",	"nosuid",      "suid",	   "nodev",   "dev",   "noexec",
+	    "exec",	"strictatime", "relatime", "noatime", "atime", "nodiratime",
+	    "diratime", "private",     "rprivate", "slave",   "rslave"};
 	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
 		if (strlen(flags[i]) == n && strncmp(o, flags[i], n) == 0)
 			return true;

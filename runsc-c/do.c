@@ -33,35 +33,35 @@ static void do_usage(FILE *f)
 	       "  --platform NAME    how application code is run: ");
 	for (const char *const *p = platform_names; *p; p++)
 		fprintf(f, "%s%s", *p, p[1] ? ", " : "");
-	fprintf(f,
-		" (default " DO_DEFAULT_PLATFORM ")\n"
-		"  --strace           print every system call of the program, strace style,\n"
-		"                     to the debug log (stderr unless --debug-log)\n"
-		"  --debug-log FILE   write the gofer's and the Sentry's debug log to FILE\n"
-		"  --env K=V          add K=V to the environment (repeatable; overrides the\n"
-		"                     defaults). --env K copies K from the caller if it is set\n"
-		"  --cwd DIR          working directory inside the sandbox (default: the caller's\n"
-		"                     without --rootfs, as runsc do; / with --rootfs)\n"
-		"  --hostname NAME    the sandbox's hostname (default " DO_DEFAULT_HOSTNAME ")\n"
-		"  -v, --volume HOST:GUEST[:ro|:rw]\n"
-		"                     bind mount the host directory or file HOST at GUEST\n"
-		"                     (repeatable, like docker -v): read-write unless :ro, so\n"
-		"                     the program's writes there reach the host. Served by the\n"
-		"                     gofer; nothing leaves HOST (.., symlinks stay inside)\n"
-		"  --tmpfs GUEST[:OPTS]\n"
-		"                     a fresh tmpfs at GUEST (repeatable); OPTS: size=N[k|m|g],\n"
-		"                     mode=OCTAL, ro (default: no own size limit, mode 1777)\n"
-		"  --read-only        the root file system refuses writes (EROFS), /tmp included,\n"
-		"                     as docker --read-only; add --tmpfs /tmp for a writable /tmp.\n"
-		"                     /dev/shm, --volume and --tmpfs mounts stay writable\n"
-		"  -h, --help         this help\n"
-		"\n"
-		"The environment is only: PATH=" SANDBOX_PATH ",\n"
-		"HOME=/root, TERM (the caller's, or xterm), LANG (the caller's, or C.UTF-8), and "
-		"--env.\n"
-		"Exit status: CMD's own, 128+N if it was killed by signal N, 127 when CMD is not\n"
-		"found, 126 when it is not executable (ENOEXEC, EACCES), 125 when runsc-c failed,\n"
-		"2 on a usage error.\n");
+	fprintf(
+	    f, " (default " DO_DEFAULT_PLATFORM ")\n"
+	       "  --strace           print every system call of the program, strace style,\n"
+	       "                     to the debug log (stderr unless --debug-log)\n"
+	       "  --debug-log FILE   write the gofer's and the Sentry's debug log to FILE\n"
+	       "  --env K=V          add K=V to the environment (repeatable; overrides the\n"
+	       "                     defaults). --env K copies K from the caller if it is set\n"
+	       "  --cwd DIR          working directory inside the sandbox (default: the caller's\n"
+	       "                     without --rootfs, as runsc do; / with --rootfs)\n"
+	       "  --hostname NAME    the sandbox's hostname (default " DO_DEFAULT_HOSTNAME ")\n"
+	       "  -v, --volume HOST:GUEST[:ro|:rw]\n"
+	       "                     bind mount the host directory or file HOST at GUEST\n"
+	       "                     (repeatable, like docker -v): read-write unless :ro, so\n"
+	       "                     the program's writes there reach the host. Served by the\n"
+	       "                     gofer; nothing leaves HOST (.., symlinks stay inside)\n"
+	       "  --tmpfs GUEST[:OPTS]\n"
+	       "                     a fresh tmpfs at GUEST (repeatable); OPTS: size=N[k|m|g],\n"
+	       "                     mode=OCTAL, ro (default: no own size limit, mode 1777)\n"
+	       "  --read-only        the root file system refuses writes (EROFS), /tmp included,\n"
+	       "                     as docker --read-only; add --tmpfs /tmp for a writable /tmp.\n"
+	       "                     /dev/shm, --volume and --tmpfs mounts stay writable\n"
+	       "  -h, --help         this help\n"
+	       "\n"
+	       "The environment is only: PATH=" SANDBOX_PATH ",\n"
+	       "HOME=/root, TERM (the caller's, or xterm), LANG (the caller's, or C.UTF-8), and "
+	       "--env.\n"
+	       "Exit status: CMD's own, 128+N if it was killed by signal N, 127 when CMD is not\n"
+	       "found, 126 when it is not executable (ENOEXEC, EACCES), 125 when runsc-c failed,\n"
+	       "2 on a usage error.\n");
 }
 
 struct do_opts {
@@ -172,12 +172,10 @@ static int add_volume(struct do_opts *o, const char *arg)
 	return 0;
 }
 
-/* --tmpfs GUEST[:OPTS]: OPTS as docker's, of which size=, mode=, ro/rw count; the mount
- * flags docker accepts (exec, suid, dev and their no- forms) are accepted and ignored. */
+/* --tmpfs GUEST[:OPTS]: OPTS as docker's. "ro" makes the mount read-only; the rest goes to
+ * the Sentry as the tmpfs's options (size=, mode=, and mount flags it ignores). */
 static int add_tmpfs(struct do_opts *o, const char *arg)
 {
-	static const char *const ignored[] = {"rw",	"exec",	  "noexec", "suid", "nosuid",
-					      "dev",	"nodev",  "atime",  "noatime", NULL};
 	char *spec = strdup(arg), *opts, *save = NULL, data[BOOT_MOUNT_DATA_MAX + 1] = "";
 	struct boot_mount m = {.type = "tmpfs"};
 
@@ -185,13 +183,11 @@ static int add_tmpfs(struct do_opts *o, const char *arg)
 		die_status(EXIT_RUNTIME, "out of memory");
 	if ((opts = strchr(spec, ':')))
 		*opts++ = '\0';
-	for (char *t = opts ? strtok_r(opts, ",", &save) : NULL; t; t = strtok_r(NULL, ",", &save)) {
-		bool skip = false;
-		for (const char *const *p = ignored; *p; p++)
-			skip |= strcmp(t, *p) == 0;
+	for (char *t = opts ? strtok_r(opts, ",", &save) : NULL; t;
+	     t = strtok_r(NULL, ",", &save)) {
 		if (strcmp(t, "ro") == 0)
 			m.readonly = true;
-		else if (!skip && strlen(data) + strlen(t) + 2 < sizeof(data))
+		else if (strlen(data) + strlen(t) + 2 < sizeof(data))
 			snprintf(data + strlen(data), sizeof(data) - strlen(data), "%s%s",
 				 data[0] ? "," : "", t);
 	}

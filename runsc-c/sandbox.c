@@ -101,8 +101,8 @@ static char *const empty_env[] = {NULL};
  * of boot in order (they become its roots 1, 2, ...). NULL on ENOMEM; free() the array only. */
 static char **gofer_argv(const char *rootfs, const struct boot_config *boot, char *level_str)
 {
-	char *fixed[] = {"runsc-c",	"gofer",  "--sock-fd", "3",	     "--log-fd",
-			 "4",		"--log-level", level_str,   "--rootfs", (char *)rootfs};
+	char *fixed[] = {"runsc-c", "gofer",	   "--sock-fd", "3",	    "--log-fd",
+			 "4",	    "--log-level", level_str,	"--rootfs", (char *)rootfs};
 	size_t nfixed = ARRAY_SIZE(fixed), n = nfixed;
 	char **argv = calloc(nfixed + 2 * boot->nmounts + 1, sizeof(*argv));
 

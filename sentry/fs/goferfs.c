@@ -419,8 +419,8 @@ static int gofer_statfs_op(struct super_block *sb, struct linux_statfs *st)
 	st->f_bavail = g.bavail;
 	st->f_files = g.files;
 	st->f_ffree = g.ffree;
-	st->f_namelen = g.namelen && g.namelen <= LINUX_NAME_MAX ? (int64_t)g.namelen
-								 : LINUX_NAME_MAX;
+	st->f_namelen =
+	    g.namelen && g.namelen <= LINUX_NAME_MAX ? (int64_t)g.namelen : LINUX_NAME_MAX;
 	/* the read-only flag is ours (already set from the superblock), the rest the host's */
 	st->f_flags |= (int64_t)(g.flags & (LINUX_ST_RDONLY | 0x2 | 0x4 | 0x8 | 0x400));
 	return 0;

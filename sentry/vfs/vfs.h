@@ -18,8 +18,8 @@ struct gofer_client;
 
 /* A mount the sandbox's configuration asks for (runsc-c/cli.h's struct boot_mount, checked). */
 enum vfs_mount_type {
-	VFS_MOUNT_BIND,	  /* the gofer's root number gofer_root: a directory or a regular file */
-	VFS_MOUNT_TMPFS,  /* mode of its root; size bytes of data at most (0: the global limit) */
+	VFS_MOUNT_BIND,	 /* the gofer's root number gofer_root: a directory or a regular file */
+	VFS_MOUNT_TMPFS, /* mode of its root; size bytes of data at most (0: the global limit) */
 	VFS_MOUNT_PROC,
 	VFS_MOUNT_SYSFS,
 	VFS_MOUNT_DEVPTS,
@@ -36,7 +36,7 @@ struct vfs_mount {
 };
 
 struct vfs_config {
-	struct gofer_client *gofer; /* serves the read-only lower layer of the root overlay */
+	struct gofer_client *gofer;	/* serves the read-only lower layer of the root overlay */
 	const struct vfs_mount *mounts; /* applied in order after the default tree */
 	size_t nmounts;
 	bool root_readonly; /* the root overlay (and so /tmp) refuses writes: EROFS */

@@ -38,8 +38,8 @@ static void setup(void)
 	gt_write(paths[R_RO], "keep.txt", "keep");
 	gt_write(base, "secret", "host secret");
 	const struct gt_root roots[NROOTS] = {
-	    {paths[R_ROOT]},	     {paths[R_RW], true},	  {paths[R_RO]},
-	    {paths[R_FILE], true, true}, {paths[R_RW2], true},
+	    {paths[R_ROOT]},	  {paths[R_RW], true}, {paths[R_RO]}, {paths[R_FILE], true, true},
+	    {paths[R_RW2], true},
 	};
 	srv = gt_serve_roots(roots, NROOTS);
 	cr_assert_eq(gofer_client_init(&cl, srv.sock), 0);
