@@ -153,40 +153,82 @@ static int transact(struct gofer_client *c, struct gofer_req *req, struct gofer_
 			close(rfd);
 		return broke(c, "malformed reply", err);
 	}
-	/* An fd comes with a successful OPEN and with nothing else. */
-	int want_fd = req->type == GOFER_OPEN && rep->err == 0;
+	/* An fd comes with a successful OPEN or CREATE and with nothing else. */
+	int want_fd = (req->type == GOFER_OPEN || req->type == GOFER_CREATE) && rep->err == 0;
 	if (want_fd != (rfd >= 0)) {
 		if (rfd >= 0)
 			close(rfd);
-		return broke(c, want_fd ? "OPEN reply without an fd" : "unexpected fd", -EPROTO);
+		return broke(c, want_fd ? "OPEN/CREATE reply without an fd" : "unexpected fd",
+			     -EPROTO);
 	}
 	if (fd)
 		*fd = rfd;
 	return 0;
 }
 
-int gofer_walk(struct gofer_client *c, uint32_t dir_fid, const char *name, uint32_t *fid,
-	       struct gofer_stat *st)
+/* Copy name (one component) into a request's name field. 0, -ENAMETOOLONG or -EINVAL. */
+static int set_name(char *out, const char *name)
 {
-	struct gofer_req req = {.type = GOFER_WALK, .fid = dir_fid};
-	struct gofer_rep rep;
 	size_t len = name ? strnlen(name, GOFER_NAME_MAX + 1) : 0;
-	int err;
 
 	if (len > GOFER_NAME_MAX)
 		return -ENAMETOOLONG;
 	if (!gofer_name_valid(name, len))
 		return -EINVAL;
-	memcpy(req.walk.name, name, len);
-	req.walk.name[len] = '\0';
+	memcpy(out, name, len);
+	out[len] = '\0';
+	return 0;
+}
+
+static int check_donated_fd(int fd, int flags);
+
+/* A request answered in walk's shape (WALK ATTACH CREATE MKDIR SYMLINK LINK): the new fid and
+ * its stat; for CREATE, fd gets the donated fd, checked against req->flags. */
+static int call_new_fid(struct gofer_client *c, struct gofer_req *req, uint32_t *fid,
+			struct gofer_stat *st, int *fd)
+{
+	struct gofer_rep rep;
+	int err, rfd = -1;
+
 	pthread_mutex_lock(&c->lock);
-	err = transact(c, &req, &rep, NULL);
+	err = transact(c, req, &rep, &rfd);
 	if (err == 0 && (err = rep.err) == 0) {
-		*fid = rep.walk.fid;
-		*st = rep.walk.st;
+		if (fd && check_donated_fd(rfd, (int)req->flags) < 0) {
+			close(rfd);
+			rfd = -1;
+			err = broke(c, "CREATE donated an fd of the wrong kind", -EPROTO);
+		} else {
+			*fid = rep.walk.fid;
+			*st = rep.walk.st;
+		}
 	}
 	pthread_mutex_unlock(&c->lock);
+	if (fd)
+		*fd = rfd;
 	return err;
+}
+
+/* A request answered with nothing (UNLINK RENAME CLUNK). */
+static int call_plain(struct gofer_client *c, struct gofer_req *req)
+{
+	struct gofer_rep rep;
+	int err;
+
+	pthread_mutex_lock(&c->lock);
+	err = transact(c, req, &rep, NULL);
+	if (err == 0)
+		err = rep.err;
+	pthread_mutex_unlock(&c->lock);
+	return err;
+}
+
+int gofer_walk(struct gofer_client *c, uint32_t dir_fid, const char *name, uint32_t *fid,
+	       struct gofer_stat *st)
+{
+	struct gofer_req req = {.type = GOFER_WALK, .fid = dir_fid};
+	int err = set_name(req.name, name);
+
+	return err < 0 ? err : call_new_fid(c, &req, fid, st, NULL);
 }
 
 int gofer_stat(struct gofer_client *c, uint32_t fid, struct gofer_stat *st)
@@ -203,14 +245,17 @@ int gofer_stat(struct gofer_client *c, uint32_t fid, struct gofer_stat *st)
 	return err;
 }
 
-/* Is fd what a read-only OPEN of fid may donate: not O_PATH, read-only, a regular file or
- * directory (a directory if O_DIRECTORY was asked)? Returns 0 or -EIO. */
+/* Is fd what an OPEN or CREATE with flags may donate: not O_PATH, the access mode asked for,
+ * a regular file or directory (a directory if O_DIRECTORY was asked, a regular file if it
+ * was opened for writing)? Returns 0 or -EIO. */
 static int check_donated_fd(int fd, int flags)
 {
 	struct stat st;
-	int fl = fcntl(fd, F_GETFL);
+	int fl = fcntl(fd, F_GETFL), acc = flags & LINUX_O_ACCMODE;
 
-	if (fl < 0 || (fl & O_PATH) || (fl & O_ACCMODE) != O_RDONLY)
+	if (fl < 0 || (fl & O_PATH) || (fl & O_ACCMODE) != acc)
+		return -EIO;
+	if (acc != LINUX_O_RDONLY && host_fstat(fd, &st) == 0 && !S_ISREG(st.st_mode))
 		return -EIO;
 	if (host_fstat(fd, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)))
 		return -EIO;
@@ -221,7 +266,7 @@ static int check_donated_fd(int fd, int flags)
 
 int gofer_open(struct gofer_client *c, uint32_t fid, int flags, int *fd)
 {
-	struct gofer_req req = {.type = GOFER_OPEN, .fid = fid, .open.flags = (uint32_t)flags};
+	struct gofer_req req = {.type = GOFER_OPEN, .fid = fid, .flags = (uint32_t)flags};
 	struct gofer_rep rep;
 	int err, rfd = -1;
 
@@ -282,13 +327,122 @@ long gofer_getdents(struct gofer_client *c, uint32_t fid, uint64_t cookie,
 int gofer_clunk(struct gofer_client *c, uint32_t fid)
 {
 	struct gofer_req req = {.type = GOFER_CLUNK, .fid = fid};
+
+	return call_plain(c, &req);
+}
+
+int gofer_attach(struct gofer_client *c, uint32_t root, uint32_t *fid, struct gofer_stat *st)
+{
+	struct gofer_req req = {.type = GOFER_ATTACH, .fid = root};
+
+	return call_new_fid(c, &req, fid, st, NULL);
+}
+
+int gofer_create(struct gofer_client *c, uint32_t dir, const char *name, int flags, uint32_t mode,
+		 uint32_t *fid, struct gofer_stat *st, int *fd)
+{
+	struct gofer_req req = {.type = GOFER_CREATE, .fid = dir, .mode = mode};
+	int err = set_name(req.name, name);
+
+	*fd = -1;
+	if (err < 0)
+		return err;
+	if ((flags & ~(LINUX_O_ACCMODE | LINUX_O_APPEND)) || (flags & LINUX_O_ACCMODE) == 3 ||
+	    mode > 07777)
+		return -EINVAL;
+	req.flags = (uint32_t)flags;
+	return call_new_fid(c, &req, fid, st, fd);
+}
+
+int gofer_mkdir(struct gofer_client *c, uint32_t dir, const char *name, uint32_t mode,
+		uint32_t *fid, struct gofer_stat *st)
+{
+	struct gofer_req req = {.type = GOFER_MKDIR, .fid = dir, .mode = mode};
+	int err = set_name(req.name, name);
+
+	if (err == 0 && mode > 07777)
+		err = -EINVAL;
+	return err < 0 ? err : call_new_fid(c, &req, fid, st, NULL);
+}
+
+int gofer_symlink(struct gofer_client *c, uint32_t dir, const char *name, const char *target,
+		  uint32_t *fid, struct gofer_stat *st)
+{
+	struct gofer_req req = {.type = GOFER_SYMLINK, .fid = dir};
+	int err = set_name(req.name, name);
+	size_t t = strnlen(target, GOFER_PATH_MAX);
+
+	if (err < 0)
+		return err;
+	if (t == 0)
+		return -ENOENT;
+	if (t >= GOFER_PATH_MAX)
+		return -ENAMETOOLONG;
+	memcpy(req.target, target, t + 1);
+	return call_new_fid(c, &req, fid, st, NULL);
+}
+
+int gofer_link(struct gofer_client *c, uint32_t dir, const char *name, uint32_t file, uint32_t *fid,
+	       struct gofer_stat *st)
+{
+	struct gofer_req req = {.type = GOFER_LINK, .fid = dir, .fid2 = file};
+	int err = set_name(req.name, name);
+
+	return err < 0 ? err : call_new_fid(c, &req, fid, st, NULL);
+}
+
+int gofer_unlink(struct gofer_client *c, uint32_t dir, const char *name, unsigned flags)
+{
+	struct gofer_req req = {.type = GOFER_UNLINK, .fid = dir, .flags = flags};
+	int err = set_name(req.name, name);
+
+	return err < 0 ? err : call_plain(c, &req);
+}
+
+int gofer_rename(struct gofer_client *c, uint32_t odir, const char *oname, uint32_t ndir,
+		 const char *nname, unsigned flags)
+{
+	struct gofer_req req = {.type = GOFER_RENAME, .fid = odir, .fid2 = ndir, .flags = flags};
+	int err = set_name(req.name, oname);
+
+	if (err == 0)
+		err = set_name(req.name2, nname);
+	return err < 0 ? err : call_plain(c, &req);
+}
+
+int gofer_setattr(struct gofer_client *c, uint32_t fid, const struct gofer_attr *a,
+		  struct gofer_stat *st)
+{
+	struct gofer_req req = {.type = GOFER_SETATTR, .fid = fid, .mode = a->mode};
+	struct gofer_rep rep;
+	int err;
+
+	req.setattr.valid = a->valid;
+	req.setattr.uid = a->uid;
+	req.setattr.gid = a->gid;
+	req.setattr.size = a->size;
+	req.setattr.atime_sec = a->atime_sec;
+	req.setattr.atime_nsec = a->atime_nsec;
+	req.setattr.mtime_sec = a->mtime_sec;
+	req.setattr.mtime_nsec = a->mtime_nsec;
+	pthread_mutex_lock(&c->lock);
+	err = transact(c, &req, &rep, NULL);
+	if (err == 0 && (err = rep.err) == 0)
+		*st = rep.stat;
+	pthread_mutex_unlock(&c->lock);
+	return err;
+}
+
+int gofer_statfs(struct gofer_client *c, uint32_t fid, struct gofer_statfs *st)
+{
+	struct gofer_req req = {.type = GOFER_STATFS, .fid = fid};
 	struct gofer_rep rep;
 	int err;
 
 	pthread_mutex_lock(&c->lock);
 	err = transact(c, &req, &rep, NULL);
-	if (err == 0)
-		err = rep.err;
+	if (err == 0 && (err = rep.err) == 0)
+		*st = rep.statfs;
 	pthread_mutex_unlock(&c->lock);
 	return err;
 }

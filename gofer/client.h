@@ -38,6 +38,19 @@ struct gofer_dirent {
 	char name[256];
 };
 
+/* STATFS's answer, in Linux's statfs terms. */
+struct gofer_statfs {
+	uint64_t type, bsize, blocks, bfree, bavail, files, ffree, namelen, frsize, flags;
+};
+
+/* What SETATTR changes: valid is GOFER_SETATTR_* (protocol.h) bits. */
+struct gofer_attr {
+	uint32_t valid, mode, uid, gid;
+	uint64_t size;
+	int64_t atime_sec, mtime_sec;
+	uint32_t atime_nsec, mtime_nsec;
+};
+
 struct gofer_client {
 	int sock;
 	pthread_mutex_t lock;
@@ -64,11 +77,11 @@ int gofer_walk(struct gofer_client *c, uint32_t dir_fid, const char *name, uint3
 	       struct gofer_stat *st);
 /* Stat of fid, now. */
 int gofer_stat(struct gofer_client *c, uint32_t fid, struct gofer_stat *st);
-/* Open fid for I/O with LINUX_O_* flags (read-only for now; O_RDWR/O_WRONLY/O_CREAT/O_TRUNC
- * get -EROFS unless the mount is writable). Only regular files and directories open (-ENXIO
- * for other types, -ELOOP for a symlink); -ESTALE if the file was replaced since the walk.
- * On success *fd is a host fd the caller owns, close-on-exec, checked to be a read-only
- * regular file or directory. */
+/* Open fid for I/O with LINUX_O_* flags (O_RDWR/O_WRONLY/O_TRUNC get -EROFS unless the root
+ * is writable; O_CREAT is CREATE's). Only regular files and directories open (-ENXIO for
+ * other types, -ELOOP for a symlink); -ESTALE if the file was replaced since the walk.
+ * On success *fd is a host fd the caller owns, close-on-exec, checked to be a regular file
+ * or directory open with the access mode asked for. */
 int gofer_open(struct gofer_client *c, uint32_t fid, int flags, int *fd);
 /* Read the target of the symlink fid into buf (not NUL-terminated). Returns the bytes placed
  * in buf: the target's length, or size if the target is longer (readlink(2)'s truncation).
@@ -81,5 +94,33 @@ long gofer_getdents(struct gofer_client *c, uint32_t fid, uint64_t cookie,
 		    struct gofer_dirent *ents, size_t max);
 /* Forget fid. The root fid cannot be clunked (-EINVAL). */
 int gofer_clunk(struct gofer_client *c, uint32_t fid);
+
+/* A new fid for the gofer's root number root (0: the container root; 1..: bind mounts in the
+ * order the gofer was given them). -ENOENT past the last. */
+int gofer_attach(struct gofer_client *c, uint32_t root, uint32_t *fid, struct gofer_stat *st);
+
+/* Mutations, all -EROFS on a read-only root (the gofer decides). Each that makes a file
+ * returns its new fid and stat like gofer_walk. name is one path component. */
+/* A new regular file name in dir (O_EXCL), opened with access mode flags (LINUX_O_RDONLY,
+ * WRONLY or RDWR): *fd is the host fd, checked as gofer_open's. mode: permission bits. */
+int gofer_create(struct gofer_client *c, uint32_t dir, const char *name, int flags, uint32_t mode,
+		 uint32_t *fid, struct gofer_stat *st, int *fd);
+int gofer_mkdir(struct gofer_client *c, uint32_t dir, const char *name, uint32_t mode,
+		uint32_t *fid, struct gofer_stat *st);
+/* target: 1..GOFER_PATH_MAX-1 bytes. */
+int gofer_symlink(struct gofer_client *c, uint32_t dir, const char *name, const char *target,
+		  uint32_t *fid, struct gofer_stat *st);
+/* Another name for the file file in dir (-EXDEV across roots). */
+int gofer_link(struct gofer_client *c, uint32_t dir, const char *name, uint32_t file, uint32_t *fid,
+	       struct gofer_stat *st);
+/* Remove name from dir; flags 0 or LINUX_AT_REMOVEDIR. */
+int gofer_unlink(struct gofer_client *c, uint32_t dir, const char *name, unsigned flags);
+/* Rename within one root (-EXDEV across); flags 0 or LINUX_RENAME_NOREPLACE. */
+int gofer_rename(struct gofer_client *c, uint32_t odir, const char *oname, uint32_t ndir,
+		 const char *nname, unsigned flags);
+/* Change what a->valid says; *st is the stat afterwards. */
+int gofer_setattr(struct gofer_client *c, uint32_t fid, const struct gofer_attr *a,
+		  struct gofer_stat *st);
+int gofer_statfs(struct gofer_client *c, uint32_t fid, struct gofer_statfs *st);
 
 #endif

@@ -217,6 +217,60 @@ fail:;
 	return err;
 }
 
+/* A detached clone of the mount tree at path (open_tree), nosuid, nodev, private, and
+ * read-only unless writable. Returns the fd (an O_PATH-like fd of the clone's root) or -errno. */
+static int clone_tree(const char *path, bool writable)
+{
+	struct mount_attr attr = {
+	    .attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (writable ? 0 : MOUNT_ATTR_RDONLY),
+	    .propagation = MS_PRIVATE,
+	};
+	int fd = open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+
+	if (fd < 0)
+		return -errno;
+	if (mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0) {
+		int err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+/* Open bind source b as root r (before the pivot, while host paths still resolve): a
+ * directory as the clone of itself, a regular file as its name in the clone of its
+ * directory. *name_buf holds the file's name. Returns 0 or -errno. */
+static int open_bind(const struct gofer_bind *b, struct gofer_root *r, char *name_buf,
+		     size_t name_size)
+{
+	char dir[PATH_MAX];
+	struct stat st;
+
+	if (b->source[0] != '/' || strlen(b->source) >= sizeof(dir))
+		return -EINVAL;
+	if (stat(b->source, &st) < 0)
+		return -errno;
+	*r = (struct gofer_root){.fd = -1, .writable = b->writable};
+	if (S_ISDIR(st.st_mode)) {
+		r->fd = clone_tree(b->source, b->writable);
+		return r->fd < 0 ? r->fd : 0;
+	}
+	if (!S_ISREG(st.st_mode))
+		return -EINVAL; /* no device, FIFO or socket of the host */
+	strcpy(dir, b->source);
+	char *slash = strrchr(dir, '/');
+	if (strlen(slash + 1) >= name_size || slash[1] == '\0')
+		return -EINVAL;
+	strcpy(name_buf, slash + 1);
+	if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	r->name = name_buf;
+	r->fd = clone_tree(dir, b->writable);
+	return r->fd < 0 ? r->fd : 0;
+}
+
 /* Close every fd but keep_a and keep_b (either may be -1). */
 static void close_other_fds(int keep_a, int keep_b)
 {
@@ -258,52 +312,84 @@ static int drop_capabilities(void)
 	return 0;
 }
 
-int gofer_main(int sock, const char *rootfs)
+int gofer_main(int sock, const char *rootfs, const struct gofer_bind *binds, size_t nbinds)
 {
 	struct rlimit rl;
-	int err, root_fd;
+	struct gofer_root *roots = NULL;
+	char(*names)[256] = NULL;
+	bool writable = false;
+	size_t n = 0;
+	int err;
 
 	log_set_role("gofer");
 	close_other_fds(sock, log_fd());
+	if (nbinds >= GOFER_ROOTS_MAX) {
+		err = -E2BIG;
+		log_error("too many bind mounts: %zu", nbinds);
+		goto fail;
+	}
+	roots = calloc(nbinds + 1, sizeof(*roots));
+	names = calloc(nbinds + 1, sizeof(*names));
+	if (!roots || !names) {
+		err = -ENOMEM;
+		log_error("out of memory");
+		goto fail;
+	}
 	if ((err = enter_namespaces()) < 0) {
 		log_error("cannot enter new namespaces: %s", strerror(-err));
 		goto fail;
+	}
+	for (size_t i = 0; i < nbinds; i++, n++) {
+		if ((err = open_bind(&binds[i], &roots[i + 1], names[i + 1], sizeof(names[0]))) <
+		    0) {
+			log_error("cannot open bind mount source %s: %s", binds[i].source,
+				  strerror(-err));
+			goto fail;
+		}
+		writable |= binds[i].writable;
 	}
 	if ((err = pivot_into(rootfs)) < 0) {
 		log_error("cannot make %s the root: %s", rootfs, strerror(-err));
 		goto fail;
 	}
-	root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (root_fd < 0) {
+	roots[0] = (struct gofer_root){.fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)};
+	if (roots[0].fd < 0) {
 		err = -errno;
 		log_error("cannot open the root: %s", strerror(-err));
 		goto fail;
 	}
+	n = nbinds + 1; /* roots[0..n) hold fds from here on */
 	/* One O_PATH fd per fid: let the table reach its limit if the host allows. */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	umask(0);
 	if ((err = drop_capabilities()) < 0) {
 		log_error("cannot drop capabilities: %s", strerror(-err));
-		close(root_fd);
 		goto fail;
 	}
-	if ((err = gofer_install_seccomp(sock, log_fd())) < 0) {
+	if ((err = gofer_install_seccomp(sock, log_fd(), writable)) < 0) {
 		log_error("cannot install seccomp filter: %s", strerror(-err));
-		close(root_fd);
 		goto fail;
 	}
 	/* From here on only the allowlisted syscalls: no strerror (locale files), no stdio. */
-	err = gofer_serve(sock, root_fd);
+	err = gofer_serve_roots(sock, roots, n);
 	close(sock);
+	/* names and roots stay allocated: free() is allowed, but the process ends now. */
 	if (err < 0) {
 		log_error("serving stopped: %d", err);
 		return 1;
 	}
 	return 0;
 fail:
+	/* Before the pivot, roots[1..n] are the binds opened so far; after, roots[0..n). */
+	for (size_t i = 0; roots && i <= n && i <= nbinds; i++)
+		if (roots[i].fd > 0)
+			close(roots[i].fd);
+	free(roots);
+	free(names);
 	close(sock);
 	return 1;
 }

@@ -2,6 +2,16 @@
 #ifndef GOFER_GOFER_H
 #define GOFER_GOFER_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
+/* A bind mount source the gofer serves as root 1, 2, ... in order: an absolute host path of a
+ * directory or a regular file. */
+struct gofer_bind {
+	const char *source;
+	bool writable;
+};
+
 /* The gofer role's whole life, called in a freshly forked (or re-executed) process by the CLI.
  * Enters new mount, net, ipc and uts namespaces (and a new user namespace first if the process
  * is not privileged enough for that), makes rootfs (which may be "/") the root of its mount
@@ -9,9 +19,30 @@
  * sysfs, cgroup, ...) beneath it detached, closes every fd but sock and the log fd, drops all
  * capabilities but CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH, sets no_new_privs, installs its
  * seccomp allowlist (gofer/seccomp.c) and serves sock until the Sentry closes it.
+ * Each of binds[0..nbinds) is opened before the pivot as a detached recursive clone of its
+ * mount tree (open_tree), nosuid and nodev, and read-only all the way down unless writable
+ * (a file's directory is cloned, and only the file is served); they are roots 1.. of
+ * gofer_serve_roots. The umask is 0 (CREATE and MKDIR get the mode the Sentry computed).
  * Takes ownership of sock. Returns the process's exit status: 0 after a clean shutdown,
  * 1 if confinement or serving failed (logged). Must be called single-threaded. */
-int gofer_main(int sock, const char *rootfs);
+int gofer_main(int sock, const char *rootfs, const struct gofer_bind *binds, size_t nbinds);
+
+/* Most roots one gofer serves (the container root and its bind mounts). */
+#define GOFER_ROOTS_MAX 257
+
+/* A root to serve: a directory (name NULL: fd is it), or a single regular file (name in the
+ * directory fd; the directory itself is never served). */
+struct gofer_root {
+	int fd;
+	const char *name;
+	bool writable; /* mutations allowed; otherwise every one is -EROFS */
+};
+
+/* Serve the gofer protocol (gofer/protocol.h) on sock with roots[0..n): fid 0 is roots[0]
+ * (a directory), ATTACH i gives a fid of roots[i]. Takes ownership of every roots[i].fd.
+ * Returns as gofer_serve, or -EINVAL for bad roots (n 0 or too many, a root of the wrong
+ * type, roots[0] a file), -ENOENT etc. for a file root that cannot be opened. */
+int gofer_serve_roots(int sock, const struct gofer_root *roots, size_t n);
 
 /* Serve the gofer protocol (gofer/protocol.h) on sock, a connected SOCK_SEQPACKET socket,
  * with fid 0 = root_fd (a directory; O_PATH is fine). Every host file is reached by one
@@ -22,8 +53,8 @@ int gofer_main(int sock, const char *rootfs);
 int gofer_serve(int sock, int root_fd);
 
 /* Install the gofer's seccomp allowlist (default action: kill the process). sendmsg and
- * recvmsg are allowed on sock only and write on log_fd only. Sets no_new_privs.
- * Returns 0 or -errno. */
-int gofer_install_seccomp(int sock, int log_fd);
+ * recvmsg are allowed on sock only and write on log_fd only; the mutating calls only when
+ * writable (some root is). Sets no_new_privs. Returns 0 or -errno. */
+int gofer_install_seccomp(int sock, int log_fd, bool writable);
 
 #endif

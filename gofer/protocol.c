@@ -179,6 +179,22 @@ static void get_stat(struct rcur *r, struct gofer_stat *st)
 	st->blksize = get32(r);
 }
 
+static void put_statfs(struct wcur *w, const struct gofer_statfs *s)
+{
+	const uint64_t v[10] = {s->type,  s->bsize, s->blocks,	s->bfree,  s->bavail,
+				s->files, s->ffree, s->namelen, s->frsize, s->flags};
+	for (int i = 0; i < 10; i++)
+		put64(w, v[i]);
+}
+
+static void get_statfs(struct rcur *r, struct gofer_statfs *s)
+{
+	uint64_t *v[10] = {&s->type,  &s->bsize, &s->blocks,  &s->bfree,  &s->bavail,
+			   &s->files, &s->ffree, &s->namelen, &s->frsize, &s->flags};
+	for (int i = 0; i < 10; i++)
+		*v[i] = get64(r);
+}
+
 static void put_hdr(struct wcur *w, uint8_t type, uint32_t tag)
 {
 	put16(w, GOFER_MAGIC);
@@ -219,31 +235,137 @@ int gofer_decode_hdr(const void *buf, size_t len, struct gofer_hdr *h)
 	return 0;
 }
 
+/* Is the value part of req (what the table in protocol.h says of each type) sound? Both the
+ * encoder and the decoder ask, so neither end sends or accepts nonsense. 1 or 0. */
+static int req_values_valid(const struct gofer_req *req)
+{
+	uint32_t acc = req->flags & LINUX_O_ACCMODE;
+
+	switch (req->type) {
+	case GOFER_CREATE:
+		return acc != 3 &&
+		       (req->flags & ~(uint32_t)(LINUX_O_ACCMODE | LINUX_O_APPEND)) == 0 &&
+		       req->mode <= 07777;
+	case GOFER_MKDIR:
+		return req->mode <= 07777;
+	case GOFER_UNLINK:
+		return req->flags == 0 || req->flags == LINUX_AT_REMOVEDIR;
+	case GOFER_RENAME:
+		return req->flags == 0 || req->flags == LINUX_RENAME_NOREPLACE;
+	case GOFER_SETATTR:
+		return (req->setattr.valid & ~GOFER_SETATTR_ALL) == 0 && req->mode <= 07777 &&
+		       req->setattr.size <= INT64_MAX && req->setattr.atime_nsec < 1000000000u &&
+		       req->setattr.mtime_nsec < 1000000000u;
+	default:
+		return 1;
+	}
+}
+
+/* A name of n bytes (checked by the caller): u16 n, name[n]. */
+static void put_name(struct wcur *w, const char *name, size_t n)
+{
+	put16(w, (uint16_t)n);
+	put(w, name, n);
+}
+
+/* Read a name into out (GOFER_NAME_MAX + 1 bytes, NUL-terminated). 0, -EPROTO or -EINVAL. */
+static int get_name(struct rcur *r, char *out)
+{
+	uint16_t n = get16(r);
+	const uint8_t *name = get_ref(r, n);
+
+	if (r->err)
+		return r->err;
+	if (!gofer_name_valid((const char *)name, n))
+		return -EINVAL;
+	memcpy(out, name, n);
+	out[n] = '\0';
+	return 0;
+}
+
+static int has_name(uint8_t type)
+{
+	switch (type) {
+	case GOFER_WALK:
+	case GOFER_CREATE:
+	case GOFER_MKDIR:
+	case GOFER_UNLINK:
+	case GOFER_RENAME:
+	case GOFER_SYMLINK:
+	case GOFER_LINK:
+		return 1;
+	}
+	return 0;
+}
+
 ssize_t gofer_encode_req(void *buf, size_t size, const struct gofer_req *req)
 {
 	struct wcur w = {.p = buf, .size = size};
-	size_t n;
+	size_t n = strnlen(req->name, sizeof(req->name)), n2, t;
 
-	if (req->type < GOFER_WALK || req->type > GOFER_CLUNK)
+	if (req->type < GOFER_WALK || req->type > GOFER_TYPE_MAX || !req_values_valid(req))
+		return -EINVAL;
+	if (has_name(req->type) && !gofer_name_valid(req->name, n))
 		return -EINVAL;
 	put_hdr(&w, req->type, req->tag);
 	put32(&w, req->fid);
 	switch (req->type) {
 	case GOFER_WALK:
-		n = strnlen(req->walk.name, sizeof(req->walk.name));
-		if (!gofer_name_valid(req->walk.name, n))
-			return -EINVAL;
-		put16(&w, (uint16_t)n);
-		put(&w, req->walk.name, n);
+		put_name(&w, req->name, n);
 		break;
 	case GOFER_OPEN:
-		put32(&w, req->open.flags);
+		put32(&w, req->flags);
 		break;
 	case GOFER_GETDENTS:
 		put64(&w, req->getdents.cookie);
 		put32(&w, req->getdents.max);
 		break;
-	default: /* STAT, READLINK, CLUNK: the fid alone */
+	case GOFER_CREATE:
+		put32(&w, req->flags);
+		put32(&w, req->mode);
+		put_name(&w, req->name, n);
+		break;
+	case GOFER_MKDIR:
+		put32(&w, req->mode);
+		put_name(&w, req->name, n);
+		break;
+	case GOFER_UNLINK:
+		put32(&w, req->flags);
+		put_name(&w, req->name, n);
+		break;
+	case GOFER_RENAME:
+		n2 = strnlen(req->name2, sizeof(req->name2));
+		if (!gofer_name_valid(req->name2, n2))
+			return -EINVAL;
+		put_name(&w, req->name, n);
+		put32(&w, req->fid2);
+		put_name(&w, req->name2, n2);
+		put32(&w, req->flags);
+		break;
+	case GOFER_SYMLINK:
+		t = strnlen(req->target, sizeof(req->target));
+		if (t == 0 || t >= GOFER_PATH_MAX)
+			return -EINVAL;
+		put_name(&w, req->name, n);
+		put32(&w, (uint32_t)t);
+		put(&w, req->target, t);
+		break;
+	case GOFER_LINK:
+		put_name(&w, req->name, n);
+		put32(&w, req->fid2);
+		break;
+	case GOFER_SETATTR:
+		put32(&w, req->setattr.valid);
+		put32(&w, req->mode);
+		put32(&w, req->setattr.uid);
+		put32(&w, req->setattr.gid);
+		put64(&w, req->setattr.size);
+		put64(&w, (uint64_t)req->setattr.atime_sec);
+		put32(&w, req->setattr.atime_nsec);
+		put64(&w, (uint64_t)req->setattr.mtime_sec);
+		put32(&w, req->setattr.mtime_nsec);
+		break;
+	default: /* STAT, READLINK, CLUNK, STATFS, ATTACH: the fid alone */
 		break;
 	}
 	return finish(&w);
@@ -253,7 +375,7 @@ int gofer_decode_req(const void *buf, size_t len, struct gofer_req *req)
 {
 	struct gofer_hdr h;
 	struct rcur r = {.p = buf, .len = len, .off = GOFER_HDR_SIZE};
-	int err;
+	int err = 0;
 
 	memset(req, 0, sizeof(*req));
 	if ((err = gofer_decode_hdr(buf, len, &h)) < 0)
@@ -262,34 +384,79 @@ int gofer_decode_req(const void *buf, size_t len, struct gofer_req *req)
 		return -EPROTO; /* type stays 0: not something to answer */
 	req->type = h.type;
 	req->tag = h.tag;
-	if (h.type > GOFER_CLUNK)
-		return -ENOSYS;
 	req->fid = get32(&r);
 	switch (h.type) {
-	case GOFER_WALK: {
-		uint16_t n = get16(&r);
-		const uint8_t *name = get_ref(&r, n);
-		if (r.err)
-			return r.err;
-		if (!gofer_name_valid((const char *)name, n))
-			return -EINVAL;
-		memcpy(req->walk.name, name, n);
-		req->walk.name[n] = '\0';
+	case GOFER_WALK:
+		err = get_name(&r, req->name);
 		break;
-	}
 	case GOFER_OPEN:
-		req->open.flags = get32(&r);
+		req->flags = get32(&r);
 		break;
 	case GOFER_GETDENTS:
 		req->getdents.cookie = get64(&r);
 		req->getdents.max = get32(&r);
+		break;
+	case GOFER_CREATE:
+		req->flags = get32(&r);
+		req->mode = get32(&r);
+		err = get_name(&r, req->name);
+		break;
+	case GOFER_MKDIR:
+		req->mode = get32(&r);
+		err = get_name(&r, req->name);
+		break;
+	case GOFER_UNLINK:
+		req->flags = get32(&r);
+		err = get_name(&r, req->name);
+		break;
+	case GOFER_RENAME:
+		err = get_name(&r, req->name);
+		req->fid2 = get32(&r);
+		if (err == 0)
+			err = get_name(&r, req->name2);
+		req->flags = get32(&r);
+		break;
+	case GOFER_SYMLINK: {
+		err = get_name(&r, req->name);
+		uint32_t t = get32(&r);
+		if (r.err)
+			return r.err;
+		if (t == 0 || t >= GOFER_PATH_MAX)
+			return -EINVAL;
+		const uint8_t *target = get_ref(&r, t);
+		if (r.err)
+			return r.err;
+		if (memchr(target, '\0', t))
+			return -EINVAL;
+		memcpy(req->target, target, t);
+		req->target[t] = '\0';
+		break;
+	}
+	case GOFER_LINK:
+		err = get_name(&r, req->name);
+		req->fid2 = get32(&r);
+		break;
+	case GOFER_SETATTR:
+		req->setattr.valid = get32(&r);
+		req->mode = get32(&r);
+		req->setattr.uid = get32(&r);
+		req->setattr.gid = get32(&r);
+		req->setattr.size = get64(&r);
+		req->setattr.atime_sec = (int64_t)get64(&r);
+		req->setattr.atime_nsec = get32(&r);
+		req->setattr.mtime_sec = (int64_t)get64(&r);
+		req->setattr.mtime_nsec = get32(&r);
 		break;
 	default:
 		break;
 	}
 	if (r.err)
 		return r.err;
-	return r.off == len ? 0 : -EPROTO; /* no trailing bytes */
+	if (err)
+		return err;
+	if (r.off != len)
+		return -EPROTO; /* no trailing bytes */
+	return req_values_valid(req) ? 0 : -EINVAL;
 }
 
 /* Walk count packed entries at p (len bytes), checking each; they must fill p exactly.
@@ -333,11 +500,20 @@ ssize_t gofer_encode_rep(void *buf, size_t size, const struct gofer_rep *rep)
 		return finish(&w);
 	switch (rep->type) {
 	case GOFER_WALK:
+	case GOFER_ATTACH:
+	case GOFER_CREATE:
+	case GOFER_MKDIR:
+	case GOFER_SYMLINK:
+	case GOFER_LINK:
 		put32(&w, rep->walk.fid);
 		put_stat(&w, &rep->walk.st);
 		break;
 	case GOFER_STAT:
+	case GOFER_SETATTR:
 		put_stat(&w, &rep->stat);
+		break;
+	case GOFER_STATFS:
+		put_statfs(&w, &rep->statfs);
 		break;
 	case GOFER_READLINK:
 		if (rep->readlink.len == 0 || rep->readlink.len >= GOFER_PATH_MAX ||
@@ -355,8 +531,10 @@ ssize_t gofer_encode_rep(void *buf, size_t size, const struct gofer_rep *rep)
 		break;
 	case GOFER_OPEN:
 	case GOFER_CLUNK:
+	case GOFER_UNLINK:
+	case GOFER_RENAME:
 		break;
-	default: /* reserved types only ever fail */
+	default:
 		return -EINVAL;
 	}
 	return finish(&w);
@@ -384,6 +562,11 @@ int gofer_decode_rep(const void *buf, size_t len, uint8_t type, uint32_t tag, st
 		return r.off == len ? 0 : -EPROTO;
 	switch (type) {
 	case GOFER_WALK:
+	case GOFER_ATTACH:
+	case GOFER_CREATE:
+	case GOFER_MKDIR:
+	case GOFER_SYMLINK:
+	case GOFER_LINK:
 		rep->walk.fid = get32(&r);
 		get_stat(&r, &rep->walk.st);
 		if (r.err)
@@ -395,11 +578,15 @@ int gofer_decode_rep(const void *buf, size_t len, uint8_t type, uint32_t tag, st
 			return -EINVAL;
 		break;
 	case GOFER_STAT:
+	case GOFER_SETATTR:
 		get_stat(&r, &rep->stat);
 		if (r.err)
 			return r.err;
 		if (!stat_valid(&rep->stat))
 			return -EINVAL;
+		break;
+	case GOFER_STATFS:
+		get_statfs(&r, &rep->statfs);
 		break;
 	case GOFER_READLINK: {
 		uint32_t n = get32(&r);
@@ -434,8 +621,10 @@ int gofer_decode_rep(const void *buf, size_t len, uint8_t type, uint32_t tag, st
 	}
 	case GOFER_OPEN:
 	case GOFER_CLUNK:
+	case GOFER_UNLINK:
+	case GOFER_RENAME:
 		break;
-	default: /* a reserved type cannot succeed */
+	default:
 		return -EPROTO;
 	}
 	if (r.err)

@@ -17,12 +17,35 @@
  *	GETDENTS  u32 fid, u64 cookie, u32 max    u32 count, count x {u64 ino, u64 next, u8 type,
  *	                                          u8 n, name[n]}
  *	CLUNK     u32 fid                         nothing
+ *	ATTACH    u32 root                        u32 fid, stat
+ *	CREATE    u32 fid, u32 flags, u32 mode,   u32 fid, stat; one host fd in SCM_RIGHTS
+ *	          u16 n, name[n]
+ *	MKDIR     u32 fid, u32 mode, u16 n, name  u32 fid, stat
+ *	UNLINK    u32 fid, u32 flags, u16 n, name nothing   (flags: 0 or LINUX_AT_REMOVEDIR)
+ *	RENAME    u32 fid, u16 n, name, u32 fid2, nothing   (flags: 0 or LINUX_RENAME_NOREPLACE)
+ *	          u16 n2, name2, u32 flags
+ *	SYMLINK   u32 fid, u16 n, name, u32 t,    u32 fid, stat   (1 <= t < GOFER_PATH_MAX)
+ *	          target[t]
+ *	LINK      u32 fid, u16 n, name, u32 fid2  u32 fid, stat   (fid2: the file to link)
+ *	SETATTR   u32 fid, u32 valid, u32 mode,   stat (after the change)
+ *	          u32 uid, u32 gid, u64 size,
+ *	          {i64 sec, u32 nsec} x (atime, mtime)
+ *	STATFS    u32 fid                         u64 type, bsize, blocks, bfree, bavail, files,
+ *	                                          ffree, namelen, frsize, flags
+ *
+ * ATTACH gives a new fid for root number root (0 is the container root, which fid 0 also
+ * names; 1.. are the bind mounts in the order the gofer was given them); -ENOENT past the
+ * last. Every fid belongs to the root it was walked from and every request stays within it:
+ * RENAME and LINK across roots are -EXDEV. The gofer answers every mutation (CREATE, MKDIR,
+ * UNLINK, RENAME, SYMLINK, LINK, SETATTR, and OPEN for writing) on a read-only root with
+ * -EROFS, whatever the request says. The mode of CREATE/MKDIR is permission bits only
+ * (<= 07777); CREATE's flags are a LINUX_O_* access mode plus O_APPEND (O_CREAT|O_EXCL is
+ * implied). SETATTR's valid is GOFER_SETATTR_* bits; a time's nsec is < 10^9.
  *
  * stat is 96 bytes: u64 dev, ino; u32 mode, nlink, uid, gid; u64 rdev, size, blocks;
  * {i64 sec, u32 nsec} x (atime, mtime, ctime); u32 blksize.
  * Names are one path component: 1..255 bytes, no '/' or NUL, not "." or "..".
- * CREATE..STATFS have type numbers but no payload format yet; the gofer answers them with
- * an error. Only a reply to OPEN carries an fd; any other fd is a protocol error.
+ * Only a reply to OPEN or CREATE carries an fd; any other fd is a protocol error.
  *
  * Everything here is pure (no I/O) and treats its input as hostile: the gofer distrusts the
  * Sentry and the Sentry distrusts the gofer. Decoders return -EPROTO for a malformed message
@@ -39,7 +62,7 @@
 #include "gofer/client.h"
 
 #define GOFER_MAGIC 0x4647u /* "GF" */
-#define GOFER_VERSION 1
+#define GOFER_VERSION 2
 #define GOFER_MSG_MAX 65536u
 #define GOFER_HDR_SIZE 12u
 #define GOFER_REP_HDR_SIZE (GOFER_HDR_SIZE + 4u) /* header + err */
@@ -58,7 +81,6 @@ enum gofer_type {
 	GOFER_READLINK = 4,
 	GOFER_GETDENTS = 5,
 	GOFER_CLUNK = 6,
-	/* Reserved for later issues: the gofer answers -EROFS (mutations) or -ENOSYS. */
 	GOFER_CREATE = 7,
 	GOFER_MKDIR = 8,
 	GOFER_UNLINK = 9,
@@ -67,8 +89,18 @@ enum gofer_type {
 	GOFER_LINK = 12,
 	GOFER_SETATTR = 13,
 	GOFER_STATFS = 14,
-	GOFER_TYPE_MAX = 14,
+	GOFER_ATTACH = 15,
+	GOFER_TYPE_MAX = 15,
 };
+
+/* SETATTR's valid bits. */
+#define GOFER_SETATTR_MODE 0x1u
+#define GOFER_SETATTR_UID 0x2u
+#define GOFER_SETATTR_GID 0x4u
+#define GOFER_SETATTR_SIZE 0x8u
+#define GOFER_SETATTR_ATIME 0x10u
+#define GOFER_SETATTR_MTIME 0x20u
+#define GOFER_SETATTR_ALL 0x3fu
 
 /* A decoded header. */
 struct gofer_hdr {
@@ -77,26 +109,34 @@ struct gofer_hdr {
 	uint32_t len;
 };
 
-/* A request. For WALK, name is NUL-terminated (encode reads it, decode fills it). */
+/* A request. Names and the symlink target are NUL-terminated (encode reads them, decode
+ * fills them). Which fields a type uses: see the table above; fid is ATTACH's root. */
 struct gofer_req {
 	uint8_t type;
 	uint32_t tag;
 	uint32_t fid;
+	char name[GOFER_NAME_MAX + 1];	/* WALK CREATE MKDIR UNLINK RENAME SYMLINK LINK */
+	uint32_t fid2;			/* RENAME (new directory), LINK (the file) */
+	char name2[GOFER_NAME_MAX + 1]; /* RENAME (new name) */
+	uint32_t flags;			/* OPEN CREATE UNLINK RENAME */
+	uint32_t mode;			/* CREATE MKDIR SETATTR */
 	union {
-		struct {
-			char name[GOFER_NAME_MAX + 1];
-		} walk;
-		struct {
-			uint32_t flags;
-		} open;
 		struct {
 			uint64_t cookie;
 			uint32_t max;
 		} getdents;
+		char target[GOFER_PATH_MAX]; /* SYMLINK */
+		struct {
+			uint32_t valid, uid, gid;
+			uint64_t size;
+			int64_t atime_sec, mtime_sec;
+			uint32_t atime_nsec, mtime_nsec;
+		} setattr;
 	};
 };
 
-/* A reply. type is the request's type (without GOFER_REPLY). The pointers of readlink and
+/* A reply. type is the request's type (without GOFER_REPLY); ATTACH, CREATE, MKDIR, SYMLINK
+ * and LINK answer in walk's shape, SETATTR in stat's. The pointers of readlink and
  * getdents point into the buffer the reply was decoded from (or is encoded from). */
 struct gofer_rep {
 	uint8_t type;
@@ -108,6 +148,7 @@ struct gofer_rep {
 			struct gofer_stat st;
 		} walk;
 		struct gofer_stat stat;
+		struct gofer_statfs statfs;
 		struct {
 			const char *target;
 			uint32_t len;
@@ -132,15 +173,14 @@ int gofer_name_valid(const char *name, size_t len);
  * Returns 0 or -EPROTO. */
 int gofer_decode_hdr(const void *buf, size_t len, struct gofer_hdr *h);
 
-/* Encode req into buf (size bytes). Returns the message length, -EINVAL for a bad name or
- * type, -EMSGSIZE if it does not fit. */
+/* Encode req into buf (size bytes). Returns the message length, -EINVAL for a bad name, type,
+ * mode, flag or time, -EMSGSIZE if it does not fit. */
 ssize_t gofer_encode_req(void *buf, size_t size, const struct gofer_req *req);
 
 /* Decode the request in the len-byte message buf. Returns 0; -EPROTO for a malformed message
  * (req->type and req->tag are set, non-zero type, if the header was a sound request header,
  * so the caller can answer);
- * -EINVAL for a bad name; -ENOSYS for a reserved type with no payload format yet (type and
- * tag set). */
+ * -EINVAL for a bad name, mode, flag or time (type and tag set). */
 int gofer_decode_req(const void *buf, size_t len, struct gofer_req *req);
 
 /* Encode rep into buf (size bytes). When rep->err != 0 no payload is written. Returns the

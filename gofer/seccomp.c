@@ -3,6 +3,7 @@
 #include "gofer/gofer.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <seccomp.h>
 #include <sys/mman.h>
@@ -10,7 +11,8 @@
 
 #include "common/util.h"
 
-/* The allowlist, 20 syscalls. Everything else kills the whole gofer (SCMP_ACT_KILL_PROCESS).
+/* The allowlist: 21 syscalls, and 9 more when some root is writable. Everything else kills
+ * the whole gofer (SCMP_ACT_KILL_PROCESS).
  *
  *   recvmsg, sendmsg       the request socket only (fd == sock)
  *   openat2                every path lookup and reopen (RESOLVE_* flags are in memory,
@@ -18,6 +20,7 @@
  *                          read-only root anyway)
  *   newfstatat, fstat      stat of fids and of reopened fds
  *   readlinkat             READLINK on an O_PATH fd
+ *   fstatfs                STATFS (on an O_PATH fd)
  *   getdents64, lseek      GETDENTS (lseek to the cookie)
  *   fcntl                  F_SETFL only (to clear O_NONBLOCK before donating an fd)
  *   close
@@ -25,10 +28,19 @@
  *   getpid                 log lines carry the pid
  *   brk, mmap, munmap, mremap, madvise, mprotect   malloc; mmap and mprotect without PROT_EXEC
  *   exit_group, exit
+ * With a writable root (the mutations; paths are single names beneath an fid's fd, and the
+ * fds are beneath the roots, so they reach nothing else):
+ *   mkdirat, unlinkat, renameat2, symlinkat   MKDIR, UNLINK, RENAME, SYMLINK
+ *   linkat                 LINK, only with AT_EMPTY_PATH (the file's own O_PATH fd)
+ *   fchownat               SETATTR uid/gid, only with AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW
+ *   fchmod, ftruncate      SETATTR mode/size on a reopened fd
+ *   utimensat              SETATTR times (futimens: a NULL path)
+ * CREATE and OPEN for writing are openat2 already.
  */
-#define GOFER_SECCOMP_COUNT 20
+#define GOFER_SECCOMP_COUNT 21
+#define GOFER_SECCOMP_RW_COUNT 9
 
-int gofer_install_seccomp(int sock, int log_fd)
+int gofer_install_seccomp(int sock, int log_fd, bool writable)
 {
 	scmp_filter_ctx ctx;
 	int n = 0, err = 0;
@@ -52,6 +64,7 @@ int gofer_install_seccomp(int sock, int log_fd)
 	ALLOW(newfstatat, 0);
 	ALLOW(fstat, 0);
 	ALLOW(readlinkat, 0);
+	ALLOW(fstatfs, 0);
 	ALLOW(getdents64, 0);
 	ALLOW(lseek, 0);
 	ALLOW(fcntl, 1, SCMP_A1(SCMP_CMP_EQ, F_SETFL));
@@ -66,9 +79,20 @@ int gofer_install_seccomp(int sock, int log_fd)
 	ALLOW(mprotect, 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
 	ALLOW(exit_group, 0);
 	ALLOW(exit, 0);
+	if (writable) {
+		ALLOW(mkdirat, 0);
+		ALLOW(unlinkat, 0);
+		ALLOW(renameat2, 0);
+		ALLOW(symlinkat, 0);
+		ALLOW(linkat, 1, SCMP_A4(SCMP_CMP_EQ, AT_EMPTY_PATH));
+		ALLOW(fchownat, 1, SCMP_A4(SCMP_CMP_EQ, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW));
+		ALLOW(fchmod, 0);
+		ALLOW(ftruncate, 0);
+		ALLOW(utimensat, 1, SCMP_A1(SCMP_CMP_EQ, 0));
+	}
 #undef ALLOW
 
-	if (err == 0 && n != GOFER_SECCOMP_COUNT)
+	if (err == 0 && n != GOFER_SECCOMP_COUNT + (writable ? GOFER_SECCOMP_RW_COUNT : 0))
 		err = -EINVAL;
 	if (err == 0)
 		err = seccomp_load(ctx);

@@ -1,4 +1,6 @@
-/* The gofer's request loop: a fid table of O_PATH fds beneath the root, one request at a time. */
+/* The gofer's request loop: a fid table of O_PATH fds beneath its roots, one request at a time.
+ * Mutations (server_rw.c) happen only on a writable root; the gofer is where read-only is
+ * enforced. */
 #define _GNU_SOURCE
 #include "gofer/gofer.h"
 
@@ -7,6 +9,7 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -18,40 +21,11 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "gofer/protocol.h"
+#include "gofer/server.h"
 
-/* An O_PATH fd shared by a fid and the fids walked from it (which reopen through it). */
-struct node {
-	int fd;
-	uint32_t refs;
-};
-
-/* One fid. A non-directory is reopened for I/O as parent + name (an O_PATH fd cannot be
- * reopened without /proc/self/fd, a magic link); a directory as "." of itself. dev and ino
- * are checked after every reopen, so a file renamed or replaced since the walk gives
- * -ESTALE rather than some other file. */
-struct fid {
-	struct node *node;   /* NULL: the slot is free */
-	struct node *parent; /* NULL for the root */
-	char *name;	     /* in parent; NULL for the root */
-	uint32_t mode;
-	uint64_t dev, ino;
-};
-
-struct server {
-	int sock;
-	struct fid *fids;
-	uint32_t nfids; /* allocated slots */
-	uint32_t hint;	/* lowest slot that may be free */
-	uint8_t *in, *out, *dents;
-};
-
-#define RESOLVE_ONE (RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS)
-
-/* openat2, retried a bounded number of times on EAGAIN (a concurrent rename on the host
- * made the kernel unsure the lookup stayed beneath) and EINTR. Returns the fd or -errno. */
-static int sys_openat2(int dirfd, const char *path, uint64_t flags, uint64_t resolve)
+int srv_openat2_mode(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve)
 {
-	struct open_how how = {.flags = flags, .resolve = resolve};
+	struct open_how how = {.flags = flags, .mode = mode, .resolve = resolve};
 	long r;
 	int tries = 64;
 
@@ -61,7 +35,12 @@ static int sys_openat2(int dirfd, const char *path, uint64_t flags, uint64_t res
 	return r < 0 ? -errno : (int)r;
 }
 
-static void node_put(struct node *n)
+int srv_openat2(int dirfd, const char *path, uint64_t flags, uint64_t resolve)
+{
+	return srv_openat2_mode(dirfd, path, flags, 0, resolve);
+}
+
+void srv_node_put(struct node *n)
 {
 	if (n && --n->refs == 0) {
 		close(n->fd);
@@ -69,7 +48,7 @@ static void node_put(struct node *n)
 	}
 }
 
-static void stat_to_gofer(const struct stat *s, struct gofer_stat *g)
+void srv_stat_to_gofer(const struct stat *s, struct gofer_stat *g)
 {
 	memset(g, 0, sizeof(*g));
 	g->dev = s->st_dev;
@@ -90,7 +69,7 @@ static void stat_to_gofer(const struct stat *s, struct gofer_stat *g)
 	g->blksize = (uint32_t)s->st_blksize;
 }
 
-static struct fid *fid_get(struct server *s, uint32_t fid)
+struct fid *srv_fid_get(struct server *s, uint32_t fid)
 {
 	if (fid >= s->nfids || s->fids[fid].node == NULL)
 		return NULL;
@@ -119,12 +98,12 @@ static long fid_alloc(struct server *s)
 	return i;
 }
 
-static void fid_free(struct server *s, uint32_t i)
+void srv_fid_free(struct server *s, uint32_t i)
 {
 	struct fid *f = &s->fids[i];
 
-	node_put(f->node);
-	node_put(f->parent);
+	srv_node_put(f->node);
+	srv_node_put(f->parent);
 	free(f->name);
 	memset(f, 0, sizeof(*f));
 	if (i < s->hint)
@@ -133,16 +112,16 @@ static void fid_free(struct server *s, uint32_t i)
 
 /* Open f for I/O with host flags (O_RDONLY plus O_DIRECTORY/O_NONBLOCK). Returns the fd or
  * -errno; -ESTALE if the name now leads to a different file. */
-static int fid_reopen(struct fid *f, int flags)
+int srv_fid_reopen(struct fid *f, int flags)
 {
 	struct stat st;
 	int fd;
 
 	flags |= O_NOFOLLOW | O_CLOEXEC | O_NOCTTY;
 	if (S_ISDIR(f->mode))
-		fd = sys_openat2(f->node->fd, ".", (uint64_t)flags | O_DIRECTORY, RESOLVE_ONE);
+		fd = srv_openat2(f->node->fd, ".", (uint64_t)flags | O_DIRECTORY, RESOLVE_ONE);
 	else if (f->parent)
-		fd = sys_openat2(f->parent->fd, f->name, (uint64_t)flags, RESOLVE_ONE);
+		fd = srv_openat2(f->parent->fd, f->name, (uint64_t)flags, RESOLVE_ONE);
 	else
 		return -EBADF;
 	if (fd < 0)
@@ -159,92 +138,169 @@ static int fid_reopen(struct fid *f, int flags)
 	return fd;
 }
 
-static int do_walk(struct server *s, const struct gofer_req *req, struct gofer_rep *rep)
+/* Make a new fid for the O_PATH fd *fd (taken: *fd is -1 after) named name in directory fid
+ * srv_dir_fid, and fill rep's walk part. Returns 0 or -errno. */
+int srv_fid_add(struct server *s, uint32_t dir_fid, const char *name, int *fd,
+		struct gofer_rep *rep)
 {
-	struct fid *dir = fid_get(s, req->fid);
 	struct stat st;
-	_cleanup_close_ int fd = -1;
 
-	if (dir == NULL)
-		return -EBADF;
-	if (!S_ISDIR(dir->mode))
-		return -ENOTDIR;
-	/* The decoder checked the name; check again, this is the gofer's last line. */
-	if (!gofer_name_valid(req->walk.name, strlen(req->walk.name)))
-		return -EINVAL;
-	/* A final symlink is opened as itself (O_PATH | O_NOFOLLOW), never followed. */
-	fd = sys_openat2(dir->node->fd, req->walk.name, O_PATH | O_NOFOLLOW | O_CLOEXEC,
-			 RESOLVE_ONE);
-	if (fd < 0)
-		return fd;
-	if (fstat(fd, &st) < 0)
+	if (fstat(*fd, &st) < 0)
 		return -errno;
 	struct node *n = malloc(sizeof(*n));
-	char *name = strdup(req->walk.name);
-	long i = n && name ? fid_alloc(s) : -ENOMEM;
+	char *nm = strdup(name);
+	long i = n && nm ? fid_alloc(s) : -ENOMEM;
 	if (i < 0) {
 		free(n);
-		free(name);
+		free(nm);
 		return (int)i;
 	}
 	/* fid_alloc may have moved the table. */
-	dir = &s->fids[req->fid];
-	n->fd = steal_fd(&fd);
+	struct fid *dir = &s->fids[dir_fid];
+	n->fd = steal_fd(fd);
 	n->refs = 1;
 	dir->node->refs++;
 	s->fids[i] = (struct fid){.node = n,
 				  .parent = dir->node,
-				  .name = name,
+				  .name = nm,
 				  .mode = st.st_mode,
 				  .dev = st.st_dev,
-				  .ino = st.st_ino};
+				  .ino = st.st_ino,
+				  .root = dir->root};
 	rep->walk.fid = (uint32_t)i;
-	stat_to_gofer(&st, &rep->walk.st);
+	srv_stat_to_gofer(&st, &rep->walk.st);
+	return 0;
+}
+
+/* The directory fid a request names, after the checks every directory request makes; with
+ * mutate, the root must be writable (-EROFS otherwise, checked before anything about the
+ * request's name or the file). NULL and *err on failure. */
+struct fid *srv_dir_fid(struct server *s, uint32_t fid, bool mutate, int *err)
+{
+	struct fid *dir = srv_fid_get(s, fid);
+
+	*err = 0;
+	if (dir == NULL)
+		*err = -EBADF;
+	else if (mutate && !s->roots[dir->root].writable)
+		*err = -EROFS;
+	else if (!S_ISDIR(dir->mode))
+		*err = -ENOTDIR;
+	return *err ? NULL : dir;
+}
+
+/* Open name in dir as O_PATH without following it, and add it as a new fid. */
+int srv_walk_to(struct server *s, uint32_t dfid, const char *name, struct gofer_rep *rep)
+{
+	_cleanup_close_ int fd = -1;
+
+	/* The decoder checked the name; check again, this is the gofer's last line. */
+	if (!gofer_name_valid(name, strlen(name)))
+		return -EINVAL;
+	/* A final symlink is opened as itself (O_PATH | O_NOFOLLOW), never followed. */
+	fd =
+	    srv_openat2(s->fids[dfid].node->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC, RESOLVE_ONE);
+	if (fd < 0)
+		return fd;
+	return srv_fid_add(s, dfid, name, &fd, rep);
+}
+
+static int do_walk(struct server *s, const struct gofer_req *req, struct gofer_rep *rep)
+{
+	int err;
+
+	if (!srv_dir_fid(s, req->fid, false, &err))
+		return err;
+	return srv_walk_to(s, req->fid, req->name, rep);
+}
+
+static int do_attach(struct server *s, const struct gofer_req *req, struct gofer_rep *rep)
+{
+	struct stat st;
+
+	if (req->fid >= s->nroots)
+		return -ENOENT;
+	const struct fid *r = &s->roots[req->fid].f;
+	if (fstat(r->node->fd, &st) < 0)
+		return -errno;
+	if (st.st_dev != r->dev || st.st_ino != r->ino)
+		return -ESTALE;
+	char *name = r->name ? strdup(r->name) : NULL;
+	long i = !r->name || name ? fid_alloc(s) : -ENOMEM;
+	if (i < 0) {
+		free(name);
+		return (int)i;
+	}
+	r = &s->roots[req->fid].f;
+	r->node->refs++;
+	if (r->parent)
+		r->parent->refs++;
+	s->fids[i] = *r;
+	s->fids[i].name = name;
+	rep->walk.fid = (uint32_t)i;
+	srv_stat_to_gofer(&st, &rep->walk.st);
 	return 0;
 }
 
 static int do_stat(struct server *s, const struct gofer_req *req, struct gofer_rep *rep)
 {
-	struct fid *f = fid_get(s, req->fid);
+	struct fid *f = srv_fid_get(s, req->fid);
 	struct stat st;
 
 	if (f == NULL)
 		return -EBADF;
 	if (fstat(f->node->fd, &st) < 0)
 		return -errno;
-	stat_to_gofer(&st, &rep->stat);
+	srv_stat_to_gofer(&st, &rep->stat);
 	return 0;
 }
 
-/* Read-only for now: anything that could write is -EROFS. Only regular files and directories
- * are opened (a FIFO or device of the host is never the Sentry's business). */
+/* Clear O_NONBLOCK (set so a FIFO raced in cannot block the gofer) before donating fd.
+ * Returns 0, or -errno and closes fd. */
+int srv_clear_nonblock(int fd)
+{
+	if (fcntl(fd, F_SETFL, 0) < 0) {
+		int err = -errno;
+		close(fd);
+		return err;
+	}
+	return 0;
+}
+
+/* Only regular files and directories are opened (a FIFO or device of the host is never the
+ * Sentry's business). Anything that could write is -EROFS on a read-only root; on a writable
+ * one a regular file may be opened for writing (and truncated); O_CREAT belongs to CREATE. */
 static int do_open(struct server *s, const struct gofer_req *req, int *out_fd)
 {
-	struct fid *f = fid_get(s, req->fid);
-	uint32_t fl = req->open.flags;
-	int fd;
+	struct fid *f = srv_fid_get(s, req->fid);
+	uint32_t fl = req->flags, acc = fl & LINUX_O_ACCMODE;
+	int fd, hflags, err;
 
 	if (f == NULL)
 		return -EBADF;
 	/* O_TMPFILE includes O_DIRECTORY's bit: test it whole. */
-	if ((fl & LINUX_O_ACCMODE) != LINUX_O_RDONLY || (fl & (LINUX_O_CREAT | LINUX_O_TRUNC)) ||
-	    (fl & LINUX_O_TMPFILE) == LINUX_O_TMPFILE)
+	bool writes = acc != LINUX_O_RDONLY || (fl & (LINUX_O_CREAT | LINUX_O_TRUNC)) ||
+		      (fl & LINUX_O_TMPFILE) == LINUX_O_TMPFILE;
+	if (writes && !s->roots[f->root].writable)
 		return -EROFS;
-	if (fl & LINUX_O_PATH)
+	if ((fl & LINUX_O_PATH) || (fl & LINUX_O_CREAT) || acc == 3 ||
+	    (fl & LINUX_O_TMPFILE) == LINUX_O_TMPFILE)
 		return -EINVAL;
 	if (S_ISDIR(f->mode)) {
-		fd = fid_reopen(f, O_RDONLY | O_DIRECTORY);
+		if (writes)
+			return -EISDIR;
+		fd = srv_fid_reopen(f, O_RDONLY | O_DIRECTORY);
 	} else if (S_ISREG(f->mode)) {
 		if (fl & LINUX_O_DIRECTORY)
 			return -ENOTDIR;
+		hflags = acc == LINUX_O_WRONLY ? O_WRONLY : acc == LINUX_O_RDWR ? O_RDWR : O_RDONLY;
+		if (fl & LINUX_O_TRUNC)
+			hflags |= O_TRUNC;
 		/* O_NONBLOCK so that a FIFO raced into the file's place cannot block the gofer
-		 * (fid_reopen then refuses it by inode); cleared before the fd is donated. */
-		fd = fid_reopen(f, O_RDONLY | O_NONBLOCK);
-		if (fd >= 0 && fcntl(fd, F_SETFL, 0) < 0) {
-			int err = -errno;
-			close(fd);
+		 * (srv_fid_reopen then refuses it by inode); cleared before the fd is donated. */
+		fd = srv_fid_reopen(f, hflags | O_NONBLOCK);
+		if (fd >= 0 && (err = srv_clear_nonblock(fd)) < 0)
 			return err;
-		}
 	} else if (S_ISLNK(f->mode)) {
 		return -ELOOP;
 	} else {
@@ -258,7 +314,7 @@ static int do_open(struct server *s, const struct gofer_req *req, int *out_fd)
 
 static int do_readlink(struct server *s, const struct gofer_req *req, struct gofer_rep *rep)
 {
-	struct fid *f = fid_get(s, req->fid);
+	struct fid *f = srv_fid_get(s, req->fid);
 
 	if (f == NULL)
 		return -EBADF;
@@ -284,7 +340,7 @@ static int do_readlink(struct server *s, const struct gofer_req *req, struct gof
  * its d_off. (Local filesystems never give an entry d_off 0, which would mean "start".) */
 static int do_getdents(struct server *s, const struct gofer_req *req, struct gofer_rep *rep)
 {
-	struct fid *f = fid_get(s, req->fid);
+	struct fid *f = srv_fid_get(s, req->fid);
 	uint8_t dbuf[32768] __attribute__((aligned(8)));
 	size_t off = 0;
 	uint32_t count = 0;
@@ -297,7 +353,7 @@ static int do_getdents(struct server *s, const struct gofer_req *req, struct gof
 		return -ENOTDIR;
 	if (req->getdents.max == 0 || req->getdents.cookie > INT64_MAX)
 		return -EINVAL;
-	fd = fid_reopen(f, O_RDONLY | O_DIRECTORY);
+	fd = srv_fid_reopen(f, O_RDONLY | O_DIRECTORY);
 	if (fd < 0)
 		return fd;
 	if (req->getdents.cookie && lseek(fd, (off_t)req->getdents.cookie, SEEK_SET) < 0)
@@ -332,9 +388,9 @@ static int do_clunk(struct server *s, const struct gofer_req *req)
 {
 	if (req->fid == GOFER_ROOT_FID)
 		return -EINVAL; /* the root lives as long as the connection */
-	if (fid_get(s, req->fid) == NULL)
+	if (srv_fid_get(s, req->fid) == NULL)
 		return -EBADF;
-	fid_free(s, req->fid);
+	srv_fid_free(s, req->fid);
 	return 0;
 }
 
@@ -354,10 +410,26 @@ static int dispatch(struct server *s, const struct gofer_req *req, struct gofer_
 		return do_getdents(s, req, rep);
 	case GOFER_CLUNK:
 		return do_clunk(s, req);
+	case GOFER_ATTACH:
+		return do_attach(s, req, rep);
+	case GOFER_CREATE:
+		return srv_create(s, req, rep, fd);
+	case GOFER_MKDIR:
+		return srv_mkdir(s, req, rep);
+	case GOFER_UNLINK:
+		return srv_unlink(s, req);
+	case GOFER_RENAME:
+		return srv_rename(s, req);
+	case GOFER_SYMLINK:
+		return srv_symlink(s, req, rep);
+	case GOFER_LINK:
+		return srv_link(s, req, rep);
+	case GOFER_SETATTR:
+		return srv_setattr(s, req, rep);
 	case GOFER_STATFS:
-		return -ENOSYS;
-	default: /* CREATE, MKDIR, UNLINK, RENAME, SYMLINK, LINK, SETATTR */
-		return -EROFS;
+		return srv_statfs(s, req, rep);
+	default:
+		return -EINVAL;
 	}
 }
 
@@ -429,8 +501,7 @@ static int serve_one(struct server *s)
 	memset(&rep, 0, sizeof(rep));
 	rep.type = req.type;
 	rep.tag = req.tag;
-	/* -ENOSYS: a reserved type, answered by dispatch without looking at its payload. */
-	rep.err = err < 0 && err != -ENOSYS ? err : dispatch(s, &req, &rep, &fd);
+	rep.err = err < 0 ? err : dispatch(s, &req, &rep, &fd);
 	ssize_t len = gofer_encode_rep(s->out, GOFER_MSG_MAX, &rep);
 	if (len < 0) { /* cannot happen for what dispatch builds; answer with the error */
 		log_warn("gofer: cannot encode reply to type %u: %zd", req.type, len);
@@ -450,35 +521,103 @@ static int serve_one(struct server *s)
 	return err;
 }
 
-int gofer_serve(int sock, int root_fd)
+static struct node *node_new(int fd)
+{
+	struct node *n = malloc(sizeof(*n));
+	if (n)
+		*n = (struct node){.fd = fd, .refs = 1};
+	return n;
+}
+
+/* Make roots[i] of s from r (taking r->fd). Returns 0 or -errno (r->fd closed). */
+static int root_init(struct root *out, const struct gofer_root *r)
+{
+	struct stat st;
+	int fd = r->fd;
+
+	*out = (struct root){.writable = r->writable};
+	if (r->name) {
+		if (!gofer_name_valid(r->name, strlen(r->name))) {
+			close(r->fd);
+			return -EINVAL;
+		}
+		fd = srv_openat2(r->fd, r->name, O_PATH | O_NOFOLLOW | O_CLOEXEC, RESOLVE_ONE);
+		if (fd < 0) {
+			close(r->fd);
+			return fd;
+		}
+		if (!(out->f.parent = node_new(r->fd))) {
+			close(r->fd);
+			close(fd);
+			return -ENOMEM;
+		}
+		if (!(out->f.name = strdup(r->name))) {
+			close(fd);
+			return -ENOMEM;
+		}
+	}
+	if (fstat(fd, &st) < 0) {
+		int err = -errno;
+		close(fd);
+		return err;
+	}
+	/* A directory root is a directory; a file root is a regular file. */
+	if (r->name ? !S_ISREG(st.st_mode) : !S_ISDIR(st.st_mode)) {
+		close(fd);
+		return r->name ? -EINVAL : -ENOTDIR;
+	}
+	if (!(out->f.node = node_new(fd))) {
+		close(fd);
+		return -ENOMEM;
+	}
+	out->f.mode = st.st_mode;
+	out->f.dev = st.st_dev;
+	out->f.ino = st.st_ino;
+	return 0;
+}
+
+static void root_free(struct root *r)
+{
+	srv_node_put(r->f.node);
+	srv_node_put(r->f.parent);
+	free(r->f.name);
+}
+
+int gofer_serve_roots(int sock, const struct gofer_root *roots, size_t nroots)
 {
 	struct server s = {.sock = sock};
-	struct stat st;
-	int ret;
+	int ret = 0;
+	size_t i;
 
-	if (fstat(root_fd, &st) < 0) {
-		ret = -errno;
-		close(root_fd);
-		return ret;
+	if (nroots == 0 || nroots > GOFER_ROOTS_MAX || roots[0].name) {
+		for (i = 0; i < nroots; i++)
+			close(roots[i].fd);
+		return -EINVAL;
 	}
-	if (!S_ISDIR(st.st_mode)) {
-		close(root_fd);
-		return -ENOTDIR;
+	s.roots = calloc(nroots, sizeof(*s.roots));
+	for (i = 0; i < nroots; i++) {
+		if (ret == 0 && !s.roots)
+			ret = -ENOMEM;
+		if (ret < 0) {
+			close(roots[i].fd);
+			continue;
+		}
+		ret = root_init(&s.roots[i], &roots[i]);
+		s.roots[i].f.root = (uint32_t)i;
+		s.nroots = (uint32_t)i + 1;
 	}
+	if (ret < 0)
+		goto out;
 	s.in = malloc(GOFER_MSG_MAX + 1);
 	s.out = malloc(GOFER_MSG_MAX);
 	s.dents = malloc(GOFER_DENTS_SPACE);
-	struct node *root = malloc(sizeof(*root));
-	long i = fid_alloc(&s);
-	if (!s.in || !s.out || !s.dents || !root || i != GOFER_ROOT_FID) {
-		free(root);
-		close(root_fd);
+	if (!s.in || !s.out || !s.dents || fid_alloc(&s) != GOFER_ROOT_FID) {
 		ret = -ENOMEM;
 		goto out;
 	}
-	*root = (struct node){.fd = root_fd, .refs = 1};
-	s.fids[0] =
-	    (struct fid){.node = root, .mode = st.st_mode, .dev = st.st_dev, .ino = st.st_ino};
+	/* Fid 0 is root 0 for the connection's life. */
+	s.fids[0] = s.roots[0].f;
+	s.fids[0].node->refs++;
 	while ((ret = serve_one(&s)) == 0)
 		;
 	if (ret == 1)
@@ -486,10 +625,20 @@ int gofer_serve(int sock, int root_fd)
 out:
 	for (uint32_t j = s.nfids; j-- > 0;)
 		if (s.fids[j].node)
-			fid_free(&s, j);
+			srv_fid_free(&s, j);
+	for (uint32_t j = 0; j < s.nroots; j++)
+		root_free(&s.roots[j]);
+	free(s.roots);
 	free(s.fids);
 	free(s.in);
 	free(s.out);
 	free(s.dents);
 	return ret;
+}
+
+int gofer_serve(int sock, int root_fd)
+{
+	struct gofer_root r = {.fd = root_fd};
+
+	return gofer_serve_roots(sock, &r, 1);
 }

@@ -25,6 +25,7 @@
 
 #include <malloc.h>
 #include "sentry/sentry.h"
+#include "sentry/vfs/vfs.h"
 
 struct boot_fds {
 	int gofer, config, status, log;
@@ -62,6 +63,37 @@ static int parse_boot_args(int argc, char **argv, struct boot_fds *f)
 	if (argc % 2 == 0 || f->gofer < 0 || f->config < 0 || f->status < 0 || f->log < 0)
 		return -EINVAL;
 	return 0;
+}
+
+/* The Sentry's view of c's mounts (bind mounts numbered as the gofer's roots 1, 2, ...).
+ * NULL with *n 0 when there are none; exits on ENOMEM or bad tmpfs options (which
+ * boot_config_decode has already checked). */
+static struct vfs_mount *vfs_mounts(const struct boot_config *c)
+{
+	static const char *const names[] = {
+	    [VFS_MOUNT_BIND] = "bind",	 [VFS_MOUNT_TMPFS] = "tmpfs",	[VFS_MOUNT_PROC] = "proc",
+	    [VFS_MOUNT_SYSFS] = "sysfs", [VFS_MOUNT_DEVPTS] = "devpts", [VFS_MOUNT_MQUEUE] = "mqueue",
+	};
+	struct vfs_mount *v = c->nmounts ? calloc(c->nmounts, sizeof(*v)) : NULL;
+	uint32_t nbind = 0;
+
+	if (c->nmounts && !v)
+		return NULL;
+	for (size_t i = 0; i < c->nmounts; i++) {
+		const struct boot_mount *m = &c->mounts[i];
+		v[i] = (struct vfs_mount){.dest = m->dest, .readonly = m->readonly};
+		for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++)
+			if (strcmp(m->type, names[k]) == 0)
+				v[i].type = (enum vfs_mount_type)k;
+		if (v[i].type == VFS_MOUNT_BIND)
+			v[i].gofer_root = ++nbind;
+		if (v[i].type == VFS_MOUNT_TMPFS &&
+		    tmpfs_opts_parse(m->data, &v[i].size, &v[i].mode) < 0) {
+			free(v);
+			return NULL;
+		}
+	}
+	return v;
 }
 
 /* Read and decode the whole config from fd (a memfd, read from offset 0). */
@@ -136,6 +168,11 @@ int cmd_boot(struct global_opts *g, int argc, char **argv)
 		return EXIT_RUNTIME;
 	}
 	log_debug("boot: confined; running %s", c.argv[0]);
+	struct vfs_mount *mounts = vfs_mounts(&c);
+	if (c.nmounts && !mounts) {
+		log_error("boot: mounts: out of memory");
+		return EXIT_RUNTIME;
+	}
 
 	struct sentry_config sc = {
 	    .platform = c.platform,
@@ -148,6 +185,9 @@ int cmd_boot(struct global_opts *g, int argc, char **argv)
 	    .envp = c.envp,
 	    .cwd = c.cwd,
 	    .hostname = c.hostname,
+	    .mounts = mounts,
+	    .nmounts = c.nmounts,
+	    .root_readonly = c.root_readonly,
 	};
 	int result = sentry_main(&sc);
 	if (write(f.status, &result, sizeof(result)) != (ssize_t)sizeof(result))

@@ -2,12 +2,15 @@
  *
  * Layout (host byte order; writer and reader are the same binary on the same host):
  *   u32 magic "RSC1", u32 total length, then records: u16 tag, u16 zero, u32 len, len bytes.
- * Strings carry no NUL; argv and env are repeated records in order. The reader treats the
+ * Strings carry no NUL; argv, env and mounts are repeated records in order. A mount record is
+ *   u8 readonly, u8 has_source, u8 has_data, u8 zero, u32 length of type, source, dest, data,
+ *   then the four strings (an absent one has length 0). The reader treats the
  * buffer as untrusted: every length is checked against what is left and against the limits.
  */
 #include "runsc-c/cli.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,7 +28,16 @@ enum bootcfg_tag {
 	TAG_STRACE,
 	TAG_LOGLEVEL,
 	TAG_STDIO_CLOSED,
+	TAG_MOUNT,
+	TAG_ROOT_RO,
 };
+
+struct mount_rec {
+	uint8_t readonly, has_source, has_data, zero;
+	uint32_t len[4]; /* type, source, dest, data */
+};
+
+static const char *const mount_types[] = {"bind", "tmpfs", "proc", "sysfs", "devpts", "mqueue"};
 
 struct rec_hdr {
 	uint16_t tag;
@@ -74,6 +86,150 @@ static int put_str(struct buf *b, uint16_t tag, const char *s)
 	return s ? put_rec(b, tag, s, strlen(s)) : -EINVAL;
 }
 
+static bool mount_type_known(const char *type)
+{
+	for (size_t i = 0; i < sizeof(mount_types) / sizeof(mount_types[0]); i++)
+		if (strcmp(type, mount_types[i]) == 0)
+			return true;
+	return false;
+}
+
+/* An absolute path of at most BOOT_MOUNT_PATH_MAX bytes with no "." or ".." component. */
+static bool mount_path_valid(const char *p)
+{
+	size_t len = strlen(p);
+
+	if (p[0] != '/' || len > BOOT_MOUNT_PATH_MAX)
+		return false;
+	for (const char *c = p; *c;) {
+		while (*c == '/')
+			c++;
+		size_t n = strcspn(c, "/");
+		if ((n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+			return false;
+		c += n;
+	}
+	return true;
+}
+
+bool boot_mount_valid(const struct boot_mount *m)
+{
+	uint64_t size;
+	uint32_t mode;
+
+	if (!m->type || !m->dest || !mount_type_known(m->type) || !mount_path_valid(m->dest))
+		return false;
+	if (m->source && strlen(m->source) > BOOT_MOUNT_PATH_MAX)
+		return false;
+	if (m->data && strlen(m->data) > BOOT_MOUNT_DATA_MAX)
+		return false;
+	if (strcmp(m->type, "bind") == 0)
+		return m->source && mount_path_valid(m->source) && !m->data;
+	if (strcmp(m->type, "tmpfs") == 0)
+		return tmpfs_opts_parse(m->data, &size, &mode) == 0;
+	return true; /* proc, sysfs, devpts, mqueue: data is carried, and ignored */
+}
+
+static int put_mount(struct buf *b, const struct boot_mount *m)
+{
+	const char *str[4] = {m->type, m->source, m->dest, m->data};
+	struct mount_rec r = {
+	    .readonly = m->readonly, .has_source = m->source != NULL, .has_data = m->data != NULL};
+	struct rec_hdr h = {.tag = TAG_MOUNT, .len = sizeof(r)};
+	int err;
+
+	if (!boot_mount_valid(m))
+		return -EINVAL;
+	for (int i = 0; i < 4; i++) {
+		r.len[i] = str[i] ? (uint32_t)strlen(str[i]) : 0;
+		h.len += r.len[i];
+	}
+	if ((err = buf_put(b, &h, sizeof(h))) < 0 || (err = buf_put(b, &r, sizeof(r))) < 0)
+		return err;
+	for (int i = 0; i < 4; i++)
+		if ((err = buf_put(b, str[i] ? str[i] : "", r.len[i])) < 0)
+			return err;
+	return 0;
+}
+
+/* Mount flags an OCI config lists among a tmpfs's options: the Sentry's tmpfs has no use for
+ * them. ("ro" is not one: it is the mount's readonly field.) */
+static bool tmpfs_flag_ignored(const char *o, size_t n)
+{
+	static const char *const flags[] = {
+	    "rw",	"nosuid",      "suid",	   "nodev",   "dev",   "noexec",
+	    "exec",	"strictatime", "relatime", "noatime", "atime", "nodiratime",
+	    "diratime", "private",     "rprivate", "slave",   "rslave"};
+	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
+		if (strlen(flags[i]) == n && strncmp(o, flags[i], n) == 0)
+			return true;
+	return false;
+}
+
+int tmpfs_opts_parse(const char *data, uint64_t *size, uint32_t *mode)
+{
+	*size = 0;
+	*mode = 01777;
+	if (!data)
+		return 0;
+	for (const char *o = data; *o;) {
+		size_t n = strcspn(o, ",");
+		const char *v = memchr(o, '=', n);
+		char *end;
+
+		if (n > 0 && !v && tmpfs_flag_ignored(o, n)) {
+			o += n;
+			if (*o == ',' && *++o == '\0')
+				return -EINVAL;
+			continue;
+		}
+		if (n == 0 || !v)
+			return -EINVAL;
+		size_t klen = (size_t)(v - o);
+		v++;
+		if (v == o + n || *v == '-' || *v == '+' || *v == ' ')
+			return -EINVAL;
+		errno = 0;
+		if (klen == 4 && strncmp(o, "size", 4) == 0) {
+			uint64_t x = strtoull(v, &end, 10), mul = 1;
+			switch (*end) {
+			case 'k':
+			case 'K':
+				mul = 1ull << 10, end++;
+				break;
+			case 'm':
+			case 'M':
+				mul = 1ull << 20, end++;
+				break;
+			case 'g':
+			case 'G':
+				mul = 1ull << 30, end++;
+				break;
+			}
+			if (errno || end != o + n || x == 0 || x > UINT64_MAX / mul)
+				return -EINVAL;
+			*size = x * mul;
+		} else if (klen == 4 && strncmp(o, "mode", 4) == 0) {
+			unsigned long x = strtoul(v, &end, 8);
+			if (errno || end != o + n || x > 07777)
+				return -EINVAL;
+			*mode = (uint32_t)x;
+		} else if ((klen == 9 && strncmp(o, "nr_inodes", 9) == 0) ||
+			   (klen == 3 && strncmp(o, "uid", 3) == 0) ||
+			   (klen == 3 && strncmp(o, "gid", 3) == 0)) {
+			strtoull(v, &end, 10);
+			if (errno || end != o + n)
+				return -EINVAL;
+		} else {
+			return -EINVAL;
+		}
+		o += n;
+		if (*o == ',' && *++o == '\0')
+			return -EINVAL;
+	}
+	return 0;
+}
+
 static size_t vec_len(char *const *v)
 {
 	size_t n = 0;
@@ -87,12 +243,12 @@ int boot_config_encode(const struct boot_config *c, char **out, size_t *out_len)
 	struct buf b = {0};
 	uint32_t hdr[2] = {BOOTCFG_MAGIC, 0};
 	uint8_t strace = c->strace, level = (uint8_t)c->log_level,
-		closed = (uint8_t)c->stdio_closed;
+		closed = (uint8_t)c->stdio_closed, root_ro = c->root_readonly;
 	size_t argc = vec_len(c->argv), envc = vec_len(c->envp);
 	int r;
 
 	if (argc == 0 || argc > BOOT_CONFIG_MAX_VEC || envc > BOOT_CONFIG_MAX_VEC ||
-	    c->stdio_closed > 7)
+	    c->stdio_closed > 7 || c->nmounts > BOOT_MOUNTS_MAX || (c->nmounts && !c->mounts))
 		return -EINVAL;
 	if ((r = buf_put(&b, hdr, sizeof(hdr))) < 0)
 		goto fail;
@@ -104,10 +260,16 @@ int boot_config_encode(const struct boot_config *c, char **out, size_t *out_len)
 			goto fail;
 	if ((r = put_str(&b, TAG_PLATFORM, c->platform)) < 0 ||
 	    (r = put_str(&b, TAG_CWD, c->cwd)) < 0 ||
-	    (r = put_str(&b, TAG_HOSTNAME, c->hostname)) < 0 ||
-	    (r = put_rec(&b, TAG_STRACE, &strace, 1)) < 0 ||
+	    (r = put_str(&b, TAG_HOSTNAME, c->hostname)) < 0)
+		goto fail;
+	for (size_t i = 0; i < c->nmounts; i++)
+		if ((r = put_mount(&b, &c->mounts[i])) < 0)
+			goto fail;
+	/* The one-byte records come last: a config cut after any mount lacks them. */
+	if ((r = put_rec(&b, TAG_STRACE, &strace, 1)) < 0 ||
 	    (r = put_rec(&b, TAG_LOGLEVEL, &level, 1)) < 0 ||
-	    (r = put_rec(&b, TAG_STDIO_CLOSED, &closed, 1)) < 0)
+	    (r = put_rec(&b, TAG_STDIO_CLOSED, &closed, 1)) < 0 ||
+	    (r = put_rec(&b, TAG_ROOT_RO, &root_ro, 1)) < 0)
 		goto fail;
 	hdr[1] = (uint32_t)b.len;
 	memcpy(b.p, hdr, sizeof(hdr));
@@ -126,6 +288,13 @@ void boot_config_free(struct boot_config *c)
 	free(c->platform);
 	free(c->cwd);
 	free(c->hostname);
+	for (size_t i = 0; i < c->nmounts; i++) {
+		free(c->mounts[i].type);
+		free(c->mounts[i].source);
+		free(c->mounts[i].dest);
+		free(c->mounts[i].data);
+	}
+	free(c->mounts);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -177,6 +346,49 @@ static int set_once(char **field, char *s)
 	return 0;
 }
 
+/* Decode one mount record (len bytes at data) and append it to c->mounts. */
+static int decode_mount(struct boot_config *c, const char *data, uint32_t len)
+{
+	struct boot_mount m = {0};
+	struct mount_rec r;
+	char **str[4] = {&m.type, &m.source, &m.dest, &m.data};
+	size_t off = sizeof(r);
+	int err = 0;
+
+	if (len < sizeof(r) || c->nmounts >= BOOT_MOUNTS_MAX)
+		return -EINVAL;
+	memcpy(&r, data, sizeof(r));
+	if (r.readonly > 1 || r.has_source > 1 || r.has_data > 1 || r.zero)
+		return -EINVAL;
+	for (int i = 0; i < 4; i++) {
+		bool present = i == 1 ? r.has_source : i == 3 ? r.has_data : true;
+		if (r.len[i] > len - off || (!present && r.len[i]) ||
+		    r.len[i] > BOOT_MOUNT_PATH_MAX) {
+			err = -EINVAL;
+			goto fail;
+		}
+		if (present && !(*str[i] = rec_str(data + off, r.len[i], &err)))
+			goto fail;
+		off += r.len[i];
+	}
+	m.readonly = r.readonly;
+	err = -EINVAL;
+	if (off != len || !boot_mount_valid(&m))
+		goto fail;
+	struct boot_mount *nm = realloc(c->mounts, (c->nmounts + 1) * sizeof(*nm));
+	if (!nm) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	c->mounts = nm;
+	c->mounts[c->nmounts++] = m;
+	return 0;
+fail:
+	for (int i = 0; i < 4; i++)
+		free(*str[i]);
+	return err;
+}
+
 static int decode_rec(struct boot_config *c, size_t *argc, size_t *envc, uint16_t tag,
 		      const char *data, uint32_t len, unsigned *seen)
 {
@@ -186,7 +398,8 @@ static int decode_rec(struct boot_config *c, size_t *argc, size_t *envc, uint16_
 	switch (tag) {
 	case TAG_STRACE:
 	case TAG_LOGLEVEL:
-	case TAG_STDIO_CLOSED: {
+	case TAG_STDIO_CLOSED:
+	case TAG_ROOT_RO: {
 		if (len != 1 || (*seen & (1u << tag)))
 			return -EINVAL;
 		uint8_t v = (uint8_t)data[0];
@@ -197,10 +410,14 @@ static int decode_rec(struct boot_config *c, size_t *argc, size_t *envc, uint16_
 			c->log_level = v;
 		else if (tag == TAG_STDIO_CLOSED && v <= 7)
 			c->stdio_closed = v;
+		else if (tag == TAG_ROOT_RO && v <= 1)
+			c->root_readonly = v;
 		else
 			return -EINVAL;
 		return 0;
 	}
+	case TAG_MOUNT:
+		return decode_mount(c, data, len);
 	case TAG_ARG:
 	case TAG_ENV:
 	case TAG_PLATFORM:
@@ -273,7 +490,8 @@ int boot_config_decode(const void *in, size_t len, struct boot_config *c)
 	r = -EINVAL;
 	/* Every field is required, so a truncated config can never pass for a shorter one. */
 	if (argc == 0 || !c->platform || !c->cwd || !c->hostname ||
-	    seen != ((1u << TAG_STRACE) | (1u << TAG_LOGLEVEL) | (1u << TAG_STDIO_CLOSED)))
+	    seen != ((1u << TAG_STRACE) | (1u << TAG_LOGLEVEL) | (1u << TAG_STDIO_CLOSED) |
+		     (1u << TAG_ROOT_RO)))
 		goto fail;
 	if (!c->envp && !(c->envp = calloc(1, sizeof(*c->envp)))) {
 		r = -ENOMEM;

@@ -62,6 +62,35 @@ void env_free(char **env);
 #define BOOT_CONFIG_MAX_STR (128u << 10) /* one string, as Linux's MAX_ARG_STRLEN */
 #define BOOT_CONFIG_MAX_VEC 65536u	 /* argv or env entries */
 #define BOOT_HOSTNAME_MAX 64
+#define BOOT_MOUNTS_MAX 256	 /* mounts in one config */
+#define BOOT_MOUNT_TYPE_MAX 16	 /* "bind", "tmpfs", ... */
+#define BOOT_MOUNT_PATH_MAX 4095 /* source and dest */
+#define BOOT_MOUNT_DATA_MAX 1024 /* tmpfs options */
+
+/* One mount of the sandbox, applied by the Sentry in order at boot (OCI config.json's mounts,
+ * `runsc-c do --volume/--tmpfs`). type is one of:
+ *   "bind"   source: an absolute host path, a directory or a regular file, served by the gofer
+ *            (read-only if readonly; the gofer enforces it). data unused (NULL).
+ *   "tmpfs"  data: NULL or "size=N[kmg],mode=OCTAL" options (tmpfs_opts_parse); source unused.
+ *   "proc", "sysfs", "devpts", "mqueue"  the Sentry's own filesystems; source and data (any
+ *            options, up to BOOT_MOUNT_DATA_MAX bytes) unused.
+ * dest is an absolute path inside the sandbox without "." or ".." components. */
+struct boot_mount {
+	char *type;
+	char *source; /* may be NULL except for "bind" */
+	char *dest;
+	bool readonly;
+	char *data; /* may be NULL */
+};
+
+/* Parse tmpfs options "size=N[k|m|g],mode=OCTAL" (either, both or none; also "nr_inodes=",
+ * "uid=", "gid=" and mount flags such as nosuid, nodev, noexec, strictatime, which are accepted
+ * and ignored; "ro" is refused: that is boot_mount.readonly). data NULL or "" gives size 0 (no
+ * limit of its own) and mode 01777. Returns 0 or -EINVAL (unknown option, bad number, size 0). */
+int tmpfs_opts_parse(const char *data, uint64_t *size, uint32_t *mode);
+/* Is m a mount the boot configuration can carry (known type, absolute dest without "." or
+ * "..", a bind's absolute source, a tmpfs's options)? */
+bool boot_mount_valid(const struct boot_mount *m);
 
 struct boot_config {
 	char **argv; /* NULL-terminated, argc >= 1 */
@@ -72,6 +101,9 @@ struct boot_config {
 	bool strace;
 	int log_level;	       /* enum log_level */
 	unsigned stdio_closed; /* bit i: the application's fd i starts closed */
+	struct boot_mount *mounts;
+	size_t nmounts;
+	bool root_readonly;
 };
 
 /* Encode c. On success *buf (owned by the caller, free()) holds *len bytes. 0 or -EINVAL (a

@@ -33,24 +33,35 @@ static void do_usage(FILE *f)
 	       "  --platform NAME    how application code is run: ");
 	for (const char *const *p = platform_names; *p; p++)
 		fprintf(f, "%s%s", *p, p[1] ? ", " : "");
-	fprintf(f,
-		" (default " DO_DEFAULT_PLATFORM ")\n"
-		"  --strace           print every system call of the program, strace style,\n"
-		"                     to the debug log (stderr unless --debug-log)\n"
-		"  --debug-log FILE   write the gofer's and the Sentry's debug log to FILE\n"
-		"  --env K=V          add K=V to the environment (repeatable; overrides the\n"
-		"                     defaults). --env K copies K from the caller if it is set\n"
-		"  --cwd DIR          working directory inside the sandbox (default: the caller's\n"
-		"                     without --rootfs, as runsc do; / with --rootfs)\n"
-		"  --hostname NAME    the sandbox's hostname (default " DO_DEFAULT_HOSTNAME ")\n"
-		"  -h, --help         this help\n"
-		"\n"
-		"The environment is only: PATH=" SANDBOX_PATH ",\n"
-		"HOME=/root, TERM (the caller's, or xterm), LANG (the caller's, or C.UTF-8), and "
-		"--env.\n"
-		"Exit status: CMD's own, 128+N if it was killed by signal N, 127 when CMD is not\n"
-		"found, 126 when it is not executable (ENOEXEC, EACCES), 125 when runsc-c failed,\n"
-		"2 on a usage error.\n");
+	fprintf(
+	    f, " (default " DO_DEFAULT_PLATFORM ")\n"
+	       "  --strace           print every system call of the program, strace style,\n"
+	       "                     to the debug log (stderr unless --debug-log)\n"
+	       "  --debug-log FILE   write the gofer's and the Sentry's debug log to FILE\n"
+	       "  --env K=V          add K=V to the environment (repeatable; overrides the\n"
+	       "                     defaults). --env K copies K from the caller if it is set\n"
+	       "  --cwd DIR          working directory inside the sandbox (default: the caller's\n"
+	       "                     without --rootfs, as runsc do; / with --rootfs)\n"
+	       "  --hostname NAME    the sandbox's hostname (default " DO_DEFAULT_HOSTNAME ")\n"
+	       "  -v, --volume HOST:GUEST[:ro|:rw]\n"
+	       "                     bind mount the host directory or file HOST at GUEST\n"
+	       "                     (repeatable, like docker -v): read-write unless :ro, so\n"
+	       "                     the program's writes there reach the host. Served by the\n"
+	       "                     gofer; nothing leaves HOST (.., symlinks stay inside)\n"
+	       "  --tmpfs GUEST[:OPTS]\n"
+	       "                     a fresh tmpfs at GUEST (repeatable); OPTS: size=N[k|m|g],\n"
+	       "                     mode=OCTAL, ro (default: no own size limit, mode 1777)\n"
+	       "  --read-only        the root file system refuses writes (EROFS), /tmp included,\n"
+	       "                     as docker --read-only; add --tmpfs /tmp for a writable /tmp.\n"
+	       "                     /dev/shm, --volume and --tmpfs mounts stay writable\n"
+	       "  -h, --help         this help\n"
+	       "\n"
+	       "The environment is only: PATH=" SANDBOX_PATH ",\n"
+	       "HOME=/root, TERM (the caller's, or xterm), LANG (the caller's, or C.UTF-8), and "
+	       "--env.\n"
+	       "Exit status: CMD's own, 128+N if it was killed by signal N, 127 when CMD is not\n"
+	       "found, 126 when it is not executable (ENOEXEC, EACCES), 125 when runsc-c failed,\n"
+	       "2 on a usage error.\n");
 }
 
 struct do_opts {
@@ -62,6 +73,9 @@ struct do_opts {
 	bool strace;
 	char **env; /* --env entries as K=V */
 	size_t nenv;
+	struct boot_mount *mounts; /* --volume and --tmpfs, in order */
+	size_t nmounts;
+	bool read_only;
 };
 
 static int __attribute__((format(printf, 1, 2))) usage_error(const char *fmt, ...)
@@ -106,7 +120,105 @@ static int add_env(struct do_opts *o, const char *arg)
 	return 0;
 }
 
-enum { OPT_ROOTFS = 256, OPT_PLATFORM, OPT_STRACE, OPT_DEBUG_LOG, OPT_ENV, OPT_CWD, OPT_HOSTNAME };
+/* Append m to o's mounts (taking its strings). */
+static void add_mount(struct do_opts *o, struct boot_mount m)
+{
+	struct boot_mount *n = realloc(o->mounts, (o->nmounts + 1) * sizeof(*n));
+	if (!n)
+		die_status(EXIT_RUNTIME, "out of memory");
+	o->mounts = n;
+	o->mounts[o->nmounts++] = m;
+}
+
+/* --volume HOST:GUEST[:ro|:rw]. HOST must exist (a directory or a regular file); it is only
+ * named here: the gofer opens it. */
+static int add_volume(struct do_opts *o, const char *arg)
+{
+	char host[PATH_MAX], *spec = strdup(arg), *guest, *mode;
+	struct boot_mount m = {.type = "bind"};
+	struct stat st;
+
+	if (!spec)
+		die_status(EXIT_RUNTIME, "out of memory");
+	guest = strchr(spec, ':');
+	mode = guest ? strchr(guest + 1, ':') : NULL;
+	if (guest)
+		*guest++ = '\0';
+	if (mode)
+		*mode++ = '\0';
+	if (!guest || !*spec || (mode && strcmp(mode, "ro") != 0 && strcmp(mode, "rw") != 0)) {
+		free(spec);
+		return usage_error("--volume %s: expected HOST:GUEST[:ro|:rw]", arg);
+	}
+	m.readonly = mode && strcmp(mode, "ro") == 0;
+	if (!realpath(spec, host) || stat(host, &st) < 0) {
+		int e = errno;
+		free(spec);
+		die_status(EXIT_RUNTIME, "--volume %s: %s", arg, strerror(e));
+	}
+	if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) {
+		free(spec);
+		die_status(EXIT_RUNTIME, "--volume %s: not a directory or a regular file", arg);
+	}
+	m.source = strdup(host);
+	m.dest = strdup(guest);
+	free(spec);
+	if (!m.source || !m.dest)
+		die_status(EXIT_RUNTIME, "out of memory");
+	if (!boot_mount_valid(&m))
+		return usage_error("--volume %s: GUEST must be an absolute path without . or ..",
+				   arg);
+	add_mount(o, m);
+	return 0;
+}
+
+/* --tmpfs GUEST[:OPTS]: OPTS as docker's. "ro" makes the mount read-only; the rest goes to
+ * the Sentry as the tmpfs's options (size=, mode=, and mount flags it ignores). */
+static int add_tmpfs(struct do_opts *o, const char *arg)
+{
+	char *spec = strdup(arg), *opts, *save = NULL, data[BOOT_MOUNT_DATA_MAX + 1] = "";
+	struct boot_mount m = {.type = "tmpfs"};
+
+	if (!spec)
+		die_status(EXIT_RUNTIME, "out of memory");
+	if ((opts = strchr(spec, ':')))
+		*opts++ = '\0';
+	for (char *t = opts ? strtok_r(opts, ",", &save) : NULL; t;
+	     t = strtok_r(NULL, ",", &save)) {
+		if (strcmp(t, "ro") == 0)
+			m.readonly = true;
+		else if (strlen(data) + strlen(t) + 2 < sizeof(data))
+			snprintf(data + strlen(data), sizeof(data) - strlen(data), "%s%s",
+				 data[0] ? "," : "", t);
+	}
+	m.dest = strdup(spec);
+	m.data = data[0] ? strdup(data) : NULL;
+	free(spec);
+	if (!m.dest || (data[0] && !m.data))
+		die_status(EXIT_RUNTIME, "out of memory");
+	if (!boot_mount_valid(&m)) {
+		free(m.dest);
+		free(m.data);
+		return usage_error("--tmpfs %s: expected an absolute GUEST path and options "
+				   "size=N[k|m|g], mode=OCTAL, ro",
+				   arg);
+	}
+	add_mount(o, m);
+	return 0;
+}
+
+enum {
+	OPT_ROOTFS = 256,
+	OPT_PLATFORM,
+	OPT_STRACE,
+	OPT_DEBUG_LOG,
+	OPT_ENV,
+	OPT_CWD,
+	OPT_HOSTNAME,
+	OPT_VOLUME,
+	OPT_TMPFS,
+	OPT_READ_ONLY,
+};
 
 static const struct option do_options[] = {
     {"rootfs", required_argument, NULL, OPT_ROOTFS},
@@ -116,6 +228,9 @@ static const struct option do_options[] = {
     {"env", required_argument, NULL, OPT_ENV},
     {"cwd", required_argument, NULL, OPT_CWD},
     {"hostname", required_argument, NULL, OPT_HOSTNAME},
+    {"volume", required_argument, NULL, OPT_VOLUME},
+    {"tmpfs", required_argument, NULL, OPT_TMPFS},
+    {"read-only", no_argument, NULL, OPT_READ_ONLY},
     {"help", no_argument, NULL, 'h'},
     {0},
 };
@@ -128,7 +243,7 @@ static int parse(int argc, char **argv, struct do_opts *o)
 	opterr = 0;
 	optind = 1;
 	/* '+': stop at the first non-flag, which is CMD. */
-	while ((c = getopt_long(argc, argv, "+:h", do_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:hv:", do_options, NULL)) != -1) {
 		switch (c) {
 		case OPT_ROOTFS:
 			o->rootfs = optarg;
@@ -151,6 +266,18 @@ static int parse(int argc, char **argv, struct do_opts *o)
 			break;
 		case OPT_HOSTNAME:
 			o->hostname = optarg;
+			break;
+		case 'v':
+		case OPT_VOLUME:
+			if ((r = add_volume(o, optarg)) != 0)
+				return r;
+			break;
+		case OPT_TMPFS:
+			if ((r = add_tmpfs(o, optarg)) != 0)
+				return r;
+			break;
+		case OPT_READ_ONLY:
+			o->read_only = true;
 			break;
 		case 'h':
 			do_usage(stdout);
@@ -210,6 +337,9 @@ int cmd_do(struct global_opts *g, int argc, char **argv)
 	    .strace = o.strace,
 	    .log_level = level,
 	    .stdio_closed = g->stdio_closed,
+	    .mounts = o.mounts,
+	    .nmounts = o.nmounts,
+	    .root_readonly = o.read_only,
 	};
 	struct sandbox_spec spec = {
 	    .rootfs = rootfs, .boot = &boot, .log_fd = log_fd, .log_level = level};
@@ -219,6 +349,12 @@ int cmd_do(struct global_opts *g, int argc, char **argv)
 	for (size_t i = 0; i < o.nenv; i++)
 		free(o.env[i]);
 	free(o.env);
+	for (size_t i = 0; i < o.nmounts; i++) {
+		free(o.mounts[i].source);
+		free(o.mounts[i].dest);
+		free(o.mounts[i].data);
+	}
+	free(o.mounts);
 	if (log_fd != g->log_fd)
 		close(log_fd);
 	return r;

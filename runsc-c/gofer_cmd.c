@@ -27,7 +27,12 @@ int cmd_gofer(struct global_opts *g, int argc, char **argv)
 {
 	int sock = -1, log = -1, level = LOG_WARN;
 	const char *rootfs = NULL;
+	/* at most one bind per pair of arguments */
+	struct gofer_bind *binds = calloc((size_t)argc / 2 + 1, sizeof(*binds));
+	size_t nbinds = 0;
 
+	if (!binds)
+		return EXIT_RUNTIME;
 	for (int i = 1; i + 1 < argc; i += 2) {
 		if (strcmp(argv[i], "--sock-fd") == 0)
 			sock = parse_int(argv[i + 1]);
@@ -37,6 +42,9 @@ int cmd_gofer(struct global_opts *g, int argc, char **argv)
 			level = parse_int(argv[i + 1]);
 		else if (strcmp(argv[i], "--rootfs") == 0)
 			rootfs = argv[i + 1];
+		else if (strcmp(argv[i], "--bind-ro") == 0 || strcmp(argv[i], "--bind-rw") == 0)
+			binds[nbinds++] = (struct gofer_bind){
+			    .source = argv[i + 1], .writable = strcmp(argv[i], "--bind-rw") == 0};
 		else
 			sock = -1;
 	}
@@ -49,5 +57,5 @@ int cmd_gofer(struct global_opts *g, int argc, char **argv)
 	log_set_role("gofer");
 	/* _exit: the gofer's seccomp filter has no room for exit-time work (atexit handlers, a
 	 * sanitizer's leak check), and it has no stdio to flush. */
-	_exit(gofer_main(sock, rootfs));
+	_exit(gofer_main(sock, rootfs, binds, nbinds));
 }

@@ -97,22 +97,49 @@ static noreturn void child_fail(const char *what, int err)
 
 static char *const empty_env[] = {NULL};
 
-static pid_t spawn_gofer(int exe_fd, int sock, const char *rootfs, int log_fd, int level,
-			 const sigset_t *mask)
+/* The gofer's argv: the fixed flags, then "--bind-ro|--bind-rw SOURCE" for each bind mount
+ * of boot in order (they become its roots 1, 2, ...). NULL on ENOMEM; free() the array only. */
+static char **gofer_argv(const char *rootfs, const struct boot_config *boot, char *level_str)
+{
+	char *fixed[] = {"runsc-c", "gofer",	   "--sock-fd", "3",	    "--log-fd",
+			 "4",	    "--log-level", level_str,	"--rootfs", (char *)rootfs};
+	size_t nfixed = ARRAY_SIZE(fixed), n = nfixed;
+	char **argv = calloc(nfixed + 2 * boot->nmounts + 1, sizeof(*argv));
+
+	if (!argv)
+		return NULL;
+	memcpy(argv, fixed, sizeof(fixed));
+	for (size_t i = 0; i < boot->nmounts; i++) {
+		const struct boot_mount *m = &boot->mounts[i];
+		if (strcmp(m->type, "bind") != 0)
+			continue;
+		argv[n++] = m->readonly ? "--bind-ro" : "--bind-rw";
+		argv[n++] = m->source;
+	}
+	return argv;
+}
+
+static pid_t spawn_gofer(int exe_fd, int sock, const char *rootfs, const struct boot_config *boot,
+			 int log_fd, int level, const sigset_t *mask)
 {
 	char level_str[4];
-	char *argv[] = {"runsc-c", "gofer",    "--sock-fd",    "3", "--log-fd", "4", "--log-level",
-			level_str, "--rootfs", (char *)rootfs, NULL};
+	char **argv = gofer_argv(rootfs, boot, level_str);
 	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	pid_t pid;
 
-	if (devnull < 0)
-		return -errno;
+	if (!argv || devnull < 0) {
+		int e = argv ? errno : ENOMEM;
+		free(argv);
+		if (devnull >= 0)
+			close(devnull);
+		return -e;
+	}
 	snprintf(level_str, sizeof(level_str), "%d", level);
 	pid = fork();
 	if (pid < 0) {
 		int e = errno;
 		close(devnull);
+		free(argv);
 		return -e;
 	}
 	if (pid == 0) {
@@ -134,6 +161,7 @@ static pid_t spawn_gofer(int exe_fd, int sock, const char *rootfs, int log_fd, i
 		child_fail("gofer: exec", errno);
 	}
 	close(devnull);
+	free(argv);
 	return pid;
 }
 
@@ -395,7 +423,7 @@ int sandbox_run(const struct sandbox_spec *s)
 		die_status(EXIT_RUNTIME, "socketpair/pipe: %s", strerror(errno));
 	status_r = status[0];
 
-	gofer = spawn_gofer(exe_fd, sock[1], s->rootfs, s->log_fd, s->log_level, &old);
+	gofer = spawn_gofer(exe_fd, sock[1], s->rootfs, s->boot, s->log_fd, s->log_level, &old);
 	if (gofer < 0)
 		die_status(EXIT_RUNTIME, "starting the gofer: %s", strerror(-gofer));
 	close(sock[1]);

@@ -3,6 +3,9 @@
 #define SENTRY_SENTRY_H
 
 #include <stdbool.h>
+#include <stddef.h>
+
+struct vfs_mount;
 
 struct sentry_config {
 	const char *platform;  /* backend name */
@@ -14,6 +17,9 @@ struct sentry_config {
 	char **envp;           /* the application's whole environment */
 	const char *cwd;       /* initial working directory inside the sandbox */
 	const char *hostname;
+	const struct vfs_mount *mounts; /* sentry/vfs/vfs.h; applied in order at boot */
+	size_t nmounts;
+	bool root_readonly;
 };
 
 /* Boot the kernel and run the command until its init process exits.

@@ -3,6 +3,7 @@
 #ifndef SENTRY_FS_FS_H
 #define SENTRY_FS_FS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct super_block;
@@ -12,9 +13,17 @@ struct dentry;
 
 /* An empty tmpfs (root directory mode 01777 when sticky, else 0755). */
 int tmpfs_create(uint32_t root_mode, struct super_block **out);
+/* The same holding at most size bytes of file data (rounded up to pages; ENOSPC past it),
+ * besides the global limit of all tmpfs together; size 0: the global limit only. */
+int tmpfs_create_sized(uint32_t root_mode, uint64_t size, struct super_block **out);
 
 /* The read-only view of the gofer's tree from fid root_fid (GOFER_ROOT_FID). */
 int goferfs_create(struct gofer_client *c, uint32_t root_fid, struct super_block **out);
+/* A bind mount: the gofer's tree from root_fid (a fid of gofer_attach: a directory or a
+ * regular file), writable unless readonly. Takes ownership of root_fid (clunked when its
+ * inode goes), except on failure. */
+int goferfs_create_mount(struct gofer_client *c, uint32_t root_fid, bool readonly,
+			 struct super_block **out);
 
 /* An overlay of a writable upper filesystem on a lower one (both roots must be directories).
  * Takes nothing: both superblocks stay alive for the Sentry's life. */

@@ -1,15 +1,20 @@
-/* goferfs: the host's files, read-only, through the gofer (walk/stat/open/readlink/getdents).
- * Attributes are cached from the walk; opened files read the donated host fd with pread. */
+/* goferfs: the host's files through the gofer (walk/stat/open/readlink/getdents, and on a
+ * writable bind mount create/mkdir/unlink/rename/symlink/link/setattr). Attributes are cached
+ * from the walk (refreshed from the gofer on a writable mount); opened files read and write
+ * the donated host fds with pread/pwrite. The gofer, not this file, enforces read-only. */
 #include "sentry/fs/fs.h"
 
 #include <errno.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "common/host.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "gofer/client.h"
+#include "gofer/protocol.h"
 #include "sentry/fs/dirlist.h"
 #include "sentry/vfs/vfs_fs.h"
 
@@ -18,6 +23,8 @@ struct gofer_inode {
 	uint32_t fid;
 	int host_fd;  /* read-only fd for regular files while any is open; -1 otherwise */
 	int nopen;    /* open files on this inode (they share host_fd) */
+	int wfd;      /* read-write fd while any file is open for writing; -1 otherwise */
+	int nwrite;   /* open files with FMODE_WRITE (they share wfd) */
 	char *target; /* symlink target, NUL-terminated, read on first use */
 	uint64_t blocks;
 	uint32_t blksize;
@@ -40,12 +47,17 @@ static void gofer_evict(struct inode *inode)
 		gofer_clunk(sb_client(inode->sb), gi->fid);
 	if (gi->host_fd >= 0)
 		close(gi->host_fd);
+	if (gi->wfd >= 0)
+		close(gi->wfd);
 	free(gi->target);
 	free(gi);
 }
 
+static int gofer_statfs_op(struct super_block *sb, struct linux_statfs *st);
+
 static const struct super_ops gofer_sops = {
     .evict_inode = gofer_evict,
+    .statfs = gofer_statfs_op,
 };
 
 static void apply_stat(struct inode *inode, const struct gofer_stat *st)
@@ -81,6 +93,7 @@ static struct inode *gofer_new_inode(struct super_block *sb, uint32_t fid,
 	}
 	gi->fid = fid;
 	gi->host_fd = -1;
+	gi->wfd = -1;
 	inode->priv = gi;
 	apply_stat(inode, st);
 	if (!type)
@@ -99,7 +112,13 @@ fail:
 
 int goferfs_create(struct gofer_client *c, uint32_t root_fid, struct super_block **out)
 {
-	struct super_block *sb = sb_create("9p", &gofer_sops, SB_RDONLY);
+	return goferfs_create_mount(c, root_fid, true, out);
+}
+
+int goferfs_create_mount(struct gofer_client *c, uint32_t root_fid, bool readonly,
+			 struct super_block **out)
+{
+	struct super_block *sb = sb_create("9p", &gofer_sops, readonly ? SB_RDONLY : 0);
 	struct gofer_stat st;
 	struct inode *root;
 	int r;
@@ -112,7 +131,9 @@ int goferfs_create(struct gofer_client *c, uint32_t root_fid, struct super_block
 		free(sb);
 		return r;
 	}
-	if ((st.mode & LINUX_S_IFMT) != LINUX_S_IFDIR) {
+	/* The container root is a directory; a bind mount's root may be a regular file. */
+	if ((st.mode & LINUX_S_IFMT) != LINUX_S_IFDIR &&
+	    (root_fid == GOFER_ROOT_FID || (st.mode & LINUX_S_IFMT) != LINUX_S_IFREG)) {
 		free(sb);
 		return -ENOTDIR;
 	}
@@ -175,10 +196,31 @@ out:
 	return r;
 }
 
+/* Take the gofer's word for inode's attributes now (a writable mount's files change under
+ * us: the host, and our own writes through the donated fd). 0 or -errno. */
+static int refresh(struct inode *inode)
+{
+	struct gofer_stat st;
+	int r = gofer_stat(sb_client(inode->sb), GI(inode)->fid, &st);
+
+	if (r < 0)
+		return r;
+	if ((st.mode & LINUX_S_IFMT) != (inode->mode & LINUX_S_IFMT))
+		return -ESTALE; /* replaced on the host by a file of another type */
+	pthread_mutex_lock(&inode->lock);
+	apply_stat(inode, &st);
+	pthread_mutex_unlock(&inode->lock);
+	return 0;
+}
+
+static bool writable(const struct inode *inode) { return !(inode->sb->flags & SB_RDONLY); }
+
 static int gofer_getattr(struct dentry *d, struct linux_stat *st)
 {
 	struct inode *inode = d->inode;
 
+	if (writable(inode))
+		refresh(inode); /* on failure, what we knew last */
 	inode_fill_stat(inode, st);
 	pthread_mutex_lock(&inode->lock);
 	st->st_blocks = (int64_t)GI(inode)->blocks;
@@ -187,10 +229,215 @@ static int gofer_getattr(struct dentry *d, struct linux_stat *st)
 	return 0;
 }
 
+/* ---- mutations (writable bind mounts; the gofer refuses them on any other) ---- */
+
+/* A new positive d for what the gofer made (fid and st from its reply). */
+static int instantiate_new(struct inode *dir, struct dentry *d, uint32_t fid,
+			   const struct gofer_stat *st)
+{
+	struct inode *inode = gofer_new_inode(dir->sb, fid, st);
+
+	if (!inode)
+		return -ENOMEM;
+	d_instantiate(d, inode);
+	refresh(dir); /* its times, and nlink after a mkdir */
+	return 0;
+}
+
+static int gofer_create_op(struct inode *dir, struct dentry *d, uint32_t mode)
+{
+	struct gofer_stat st;
+	uint32_t fid;
+	int fd, r;
+
+	r = gofer_create(sb_client(dir->sb), GI(dir)->fid, d->name, LINUX_O_RDWR, mode & 07777,
+			 &fid, &st, &fd);
+	if (r < 0)
+		return r;
+	r = instantiate_new(dir, d, fid, &st);
+	if (r == 0) {
+		/* Keep the read-write fd for the open that follows the create (the file may
+		 * have a mode its creator could not open it with again). */
+		struct gofer_inode *gi = GI(d->inode);
+		pthread_mutex_lock(&d->inode->lock);
+		if (gi->wfd < 0)
+			gi->wfd = fd, fd = -1;
+		pthread_mutex_unlock(&d->inode->lock);
+	}
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
+static int gofer_mkdir_op(struct inode *dir, struct dentry *d, uint32_t mode)
+{
+	struct gofer_stat st;
+	uint32_t fid;
+	int r = gofer_mkdir(sb_client(dir->sb), GI(dir)->fid, d->name, mode & 07777, &fid, &st);
+
+	return r < 0 ? r : instantiate_new(dir, d, fid, &st);
+}
+
+static int gofer_symlink_op(struct inode *dir, struct dentry *d, const char *target)
+{
+	struct gofer_stat st;
+	uint32_t fid;
+	int r = gofer_symlink(sb_client(dir->sb), GI(dir)->fid, d->name, target, &fid, &st);
+
+	return r < 0 ? r : instantiate_new(dir, d, fid, &st);
+}
+
+static int gofer_link_op(struct dentry *old, struct inode *dir, struct dentry *d)
+{
+	struct inode *inode = old->inode;
+	struct gofer_client *c = sb_client(dir->sb);
+	struct gofer_stat st;
+	uint32_t fid;
+	int r;
+
+	if (inode->sb != dir->sb)
+		return -EXDEV;
+	r = gofer_link(c, GI(dir)->fid, d->name, GI(inode)->fid, &fid, &st);
+	if (r < 0)
+		return r;
+	/* Both names are one inode here, as on the host: the new fid is not needed. */
+	gofer_clunk(c, fid);
+	pthread_mutex_lock(&inode->lock);
+	apply_stat(inode, &st);
+	pthread_mutex_unlock(&inode->lock);
+	d_instantiate(d, inode_get(inode));
+	refresh(dir);
+	return 0;
+}
+
+/* After d's name is gone from the host: what is left of its inode (nlink, ctime). */
+static void after_remove(struct inode *dir, struct dentry *d)
+{
+	struct inode *inode = d->inode;
+
+	if (inode && refresh(inode) < 0) {
+		pthread_mutex_lock(&inode->lock);
+		if (inode->nlink > 0)
+			inode->nlink--;
+		pthread_mutex_unlock(&inode->lock);
+	}
+	refresh(dir);
+}
+
+static int gofer_unlink_op(struct inode *dir, struct dentry *d)
+{
+	int r = gofer_unlink(sb_client(dir->sb), GI(dir)->fid, d->name, 0);
+
+	if (r == 0)
+		after_remove(dir, d);
+	return r;
+}
+
+static int gofer_rmdir_op(struct inode *dir, struct dentry *d)
+{
+	int r = gofer_unlink(sb_client(dir->sb), GI(dir)->fid, d->name, LINUX_AT_REMOVEDIR);
+
+	if (r == 0)
+		after_remove(dir, d);
+	return r;
+}
+
+static int gofer_rename_op(struct inode *odir, struct dentry *od, struct inode *ndir,
+			   struct dentry *nd, unsigned flags)
+{
+	int r;
+
+	if (flags & ~LINUX_RENAME_NOREPLACE)
+		return -EINVAL; /* RENAME_EXCHANGE, RENAME_WHITEOUT: not through the gofer */
+	if (odir->sb != ndir->sb)
+		return -EXDEV;
+	r = gofer_rename(sb_client(odir->sb), GI(odir)->fid, od->name, GI(ndir)->fid, nd->name,
+			 flags);
+	if (r < 0)
+		return r;
+	if (nd->inode)
+		after_remove(ndir, nd);
+	refresh(odir);
+	if (ndir != odir)
+		refresh(ndir);
+	refresh(od->inode); /* ctime */
+	return 0;
+}
+
+static int gofer_setattr_op(struct dentry *d, const struct iattr *ia)
+{
+	struct inode *inode = d->inode;
+	struct gofer_attr a = {.mode = ia->mode & 07777,
+			       .uid = ia->uid,
+			       .gid = ia->gid,
+			       .size = ia->size,
+			       .atime_sec = ia->atime.tv_sec,
+			       .atime_nsec = (uint32_t)ia->atime.tv_nsec,
+			       .mtime_sec = ia->mtime.tv_sec,
+			       .mtime_nsec = (uint32_t)ia->mtime.tv_nsec};
+	struct gofer_stat st;
+	int r;
+
+	if (ia->valid & ATTR_MODE)
+		a.valid |= GOFER_SETATTR_MODE;
+	if (ia->valid & ATTR_UID)
+		a.valid |= GOFER_SETATTR_UID;
+	if (ia->valid & ATTR_GID)
+		a.valid |= GOFER_SETATTR_GID;
+	if (ia->valid & ATTR_SIZE)
+		a.valid |= GOFER_SETATTR_SIZE;
+	if (ia->valid & ATTR_ATIME)
+		a.valid |= GOFER_SETATTR_ATIME;
+	if (ia->valid & ATTR_MTIME)
+		a.valid |= GOFER_SETATTR_MTIME;
+	if (a.valid == 0) /* ctime alone: the host sets it with any change; nothing to do */
+		return 0;
+	if (ia->size > INT64_MAX || (uint64_t)a.atime_nsec >= 1000000000u ||
+	    (uint64_t)a.mtime_nsec >= 1000000000u)
+		return -EINVAL;
+	r = gofer_setattr(sb_client(inode->sb), GI(inode)->fid, &a, &st);
+	if (r < 0)
+		return r;
+	pthread_mutex_lock(&inode->lock);
+	apply_stat(inode, &st);
+	pthread_mutex_unlock(&inode->lock);
+	return 0;
+}
+
+static int gofer_statfs_op(struct super_block *sb, struct linux_statfs *st)
+{
+	struct gofer_statfs g;
+	int r = gofer_statfs(sb_client(sb), GI(sb->root->inode)->fid, &g);
+
+	if (r < 0)
+		return r;
+	st->f_type = (int64_t)g.type;
+	st->f_bsize = g.bsize ? (int64_t)MIN(g.bsize, (uint64_t)1 << 20) : 4096;
+	st->f_frsize = g.frsize ? (int64_t)MIN(g.frsize, (uint64_t)1 << 20) : st->f_bsize;
+	st->f_blocks = g.blocks;
+	st->f_bfree = g.bfree;
+	st->f_bavail = g.bavail;
+	st->f_files = g.files;
+	st->f_ffree = g.ffree;
+	st->f_namelen =
+	    g.namelen && g.namelen <= LINUX_NAME_MAX ? (int64_t)g.namelen : LINUX_NAME_MAX;
+	/* the read-only flag is ours (already set from the superblock), the rest the host's */
+	st->f_flags |= (int64_t)(g.flags & (LINUX_ST_RDONLY | 0x2 | 0x4 | 0x8 | 0x400));
+	return 0;
+}
+
 static const struct inode_ops gofer_iops = {
     .lookup = gofer_lookup,
+    .create = gofer_create_op,
+    .mkdir = gofer_mkdir_op,
+    .symlink = gofer_symlink_op,
+    .link = gofer_link_op,
+    .unlink = gofer_unlink_op,
+    .rmdir = gofer_rmdir_op,
+    .rename = gofer_rename_op,
     .readlink = gofer_readlink_op,
     .getattr = gofer_getattr,
+    .setattr = gofer_setattr_op,
 };
 
 /* ---- regular files ---- */
@@ -200,7 +447,7 @@ static int gofer_file_open(struct inode *inode, struct file *f)
 	struct gofer_inode *gi = GI(inode);
 	int r = 0, fd;
 
-	if (f->fmode & FMODE_WRITE)
+	if ((f->fmode & FMODE_WRITE) && !writable(inode))
 		return -EROFS;
 	pthread_mutex_lock(&inode->lock);
 	if (gi->host_fd < 0) {
@@ -208,8 +455,19 @@ static int gofer_file_open(struct inode *inode, struct file *f)
 		if (r == 0)
 			gi->host_fd = fd;
 	}
-	if (r == 0)
+	if (r == 0 && (f->fmode & FMODE_WRITE) && gi->wfd < 0) {
+		r = gofer_open(sb_client(inode->sb), gi->fid, LINUX_O_RDWR, &fd);
+		if (r == 0)
+			gi->wfd = fd;
+	}
+	if (r == 0) {
 		gi->nopen++;
+		if (f->fmode & FMODE_WRITE)
+			gi->nwrite++;
+	} else if (gi->nopen == 0 && gi->host_fd >= 0) {
+		close(gi->host_fd);
+		gi->host_fd = -1;
+	}
 	pthread_mutex_unlock(&inode->lock);
 	return r;
 }
@@ -222,6 +480,10 @@ static void gofer_file_release(struct file *f)
 	struct gofer_inode *gi = GI(inode);
 
 	pthread_mutex_lock(&inode->lock);
+	if ((f->fmode & FMODE_WRITE) && --gi->nwrite == 0 && gi->wfd >= 0) {
+		close(gi->wfd);
+		gi->wfd = -1;
+	}
 	if (--gi->nopen == 0 && gi->host_fd >= 0) {
 		close(gi->host_fd);
 		gi->host_fd = -1;
@@ -237,7 +499,7 @@ static ssize_t gofer_file_read(struct file *f, void *buf, size_t n, uint64_t *po
 	if (*pos > INT64_MAX)
 		return 0;
 	do
-		r = pread(gi->host_fd, buf, n, (off_t)*pos);
+		r = pread(gi->host_fd >= 0 ? gi->host_fd : gi->wfd, buf, n, (off_t)*pos);
 	while (r < 0 && errno == EINTR);
 	if (r < 0)
 		return -errno;
@@ -245,10 +507,45 @@ static ssize_t gofer_file_read(struct file *f, void *buf, size_t n, uint64_t *po
 	return r;
 }
 
+/* Write through the read-write fd; O_APPEND writes at the host file's end. The cached size
+ * and times follow. */
+static ssize_t gofer_file_write(struct file *f, const void *buf, size_t n, uint64_t *pos)
+{
+	struct inode *inode = f->inode;
+	struct gofer_inode *gi = GI(inode);
+	struct stat st;
+	uint64_t off = *pos;
+	ssize_t r;
+
+	if (gi->wfd < 0)
+		return -EBADF;
+	if (f->flags & LINUX_O_APPEND) {
+		if (host_fstat(gi->wfd, &st) < 0)
+			return -errno;
+		off = (uint64_t)st.st_size;
+	}
+	if (off > INT64_MAX || n > INT64_MAX - off)
+		return -EFBIG;
+	do
+		r = pwrite(gi->wfd, buf, n, (off_t)off);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return -errno;
+	*pos = off + (uint64_t)r;
+	pthread_mutex_lock(&inode->lock);
+	if (*pos > inode->size)
+		inode->size = *pos;
+	inode->mtime = inode->ctime = vfs_now();
+	pthread_mutex_unlock(&inode->lock);
+	return r;
+}
+
 static int gofer_file_host_fd(struct file *f) { return GI(f->inode)->host_fd; }
 
 static int gofer_fsync(struct file *f)
 {
+	/* Written data is in the host's page cache already; the Sentry's filter has no fsync,
+	 * and the sandbox's durability is the host's. */
 	(void)f;
 	return 0;
 }
@@ -257,6 +554,7 @@ static const struct file_ops gofer_file_fops = {
     .open = gofer_file_open,
     .release = gofer_file_release,
     .read = gofer_file_read,
+    .write = gofer_file_write,
     .fsync = gofer_fsync,
     .host_fd = gofer_file_host_fd,
 };

@@ -73,6 +73,28 @@ static bool tmpfs_charge(int64_t delta)
 	return true;
 }
 
+/* A tmpfs mounted with size=: its own limit within the global one (sb->priv). */
+struct tmpfs_sb {
+	uint64_t limit;
+	atomic_uint_fast64_t bytes;
+};
+
+static bool tmpfs_sb_charge(void *arg, int64_t delta)
+{
+	struct tmpfs_sb *ts = arg;
+
+	if (delta <= 0) {
+		atomic_fetch_sub(&ts->bytes, (uint64_t)-delta);
+		return tmpfs_charge(delta);
+	}
+	uint64_t old = atomic_fetch_add(&ts->bytes, (uint64_t)delta);
+	if (old + (uint64_t)delta > ts->limit || !tmpfs_charge(delta)) {
+		atomic_fetch_sub(&ts->bytes, (uint64_t)delta);
+		return false;
+	}
+	return true;
+}
+
 static const struct inode_ops tmpfs_dir_iops, tmpfs_file_iops, tmpfs_symlink_iops,
     tmpfs_special_iops;
 static const struct file_ops tmpfs_dir_fops, tmpfs_file_fops;
@@ -112,12 +134,17 @@ static void tmpfs_evict(struct inode *inode)
 static int tmpfs_statfs(struct super_block *sb, struct linux_statfs *st)
 {
 	uint64_t used = atomic_load(&g_tmpfs_bytes), inodes = atomic_load(&g_tmpfs_inodes);
+	const struct tmpfs_sb *ts = sb->priv;
 
-	(void)sb;
 	pthread_once(&g_tmpfs_once, tmpfs_limit_init);
 	st->f_type = LINUX_TMPFS_MAGIC;
 	st->f_blocks = g_tmpfs_limit / 4096;
 	st->f_bfree = st->f_bavail = used >= g_tmpfs_limit ? 0 : (g_tmpfs_limit - used) / 4096;
+	if (ts) {
+		used = atomic_load(&ts->bytes);
+		st->f_blocks = ts->limit / 4096;
+		st->f_bfree = st->f_bavail = used >= ts->limit ? 0 : (ts->limit - used) / 4096;
+	}
 	st->f_files = g_tmpfs_limit / 4096;
 	st->f_ffree = inodes >= st->f_files ? 0 : st->f_files - inodes;
 	return 0;
@@ -204,7 +231,8 @@ static struct inode *tmpfs_new_inode(struct super_block *sb, uint32_t mode)
 		inode->size = 4096;
 		break;
 	case LINUX_S_IFREG:
-		ti->fm = mm_filemap_create(tmpfs_charge, kick_mm_users);
+		ti->fm = sb->priv ? mm_filemap_create_arg(tmpfs_sb_charge, sb->priv, kick_mm_users)
+				  : mm_filemap_create(tmpfs_charge, kick_mm_users);
 		if (!ti->fm) {
 			inode->priv = NULL;
 			atomic_fetch_sub(&g_tmpfs_inodes, 1);
@@ -227,11 +255,26 @@ static struct inode *tmpfs_new_inode(struct super_block *sb, uint32_t mode)
 
 int tmpfs_create(uint32_t root_mode, struct super_block **out)
 {
+	return tmpfs_create_sized(root_mode, 0, out);
+}
+
+int tmpfs_create_sized(uint32_t root_mode, uint64_t size, struct super_block **out)
+{
 	struct super_block *sb = sb_create("tmpfs", &tmpfs_sops, 0);
 	struct inode *root;
 
 	if (!sb)
 		return -ENOMEM;
+	if (size) {
+		struct tmpfs_sb *ts = calloc(1, sizeof(*ts));
+		if (!ts) {
+			free(sb);
+			return -ENOMEM;
+		}
+		/* whole pages, as Linux rounds size= */
+		ts->limit = (size + 4095) & ~(uint64_t)4095;
+		sb->priv = ts;
+	}
 	root = tmpfs_new_inode(sb, LINUX_S_IFDIR | (root_mode & LINUX_S_IALLUGO));
 	if (!root || !d_make_root(sb, root))
 		return -ENOMEM;

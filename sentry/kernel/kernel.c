@@ -151,7 +151,10 @@ int sentry_main(const struct sentry_config *cfg)
 		return r;
 	}
 	g_kernel.gofer = &g_gofer;
-	struct vfs_config vcfg = {.gofer = &g_gofer};
+	struct vfs_config vcfg = {.gofer = &g_gofer,
+				  .mounts = cfg->mounts,
+				  .nmounts = cfg->nmounts,
+				  .root_readonly = cfg->root_readonly};
 	r = vfs_init(&vcfg);
 	if (r < 0) {
 		log_error("vfs: %s", strerror(-r));

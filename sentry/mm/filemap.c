@@ -55,6 +55,18 @@ struct mm_filemap *mm_filemap_create(bool (*charge)(int64_t delta),
 	return fm;
 }
 
+struct mm_filemap *mm_filemap_create_arg(bool (*charge_arg)(void *arg, int64_t delta), void *arg,
+					 void (*kick)(struct mm *const *mms, size_t n))
+{
+	struct mm_filemap *fm = mm_filemap_create(NULL, kick);
+
+	if (fm) {
+		fm->charge_arg = charge_arg;
+		fm->arg = arg;
+	}
+	return fm;
+}
+
 uint64_t mm_filemap_size(struct mm_filemap *fm) { return filemap_size(fm); }
 
 uint64_t mm_filemap_bytes(struct mm_filemap *fm)
@@ -79,6 +91,8 @@ size_t filemap_ext_index(const struct mm_filemap *fm, uint64_t off)
 
 static bool charge(struct mm_filemap *fm, int64_t delta)
 {
+	if (fm->charge_arg)
+		return fm->charge_arg(fm->arg, delta);
 	return !fm->charge || fm->charge(delta);
 }
 

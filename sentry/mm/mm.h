@@ -61,6 +61,9 @@ struct mm_filemap;
  * at their next trap. NULL on ENOMEM or when the memory file cannot be made. */
 struct mm_filemap *mm_filemap_create(bool (*charge)(int64_t delta),
 				     void (*kick)(struct mm *const *mms, size_t n));
+/* The same with a charge function that takes arg (a filesystem instance's own limit). */
+struct mm_filemap *mm_filemap_create_arg(bool (*charge_arg)(void *arg, int64_t delta), void *arg,
+					 void (*kick)(struct mm *const *mms, size_t n));
 /* The owner is done with it (the inode is gone, so no VMA maps it any more): its pages go back
  * (uncharged) and the owner's reference is dropped. */
 void mm_filemap_release(struct mm_filemap *fm);

@@ -317,6 +317,8 @@ struct mm_filemap {
 	struct mm **mms;
 	size_t nmms, capmms;
 	bool (*charge)(int64_t delta);
+	bool (*charge_arg)(void *arg, int64_t delta); /* instead of charge, with arg */
+	void *arg;
 	void (*kick)(struct mm *const *mms, size_t n);
 };
 

@@ -53,7 +53,9 @@ int mount_attach(struct super_block *sb, const struct path *mp)
 
 	if (!n)
 		return -ENOMEM;
-	if (!mp->dentry->inode || !LINUX_S_ISDIR(mp->dentry->inode->mode)) {
+	/* A directory on a directory, or (a file bind mount) a non-directory on one. */
+	if (!mp->dentry->inode || !sb->root || !sb->root->inode ||
+	    LINUX_S_ISDIR(mp->dentry->inode->mode) != LINUX_S_ISDIR(sb->root->inode->mode)) {
 		free(n);
 		return -ENOTDIR;
 	}

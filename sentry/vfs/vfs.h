@@ -16,11 +16,34 @@ struct fdtable;
 struct fs_context;
 struct gofer_client;
 
-struct vfs_config {
-	struct gofer_client *gofer; /* serves the read-only lower layer of the root overlay */
+/* A mount the sandbox's configuration asks for (runsc-c/cli.h's struct boot_mount, checked). */
+enum vfs_mount_type {
+	VFS_MOUNT_BIND,	 /* the gofer's root number gofer_root: a directory or a regular file */
+	VFS_MOUNT_TMPFS, /* mode of its root; size bytes of data at most (0: the global limit) */
+	VFS_MOUNT_PROC,
+	VFS_MOUNT_SYSFS,
+	VFS_MOUNT_DEVPTS,
+	VFS_MOUNT_MQUEUE,
 };
 
-/* Build the mount tree: / = overlay(tmpfs upper, gofer lower), /tmp tmpfs, /dev, /proc. */
+struct vfs_mount {
+	enum vfs_mount_type type;
+	const char *dest; /* absolute, no "." or ".." components */
+	bool readonly;
+	uint32_t gofer_root;
+	uint64_t size;
+	uint32_t mode;
+};
+
+struct vfs_config {
+	struct gofer_client *gofer;	/* serves the read-only lower layer of the root overlay */
+	const struct vfs_mount *mounts; /* applied in order after the default tree */
+	size_t nmounts;
+	bool root_readonly; /* the root overlay (and so /tmp) refuses writes: EROFS */
+};
+
+/* Build the mount tree: / = overlay(tmpfs upper, gofer lower), /dev, /proc, /sys, then the
+ * configured mounts; finally the root made read-only if asked. */
 int vfs_init(const struct vfs_config *cfg);
 
 /* ---- open file descriptions (refcounted) ---- */

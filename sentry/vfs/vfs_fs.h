@@ -373,7 +373,9 @@ struct mount {
 
 /* A mount of sb not attached anywhere (overlay layers, pseudo files). NULL on ENOMEM. */
 struct mount *mount_create_internal(struct super_block *sb);
-/* Attach sb at mountpoint; the new mount hides what is below. 0 or -errno. */
+/* Attach sb at mountpoint; the new mount hides what is below. The mountpoint is a directory
+ * when sb's root is one, else a non-directory (a file bind mount); -ENOTDIR otherwise.
+ * 0 or -errno. */
 int mount_attach(struct super_block *sb, const struct path *mountpoint);
 struct mount *mntget(struct mount *m);
 void mntput(struct mount *m);

@@ -330,6 +330,39 @@ test_seccomp_list() {
 	if ((${#msgs[@]})); then rt_result $name fail "${msgs[@]}"; else rt_result $name pass; fi
 }
 
+# ---- (d2) bind mounts: nothing gets out of a read-write --volume ----------------------------------
+
+# mount_escape tries "..", symlinks pointing out, rename/link out of the mount (EXDEV) and a
+# symlink swapped in between walk steps, from inside a read-write bind mount of src; nothing may
+# appear on the host outside src, and the directory next to it stays as it was.
+test_mount_escape() {
+	local name=mount-escape
+	rt_selected $name || return 0
+	need_progs $name mount_escape || return 0
+	local d="$RT_TMP/$name" msgs=() st before after
+	local top="$HOSTDIR/mount" src="$HOSTDIR/mount/src" out="$HOSTDIR/mount/out"
+	mkdir -p "$src" "$out"
+	echo "next to the mount" >"$out/keep"
+	before=$(cd "$top" && find . -path ./src -prune -o -printf '%p %s %m %T@\n' | sort)
+	RT_SB=("${RT_RUNSC_CMD[@]}" do "${RT_DO_FLAGS[@]}" --volume "$src:/data" -- \
+		$P/mount_escape attack /data "$out")
+	rt_log "      \$ ${RT_SB[*]}"
+	rt_exec "$d.out" "$d.err" /dev/null "${RT_SB[@]}"
+	st=$RT_STATUS
+	if [[ $st != 0 ]] || [[ $(tail -n 1 "$d.out") != ok ]] || [[ $(grep -c ': EXDEV$' "$d.out") != 4 ]]; then
+		msgs+=("mount_escape failed in the sandbox" "$(sb_failure_detail "$d" "$st")")
+	fi
+	after=$(cd "$top" && find . -path ./src -prune -o -printf '%p %s %m %T@\n' | sort)
+	[[ $before == "$after" ]] ||
+		msgs+=("the host outside the bind mount changed:" "$(diff <(echo "$before") <(echo "$after"))")
+	[[ -f $src/victim ]] || msgs+=("the file that rename/link tried to move out is gone from src")
+	for f in dotdot abs-link rel-link renamed linked swapped; do
+		[[ -e $out/$f || -e $HOSTDIR/$f || -e /$f ]] && msgs+=("host: $f appeared outside the mount")
+	done
+	rm -rf "$top"
+	if ((${#msgs[@]})); then rt_result $name fail "${msgs[@]}"; else rt_result $name pass; fi
+}
+
 # ---- (e) exec failures: 127 for not found, 126 for not executable ------------------------------
 
 # exec_case NAME WANT_STATUS STDERR_REGEX PATH: the sandbox refuses PATH as a shell would.
@@ -390,4 +423,5 @@ test_sentry_trace
 test_confinement
 test_seccomp_list
 test_exec
+test_mount_escape
 rt_finish

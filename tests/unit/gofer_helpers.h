@@ -77,6 +77,45 @@ static inline struct gt_server gt_serve(const char *root)
 	return (struct gt_server){.sock = sv[0], .pid = pid};
 }
 
+/* A root for gt_serve_roots: a directory path, or with file set a regular file's path. */
+struct gt_root {
+	const char *path;
+	bool writable;
+	bool file;
+};
+
+/* Fork a child serving roots[0..n) with gofer_serve_roots (exit status as gt_serve's). */
+static inline struct gt_server gt_serve_roots(const struct gt_root *roots, size_t n)
+{
+	int sv[2];
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		struct gofer_root gr[16];
+		char dirs[16][4096];
+		close(sv[0]);
+		if (n > 16)
+			_exit(98);
+		for (size_t i = 0; i < n; i++) {
+			gr[i] = (struct gofer_root){.writable = roots[i].writable};
+			snprintf(dirs[i], sizeof(dirs[i]), "%s", roots[i].path);
+			if (roots[i].file) {
+				char *slash = strrchr(dirs[i], '/');
+				*slash = '\0';
+				gr[i].name = slash + 1;
+			}
+			gr[i].fd = open(dirs[i], O_PATH | O_DIRECTORY | O_CLOEXEC);
+			if (gr[i].fd < 0)
+				_exit(99);
+		}
+		int r = gofer_serve_roots(sv[1], gr, n);
+		_exit(r == 0 ? 0 : 100 + (-r > 100 ? 100 : -r));
+	}
+	close(sv[1]);
+	return (struct gt_server){.sock = sv[0], .pid = pid};
+}
+
 /* Wait for the server child; returns its exit status (or 128 + signal). */
 static inline int gt_wait(pid_t pid)
 {

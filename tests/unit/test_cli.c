@@ -94,7 +94,15 @@ static struct boot_config sample(void)
 {
 	static char *argv[] = {"/bin/busybox", "cat", "/etc/os-release", "", NULL};
 	static char *envp[] = {"PATH=/bin", "A=b", NULL};
+	static struct boot_mount mounts[] = {
+	    {.type = "bind", .source = "/srv/data", .dest = "/data", .readonly = true},
+	    {.type = "tmpfs", .dest = "/scratch", .data = "size=1m,mode=0700"},
+	    {.type = "proc", .dest = "/proc2"},
+	};
 	return (struct boot_config){.argv = argv,
+				    .mounts = mounts,
+				    .nmounts = 3,
+				    .root_readonly = true,
 				    .envp = envp,
 				    .platform = "ptrace",
 				    .cwd = "/tmp",
@@ -123,6 +131,20 @@ Test(bootcfg, roundtrip)
 	cr_assert(out.strace);
 	cr_assert_eq(out.log_level, 3);
 	cr_assert_eq(out.stdio_closed, 5);
+	cr_assert(out.root_readonly);
+	cr_assert_eq(out.nmounts, 3);
+	for (size_t i = 0; i < 3; i++) {
+		const struct boot_mount *a = &in.mounts[i], *b = &out.mounts[i];
+		cr_assert_str_eq(b->type, a->type);
+		cr_assert_str_eq(b->dest, a->dest);
+		cr_assert_eq(b->readonly, a->readonly);
+		cr_assert_eq(!b->source, !a->source);
+		if (a->source)
+			cr_assert_str_eq(b->source, a->source);
+		cr_assert_eq(!b->data, !a->data);
+		if (a->data)
+			cr_assert_str_eq(b->data, a->data);
+	}
 	boot_config_free(&out);
 	free(buf);
 }
@@ -223,6 +245,122 @@ Test(bootcfg, field_checks)
 	c = sample();
 	c.platform = "";
 	cr_assert_eq(try(c), -EINVAL);
+}
+
+/* One mount changed from a valid one: what the encoder or decoder makes of it. */
+static int try_mount(struct boot_mount m)
+{
+	struct boot_config c = sample();
+	c.mounts = &m;
+	c.nmounts = 1;
+	return try(c);
+}
+
+Test(bootcfg, mount_checks)
+{
+	struct boot_mount bind = {.type = "bind", .source = "/a", .dest = "/b"};
+	struct boot_mount m = bind;
+
+	cr_assert_eq(try_mount(m), 0);
+	m.type = "nfs";
+	cr_assert_eq(try_mount(m), -EINVAL);
+	m = bind;
+	m.source = NULL;
+	cr_assert_eq(try_mount(m), -EINVAL);
+	m.source = "relative";
+	cr_assert_eq(try_mount(m), -EINVAL);
+	m = bind;
+	m.dest = "b";
+	cr_assert_eq(try_mount(m), -EINVAL);
+	m.dest = "/a/../etc";
+	cr_assert_eq(try_mount(m), -EINVAL);
+	m.dest = "/a/./b";
+	cr_assert_eq(try_mount(m), -EINVAL);
+	m.dest = "/a/..b/.c/";
+	cr_assert_eq(try_mount(m), 0);
+	m = bind;
+	m.data = "size=1m";
+	cr_assert_eq(try_mount(m), -EINVAL);
+	m = (struct boot_mount){.type = "tmpfs", .dest = "/t", .data = "size=10k,mode=755"};
+	cr_assert_eq(try_mount(m), 0);
+	m.data = "size=0";
+	cr_assert_eq(try_mount(m), -EINVAL);
+	m.data = "mode=8";
+	cr_assert_eq(try_mount(m), -EINVAL);
+	m.data = "size=1m,";
+	cr_assert_eq(try_mount(m), -EINVAL);
+	m.data = "exec=1";
+	cr_assert_eq(try_mount(m), -EINVAL);
+	m.data = "size=-1";
+	cr_assert_eq(try_mount(m), -EINVAL);
+	m.data = "size=99999999999999999999g";
+	cr_assert_eq(try_mount(m), -EINVAL);
+	m = (struct boot_mount){.type = "proc", .dest = "/p", .data = "nosuid,noexec"};
+	cr_assert_eq(try_mount(m), 0);
+	static char big[BOOT_MOUNT_DATA_MAX + 2];
+	memset(big, 'a', sizeof(big) - 1);
+	m.data = big;
+	cr_assert_eq(try_mount(m), -EINVAL);
+}
+
+Test(bootcfg, tmpfs_opts)
+{
+	uint64_t size;
+	uint32_t mode;
+
+	cr_assert_eq(tmpfs_opts_parse(NULL, &size, &mode), 0);
+	cr_assert_eq(size, 0);
+	cr_assert_eq(mode, 01777);
+	cr_assert_eq(tmpfs_opts_parse("mode=0700,size=2m", &size, &mode), 0);
+	cr_assert_eq(size, 2u << 20);
+	cr_assert_eq(mode, 0700);
+	cr_assert_eq(tmpfs_opts_parse("size=4096,nr_inodes=10,uid=0,gid=0", &size, &mode), 0);
+	cr_assert_eq(size, 4096);
+	cr_assert_eq(tmpfs_opts_parse("nosuid,strictatime,mode=755,size=65536k", &size, &mode), 0);
+	cr_assert_eq(size, 65536u << 10);
+	cr_assert_eq(mode, 0755);
+	cr_assert_eq(tmpfs_opts_parse("ro", &size, &mode), -EINVAL);
+	cr_assert_eq(tmpfs_opts_parse("nosuid,", &size, &mode), -EINVAL);
+	cr_assert_eq(tmpfs_opts_parse("mode=", &size, &mode), -EINVAL);
+	cr_assert_eq(tmpfs_opts_parse(",", &size, &mode), -EINVAL);
+	cr_assert_eq(tmpfs_opts_parse("size=1x", &size, &mode), -EINVAL);
+}
+
+/* A mount record whose inner lengths lie is refused, never read past. */
+Test(bootcfg, mount_record_lengths)
+{
+	struct boot_config in = sample(), out;
+	char *buf;
+	size_t len;
+	char *argv[] = {"a", NULL}, *envp[] = {NULL};
+	struct boot_mount m = {.type = "bind", .source = "/a", .dest = "/b"};
+
+	in.argv = argv;
+	in.envp = envp;
+	in.mounts = &m;
+	in.nmounts = 1;
+	cr_assert_eq(boot_config_encode(&in, &buf, &len), 0);
+	/* header 8, argv record 8+1, platform, cwd, hostname records, then the mount record */
+	size_t off = 8 + 9 + 8 + strlen(in.platform) + 8 + strlen(in.cwd) + 8 + strlen(in.hostname);
+	uint16_t tag;
+	memcpy(&tag, buf + off, 2);
+	cr_assert_eq(tag, 9, "mount record at %zu", off);
+	for (int field = 0; field < 4; field++) {
+		for (uint32_t v = 0; v < 8; v++) {
+			char *copy = malloc(len);
+			memcpy(copy, buf, len);
+			uint32_t x = v == 7 ? 0xffffffffu : v;
+			memcpy(copy + off + 8 + 4 + 4 * field, &x, 4);
+			int r = boot_config_decode(copy, len, &out);
+			if (r == 0)
+				boot_config_free(&out);
+			uint32_t orig;
+			memcpy(&orig, buf + off + 8 + 4 + 4 * field, 4);
+			cr_assert(r == -EINVAL || x == orig, "field %d len %u", field, x);
+			free(copy);
+		}
+	}
+	free(buf);
 }
 
 Test(bootcfg, bad_header_and_records)

@@ -18,8 +18,9 @@ static char top[64];
 static struct gofer_client cl;
 static pid_t gofer_pid;
 
-/* Fork a child that runs gofer_main(rootfs), as uid (if uid != 0). */
-static void start(const char *rootfs, uid_t uid)
+/* Fork a child that runs gofer_main(rootfs, binds), as uid (if uid != 0). */
+static void start_binds(const char *rootfs, uid_t uid, const struct gofer_bind *binds,
+			size_t nbinds)
 {
 	int sv[2];
 	cr_assert_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
@@ -33,11 +34,13 @@ static void start(const char *rootfs, uid_t uid)
 		/* Changing uid made us non-dumpable, which a user running the CLI is not. */
 		if (uid != 0)
 			prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
-		_exit(gofer_main(sv[1], rootfs));
+		_exit(gofer_main(sv[1], rootfs, binds, nbinds));
 	}
 	close(sv[1]);
 	cr_assert_eq(gofer_client_init(&cl, sv[0]), 0);
 }
+
+static void start(const char *rootfs, uid_t uid) { start_binds(rootfs, uid, NULL, 0); }
 
 static int stop(void)
 {
@@ -293,19 +296,21 @@ Test(gofer_confine, bad_rootfs_fails_cleanly)
 }
 
 /* Run body in a child under the gofer's filter (sock 5, log fd 2); how did it end? */
-static int under_filter(int (*body)(void))
+static int under_filter_rw(int (*body)(void), bool writable)
 {
 	pid_t pid = fork();
 	cr_assert_geq(pid, 0);
 	if (pid == 0) {
 		struct rlimit no_core = {0, 0};
 		setrlimit(RLIMIT_CORE, &no_core);
-		if (gofer_install_seccomp(5, 2) < 0)
+		if (gofer_install_seccomp(5, 2, writable) < 0)
 			_exit(97);
 		_exit(body());
 	}
 	return gt_wait(pid);
 }
+
+static int under_filter(int (*body)(void)) { return under_filter_rw(body, false); }
 
 static int body_allowed(void)
 {
@@ -346,4 +351,78 @@ Test(gofer_confine, seccomp_allows_only_the_list)
 	cr_assert_eq(under_filter(body_exec_mapping), 128 + SIGSYS);
 	cr_assert_eq(under_filter(body_sendmsg_elsewhere), 128 + SIGSYS);
 	cr_assert_eq(under_filter(body_socket), 128 + SIGSYS);
+}
+
+static int body_mkdirat(void) { return mkdirat(AT_FDCWD, "/nonexistent/x", 0700) + 50; }
+static int body_linkat_by_path(void)
+{
+	return linkat(AT_FDCWD, "/nonexistent/a", AT_FDCWD, "/nonexistent/b", 0) + 50;
+}
+static int body_linkat_empty_path(void)
+{
+	return linkat(0, "", AT_FDCWD, "/nonexistent/b", AT_EMPTY_PATH) < 0 ? 0 : 1;
+}
+
+/* Only a gofer with a writable root may mutate at all, and linkat only by fd. */
+Test(gofer_confine, seccomp_mutations_only_when_writable)
+{
+	cr_assert_eq(under_filter(body_mkdirat), 128 + SIGSYS);
+	cr_assert_eq(under_filter_rw(body_mkdirat, true), 49); /* -1 + 50: ENOENT */
+	cr_assert_eq(under_filter_rw(body_linkat_by_path, true), 128 + SIGSYS);
+	cr_assert_eq(under_filter_rw(body_linkat_empty_path, true), 0);
+	cr_assert_eq(under_filter_rw(body_allowed, true), 0);
+}
+
+/* Bind sources outside the root are served as roots 1.. after the pivot: a read-only one
+ * refuses every mutation, a writable one's writes reach the host, a file is served alone. */
+Test(gofer_confine, bind_roots)
+{
+	char ro[128], rw[128], file[128], buf[256];
+	struct gofer_stat st;
+	uint32_t r1, r2, r3, f;
+	int fd;
+
+	need_root();
+	gt_mkdir(top, "root");
+	gt_mkdir(top, "ro");
+	gt_mkdir(top, "rw");
+	gt_write(top, "ro/keep", "keep");
+	gt_write(top, "single", "single file");
+	snprintf(ro, sizeof(ro), "%s/ro", top);
+	snprintf(rw, sizeof(rw), "%s/rw", top);
+	snprintf(file, sizeof(file), "%s/single", top);
+	char root[128];
+	snprintf(root, sizeof(root), "%s/root", top);
+	const struct gofer_bind binds[] = {{ro, false}, {rw, true}, {file, true}};
+	start_binds(root, 0, binds, 3);
+	cr_assert_eq(gofer_attach(&cl, 1, &r1, &st), 0);
+	cr_assert_eq(gofer_attach(&cl, 2, &r2, &st), 0);
+	cr_assert_eq(gofer_attach(&cl, 3, &r3, &st), 0);
+	cr_assert_eq(st.mode & LINUX_S_IFMT, LINUX_S_IFREG);
+	cr_assert_eq(gofer_attach(&cl, 4, &f, &st), -ENOENT);
+	cr_assert_eq(gofer_walk(&cl, r1, "keep", &f, &st), 0);
+	cr_assert_eq(gofer_open(&cl, f, LINUX_O_WRONLY, &fd), -EROFS);
+	cr_assert_eq(gofer_mkdir(&cl, r1, "d", 0700, &f, &st), -EROFS);
+	cr_assert_eq(gofer_create(&cl, r2, "made", LINUX_O_WRONLY, 0644, &f, &st, &fd), 0);
+	cr_assert_eq(write(fd, "from the sandbox", 16), 16);
+	close(fd);
+	cr_assert_eq(gofer_mkdir(&cl, r2, "d", 0700, &f, &st), 0);
+	cr_assert_eq(gofer_rename(&cl, r2, "made", f, "moved", 0), 0);
+	cr_assert_eq(gofer_rename(&cl, f, "moved", r1, "x", 0), -EROFS);
+	cr_assert_eq(gofer_open(&cl, r3, LINUX_O_RDWR, &fd), 0);
+	cr_assert_eq(pwrite(fd, "S", 1, 0), 1);
+	close(fd);
+	cr_assert_eq(stop(), 0);
+	snprintf(buf, sizeof(buf), "%s/d/moved", rw);
+	fd = open(buf, O_RDONLY);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(read(fd, buf, sizeof(buf)), 16);
+	close(fd);
+	fd = open(file, O_RDONLY);
+	cr_assert_eq(read(fd, buf, 6), 6);
+	cr_assert_eq(memcmp(buf, "Single", 6), 0);
+	close(fd);
+	cr_assert_eq(access(ro, F_OK), 0);
+	snprintf(buf, sizeof(buf), "%s/d", ro);
+	cr_assert_neq(access(buf, F_OK), 0);
 }

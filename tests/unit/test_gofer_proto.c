@@ -56,19 +56,19 @@ Test(gofer_proto, name_valid)
 Test(gofer_proto, request_round_trips)
 {
 	struct gofer_req in = {.type = GOFER_WALK, .tag = 77, .fid = 5}, out;
-	strcpy(in.walk.name, "hello.txt");
+	strcpy(in.name, "hello.txt");
 	ssize_t n = gofer_encode_req(buf, sizeof(buf), &in);
 	cr_assert_eq(n, GOFER_HDR_SIZE + 4 + 2 + 9);
 	cr_assert_eq(gofer_decode_req(buf, (size_t)n, &out), 0);
 	cr_assert_eq(out.type, GOFER_WALK);
 	cr_assert_eq(out.tag, 77);
 	cr_assert_eq(out.fid, 5);
-	cr_assert_str_eq(out.walk.name, "hello.txt");
+	cr_assert_str_eq(out.name, "hello.txt");
 
-	in = (struct gofer_req){.type = GOFER_OPEN, .tag = 1, .fid = 9, .open.flags = 0x8000};
+	in = (struct gofer_req){.type = GOFER_OPEN, .tag = 1, .fid = 9, .flags = 0x8000};
 	n = gofer_encode_req(buf, sizeof(buf), &in);
 	cr_assert_eq(gofer_decode_req(buf, (size_t)n, &out), 0);
-	cr_assert_eq(out.open.flags, 0x8000);
+	cr_assert_eq(out.flags, 0x8000);
 
 	in = (struct gofer_req){.type = GOFER_GETDENTS, .tag = 2, .fid = 3};
 	in.getdents.cookie = 0x123456789abcULL;
@@ -78,7 +78,8 @@ Test(gofer_proto, request_round_trips)
 	cr_assert_eq(out.getdents.cookie, 0x123456789abcULL);
 	cr_assert_eq(out.getdents.max, 17);
 
-	static const uint8_t simple[] = {GOFER_STAT, GOFER_READLINK, GOFER_CLUNK};
+	static const uint8_t simple[] = {GOFER_STAT, GOFER_READLINK, GOFER_CLUNK, GOFER_STATFS,
+					 GOFER_ATTACH};
 	for (size_t i = 0; i < sizeof(simple); i++) {
 		in = (struct gofer_req){.type = simple[i], .tag = 100 + (uint32_t)i, .fid = 42};
 		n = gofer_encode_req(buf, sizeof(buf), &in);
@@ -95,12 +96,14 @@ Test(gofer_proto, encode_rejects_bad_names_and_types)
 	struct gofer_req in = {.type = GOFER_WALK, .tag = 1};
 	const char *bad[] = {"", ".", "..", "a/b", "/"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		strcpy(in.walk.name, bad[i]);
+		strcpy(in.name, bad[i]);
 		cr_assert_eq(gofer_encode_req(buf, sizeof(buf), &in), -EINVAL, "%s", bad[i]);
 	}
-	memset(in.walk.name, 'x', sizeof(in.walk.name)); /* 256 bytes, not terminated */
+	memset(in.name, 'x', sizeof(in.name)); /* 256 bytes, not terminated */
 	cr_assert_eq(gofer_encode_req(buf, sizeof(buf), &in), -EINVAL);
-	in = (struct gofer_req){.type = GOFER_CREATE};
+	in = (struct gofer_req){.type = GOFER_CREATE}; /* no name */
+	cr_assert_eq(gofer_encode_req(buf, sizeof(buf), &in), -EINVAL);
+	in = (struct gofer_req){.type = GOFER_TYPE_MAX + 1};
 	cr_assert_eq(gofer_encode_req(buf, sizeof(buf), &in), -EINVAL);
 	in = (struct gofer_req){.type = 0};
 	cr_assert_eq(gofer_encode_req(buf, sizeof(buf), &in), -EINVAL);
@@ -111,7 +114,7 @@ Test(gofer_proto, encode_rejects_bad_names_and_types)
 static ssize_t walk_req(const char *name)
 {
 	struct gofer_req in = {.type = GOFER_WALK, .tag = 3, .fid = 1};
-	strcpy(in.walk.name, name);
+	strcpy(in.name, name);
 	return gofer_encode_req(buf, sizeof(buf), &in);
 }
 
@@ -192,7 +195,7 @@ Test(gofer_proto, header_checks)
 	buf[0] ^= 1;
 	cr_assert_eq(gofer_decode_req(buf, (size_t)n, &out), -EPROTO);
 	buf[0] ^= 1;
-	buf[2] = 2;
+	buf[2] = GOFER_VERSION + 1;
 	cr_assert_eq(gofer_decode_req(buf, (size_t)n, &out), -EPROTO);
 	buf[2] = GOFER_VERSION;
 	buf[3] = 0;
@@ -203,9 +206,9 @@ Test(gofer_proto, header_checks)
 	buf[3] = GOFER_REPLY | GOFER_STAT;
 	cr_assert_eq(gofer_decode_req(buf, (size_t)n, &out), -EPROTO);
 	cr_assert_eq(out.type, 0);
-	/* A reserved type: the caller answers it. */
+	/* A walk's payload read as a RENAME's: truncated, yet answerable. */
 	buf[3] = GOFER_RENAME;
-	cr_assert_eq(gofer_decode_req(buf, (size_t)n, &out), -ENOSYS);
+	cr_assert_eq(gofer_decode_req(buf, (size_t)n, &out), -EPROTO);
 	cr_assert_eq(out.type, GOFER_RENAME);
 	cr_assert_eq(out.tag, 9);
 	cr_assert_eq(gofer_decode_hdr(NULL, 12, &h), -EPROTO);
@@ -253,7 +256,7 @@ Test(gofer_proto, reply_round_trips)
 		cr_assert_eq(gofer_decode_rep(buf, (size_t)n, t, 9, &out), 0);
 		cr_assert_eq(out.err, -ENOENT);
 	}
-	in = (struct gofer_rep){.type = GOFER_STATFS, .tag = 1};
+	in = (struct gofer_rep){.type = GOFER_TYPE_MAX + 1, .tag = 1};
 	cr_assert_eq(gofer_encode_rep(buf, sizeof(buf), &in), -EINVAL);
 	in = (struct gofer_rep){.type = GOFER_STAT, .tag = 1, .err = 5};
 	cr_assert_eq(gofer_encode_rep(buf, sizeof(buf), &in), -EINVAL);
@@ -391,7 +394,7 @@ Test(gofer_proto, hostile_replies_rejected)
 	w.walk.fid = GOFER_FID_MAX;
 	n = gofer_encode_rep(buf, sizeof(buf), &w);
 	cr_assert_eq(gofer_decode_rep(buf, (size_t)n, GOFER_WALK, 1, &out), -EPROTO);
-	/* A success for a reserved type. */
+	/* A MKDIR success without its fid and stat. */
 	struct gofer_rep r = {.type = GOFER_CLUNK, .tag = 2};
 	n = gofer_encode_rep(buf, sizeof(buf), &r);
 	buf[3] = GOFER_REPLY | GOFER_MKDIR;
@@ -487,4 +490,181 @@ Test(gofer_proto, fuzz_no_crash)
 		}
 		free(m);
 	}
+}
+
+/* ---- the mutation requests ---- */
+
+static struct gofer_req mut_sample(uint8_t type)
+{
+	struct gofer_req r = {.type = type, .tag = 31, .fid = 4, .fid2 = 6, .mode = 0640};
+	strcpy(r.name, "new");
+	strcpy(r.name2, "other");
+	switch (type) {
+	case GOFER_CREATE:
+		r.flags = LINUX_O_RDWR | LINUX_O_APPEND;
+		break;
+	case GOFER_UNLINK:
+		r.flags = LINUX_AT_REMOVEDIR;
+		break;
+	case GOFER_RENAME:
+		r.flags = LINUX_RENAME_NOREPLACE;
+		break;
+	case GOFER_SYMLINK:
+		strcpy(r.target, "../x/y");
+		break;
+	case GOFER_SETATTR:
+		r.setattr.valid = GOFER_SETATTR_ALL;
+		r.setattr.uid = 1000;
+		r.setattr.gid = 100;
+		r.setattr.size = 12345;
+		r.setattr.atime_sec = -5;
+		r.setattr.atime_nsec = 999999999;
+		r.setattr.mtime_sec = 1700000000;
+		r.setattr.mtime_nsec = 1;
+		break;
+	}
+	return r;
+}
+
+static const uint8_t mut_types[] = {GOFER_CREATE,  GOFER_MKDIR, GOFER_UNLINK, GOFER_RENAME,
+				    GOFER_SYMLINK, GOFER_LINK,	GOFER_SETATTR};
+
+Test(gofer_proto, mutation_requests_round_trip)
+{
+	for (size_t i = 0; i < sizeof(mut_types); i++) {
+		struct gofer_req in = mut_sample(mut_types[i]), out;
+		ssize_t n = gofer_encode_req(buf, sizeof(buf), &in);
+		cr_assert_gt(n, 0, "type %u", in.type);
+		cr_assert_eq(gofer_decode_req(buf, (size_t)n, &out), 0, "type %u", in.type);
+		cr_assert_eq(out.type, in.type);
+		cr_assert_eq(out.fid, in.fid);
+		if (in.type != GOFER_SETATTR)
+			cr_assert_str_eq(out.name, "new");
+		switch (in.type) {
+		case GOFER_CREATE:
+			cr_assert_eq(out.flags, in.flags);
+			cr_assert_eq(out.mode, 0640);
+			break;
+		case GOFER_MKDIR:
+			cr_assert_eq(out.mode, 0640);
+			break;
+		case GOFER_UNLINK:
+			cr_assert_eq(out.flags, LINUX_AT_REMOVEDIR);
+			break;
+		case GOFER_RENAME:
+			cr_assert_eq(out.fid2, 6);
+			cr_assert_str_eq(out.name2, "other");
+			cr_assert_eq(out.flags, LINUX_RENAME_NOREPLACE);
+			break;
+		case GOFER_SYMLINK:
+			cr_assert_str_eq(out.target, "../x/y");
+			break;
+		case GOFER_LINK:
+			cr_assert_eq(out.fid2, 6);
+			break;
+		case GOFER_SETATTR:
+			cr_assert_eq(memcmp(&out.setattr, &in.setattr, sizeof(in.setattr)), 0);
+			cr_assert_eq(out.mode, 0640);
+			break;
+		}
+	}
+}
+
+/* Every truncation of every mutation request is -EPROTO, and never crashes. */
+Test(gofer_proto, mutation_requests_truncated)
+{
+	for (size_t i = 0; i < sizeof(mut_types); i++) {
+		struct gofer_req in = mut_sample(mut_types[i]), out;
+		ssize_t n = gofer_encode_req(buf, sizeof(buf), &in);
+		for (ssize_t l = GOFER_HDR_SIZE; l < n; l++) {
+			uint32_t l32 = (uint32_t)l;
+			memcpy(buf + 8, &l32, 4);
+			int r = gofer_decode_req(buf, (size_t)l, &out);
+			cr_assert(r == -EPROTO || r == -EINVAL, "type %u len %zd: %d", in.type, l, r);
+		}
+	}
+}
+
+/* Bad values in well-formed messages: refused by the encoder and, patched in, the decoder. */
+Test(gofer_proto, mutation_requests_bad_values)
+{
+	struct gofer_req in, out;
+
+	in = mut_sample(GOFER_CREATE);
+	in.flags = LINUX_O_RDWR | LINUX_O_CREAT;
+	cr_assert_eq(gofer_encode_req(buf, sizeof(buf), &in), -EINVAL);
+	in.flags = 3;
+	cr_assert_eq(gofer_encode_req(buf, sizeof(buf), &in), -EINVAL);
+	in = mut_sample(GOFER_MKDIR);
+	in.mode = 010000;
+	cr_assert_eq(gofer_encode_req(buf, sizeof(buf), &in), -EINVAL);
+	in = mut_sample(GOFER_UNLINK);
+	in.flags = 1;
+	cr_assert_eq(gofer_encode_req(buf, sizeof(buf), &in), -EINVAL);
+	in = mut_sample(GOFER_RENAME);
+	in.flags = 2; /* RENAME_EXCHANGE is not offered */
+	cr_assert_eq(gofer_encode_req(buf, sizeof(buf), &in), -EINVAL);
+	strcpy(in.name2, "..");
+	in.flags = 0;
+	cr_assert_eq(gofer_encode_req(buf, sizeof(buf), &in), -EINVAL);
+	in = mut_sample(GOFER_SYMLINK);
+	in.target[0] = '\0';
+	cr_assert_eq(gofer_encode_req(buf, sizeof(buf), &in), -EINVAL);
+	in = mut_sample(GOFER_SETATTR);
+	in.setattr.valid = 0x40;
+	cr_assert_eq(gofer_encode_req(buf, sizeof(buf), &in), -EINVAL);
+	in = mut_sample(GOFER_SETATTR);
+	in.setattr.mtime_nsec = 1000000000u;
+	cr_assert_eq(gofer_encode_req(buf, sizeof(buf), &in), -EINVAL);
+	in = mut_sample(GOFER_SETATTR);
+	in.setattr.size = (uint64_t)INT64_MAX + 1;
+	cr_assert_eq(gofer_encode_req(buf, sizeof(buf), &in), -EINVAL);
+
+	/* The decoder checks the same: patch the mode of a valid MKDIR (after header + fid). */
+	in = mut_sample(GOFER_MKDIR);
+	ssize_t n = gofer_encode_req(buf, sizeof(buf), &in);
+	uint32_t bad = 0170777;
+	memcpy(buf + GOFER_HDR_SIZE + 4, &bad, 4);
+	cr_assert_eq(gofer_decode_req(buf, (size_t)n, &out), -EINVAL);
+	cr_assert_eq(out.type, GOFER_MKDIR); /* answerable */
+	/* A symlink target with a NUL in it, and one whose length runs past the message. */
+	in = mut_sample(GOFER_SYMLINK);
+	n = gofer_encode_req(buf, sizeof(buf), &in);
+	size_t toff = GOFER_HDR_SIZE + 4 + 2 + 3 + 4;
+	buf[toff + 1] = '\0';
+	cr_assert_eq(gofer_decode_req(buf, (size_t)n, &out), -EINVAL);
+	n = gofer_encode_req(buf, sizeof(buf), &in);
+	uint32_t huge = 0x7fffffff;
+	memcpy(buf + toff - 4, &huge, 4);
+	cr_assert_eq(gofer_decode_req(buf, (size_t)n, &out), -EINVAL);
+	huge = 7;
+	memcpy(buf + toff - 4, &huge, 4);
+	cr_assert_eq(gofer_decode_req(buf, (size_t)n, &out), -EPROTO);
+	/* Trailing bytes after a valid UNLINK. */
+	in = mut_sample(GOFER_UNLINK);
+	n = gofer_encode_req(buf, sizeof(buf), &in);
+	uint32_t l32 = (uint32_t)n + 1;
+	memcpy(buf + 8, &l32, 4);
+	cr_assert_eq(gofer_decode_req(buf, (size_t)n + 1, &out), -EPROTO);
+}
+
+Test(gofer_proto, statfs_and_attach_replies)
+{
+	struct gofer_rep in = {.type = GOFER_STATFS, .tag = 4}, out;
+	in.statfs = (struct gofer_statfs){1, 2, 3, 4, 5, 6, 7, 255, 4096, 1};
+	ssize_t n = gofer_encode_rep(buf, sizeof(buf), &in);
+	cr_assert_eq(n, GOFER_REP_HDR_SIZE + 80);
+	cr_assert_eq(gofer_decode_rep(buf, (size_t)n, GOFER_STATFS, 4, &out), 0);
+	cr_assert_eq(memcmp(&out.statfs, &in.statfs, sizeof(in.statfs)), 0);
+	cr_assert_eq(gofer_decode_rep(buf, (size_t)n - 1, GOFER_STATFS, 4, &out), -EPROTO);
+
+	struct gofer_rep a = {.type = GOFER_ATTACH, .tag = 5};
+	a.walk.fid = 3;
+	a.walk.st = sample_stat();
+	n = gofer_encode_rep(buf, sizeof(buf), &a);
+	cr_assert_eq(gofer_decode_rep(buf, (size_t)n, GOFER_ATTACH, 5, &out), 0);
+	cr_assert_eq(out.walk.fid, 3);
+	a.walk.fid = 0; /* attach never hands out fid 0 */
+	n = gofer_encode_rep(buf, sizeof(buf), &a);
+	cr_assert_eq(gofer_decode_rep(buf, (size_t)n, GOFER_ATTACH, 5, &out), -EPROTO);
 }

@@ -161,7 +161,7 @@ static int raw_walk(int sock, uint32_t dir, const char *name, size_t len, uint32
 	struct gofer_req req = {.type = GOFER_WALK, .tag = ++raw_tag, .fid = dir};
 	struct gofer_rep r;
 
-	strcpy(req.walk.name, "x");
+	strcpy(req.name, "x");
 	ssize_t n = gofer_encode_req(msg, sizeof(msg), &req);
 	cr_assert_gt(n, 0);
 	const size_t name_off = GOFER_HDR_SIZE + 4;

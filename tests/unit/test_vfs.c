@@ -126,6 +126,60 @@ int gofer_clunk(struct gofer_client *c, uint32_t fid)
 	fake_open_fids--;
 	return 0;
 }
+/* The fake gofer serves one read-only root: every mutation is the gofer's -EROFS. */
+int gofer_attach(struct gofer_client *c, uint32_t root, uint32_t *fid, struct gofer_stat *st)
+{
+	(void)c, (void)root, (void)fid, (void)st;
+	return -ENOENT;
+}
+int gofer_create(struct gofer_client *c, uint32_t dir, const char *name, int flags, uint32_t mode,
+		 uint32_t *fid, struct gofer_stat *st, int *fd)
+{
+	(void)c, (void)dir, (void)name, (void)flags, (void)mode, (void)fid, (void)st;
+	*fd = -1;
+	return -EROFS;
+}
+int gofer_mkdir(struct gofer_client *c, uint32_t dir, const char *name, uint32_t mode,
+		uint32_t *fid, struct gofer_stat *st)
+{
+	(void)c, (void)dir, (void)name, (void)mode, (void)fid, (void)st;
+	return -EROFS;
+}
+int gofer_symlink(struct gofer_client *c, uint32_t dir, const char *name, const char *target,
+		  uint32_t *fid, struct gofer_stat *st)
+{
+	(void)c, (void)dir, (void)name, (void)target, (void)fid, (void)st;
+	return -EROFS;
+}
+int gofer_link(struct gofer_client *c, uint32_t dir, const char *name, uint32_t file,
+	       uint32_t *fid, struct gofer_stat *st)
+{
+	(void)c, (void)dir, (void)name, (void)file, (void)fid, (void)st;
+	return -EROFS;
+}
+int gofer_unlink(struct gofer_client *c, uint32_t dir, const char *name, unsigned flags)
+{
+	(void)c, (void)dir, (void)name, (void)flags;
+	return -EROFS;
+}
+int gofer_rename(struct gofer_client *c, uint32_t odir, const char *oname, uint32_t ndir,
+		 const char *nname, unsigned flags)
+{
+	(void)c, (void)odir, (void)oname, (void)ndir, (void)nname, (void)flags;
+	return -EROFS;
+}
+int gofer_setattr(struct gofer_client *c, uint32_t fid, const struct gofer_attr *a,
+		  struct gofer_stat *st)
+{
+	(void)c, (void)fid, (void)a, (void)st;
+	return -EROFS;
+}
+int gofer_statfs(struct gofer_client *c, uint32_t fid, struct gofer_statfs *st)
+{
+	(void)c, (void)fid;
+	memset(st, 0, sizeof(*st));
+	return 0;
+}
 
 /* ---- fixtures ---- */
 

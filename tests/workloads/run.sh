@@ -137,4 +137,8 @@ sandbox_expect sandbox-only-pid1-bash    1 /bin/bash -c 'echo $$'
 # shellcheck disable=SC2016
 sandbox_expect sandbox-only-ppid0        0 /bin/sh -c 'echo $PPID'
 
+# SANDBOX-ONLY: --volume, --tmpfs and --read-only, checked on the host afterwards.
+# shellcheck source=tests/workloads/mounts.sh
+source "$(dirname "$0")/mounts.sh"
+
 rt_finish
