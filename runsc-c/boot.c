@@ -28,6 +28,7 @@
 
 struct boot_fds {
 	int gofer, config, status, log;
+	int control; /* an OCI container's control channel (sentry/control.h), or -1 */
 };
 
 /* A flag value naming an fd: a decimal integer from 3 to INT_MAX. -1 if invalid. */
@@ -45,7 +46,7 @@ static int parse_fd(const char *s)
 
 static int parse_boot_args(int argc, char **argv, struct boot_fds *f)
 {
-	*f = (struct boot_fds){-1, -1, -1, -1};
+	*f = (struct boot_fds){-1, -1, -1, -1, -1};
 	for (int i = 1; i + 1 < argc; i += 2) {
 		int fd = parse_fd(argv[i + 1]);
 		if (strcmp(argv[i], "--gofer-fd") == 0)
@@ -56,6 +57,8 @@ static int parse_boot_args(int argc, char **argv, struct boot_fds *f)
 			f->status = fd;
 		else if (strcmp(argv[i], "--log-fd") == 0)
 			f->log = fd;
+		else if (strcmp(argv[i], "--control-fd") == 0 && fd >= 0)
+			f->control = fd;
 		else
 			return -EINVAL;
 	}
@@ -148,6 +151,7 @@ int cmd_boot(struct global_opts *g, int argc, char **argv)
 	    .envp = c.envp,
 	    .cwd = c.cwd,
 	    .hostname = c.hostname,
+	    .control_fd = f.control,
 	};
 	int result = sentry_main(&sc);
 	if (write(f.status, &result, sizeof(result)) != (ssize_t)sizeof(result))

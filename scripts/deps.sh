@@ -8,6 +8,7 @@ PACKAGES=(
 	libseccomp-dev               # seccomp filters of the Sentry, the gofer and the stubs
 	liburing-dev                 # gofer I/O
 	libxxhash-dev                # dentry and inode hash tables
+	libjson-c-dev                # the OCI commands: config.json, state and log JSON
 	libcriterion-dev             # unit tests
 	busybox-static               # static programs for the workload tests and the demo
 	strace                       # the security tests trace the Sentry's host syscalls

@@ -14,6 +14,8 @@ struct sentry_config {
 	char **envp;           /* the application's whole environment */
 	const char *cwd;       /* initial working directory inside the sandbox */
 	const char *hostname;
+	int control_fd;        /* the container control channel (sentry/control.h), or -1 for
+	                        * none (`do`): init then runs at once */
 };
 
 /* Boot the kernel and run the command until its init process exits.

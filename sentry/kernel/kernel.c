@@ -1,5 +1,6 @@
 /* sentry_main: boot the kernel (memory file, platform, VFS) and run the first process. */
 #include "sentry/sentry.h"
+#include "sentry/control.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -180,16 +181,29 @@ int sentry_main(const struct sentry_config *cfg)
 	if (cfg->cwd && (r = vfs_chdir(t, cfg->cwd)) < 0)
 		log_warn("working directory %s: %s; staying in /", cfg->cwd, strerror(-r));
 	r = open_executable(t, cfg->argv[0], cfg->envp, &exe, path, sizeof(path));
+	if (r == 0) {
+		r = (int)loader_load(t, exe, path, cfg->argv, cfg->envp);
+		file_put(exe);
+		if (r < 0)
+			log_info("loading %s: %s", path, strerror(-r));
+	}
+	if (cfg->control_fd >= 0)
+		control_ready(cfg->control_fd, r);
 	if (r < 0) {
 		task_free(t);
 		return r;
 	}
-	r = (int)loader_load(t, exe, path, cfg->argv, cfg->envp);
-	file_put(exe);
-	if (r < 0) {
-		log_info("loading %s: %s", path, strerror(-r));
-		task_free(t);
-		return r;
+	/* A container's init is loaded but runs no instruction until the runtime's start. */
+	if (cfg->control_fd >= 0) {
+		r = control_gate(cfg->control_fd);
+		if (r != 0) {
+			/* > 0: ended by that signal before it ran (its wait status); < 0: the
+			 * supervisor is gone */
+			task_free(t);
+			return r;
+		}
+		if ((r = control_serve(cfg->control_fd)) < 0)
+			log_warn("control channel: %s", strerror(-r));
 	}
 	/* init runs on a host thread of its own like every task; this thread waits for the end. */
 	r = task_start(t);

@@ -1,0 +1,172 @@
+/* The OCI runtime commands (runc's command line): the bundle's config.json as parsed and checked,
+ * the per-container state directory, the supervisor that holds a container's sandbox, and error
+ * reporting in runc's log formats. One file per verb (oci_create.c, oci_start.c, ...).
+ */
+#ifndef RUNSC_C_OCI_H
+#define RUNSC_C_OCI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <json-c/json.h>
+
+#include "runsc-c/cli.h"
+
+/* How the commands print JSON: "/" unescaped (paths), one line or indented as runc does. */
+#define OCI_JSON_PLAIN (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+#define OCI_JSON_PRETTY (JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE)
+
+int cmd_create(struct global_opts *g, int argc, char **argv);
+int cmd_start(struct global_opts *g, int argc, char **argv);
+int cmd_state(struct global_opts *g, int argc, char **argv);
+int cmd_kill(struct global_opts *g, int argc, char **argv);
+int cmd_delete(struct global_opts *g, int argc, char **argv);
+int cmd_run(struct global_opts *g, int argc, char **argv);
+int cmd_list(struct global_opts *g, int argc, char **argv);
+int cmd_spec(struct global_opts *g, int argc, char **argv);
+int cmd_features(struct global_opts *g, int argc, char **argv);
+
+/* ---- errors (oci_log.c) ---- */
+
+/* Remember where errors go: stderr always, and --log in --log-format text or json (runc's
+ * {"level":"error","msg":"...","time":"..."} lines, which containerd's shim reads). */
+void oci_log_setup(const struct global_opts *g);
+/* Report an error of an OCI command as above. */
+void oci_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A usage error of command cmd: reported, and returns EXIT_USAGE. */
+int oci_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+struct oci_container;
+/* For commands taking just ID: open (and lock) the container named by argv[1] into c, or
+ * print help. -1 to go on with c, else the exit status (c closed). */
+int oci_open_one(const struct global_opts *g, int argc, char **argv, const char *help,
+		 bool exclusive, struct oci_container *c);
+
+/* ---- config.json (oci_config.c, oci_mounts.c) ---- */
+
+/* A config.json mount as the bundle gives it. */
+struct oci_mount {
+	char *type;   /* "tmpfs", "proc", "bind", ... ("bind" when the options say so) */
+	char *source; /* may be NULL */
+	char *dest;   /* absolute, inside the container */
+	bool readonly;
+	char *data; /* filesystem options that are not flags, comma-separated, or NULL */
+};
+
+struct oci_spec {
+	json_object *doc; /* the whole parsed config.json (owned) */
+	char *bundle;	  /* absolute path of the bundle directory */
+	char *root;	  /* absolute host path of root.path */
+	bool root_readonly;
+	const char *version; /* ociVersion (in doc) */
+	const char *hostname; /* in doc, or NULL */
+	json_object *annotations; /* in doc, or NULL */
+
+	/* process */
+	bool terminal;
+	char **args; /* NULL-terminated, owned */
+	char **env;  /* NULL-terminated, owned */
+	char *cwd;
+
+	struct oci_mount *mounts; /* owned */
+	size_t nmounts;
+};
+
+/* Read and check bundle/config.json. Everything the spec allows that runsc-c does not do is
+ * refused with a message naming the field. 0, or -1 after oci_error. */
+int oci_spec_load(const char *bundle, struct oci_spec *s);
+void oci_spec_free(struct oci_spec *s);
+
+/* The "mounts" array into s->mounts; 0 or -1 after oci_error naming the entry. */
+int oci_mounts_parse(json_object *mounts, struct oci_spec *s);
+/* Whether the sandbox can give the container s's mounts: the ones the Sentry mounts itself
+ * (proc, sysfs, /dev, devpts, /dev/shm) are accepted, the rest refused until the sandbox has
+ * them. 0 or -1 after oci_error. */
+int oci_mounts_to_sandbox(const struct oci_spec *s);
+void oci_mounts_free(struct oci_spec *s);
+
+/* ---- the state directory (oci_state.c) ---- */
+
+enum oci_status { OCI_CREATED, OCI_RUNNING, OCI_STOPPED };
+
+/* One container's directory under --root, locked (flock) while a command works on it. */
+struct oci_container {
+	char *id;
+	char *dir;	      /* --root/ID */
+	int dirfd;	      /* locked; -1 when closed */
+	json_object *saved;   /* state.json: what create and start recorded */
+};
+
+/* Is id usable as a container id (and a directory name)? */
+bool oci_id_valid(const char *id);
+/* Make --root/ID (it must not exist) and lock it. 0 or -1 after oci_error. */
+int oci_container_new(const struct global_opts *g, const char *id, struct oci_container *c);
+/* Open and lock --root/ID, exclusive or shared, and read its state.json. 0 or -1 after
+ * oci_error ("container ID does not exist"). */
+int oci_container_open(const struct global_opts *g, const char *id, bool exclusive,
+		       struct oci_container *c);
+void oci_container_close(struct oci_container *c);
+/* Write c->saved to state.json (atomically). 0 or -1 after oci_error. */
+int oci_container_save(struct oci_container *c);
+/* Remove the directory and everything in it; c stays to be closed. 0 or -1 after oci_error. */
+int oci_container_remove(struct oci_container *c);
+/* The container's status; *pid the supervisor's pid while it lives (else 0). */
+enum oci_status oci_container_status(struct oci_container *c, pid_t *pid);
+const char *oci_status_name(enum oci_status st);
+/* The OCI state JSON (new object, owned by the caller). */
+json_object *oci_container_state_json(struct oci_container *c);
+/* Send a control request (sentry/control.h op, signal, flags) to the container's supervisor,
+ * which passes it to the Sentry. 0 or -errno of the Sentry's reply (-ESRCH: nothing left to
+ * signal; -ENOTCONN: no supervisor). */
+int oci_control(struct oci_container *c, uint32_t op, int sig, uint32_t flags);
+/* Wait until the supervisor and the processes under it are gone (after a SIGKILL). */
+void oci_container_wait_gone(struct oci_container *c);
+/* The start time of process pid (field 22 of /proc/pid/stat), or 0. */
+unsigned long long oci_proc_starttime(pid_t pid);
+
+/* ---- creating (oci_create.c, shared with run) ---- */
+
+struct oci_create_opts {
+	const char *id;
+	const char *bundle;	    /* default "." */
+	const char *pid_file;	    /* or NULL */
+	const char *console_socket; /* or NULL */
+	bool foreground;	    /* run without --detach: terminal on the caller's stdio */
+};
+
+/* The flags of create and run (--detach: run only) into o; -1 to go on, else the exit status
+ * (help printed, or a usage error reported). */
+int oci_create_parse(int argc, char **argv, const char *help, struct oci_create_opts *o);
+/* Create the container: its state directory and its supervisor, init loaded and held until
+ * start. On success c is the container, open and locked; returns the supervisor's pid (also
+ * written to --pid-file). -1 after oci_error, with nothing left behind. */
+pid_t oci_create(const struct global_opts *g, const struct oci_create_opts *o,
+		 struct oci_container *c);
+/* Start a created container (c locked). 0 or -1 after oci_error. */
+int oci_start(struct oci_container *c);
+
+/* ---- the supervisor (oci_supervise.c) ---- */
+
+struct oci_launch {
+	const struct global_opts *g;
+	const struct oci_spec *spec;
+	const char *dir;	    /* the container's state directory */
+	int dirfd;		    /* the creating command's locked fd; the supervisor drops it */
+	const char *console_socket; /* --console-socket, or NULL */
+	const char *id;
+};
+
+/* Fork the container's supervisor: it starts the gofer and the Sentry, waits until init is
+ * loaded and held at the start gate, and then serves the control socket until the Sentry
+ * exits, when it records the exit status in the state directory and exits with it.
+ * Returns its pid once the container is created, or -1 after oci_error (nothing left running).
+ */
+pid_t oci_supervisor_start(const struct oci_launch *l);
+
+/* Names and numbers of signals, as kill(1) and runc accept them ("TERM", "SIGTERM", "15").
+ * -1 if unknown. */
+int oci_signal_parse(const char *s);
+
+#endif
