@@ -12,6 +12,7 @@ PACKAGES=(
 	libcriterion-dev             # unit tests
 	busybox-static               # static programs for the workload tests and the demo
 	strace                       # the security tests trace the Sentry's host syscalls
+	jq                           # the OCI tests read config.json, state and features
 )
 
 missing=()

@@ -1,0 +1,372 @@
+#!/bin/bash
+# tests/oci: runsc-c as an OCI runtime, driven the way runc's callers drive it. Each test makes a
+# bundle whose rootfs is busybox-static and its applet links, uses a --root of its own under
+# the scratch directory, and checks what is left behind (processes, state files).
+#   tests/oci/run.sh [-v] [FILTER...]    (RUNSC from the environment; OCI_PLATFORM for --platform)
+source "$(dirname "$0")/../progs/lib.sh"
+rt_init oci "$@"
+
+BUSYBOX=/bin/busybox
+ROOT=$RT_TMP/root
+RC=("${RT_RUNSC_CMD[@]}" --root "$ROOT")
+[[ ${RC[0]} == */* ]] && RC[0]=$(realpath "${RC[0]}") # some tests cd
+[[ -n ${OCI_PLATFORM:-} ]] && RC+=(--platform "$OCI_PLATFORM")
+
+if [[ ! -x $BUSYBOX ]] || ! file -L "$BUSYBOX" 2>/dev/null | grep -q 'statically linked'; then
+	echo "oci: $BUSYBOX is not busybox-static (make deps installs it)" >&2
+	rt_result busybox fail "$BUSYBOX missing or not static"
+	rt_finish
+fi
+
+# The rootfs every bundle links to: /bin/busybox and a link per applet.
+ROOTFS=$RT_TMP/rootfs
+mkdir -p "$ROOTFS/bin" "$ROOTFS/tmp" "$ROOTFS/etc" "$ROOTFS/root"
+cp "$BUSYBOX" "$ROOTFS/bin/busybox"
+for a in $("$BUSYBOX" --list); do
+	[[ $a == busybox ]] || ln -sf busybox "$ROOTFS/bin/$a"
+done
+
+# json_str S: S as a JSON string.
+json_str() {
+	local s=${1//\\/\\\\}
+	s=${s//\"/\\\"}
+	printf '"%s"' "$s"
+}
+
+# bundle NAME CMD [EXTRA_TOP_LEVEL_JSON [ROOT_JSON [PROCESS_EXTRA_JSON]]]: a bundle dir running
+# sh -c CMD; prints its path. EXTRA is spliced into the top level (e.g. "mounts": [...]).
+bundle() {
+	local dir=$RT_TMP/bundles/$1 cmd=$2 extra=${3:-} root=${4:-'{"path": "rootfs"}'}
+	local pextra=${5:-}
+	mkdir -p "$dir"
+	ln -sfn "$ROOTFS" "$dir/rootfs"
+	cat >"$dir/config.json" <<EOF
+{
+  "ociVersion": "1.0.2",
+  "process": {
+    "terminal": false,
+    "user": {"uid": 0, "gid": 0},
+    "args": ["sh", "-c", $(json_str "$cmd")],
+    "env": ["PATH=/bin", "HOME=/root"],
+    "cwd": "/"${pextra:+, $pextra}
+  },
+  "root": $root,
+  "hostname": "$1",
+  "mounts": [
+    {"destination": "/proc", "type": "proc", "source": "proc"},
+    {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "mode=755"]},
+    {"destination": "/dev/pts", "type": "devpts", "source": "devpts"},
+    {"destination": "/dev/shm", "type": "tmpfs", "source": "shm"},
+    {"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["ro"]}
+  ],
+  "linux": {
+    "namespaces": [{"type": "pid"}, {"type": "network"}, {"type": "ipc"}, {"type": "uts"},
+                   {"type": "mount"}]
+  }${extra:+, $extra}
+}
+EOF
+	echo "$dir"
+}
+
+# status ID: the "status" of `state ID` (empty if state fails).
+status() {
+	"${RC[@]}" state "$1" 2>/dev/null | sed -nE 's/^ *"status": "([a-z]+)".*/\1/p'
+}
+
+# wait_status ID STATUS: wait up to 10 s for it. 0 if reached.
+wait_status() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		[[ $(status "$1") == "$2" ]] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# sandbox_pids ID: the supervisor's, the Sentry's and the gofer's host pids.
+sandbox_pids() {
+	local d=$ROOT/$1
+	grep -oE '"pid": ?[0-9]+' "$d/state.json" | grep -oE '[0-9]+$'
+	grep -oE '"(sentry|gofer)": ?[0-9]+' "$d/pids" | grep -oE '[0-9]+$'
+}
+
+# all_gone PID...: true once none of them is a live process (zombies count as gone); 5 s.
+all_gone() {
+	local i p alive
+	for ((i = 0; i < 100; i++)); do
+		alive=0
+		for p in "$@"; do
+			[[ -r /proc/$p/stat ]] && [[ $(cut -d' ' -f3 /proc/$p/stat 2>/dev/null) != Z ]] &&
+				alive=1
+		done
+		((alive)) || return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# check NAME COND_CMD... : pass if the command succeeds, else fail with the log.
+LOG=$RT_TMP/log
+check() {
+	local name=$1
+	shift
+	if "$@"; then
+		rt_result "$name" pass
+	else
+		rt_result "$name" fail "$(tail -20 "$LOG" 2>/dev/null)"
+	fi
+}
+
+# ---- the lifecycle: create, state, start, state, kill, state, delete ----
+t_lifecycle() {
+	local b out=$RT_TMP/life.out
+	b=$(bundle life 'trap "echo got TERM; exit 3" TERM; echo started; while :; do sleep 0.05; done')
+	: >"$LOG"
+	"${RC[@]}" create --bundle "$b" --pid-file "$RT_TMP/life.pid" life >"$out" 2>>"$LOG" || return 1
+	[[ $(status life) == created ]] || { echo "not created: $(status life)" >>"$LOG"; return 1; }
+	local pid
+	pid=$(cat "$RT_TMP/life.pid")
+	"${RC[@]}" state life | grep -q "\"pid\": $pid," || { echo "pid-file/state differ" >>"$LOG"; return 1; }
+	kill -0 "$pid" || return 1
+	sleep 0.2
+	[[ ! -s $out ]] || { echo "init ran before start: $(cat "$out")" >>"$LOG"; return 1; }
+	local pids
+	pids=$(sandbox_pids life)
+	"${RC[@]}" start life 2>>"$LOG" || return 1
+	[[ $(status life) == running ]] || { echo "not running" >>"$LOG"; return 1; }
+	for ((i = 0; i < 100; i++)); do grep -q started "$out" && break; sleep 0.05; done
+	"${RC[@]}" start life 2>>"$LOG" && { echo "second start succeeded" >>"$LOG"; return 1; }
+	"${RC[@]}" kill life TERM 2>>"$LOG" || return 1
+	wait_status life stopped || { echo "not stopped after TERM" >>"$LOG"; return 1; }
+	grep -q "got TERM" "$out" || { echo "no TERM seen: $(cat "$out")" >>"$LOG"; return 1; }
+	[[ $(cat "$ROOT/life/exit") == 3 ]] || { echo "exit status $(cat "$ROOT/life/exit")" >>"$LOG"; return 1; }
+	"${RC[@]}" kill life TERM 2>>"$LOG" && { echo "kill of a stopped container succeeded" >>"$LOG"; return 1; }
+	"${RC[@]}" delete life 2>>"$LOG" || return 1
+	[[ ! -e $ROOT/life ]] || { echo "state dir left" >>"$LOG"; return 1; }
+	# shellcheck disable=SC2086
+	all_gone $pids || { echo "processes left: $pids" >>"$LOG"; return 1; }
+	"${RC[@]}" state life 2>>"$LOG" && return 1
+	return 0
+}
+rt_selected lifecycle && check lifecycle t_lifecycle
+
+# ---- run: stdout, the exit code, and the container deleted afterwards ----
+t_run_exit() {
+	local b out
+	b=$(bundle runexit 'echo hello from $(hostname); exit 7')
+	: >"$LOG"
+	out=$("${RC[@]}" run --bundle "$b" runexit 2>>"$LOG")
+	local rc=$?
+	[[ $rc == 7 ]] || { echo "exit $rc" >>"$LOG"; return 1; }
+	[[ $out == "hello from runexit" ]] || { echo "output: $out" >>"$LOG"; return 1; }
+	[[ ! -e $ROOT/runexit ]] || { echo "state dir left" >>"$LOG"; return 1; }
+}
+rt_selected run-exit && check run-exit t_run_exit
+
+# killed by a signal: 128 + N, as a shell says
+t_run_signal() {
+	local b
+	b=$(bundle runsig 'kill -KILL $$')
+	: >"$LOG"
+	"${RC[@]}" run --bundle "$b" runsig 2>>"$LOG"
+	local rc=$?
+	[[ $rc == 137 ]] || { echo "exit $rc" >>"$LOG"; return 1; }
+}
+rt_selected run-signal && check run-signal t_run_signal
+
+# a program that is not there: create fails and leaves nothing
+t_not_found() {
+	local b
+	b=$(bundle notfound 'true')
+	sed -i 's/"args": \[[^]]*\]/"args": ["no-such-program"]/' "$b/config.json"
+	: >"$LOG"
+	"${RC[@]}" create --bundle "$b" notfound 2>>"$LOG" && return 1
+	grep -q "no-such-program" "$LOG" || return 1
+	[[ ! -e $ROOT/notfound ]]
+}
+rt_selected not-found && check not-found t_not_found
+
+# args[0] a bare name, found along the spec's PATH
+t_path_lookup() {
+	local b out
+	b=$(bundle pathlookup 'true')
+	sed -i 's/"args": \[[^]]*\]/"args": ["echo", "looked up"]/' "$b/config.json"
+	: >"$LOG"
+	out=$("${RC[@]}" run --bundle "$b" pathlookup 2>>"$LOG") || return 1
+	[[ $out == "looked up" ]]
+}
+rt_selected path-lookup && check path-lookup t_path_lookup
+
+# ---- kill: of a created container (the spec allows it), by number, --all ----
+t_kill_created() {
+	local b
+	b=$(bundle killcreated 'echo should not run')
+	: >"$LOG"
+	"${RC[@]}" create --bundle "$b" killcreated >"$RT_TMP/kc.out" 2>>"$LOG" || return 1
+	"${RC[@]}" kill killcreated 9 2>>"$LOG" || return 1
+	wait_status killcreated stopped || return 1
+	[[ ! -s $RT_TMP/kc.out ]] || return 1
+	[[ $(cat "$ROOT/killcreated/exit") == 137 ]] || return 1
+	"${RC[@]}" delete killcreated 2>>"$LOG" && [[ ! -e $ROOT/killcreated ]]
+}
+rt_selected kill-created && check kill-created t_kill_created
+
+t_kill_all() {
+	local b
+	# init ignores TERM (no handler: a pid namespace's init is protected); its children do not
+	b=$(bundle killall 'sleep 100 & sleep 100 & wait')
+	: >"$LOG"
+	"${RC[@]}" run -d --bundle "$b" killall 2>>"$LOG" || return 1
+	"${RC[@]}" kill killall SIGTERM 2>>"$LOG" || return 1
+	sleep 0.3
+	[[ $(status killall) == running ]] || { echo "init died of an unhandled TERM" >>"$LOG"; return 1; }
+	"${RC[@]}" kill --all killall KILL 2>>"$LOG" || return 1
+	wait_status killall stopped || return 1
+	"${RC[@]}" kill killall nosuchsignal 2>>"$LOG" && return 1
+	"${RC[@]}" delete killall 2>>"$LOG"
+}
+rt_selected kill-all && check kill-all t_kill_all
+
+# ---- delete --force of a running container leaves no process and no file ----
+t_delete_force() {
+	local b pids
+	b=$(bundle delforce 'while :; do sleep 1; done')
+	: >"$LOG"
+	"${RC[@]}" run --detach --bundle "$b" delforce 2>>"$LOG" || return 1
+	pids=$(sandbox_pids delforce)
+	"${RC[@]}" delete delforce 2>>"$LOG" && { echo "delete without --force succeeded" >>"$LOG"; return 1; }
+	"${RC[@]}" delete --force delforce 2>>"$LOG" || return 1
+	[[ ! -e $ROOT/delforce ]] || { echo "state dir left" >>"$LOG"; return 1; }
+	# shellcheck disable=SC2086
+	all_gone $pids || { echo "processes left of: $pids" >>"$LOG"; return 1; }
+	"${RC[@]}" delete --force delforce 2>>"$LOG" # gone already: fine with --force
+}
+rt_selected delete-force && check delete-force t_delete_force
+
+# ---- two containers side by side ----
+t_two() {
+	local a b
+	a=$(bundle twoa 'while :; do hostname > /tmp/h; sleep 0.05; done')
+	b=$(bundle twob 'while :; do hostname > /tmp/h; sleep 0.05; done')
+	: >"$LOG"
+	"${RC[@]}" run -d --bundle "$a" twoa 2>>"$LOG" || return 1
+	"${RC[@]}" run -d --bundle "$b" twob 2>>"$LOG" || return 1
+	"${RC[@]}" list -f json | grep -q '"id":"twoa"' || return 1
+	"${RC[@]}" list | grep -q twob || return 1
+	"${RC[@]}" kill twoa KILL 2>>"$LOG" || return 1
+	wait_status twoa stopped || return 1
+	[[ $(status twob) == running ]] || { echo "twob stopped with twoa" >>"$LOG"; return 1; }
+	"${RC[@]}" delete twoa && "${RC[@]}" delete --force twob 2>>"$LOG" || return 1
+	[[ -z $(ls -A "$ROOT") ]] || { echo "left in --root: $(ls -A "$ROOT")" >>"$LOG"; return 1; }
+}
+rt_selected two-containers && check two-containers t_two
+
+# ---- locking: one create of an id wins ----
+t_same_id() {
+	local b
+	b=$(bundle sameid 'sleep 100')
+	: >"$LOG"
+	"${RC[@]}" create --bundle "$b" sameid 2>>"$LOG" &
+	"${RC[@]}" create --bundle "$b" sameid 2>>"$LOG" &
+	local ok=0
+	wait %1 && ok=$((ok + 1))
+	wait %2 && ok=$((ok + 1))
+	[[ $ok == 1 ]] || { echo "$ok creates succeeded" >>"$LOG"; return 1; }
+	grep -q "already exists" "$LOG" || return 1
+	"${RC[@]}" delete sameid 2>>"$LOG" # created: deleted without --force, as runc
+}
+rt_selected same-id && check same-id t_same_id
+
+# ---- bad bundles: a clear error, non-zero, nothing in --root ----
+bad_bundle() {
+	local label=$1 want=$2 dir=$3 name=${4:-$1}
+	: >"$LOG"
+	if "${RC[@]}" --log "$RT_TMP/bad.json" --log-format json create --bundle "$dir" "$name" 2>>"$LOG"; then
+		rt_result "bad-$label" fail "create succeeded"
+		"${RC[@]}" delete --force "$name"
+	elif ! grep -q -- "$want" "$LOG"; then
+		rt_result "bad-$label" fail "message lacks '$want':" "$(cat "$LOG")"
+	elif [[ -e $ROOT/$name ]]; then
+		rt_result "bad-$label" fail "left $ROOT/$name"
+	elif ! tail -1 "$RT_TMP/bad.json" | grep -qE '^\{"level":"error","msg":".+","time":"[0-9T:Z-]+"\}$'; then
+		rt_result "bad-$label" fail "no JSON error line: $(tail -1 "$RT_TMP/bad.json")"
+	else
+		rt_result "bad-$label" pass
+	fi
+}
+if rt_selected bad-; then
+	d=$RT_TMP/bundles/noconfig
+	mkdir -p "$d"
+	bad_bundle noconfig "config.json: No such file" "$d"
+	d=$(bundle badjson 'true')
+	echo '{"ociVersion": "1.0.2", "process": {' >"$d/config.json"
+	bad_bundle badjson "invalid JSON" "$d"
+	d=$(bundle badversion 'true')
+	sed -i 's/"ociVersion": "1.0.2"/"ociVersion": "2.0.0"/' "$d/config.json"
+	bad_bundle badversion 'ociVersion "2.0.0" is not supported' "$d"
+	d=$(bundle noroot 'true' '' '{"path": "no-such-rootfs"}')
+	bad_bundle noroot "root.path no-such-rootfs" "$d"
+	d=$(bundle badns 'true')
+	sed -i 's/{"type": "pid"}/{"type": "pid"}, {"type": "bogus"}/' "$d/config.json"
+	bad_bundle badns 'unknown namespace type "bogus"' "$d"
+	d=$(bundle unsupported 'true' '"solaris": {}')
+	bad_bundle unsupported "solaris: not supported" "$d"
+	d=$(bundle badhook 'true' '"hooks": {"prestart": [{"path": "/bin/true"}]}')
+	bad_bundle badhook "hooks.prestart: not supported yet" "$d"
+	d=$(bundle bindmount 'true' '"annotations": {}')
+	sed -i 's|{"destination": "/proc"|{"destination": "/mnt", "type": "bind", "source": "/tmp", "options": ["rbind", "ro"]}, {"destination": "/proc"|' "$d/config.json"
+	bad_bundle bindmount "bind mount of /tmp on /mnt: not supported yet" "$d"
+	d=$(bundle badid 'true')
+	bad_bundle badid "invalid container id" "$d" "../escape"
+fi
+
+# ---- a read-only root: writes get EROFS (waits for the sandbox's read-only root) ----
+t_readonly() {
+	local b out
+	b=$(bundle rdonly 'echo x > /file 2>&1; echo rc=$?' '' '{"path": "rootfs", "readonly": true}')
+	: >"$LOG"
+	out=$("${RC[@]}" run --bundle "$b" rdonly 2>>"$LOG") || return 1
+	[[ $out == *"Read-only file system"* ]]
+}
+rt_selected readonly-root && check readonly-root t_readonly
+
+# ---- a tmpfs mount somewhere of its own (waits for the sandbox's mount list) ----
+t_tmpfs() {
+	local b out
+	b=$(bundle tmpfsmount 'grep " /scratch " /proc/mounts && echo x > /scratch/f && cat /scratch/f')
+	sed -i 's|{"destination": "/proc"|{"destination": "/scratch", "type": "tmpfs", "source": "tmpfs"}, {"destination": "/proc"|' "$b/config.json"
+	: >"$LOG"
+	out=$("${RC[@]}" run --bundle "$b" tmpfsmount 2>>"$LOG") || return 1
+	[[ $out == *tmpfs*x ]]
+}
+rt_selected tmpfs-mount && check tmpfs-mount t_tmpfs
+
+# ---- spec, features ----
+t_spec() {
+	local d=$RT_TMP/spec
+	mkdir -p "$d/rl"
+	: >"$LOG"
+	(cd "$d" && "${RC[@]}" spec) 2>>"$LOG" || return 1
+	jq -e '.ociVersion and .process.args == ["sh"] and .root.path == "rootfs"' "$d/config.json" >/dev/null || return 1
+	(cd "$d" && "${RC[@]}" spec) 2>>"$LOG" && return 1 # exists
+	"${RC[@]}" spec --rootless --bundle "$d/rl" 2>>"$LOG" || return 1
+	jq -e '.linux.uidMappings[0].hostID == '"$(id -u)" "$d/rl/config.json" >/dev/null || return 1
+	# the default spec runs, with args and terminal changed for a pipe
+	ln -s "$ROOTFS" "$d/rootfs"
+	jq '.process.terminal = false | .process.args = ["echo", "default spec"]' "$d/config.json" >"$d/c" &&
+		mv "$d/c" "$d/config.json"
+	[[ $("${RC[@]}" run --bundle "$d" specrun 2>>"$LOG") == "default spec" ]]
+}
+rt_selected spec && check spec t_spec
+
+t_features() {
+	"${RC[@]}" features | jq -e '.ociVersionMin == "1.0.0" and (.linux.namespaces | index("pid"))' >/dev/null
+}
+rt_selected features && check features t_features
+
+t_version() {
+	"${RC[@]}" --version | grep -q "^runsc-c version" && "${RC[@]}" --version | grep -q "^spec: 1\."
+}
+rt_selected version && check version t_version
+
+rt_finish
