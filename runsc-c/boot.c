@@ -152,6 +152,7 @@ int cmd_boot(struct global_opts *g, int argc, char **argv)
 	    .cwd = c.cwd,
 	    .hostname = c.hostname,
 	    .control_fd = f.control,
+	    .process = c.has_process ? &c.process : NULL,
 	};
 	int result = sentry_main(&sc);
 	if (write(f.status, &result, sizeof(result)) != (ssize_t)sizeof(result))

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "sentry/sentry.h"
+
 #define RUNSC_C_VERSION "0.1.0"
 #define RUNSC_C_OCI_SPEC "1.1.0"
 
@@ -76,6 +78,8 @@ struct boot_config {
 	bool strace;
 	int log_level;	       /* enum log_level */
 	unsigned stdio_closed; /* bit i: the application's fd i starts closed */
+	bool has_process;      /* OCI: process holds init's credentials and limits */
+	struct sentry_process process;
 };
 
 /* Encode c. On success *buf (owned by the caller, free()) holds *len bytes. 0 or -EINVAL (a

@@ -66,9 +66,11 @@ struct oci_spec {
 
 	/* process */
 	bool terminal;
+	unsigned short console_rows, console_cols; /* consoleSize, 0 when not given */
 	char **args; /* NULL-terminated, owned */
 	char **env;  /* NULL-terminated, owned */
 	char *cwd;
+	struct sentry_process process; /* user, capabilities, rlimits, noNewPrivileges */
 
 	struct oci_mount *mounts; /* owned */
 	size_t nmounts;
@@ -79,6 +81,9 @@ struct oci_spec {
 int oci_spec_load(const char *bundle, struct oci_spec *s);
 void oci_spec_free(struct oci_spec *s);
 
+/* process.user/capabilities/rlimits/noNewPrivileges of proc into p (oci_process.c).
+ * 0 or -1 after oci_error naming the field. */
+int oci_process_parse(json_object *proc, struct sentry_process *p);
 /* The "mounts" array into s->mounts; 0 or -1 after oci_error naming the entry. */
 int oci_mounts_parse(json_object *mounts, struct oci_spec *s);
 /* Whether the sandbox can give the container s's mounts: the ones the Sentry mounts itself

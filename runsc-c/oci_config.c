@@ -89,44 +89,13 @@ static int get_strv(json_object *arr, const char *where, char ***out)
 	return 0;
 }
 
-/* process.user: runsc-c runs init as root of the sandbox for now. */
-static int check_user(json_object *user)
-{
-	static const char *const known[] = {"uid", "gid", "umask", "additionalGids", NULL};
-	json_object *v;
-
-	if (only_keys(user, "process.user", known) < 0)
-		return -1;
-	if (get_field(user, "process.user", "uid", json_type_int, true, &v) < 0)
-		return -1;
-	if (json_object_get_int64(v) != 0)
-		return oci_error("config.json: process.user.uid %lld: only 0 is supported yet",
-				 (long long)json_object_get_int64(v)),
-		       -1;
-	if (get_field(user, "process.user", "gid", json_type_int, true, &v) < 0)
-		return -1;
-	if (json_object_get_int64(v) != 0)
-		return oci_error("config.json: process.user.gid %lld: only 0 is supported yet",
-				 (long long)json_object_get_int64(v)),
-		       -1;
-	if (get_field(user, "process.user", "umask", json_type_int, false, &v) < 0)
-		return -1;
-	/* The Sentry's processes start with umask 022, as Linux's init. */
-	if (v && json_object_get_int64(v) != 022)
-		return oci_error("config.json: process.user.umask %#llo: only 022 is supported yet",
-				 (unsigned long long)json_object_get_int64(v)),
-		       -1;
-	if (get_field(user, "process.user", "additionalGids", json_type_array, false, &v) < 0)
-		return -1;
-	if (v && json_object_array_length(v) > 0)
-		return oci_error("config.json: process.user.additionalGids: not supported yet"), -1;
-	return 0;
-}
-
 static int parse_process(json_object *p, struct oci_spec *s)
 {
-	static const char *const known[] = {"terminal", "consoleSize", "user", "args", "env",
-					    "cwd", "oomScoreAdj", NULL};
+	static const char *const known[] = {"terminal",	    "consoleSize",     "user",
+					    "args",	    "env",	       "cwd",
+					    "capabilities", "rlimits",	       "noNewPrivileges",
+					    "oomScoreAdj",  "apparmorProfile", "selinuxLabel",
+					    NULL};
 	json_object *v;
 
 	if (only_keys(p, "process", known) < 0)
@@ -136,8 +105,28 @@ static int parse_process(json_object *p, struct oci_spec *s)
 	s->terminal = v && json_object_get_boolean(v);
 	if (get_field(p, "process", "consoleSize", json_type_object, false, &v) < 0)
 		return -1;
-	if (get_field(p, "process", "user", json_type_object, true, &v) < 0 || check_user(v) < 0)
+	if (v) {
+		json_object *h, *w;
+		if (get_field(v, "process.consoleSize", "height", json_type_int, true, &h) < 0 ||
+		    get_field(v, "process.consoleSize", "width", json_type_int, true, &w) < 0)
+			return -1;
+		if (json_object_get_int64(h) < 0 || json_object_get_int64(h) > 65535 ||
+		    json_object_get_int64(w) < 0 || json_object_get_int64(w) > 65535)
+			return oci_error("config.json: process.consoleSize: 0 to 65535"), -1;
+		s->console_rows = (unsigned short)json_object_get_int64(h);
+		s->console_cols = (unsigned short)json_object_get_int64(w);
+	}
+	if (oci_process_parse(p, &s->process) < 0)
 		return -1;
+	/* No LSM profile is loaded for the Sentry's processes: only an empty one is true. */
+	if (get_field(p, "process", "apparmorProfile", json_type_string, false, &v) < 0)
+		return -1;
+	if (v && json_object_get_string(v)[0])
+		return oci_error("config.json: process.apparmorProfile: not supported"), -1;
+	if (get_field(p, "process", "selinuxLabel", json_type_string, false, &v) < 0)
+		return -1;
+	if (v && json_object_get_string(v)[0])
+		return oci_error("config.json: process.selinuxLabel: not supported"), -1;
 	if (get_field(p, "process", "args", json_type_array, true, &v) < 0 ||
 	    get_strv(v, "process.args", &s->args) < 0)
 		return -1;

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -47,7 +48,7 @@ static void write_all(int fd, const char *s, size_t n)
 
 /* Open a host pty, send its master to the --console-socket (SCM_RIGHTS, as runc) and make the
  * slave our stdio, which the Sentry inherits. 0 or -1 with the reason in err. */
-static int console_setup(const char *sock_path, FILE *err)
+static int console_setup(const char *sock_path, const struct oci_spec *s, FILE *err)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	_cleanup_close_ int master = -1, slave = -1, sock = -1;
@@ -68,6 +69,9 @@ static int console_setup(const char *sock_path, FILE *err)
 	master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0)
 		return fprintf(err, "opening a pty: %s", strerror(errno)), -1;
+	struct winsize ws = {.ws_row = s->console_rows, .ws_col = s->console_cols};
+	if (ws.ws_row && ws.ws_col && ioctl(master, TIOCSWINSZ, &ws) < 0)
+		return fprintf(err, "consoleSize: %s", strerror(errno)), -1;
 	slave = open(ptsname(master), O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (slave < 0)
 		return fprintf(err, "opening the pty slave: %s", strerror(errno)), -1;
@@ -187,7 +191,7 @@ static int supervise(const struct oci_launch *l, int ready)
 		fprintf(err, "%s: %s", l->dir, strerror(errno));
 		goto fail;
 	}
-	if (s->terminal && l->console_socket && console_setup(l->console_socket, err) < 0)
+	if (s->terminal && l->console_socket && console_setup(l->console_socket, s, err) < 0)
 		goto fail;
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/ctl.sock", dirfd);
 	listen_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
@@ -211,6 +215,8 @@ static int supervise(const struct oci_launch *l, int ready)
 	    .hostname = (char *)(s->hostname ? s->hostname : OCI_DEFAULT_HOSTNAME),
 	    .log_level = level,
 	    .stdio_closed = l->g->stdio_closed,
+	    .has_process = true,
+	    .process = s->process,
 	};
 	struct sandbox_spec spec = {.rootfs = s->root,
 				    .boot = &boot,

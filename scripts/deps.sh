@@ -9,6 +9,7 @@ PACKAGES=(
 	liburing-dev                 # gofer I/O
 	libxxhash-dev                # dentry and inode hash tables
 	libjson-c-dev                # the OCI commands: config.json, state and log JSON
+	libcap-dev                   # the OCI commands: capability names of config.json
 	libcriterion-dev             # unit tests
 	busybox-static               # static programs for the workload tests and the demo
 	strace                       # the security tests trace the Sentry's host syscalls

@@ -3,6 +3,21 @@
 #define SENTRY_SENTRY_H
 
 #include <stdbool.h>
+#include <stdint.h>
+
+/* An OCI container's process (runsc-c/oci_process.c): who init runs as and with what limits,
+ * set on init before it is loaded. Without one (`do`): root with every capability. */
+#define SENTRY_MAX_GROUPS 32
+#define SENTRY_RLIMITS 16
+struct sentry_process {
+	uint32_t uid, gid, umask;
+	uint32_t ngroups;
+	uint32_t groups[SENTRY_MAX_GROUPS]; /* supplementary */
+	uint64_t cap_bounding, cap_effective, cap_inheritable, cap_permitted, cap_ambient;
+	uint8_t no_new_privs;
+	uint8_t rlimit_set[SENTRY_RLIMITS]; /* 1: rlimit_cur/max[i] replace the default */
+	uint64_t rlimit_cur[SENTRY_RLIMITS], rlimit_max[SENTRY_RLIMITS];
+};
 
 struct sentry_config {
 	const char *platform;  /* backend name */
@@ -16,6 +31,7 @@ struct sentry_config {
 	const char *hostname;
 	int control_fd;        /* the container control channel (sentry/control.h), or -1 for
 	                        * none (`do`): init then runs at once */
+	const struct sentry_process *process; /* or NULL */
 };
 
 /* Boot the kernel and run the command until its init process exits.

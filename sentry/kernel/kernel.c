@@ -20,6 +20,7 @@
 #include "sentry/mm/mm.h"
 #include "sentry/syscalls/syscalls.h"
 #include "sentry/vfs/vfs.h"
+#include "sentry/vfs/vfs_fs.h"
 #include "sentry/fs/tty.h"
 
 static struct gofer_client g_gofer;
@@ -76,6 +77,36 @@ static int open_executable(struct task *t, const char *argv0, char **envp, struc
 		p = colon + 1;
 	}
 	return err;
+}
+
+static int cmp_gid(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* An OCI container's process: init's ids, groups, capabilities, umask, no_new_privs and
+ * limits, as runc leaves them just before it execs the program (the boot config checked them).
+ * Before init is loaded, so the executable is opened and checked as that user. */
+static void apply_process(struct task *t, const struct sentry_process *p)
+{
+	struct creds *c = &t->cred;
+
+	c->ruid = c->euid = c->suid = c->fsuid = p->uid;
+	c->rgid = c->egid = c->sgid = c->fsgid = p->gid;
+	c->ngroups = p->ngroups;
+	memcpy(c->groups, p->groups, sizeof(c->groups[0]) * p->ngroups);
+	qsort(c->groups, c->ngroups, sizeof(c->groups[0]), cmp_gid);
+	c->cap_bset = p->cap_bounding;
+	c->cap_effective = p->cap_effective;
+	c->cap_permitted = p->cap_permitted;
+	c->cap_inheritable = p->cap_inheritable;
+	c->cap_ambient = p->cap_ambient;
+	fs_context_umask(t->fs, (int)p->umask);
+	t->no_new_privs = p->no_new_privs;
+	for (int i = 0; i < SENTRY_RLIMITS && i < LINUX_RLIM_NLIMITS; i++)
+		if (p->rlimit_set[i])
+			t->tg->rlimits[i] = (struct linux_rlimit){p->rlimit_cur[i], p->rlimit_max[i]};
 }
 
 static void kick_handler(int sig)
@@ -175,6 +206,8 @@ int sentry_main(const struct sentry_config *cfg)
 			return r;
 		}
 	}
+	if (cfg->process)
+		apply_process(t, cfg->process);
 	snprintf(t->comm, sizeof(t->comm), "%s", strrchr(cfg->argv[0], '/') ?
 		 strrchr(cfg->argv[0], '/') + 1 : cfg->argv[0]);
 

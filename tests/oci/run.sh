@@ -197,6 +197,46 @@ t_path_lookup() {
 }
 rt_selected path-lookup && check path-lookup t_path_lookup
 
+# ---- process.user, capabilities, rlimits, noNewPrivileges: init's emulated credentials ----
+t_process() {
+	local b out
+	b=$(bundle proc 'id; umask; ulimit -n; ulimit -Hn; grep -E "^(CapEff|CapBnd|NoNewPrivs)" /proc/1/status; true' '' '' \
+		'"capabilities": {"bounding": ["CAP_KILL", "CAP_CHOWN"], "effective": ["CAP_KILL"], "permitted": ["CAP_KILL"]},
+    "rlimits": [{"type": "RLIMIT_NOFILE", "soft": 100, "hard": 200}], "noNewPrivileges": true')
+	sed -i 's/"user": {"uid": 0, "gid": 0}/"user": {"uid": 1000, "gid": 1000, "additionalGids": [20, 10], "umask": 63}/' "$b/config.json"
+	: >"$LOG"
+	out=$("${RC[@]}" run --bundle "$b" proc 2>>"$LOG") || return 1
+	local want
+	want=$(printf '%s\n' "uid=1000 gid=1000 groups=10,20" 0077 100 200 \
+		$'CapEff:\t0000000000000020' $'CapBnd:\t0000000000000021' $'NoNewPrivs:\t1')
+	[[ $out == "$want" ]] || { printf 'got:\n%s\nwant:\n%s\n' "$out" "$want" >>"$LOG"; return 1; }
+	sed -i 's/"CAP_KILL", "CAP_CHOWN"/"CAP_KILL", "CAP_NO_SUCH"/' "$b/config.json"
+	"${RC[@]}" run --bundle "$b" proc 2>>"$LOG" && return 1
+	grep -q 'unknown capability "CAP_NO_SUCH"' "$LOG"
+}
+rt_selected process-user && check process-user t_process
+
+# ---- process.terminal: the pty master goes to --console-socket, as runc sends it ----
+t_console() {
+	local b sock=$RT_TMP/console.sock out=$RT_TMP/console.out
+	command -v python3 >/dev/null || { echo "no python3 for the console socket end" >>"$LOG"; return 1; }
+	b=$(bundle console '[ -t 0 ] && [ -t 1 ] && echo isatty; stty size' '' '' '"consoleSize": {"height": 30, "width": 100}')
+	sed -i 's/"terminal": false/"terminal": true/' "$b/config.json"
+	: >"$LOG"
+	"${RC[@]}" create --bundle "$b" console 2>>"$LOG" && return 1 # terminal needs the socket
+	grep -q "console-socket is required" "$LOG" || return 1
+	python3 tests/oci/console.py "$sock" "$out" >/dev/null 2>>"$LOG" &
+	local helper=$!
+	for ((i = 0; i < 100; i++)); do [[ -S $sock ]] && break; sleep 0.05; done
+	"${RC[@]}" create --bundle "$b" --console-socket "$sock" console 2>>"$LOG" || { kill $helper; return 1; }
+	"${RC[@]}" start console 2>>"$LOG" || return 1
+	wait_status console stopped || return 1
+	wait $helper || return 1
+	"${RC[@]}" delete console 2>>"$LOG" || return 1
+	[[ $(tr -d '\r' <"$out") == $'isatty\n30 100' ]] || { echo "console: $(cat -A "$out")" >>"$LOG"; return 1; }
+}
+rt_selected console-socket && check console-socket t_console
+
 # ---- kill: of a created container (the spec allows it), by number, --all ----
 t_kill_created() {
 	local b
