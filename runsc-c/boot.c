@@ -67,18 +67,21 @@ static int parse_boot_args(int argc, char **argv, struct boot_fds *f)
 	return 0;
 }
 
-/* Read and decode the whole config from fd (a memfd, read from offset 0). */
+/* Read and decode the whole config from fd (a memfd, read from offset 0). Sized with lseek,
+ * not fstat: exec's configs are read under the seccomp filter, which has lseek and pread64
+ * but not newfstatat (what glibc's fstat is). */
 static int read_config(int fd, struct boot_config *c)
 {
-	struct stat st;
+	off_t size = lseek(fd, 0, SEEK_END);
 	char *buf;
 	size_t off = 0;
 	int r;
 
-	if (fstat(fd, &st) < 0)
+	if (size < 0)
 		return -errno;
-	if (st.st_size <= 0 || (uint64_t)st.st_size > BOOT_CONFIG_MAX)
+	if (size == 0 || (uint64_t)size > BOOT_CONFIG_MAX)
 		return -EINVAL;
+	struct stat st = {.st_size = size};
 	if (!(buf = malloc((size_t)st.st_size)))
 		return -ENOMEM;
 	while (off < (size_t)st.st_size) {
@@ -92,6 +95,35 @@ static int read_config(int fd, struct boot_config *c)
 	r = boot_config_decode(buf, off, c);
 	free(buf);
 	return r;
+}
+
+/* `runsc-c exec`'s process, sent through the control channel as a boot config (only argv,
+ * envp, cwd and the process record are used). */
+static int exec_decode(int fd, struct sentry_exec *e)
+{
+	struct boot_config *c = calloc(1, sizeof(*c));
+	int r = c ? read_config(fd, c) : -ENOMEM;
+
+	if (r < 0) {
+		free(c);
+		return r;
+	}
+	*e = (struct sentry_exec){.argv = c->argv,
+				  .envp = c->envp,
+				  .cwd = c->cwd,
+				  .has_process = c->has_process,
+				  .process = c->process,
+				  .owner = c};
+	return 0;
+}
+
+static void exec_free(struct sentry_exec *e)
+{
+	if (e->owner) {
+		boot_config_free(e->owner);
+		free(e->owner);
+	}
+	memset(e, 0, sizeof(*e));
 }
 
 int cmd_boot(struct global_opts *g, int argc, char **argv)
@@ -153,6 +185,8 @@ int cmd_boot(struct global_opts *g, int argc, char **argv)
 	    .hostname = c.hostname,
 	    .control_fd = f.control,
 	    .process = c.has_process ? &c.process : NULL,
+	    .exec_decode = exec_decode,
+	    .exec_free = exec_free,
 	};
 	int result = sentry_main(&sc);
 	if (write(f.status, &result, sizeof(result)) != (ssize_t)sizeof(result))

@@ -92,6 +92,9 @@ void boot_config_free(struct boot_config *c);
 
 /* ---- running the sandbox (sandbox.c) ---- */
 
+/* A sealed memfd (close-on-exec, offset 0) holding c encoded. The fd or -errno. */
+int sandbox_config_memfd(const struct boot_config *c);
+
 struct sandbox_spec {
 	const char *rootfs; /* absolute host path served by the gofer */
 	const struct boot_config *boot;

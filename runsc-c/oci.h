@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -26,6 +27,11 @@ int cmd_delete(struct global_opts *g, int argc, char **argv);
 int cmd_run(struct global_opts *g, int argc, char **argv);
 int cmd_list(struct global_opts *g, int argc, char **argv);
 int cmd_spec(struct global_opts *g, int argc, char **argv);
+int cmd_exec(struct global_opts *g, int argc, char **argv);
+int cmd_ps(struct global_opts *g, int argc, char **argv);
+int cmd_pause(struct global_opts *g, int argc, char **argv);
+int cmd_resume(struct global_opts *g, int argc, char **argv);
+int cmd_events(struct global_opts *g, int argc, char **argv);
 int cmd_features(struct global_opts *g, int argc, char **argv);
 
 /* ---- errors (oci_log.c) ---- */
@@ -76,6 +82,9 @@ struct oci_spec {
 	size_t nmounts;
 };
 
+/* config.json's "process" object p into s (terminal, consoleSize, args, env, cwd and the
+ * process record); also an exec --process file. 0 or -1 after oci_error. */
+int oci_process_load(json_object *p, struct oci_spec *s);
 /* Read and check bundle/config.json. Everything the spec allows that runsc-c does not do is
  * refused with a message naming the field. 0, or -1 after oci_error. */
 int oci_spec_load(const char *bundle, struct oci_spec *s);
@@ -94,7 +103,7 @@ void oci_mounts_free(struct oci_spec *s);
 
 /* ---- the state directory (oci_state.c) ---- */
 
-enum oci_status { OCI_CREATED, OCI_RUNNING, OCI_STOPPED };
+enum oci_status { OCI_CREATED, OCI_RUNNING, OCI_PAUSED, OCI_STOPPED };
 
 /* One container's directory under --root, locked (flock) while a command works on it. */
 struct oci_container {
@@ -126,6 +135,11 @@ json_object *oci_container_state_json(struct oci_container *c);
  * which passes it to the Sentry. 0 or -errno of the Sentry's reply (-ESRCH: nothing left to
  * signal; -ENOTCONN: no supervisor). */
 int oci_control(struct oci_container *c, uint32_t op, int sig, uint32_t flags);
+/* The general form: request m with nfds fds (not taken); the reply's header comes back in m,
+ * its payload in payload (room for cap bytes). Its result (>= 0) or -errno. */
+struct sentry_ctl_msg;
+int oci_control_msg(struct oci_container *c, struct sentry_ctl_msg *m, const int *fds, int nfds,
+		    void *payload, uint32_t cap);
 /* Wait until the supervisor and the processes under it are gone (after a SIGKILL). */
 void oci_container_wait_gone(struct oci_container *c);
 /* The start time of process pid (field 22 of /proc/pid/stat), or 0. */
@@ -149,8 +163,16 @@ int oci_create_parse(int argc, char **argv, const char *help, struct oci_create_
  * written to --pid-file). -1 after oci_error, with nothing left behind. */
 pid_t oci_create(const struct global_opts *g, const struct oci_create_opts *o,
 		 struct oci_container *c);
+/* Write pid to path through a temporary file and a rename, as runc (no reader sees half of
+ * it). 0 or -1 after oci_error. */
+int oci_write_pid_file(const char *path, pid_t pid);
 /* Start a created container (c locked). 0 or -1 after oci_error. */
 int oci_start(struct oci_container *c);
+
+/* Open a host pty, send its master to the --console-socket sock (SCM_RIGHTS, as runc; size
+ * rows x cols unless 0) and return the slave fd (close-on-exec), or -1 with the reason in err
+ * (oci_console.c). */
+int oci_console_setup(const char *sock, unsigned short rows, unsigned short cols, FILE *err);
 
 /* ---- the supervisor (oci_supervise.c) ---- */
 

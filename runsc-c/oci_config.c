@@ -89,7 +89,7 @@ static int get_strv(json_object *arr, const char *where, char ***out)
 	return 0;
 }
 
-static int parse_process(json_object *p, struct oci_spec *s)
+int oci_process_load(json_object *p, struct oci_spec *s)
 {
 	static const char *const known[] = {"terminal",	    "consoleSize",     "user",
 					    "args",	    "env",	       "cwd",
@@ -313,7 +313,7 @@ static int parse_doc(struct oci_spec *s)
 	if (get_field(doc, "", "root", json_type_object, true, &v) < 0 || parse_root(v, s) < 0)
 		return -1;
 	if (get_field(doc, "", "process", json_type_object, true, &v) < 0 ||
-	    parse_process(v, s) < 0)
+	    oci_process_load(v, s) < 0)
 		return -1;
 	if (get_field(doc, "", "hostname", json_type_string, false, &v) < 0)
 		return -1;

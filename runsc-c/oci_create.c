@@ -29,8 +29,7 @@ static json_object *now_rfc3339(void)
 	return json_object_new_string(buf);
 }
 
-/* Write pid to path through a temporary file and rename, as runc (readers never see half). */
-static int write_pid_file(const char *path, pid_t pid)
+int oci_write_pid_file(const char *path, pid_t pid)
 {
 	_cleanup_free_ char *tmp = NULL;
 	char buf[16];
@@ -92,7 +91,7 @@ pid_t oci_create(const struct global_opts *g, const struct oci_create_opts *o,
 	json_object_object_add(c->saved, "starttime",
 			       json_object_new_int64((int64_t)oci_proc_starttime(pid)));
 	json_object_object_add(c->saved, "started", json_object_new_boolean(false));
-	if (oci_container_save(c) < 0 || (o->pid_file && write_pid_file(o->pid_file, pid) < 0)) {
+	if (oci_container_save(c) < 0 || (o->pid_file && oci_write_pid_file(o->pid_file, pid) < 0)) {
 		kill(pid, SIGKILL);
 		oci_container_wait_gone(c);
 		pid = -1;

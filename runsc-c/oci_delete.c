@@ -35,8 +35,9 @@ int cmd_delete(struct global_opts *g, int argc, char **argv)
 		return force ? 0 : 1;
 	}
 	enum oci_status st = oci_container_status(&c, &pid);
-	if (st == OCI_RUNNING && !force) {
-		oci_error("cannot delete container %s that is running (use --force)", c.id);
+	if ((st == OCI_RUNNING || st == OCI_PAUSED) && !force) {
+		oci_error("cannot delete container %s that is %s (use --force)", c.id,
+			  oci_status_name(st));
 		oci_container_close(&c);
 		return 1;
 	}

@@ -211,15 +211,19 @@ enum oci_status oci_container_status(struct oci_container *c, pid_t *pid)
 		return OCI_STOPPED;
 	if (!(*pid = saved_alive(c->saved, "pid", "starttime")))
 		return OCI_STOPPED;
-	if (json_object_object_get_ex(c->saved, "started", &started) &&
+	if (!json_object_object_get_ex(c->saved, "started", &started) ||
+	    !json_object_get_boolean(started))
+		return OCI_CREATED;
+	if (json_object_object_get_ex(c->saved, "paused", &started) &&
 	    json_object_get_boolean(started))
-		return OCI_RUNNING;
-	return OCI_CREATED;
+		return OCI_PAUSED;
+	return OCI_RUNNING;
 }
 
 const char *oci_status_name(enum oci_status st)
 {
-	return st == OCI_CREATED ? "created" : st == OCI_RUNNING ? "running" : "stopped";
+	static const char *const names[] = {"created", "running", "paused", "stopped"};
+	return names[st];
 }
 
 /* A copy of o[key] (or a default) added to out under the same key. */
@@ -253,13 +257,13 @@ json_object *oci_container_state_json(struct oci_container *c)
 	return o;
 }
 
-int oci_control(struct oci_container *c, uint32_t op, int sig, uint32_t flags)
+int oci_control_msg(struct oci_container *c, struct sentry_ctl_msg *m, const int *fds, int nfds,
+		    void *payload, uint32_t cap)
 {
-	struct sentry_ctl_msg m = {.op = op, .sig = sig, .flags = flags};
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	struct timeval tv = {.tv_sec = 30};
+	struct timeval tv = {.tv_sec = 90};
 	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	ssize_t n;
+	int rfds[SENTRY_CTL_MAX_FDS], nrfds, r;
 
 	/* Through the directory fd: the path stays short whatever --root is. */
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/ctl.sock", c->dirfd);
@@ -268,15 +272,23 @@ int oci_control(struct oci_container *c, uint32_t op, int sig, uint32_t flags)
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		return errno == ENOENT || errno == ECONNREFUSED ? -ENOTCONN : -errno;
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	if (send(fd, &m, sizeof(m), MSG_NOSIGNAL) != (ssize_t)sizeof(m))
-		return -errno;
-	n = recv(fd, &m, sizeof(m), 0);
-	if (n == 0)
+	if ((r = ctl_send(fd, m, NULL, 0, fds, nfds)) < 0)
+		return r;
+	r = ctl_recv(fd, m, payload, cap, rfds, &nrfds);
+	ctl_close_fds(rfds, nrfds);
+	if (r == -EPIPE)
 		return -ENOTCONN;
-	if (n != (ssize_t)sizeof(m) || m.op != SENTRY_CTL_REPLY || m.result > 0 ||
-	    m.result < -4095)
-		return n < 0 ? -errno : -EPROTO;
-	return m.result;
+	if (r < 0)
+		return r;
+	if (m->op != SENTRY_CTL_REPLY || m->result < -4095)
+		return -EPROTO;
+	return m->result;
+}
+
+int oci_control(struct oci_container *c, uint32_t op, int sig, uint32_t flags)
+{
+	struct sentry_ctl_msg m = {.op = op, .sig = sig, .flags = flags};
+	return oci_control_msg(c, &m, NULL, 0, NULL, 0);
 }
 
 void oci_container_wait_gone(struct oci_container *c)

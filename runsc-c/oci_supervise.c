@@ -46,52 +46,6 @@ static void write_all(int fd, const char *s, size_t n)
 	}
 }
 
-/* Open a host pty, send its master to the --console-socket (SCM_RIGHTS, as runc) and make the
- * slave our stdio, which the Sentry inherits. 0 or -1 with the reason in err. */
-static int console_setup(const char *sock_path, const struct oci_spec *s, FILE *err)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	_cleanup_close_ int master = -1, slave = -1, sock = -1;
-	char name[] = "pty-master";
-	struct iovec iov = {.iov_base = name, .iov_len = sizeof(name) - 1};
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr msg = {.msg_iov = &iov,
-			     .msg_iovlen = 1,
-			     .msg_control = u.buf,
-			     .msg_controllen = sizeof(u.buf)};
-
-	if (strlen(sock_path) >= sizeof(sa.sun_path))
-		return fprintf(err, "--console-socket %s: path too long", sock_path), -1;
-	strcpy(sa.sun_path, sock_path);
-	master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0)
-		return fprintf(err, "opening a pty: %s", strerror(errno)), -1;
-	struct winsize ws = {.ws_row = s->console_rows, .ws_col = s->console_cols};
-	if (ws.ws_row && ws.ws_col && ioctl(master, TIOCSWINSZ, &ws) < 0)
-		return fprintf(err, "consoleSize: %s", strerror(errno)), -1;
-	slave = open(ptsname(master), O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (slave < 0)
-		return fprintf(err, "opening the pty slave: %s", strerror(errno)), -1;
-	sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (sock < 0 || connect(sock, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		return fprintf(err, "--console-socket %s: %s", sock_path, strerror(errno)), -1;
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &master, sizeof(int));
-	if (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0)
-		return fprintf(err, "--console-socket %s: sending the pty: %s", sock_path,
-			       strerror(errno)),
-		       -1;
-	for (int fd = 0; fd < 3; fd++)
-		dup2(slave, fd);
-	return 0;
-}
-
 /* Record the Sentry's and the gofer's pids, so delete can wait until they are gone. */
 static void write_pids(int dirfd, const struct sandbox *sb)
 {
@@ -112,47 +66,46 @@ static void write_pids(int dirfd, const struct sandbox *sb)
 	json_object_put(o);
 }
 
-/* Receive one message from fd, waiting at most timeout_ms (-1: forever). 0, or -errno
- * (-EPIPE at end of file, -ETIMEDOUT). */
-static int recv_msg(int fd, struct sentry_ctl_msg *m, int timeout_ms)
+/* Wait at most timeout_ms (-1: forever) for fd to be readable. 0 or -ETIMEDOUT. */
+static int wait_readable(int fd, int timeout_ms)
 {
 	struct pollfd p = {.fd = fd, .events = POLLIN};
-	ssize_t n;
 	int r;
 
 	while ((r = poll(&p, 1, timeout_ms)) < 0 && errno == EINTR)
 		;
-	if (r == 0)
-		return -ETIMEDOUT;
-	while ((n = recv(fd, m, sizeof(*m), MSG_DONTWAIT)) < 0 && errno == EINTR)
-		;
-	if (n == 0)
-		return -EPIPE;
-	if (n < 0)
-		return -errno;
-	return n == (ssize_t)sizeof(*m) ? 0 : -EPROTO;
+	return r == 0 ? -ETIMEDOUT : 0;
 }
 
-/* One client of ctl.sock: its request to the Sentry, the Sentry's reply back. */
+/* One client of ctl.sock: its request (and fds) to the Sentry, the Sentry's reply back. */
 static void serve_client(int listen_fd, int control)
 {
+	static char payload[SENTRY_CTL_MAX_PAYLOAD];
 	struct sentry_ctl_msg m, reply = {.op = SENTRY_CTL_REPLY};
 	_cleanup_close_ int c = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
-	int r;
+	int fds[SENTRY_CTL_MAX_FDS], nfds = 0, rfds[SENTRY_CTL_MAX_FDS], nrfds = 0, r;
+	uint32_t len = 0;
 
-	if (c < 0)
+	if (c < 0 || wait_readable(c, 5000) < 0 || ctl_recv(c, &m, NULL, 0, fds, &nfds) < 0)
 		return;
-	if (recv_msg(c, &m, 5000) < 0)
-		return;
-	if ((m.op != SENTRY_CTL_START && m.op != SENTRY_CTL_SIGNAL) || m.sig < 0 || m.sig > 64) {
+	if (m.op < SENTRY_CTL_START || m.op > SENTRY_CTL_EXEC || m.op == SENTRY_CTL_REPLY) {
 		reply.result = -EINVAL;
-	} else if (send(control, &m, sizeof(m), MSG_NOSIGNAL) != (ssize_t)sizeof(m)) {
+	} else if ((r = ctl_send(control, &m, NULL, 0, fds, nfds)) < 0) {
 		reply.result = -ESRCH; /* the Sentry is gone */
 	} else {
-		r = recv_msg(control, &m, 30000);
-		reply.result = r == -EPIPE ? -ESRCH : r < 0 ? r : m.result;
+		/* exec: the Sentry loads the program before it answers */
+		r = wait_readable(control, 60000);
+		if (r == 0)
+			r = ctl_recv(control, &reply, payload, sizeof(payload), rfds, &nrfds);
+		ctl_close_fds(rfds, nrfds);
+		if (r < 0 || reply.op != SENTRY_CTL_REPLY) {
+			reply = (struct sentry_ctl_msg){.op = SENTRY_CTL_REPLY,
+							.result = r == -EPIPE ? -ESRCH : -EPROTO};
+		}
+		len = reply.len;
 	}
-	send(c, &reply, sizeof(reply), MSG_NOSIGNAL);
+	ctl_close_fds(fds, nfds);
+	ctl_send(c, &reply, payload, len, NULL, 0);
 }
 
 /* Record the exit status where `state` and `delete` look. */
@@ -191,8 +144,14 @@ static int supervise(const struct oci_launch *l, int ready)
 		fprintf(err, "%s: %s", l->dir, strerror(errno));
 		goto fail;
 	}
-	if (s->terminal && l->console_socket && console_setup(l->console_socket, s, err) < 0)
-		goto fail;
+	if (s->terminal && l->console_socket) {
+		int slave = oci_console_setup(l->console_socket, s->console_rows, s->console_cols, err);
+		if (slave < 0)
+			goto fail;
+		for (int fd = 0; fd < 3; fd++)
+			dup2(slave, fd);
+		close(slave);
+	}
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/ctl.sock", dirfd);
 	listen_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (listen_fd < 0 || bind(listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
@@ -236,7 +195,9 @@ static int supervise(const struct oci_launch *l, int ready)
 		close(devnull);
 
 	/* Init loaded, or why not. */
-	r = recv_msg(sb.control, &m, -1);
+	int fds[SENTRY_CTL_MAX_FDS], nfds;
+	r = ctl_recv(sb.control, &m, NULL, 0, fds, &nfds);
+	ctl_close_fds(fds, nfds);
 	if (r < 0 || m.op != SENTRY_CTL_READY || m.result < 0) {
 		code = sandbox_wait(&sb, s->args[0], err);
 		fflush(err);

@@ -258,8 +258,7 @@ static pid_t spawn_sentry(const int *fds, int nfds, const sigset_t *mask, int *s
 	return pid;
 }
 
-/* A sealed memfd holding the encoded boot config. */
-static int config_memfd(const struct boot_config *c)
+int sandbox_config_memfd(const struct boot_config *c)
 {
 	_cleanup_free_ char *buf = NULL;
 	size_t len, off = 0;
@@ -392,7 +391,7 @@ int sandbox_spawn(const struct sandbox_spec *s, struct sandbox *sb)
 
 	if ((sb->exe_fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC)) < 0)
 		die_status(EXIT_RUNTIME, "/proc/self/exe: %s", strerror(errno));
-	if ((cfg_fd = config_memfd(s->boot)) < 0)
+	if ((cfg_fd = sandbox_config_memfd(s->boot)) < 0)
 		die_status(EXIT_RUNTIME, "boot config: %s", strerror(-cfg_fd));
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sock) < 0 ||
 	    pipe2(status, O_CLOEXEC) < 0 ||

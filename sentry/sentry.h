@@ -19,6 +19,16 @@ struct sentry_process {
 	uint64_t rlimit_cur[SENTRY_RLIMITS], rlimit_max[SENTRY_RLIMITS];
 };
 
+/* A process the runtime starts in a running sandbox (`runsc-c exec`), as decoded by the
+ * config's exec_decode. */
+struct sentry_exec {
+	char **argv, **envp; /* NULL-terminated */
+	char *cwd;
+	bool has_process;
+	struct sentry_process process;
+	void *owner; /* for exec_free */
+};
+
 struct sentry_config {
 	const char *platform;  /* backend name */
 	bool strace;           /* print every syscall to strace_fd */
@@ -32,11 +42,20 @@ struct sentry_config {
 	int control_fd;        /* the container control channel (sentry/control.h), or -1 for
 	                        * none (`do`): init then runs at once */
 	const struct sentry_process *process; /* or NULL */
+	/* Read an exec request's process from fd (a memfd; the caller closes it): 0 or -errno.
+	 * NULL: exec is refused. exec_free releases what it filled in. */
+	int (*exec_decode)(int fd, struct sentry_exec *e);
+	void (*exec_free)(struct sentry_exec *e);
 };
 
 /* Boot the kernel and run the command until its init process exits.
  * Returns its wait status (LINUX_W_EXITCODE), or a negative errno when the command could not be
  * started: -ENOENT (not found: the CLI exits 127), -ENOEXEC/-EACCES (exit 126). */
 int sentry_main(const struct sentry_config *cfg);
+
+/* Start e in the running sandbox as a new parentless process with stdio[0..2] (host fds, taken
+ * over) as its fds 0-2; exit_fd (taken over) gets its wait status when it exits. Returns its
+ * pid, or -errno (every fd closed). */
+int sentry_exec_process(const struct sentry_exec *e, const int stdio[3], int exit_fd);
 
 #endif

@@ -109,6 +109,72 @@ static void apply_process(struct task *t, const struct sentry_process *p)
 			t->tg->rlimits[i] = (struct linux_rlimit){p->rlimit_cur[i], p->rlimit_max[i]};
 }
 
+/* Give t (new, not started) its stdio (host fds, taken over; -1: closed), the container
+ * process's credentials, and load argv[0] (found along envp's PATH) from cwd. 0 or -errno. */
+static int load_task(struct task *t, const struct sentry_process *proc, const int stdio[3],
+		     char **argv, char **envp, const char *cwd)
+{
+	char path[LINUX_PATH_MAX];
+	struct file *exe = NULL;
+	int r;
+
+	for (int fd = 0; fd < 3; fd++) {
+		if (stdio[fd] < 0)
+			continue;
+		r = fdtable_install_host(t->fdt, fd, stdio[fd]);
+		if (r < 0) {
+			log_error("stdio fd %d: %s", fd, strerror(-r));
+			return r;
+		}
+	}
+	if (proc)
+		apply_process(t, proc);
+	snprintf(t->comm, sizeof(t->comm), "%s",
+		 strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0]);
+	if (cwd && (r = vfs_chdir(t, cwd)) < 0)
+		log_warn("working directory %s: %s; staying in /", cwd, strerror(-r));
+	r = open_executable(t, argv[0], envp, &exe, path, sizeof(path));
+	if (r < 0)
+		return r;
+	r = (int)loader_load(t, exe, path, argv, envp);
+	file_put(exe);
+	if (r < 0)
+		log_info("loading %s: %s", path, strerror(-r));
+	return r;
+}
+
+int sentry_exec_process(const struct sentry_exec *e, const int stdio[3], int exit_fd)
+{
+	struct task *t = task_create_orphan(g_kernel.plat);
+	int r;
+
+	if (!t) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	r = load_task(t, e->has_process ? &e->process : NULL, stdio, e->argv, e->envp, e->cwd);
+	if (r < 0) {
+		task_discard_orphan(t);
+		close(exit_fd);
+		return r;
+	}
+	int pid = t->tgid;
+	kernel_lock();
+	t->tg->exit_fd = exit_fd;
+	kernel_unlock();
+	if ((r = task_start(t)) < 0) {
+		log_error("starting exec'd process %d: %s", pid, strerror(-r));
+		return r; /* its exit socket closes with the Sentry */
+	}
+	return pid;
+fail:
+	for (int fd = 0; fd < 3; fd++)
+		if (stdio[fd] >= 0)
+			close(stdio[fd]);
+	close(exit_fd);
+	return r;
+}
+
 static void kick_handler(int sig)
 {
 	(void)sig; /* only interrupts a blocking host call (task_host_wait) */
@@ -135,8 +201,6 @@ int sentry_main(const struct sentry_config *cfg)
 {
 	const struct platform *plat = platform_lookup(cfg->platform ? cfg->platform : "systrap");
 	struct timespec now;
-	char path[LINUX_PATH_MAX];
-	struct file *exe = NULL;
 	struct task *t;
 	int r;
 
@@ -196,30 +260,7 @@ int sentry_main(const struct sentry_config *cfg)
 	r = tty_console_init(cfg->stdio, t->tg->sid, t->tg->pgid);
 	if (r < 0)
 		log_warn("terminal: %s", strerror(-r));
-	for (int fd = 0; fd < 3; fd++) {
-		if (cfg->stdio[fd] < 0)
-			continue;
-		r = fdtable_install_host(t->fdt, fd, cfg->stdio[fd]);
-		if (r < 0) {
-			log_error("stdio fd %d: %s", fd, strerror(-r));
-			task_free(t);
-			return r;
-		}
-	}
-	if (cfg->process)
-		apply_process(t, cfg->process);
-	snprintf(t->comm, sizeof(t->comm), "%s", strrchr(cfg->argv[0], '/') ?
-		 strrchr(cfg->argv[0], '/') + 1 : cfg->argv[0]);
-
-	if (cfg->cwd && (r = vfs_chdir(t, cfg->cwd)) < 0)
-		log_warn("working directory %s: %s; staying in /", cfg->cwd, strerror(-r));
-	r = open_executable(t, cfg->argv[0], cfg->envp, &exe, path, sizeof(path));
-	if (r == 0) {
-		r = (int)loader_load(t, exe, path, cfg->argv, cfg->envp);
-		file_put(exe);
-		if (r < 0)
-			log_info("loading %s: %s", path, strerror(-r));
-	}
+	r = load_task(t, cfg->process, cfg->stdio, cfg->argv, cfg->envp, cfg->cwd);
 	if (cfg->control_fd >= 0)
 		control_ready(cfg->control_fd, r);
 	if (r < 0) {
@@ -235,7 +276,7 @@ int sentry_main(const struct sentry_config *cfg)
 			task_free(t);
 			return r;
 		}
-		if ((r = control_serve(cfg->control_fd)) < 0)
+		if ((r = control_serve(cfg->control_fd, cfg)) < 0)
 			log_warn("control channel: %s", strerror(-r));
 	}
 	/* init runs on a host thread of its own like every task; this thread waits for the end. */

@@ -360,6 +360,82 @@ if rt_selected bad-; then
 	bad_bundle badid "invalid container id" "$d" "../escape"
 fi
 
+# ---- exec and ps in a running container ----
+t_exec() {
+	local b out proc=$RT_TMP/exec-process.json
+	b=$(bundle execs 'while :; do sleep 0.05; done')
+	: >"$LOG"
+	"${RC[@]}" run -d --bundle "$b" execs 2>>"$LOG" || return 1
+	out=$("${RC[@]}" exec execs echo hello exec 2>>"$LOG") && [[ $out == "hello exec" ]] ||
+		{ echo "exec echo: $out" >>"$LOG"; return 1; }
+	"${RC[@]}" exec execs sh -c 'exit 4' 2>>"$LOG"
+	[[ $? == 4 ]] || { echo "exec exit code" >>"$LOG"; return 1; }
+	out=$("${RC[@]}" exec --env FOO=bar --cwd /bin --user 1000:1000 execs sh -c 'echo $FOO $(pwd) $(id -u)' 2>>"$LOG")
+	[[ $out == "bar /bin 1000" ]] || { echo "exec flags: $out" >>"$LOG"; return 1; }
+	"${RC[@]}" exec execs no-such-program 2>>"$LOG"
+	[[ $? == 127 ]] || { echo "exec of a missing program" >>"$LOG"; return 1; }
+	cat >"$proc" <<'EOF2'
+{"user": {"uid": 0, "gid": 0}, "args": ["sh", "-c", "echo from process file; sleep 30"], "env": ["PATH=/bin"], "cwd": "/"}
+EOF2
+	"${RC[@]}" exec -d --pid-file "$RT_TMP/exec.pid" --process "$proc" execs >"$RT_TMP/exec.out" 2>>"$LOG" || return 1
+	local hostpid
+	hostpid=$(cat "$RT_TMP/exec.pid")
+	kill -0 "$hostpid" || { echo "exec -d pid $hostpid not running" >>"$LOG"; return 1; }
+	for ((i = 0; i < 100; i++)); do grep -q "from process file" "$RT_TMP/exec.out" && break; sleep 0.05; done
+	grep -q "from process file" "$RT_TMP/exec.out" || { echo "no output of exec --process" >>"$LOG"; return 1; }
+	out=$("${RC[@]}" ps --format json execs 2>>"$LOG")
+	jq -e 'index(1) != null and length >= 3' <<<"$out" >/dev/null || { echo "ps: $out" >>"$LOG"; return 1; }
+	"${RC[@]}" ps execs | head -1 | grep -q PID || return 1
+	"${RC[@]}" kill --all execs KILL 2>>"$LOG" || return 1
+	wait_status execs stopped || return 1
+	all_gone "$hostpid" || { echo "exec -d waiter left" >>"$LOG"; return 1; }
+	"${RC[@]}" exec execs true 2>>"$LOG" && return 1 # stopped
+	"${RC[@]}" delete execs 2>>"$LOG"
+}
+rt_selected exec && check exec t_exec
+
+# ---- pause and resume: no progress while paused ----
+t_pause() {
+	local b out=$RT_TMP/pause.out n1 n2
+	b=$(bundle pausing 'while :; do echo x; sleep 0.02; done')
+	: >"$LOG"
+	"${RC[@]}" create --bundle "$b" pausing >"$out" 2>>"$LOG" || return 1
+	"${RC[@]}" pause pausing 2>>"$LOG" && return 1 # created: nothing to pause
+	"${RC[@]}" start pausing 2>>"$LOG" || return 1
+	sleep 0.3
+	"${RC[@]}" pause pausing 2>>"$LOG" || return 1
+	[[ $(status pausing) == paused ]] || return 1
+	n1=$(wc -l <"$out")
+	sleep 0.5
+	n2=$(wc -l <"$out")
+	[[ $n1 == "$n2" ]] || { echo "ran while paused: $n1 -> $n2" >>"$LOG"; return 1; }
+	"${RC[@]}" delete pausing 2>>"$LOG" && return 1 # paused: needs --force
+	"${RC[@]}" resume pausing 2>>"$LOG" || return 1
+	[[ $(status pausing) == running ]] || return 1
+	sleep 0.3
+	n2=$(wc -l <"$out")
+	((n2 > n1)) || { echo "no progress after resume" >>"$LOG"; return 1; }
+	"${RC[@]}" pause pausing 2>>"$LOG" || return 1
+	"${RC[@]}" delete --force pausing 2>>"$LOG" || return 1 # a paused container dies too
+	[[ ! -e $ROOT/pausing ]]
+}
+rt_selected pause && check pause-resume t_pause
+
+# ---- events: stats once, and every interval until the container stops ----
+t_events() {
+	local b out
+	b=$(bundle events 'sleep 1')
+	: >"$LOG"
+	"${RC[@]}" run -d --bundle "$b" events 2>>"$LOG" || return 1
+	out=$("${RC[@]}" events --stats events 2>>"$LOG") || return 1
+	jq -e '.type == "stats" and .id == "events" and .data.pids.current >= 1 and .data.memory.usage.usage > 0' \
+		<<<"$out" >/dev/null || { echo "events --stats: $out" >>"$LOG"; return 1; }
+	out=$(timeout 10 "${RC[@]}" events --interval 100ms events 2>>"$LOG") || return 1
+	(($(wc -l <<<"$out") >= 2)) || { echo "events: $out" >>"$LOG"; return 1; }
+	"${RC[@]}" delete --force events 2>>"$LOG"
+}
+rt_selected events && check events t_events
+
 # ---- a read-only root: writes get EROFS (waits for the sandbox's read-only root) ----
 t_readonly() {
 	local b out
