@@ -69,6 +69,7 @@ struct oci_spec {
 	const char *version; /* ociVersion (in doc) */
 	const char *hostname; /* in doc, or NULL */
 	json_object *annotations; /* in doc, or NULL */
+	json_object *hooks;	  /* in doc, or NULL */
 
 	/* process */
 	bool terminal;
@@ -100,6 +101,15 @@ int oci_mounts_parse(json_object *mounts, struct oci_spec *s);
  * them. 0 or -1 after oci_error. */
 int oci_mounts_to_sandbox(const struct oci_spec *s);
 void oci_mounts_free(struct oci_spec *s);
+
+/* ---- hooks (oci_hooks.c) ---- */
+
+/* Check config.json's hooks: prestart, createRuntime, poststart and poststop run on the host;
+ * any other kind is refused. 0 or -1 after oci_error. */
+int oci_hooks_check(json_object *hooks);
+/* Run the hooks of kind (hooks may be NULL) in order, each with state on stdin. fatal: stop at
+ * the first failure and return -1 (reported); else report failures as warnings and go on. */
+int oci_hooks_run(json_object *hooks, const char *kind, json_object *state, bool fatal);
 
 /* ---- the state directory (oci_state.c) ---- */
 
@@ -140,6 +150,9 @@ int oci_control(struct oci_container *c, uint32_t op, int sig, uint32_t flags);
 struct sentry_ctl_msg;
 int oci_control_msg(struct oci_container *c, struct sentry_ctl_msg *m, const int *fds, int nfds,
 		    void *payload, uint32_t cap);
+/* Kill whatever still runs of the container, wait until it is gone, remove the directory and
+ * run the poststop hooks. 0 or -1 after oci_error. */
+int oci_container_destroy(struct oci_container *c);
 /* Wait until the supervisor and the processes under it are gone (after a SIGKILL). */
 void oci_container_wait_gone(struct oci_container *c);
 /* The start time of process pid (field 22 of /proc/pid/stat), or 0. */

@@ -280,18 +280,6 @@ static int parse_root(json_object *root, struct oci_spec *s)
 	return 0;
 }
 
-static int check_hooks(json_object *hooks)
-{
-	json_object_object_foreach(hooks, key, val)
-	{
-		if (json_object_is_type(val, json_type_array) && json_object_array_length(val) == 0)
-			continue;
-		oci_error("config.json: hooks.%s: not supported yet", key);
-		return -1;
-	}
-	return 0;
-}
-
 static int parse_doc(struct oci_spec *s)
 {
 	static const char *const known[] = {"ociVersion", "process",	 "root",  "hostname",
@@ -334,8 +322,8 @@ static int parse_doc(struct oci_spec *s)
 	if (get_field(doc, "", "linux", json_type_object, false, &v) < 0 ||
 	    (v && check_linux(v) < 0))
 		return -1;
-	if (get_field(doc, "", "hooks", json_type_object, false, &v) < 0 ||
-	    (v && check_hooks(v) < 0))
+	if (get_field(doc, "", "hooks", json_type_object, false, &s->hooks) < 0 ||
+	    (s->hooks && oci_hooks_check(s->hooks) < 0))
 		return -1;
 	if (get_field(doc, "", "mounts", json_type_array, false, &v) < 0 ||
 	    (v && oci_mounts_parse(v, s) < 0))

@@ -46,6 +46,22 @@ int oci_write_pid_file(const char *path, pid_t pid)
 	return 0;
 }
 
+/* prestart, then createRuntime: the sandbox is up and init held. 0 or -1 after oci_error. */
+static int run_create_hooks(struct oci_container *c)
+{
+	json_object *hooks, *state;
+	int r = 0;
+
+	if (!json_object_object_get_ex(c->saved, "hooks", &hooks))
+		return 0;
+	state = oci_container_state_json(c);
+	if (oci_hooks_run(hooks, "prestart", state, true) < 0 ||
+	    oci_hooks_run(hooks, "createRuntime", state, true) < 0)
+		r = -1;
+	json_object_put(state);
+	return r;
+}
+
 pid_t oci_create(const struct global_opts *g, const struct oci_create_opts *o,
 		 struct oci_container *c)
 {
@@ -91,7 +107,10 @@ pid_t oci_create(const struct global_opts *g, const struct oci_create_opts *o,
 	json_object_object_add(c->saved, "starttime",
 			       json_object_new_int64((int64_t)oci_proc_starttime(pid)));
 	json_object_object_add(c->saved, "started", json_object_new_boolean(false));
-	if (oci_container_save(c) < 0 || (o->pid_file && oci_write_pid_file(o->pid_file, pid) < 0)) {
+	if (s.hooks)
+		json_object_object_add(c->saved, "hooks", json_object_get(s.hooks));
+	if (oci_container_save(c) < 0 || run_create_hooks(c) < 0 ||
+	    (o->pid_file && oci_write_pid_file(o->pid_file, pid) < 0)) {
 		kill(pid, SIGKILL);
 		oci_container_wait_gone(c);
 		pid = -1;

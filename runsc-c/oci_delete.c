@@ -41,10 +41,7 @@ int cmd_delete(struct global_opts *g, int argc, char **argv)
 		oci_container_close(&c);
 		return 1;
 	}
-	if (pid > 0)
-		kill(pid, SIGKILL);
-	oci_container_wait_gone(&c);
-	r = oci_container_remove(&c);
+	r = oci_container_destroy(&c);
 	oci_container_close(&c);
 	return r < 0 ? 1 : 0;
 }

@@ -60,9 +60,7 @@ int cmd_run(struct global_opts *g, int argc, char **argv)
 	if ((pid = oci_create(g, &o, &c)) < 0)
 		return 1;
 	if (oci_start(&c) < 0) {
-		kill(pid, SIGKILL);
-		oci_container_wait_gone(&c);
-		oci_container_remove(&c);
+		oci_container_destroy(&c);
 		oci_container_close(&c);
 		return 1;
 	}
@@ -71,8 +69,7 @@ int cmd_run(struct global_opts *g, int argc, char **argv)
 		return 0;
 	}
 	code = wait_container(&c, pid);
-	oci_container_wait_gone(&c);
-	oci_container_remove(&c);
+	oci_container_destroy(&c);
 	oci_container_close(&c);
 	return code;
 }

@@ -23,7 +23,13 @@ int oci_start(struct oci_container *c)
 		return -1;
 	}
 	json_object_object_add(c->saved, "started", json_object_new_boolean(true));
-	return oci_container_save(c);
+	if (oci_container_save(c) < 0)
+		return -1;
+	json_object *hooks, *state = oci_container_state_json(c);
+	if (json_object_object_get_ex(c->saved, "hooks", &hooks))
+		oci_hooks_run(hooks, "poststart", state, false);
+	json_object_put(state);
+	return 0;
 }
 
 int cmd_start(struct global_opts *g, int argc, char **argv)

@@ -16,6 +16,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -289,6 +290,26 @@ int oci_control(struct oci_container *c, uint32_t op, int sig, uint32_t flags)
 {
 	struct sentry_ctl_msg m = {.op = op, .sig = sig, .flags = flags};
 	return oci_control_msg(c, &m, NULL, 0, NULL, 0);
+}
+
+int oci_container_destroy(struct oci_container *c)
+{
+	json_object *hooks = NULL, *state;
+	pid_t pid;
+	int r;
+
+	if (oci_container_status(c, &pid) != OCI_STOPPED && pid > 0)
+		kill(pid, SIGKILL); /* the gofer and the Sentry die with it (PDEATHSIG) */
+	oci_container_wait_gone(c);
+	state = oci_container_state_json(c);
+	if (json_object_object_get_ex(c->saved, "hooks", &hooks))
+		json_object_get(hooks);
+	r = oci_container_remove(c);
+	if (r == 0)
+		oci_hooks_run(hooks, "poststop", state, false);
+	json_object_put(hooks);
+	json_object_put(state);
+	return r;
 }
 
 void oci_container_wait_gone(struct oci_container *c)

@@ -351,8 +351,10 @@ if rt_selected bad-; then
 	bad_bundle badns 'unknown namespace type "bogus"' "$d"
 	d=$(bundle unsupported 'true' '"solaris": {}')
 	bad_bundle unsupported "solaris: not supported" "$d"
-	d=$(bundle badhook 'true' '"hooks": {"prestart": [{"path": "/bin/true"}]}')
-	bad_bundle badhook "hooks.prestart: not supported yet" "$d"
+	d=$(bundle badhook 'true' '"hooks": {"createContainer": [{"path": "/bin/true"}]}')
+	bad_bundle badhook "hooks.createContainer: not supported" "$d"
+	d=$(bundle failhook 'true' '"hooks": {"prestart": [{"path": "/bin/false"}]}')
+	bad_bundle failhook "prestart\[0\] /bin/false: exit status 1" "$d"
 	d=$(bundle bindmount 'true' '"annotations": {}')
 	sed -i 's|{"destination": "/proc"|{"destination": "/mnt", "type": "bind", "source": "/tmp", "options": ["rbind", "ro"]}, {"destination": "/proc"|' "$d/config.json"
 	bad_bundle bindmount "bind mount of /tmp on /mnt: not supported yet" "$d"
@@ -435,6 +437,28 @@ t_events() {
 	"${RC[@]}" delete --force events 2>>"$LOG"
 }
 rt_selected events && check events t_events
+
+# ---- hooks: on the host, with the state on stdin, at their points of the lifecycle ----
+t_hooks() {
+	local b h=$RT_TMP/hook.sh out=$RT_TMP/hooks.out
+	printf '#!/bin/sh\n{ printf "%%s " "$1"; cat; echo; } >> %s\n' "$out" >"$h"
+	chmod +x "$h"
+	local hook='{"path": "'$h'", "args": ["hook.sh", "KIND"]}'
+	b=$(bundle hooks 'sleep 0.2' '"hooks": {"prestart": ['"${hook/KIND/prestart}"'], "createRuntime": ['"${hook/KIND/createRuntime}"'], "poststart": ['"${hook/KIND/poststart}"'], "poststop": ['"${hook/KIND/poststop}"']}')
+	: >"$LOG"
+	: >"$out"
+	"${RC[@]}" create --bundle "$b" hooks 2>>"$LOG" || return 1
+	"${RC[@]}" start hooks 2>>"$LOG" || return 1
+	wait_status hooks stopped || return 1
+	"${RC[@]}" delete hooks 2>>"$LOG" || return 1
+	local got
+	got=$(while read -r kind json; do
+		printf '%s %s\n' "$kind" "$(jq -r '.id + " " + .status' <<<"$json")"
+	done <"$out")
+	[[ $got == $'prestart hooks created\ncreateRuntime hooks created\npoststart hooks running\npoststop hooks stopped' ]] ||
+		{ printf 'hooks ran as:\n%s\n' "$got" >>"$LOG"; return 1; }
+}
+rt_selected hooks && check hooks t_hooks
 
 # ---- a read-only root: writes get EROFS (waits for the sandbox's read-only root) ----
 t_readonly() {
