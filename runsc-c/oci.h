@@ -61,6 +61,16 @@ struct oci_mount {
 	char *data; /* filesystem options that are not flags, comma-separated, or NULL */
 };
 
+/* linux.resources limits (oci_cgroups.c). */
+struct oci_resources {
+	bool has_memory, has_pids, has_shares, has_quota;
+	int64_t memory_limit; /* bytes, -1 unlimited */
+	int64_t pids_limit;   /* <= 0 unlimited */
+	uint64_t cpu_shares;
+	int64_t cpu_quota; /* us per period, <= 0 unlimited */
+	uint64_t cpu_period;
+};
+
 struct oci_spec {
 	json_object *doc; /* the whole parsed config.json (owned) */
 	char *bundle;	  /* absolute path of the bundle directory */
@@ -70,6 +80,8 @@ struct oci_spec {
 	const char *hostname; /* in doc, or NULL */
 	json_object *annotations; /* in doc, or NULL */
 	json_object *hooks;	  /* in doc, or NULL */
+	const char *cgroups_path; /* linux.cgroupsPath (in doc), or NULL */
+	struct oci_resources resources;
 
 	/* process */
 	bool terminal;
@@ -101,6 +113,19 @@ int oci_mounts_parse(json_object *mounts, struct oci_spec *s);
  * them. 0 or -1 after oci_error. */
 int oci_mounts_to_sandbox(const struct oci_spec *s);
 void oci_mounts_free(struct oci_spec *s);
+
+/* ---- cgroups (oci_cgroups.c) ---- */
+
+/* linux.resources' memory, pids and cpu into r; other fields refused. 0 or -1 after oci_error. */
+int oci_resources_parse(json_object *res, struct oci_resources *r);
+/* Make the container's cgroups with r's limits (none when r has none), recording them in
+ * saved["cgroups"]. 0 or -1 after oci_error (what was made is in saved, for removal). */
+int oci_cgroups_setup(const struct global_opts *g, const struct oci_resources *r,
+		      const char *cgroups_path, const char *id, json_object *saved);
+/* Move pid into saved's cgroups. 0 or -1 with the reason in err. */
+int oci_cgroups_join(json_object *saved, pid_t pid, FILE *err);
+/* Remove saved's cgroups (their processes gone). */
+void oci_cgroups_remove(json_object *saved);
 
 /* ---- hooks (oci_hooks.c) ---- */
 
@@ -196,6 +221,7 @@ struct oci_launch {
 	int dirfd;		    /* the creating command's locked fd; the supervisor drops it */
 	const char *console_socket; /* --console-socket, or NULL */
 	const char *id;
+	json_object *saved; /* the container's state.json so far: the cgroups to join */
 };
 
 /* Fork the container's supervisor: it starts the gofer and the Sentry, waits until init is

@@ -195,14 +195,15 @@ static int check_namespaces(json_object *arr)
 	return 0;
 }
 
-/* linux.resources: only the device rules, and only ones that deny (the Sentry opens no host
- * device for the application whatever they say). Limits are refused until cgroups land. */
-static int check_resources(json_object *res)
+/* linux.resources: memory, pids and cpu limits (host cgroups: oci_cgroups.c), and device rules
+ * that deny (the Sentry opens no host device for the application whatever they say). */
+static int check_resources(json_object *res, struct oci_spec *s)
 {
-	static const char *const known[] = {"devices", NULL};
+	static const char *const known[] = {"devices", "memory", "pids", "cpu", NULL};
 	json_object *devs;
 
 	if (only_keys(res, "linux.resources", known) < 0 ||
+	    oci_resources_parse(res, &s->resources) < 0 ||
 	    get_field(res, "linux.resources", "devices", json_type_array, false, &devs) < 0)
 		return -1;
 	for (size_t i = 0; devs && i < json_object_array_length(devs); i++) {
@@ -220,12 +221,12 @@ static int check_resources(json_object *res)
 	return 0;
 }
 
-static int check_linux(json_object *l)
+static int check_linux(json_object *l, struct oci_spec *s)
 {
 	/* uid/gidMappings: the Sentry is always in a user namespace of its own, mapped to an
 	 * unprivileged host id; container ids are the Sentry's. maskedPaths/readonlyPaths: no
-	 * host /proc or /sys is visible, only the Sentry's own. cgroupsPath: accepted, no
-	 * cgroup is made while linux.resources holds no limit. */
+	 * host /proc or /sys is visible, only the Sentry's own. cgroupsPath: where the limits of
+	 * linux.resources go (no cgroup is made without one). */
 	static const char *const known[] = {"namespaces",  "uidMappings",	  "gidMappings",
 					    "resources",   "cgroupsPath",	  "maskedPaths",
 					    "readonlyPaths", "rootfsPropagation", NULL};
@@ -237,10 +238,12 @@ static int check_linux(json_object *l)
 	    (v && check_namespaces(v) < 0))
 		return -1;
 	if (get_field(l, "linux", "resources", json_type_object, false, &v) < 0 ||
-	    (v && check_resources(v) < 0))
+	    (v && check_resources(v, s) < 0))
 		return -1;
-	if (get_field(l, "linux", "cgroupsPath", json_type_string, false, &v) < 0 ||
-	    get_field(l, "linux", "maskedPaths", json_type_array, false, &v) < 0 ||
+	if (get_field(l, "linux", "cgroupsPath", json_type_string, false, &v) < 0)
+		return -1;
+	s->cgroups_path = v ? json_object_get_string(v) : NULL;
+	if (get_field(l, "linux", "maskedPaths", json_type_array, false, &v) < 0 ||
 	    get_field(l, "linux", "readonlyPaths", json_type_array, false, &v) < 0 ||
 	    get_field(l, "linux", "uidMappings", json_type_array, false, &v) < 0 ||
 	    get_field(l, "linux", "gidMappings", json_type_array, false, &v) < 0)
@@ -320,7 +323,7 @@ static int parse_doc(struct oci_spec *s)
 		}
 	}
 	if (get_field(doc, "", "linux", json_type_object, false, &v) < 0 ||
-	    (v && check_linux(v) < 0))
+	    (v && check_linux(v, s) < 0))
 		return -1;
 	if (get_field(doc, "", "hooks", json_type_object, false, &s->hooks) < 0 ||
 	    (s->hooks && oci_hooks_check(s->hooks) < 0))

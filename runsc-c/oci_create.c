@@ -94,7 +94,10 @@ pid_t oci_create(const struct global_opts *g, const struct oci_create_opts *o,
 	json_object_object_add(c->saved, "owner", json_object_new_string(""));
 	json_object_object_add(c->saved, "annotations", s.annotations ? json_object_get(s.annotations)
 								      : json_object_new_object());
+	if (oci_cgroups_setup(g, &s.resources, s.cgroups_path, o->id, c->saved) < 0)
+		goto fail;
 	struct oci_launch l = {.g = g,
+			       .saved = c->saved,
 			       .spec = &s,
 			       .dir = c->dir,
 			       .dirfd = c->dirfd,
@@ -119,6 +122,7 @@ pid_t oci_create(const struct global_opts *g, const struct oci_create_opts *o,
 	oci_spec_free(&s);
 	return pid;
 fail:
+	oci_cgroups_remove(c->saved);
 	oci_container_remove(c);
 	oci_container_close(c);
 out_spec:

@@ -41,8 +41,8 @@ int cmd_features(struct global_opts *g, int argc, char **argv)
 	json_object_object_add(f, "mountOptions", strings(mount_options));
 	json_object_object_add(l, "namespaces", strings(namespaces));
 	json_object_object_add(l, "capabilities", json_object_new_array());
-	json_object_object_add(cg, "v1", json_object_new_boolean(false));
-	json_object_object_add(cg, "v2", json_object_new_boolean(false));
+	json_object_object_add(cg, "v1", json_object_new_boolean(true));
+	json_object_object_add(cg, "v2", json_object_new_boolean(true));
 	json_object_object_add(cg, "systemd", json_object_new_boolean(false));
 	json_object_object_add(cg, "systemdUser", json_object_new_boolean(false));
 	json_object_object_add(l, "cgroup", cg);

@@ -301,6 +301,7 @@ int oci_container_destroy(struct oci_container *c)
 	if (oci_container_status(c, &pid) != OCI_STOPPED && pid > 0)
 		kill(pid, SIGKILL); /* the gofer and the Sentry die with it (PDEATHSIG) */
 	oci_container_wait_gone(c);
+	oci_cgroups_remove(c->saved);
 	state = oci_container_state_json(c);
 	if (json_object_object_get_ex(c->saved, "hooks", &hooks))
 		json_object_get(hooks);

@@ -144,6 +144,9 @@ static int supervise(const struct oci_launch *l, int ready)
 		fprintf(err, "%s: %s", l->dir, strerror(errno));
 		goto fail;
 	}
+	/* Before the sandbox starts, so every process of it is born in the container's cgroups. */
+	if (oci_cgroups_join(l->saved, getpid(), err) < 0)
+		goto fail;
 	if (s->terminal && l->console_socket) {
 		int slave = oci_console_setup(l->console_socket, s->console_rows, s->console_cols, err);
 		if (slave < 0)
