@@ -518,7 +518,7 @@ t_spec() {
 	mkdir -p "$d/rl"
 	: >"$LOG"
 	(cd "$d" && "${RC[@]}" spec) 2>>"$LOG" || return 1
-	jq -e '.ociVersion and .process.args == ["sh"] and .root.path == "rootfs"' "$d/config.json" >/dev/null || return 1
+	jq -e '.ociVersion and .process.args == ["sh"] and .root.path == "rootfs" and (.process.capabilities.bounding | length) == 3 and .process.noNewPrivileges' "$d/config.json" >/dev/null || return 1
 	(cd "$d" && "${RC[@]}" spec) 2>>"$LOG" && return 1 # exists
 	"${RC[@]}" spec --rootless --bundle "$d/rl" 2>>"$LOG" || return 1
 	jq -e '.linux.uidMappings[0].hostID == '"$(id -u)" "$d/rl/config.json" >/dev/null || return 1
