@@ -237,6 +237,24 @@ t_console() {
 }
 rt_selected console-socket && check console-socket t_console
 
+# exec -t: the exec'd process's own pty, through --console-socket too
+t_exec_tty() {
+	local b sock=$RT_TMP/exec-console.sock out=$RT_TMP/exec-console.out
+	command -v python3 >/dev/null || { echo "no python3 for the console socket end" >>"$LOG"; return 1; }
+	b=$(bundle exectty 'while :; do sleep 0.05; done')
+	: >"$LOG"
+	"${RC[@]}" run -d --bundle "$b" exectty 2>>"$LOG" || return 1
+	python3 tests/oci/console.py "$sock" "$out" >/dev/null 2>>"$LOG" &
+	local helper=$!
+	for ((i = 0; i < 100; i++)); do [[ -S $sock ]] && break; sleep 0.05; done
+	"${RC[@]}" exec -t --console-socket "$sock" exectty sh -c '[ -t 0 ] && [ -t 1 ] && echo exec isatty' 2>>"$LOG" ||
+		{ kill $helper; return 1; }
+	wait $helper || return 1
+	"${RC[@]}" delete --force exectty 2>>"$LOG" || return 1
+	[[ $(tr -d '\r' <"$out") == "exec isatty" ]] || { echo "exec console: $(cat -A "$out")" >>"$LOG"; return 1; }
+}
+rt_selected exec-tty && check exec-tty t_exec_tty
+
 # ---- kill: of a created container (the spec allows it), by number, --all ----
 t_kill_created() {
 	local b
