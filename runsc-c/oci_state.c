@@ -103,8 +103,14 @@ int oci_container_open(const struct global_opts *g, const char *id, bool exclusi
 	if (fstat(c->dirfd, &st) < 0 || st.st_nlink == 0)
 		return oci_error("container %s does not exist", id), -1;
 	fd = openat(c->dirfd, "state.json", O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		/* Its create was killed before it recorded anything (a finished or failed create
+		 * leaves state.json or no directory): a stopped container that delete removes. */
+		c->saved = json_object_new_object();
+		return 0;
+	}
 	if (fd < 0) {
-		oci_error("container %s: no state.json (its create failed)", id);
+		oci_error("container %s: state.json: %s", id, strerror(errno));
 		return -1;
 	}
 	c->saved = json_object_from_fd(fd);

@@ -297,7 +297,11 @@ t_delete_force() {
 	[[ ! -e $ROOT/delforce ]] || { echo "state dir left" >>"$LOG"; return 1; }
 	# shellcheck disable=SC2086
 	all_gone $pids || { echo "processes left of: $pids" >>"$LOG"; return 1; }
-	"${RC[@]}" delete --force delforce 2>>"$LOG" # gone already: fine with --force
+	"${RC[@]}" delete --force delforce 2>>"$LOG" || return 1 # gone already: fine with --force
+	# a create killed before it recorded anything leaves a directory that delete removes
+	mkdir -p "$ROOT/killedcreate"
+	[[ $(status killedcreate) == stopped ]] || return 1
+	"${RC[@]}" delete killedcreate 2>>"$LOG" && [[ ! -e $ROOT/killedcreate ]]
 }
 rt_selected delete-force && check delete-force t_delete_force
 
