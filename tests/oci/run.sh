@@ -380,6 +380,9 @@ if rt_selected bad-; then
 	d=$(bundle bindmount 'true' '"annotations": {}')
 	sed -i 's|{"destination": "/proc"|{"destination": "/mnt", "type": "bind", "source": "/tmp", "options": ["rbind", "ro"]}, {"destination": "/proc"|' "$d/config.json"
 	bad_bundle bindmount "bind mount of /tmp on /mnt: not supported yet" "$d"
+	d=$(bundle hostdev 'true')
+	sed -i 's|"namespaces"|"resources": {"devices": [{"allow": false, "access": "rwm"}, {"allow": true, "type": "c", "major": 1, "minor": 3, "access": "rwm"}, {"allow": true, "type": "c", "major": 10, "minor": 229, "access": "rwm"}]}, "namespaces"|' "$d/config.json"
+	bad_bundle hostdev "devices\[2\]: allowing a host device" "$d"
 	d=$(bundle badid 'true')
 	bad_bundle badid "invalid container id" "$d" "../escape"
 fi
