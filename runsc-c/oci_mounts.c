@@ -148,6 +148,11 @@ int oci_mounts_to_sandbox(const struct oci_spec *s)
 				  "Sentry's own tmpfs mounts are /dev, /dev/shm and the root's "
 				  "writable layer)",
 				  i, m->dest);
+		else if (strcmp(m->type, "mqueue") == 0 || strcmp(m->type, "cgroup") == 0 ||
+			 strcmp(m->type, "cgroup2") == 0)
+			oci_error("config.json: mounts[%zu]: %s on %s: not supported yet (the Sentry "
+				  "has no %s file system)",
+				  i, m->type, m->dest, m->type);
 		else
 			oci_error("config.json: mounts[%zu]: %s on %s: not supported", i, m->type,
 				  m->dest);
