@@ -9,7 +9,7 @@ ifneq ($(SAN),)
 CFLAGS  += -fsanitize=$(SAN) -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=$(SAN)
 endif
-LDLIBS  := -lseccomp -luring -lxxhash -lpthread
+LDLIBS  := -lseccomp -luring -lxxhash -ljson-c -lcap -lpthread
 
 B := build
 MODULES := common abi platform gofer sentry runsc-c

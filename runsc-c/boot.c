@@ -29,6 +29,7 @@
 
 struct boot_fds {
 	int gofer, config, status, log;
+	int control; /* an OCI container's control channel (sentry/control.h), or -1 */
 };
 
 /* A flag value naming an fd: a decimal integer from 3 to INT_MAX. -1 if invalid. */
@@ -46,7 +47,7 @@ static int parse_fd(const char *s)
 
 static int parse_boot_args(int argc, char **argv, struct boot_fds *f)
 {
-	*f = (struct boot_fds){-1, -1, -1, -1};
+	*f = (struct boot_fds){-1, -1, -1, -1, -1};
 	for (int i = 1; i + 1 < argc; i += 2) {
 		int fd = parse_fd(argv[i + 1]);
 		if (strcmp(argv[i], "--gofer-fd") == 0)
@@ -57,6 +58,8 @@ static int parse_boot_args(int argc, char **argv, struct boot_fds *f)
 			f->status = fd;
 		else if (strcmp(argv[i], "--log-fd") == 0)
 			f->log = fd;
+		else if (strcmp(argv[i], "--control-fd") == 0 && fd >= 0)
+			f->control = fd;
 		else
 			return -EINVAL;
 	}
@@ -71,8 +74,9 @@ static int parse_boot_args(int argc, char **argv, struct boot_fds *f)
 static struct vfs_mount *vfs_mounts(const struct boot_config *c)
 {
 	static const char *const names[] = {
-	    [VFS_MOUNT_BIND] = "bind",	 [VFS_MOUNT_TMPFS] = "tmpfs",	[VFS_MOUNT_PROC] = "proc",
-	    [VFS_MOUNT_SYSFS] = "sysfs", [VFS_MOUNT_DEVPTS] = "devpts", [VFS_MOUNT_MQUEUE] = "mqueue",
+	    [VFS_MOUNT_BIND] = "bind",	   [VFS_MOUNT_TMPFS] = "tmpfs",
+	    [VFS_MOUNT_PROC] = "proc",	   [VFS_MOUNT_SYSFS] = "sysfs",
+	    [VFS_MOUNT_DEVPTS] = "devpts", [VFS_MOUNT_MQUEUE] = "mqueue",
 	};
 	struct vfs_mount *v = c->nmounts ? calloc(c->nmounts, sizeof(*v)) : NULL;
 	uint32_t nbind = 0;
@@ -81,7 +85,8 @@ static struct vfs_mount *vfs_mounts(const struct boot_config *c)
 		return NULL;
 	for (size_t i = 0; i < c->nmounts; i++) {
 		const struct boot_mount *m = &c->mounts[i];
-		v[i] = (struct vfs_mount){.dest = m->dest, .readonly = m->readonly};
+		v[i] = (struct vfs_mount){
+		    .dest = m->dest, .source = m->source, .readonly = m->readonly};
 		for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++)
 			if (strcmp(m->type, names[k]) == 0)
 				v[i].type = (enum vfs_mount_type)k;
@@ -96,18 +101,21 @@ static struct vfs_mount *vfs_mounts(const struct boot_config *c)
 	return v;
 }
 
-/* Read and decode the whole config from fd (a memfd, read from offset 0). */
+/* Read and decode the whole config from fd (a memfd, read from offset 0). Sized with lseek,
+ * not fstat: exec's configs are read under the seccomp filter, which has lseek and pread64
+ * but not newfstatat (what glibc's fstat is). */
 static int read_config(int fd, struct boot_config *c)
 {
-	struct stat st;
+	off_t size = lseek(fd, 0, SEEK_END);
 	char *buf;
 	size_t off = 0;
 	int r;
 
-	if (fstat(fd, &st) < 0)
+	if (size < 0)
 		return -errno;
-	if (st.st_size <= 0 || (uint64_t)st.st_size > BOOT_CONFIG_MAX)
+	if (size == 0 || (uint64_t)size > BOOT_CONFIG_MAX)
 		return -EINVAL;
+	struct stat st = {.st_size = size};
 	if (!(buf = malloc((size_t)st.st_size)))
 		return -ENOMEM;
 	while (off < (size_t)st.st_size) {
@@ -121,6 +129,35 @@ static int read_config(int fd, struct boot_config *c)
 	r = boot_config_decode(buf, off, c);
 	free(buf);
 	return r;
+}
+
+/* `runsc-c exec`'s process, sent through the control channel as a boot config (only argv,
+ * envp, cwd and the process record are used). */
+static int exec_decode(int fd, struct sentry_exec *e)
+{
+	struct boot_config *c = calloc(1, sizeof(*c));
+	int r = c ? read_config(fd, c) : -ENOMEM;
+
+	if (r < 0) {
+		free(c);
+		return r;
+	}
+	*e = (struct sentry_exec){.argv = c->argv,
+				  .envp = c->envp,
+				  .cwd = c->cwd,
+				  .has_process = c->has_process,
+				  .process = c->process,
+				  .owner = c};
+	return 0;
+}
+
+static void exec_free(struct sentry_exec *e)
+{
+	if (e->owner) {
+		boot_config_free(e->owner);
+		free(e->owner);
+	}
+	memset(e, 0, sizeof(*e));
 }
 
 int cmd_boot(struct global_opts *g, int argc, char **argv)
@@ -145,8 +182,8 @@ int cmd_boot(struct global_opts *g, int argc, char **argv)
 	if (confine_fs() < 0 || confine_hostname(c.hostname) < 0 || confine_caps() < 0)
 		return EXIT_RUNTIME;
 	/* glibc's malloc sizes its arena limit from get_nprocs(), which reads
-	 * /sys/devices/system/cpu/online the first time a second thread allocates: a path-based open
-	 * the Sentry's filter kills. A fixed limit means it never asks. */
+	 * /sys/devices/system/cpu/online the first time a second thread allocates: a path-based
+	 * open the Sentry's filter kills. A fixed limit means it never asks. */
 	mallopt(M_ARENA_MAX, 8);
 	/* and shrinking a thread arena's heap reads /proc/sys/vm/overcommit_memory once: never
 	 * trim (the Sentry's own heap is small) */
@@ -188,6 +225,10 @@ int cmd_boot(struct global_opts *g, int argc, char **argv)
 	    .mounts = mounts,
 	    .nmounts = c.nmounts,
 	    .root_readonly = c.root_readonly,
+	    .control_fd = f.control,
+	    .process = c.has_process ? &c.process : NULL,
+	    .exec_decode = exec_decode,
+	    .exec_free = exec_free,
 	};
 	int result = sentry_main(&sc);
 	if (write(f.status, &result, sizeof(result)) != (ssize_t)sizeof(result))

@@ -30,6 +30,7 @@ enum bootcfg_tag {
 	TAG_STDIO_CLOSED,
 	TAG_MOUNT,
 	TAG_ROOT_RO,
+	TAG_PROCESS, /* struct sentry_process as is (same binary, same host), or empty: none */
 };
 
 struct mount_rec {
@@ -271,6 +272,9 @@ int boot_config_encode(const struct boot_config *c, char **out, size_t *out_len)
 	    (r = put_rec(&b, TAG_STDIO_CLOSED, &closed, 1)) < 0 ||
 	    (r = put_rec(&b, TAG_ROOT_RO, &root_ro, 1)) < 0)
 		goto fail;
+	if ((r = put_rec(&b, TAG_PROCESS, &c->process, c->has_process ? sizeof(c->process) : 0)) <
+	    0)
+		goto fail;
 	hdr[1] = (uint32_t)b.len;
 	memcpy(b.p, hdr, sizeof(hdr));
 	*out = b.p;
@@ -389,6 +393,27 @@ fail:
 	return err;
 }
 
+/* The Sentry sets these on init as they are: every count, mask and limit must make sense. */
+static bool process_valid(const struct sentry_process *p)
+{
+	const uint64_t all = (1ULL << 41) - 1; /* CAP_CHOWN .. CAP_CHECKPOINT_RESTORE */
+
+	if (p->ngroups > SENTRY_MAX_GROUPS || p->umask > 0777 || p->no_new_privs > 1)
+		return false;
+	if ((p->cap_bounding | p->cap_effective | p->cap_inheritable | p->cap_permitted |
+	     p->cap_ambient) &
+	    ~all)
+		return false;
+	if ((p->cap_effective & ~p->cap_permitted) ||
+	    (p->cap_ambient & ~(p->cap_permitted & p->cap_inheritable)))
+		return false;
+	for (int i = 0; i < SENTRY_RLIMITS; i++)
+		if (p->rlimit_set[i] > 1 ||
+		    (p->rlimit_set[i] && p->rlimit_cur[i] > p->rlimit_max[i]))
+			return false;
+	return true;
+}
+
 static int decode_rec(struct boot_config *c, size_t *argc, size_t *envc, uint16_t tag,
 		      const char *data, uint32_t len, unsigned *seen)
 {
@@ -418,6 +443,15 @@ static int decode_rec(struct boot_config *c, size_t *argc, size_t *envc, uint16_
 	}
 	case TAG_MOUNT:
 		return decode_mount(c, data, len);
+	case TAG_PROCESS:
+		if ((len != 0 && len != sizeof(c->process)) || (*seen & (1u << tag)))
+			return -EINVAL;
+		*seen |= 1u << tag;
+		if (len == 0)
+			return 0;
+		memcpy(&c->process, data, len);
+		c->has_process = true;
+		return process_valid(&c->process) ? 0 : -EINVAL;
 	case TAG_ARG:
 	case TAG_ENV:
 	case TAG_PLATFORM:
@@ -491,7 +525,7 @@ int boot_config_decode(const void *in, size_t len, struct boot_config *c)
 	/* Every field is required, so a truncated config can never pass for a shorter one. */
 	if (argc == 0 || !c->platform || !c->cwd || !c->hostname ||
 	    seen != ((1u << TAG_STRACE) | (1u << TAG_LOGLEVEL) | (1u << TAG_STDIO_CLOSED) |
-		     (1u << TAG_ROOT_RO)))
+		     (1u << TAG_ROOT_RO) | (1u << TAG_PROCESS)))
 		goto fail;
 	if (!c->envp && !(c->envp = calloc(1, sizeof(*c->envp)))) {
 		r = -ENOMEM;

@@ -7,7 +7,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <signal.h>
 #include <stdio.h>
+#include <sys/types.h>
+
+#include "sentry/sentry.h"
 
 #define RUNSC_C_VERSION "0.1.0"
 #define RUNSC_C_OCI_SPEC "1.1.0"
@@ -20,12 +24,14 @@
 
 /* Flags accepted before the command, as runc and runsc accept them. */
 struct global_opts {
-	const char *root;	/* --root: state directory of the OCI commands (unused yet) */
+	const char *root;	/* --root: state directory of the OCI commands */
 	bool debug;		/* --debug: debug-level logging */
 	const char *log_path;	/* --log: where the CLI logs (default stderr) */
-	const char *log_format; /* --log-format: accepted for containerd, only "text" is written */
+	const char *log_format; /* --log-format: "text" or "json" (runc's lines, for containerd) */
 	int log_fd;		/* opened --log, or 2 */
 	unsigned stdio_closed;	/* bit i: the caller's fd i was closed (now /dev/null) */
+	const char *platform;	/* --platform of the OCI commands (NULL: systrap) */
+	bool systemd_cgroup;	/* --systemd-cgroup: cgroupsPath is slice:prefix:name */
 };
 
 /* A command: parses its own argv (argv[0] is the command name) and returns the process exit
@@ -104,6 +110,8 @@ struct boot_config {
 	struct boot_mount *mounts;
 	size_t nmounts;
 	bool root_readonly;
+	bool has_process; /* OCI: process holds init's credentials and limits */
+	struct sentry_process process;
 };
 
 /* Encode c. On success *buf (owned by the caller, free()) holds *len bytes. 0 or -EINVAL (a
@@ -116,16 +124,36 @@ void boot_config_free(struct boot_config *c);
 
 /* ---- running the sandbox (sandbox.c) ---- */
 
+/* A sealed memfd (close-on-exec, offset 0) holding c encoded. The fd or -errno. */
+int sandbox_config_memfd(const struct boot_config *c);
+
 struct sandbox_spec {
 	const char *rootfs; /* absolute host path served by the gofer */
 	const struct boot_config *boot;
 	int log_fd; /* for the gofer and the Sentry; the caller keeps it */
 	int log_level;
+	bool control; /* an OCI container: a control channel to the Sentry (sentry/control.h),
+		       * whose init waits for the runtime's start */
+};
+
+/* A started sandbox, as sandbox_spawn leaves it for sandbox_wait. */
+struct sandbox {
+	pid_t gofer, sentry;
+	int status_r, sync_w, exe_fd; /* held until the Sentry is gone */
+	int control;		      /* our end of the control channel, or -1 */
+	sigset_t old_mask;
 };
 
 /* Spawn the gofer and the Sentry, wait for both, and return the exit status for the CLI (the
  * program's status, 128+signal, 126/127, or EXIT_RUNTIME after printing why). */
 int sandbox_run(const struct sandbox_spec *s);
+/* sandbox_run in two steps. spawn: 0, or EXIT_RUNTIME after printing why to stderr (sb is
+ * then closed). SIGINT/SIGTERM/SIGHUP kill the Sentry from here on. wait: reap the Sentry and
+ * the gofer and return sandbox_run's status; messages (naming cmd) go to err. */
+int sandbox_spawn(const struct sandbox_spec *s, struct sandbox *sb);
+int sandbox_wait(struct sandbox *sb, const char *cmd, FILE *err);
+/* Close sb's fds (sandbox_wait does); the processes are left alone. */
+void sandbox_close(struct sandbox *sb);
 
 /* What the CLI exits with. have_result: the Sentry wrote result (sentry_main's return value: a
  * wait status, or -errno) to the status pipe; sentry_wstatus is the Sentry's own wait status;

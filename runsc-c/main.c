@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "runsc-c/cli.h"
+#include "runsc-c/oci.h"
 
 struct command {
 	const char *name;
@@ -19,6 +20,20 @@ struct command {
 
 static const struct command commands[] = {
     {"do", cmd_do, "run a command in a new sandbox (see `runsc-c do --help`)"},
+    {"create", cmd_create, "OCI: create a container from a bundle (init waits for start)"},
+    {"start", cmd_start, "OCI: run a created container's init"},
+    {"state", cmd_state, "OCI: the state of a container as JSON"},
+    {"kill", cmd_kill, "OCI: signal a container's init (--all: every process)"},
+    {"delete", cmd_delete, "OCI: delete a stopped container (--force: any)"},
+    {"run", cmd_run, "OCI: create and start a container, wait for it (--detach: don't)"},
+    {"exec", cmd_exec, "OCI: run another process in a running container"},
+    {"ps", cmd_ps, "OCI: a container's processes (sandbox pids; --format json)"},
+    {"pause", cmd_pause, "OCI: stop every process of a container"},
+    {"resume", cmd_resume, "OCI: let a paused container go on"},
+    {"events", cmd_events, "OCI: a container's stats as JSON (--stats: once)"},
+    {"list", cmd_list, "OCI: the containers under --root (-f json)"},
+    {"spec", cmd_spec, "OCI: write a default config.json (--rootless)"},
+    {"features", cmd_features, "OCI: the runtime's features JSON"},
     {"debug", cmd_debug, "diagnostics: `debug seccomp` prints the Sentry's syscall allowlist"},
     {"syscalls", cmd_syscalls, "every x86-64 syscall: supported, partial or unsupported"},
     {"boot", cmd_boot, NULL},	/* the Sentry, started by `do` */
@@ -42,14 +57,18 @@ static void usage(FILE *f)
 		   "Commands:\n");
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 		if (commands[i].help)
-			fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].help);
+			fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].help);
 	fprintf(f,
 		"\n"
 		"Global flags:\n"
 		"  --root DIR         state directory of the OCI commands (default /run/runsc-c)\n"
 		"  --debug            debug-level logging (CLI, gofer and Sentry)\n"
 		"  --log FILE         write runsc-c's log to FILE instead of stderr\n"
-		"  --log-format FMT   accepted for runc compatibility; only \"text\" is written\n"
+		"  --log-format FMT   text (default) or json: runc's {\"level\",\"msg\",\"time\"}\n"
+		"                     lines, which containerd's shim reads errors from\n"
+		"  --platform NAME    how the OCI commands' sandboxes run code (default systrap)\n"
+		"  --systemd-cgroup   cgroupsPath is systemd's slice:prefix:name (read as the\n"
+		"                     cgroupfs path slice/prefix-name.scope)\n"
 		"  -h, --help         this help\n"
 		"  -v, --version      print the version\n"
 		"\n"
@@ -118,6 +137,10 @@ int main(int argc, char **argv)
 			g.log_path = v;
 		} else if ((v = flag_value(argc, argv, &i, "--log-format"))) {
 			g.log_format = v;
+		} else if ((v = flag_value(argc, argv, &i, "--platform"))) {
+			g.platform = v;
+		} else if (strcmp(a, "--systemd-cgroup") == 0) {
+			g.systemd_cgroup = true;
 		} else if (strcmp(a, "--debug") == 0) {
 			g.debug = true;
 		} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -135,6 +158,10 @@ int main(int argc, char **argv)
 	if (i >= argc) {
 		fprintf(stderr, "runsc-c: no command given\n");
 		short_usage();
+		return EXIT_USAGE;
+	}
+	if (strcmp(g.log_format, "text") != 0 && strcmp(g.log_format, "json") != 0) {
+		fprintf(stderr, "runsc-c: --log-format %s: text or json\n", g.log_format);
 		return EXIT_USAGE;
 	}
 	if (g.log_path) {

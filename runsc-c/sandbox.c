@@ -209,14 +209,21 @@ static int write_id_maps(pid_t pid, bool *clear_groups)
 }
 
 /* The Sentry's child side: wait for the id maps, become root of the new user namespace, and
- * exec the boot role. Never returns. */
-static noreturn void sentry_child(int sync_r, const int *fds, const sigset_t *mask)
+ * exec the boot role. fds: gofer socket, config, status, log, [control,] exe (nfds 5 or 6).
+ * Never returns. */
+static noreturn void sentry_child(int sync_r, const int *fds, int nfds, const sigset_t *mask)
 {
-	char *argv[] = {"runsc-c",     "boot", "--gofer-fd", "3", "--config-fd", "4",
-			"--status-fd", "5",    "--log-fd",   "6", NULL};
+	char *argv[] = {"runsc-c", "boot",	  "--gofer-fd", "3",	    "--config-fd",
+			"4",	   "--status-fd", "5",		"--log-fd", "6",
+			NULL,	   NULL,	  NULL};
+	int exe = 3 + nfds - 1;
 	char msg;
 	int r;
 
+	if (nfds == 6) {
+		argv[10] = "--control-fd";
+		argv[11] = "7";
+	}
 	child_reset_signals(mask, SIG_DFL);
 	if (read(sync_r, &msg, 1) != 1 || (msg != 'g' && msg != 'k'))
 		_exit(EXIT_RUNTIME); /* the parent failed and has said so */
@@ -232,16 +239,16 @@ static noreturn void sentry_child(int sync_r, const int *fds, const sigset_t *ma
 	fcntl(sync_r, F_SETFL, O_NONBLOCK);
 	if (read(sync_r, &msg, 1) == 0)
 		_exit(EXIT_RUNTIME);
-	if ((r = child_move_fds(fds, 5, 3)) < 0)
+	if ((r = child_move_fds(fds, nfds, 3)) < 0)
 		child_fail("sentry: fds", -r);
-	fcntl(7, F_SETFD, FD_CLOEXEC);
-	syscall(SYS_execveat, 7, "", argv, empty_env, AT_EMPTY_PATH);
+	fcntl(exe, F_SETFD, FD_CLOEXEC);
+	syscall(SYS_execveat, exe, "", argv, empty_env, AT_EMPTY_PATH);
 	child_fail("sentry: exec", errno);
 }
 
 /* Clone the Sentry into new namespaces. fds: gofer socket, config, status write end, log,
- * exe. *sync_w receives the pipe end the parent must hold until the Sentry is gone. */
-static pid_t spawn_sentry(const int *fds, const sigset_t *mask, int *sync_w)
+ * [control,] exe. *sync_w receives the pipe end the parent must hold until the Sentry is gone. */
+static pid_t spawn_sentry(const int *fds, int nfds, const sigset_t *mask, int *sync_w)
 {
 	int sync[2];
 	bool clear_groups = false;
@@ -259,7 +266,7 @@ static pid_t spawn_sentry(const int *fds, const sigset_t *mask, int *sync_w)
 	}
 	if (pid == 0) {
 		close(sync[1]);
-		sentry_child(sync[0], fds, mask);
+		sentry_child(sync[0], fds, nfds, mask);
 	}
 	close(sync[0]);
 	if ((r = write_id_maps(pid, &clear_groups)) < 0) {
@@ -279,8 +286,7 @@ static pid_t spawn_sentry(const int *fds, const sigset_t *mask, int *sync_w)
 	return pid;
 }
 
-/* A sealed memfd holding the encoded boot config. */
-static int config_memfd(const struct boot_config *c)
+int sandbox_config_memfd(const struct boot_config *c)
 {
 	_cleanup_free_ char *buf = NULL;
 	size_t len, off = 0;
@@ -391,16 +397,13 @@ done:
 		fprintf(stderr, "runsc-c: the gofer exited with status %d\n", WEXITSTATUS(st));
 }
 
-int sandbox_run(const struct sandbox_spec *s)
+int sandbox_spawn(const struct sandbox_spec *s, struct sandbox *sb)
 {
-	_cleanup_close_ int exe_fd = -1, cfg_fd = -1, status_r = -1, sync_w = -1;
-	int sock[2] = {-1, -1}, status[2] = {-1, -1};
-	sigset_t block, old;
-	pid_t gofer, sentry;
-	siginfo_t si;
-	int result = 0, wstatus = 0, r;
-	bool have_result = false;
+	_cleanup_close_ int cfg_fd = -1;
+	int sock[2] = {-1, -1}, status[2] = {-1, -1}, ctl[2] = {-1, -1};
+	sigset_t block;
 
+	*sb = (struct sandbox){.status_r = -1, .sync_w = -1, .exe_fd = -1, .control = -1};
 	struct sigaction sa = {.sa_sigaction = on_signal, .sa_flags = SA_SIGINFO};
 	sigemptyset(&block);
 	for (size_t i = 0; i < ARRAY_SIZE(forwarded_signals); i++) {
@@ -412,55 +415,92 @@ int sandbox_run(const struct sandbox_spec *s)
 	signal(SIGTTIN, SIG_IGN);
 	signal(SIGTTOU, SIG_IGN);
 	/* Blocked while spawning, so a signal cannot slip between a fork and g_sentry_pid. */
-	sigprocmask(SIG_BLOCK, &block, &old);
+	sigprocmask(SIG_BLOCK, &block, &sb->old_mask);
 
-	if ((exe_fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC)) < 0)
+	if ((sb->exe_fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC)) < 0)
 		die_status(EXIT_RUNTIME, "/proc/self/exe: %s", strerror(errno));
-	if ((cfg_fd = config_memfd(s->boot)) < 0)
+	if ((cfg_fd = sandbox_config_memfd(s->boot)) < 0)
 		die_status(EXIT_RUNTIME, "boot config: %s", strerror(-cfg_fd));
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sock) < 0 ||
-	    pipe2(status, O_CLOEXEC) < 0)
+	    pipe2(status, O_CLOEXEC) < 0 ||
+	    (s->control && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0))
 		die_status(EXIT_RUNTIME, "socketpair/pipe: %s", strerror(errno));
-	status_r = status[0];
+	sb->status_r = status[0];
+	sb->control = ctl[0];
 
-	gofer = spawn_gofer(exe_fd, sock[1], s->rootfs, s->boot, s->log_fd, s->log_level, &old);
-	if (gofer < 0)
-		die_status(EXIT_RUNTIME, "starting the gofer: %s", strerror(-gofer));
+	sb->gofer = spawn_gofer(sb->exe_fd, sock[1], s->rootfs, s->boot, s->log_fd, s->log_level,
+				&sb->old_mask);
+	if (sb->gofer < 0)
+		die_status(EXIT_RUNTIME, "starting the gofer: %s", strerror(-sb->gofer));
 	close(sock[1]);
 
-	const int sentry_fds[] = {sock[0], cfg_fd, status[1], s->log_fd, exe_fd};
-	sentry = spawn_sentry(sentry_fds, &old, &sync_w);
+	const int sentry_fds[] = {sock[0],   cfg_fd, status[1], s->log_fd, s->control ? ctl[1] : -1,
+				  sb->exe_fd};
+	const int plain_fds[] = {sock[0], cfg_fd, status[1], s->log_fd, sb->exe_fd};
+	sb->sentry = s->control ? spawn_sentry(sentry_fds, 6, &sb->old_mask, &sb->sync_w)
+				: spawn_sentry(plain_fds, 5, &sb->old_mask, &sb->sync_w);
 	close(sock[0]); /* the gofer now sees EOF when the Sentry is gone */
 	close(status[1]);
-	if (sentry < 0) {
-		if (sentry == -EPERM || sentry == -ENOSPC || sentry == -EUSERS)
+	if (ctl[1] >= 0)
+		close(ctl[1]);
+	if (sb->sentry < 0) {
+		if (sb->sentry == -EPERM || sb->sentry == -ENOSPC || sb->sentry == -EUSERS)
 			fprintf(stderr,
 				"runsc-c: cannot create the Sentry's namespaces (%s): are "
 				"user namespaces enabled?\n",
-				strerror(-sentry));
+				strerror(-sb->sentry));
 		else
-			fprintf(stderr, "runsc-c: starting the Sentry: %s\n", strerror(-sentry));
-		reap_gofer(gofer);
+			fprintf(stderr, "runsc-c: starting the Sentry: %s\n",
+				strerror(-sb->sentry));
+		reap_gofer(sb->gofer);
+		sandbox_close(sb);
 		return EXIT_RUNTIME;
 	}
-	g_sentry_pid = sentry;
-	log_debug("gofer pid %d, sentry pid %d", (int)gofer, (int)sentry);
+	g_sentry_pid = sb->sentry;
+	log_debug("gofer pid %d, sentry pid %d", (int)sb->gofer, (int)sb->sentry);
 	/* A signal that came while blocked is handled here, and kills the Sentry. */
-	sigprocmask(SIG_SETMASK, &old, NULL);
+	sigprocmask(SIG_SETMASK, &sb->old_mask, NULL);
+	return 0;
+}
+
+void sandbox_close(struct sandbox *sb)
+{
+	cleanup_closep(&sb->exe_fd);
+	cleanup_closep(&sb->status_r);
+	cleanup_closep(&sb->sync_w);
+	cleanup_closep(&sb->control);
+	sb->exe_fd = sb->status_r = sb->sync_w = sb->control = -1;
+}
+
+int sandbox_wait(struct sandbox *sb, const char *cmd, FILE *err)
+{
+	int result = 0, wstatus = 0, r;
+	bool have_result = false;
+	siginfo_t si;
 
 	/* Wait without reaping first, so the pid the handler may kill cannot be reused. */
-	while ((r = waitid(P_PID, (id_t)sentry, &si, WEXITED | WNOWAIT)) < 0 && errno == EINTR)
+	while ((r = waitid(P_PID, (id_t)sb->sentry, &si, WEXITED | WNOWAIT)) < 0 && errno == EINTR)
 		;
 	g_sentry_pid = 0;
-	while (waitpid(sentry, &wstatus, 0) < 0 && errno == EINTR)
+	while (waitpid(sb->sentry, &wstatus, 0) < 0 && errno == EINTR)
 		;
 	/* The whole pid namespace is gone, so nothing else holds the status pipe. */
-	fcntl(status_r, F_SETFL, O_NONBLOCK);
-	if (read(status_r, &result, sizeof(result)) == (ssize_t)sizeof(result))
+	fcntl(sb->status_r, F_SETFL, O_NONBLOCK);
+	if (read(sb->status_r, &result, sizeof(result)) == (ssize_t)sizeof(result))
 		have_result = true;
-	reap_gofer(gofer);
+	reap_gofer(sb->gofer);
+	sandbox_close(sb);
 	log_debug("sentry wait status %#x, %s %d", wstatus, have_result ? "result" : "no result",
 		  result);
-	return sandbox_exit_code(have_result, result, wstatus, g_forwarded, s->boot->argv[0],
-				 stderr);
+	return sandbox_exit_code(have_result, result, wstatus, g_forwarded, cmd, err);
+}
+
+int sandbox_run(const struct sandbox_spec *s)
+{
+	struct sandbox sb;
+	int r;
+
+	if ((r = sandbox_spawn(s, &sb)) != 0)
+		return r;
+	return sandbox_wait(&sb, s->boot->argv[0], stderr);
 }

@@ -8,11 +8,14 @@ PACKAGES=(
 	libseccomp-dev               # seccomp filters of the Sentry, the gofer and the stubs
 	liburing-dev                 # gofer I/O
 	libxxhash-dev                # dentry and inode hash tables
+	libjson-c-dev                # the OCI commands: config.json, state and log JSON
+	libcap-dev                   # the OCI commands: capability names of config.json
 	libcriterion-dev             # unit tests
 	busybox-static               # static programs for the workload tests and the demo
 	strace                       # the security tests trace the Sentry's host syscalls
 	perl gcc libc6-dev binutils  # tests/workloads/toolchain.sh: perl, gcc (cc1, as, ld)
 	git sqlite3 make             # ... and git, the sqlite3 CLI, make -j2
+	jq                           # the OCI tests read config.json, state and features
 )
 
 missing=()

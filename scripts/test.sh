@@ -1,5 +1,5 @@
 #!/bin/bash
-# make test: every suite in order (unit, progs, syscalls, workloads, tty, security, compat), each
+# make test: every suite in order (unit, progs, syscalls, workloads, tty, security, oci, compat), each
 # suite's summary, and a last line "N passed, N failed" summed over the suites. Exits non-zero
 # if anything failed.
 # A suite runner ends its output with a line containing "N passed, N failed"; a runner that
@@ -75,6 +75,7 @@ for plat in "${platforms[@]}"; do
 done
 unset RUNSC_DO_FLAGS
 run_suite security tests/security/run.sh
+run_suite oci tests/oci/run.sh
 run_suite compat tests/compat/run.sh
 
 echo

@@ -167,6 +167,8 @@ static int make_sb(struct gofer_client *c, const struct vfs_mount *m, struct sup
 			return r;
 		if ((r = goferfs_create_mount(c, fid, m->readonly, out)) < 0)
 			gofer_clunk(c, fid);
+		else
+			(*out)->source = m->source;
 		return r;
 	case VFS_MOUNT_TMPFS:
 		r = tmpfs_create_sized(m->mode, m->size, out);
@@ -208,11 +210,9 @@ static int apply_mount(struct gofer_client *c, const struct vfs_mount *m)
 	return r;
 }
 
-/* POSIX shared memory (shm_open, sem_open) lives in /dev/shm: a tmpfs of its own, as on the host. */
-static int shm_create(struct super_block **out)
-{
-	return tmpfs_create(01777, out);
-}
+/* POSIX shared memory (shm_open, sem_open) lives in /dev/shm: a tmpfs of its own, as on the host.
+ */
+static int shm_create(struct super_block **out) { return tmpfs_create(01777, out); }
 
 int vfs_init(const struct vfs_config *cfg)
 {

@@ -1,8 +1,8 @@
 /* procfs: /proc/PID/mounts and mountinfo, and the mount ids fdinfo shows.
  *
- * The VFS keeps no public list of mounts yet, so the tree is found by probing, from the root
- * mount down, the directories mounts sit on in the sandbox (dev, proc, sys, tmp, run, and under
- * /dev pts, shm, mqueue). Mount ids are the order of that walk, from 1. */
+ * The tree is the VFS's list of mounts (mount_list): the root first, then every mount in the
+ * order it was attached, so a parent always comes before its children. Mount ids are the
+ * positions in that list, from 1. */
 #include "sentry/fs/procfs.h"
 
 #include <errno.h>
@@ -12,56 +12,26 @@
 #include "common/util.h"
 #include "sentry/vfs/vfs_fs.h"
 
-#define MAX_MOUNTS 32
+#define MAX_MOUNTS 256
 
-struct mount_list {
+struct mount_set {
 	struct mount *m[MAX_MOUNTS]; /* references */
 	int parent[MAX_MOUNTS];	     /* index of the parent, -1 for the root */
 	int n;
 };
 
-static const char *const probe_names[] = {"dev", "proc", "sys", "tmp",
-					  "run", "pts",	 "shm", "mqueue"};
-
-static void probe(struct mount_list *l, int idx, int depth)
+static void mounts_collect(struct mount_set *l)
 {
-	struct mount *parent = l->m[idx];
-
-	if (depth > 3)
-		return;
-	for (size_t i = 0; i < ARRAY_SIZE(probe_names) && l->n < MAX_MOUNTS; i++) {
-		struct dentry *d;
-		if (d_lookup_one(parent->root, probe_names[i], strlen(probe_names[i]), &d) < 0)
-			continue;
-		struct mount *m = d->inode ? mount_lookup(parent, d) : NULL;
-		dput(d);
-		if (!m)
-			continue;
-		int me = l->n++;
-		l->m[me] = m;
-		l->parent[me] = idx;
-		probe(l, me, depth + 1);
+	l->n = mount_list(l->m, MAX_MOUNTS);
+	for (int i = 0; i < l->n; i++) {
+		l->parent[i] = -1;
+		for (int k = 0; k < i && l->m[i]->parent; k++)
+			if (l->m[k] == l->m[i]->parent)
+				l->parent[i] = k;
 	}
 }
 
-static void mounts_collect(struct mount_list *l)
-{
-	struct path root;
-
-	l->n = 0;
-	vfs_root_path(&root);
-	if (!root.mnt) {
-		path_put(&root);
-		return;
-	}
-	l->m[0] = mntget(root.mnt);
-	l->parent[0] = -1;
-	l->n = 1;
-	path_put(&root);
-	probe(l, 0, 0);
-}
-
-static void mounts_release(struct mount_list *l)
+static void mounts_release(struct mount_set *l)
 {
 	for (int i = 0; i < l->n; i++)
 		mntput(l->m[i]);
@@ -70,7 +40,7 @@ static void mounts_release(struct mount_list *l)
 
 int proc_mount_id(const struct mount *mnt)
 {
-	struct mount_list l;
+	struct mount_set l;
 	int id = 0;
 
 	mounts_collect(&l);
@@ -88,7 +58,7 @@ static void describe(struct mount *m, const char *mountpoint, struct proc_mount_
 	const char *type = m->sb->fstype;
 
 	pl->fstype = type;
-	pl->source = type;
+	pl->source = m->sb->source ? m->sb->source : type;
 	pl->mnt_opts = ",relatime";
 	super_opts[0] = '\0';
 	if (strcmp(type, "proc") == 0 || strcmp(type, "sysfs") == 0) {
@@ -100,8 +70,6 @@ static void describe(struct mount *m, const char *mountpoint, struct proc_mount_
 	} else if (strcmp(type, "devpts") == 0) {
 		pl->mnt_opts = ",nosuid,noexec,relatime";
 		snprintf(super_opts, size, ",gid=5,mode=620,ptmxmode=666");
-	} else if (strcmp(type, "9p") == 0) {
-		pl->source = "none";
 	}
 	pl->super_opts = super_opts;
 	pl->readonly = (m->sb->flags & SB_RDONLY) != 0;
@@ -111,7 +79,7 @@ static void describe(struct mount *m, const char *mountpoint, struct proc_mount_
 
 static int gen_mounts(struct pbuf *b, bool info)
 {
-	struct mount_list l;
+	struct mount_set l;
 	char mp[LINUX_PATH_MAX], super_opts[64];
 
 	mounts_collect(&l);

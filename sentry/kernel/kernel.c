@@ -1,5 +1,6 @@
 /* sentry_main: boot the kernel (memory file, platform, VFS) and run the first process. */
 #include "sentry/sentry.h"
+#include "sentry/control.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -19,6 +20,7 @@
 #include "sentry/mm/mm.h"
 #include "sentry/syscalls/syscalls.h"
 #include "sentry/vfs/vfs.h"
+#include "sentry/vfs/vfs_fs.h"
 #include "sentry/fs/tty.h"
 
 static struct gofer_client g_gofer;
@@ -77,6 +79,102 @@ static int open_executable(struct task *t, const char *argv0, char **envp, struc
 	return err;
 }
 
+static int cmp_gid(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* An OCI container's process: init's ids, groups, capabilities, umask, no_new_privs and
+ * limits, as runc leaves them just before it execs the program (the boot config checked them).
+ * Before init is loaded, so the executable is opened and checked as that user. */
+static void apply_process(struct task *t, const struct sentry_process *p)
+{
+	struct creds *c = &t->cred;
+
+	c->ruid = c->euid = c->suid = c->fsuid = p->uid;
+	c->rgid = c->egid = c->sgid = c->fsgid = p->gid;
+	c->ngroups = p->ngroups;
+	memcpy(c->groups, p->groups, sizeof(c->groups[0]) * p->ngroups);
+	qsort(c->groups, c->ngroups, sizeof(c->groups[0]), cmp_gid);
+	c->cap_bset = p->cap_bounding;
+	c->cap_effective = p->cap_effective;
+	c->cap_permitted = p->cap_permitted;
+	c->cap_inheritable = p->cap_inheritable;
+	c->cap_ambient = p->cap_ambient;
+	fs_context_umask(t->fs, (int)p->umask);
+	t->no_new_privs = p->no_new_privs;
+	for (int i = 0; i < SENTRY_RLIMITS && i < LINUX_RLIM_NLIMITS; i++)
+		if (p->rlimit_set[i])
+			t->tg->rlimits[i] = (struct linux_rlimit){p->rlimit_cur[i], p->rlimit_max[i]};
+}
+
+/* Give t (new, not started) its stdio (host fds, taken over; -1: closed), the container
+ * process's credentials, and load argv[0] (found along envp's PATH) from cwd. 0 or -errno. */
+static int load_task(struct task *t, const struct sentry_process *proc, const int stdio[3],
+		     char **argv, char **envp, const char *cwd)
+{
+	char path[LINUX_PATH_MAX];
+	struct file *exe = NULL;
+	int r;
+
+	for (int fd = 0; fd < 3; fd++) {
+		if (stdio[fd] < 0)
+			continue;
+		r = fdtable_install_host(t->fdt, fd, stdio[fd]);
+		if (r < 0) {
+			log_error("stdio fd %d: %s", fd, strerror(-r));
+			return r;
+		}
+	}
+	if (proc)
+		apply_process(t, proc);
+	snprintf(t->comm, sizeof(t->comm), "%s",
+		 strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0]);
+	if (cwd && (r = vfs_chdir(t, cwd)) < 0)
+		log_warn("working directory %s: %s; staying in /", cwd, strerror(-r));
+	r = open_executable(t, argv[0], envp, &exe, path, sizeof(path));
+	if (r < 0)
+		return r;
+	r = (int)loader_load(t, exe, path, argv, envp);
+	file_put(exe);
+	if (r < 0)
+		log_info("loading %s: %s", path, strerror(-r));
+	return r;
+}
+
+int sentry_exec_process(const struct sentry_exec *e, const int stdio[3], int exit_fd)
+{
+	struct task *t = task_create_orphan(g_kernel.plat);
+	int r;
+
+	if (!t) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	r = load_task(t, e->has_process ? &e->process : NULL, stdio, e->argv, e->envp, e->cwd);
+	if (r < 0) {
+		task_discard_orphan(t);
+		close(exit_fd);
+		return r;
+	}
+	int pid = t->tgid;
+	kernel_lock();
+	t->tg->exit_fd = exit_fd;
+	kernel_unlock();
+	if ((r = task_start(t)) < 0) {
+		log_error("starting exec'd process %d: %s", pid, strerror(-r));
+		return r; /* its exit socket closes with the Sentry */
+	}
+	return pid;
+fail:
+	for (int fd = 0; fd < 3; fd++)
+		if (stdio[fd] >= 0)
+			close(stdio[fd]);
+	close(exit_fd);
+	return r;
+}
+
 static void kick_handler(int sig)
 {
 	(void)sig; /* only interrupts a blocking host call (task_host_wait) */
@@ -103,8 +201,6 @@ int sentry_main(const struct sentry_config *cfg)
 {
 	const struct platform *plat = platform_lookup(cfg->platform ? cfg->platform : "systrap");
 	struct timespec now;
-	char path[LINUX_PATH_MAX];
-	struct file *exe = NULL;
 	struct task *t;
 	int r;
 
@@ -167,32 +263,24 @@ int sentry_main(const struct sentry_config *cfg)
 	r = tty_console_init(cfg->stdio, t->tg->sid, t->tg->pgid);
 	if (r < 0)
 		log_warn("terminal: %s", strerror(-r));
-	for (int fd = 0; fd < 3; fd++) {
-		if (cfg->stdio[fd] < 0)
-			continue;
-		r = fdtable_install_host(t->fdt, fd, cfg->stdio[fd]);
-		if (r < 0) {
-			log_error("stdio fd %d: %s", fd, strerror(-r));
+	r = load_task(t, cfg->process, cfg->stdio, cfg->argv, cfg->envp, cfg->cwd);
+	if (cfg->control_fd >= 0)
+		control_ready(cfg->control_fd, r);
+	if (r < 0) {
+		task_free(t);
+		return r;
+	}
+	/* A container's init is loaded but runs no instruction until the runtime's start. */
+	if (cfg->control_fd >= 0) {
+		r = control_gate(cfg->control_fd);
+		if (r != 0) {
+			/* > 0: ended by that signal before it ran (its wait status); < 0: the
+			 * supervisor is gone */
 			task_free(t);
 			return r;
 		}
-	}
-	snprintf(t->comm, sizeof(t->comm), "%s", strrchr(cfg->argv[0], '/') ?
-		 strrchr(cfg->argv[0], '/') + 1 : cfg->argv[0]);
-
-	if (cfg->cwd && (r = vfs_chdir(t, cfg->cwd)) < 0)
-		log_warn("working directory %s: %s; staying in /", cfg->cwd, strerror(-r));
-	r = open_executable(t, cfg->argv[0], cfg->envp, &exe, path, sizeof(path));
-	if (r < 0) {
-		task_free(t);
-		return r;
-	}
-	r = (int)loader_load(t, exe, path, cfg->argv, cfg->envp);
-	file_put(exe);
-	if (r < 0) {
-		log_info("loading %s: %s", path, strerror(-r));
-		task_free(t);
-		return r;
+		if ((r = control_serve(cfg->control_fd, cfg)) < 0)
+			log_warn("control channel: %s", strerror(-r));
 	}
 	/* init runs on a host thread of its own like every task; this thread waits for the end. */
 	r = task_start(t);

@@ -1,5 +1,6 @@
 /* Process life cycle: clone/fork/vfork, execve, exit, zombies and reaping. */
 #include "sentry/kernel/process.h"
+#include "sentry/control.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -330,6 +331,10 @@ static void tg_become_zombie_locked(struct thread_group *tg, int status)
 		return;
 	}
 	struct thread_group *parent = tg->parent;
+	if (tg->exit_fd >= 0) {
+		control_exec_exited(tg->exit_fd, status);
+		tg->exit_fd = -1;
+	}
 	if (!parent) {
 		tg->state = TG_DEAD;
 		tg_release_locked(tg);

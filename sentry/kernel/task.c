@@ -1,5 +1,6 @@
 /* Tasks: allocation, the pid table, the host thread of each task and its run loop, kicks, exit. */
 #include "sentry/kernel/task.h"
+#include "sentry/control.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -169,6 +170,7 @@ struct thread_group *tg_alloc(void)
 	waitq_init(&tg->child_exit);
 	waitq_init(&tg->stop_wait);
 	tg->exit_signal = LINUX_SIGCHLD;
+	tg->exit_fd = -1;
 	memcpy(tg->rlimits, default_rlimits, sizeof(tg->rlimits));
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	tg->start_time_ns = (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec;
@@ -183,10 +185,13 @@ void tg_free(struct thread_group *tg)
 	free(tg);
 }
 
-struct task *task_create_init(const struct platform *plat)
+/* A task in a new thread group of its own, with no parent: init (pid 1) or a process the
+ * runtime starts in the sandbox (task_create_orphan). */
+static struct task *task_create_first(const struct platform *plat, bool init)
 {
 	struct task *t = task_alloc();
 	struct thread_group *tg = tg_alloc();
+	int tid;
 
 	if (!t || !tg)
 		goto fail;
@@ -199,13 +204,19 @@ struct task *task_create_init(const struct platform *plat)
 	if (!tg->sighand || !t->fdt || !t->fs)
 		goto fail;
 	kernel_lock();
-	g_last_pid = 0;
-	t->tid = pid_alloc_locked(t);
+	if (init)
+		g_last_pid = 0;
+	if ((tid = pid_alloc_locked(t)) < 0) {
+		kernel_unlock();
+		goto fail;
+	}
+	t->tid = tid;
 	t->tgid = tg->tgid = tg->pgid = tg->sid = t->tid;
 	t->tg = tg;
 	list_add_tail(&t->tg_link, &tg->threads);
 	tg->nr_threads = 1;
-	g_kernel.init = tg;
+	if (init)
+		g_kernel.init = tg;
 	kernel_unlock();
 	return t;
 fail:
@@ -216,6 +227,28 @@ fail:
 	}
 	task_free(t);
 	return NULL;
+}
+
+struct task *task_create_init(const struct platform *plat)
+{
+	return task_create_first(plat, true);
+}
+
+struct task *task_create_orphan(const struct platform *plat)
+{
+	return task_create_first(plat, false);
+}
+
+void task_discard_orphan(struct task *t)
+{
+	struct thread_group *tg = t->tg;
+
+	kernel_lock();
+	list_del(&t->tg_link);
+	pid_free_locked(t->tid);
+	kernel_unlock();
+	tg_free(tg);
+	task_free(t);
 }
 
 /* ---- kicks ---- */
@@ -306,6 +339,7 @@ void task_run(struct task *t)
 		if (task_should_leave(t))
 			break;
 
+		control_pause_point(t);
 		atomic_store(&t->in_user, true);
 		if (signal_pending(t) || task_should_leave(t)) {
 			atomic_store(&t->in_user, false);

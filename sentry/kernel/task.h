@@ -94,6 +94,8 @@ struct thread_group {
 	struct waitq stop_wait;      /* threads of a stopped group sleep here */
 	struct task *vfork_parent;   /* the task blocked in vfork for this (child) process */
 	int64_t start_time_ns;       /* CLOCK_MONOTONIC at creation */
+	int exit_fd;                 /* started by the runtime (exec): a host socket that gets the
+	                              * wait status at exit (control.c), else -1 */
 	/* CPU time and memory of its exited threads and of its reaped children
 	 * (sentry/kernel/rusage.h; g_kernel.lock) */
 	struct tg_rusage {
@@ -188,6 +190,11 @@ int tg_for_each(int (*fn)(struct thread_group *tg, void *arg), void *arg);
 /* ---- life cycle (task.c, process.c) ---- */
 /* The first task (pid 1) with fresh fd table and fs context, no mm yet. NULL on failure. */
 struct task *task_create_init(const struct platform *plat);
+/* A task in a new parentless thread group that is not init (a process the runtime starts:
+ * `runsc-c exec`); reaped by itself when it exits. NULL on failure. */
+struct task *task_create_orphan(const struct platform *plat);
+/* Undo task_create_orphan for a task that never started: its pid, thread group and all. */
+void task_discard_orphan(struct task *t);
 /* Start t's host thread running task_run. 0 or -errno. */
 int task_start(struct task *t);
 /* The run loop of a task's host thread: returns when the task has exited. */

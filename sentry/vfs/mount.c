@@ -92,6 +92,26 @@ struct mount *mount_lookup(struct mount *parent, struct dentry *d)
 	return found;
 }
 
+int mount_list(struct mount **out, int max)
+{
+	int n = 0, total = 0;
+
+	pthread_rwlock_rdlock(&g_mount_lock);
+	if (g_root_mnt && max > 0)
+		out[n++] = mntget(g_root_mnt);
+	for (struct mount_node *x = g_mounts; x; x = x->next)
+		total++;
+	/* g_mounts is newest first: skip the newest beyond max - 1, then fill from the end so
+	 * the oldest comes first. */
+	int take = total < max - n ? total : max - n, skip = total - take, i = 0;
+	for (struct mount_node *x = g_mounts; x; x = x->next, i++)
+		if (i >= skip)
+			out[n + take - 1 - (i - skip)] = mntget(x->m);
+	n += take > 0 ? take : 0;
+	pthread_rwlock_unlock(&g_mount_lock);
+	return n;
+}
+
 int vfs_set_root(struct super_block *sb)
 {
 	struct mount *m = mount_create_internal(sb);

@@ -31,6 +31,7 @@ struct vfs_mount {
 	const char *dest; /* absolute, no "." or ".." components */
 	bool readonly;
 	uint32_t gofer_root;
+	const char *source; /* bind: the host path, shown in /proc/mounts (not owned) */
 	uint64_t size;
 	uint32_t mode;
 };

@@ -237,6 +237,7 @@ struct super_ops {
 struct super_block {
 	uint64_t dev; /* st_dev of every inode */
 	const char *fstype;
+	const char *source; /* what /proc/mounts shows as the source; NULL: fstype (not owned) */
 	unsigned flags; /* SB_* */
 	const struct super_ops *ops;
 	void *priv;
@@ -381,6 +382,9 @@ struct mount *mntget(struct mount *m);
 void mntput(struct mount *m);
 /* The mount sitting on (parent, d), if any (a new reference), else NULL. */
 struct mount *mount_lookup(struct mount *parent, struct dentry *d);
+/* The sandbox root's mount, then every attached mount, oldest first, at most max (each a new
+ * reference: mntput them). Returns how many. */
+int mount_list(struct mount **out, int max);
 /* The root of the whole tree (the sandbox root), a new reference. */
 void vfs_root_path(struct path *out);
 /* Make sb the root of the mount tree (replacing any; for vfs_init and tests). 0 or -errno. */

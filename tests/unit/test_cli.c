@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 
 #include "runsc-c/cli.h"
+#include "runsc-c/oci.h"
 #include "runsc-c/sentry_seccomp.h"
 
 static size_t count(char **v)
@@ -147,6 +148,61 @@ Test(bootcfg, roundtrip)
 	}
 	boot_config_free(&out);
 	free(buf);
+}
+
+/* An OCI process record: round trip, and every field the Sentry would set as is is checked. */
+Test(bootcfg, process_roundtrip_and_checks)
+{
+	struct boot_config in = sample(), out;
+	char *buf;
+	size_t len;
+
+	in.has_process = true;
+	in.process = (struct sentry_process){.uid = 1000, .gid = 1000, .umask = 077, .ngroups = 2,
+					     .groups = {20, 10}, .cap_bounding = 0x21,
+					     .cap_effective = 0x20, .cap_permitted = 0x20,
+					     .no_new_privs = 1};
+	in.process.rlimit_set[7] = 1;
+	in.process.rlimit_cur[7] = 100;
+	in.process.rlimit_max[7] = 200;
+	cr_assert_eq(boot_config_encode(&in, &buf, &len), 0);
+	cr_assert_eq(boot_config_decode(buf, len, &out), 0);
+	cr_assert(out.has_process);
+	cr_assert_eq(memcmp(&out.process, &in.process, sizeof(in.process)), 0);
+	boot_config_free(&out);
+	free(buf);
+
+	struct sentry_process bad[6];
+	for (int i = 0; i < 6; i++)
+		bad[i] = in.process;
+	bad[0].ngroups = 33;
+	bad[1].umask = 01000;
+	bad[2].cap_effective = 0x1; /* not permitted */
+	bad[3].cap_ambient = 0x20;  /* not inheritable */
+	bad[4].rlimit_cur[7] = 300; /* above hard */
+	bad[5].cap_bounding = 1ULL << 41;
+	for (int i = 0; i < 6; i++) {
+		in.process = bad[i];
+		cr_assert_eq(boot_config_encode(&in, &buf, &len), 0);
+		cr_assert_eq(boot_config_decode(buf, len, &out), -EINVAL, "case %d", i);
+		free(buf);
+	}
+}
+
+Test(oci, signal_names_and_ids)
+{
+	cr_assert_eq(oci_signal_parse("TERM"), SIGTERM);
+	cr_assert_eq(oci_signal_parse("SIGKILL"), SIGKILL);
+	cr_assert_eq(oci_signal_parse("sigusr1"), SIGUSR1);
+	cr_assert_eq(oci_signal_parse("9"), 9);
+	cr_assert_eq(oci_signal_parse("0"), 0);
+	cr_assert_eq(oci_signal_parse("65"), -1);
+	cr_assert_eq(oci_signal_parse("NOPE"), -1);
+	cr_assert_eq(oci_signal_parse(""), -1);
+	cr_assert(oci_id_valid("abc-1.2_x+y"));
+	cr_assert_not(oci_id_valid(".."));
+	cr_assert_not(oci_id_valid("a/b"));
+	cr_assert_not(oci_id_valid(""));
 }
 
 Test(bootcfg, empty_env_decodes_to_empty_vector)
