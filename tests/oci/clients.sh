@@ -34,7 +34,7 @@ fi
 CLIENTS_REFERENCE=${CLIENTS_REFERENCE:-1}
 DRIVE=build/tests/tty/ptydrive
 IMAGE=localhost/runsc-c-clients:latest
-NS=runsc-c-clients # containerd namespace
+NS=runsc-c-clients-$$ # containerd namespace; also the cgroup parent of its containers
 declare -A SKIP=() # client -> why it cannot run here
 
 # ---------------------------------------------------------------------------------------------
@@ -52,6 +52,16 @@ for tool in containerd ctr containerd-shim-runc-v2; do
 done
 [[ -n ${SKIP[podman]-} && -z ${SKIP[ctr]-} ]] &&
 	SKIP[ctr]="the image for ctr comes from podman save: ${SKIP[podman]}"
+
+# Directories the runtime and the clients leave behind: the cgroups of containerd's containers
+# (under /NS), of podman's and conmon's (cgroupfs: under /libpod_parent), runc's default state
+# root. Those that are not there now are removed at the end if empty (a parallel run's are busy).
+LEFT_DIRS=()
+for h in /sys/fs/cgroup/*/; do
+	LEFT_DIRS+=("$h$NS")
+	[[ -e ${h}libpod_parent ]] || LEFT_DIRS+=("${h}libpod_parent")
+done
+[[ -e /run/runc ]] || LEFT_DIRS+=(/run/runc)
 
 # containers/image keeps a blob cache in /var/lib/containers/cache for root whatever storage.conf
 # says; remove it at the end if this test made it.
@@ -91,6 +101,9 @@ ct_cleanup() {
 	awk -v t="$RT_TMP/" 'index($5, t) == 1 { print $5 }' /proc/self/mountinfo | sort -r |
 		while read -r m; do umount -l "$m"; done
 	rm -rf "$RT_TMP"
+	for m in "${LEFT_DIRS[@]}"; do
+		[[ -d $m ]] && find "$m" -depth -type d -exec rmdir {} + 2>/dev/null
+	done
 	if ((!BLOB_CACHE_EXISTED)) && [[ -e $BLOB_CACHE ]]; then
 		rm -rf "$BLOB_CACHE"
 		rmdir /var/lib/containers 2>/dev/null
