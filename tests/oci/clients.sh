@@ -277,7 +277,8 @@ pm_run() {
 	ct_cmd podman run --runtime "$RT" "$@"
 }
 
-# ctr_run ARGS...: ctr run with the runtime under test; its state under RT_TMP.
+# ctr_flags: sets CTR_FLAGS, the ctr run flags for the runtime under test (its state under
+# RT_TMP).
 ctr_flags() {
 	CTR_FLAGS=(--runc-binary "$RT" --runc-root "$RT_TMP/runc-root")
 }
