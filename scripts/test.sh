@@ -82,7 +82,7 @@ if build/runsc-c features >/dev/null 2>&1; then
 	RUNTIME=build/runsc-c run_suite clients tests/oci/clients.sh
 else
 	echo
-	echo "!!!!! SKIPPED: clients: build/runsc-c has no OCI commands yet (\`runsc-c features\` fails) !!!!!"
+	echo "!!!!! SKIPPED: clients: build/runsc-c has no OCI commands yet (features fails) !!!!!"
 	skipped+=(clients)
 fi
 

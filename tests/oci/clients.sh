@@ -40,7 +40,7 @@ declare -A SKIP=() # client -> why it cannot run here
 # ---------------------------------------------------------------------------------------------
 # Set-up: packages, the image, podman's configuration, containerd.
 
-tests/oci/clients-deps.sh || echo "note: tests/oci/clients-deps.sh failed; using what is installed" >&2
+tests/oci/clients-deps.sh || echo "note: clients-deps.sh failed; using what is installed" >&2
 if [[ ! -x $DRIVE ]]; then
 	make -s --no-print-directory "$DRIVE" >&2 || echo "note: cannot build $DRIVE" >&2
 fi
@@ -350,6 +350,36 @@ case_podman_tty() {
 }
 expect_podman_tty() { printf '[exit 0]\n\\r\n/dev/pts/0\\r\n30 100\\r\nstdin is a tty\\r\n'; }
 
+# The container's configuration as the clients pass it: a read-only root, a tmpfs, read-only and
+# read-write bind mounts, hostname, user, environment, working directory, rlimits (podman's from
+# containers.conf), a memory limit (ctr has no --user, and sets no hostname and no RLIMIT_NPROC).
+SHOW_CONFIG='echo "$FOO $PWD $(id -u):$(id -g)"; ulimit -n; cat /data/file
+touch /data/x /etc/x 2>&1; echo written >/rw/out; echo tmp >/scratch/f && cat /scratch/f'
+ct_dirs() {
+	mkdir -p "$CASE_DIR/ro" "$CASE_DIR/rw"
+	echo 'from the host' >"$CASE_DIR/ro/file"
+	chmod 777 "$CASE_DIR/rw"
+}
+
+case_podman_config() {
+	ct_dirs
+	pm_run --rm --read-only --tmpfs /scratch --hostname box -e FOO=bar -w /tmp -u 65534:65534 \
+		--memory 256m -v "$CASE_DIR/ro:/data:ro" -v "$CASE_DIR/rw:/rw" "$IMAGE" \
+		sh -c "hostname; ulimit -u; $SHOW_CONFIG"
+	cat "$CASE_DIR/rw/out"
+}
+# expect_config UID:GID: what SHOW_CONFIG prints in a container running as UID:GID, the status,
+# then what it wrote to /rw/out.
+expect_config() {
+	printf 'bar /tmp %s\n1024\nfrom the host\n' "$1"
+	printf 'touch: %s: Read-only file system\n' /data/x /etc/x
+	printf 'tmp\n[exit 0]\nwritten\n'
+}
+expect_podman_config() {
+	printf 'box\n4096\n'
+	expect_config 65534:65534
+}
+
 case_podman_exec() {
 	local c=runsc-c-clients-exec
 	ct_quiet podman run --runtime "$RT" -d --name "$c" "$IMAGE" sh -c "$READY; exec sleep 1000"
@@ -485,6 +515,19 @@ case_ctr_exit() {
 }
 expect_ctr_exit() { printf 'before\n[exit 3]\n/tmp bar\n[exit 0]\n'; }
 
+case_ctr_config() {
+	ct_dirs
+	ctr_flags
+	ct_cmd "${CTR[@]}" run --rm "${CTR_FLAGS[@]}" --read-only --env FOO=bar --cwd /tmp \
+		--memory-limit $((256 << 20)) \
+		--mount "type=tmpfs,src=tmpfs,dst=/scratch,options=mode=1777" \
+		--mount "type=bind,src=$CASE_DIR/ro,dst=/data,options=rbind:ro" \
+		--mount "type=bind,src=$CASE_DIR/rw,dst=/rw,options=rbind:rw" \
+		"$IMAGE" clients-config sh -c "$SHOW_CONFIG"
+	cat "$CASE_DIR/rw/out"
+}
+expect_ctr_config() { expect_config 0:0; }
+
 # ctr -t: ctr resizes the terminal only after the task starts, so the size is not checked.
 case_ctr_tty() {
 	ctr_flags
@@ -508,7 +551,8 @@ case_ctr_exec() {
 	fi
 	ct_cmd "${CTR[@]}" task exec --exec-id e1 "$id" sh -c "$WAIT_READY"
 	ct_cmd "${CTR[@]}" task exec --exec-id e2 "$id" sh -c 'echo in exec; exit 5'
-	ct_cmd "${CTR[@]}" task exec --exec-id e3 --cwd /tmp --user 65534 "$id" sh -c 'echo "$PWD $(id -u)"'
+	ct_cmd "${CTR[@]}" task exec --exec-id e3 --cwd /tmp --user 65534 "$id" \
+		sh -c 'echo "$PWD $(id -u)"'
 	ct_pty "${CTR[@]}" task exec -t --exec-id e4 "$id" sh -c 'echo BEGIN; tty; echo END'
 	"${CTR[@]}" task ps "$id" >"$CASE_DIR/ps"
 	echo "[exit $?]"
@@ -558,7 +602,8 @@ case_ctr_kill() {
 	ctr_status "$id" RUNNING
 	ct_cmd "${CTR[@]}" task kill -s SIGKILL "$id"
 	ctr_status "$id" STOPPED
-	"${CTR[@]}" task delete "$id" </dev/null 2>&1 >/dev/null | sed -n 's/.*\(exit with non-zero exit code [0-9]*\).*/\1/p'
+	"${CTR[@]}" task delete "$id" </dev/null 2>&1 >/dev/null |
+		sed -n 's/.*\(exit with non-zero exit code [0-9]*\).*/\1/p'
 	ct_cmd "${CTR[@]}" containers delete "$id"
 	ct_cmd "${CTR[@]}" task ls -q
 }
@@ -574,8 +619,8 @@ exit with non-zero exit code 137
 EOF
 }
 
-CASES=(podman/echo podman/pipeline podman/exit podman/stdin podman/tty podman/exec podman/stop
-	podman/rm ctr/echo ctr/pipeline ctr/exit ctr/tty ctr/exec ctr/kill)
+CASES=(podman/echo podman/pipeline podman/exit podman/stdin podman/tty podman/config podman/exec
+	podman/stop podman/rm ctr/echo ctr/pipeline ctr/exit ctr/config ctr/tty ctr/exec ctr/kill)
 
 # ---------------------------------------------------------------------------------------------
 # The runner.
