@@ -77,12 +77,12 @@ CTRD_PID=
 # is mounted under RT_TMP, then removes it.
 ct_cleanup() {
 	if [[ -z ${SKIP[podman]-} ]]; then
-		timeout 60 podman rm -af -t 0 >/dev/null 2>&1
-		timeout 60 podman rmi -af >/dev/null 2>&1
+		timeout "$RT_TIMEOUT" podman rm -af -t 0 >/dev/null 2>&1
+		timeout "$RT_TIMEOUT" podman rmi -af >/dev/null 2>&1
 	fi
 	if [[ -n $CTRD_PID ]]; then
 		ct_ctr_gc
-		timeout 20 "${CTR[@]}" images rm "$IMAGE" >/dev/null 2>&1
+		timeout "$RT_TIMEOUT" "${CTR[@]}" images rm "$IMAGE" >/dev/null 2>&1
 		kill "$CTRD_PID" 2>/dev/null
 		local i
 		for ((i = 0; i < 100; i++)); do
@@ -242,16 +242,31 @@ EOF
 # Helpers of the cases. A case is a function that prints its transcript on stdout (its stderr
 # goes to a log shown on failure); RT is the runtime wrapper to pass to the client.
 
+# ct_timeout CMD...: runs CMD with the timeout. Once a command of the case has timed out (a
+# runtime that hangs), the case's later commands are not run and give 124 at once, so that a
+# hanging runtime costs one timeout per case.
+ct_timeout() {
+	[[ -e $CASE_DIR/timed-out ]] && return 124
+	local start=$SECONDS rc
+	timeout -k 5 "$RT_TIMEOUT" "$@"
+	rc=$?
+	if ((SECONDS - start >= RT_TIMEOUT - 1)); then
+		echo "timed out after $RT_TIMEOUT s: $*" >&2
+		: >"$CASE_DIR/timed-out"
+	fi
+	return "$rc"
+}
+
 # ct_cmd CMD...: runs CMD with stdin from /dev/null and the timeout; prints its stdout, then
 # "[exit N]".
 ct_cmd() {
-	timeout -k 5 "$RT_TIMEOUT" "$@" </dev/null
+	ct_timeout "$@" </dev/null
 	echo "[exit $?]"
 }
 
 # ct_quiet CMD...: ct_cmd with CMD's stdout dropped (container ids and other random output).
 ct_quiet() {
-	timeout -k 5 "$RT_TIMEOUT" "$@" </dev/null >/dev/null
+	ct_timeout "$@" </dev/null >/dev/null
 	echo "[exit $?]"
 }
 
@@ -260,7 +275,7 @@ ct_quiet() {
 ct_pty() {
 	local tr=$CASE_DIR/pty
 	printf 'capture out BEGIN END\nexit 0\n' >"$tr.script"
-	timeout -k 5 "$RT_TIMEOUT" "$DRIVE" -s 30x100 -T $((RT_TIMEOUT * 1000)) -o "$tr" \
+	ct_timeout "$DRIVE" -s 30x100 -T $((RT_TIMEOUT * 1000)) -o "$tr" \
 		"$tr.script" -- "$@" </dev/null
 	echo "[exit $?]"
 	sed 's/\r/\\r/g' "$tr.out" 2>/dev/null
@@ -308,13 +323,13 @@ ctr_wait_task() {
 # ct_ctr_gc: kills and deletes every task and container in the test's namespace.
 ct_ctr_gc() {
 	local id
-	for id in $(timeout 20 "${CTR[@]}" task ls -q 2>/dev/null); do
-		timeout 20 "${CTR[@]}" task kill -a -s SIGKILL "$id" >/dev/null 2>&1
-		ctr_status "$id" STOPPED >/dev/null
-		timeout 20 "${CTR[@]}" task delete -f "$id" >/dev/null 2>&1
+	for id in $(timeout "$RT_TIMEOUT" "${CTR[@]}" task ls -q 2>/dev/null); do
+		timeout "$RT_TIMEOUT" "${CTR[@]}" task kill -a -s SIGKILL "$id" >/dev/null 2>&1 &&
+			ctr_status "$id" STOPPED >/dev/null
+		timeout "$RT_TIMEOUT" "${CTR[@]}" task delete -f "$id" >/dev/null 2>&1
 	done
-	for id in $(timeout 20 "${CTR[@]}" containers ls -q 2>/dev/null); do
-		timeout 20 "${CTR[@]}" containers delete "$id" >/dev/null 2>&1
+	for id in $(timeout "$RT_TIMEOUT" "${CTR[@]}" containers ls -q 2>/dev/null); do
+		timeout "$RT_TIMEOUT" "${CTR[@]}" containers delete "$id" >/dev/null 2>&1
 	done
 }
 
@@ -337,7 +352,7 @@ expect_podman_exit() { printf 'before\n[exit 3]\n[exit 127]\n'; }
 
 case_podman_stdin() {
 	printf 'abc\ndef\n' >"$CASE_DIR/in"
-	timeout -k 5 "$RT_TIMEOUT" podman run --runtime "$RT" --rm -i "$IMAGE" tr a-z A-Z <"$CASE_DIR/in"
+	ct_timeout podman run --runtime "$RT" --rm -i "$IMAGE" tr a-z A-Z <"$CASE_DIR/in"
 	echo "[exit $?]"
 }
 expect_podman_stdin() { printf 'ABC\nDEF\n[exit 0]\n'; }
@@ -388,7 +403,7 @@ case_podman_exec() {
 	ct_cmd podman exec -w /tmp -e FOO=bar "$c" sh -c 'echo "$PWD $FOO"'
 	ct_cmd podman exec -u 65534:65534 "$c" id
 	printf 'abc\n' >"$CASE_DIR/in"
-	timeout -k 5 "$RT_TIMEOUT" podman exec -i "$c" tr a-z A-Z <"$CASE_DIR/in"
+	ct_timeout podman exec -i "$c" tr a-z A-Z <"$CASE_DIR/in"
 	echo "[exit $?]"
 	ct_pty podman exec -t "$c" sh -c 'echo BEGIN; tty; echo END'
 	ct_cmd podman inspect -f '{{.State.Status}}' "$c"
@@ -541,7 +556,7 @@ expect_ctr_tty() { printf '[exit 0]\n\\r\\r\n/dev/pts/0\\r\\r\nstdin is a tty\\r
 case_ctr_exec() {
 	local id=clients-exec pid
 	ctr_flags
-	timeout -k 5 "$RT_TIMEOUT" "${CTR[@]}" run --rm "${CTR_FLAGS[@]}" "$IMAGE" "$id" \
+	ct_timeout "${CTR[@]}" run --rm "${CTR_FLAGS[@]}" "$IMAGE" "$id" \
 		sh -c "echo started; $TERM_7; $READY; $LOOP" </dev/null >"$CASE_DIR/run.out" &
 	pid=$!
 	if ! ctr_wait_task "$id"; then
@@ -638,12 +653,18 @@ ct_run_case() {
 		"case_$fn"
 	) >"$base.out" 2>"$base.err"
 	tail -n +$((before + 1)) "$RT_TMP/$label/calls" >"$base.calls"
+	[[ -e $base.d/timed-out ]] && HUNG[$label/${name%%/*}]=$((${HUNG[$label/${name%%/*}]-0} + 1))
 	# Whatever the case left (a failure midway), so that the next run starts clean.
 	case $name in
-	podman/*) timeout 60 podman rm -af -t 0 >/dev/null 2>&1 ;;
+	podman/*) timeout "$RT_TIMEOUT" podman rm -af -t 0 >/dev/null 2>&1 ;;
 	ctr/*) ct_ctr_gc ;;
 	esac
 }
+
+# A runtime that timed out in HUNG_MAX cases of a client is not given the client's other cases
+# (each would cost a timeout or more): they fail at once. HUNG[LABEL/CLIENT] counts them.
+declare -A HUNG=()
+HUNG_MAX=2
 
 # ct_case NAME: one case, with the reference first when there is one; records the verdict.
 ct_case() {
@@ -661,6 +682,14 @@ ct_case() {
 		rt_result "$name" fail "$DRIVE is missing (make $DRIVE)"
 		return
 	fi
+	local label
+	for label in ref rt; do
+		if ((${HUNG[$label/$client]-0} >= HUNG_MAX)); then
+			rt_result "$name" fail "not run: $label ($([[ $label == ref ]] && echo "$REFERENCE" ||
+				echo "$RUNTIME")) timed out in $HUNG_MAX $client cases already"
+			return
+		fi
+	done
 	local want=$RT_TMP/expect-${name//\//-} base msgs=()
 	"expect_$fn" >"$want"
 	rt_log "----- clients/$name"
