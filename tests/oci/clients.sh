@@ -54,14 +54,17 @@ done
 	SKIP[ctr]="the image for ctr comes from podman save: ${SKIP[podman]}"
 
 # Directories the runtime and the clients leave behind: the cgroups of containerd's containers
-# (under /NS), of podman's and conmon's (cgroupfs: under /libpod_parent), runc's default state
-# root. Those that are not there now are removed at the end if empty (a parallel run's are busy).
+# (under /NS), of podman's and conmon's (cgroupfs: under /libpod_parent), the default state roots
+# of runc and runsc-c (podman passes no --root). Those that are not there now are removed at the
+# end if empty (a parallel run's are busy).
 LEFT_DIRS=()
 for h in /sys/fs/cgroup/*/; do
 	LEFT_DIRS+=("$h$NS")
 	[[ -e ${h}libpod_parent ]] || LEFT_DIRS+=("${h}libpod_parent")
 done
-[[ -e /run/runc ]] || LEFT_DIRS+=(/run/runc)
+for d in /run/runc /run/runsc-c; do
+	[[ -e $d ]] || LEFT_DIRS+=("$d")
+done
 
 # containers/image keeps a blob cache in /var/lib/containers/cache for root whatever storage.conf
 # says; remove it at the end if this test made it.
