@@ -306,7 +306,7 @@ ctr_flags() {
 ctr_status() {
 	local s i
 	for ((i = 0; i < 200; i++)); do
-		s=$("${CTR[@]}" task ls 2>/dev/null | awk -v id="$1" '$1 == id { print $3 }')
+		s=$(timeout 5 "${CTR[@]}" task ls 2>/dev/null | awk -v id="$1" '$1 == id { print $3 }')
 		[[ $s == "$2" ]] && break
 		sleep 0.1
 	done
@@ -317,7 +317,7 @@ ctr_status() {
 ctr_wait_task() {
 	local i
 	for ((i = 0; i < 200; i++)); do
-		"${CTR[@]}" task ls -q 2>/dev/null | grep -qx "$1" && return 0
+		timeout 5 "${CTR[@]}" task ls -q 2>/dev/null | grep -qx "$1" && return 0
 		sleep 0.1
 	done
 	return 1
