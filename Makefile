@@ -32,7 +32,7 @@ BENCH_SRC := $(sort $(wildcard benchmarks/*.c))
 BENCH_BIN := $(BENCH_SRC:benchmarks/%.c=$(B)/benchmarks/%)
 BENCH_TOOLS := $(B)/benchmarks/tools/cmdtime
 
-.PHONY: all deps demo test unit progs check-progs syscalls check-syscalls workloads security tty \
+.PHONY: all deps demo test unit progs check-progs syscalls check-syscalls workloads security tty clients \
 	clean format bench bench-deps bench-peers
 all: $(B)/runsc-c docs/compatibility.md
 
@@ -118,6 +118,10 @@ security: all progs
 
 tty: all $(TTY_DRIVE)
 	@tests/tty/run.sh
+
+# podman and containerd against RUNTIME (default runc; e.g. make clients RUNTIME=build/runsc-c).
+clients: all $(TTY_DRIVE)
+	@tests/oci/clients.sh
 
 test: deps
 	@$(MAKE) --no-print-directory all progs syscalls $(TTY_DRIVE) $(UNIT_BIN)

@@ -15,20 +15,4 @@ elif [[ $# -gt 0 ]]; then
 	exit 2
 fi
 
-missing=()
-for p in "${PACKAGES[@]}"; do
-	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
-	[[ $status == "install ok installed" ]] || missing+=("$p")
-done
-[[ ${#missing[@]} -eq 0 ]] && exit 0
-
-if [[ $(id -u) -ne 0 ]]; then
-	echo "bench deps: missing packages: ${missing[*]}" >&2
-	echo "bench deps: run as root, or: sudo apt-get install -y ${missing[*]}" >&2
-	exit 1
-fi
-echo "bench deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-echo "bench deps: done"
+exec "$(dirname "$0")/../scripts/apt-install.sh" "bench deps" "${PACKAGES[@]}"

@@ -18,21 +18,4 @@ PACKAGES=(
 	jq                           # the OCI tests read config.json, state and features
 )
 
-missing=()
-for p in "${PACKAGES[@]}"; do
-	[[ $p == \#* ]] && continue
-	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
-	[[ $status == "install ok installed" ]] || missing+=("$p")
-done
-[[ ${#missing[@]} -eq 0 ]] && exit 0
-
-if [[ $(id -u) -ne 0 ]]; then
-	echo "deps: missing packages: ${missing[*]}" >&2
-	echo "deps: run as root, or: sudo apt-get install -y ${missing[*]}" >&2
-	exit 1
-fi
-echo "deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-echo "deps: done"
+exec "$(dirname "$0")/apt-install.sh" deps "${PACKAGES[@]}"

@@ -1,7 +1,7 @@
 #!/bin/bash
-# make test: every suite in order (unit, progs, syscalls, workloads, tty, security, oci, compat), each
-# suite's summary, and a last line "N passed, N failed" summed over the suites. Exits non-zero
-# if anything failed.
+# make test: every suite in order (unit, progs, syscalls, workloads, tty, security, oci, compat,
+# clients), each suite's summary, and a last line "N passed, N failed" summed over the suites.
+# Exits non-zero if anything failed.
 # A suite runner ends its output with a line containing "N passed, N failed"; a runner that
 # does not is counted as one test, passed or failed by its exit status.
 set -uo pipefail
@@ -77,6 +77,15 @@ unset RUNSC_DO_FLAGS
 run_suite security tests/security/run.sh
 run_suite oci tests/oci/run.sh
 run_suite compat tests/compat/run.sh
+# podman and containerd driving build/runsc-c (tests/oci/clients.sh installs them), once the
+# binary has the OCI commands; `features` is the probe.
+if build/runsc-c features >/dev/null 2>&1; then
+	RUNTIME=build/runsc-c run_suite clients tests/oci/clients.sh
+else
+	echo
+	echo "!!!!! SKIPPED: clients: build/runsc-c has no OCI commands yet (features fails) !!!!!"
+	skipped+=(clients)
+fi
 
 echo
 echo "===== summary ====="
