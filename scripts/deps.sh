@@ -11,6 +11,7 @@ PACKAGES=(
 	libcriterion-dev             # unit tests
 	busybox-static               # static programs for the workload tests and the demo
 	strace                       # the security tests trace the Sentry's host syscalls
+	python3 nodejs               # the runtime workloads (tests/workloads/runtimes.sh)
 )
 
 missing=()

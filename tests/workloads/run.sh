@@ -101,6 +101,10 @@ for script in tests/workloads/scripts/*.sh; do
 	done
 done
 
+# Python and node (tests/workloads/runtimes.sh).
+# shellcheck source=tests/workloads/runtimes.sh
+source tests/workloads/runtimes.sh
+
 # sandbox_expect NAME WANT CMD...: sandbox-only expectations, for what differs from a native run
 # by design: CMD runs only in the sandbox and must print exactly WANT (one line) and exit 0.
 sandbox_expect() {
