@@ -272,6 +272,8 @@ def section_unix_sockets():
     a.send(b"x" * 100)
     data, _, flags, _ = b.recvmsg(10)
     print("dgram truncated:", len(data), bool(flags & socket.MSG_TRUNC))
+    os.write(a.fileno(), b"y" * 100000)
+    print("dgram os.write/os.read of 100000:", len(os.read(b.fileno(), 200000)))
     a.close()
     b.close()
     a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
