@@ -54,7 +54,7 @@ static bool key_eq(const struct mm_futex_key *a, const struct mm_futex_key *b)
 	return a->obj == b->obj && a->off == b->off;
 }
 
-/* The key of the futex word at addr for t's futex op (FUTEX_PRIVATE_FLAG in op or not).
+/* The key of the futex word at addr of mm for a futex op (FUTEX_PRIVATE_FLAG in op or not).
  * 0, -EINVAL (misaligned) or -EFAULT. */
 static int futex_key(struct mm *mm, uint64_t addr, int op, struct mm_futex_key *k)
 {
@@ -116,11 +116,11 @@ static long futex_wait(struct task *t, uint64_t addr, int op, uint32_t val, uint
 	struct futex_waiter w = {.bitset = bitset, .task = t};
 	uint32_t cur;
 
+	if (!bitset)
+		return -EINVAL;
 	int r = futex_key(t->mm, addr, op, &w.key);
 	if (r)
 		return r;
-	if (!bitset)
-		return -EINVAL;
 	struct bucket *b = bucket_of(&w.key);
 	pthread_mutex_lock(&g_futex_lock);
 	if (copy_in(t->mm, &cur, addr, sizeof(cur))) {
@@ -298,10 +298,10 @@ SYSCALL_DEFINE(futex)
 	case LINUX_FUTEX_WAKE_BITSET: {
 		uint32_t bits = cmd == LINUX_FUTEX_WAKE ? LINUX_FUTEX_BITSET_MATCH_ANY : val3;
 		struct mm_futex_key k;
-		if ((r = futex_key(t->mm, addr, op, &k)))
-			return r;
 		if (!bits)
 			return -EINVAL;
+		if ((r = futex_key(t->mm, addr, op, &k)))
+			return r;
 		return wake_key(&k, (int)MIN(val, 0x7fffffffU), bits);
 	}
 	case LINUX_FUTEX_REQUEUE:
