@@ -146,6 +146,10 @@ def mp_section(method):
 
 def section_mp_fork():
     mp_section("fork")
+    # Four workers contending for the task queue's lock: a semaphore in /dev/shm, a futex
+    # shared between processes.
+    with mp.get_context("fork").Pool(4) as pool:
+        print("fork Pool(4) 2000 tasks:", sum(pool.map(square, range(2000), chunksize=3)))
 
 
 def section_mp_spawn():
