@@ -242,6 +242,80 @@ static long futex_wake_op(struct task *t, uint64_t addr, int fop, int n1, uint64
 	return r;
 }
 
+/* Linux's robust futex list (uapi/linux/futex.h): the lock word's owner TID and flag bits. */
+#define ROBUST_WAITERS 0x80000000u
+#define ROBUST_OWNER_DIED 0x40000000u
+#define ROBUST_TID_MASK 0x3fffffffu
+#define ROBUST_LIST_LIMIT 2048 /* Linux's ROBUST_LIST_LIMIT: a cycle must not hang the exit */
+
+/* handle_futex_death: the lock word at uaddr of mm, if thread tid owns it, gets OWNER_DIED (keeping WAITERS)
+ * and one waiter is woken, so that its lock returns EOWNERDEAD. pending: the entry was
+ * list_op_pending (a lock half taken or released: a free word still wakes one waiter). The
+ * read-modify-write is atomic against other futex calls, not against the application's own
+ * atomics (as FUTEX_WAKE_OP here). */
+static void robust_death(struct mm *mm, int tid, uint64_t uaddr, bool pi, bool pending)
+{
+	struct mm_futex_key k;
+	uint32_t uval, mval;
+
+	if (futex_key(mm, uaddr, 0, &k))
+		return;
+	pthread_mutex_lock(&g_futex_lock);
+	if (copy_in(mm, &uval, uaddr, sizeof(uval)))
+		goto out;
+	if (pending && !pi && !uval) {
+		wake_locked(&k, 1, LINUX_FUTEX_BITSET_MATCH_ANY);
+		goto out;
+	}
+	if ((uval & ROBUST_TID_MASK) != (uint32_t)tid)
+		goto out;
+	mval = (uval & ROBUST_WAITERS) | ROBUST_OWNER_DIED;
+	if (copy_out(mm, uaddr, &mval, sizeof(mval)))
+		goto out;
+	if (!pi && (uval & ROBUST_WAITERS))
+		wake_locked(&k, 1, LINUX_FUTEX_BITSET_MATCH_ANY);
+out:
+	pthread_mutex_unlock(&g_futex_lock);
+}
+
+/* One pointer of the list: the entry's address, and bit 0 marks a PI futex. */
+static int robust_fetch(struct mm *mm, uint64_t at, uint64_t *entry, bool *pi)
+{
+	uint64_t v;
+	if (copy_in(mm, &v, at, sizeof(v)))
+		return -EFAULT;
+	*entry = v & ~1ULL;
+	*pi = v & 1;
+	return 0;
+}
+
+void futex_release_robust_list(struct task *t, struct mm *mm)
+{
+	/* struct robust_list_head { struct robust_list *next; long futex_offset;
+	 * struct robust_list *list_op_pending; } */
+	uint64_t head = t->robust_list, entry, pending, next;
+	int64_t off;
+	bool pi, ppi, npi;
+
+	t->robust_list = 0;
+	if (!head || !mm)
+		return;
+	if (robust_fetch(mm, head, &entry, &pi) || copy_in(mm, &off, head + 8, sizeof(off)) ||
+	    robust_fetch(mm, head + 16, &pending, &ppi))
+		return;
+	for (int limit = ROBUST_LIST_LIMIT; entry != head && limit > 0; limit--) {
+		int r = robust_fetch(mm, entry, &next, &npi);
+		if (entry != pending)
+			robust_death(mm, t->tid, entry + (uint64_t)off, pi, false);
+		if (r)
+			return;
+		entry = next;
+		pi = npi;
+	}
+	if (pending)
+		robust_death(mm, t->tid, pending + (uint64_t)off, ppi, true);
+}
+
 /* Read a futex timeout: relative for FUTEX_WAIT, absolute for WAIT_BITSET (on the realtime
  * clock with FUTEX_CLOCK_REALTIME, converted to CLOCK_MONOTONIC). */
 static int read_deadline(struct task *t, uint64_t uaddr, bool absolute, bool realtime,

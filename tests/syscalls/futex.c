@@ -5,6 +5,7 @@
 #include "sc.h"
 
 #include <linux/futex.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <sys/mman.h>
 
@@ -184,11 +185,87 @@ static void test_requeue_wake_op(void)
 	munmap(m, 4096);
 }
 
+struct robust {
+	pthread_mutex_t m;
+	uint32_t locked;
+};
+
+/* Takes the mutex and dies holding it, after delay_ms. */
+static void die_holding(struct robust *r, long delay_ms)
+{
+	if (pthread_mutex_lock(&r->m))
+		_exit(1);
+	__atomic_store_n(&r->locked, 1, __ATOMIC_SEQ_CST);
+	msleep(delay_ms);
+	_exit(0);
+}
+
+/* pthread_mutex_lock that gives up after 20 s (ETIMEDOUT), so a lost wake-up fails the test. */
+static int lock20(pthread_mutex_t *m)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 20;
+	return pthread_mutex_timedlock(m, &until);
+}
+
+static void test_robust(void)
+{
+	struct robust *r = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1,
+				0);
+	pthread_mutexattr_t at;
+
+	CHECK(r != MAP_FAILED, "mmap");
+	CHECK(pthread_mutexattr_init(&at) == 0 &&
+		  pthread_mutexattr_setpshared(&at, PTHREAD_PROCESS_SHARED) == 0 &&
+		  pthread_mutexattr_setrobust(&at, PTHREAD_MUTEX_ROBUST) == 0 &&
+		  pthread_mutex_init(&r->m, &at) == 0,
+	      "a robust, process-shared mutex");
+
+	/* the owner is gone before the lock is tried */
+	pid_t pid = sc_fork();
+	if (pid == 0)
+		die_holding(r, 0);
+	expect_exit(pid, 0);
+	int e = lock20(&r->m);
+	CHECK(e == EOWNERDEAD, "lock after the owner died: %s", strerrorname_np(e));
+	CHECK(pthread_mutex_consistent(&r->m) == 0 && pthread_mutex_unlock(&r->m) == 0,
+	      "consistent, unlock");
+	ok("futex: a robust mutex whose owner died is EOWNERDEAD for the next locker");
+
+	/* the owner dies while the lock is being waited for: the waiter is woken */
+	r->locked = 0;
+	pid = sc_fork();
+	if (pid == 0)
+		die_holding(r, 100);
+	wait_ready(&r->locked);
+	e = lock20(&r->m);
+	CHECK(e == EOWNERDEAD, "a waiter woken by the owner's death: %s", strerrorname_np(e));
+	CHECK(pthread_mutex_consistent(&r->m) == 0 && pthread_mutex_unlock(&r->m) == 0,
+	      "consistent, unlock");
+	expect_exit(pid, 0);
+	ok("futex: a waiter on a robust mutex is woken with EOWNERDEAD when the owner dies");
+
+	/* a thread that exits holding it (the process lives on) */
+	pthread_t th;
+	CHECK(pthread_create(&th, NULL, (void *(*)(void *))pthread_mutex_lock, &r->m) == 0 &&
+		  pthread_join(th, NULL) == 0,
+	      "a thread locks and exits");
+	e = lock20(&r->m);
+	CHECK(e == EOWNERDEAD, "after the thread's exit: %s", strerrorname_np(e));
+	pthread_mutex_consistent(&r->m);
+	pthread_mutex_unlock(&r->m);
+	ok("futex: a thread exiting with a robust mutex held leaves it EOWNERDEAD");
+	munmap(r, 4096);
+}
+
 int main(void)
 {
 	test_args();
 	test_shared_anon();
 	test_shared_file();
 	test_requeue_wake_op();
+	test_robust();
 	return 0;
 }
