@@ -203,7 +203,7 @@ def section_socket_tcp():
                     return
                 if key.data == "accept":
                     conn, _ = srv.accept()
-                    conn.setblocking(False)
+                    conn.settimeout(10)  # sendall below may wait for the reader
                     sel.register(conn, selectors.EVENT_READ, "conn")
                     continue
                 conn = key.fileobj
