@@ -16,6 +16,7 @@ PACKAGES=(
 	perl gcc libc6-dev binutils  # tests/workloads/toolchain.sh: perl, gcc (cc1, as, ld)
 	git sqlite3 make             # ... and git, the sqlite3 CLI, make -j2
 	jq                           # the OCI tests read config.json, state and features
+	python3 nodejs               # the runtime workloads (tests/workloads/runtimes.sh)
 )
 
 exec "$(dirname "$0")/apt-install.sh" deps "${PACKAGES[@]}"

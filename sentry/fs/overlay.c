@@ -380,6 +380,43 @@ static int ovl_link(struct dentry *old, struct inode *dir, struct dentry *d)
 	return ovl_make(dir, d, OVL_LINK, 0, 0, NULL, old);
 }
 
+/* O_TMPFILE: a file without a name in the upper directory (copied up first). */
+static int ovl_tmpfile(struct inode *dir, struct dentry *d, uint32_t mode)
+{
+	struct dentry *udir, *u;
+	struct inode *inode;
+	int r = ovl_copy_up(d->parent);
+
+	if (r < 0)
+		return r;
+	udir = ovl_upper(dir);
+	u = d_alloc_unnamed(udir);
+	if (!u) {
+		dput(udir);
+		return -ENOMEM;
+	}
+	pthread_mutex_lock(&udir->lock);
+	r = vfs_do_tmpfile(NULL, udir, u, mode);
+	pthread_mutex_unlock(&udir->lock);
+	dput(udir);
+	if (r == 0)
+		r = d_name_unnamed(u);
+	if (r < 0) {
+		dput(u);
+		return r;
+	}
+	/* The overlay's own inode carries O_EXCL's answer (the VFS checks it at linkat); the upper
+	 * file may always be linked from here. */
+	pthread_mutex_lock(&u->inode->lock);
+	u->inode->flags |= INODE_LINKABLE;
+	pthread_mutex_unlock(&u->inode->lock);
+	inode = ovl_new_inode(dir->sb, u, NULL);
+	if (!inode)
+		return -ENOMEM;
+	d_instantiate(d, inode);
+	return 0;
+}
+
 /* ---- removing ---- */
 
 /* Remove the whiteouts left in upper directory u, so that it can be removed. */
@@ -625,6 +662,7 @@ static const struct inode_ops ovl_iops = {
     .mkdir = ovl_mkdir,
     .mknod = ovl_mknod,
     .symlink = ovl_symlink,
+    .tmpfile = ovl_tmpfile,
     .link = ovl_link,
     .unlink = ovl_unlink,
     .rmdir = ovl_rmdir,

@@ -373,6 +373,19 @@ static int tmpfs_create_op(struct inode *dir, struct dentry *d, uint32_t mode)
 	return tmpfs_mknode(dir, d, mode, 0, NULL);
 }
 
+/* O_TMPFILE: a file in no directory (nlink 0); it goes with its last reference, unless linkat
+ * gives it a name. */
+static int tmpfs_tmpfile(struct inode *dir, struct dentry *d, uint32_t mode)
+{
+	struct inode *inode = tmpfs_new_inode(dir->sb, mode);
+
+	if (!inode)
+		return -ENOSPC;
+	inode->nlink = 0;
+	d_instantiate(d, inode);
+	return 0;
+}
+
 static int tmpfs_mknod(struct inode *dir, struct dentry *d, uint32_t mode, uint64_t rdev)
 {
 	return tmpfs_mknode(dir, d, mode, rdev, NULL);
@@ -635,6 +648,7 @@ static const struct inode_ops tmpfs_dir_iops = {
     .mkdir = tmpfs_create_op,
     .mknod = tmpfs_mknod,
     .symlink = tmpfs_symlink,
+    .tmpfile = tmpfs_tmpfile,
     .link = tmpfs_link,
     .unlink = tmpfs_unlink,
     .rmdir = tmpfs_rmdir,

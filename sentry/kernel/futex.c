@@ -1,7 +1,7 @@
-/* Futexes: waiters hashed by (address space, address); WAIT, WAKE, REQUEUE, CMP_REQUEUE,
- * WAKE_OP and the bitset variants. Private and shared futexes share one key (the mm and the
- * address), so a shared futex in MAP_SHARED memory works between threads of one process but not
- * yet across processes (Known gaps). PI futexes return ENOSYS. */
+/* Futexes: waiters hashed by their key (mm_futex_key: the address space and address of a
+ * private futex, the memory behind a shared one in MAP_SHARED memory, so that processes sharing
+ * a tmpfs or /dev/shm file or shared anonymous memory wait on one futex); WAIT, WAKE, REQUEUE,
+ * CMP_REQUEUE, WAKE_OP and the bitset variants. PI futexes return ENOSYS. */
 #include "sentry/kernel/futex.h"
 
 #include <errno.h>
@@ -20,8 +20,7 @@
 
 struct futex_waiter {
 	struct list_head link;
-	struct mm *mm;
-	uint64_t addr;
+	struct mm_futex_key key;
 	uint32_t bitset;
 	struct task *task;
 	bool woken;
@@ -43,16 +42,31 @@ static void buckets_init(void)
 		list_init(&g_buckets[i].waiters);
 }
 
-static struct bucket *bucket_of(struct mm *mm, uint64_t addr)
+static struct bucket *bucket_of(const struct mm_futex_key *k)
 {
-	uint64_t h = (uint64_t)(uintptr_t)mm ^ (addr * 0x9e3779b97f4a7c15ULL);
+	uint64_t h = (uint64_t)(uintptr_t)k->obj ^ (k->off * 0x9e3779b97f4a7c15ULL);
 	pthread_once(&g_once, buckets_init);
 	return &g_buckets[(h >> 32) % NBUCKETS];
 }
 
-/* Wake up to n waiters of (mm, addr) whose bitset intersects; bucket lock held. */
-static int wake_locked(struct bucket *b, struct mm *mm, uint64_t addr, int n, uint32_t bitset)
+static bool key_eq(const struct mm_futex_key *a, const struct mm_futex_key *b)
 {
+	return a->obj == b->obj && a->off == b->off;
+}
+
+/* The key of the futex word at addr of mm for a futex op (FUTEX_PRIVATE_FLAG in op or not).
+ * 0, -EINVAL (misaligned) or -EFAULT. */
+static int futex_key(struct mm *mm, uint64_t addr, int op, struct mm_futex_key *k)
+{
+	if (addr & 3)
+		return -EINVAL;
+	return mm_futex_key(mm, addr, !(op & LINUX_FUTEX_PRIVATE_FLAG), k);
+}
+
+/* Wake up to n waiters of key k whose bitset intersects; g_futex_lock held. */
+static int wake_locked(const struct mm_futex_key *k, int n, uint32_t bitset)
+{
+	struct bucket *b = bucket_of(k);
 	struct list_head *pos, *tmp;
 	int woken = 0;
 
@@ -60,7 +74,7 @@ static int wake_locked(struct bucket *b, struct mm *mm, uint64_t addr, int n, ui
 		struct futex_waiter *w = list_entry(pos, struct futex_waiter, link);
 		if (woken >= n)
 			break;
-		if (w->mm != mm || w->addr != addr || !(w->bitset & bitset))
+		if (!key_eq(&w->key, k) || !(w->bitset & bitset))
 			continue;
 		list_del(&w->link);
 		w->woken = true;
@@ -70,13 +84,21 @@ static int wake_locked(struct bucket *b, struct mm *mm, uint64_t addr, int n, ui
 	return woken;
 }
 
-int futex_wake_addr(struct mm *mm, uint64_t addr, int n)
+static int wake_key(const struct mm_futex_key *k, int n, uint32_t bitset)
 {
-	struct bucket *b = bucket_of(mm, addr);
 	pthread_mutex_lock(&g_futex_lock);
-	int r = wake_locked(b, mm, addr, n, LINUX_FUTEX_BITSET_MATCH_ANY);
+	int r = wake_locked(k, n, bitset);
 	pthread_mutex_unlock(&g_futex_lock);
 	return r;
+}
+
+int futex_wake_addr(struct mm *mm, uint64_t addr, int n)
+{
+	struct mm_futex_key k;
+	/* A shared wake, as Linux's for CLONE_CHILD_CLEARTID (a private futex's key is the same). */
+	if (futex_key(mm, addr, 0, &k))
+		return 0;
+	return wake_key(&k, n, LINUX_FUTEX_BITSET_MATCH_ANY);
 }
 
 static bool waiter_woken(void *arg)
@@ -88,17 +110,18 @@ static bool waiter_woken(void *arg)
 	return r;
 }
 
-static long futex_wait(struct task *t, uint64_t addr, uint32_t val, uint32_t bitset,
+static long futex_wait(struct task *t, uint64_t addr, int op, uint32_t val, uint32_t bitset,
 		       const struct timespec *deadline)
 {
-	struct bucket *b = bucket_of(t->mm, addr);
-	struct futex_waiter w = {.mm = t->mm, .addr = addr, .bitset = bitset, .task = t};
+	struct futex_waiter w = {.bitset = bitset, .task = t};
 	uint32_t cur;
 
-	if (addr & 3)
-		return -EINVAL;
 	if (!bitset)
 		return -EINVAL;
+	int r = futex_key(t->mm, addr, op, &w.key);
+	if (r)
+		return r;
+	struct bucket *b = bucket_of(&w.key);
 	pthread_mutex_lock(&g_futex_lock);
 	if (copy_in(t->mm, &cur, addr, sizeof(cur))) {
 		pthread_mutex_unlock(&g_futex_lock);
@@ -111,7 +134,7 @@ static long futex_wait(struct task *t, uint64_t addr, uint32_t val, uint32_t bit
 	list_add_tail(&w.link, &b->waiters);
 	pthread_mutex_unlock(&g_futex_lock);
 
-	int r = task_wait(t, NULL, waiter_woken, &w, deadline);
+	r = task_wait(t, NULL, waiter_woken, &w, deadline);
 
 	pthread_mutex_lock(&g_futex_lock);
 	if (!w.woken)
@@ -123,15 +146,21 @@ static long futex_wait(struct task *t, uint64_t addr, uint32_t val, uint32_t bit
 }
 
 /* Move up to n2 waiters of addr to addr2 after waking n1. */
-static long futex_requeue(struct task *t, uint64_t addr, int n1, uint64_t addr2, int n2,
+static long futex_requeue(struct task *t, uint64_t addr, int op, int n1, uint64_t addr2, int n2,
 			  bool cmp, uint32_t val)
 {
-	struct bucket *b1 = bucket_of(t->mm, addr), *b2 = bucket_of(t->mm, addr2);
+	struct mm_futex_key k1, k2;
 	struct list_head *pos, *tmp;
 	long woken = 0, moved = 0;
 
 	if ((addr & 3) || (addr2 & 3) || n1 < 0 || n2 < 0)
 		return -EINVAL;
+	int r = futex_key(t->mm, addr, op, &k1);
+	if (!r)
+		r = futex_key(t->mm, addr2, op, &k2);
+	if (r)
+		return r;
+	struct bucket *b1 = bucket_of(&k1), *b2 = bucket_of(&k2);
 	pthread_mutex_lock(&g_futex_lock);
 	if (cmp) {
 		uint32_t cur;
@@ -144,15 +173,15 @@ static long futex_requeue(struct task *t, uint64_t addr, int n1, uint64_t addr2,
 			goto out;
 		}
 	}
-	woken = wake_locked(b1, t->mm, addr, n1, LINUX_FUTEX_BITSET_MATCH_ANY);
+	woken = wake_locked(&k1, n1, LINUX_FUTEX_BITSET_MATCH_ANY);
 	list_for_each_safe(pos, tmp, &b1->waiters) {
 		struct futex_waiter *w = list_entry(pos, struct futex_waiter, link);
 		if (moved >= n2)
 			break;
-		if (w->mm != t->mm || w->addr != addr)
+		if (!key_eq(&w->key, &k1))
 			continue;
 		list_del(&w->link);
-		w->addr = addr2;
+		w->key = k2;
 		list_add_tail(&w->link, &b2->waiters);
 		moved++;
 	}
@@ -161,14 +190,20 @@ out:
 	return woken < 0 ? woken : woken + (cmp ? moved : 0);
 }
 
-static long futex_wake_op(struct task *t, uint64_t addr, int n1, uint64_t addr2, int n2,
+static long futex_wake_op(struct task *t, uint64_t addr, int fop, int n1, uint64_t addr2, int n2,
 			  uint32_t encoded)
 {
 	int op = (encoded >> 28) & 7, cmp = (encoded >> 24) & 15;
 	uint32_t oparg = (encoded >> 12) & 0xfff, cmparg = encoded & 0xfff;
 	uint32_t old, nv;
+	struct mm_futex_key k1, k2;
 	long r;
 
+	r = futex_key(t->mm, addr, fop, &k1);
+	if (!r)
+		r = futex_key(t->mm, addr2, fop, &k2);
+	if (r)
+		return r;
 	if (encoded & (8u << 28))
 		oparg = 1u << (oparg & 31);
 	/* The read-modify-write of *addr2 is atomic against other futex calls (the futex lock),
@@ -191,7 +226,7 @@ static long futex_wake_op(struct task *t, uint64_t addr, int n1, uint64_t addr2,
 		return -EFAULT;
 	}
 	pthread_mutex_unlock(&g_futex_lock);
-	r = futex_wake_addr(t->mm, addr, n1);
+	r = wake_key(&k1, n1, LINUX_FUTEX_BITSET_MATCH_ANY);
 	bool c;
 	switch (cmp) {
 	case 0: c = old == cmparg; break;
@@ -203,8 +238,82 @@ static long futex_wake_op(struct task *t, uint64_t addr, int n1, uint64_t addr2,
 	default: return -ENOSYS;
 	}
 	if (c)
-		r += futex_wake_addr(t->mm, addr2, n2);
+		r += wake_key(&k2, n2, LINUX_FUTEX_BITSET_MATCH_ANY);
 	return r;
+}
+
+/* Linux's robust futex list (uapi/linux/futex.h): the lock word's owner TID and flag bits. */
+#define ROBUST_WAITERS 0x80000000u
+#define ROBUST_OWNER_DIED 0x40000000u
+#define ROBUST_TID_MASK 0x3fffffffu
+#define ROBUST_LIST_LIMIT 2048 /* Linux's ROBUST_LIST_LIMIT: a cycle must not hang the exit */
+
+/* handle_futex_death: the lock word at uaddr of mm, if thread tid owns it, gets OWNER_DIED (keeping WAITERS)
+ * and one waiter is woken, so that its lock returns EOWNERDEAD. pending: the entry was
+ * list_op_pending (a lock half taken or released: a free word still wakes one waiter). The
+ * read-modify-write is atomic against other futex calls, not against the application's own
+ * atomics (as FUTEX_WAKE_OP here). */
+static void robust_death(struct mm *mm, int tid, uint64_t uaddr, bool pi, bool pending)
+{
+	struct mm_futex_key k;
+	uint32_t uval, mval;
+
+	if (futex_key(mm, uaddr, 0, &k))
+		return;
+	pthread_mutex_lock(&g_futex_lock);
+	if (copy_in(mm, &uval, uaddr, sizeof(uval)))
+		goto out;
+	if (pending && !pi && !uval) {
+		wake_locked(&k, 1, LINUX_FUTEX_BITSET_MATCH_ANY);
+		goto out;
+	}
+	if ((uval & ROBUST_TID_MASK) != (uint32_t)tid)
+		goto out;
+	mval = (uval & ROBUST_WAITERS) | ROBUST_OWNER_DIED;
+	if (copy_out(mm, uaddr, &mval, sizeof(mval)))
+		goto out;
+	if (!pi && (uval & ROBUST_WAITERS))
+		wake_locked(&k, 1, LINUX_FUTEX_BITSET_MATCH_ANY);
+out:
+	pthread_mutex_unlock(&g_futex_lock);
+}
+
+/* One pointer of the list: the entry's address, and bit 0 marks a PI futex. */
+static int robust_fetch(struct mm *mm, uint64_t at, uint64_t *entry, bool *pi)
+{
+	uint64_t v;
+	if (copy_in(mm, &v, at, sizeof(v)))
+		return -EFAULT;
+	*entry = v & ~1ULL;
+	*pi = v & 1;
+	return 0;
+}
+
+void futex_release_robust_list(struct task *t, struct mm *mm)
+{
+	/* struct robust_list_head { struct robust_list *next; long futex_offset;
+	 * struct robust_list *list_op_pending; } */
+	uint64_t head = t->robust_list, entry, pending, next;
+	int64_t off;
+	bool pi, ppi, npi;
+
+	t->robust_list = 0;
+	if (!head || !mm)
+		return;
+	if (robust_fetch(mm, head, &entry, &pi) || copy_in(mm, &off, head + 8, sizeof(off)) ||
+	    robust_fetch(mm, head + 16, &pending, &ppi))
+		return;
+	for (int limit = ROBUST_LIST_LIMIT; entry != head && limit > 0; limit--) {
+		int r = robust_fetch(mm, entry, &next, &npi);
+		if (entry != pending)
+			robust_death(mm, t->tid, entry + (uint64_t)off, pi, false);
+		if (r)
+			return;
+		entry = next;
+		pi = npi;
+	}
+	if (pending)
+		robust_death(mm, t->tid, pending + (uint64_t)off, ppi, true);
 }
 
 /* Read a futex timeout: relative for FUTEX_WAIT, absolute for WAIT_BITSET (on the realtime
@@ -255,29 +364,26 @@ SYSCALL_DEFINE(futex)
 			if (r)
 				return r;
 		}
-		r = (int)futex_wait(t, addr, val,
+		r = (int)futex_wait(t, addr, op, val,
 				    cmd == LINUX_FUTEX_WAIT ? LINUX_FUTEX_BITSET_MATCH_ANY : val3,
 				    utime ? &deadline : NULL);
 		return r == -LINUX_ERESTARTSYS && utime ? -EINTR : r;
 	case LINUX_FUTEX_WAKE:
 	case LINUX_FUTEX_WAKE_BITSET: {
 		uint32_t bits = cmd == LINUX_FUTEX_WAKE ? LINUX_FUTEX_BITSET_MATCH_ANY : val3;
-		if (addr & 3)
-			return -EINVAL;
+		struct mm_futex_key k;
 		if (!bits)
 			return -EINVAL;
-		struct bucket *b = bucket_of(t->mm, addr);
-		pthread_mutex_lock(&g_futex_lock);
-		r = wake_locked(b, t->mm, addr, (int)MIN(val, 0x7fffffffU), bits);
-		pthread_mutex_unlock(&g_futex_lock);
-		return r;
+		if ((r = futex_key(t->mm, addr, op, &k)))
+			return r;
+		return wake_key(&k, (int)MIN(val, 0x7fffffffU), bits);
 	}
 	case LINUX_FUTEX_REQUEUE:
-		return futex_requeue(t, addr, (int)val, addr2, (int)utime, false, 0);
+		return futex_requeue(t, addr, op, (int)val, addr2, (int)utime, false, 0);
 	case LINUX_FUTEX_CMP_REQUEUE:
-		return futex_requeue(t, addr, (int)val, addr2, (int)utime, true, val3);
+		return futex_requeue(t, addr, op, (int)val, addr2, (int)utime, true, val3);
 	case LINUX_FUTEX_WAKE_OP:
-		return futex_wake_op(t, addr, (int)val, addr2, (int)utime, val3);
+		return futex_wake_op(t, addr, op, (int)val, addr2, (int)utime, val3);
 	default:
 		return -ENOSYS;
 	}

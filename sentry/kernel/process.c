@@ -377,6 +377,7 @@ void process_task_exit(struct task *t)
 	struct thread_group *tg = t->tg;
 	bool leader = t->tid == tg->tgid;
 
+	futex_release_robust_list(t, t->mm);
 	clear_child_tid(t);
 	if (t->ctx) {
 		t->plat->ctx_release(t->ctx);
@@ -488,6 +489,7 @@ long process_execve(struct task *t, int dirfd, const char *path, char **argv, ch
 		mm_put(old_mm);
 		return r;
 	}
+	futex_release_robust_list(t, old_mm);
 	/* Past the point of no return: t->mm and the registers are the new image's. The name
 	 * follows at once, so that /proc never shows the new image under the old name for long. */
 	const char *base = strrchr(path, '/');
@@ -522,7 +524,6 @@ long process_execve(struct task *t, int dirfd, const char *path, char **argv, ch
 	kernel_unlock();
 	t->keepcaps = 0;
 	t->clear_child_tid = 0;
-	t->robust_list = 0;
 
 	kernel_lock();
 	t->tg->did_exec = true;

@@ -674,6 +674,23 @@ int mm_prot_at(struct mm *mm, uint64_t addr)
 	return r;
 }
 
+int mm_futex_key(struct mm *mm, uint64_t addr, bool shared, struct mm_futex_key *key)
+{
+	*key = (struct mm_futex_key){.obj = mm, .off = addr};
+	if (!shared)
+		return 0;
+	pthread_rwlock_rdlock(&mm->lock);
+	const struct vma *v = vma_lookup(mm, addr);
+	int r = v ? 0 : -EFAULT;
+	if (v && vma_filemap(v))
+		*key = (struct mm_futex_key){.obj = v->fm, .off = v->foff + (addr - v->start)};
+	else if (v && (v->flags & VMA_SHARED) && !v->file)
+		/* Shared anonymous memory (and /dev/zero's) keeps its backing pages for life. */
+		*key = (struct mm_futex_key){.obj = memfile_base, .off = vma_moff_at(v, addr)};
+	pthread_rwlock_unlock(&mm->lock);
+	return r;
+}
+
 int mm_for_each_vma(struct mm *mm, int (*fn)(const struct mm_vma_info *vi, void *arg), void *arg)
 {
 	int r = 0;

@@ -166,6 +166,17 @@ uint64_t mm_resident_bytes(struct mm *mm);
 int mm_mincore(struct mm *mm, uint64_t addr, uint64_t len, unsigned char *vec);
 /* LINUX_PROT_* of the mapping holding addr, or -EFAULT if none (SEGV_MAPERR vs SEGV_ACCERR). */
 int mm_prot_at(struct mm *mm, uint64_t addr);
+/* A futex word's identity, as Linux's futex keys: a shared futex (no FUTEX_PRIVATE_FLAG) in
+ * MAP_SHARED memory is named by the memory behind it, so that every address space mapping that
+ * memory finds it: a tmpfs file's pages by (its filemap, file offset), shared anonymous memory
+ * by (the memory file, its offset there). Everything else is (mm, addr). */
+struct mm_futex_key {
+	const void *obj;
+	uint64_t off;
+};
+/* Fill *key for the futex word at addr of mm (shared: the caller did not ask for a private
+ * futex). 0, or -EFAULT when nothing is mapped there. Takes the mm's lock for reading. */
+int mm_futex_key(struct mm *mm, uint64_t addr, bool shared, struct mm_futex_key *key);
 
 /* One mapping as /proc/<pid>/maps shows it (adjacent compatible VMAs coalesced). */
 struct mm_vma_info {

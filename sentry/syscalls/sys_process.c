@@ -440,6 +440,6 @@ const struct syscall_entry sys_process_table[] = {
 	{LINUX_SYS_wait4, sys_wait4, "partial: rusage as getrusage measures it (sys_res.c)"},
 	{LINUX_SYS_waitid, sys_waitid, "partial: no P_PIDFD; rusage of exited children only"},
 	{LINUX_SYS_futex, sys_futex,
-	 "partial: no PI futexes; shared futexes work within a process only"},
+	 "partial: no PI futexes (ENOSYS)"},
 	{-1, NULL},
 };

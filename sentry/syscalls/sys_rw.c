@@ -1,5 +1,6 @@
 /* read, write and their vectored and positional forms. Guest memory moves through a bounce
- * buffer of at most SYS_IO_CHUNK bytes at a time. */
+ * buffer of at most SYS_IO_CHUNK bytes at a time, except for sockets, whose messages must not
+ * be cut in pieces. */
 #include "sentry/syscalls/sys_vfs.h"
 
 #include <errno.h>
@@ -8,6 +9,7 @@
 #include "common/util.h"
 #include "sentry/kernel/signal.h"
 #include "sentry/mm/mm.h"
+#include "sentry/syscalls/sys_socket.h"
 #include "sentry/vfs/fsnotify.h"
 
 #define RWF_SUPPORTED 0x3fu /* HIPRI DSYNC SYNC NOWAIT APPEND NOAPPEND: accepted as hints */
@@ -205,6 +207,28 @@ static long do_write(struct task *t, struct file *f, const struct linux_iovec *i
 	return ret;
 }
 
+/* read/write on a socket, as Linux's sock_read_iter/sock_write_iter: straight between the
+ * iovecs and the socket, so that a datagram is sent and received whole, however long (the
+ * bounce buffer would cut it into SYS_IO_CHUNK pieces, each a datagram of its own). A read of
+ * nothing returns 0 without looking at the socket; a write of nothing sends an empty message.
+ * Files that arrive with a read are closed. */
+static long sock_rw(struct task *t, struct file *f, struct sock *sk, const struct linux_iovec *iov,
+		    size_t cnt, size_t total, bool write)
+{
+	struct net_scm scm = {0};
+	struct net_msg m = {.scm = write ? NULL : &scm};
+	long r;
+
+	if (!write && total == 0)
+		return 0;
+	net_iov_init_user(&m.iov, t, iov, cnt, total);
+	if (write)
+		return net_sendmsg(t, sk, &m, 0, sys_sock_nonblock(f));
+	r = net_recvmsg(t, sk, &m, 0, sys_sock_nonblock(f));
+	net_scm_release(&scm);
+	return r;
+}
+
 /* A write that failed with EPIPE raises SIGPIPE in the writing thread, as Linux's pipe and
  * socket writes do. */
 static long sigpipe_on_epipe(struct task *t, long r)
@@ -243,7 +267,10 @@ static long rw(struct task *t, int fd, const struct linux_iovec *one, uint64_t a
 		r = import_iov(t, addr, cnt, &vec, &total);
 		iov = vec;
 	}
-	if (r == 0)
+	struct sock *sk = file_sock(f);
+	if (r == 0 && sk)
+		r = sock_rw(t, f, sk, iov, one ? 1 : cnt, total, write);
+	else if (r == 0)
 		r = write ? do_write(t, f, iov, total, pp) : do_read(t, f, iov, total, pp);
 	free(vec);
 	file_put(f);

@@ -2,6 +2,7 @@
 #include "sentry/vfs/vfs_fs.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
@@ -172,6 +173,31 @@ struct dentry *d_alloc_pseudo(struct super_block *sb, const char *name, struct i
 	}
 	d->inode = inode;
 	return d;
+}
+
+struct dentry *d_alloc_unnamed(struct dentry *parent)
+{
+	struct dentry *d = d_alloc(parent, parent->sb, "#", 1);
+
+	if (d)
+		d->flags |= D_DELETED;
+	return d;
+}
+
+int d_name_unnamed(struct dentry *d)
+{
+	char name[24];
+	int len = snprintf(name, sizeof(name), "#%llu", (unsigned long long)d->inode->ino);
+	char *copy = strdup(name);
+
+	if (!copy)
+		return -ENOMEM;
+	/* unhashed and not yet shared: nobody else reads the name */
+	free(d->name);
+	d->name = copy;
+	d->namelen = (size_t)len;
+	d->hash = d_hash(name, (size_t)len);
+	return 0;
 }
 
 struct dentry *dget(struct dentry *d)

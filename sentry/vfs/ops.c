@@ -59,6 +59,18 @@ int vfs_do_create(struct task *t, struct dentry *dir, struct dentry *d, uint32_t
 	return r;
 }
 
+int vfs_do_tmpfile(struct task *t, struct dentry *dir, struct dentry *d, uint32_t mode)
+{
+	const struct inode_ops *iops = dir->inode->iops;
+	int r = may_create(t, dir);
+
+	if (r < 0)
+		return r;
+	if (!iops || !iops->tmpfile)
+		return -EOPNOTSUPP;
+	return iops->tmpfile(dir->inode, d, LINUX_S_IFREG | (mode & LINUX_S_IALLUGO));
+}
+
 int vfs_do_mkdir(struct task *t, struct dentry *dir, struct dentry *d, uint32_t mode)
 {
 	const struct inode_ops *iops = dir->inode->iops;
@@ -174,9 +186,22 @@ int vfs_do_link(struct task *t, struct dentry *old, struct dentry *dir, struct d
 		return -EPERM;
 	if (!iops || !iops->link)
 		return -EPERM;
+	/* A file without a name gets one only when it was made to be given one (O_TMPFILE
+	 * without O_EXCL), and only once, as Linux's I_LINKABLE. */
+	pthread_mutex_lock(&old->inode->lock);
+	bool linkable = old->inode->flags & INODE_LINKABLE;
+	bool unnamed = old->inode->nlink == 0;
+	pthread_mutex_unlock(&old->inode->lock);
+	if (unnamed && !linkable)
+		return -ENOENT;
 	r = iops->link(old, dir->inode, d);
 	if (r == 0)
 		fsnotify_link(dir, d);
+	if (r == 0 && linkable) {
+		pthread_mutex_lock(&old->inode->lock);
+		old->inode->flags &= ~INODE_LINKABLE;
+		pthread_mutex_unlock(&old->inode->lock);
+	}
 	return r;
 }
 

@@ -16,6 +16,8 @@ int vfs_do_mknod(struct task *t, struct dentry *dir, struct dentry *d, uint32_t 
 		 uint64_t rdev);
 int vfs_do_symlink(struct task *t, struct dentry *dir, struct dentry *d, const char *target);
 int vfs_do_link(struct task *t, struct dentry *old, struct dentry *dir, struct dentry *d);
+/* O_TMPFILE: a file without a name in dir, on the unnamed dentry d (d_alloc_unnamed). */
+int vfs_do_tmpfile(struct task *t, struct dentry *dir, struct dentry *d, uint32_t mode);
 int vfs_do_unlink(struct task *t, struct dentry *dir, struct dentry *d);
 int vfs_do_rmdir(struct task *t, struct dentry *dir, struct dentry *d);
 /* Rename oname in odir to nname in ndir (neither locked: this takes vfs_rename_mutex and both

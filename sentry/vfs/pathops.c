@@ -420,6 +420,42 @@ static int open_create(struct task *t, int dirfd, const char *path, int flags, i
 	}
 }
 
+/* open(O_TMPFILE): a regular file without a name in the directory at path, which linkat may
+ * name later unless O_EXCL. */
+static long open_tmpfile(struct task *t, int dirfd, const char *path, int flags, int mode,
+			 struct file **out)
+{
+	struct path dir;
+	struct dentry *d = NULL;
+	int r = vfs_lookup(t, dirfd, path, LOOKUP_FOLLOW | LOOKUP_DIRECTORY, &dir);
+
+	if (r < 0)
+		return r;
+	d = d_alloc_unnamed(dir.dentry);
+	if (!d) {
+		r = -ENOMEM;
+		goto out;
+	}
+	pthread_mutex_lock(&dir.dentry->lock);
+	r = vfs_do_tmpfile(t, dir.dentry, d, (uint32_t)mode & LINUX_S_IALLUGO & ~task_umask(t));
+	pthread_mutex_unlock(&dir.dentry->lock);
+	if (r == 0)
+		r = d_name_unnamed(d);
+	if (r < 0)
+		goto out;
+	if (!(flags & LINUX_O_EXCL)) {
+		pthread_mutex_lock(&d->inode->lock);
+		d->inode->flags |= INODE_LINKABLE;
+		pthread_mutex_unlock(&d->inode->lock);
+	}
+	struct path p = {.mnt = dir.mnt, .dentry = d};
+	r = vfs_open_path(&p, flags & ~(LINUX_O_TMPFILE | LINUX_O_CREAT | LINUX_O_EXCL), out);
+out:
+	dput(d);
+	path_put(&dir);
+	return r;
+}
+
 long vfs_openat(struct task *t, int dirfd, const char *path, int flags, int mode, struct file **out)
 {
 	struct path p;
@@ -431,7 +467,7 @@ long vfs_openat(struct task *t, int dirfd, const char *path, int flags, int mode
 		acc = flags & LINUX_O_ACCMODE;
 		if (acc != LINUX_O_WRONLY && acc != LINUX_O_RDWR)
 			return -EINVAL;
-		return -EOPNOTSUPP;
+		return open_tmpfile(t, dirfd, path, flags, mode, out);
 	}
 	if ((flags & LINUX_O_CREAT) && (flags & LINUX_O_DIRECTORY))
 		return -EINVAL;

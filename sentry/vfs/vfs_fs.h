@@ -139,6 +139,10 @@ struct inode_ops {
 	int (*mkdir)(struct inode *dir, struct dentry *d, uint32_t mode);
 	int (*mknod)(struct inode *dir, struct dentry *d, uint32_t mode, uint64_t rdev);
 	int (*symlink)(struct inode *dir, struct dentry *d, const char *target);
+	/* O_TMPFILE: create in dir a regular file with no name (nlink 0) and instantiate d, an
+	 * unhashed dentry under dir that no lookup finds (d_alloc_unnamed). mode as for create.
+	 * Parent lock held. NULL: -EOPNOTSUPP. */
+	int (*tmpfile)(struct inode *dir, struct dentry *d, uint32_t mode);
 	/* Make d (negative, in dir) another name of old's inode. Parent lock held. */
 	int (*link)(struct dentry *old, struct inode *dir, struct dentry *d);
 	/* Remove the positive non-directory d / empty directory d from dir. Parent lock held;
@@ -254,6 +258,9 @@ uint64_t sb_next_ino(struct super_block *sb);
 /* ---- inodes ---- */
 #define INODE_OPAQUE 0x1u /* overlay: an upper directory that hides the lower one */
 #define INODE_DEAD 0x2u	  /* a removed directory: nothing can be created or found in it */
+/* Linux's I_LINKABLE: an O_TMPFILE file opened without O_EXCL, which linkat may give a name
+ * although it has none (nlink 0) */
+#define INODE_LINKABLE 0x4u
 
 struct inode {
 	atomic_int refs;
@@ -338,6 +345,11 @@ void d_instantiate(struct dentry *d, struct inode *inode);
 /* A parentless, unhashed dentry named name on inode (takes the reference), for files that
  * live outside the tree (pipes, host fds). NULL on ENOMEM. */
 struct dentry *d_alloc_pseudo(struct super_block *sb, const char *name, struct inode *inode);
+/* A negative, unhashed dentry under parent (a reference on it), already marked deleted: the
+ * place of a file without a name (O_TMPFILE). Once positive, d_name_unnamed names it "#<ino>",
+ * as Linux, so that its path reads "<parent>/#<ino> (deleted)". NULL / -ENOMEM. */
+struct dentry *d_alloc_unnamed(struct dentry *parent);
+int d_name_unnamed(struct dentry *d);
 /* The parent of d (a new reference; d itself for a root). */
 struct dentry *dget_parent(struct dentry *d);
 /* Look name (one component, not "." or "..") up in directory dir: returns 0 with a new

@@ -10,6 +10,7 @@
 #include <sys/ioctl.h>
 #include <sys/select.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 
 #define SUN_LEN_OF(path) ((socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path) + 1))
@@ -240,6 +241,58 @@ static void test_records(void)
 	close(sv[0]);
 	close(sv[1]);
 	ok("datagram and seqpacket: records, MSG_TRUNC, peek, closed peer, sendmmsg/recvmmsg");
+}
+
+/* read/write/readv/writev on datagram and seqpacket sockets move whole records, however long
+ * (more than 64 KiB here: the Sentry once cut them into 64 KiB records). */
+static void test_rw_records(void)
+{
+	static char big[200000], got[200000];
+	int sv[2];
+
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (char)(i * 7 + i / 251);
+	for (int k = 0; k < 2; k++) {
+		int type = k ? SOCK_SEQPACKET : SOCK_DGRAM;
+		const char *name = k ? "seqpacket" : "dgram";
+		pair(type, sv);
+		int sz = 1 << 20;
+		CHECK_OK(setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz)));
+		CHECK_OK(setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz)));
+		size_t sizes[] = {65536, 65537, 100000, 200000};
+		for (int i = 0; i < 4; i++) {
+			CHECK(write(sv[0], big, sizes[i]) == (ssize_t)sizes[i], "%s write %zu", name,
+			      sizes[i]);
+			memset(got, 0, sizes[i]);
+			CHECK(read(sv[1], got, sizeof(got)) == (ssize_t)sizes[i] &&
+				  memcmp(got, big, sizes[i]) == 0,
+			      "%s read one record of %zu", name, sizes[i]);
+		}
+		CHECK_ERR(recv(sv[1], got, 1, MSG_DONTWAIT), EAGAIN);
+
+		struct iovec wv[3] = {{big, 10}, {big + 10, 70000}, {big + 70010, 5}};
+		CHECK(writev(sv[0], wv, 3) == 70015, "%s writev", name);
+		struct iovec rv[2] = {{got, 7}, {got + 7, 100000}};
+		CHECK(readv(sv[1], rv, 2) == 70015 && memcmp(got, big, 70015) == 0,
+		      "%s readv one record", name);
+
+		/* a short read takes the whole record; a read of nothing takes nothing */
+		CHECK(write(sv[0], big, 90000) == 90000 && write(sv[0], "next", 4) == 4, "write");
+		CHECK(read(sv[1], got, 0) == 0, "%s read of 0", name);
+		CHECK(read(sv[1], got, 10) == 10 && memcmp(got, big, 10) == 0, "%s short read", name);
+		CHECK(read(sv[1], got, sizeof(got)) == 4 && memcmp(got, "next", 4) == 0,
+		      "%s the rest of the record is gone", name);
+		close(sv[0]);
+		close(sv[1]);
+	}
+	/* a write of nothing sends an empty datagram */
+	pair(SOCK_DGRAM, sv);
+	CHECK(write(sv[0], big, 0) == 0 && write(sv[0], "z", 1) == 1, "write");
+	CHECK(recv(sv[1], got, sizeof(got), MSG_DONTWAIT) == 0, "the empty datagram");
+	CHECK(recv(sv[1], got, sizeof(got), MSG_DONTWAIT) == 1, "then the next one");
+	close(sv[0]);
+	close(sv[1]);
+	ok("datagram and seqpacket: read/write/readv/writev keep records of over 64 KiB whole");
 }
 
 static void test_paths(void)
@@ -779,6 +832,7 @@ int main(void)
 	test_stream_flags();
 	test_sigpipe();
 	test_records();
+	test_rw_records();
 	test_paths();
 	test_backlog();
 	test_abstract();

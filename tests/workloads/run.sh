@@ -104,6 +104,9 @@ done
 # perl, gcc, git, sqlite3, make.
 # shellcheck source=tests/workloads/toolchain.sh
 source tests/workloads/toolchain.sh
+# Python and node (tests/workloads/runtimes.sh).
+# shellcheck source=tests/workloads/runtimes.sh
+source tests/workloads/runtimes.sh
 
 # sandbox_expect NAME WANT CMD...: sandbox-only expectations, for what differs from a native run
 # by design: CMD runs only in the sandbox and must print exactly WANT (one line) and exit 0.
