@@ -25,6 +25,7 @@ enum bootcfg_tag {
 	TAG_STRACE,
 	TAG_LOGLEVEL,
 	TAG_STDIO_CLOSED,
+	TAG_NO_PATCHING,
 };
 
 struct rec_hdr {
@@ -87,7 +88,7 @@ int boot_config_encode(const struct boot_config *c, char **out, size_t *out_len)
 	struct buf b = {0};
 	uint32_t hdr[2] = {BOOTCFG_MAGIC, 0};
 	uint8_t strace = c->strace, level = (uint8_t)c->log_level,
-		closed = (uint8_t)c->stdio_closed;
+		closed = (uint8_t)c->stdio_closed, nopatch = c->no_syscall_patching;
 	size_t argc = vec_len(c->argv), envc = vec_len(c->envp);
 	int r;
 
@@ -107,7 +108,8 @@ int boot_config_encode(const struct boot_config *c, char **out, size_t *out_len)
 	    (r = put_str(&b, TAG_HOSTNAME, c->hostname)) < 0 ||
 	    (r = put_rec(&b, TAG_STRACE, &strace, 1)) < 0 ||
 	    (r = put_rec(&b, TAG_LOGLEVEL, &level, 1)) < 0 ||
-	    (r = put_rec(&b, TAG_STDIO_CLOSED, &closed, 1)) < 0)
+	    (r = put_rec(&b, TAG_STDIO_CLOSED, &closed, 1)) < 0 ||
+	    (r = put_rec(&b, TAG_NO_PATCHING, &nopatch, 1)) < 0)
 		goto fail;
 	hdr[1] = (uint32_t)b.len;
 	memcpy(b.p, hdr, sizeof(hdr));
@@ -186,7 +188,8 @@ static int decode_rec(struct boot_config *c, size_t *argc, size_t *envc, uint16_
 	switch (tag) {
 	case TAG_STRACE:
 	case TAG_LOGLEVEL:
-	case TAG_STDIO_CLOSED: {
+	case TAG_STDIO_CLOSED:
+	case TAG_NO_PATCHING: {
 		if (len != 1 || (*seen & (1u << tag)))
 			return -EINVAL;
 		uint8_t v = (uint8_t)data[0];
@@ -197,6 +200,8 @@ static int decode_rec(struct boot_config *c, size_t *argc, size_t *envc, uint16_
 			c->log_level = v;
 		else if (tag == TAG_STDIO_CLOSED && v <= 7)
 			c->stdio_closed = v;
+		else if (tag == TAG_NO_PATCHING && v <= 1)
+			c->no_syscall_patching = v;
 		else
 			return -EINVAL;
 		return 0;
@@ -273,7 +278,8 @@ int boot_config_decode(const void *in, size_t len, struct boot_config *c)
 	r = -EINVAL;
 	/* Every field is required, so a truncated config can never pass for a shorter one. */
 	if (argc == 0 || !c->platform || !c->cwd || !c->hostname ||
-	    seen != ((1u << TAG_STRACE) | (1u << TAG_LOGLEVEL) | (1u << TAG_STDIO_CLOSED)))
+	    seen != ((1u << TAG_STRACE) | (1u << TAG_LOGLEVEL) | (1u << TAG_STDIO_CLOSED) |
+		     (1u << TAG_NO_PATCHING)))
 		goto fail;
 	if (!c->envp && !(c->envp = calloc(1, sizeof(*c->envp)))) {
 		r = -ENOMEM;

@@ -24,6 +24,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "platform/fpstate.h"
+#include "platform/syspatch.h"
 
 #define STR(x) #x
 #define XSTR(x) STR(x)
@@ -39,8 +40,51 @@ _Static_assert(offsetof(struct st_msg, state) == MSG_STATE &&
 		       offsetof(struct st_msg, fs_base) == MSG_FS_BASE &&
 		       offsetof(struct st_msg, gs_base) == MSG_GS_BASE &&
 		       offsetof(struct st_msg, t_report) == MSG_T_REPORT &&
-		       offsetof(struct st_msg, t_resume) == MSG_T_RESUME,
+		       offsetof(struct st_msg, t_resume) == MSG_T_RESUME &&
+		       offsetof(struct st_msg, kind) == MSG_KIND &&
+		       sizeof(struct st_msg) <= MSG_REGS,
 	       "the handler's offsets");
+_Static_assert(offsetof(struct linux_regs, r15) == LR_R15 &&
+		       offsetof(struct linux_regs, r12) == LR_R12 &&
+		       offsetof(struct linux_regs, rbx) == LR_RBX &&
+		       offsetof(struct linux_regs, r11) == LR_R11 &&
+		       offsetof(struct linux_regs, r8) == LR_R8 &&
+		       offsetof(struct linux_regs, rax) == LR_RAX &&
+		       offsetof(struct linux_regs, rdi) == LR_RDI &&
+		       offsetof(struct linux_regs, orig_rax) == LR_ORIG_RAX &&
+		       offsetof(struct linux_regs, rip) == LR_RIP &&
+		       offsetof(struct linux_regs, eflags) == LR_EFLAGS &&
+		       offsetof(struct linux_regs, rsp) == LR_RSP && LR_RSP / 8 + 1 == LR_WORDS &&
+		       MSG_REGS + LR_WORDS * 8 <= MSG_SELF && MSG_SELF + 8 <= PAGE_SIZE,
+	       "the fast entry's offsets");
+_Static_assert(SYSPATCH_SLOW_NR == 1 && SYSPATCH_SLOW_RET == 24, "the fast entry's reads");
+
+/* The rt_sigframe's rip and r11 (its uc_mcontext starts at 48), for the handler. */
+#define FR_R11 72
+#define FR_RIP 176
+
+/* Reload a fast report's registers from MSG_REGS (rbx and gs: the area; rsp: its stack),
+ * eflags last but rsp, which switches back to the application's stack. */
+#define FAST_RESTORE                                                                               \
+	"	pushq (" XSTR(MSG_REGS) " + " XSTR(LR_EFLAGS) ")(%rbx)\n"                              \
+	"	mov (" XSTR(MSG_REGS) " + " XSTR(LR_R15) ")(%rbx), %r15\n"                             \
+	"	mov (" XSTR(MSG_REGS) " + " XSTR(LR_R14) ")(%rbx), %r14\n"                             \
+	"	mov (" XSTR(MSG_REGS) " + " XSTR(LR_R13) ")(%rbx), %r13\n"                             \
+	"	mov (" XSTR(MSG_REGS) " + " XSTR(LR_R12) ")(%rbx), %r12\n"                             \
+	"	mov (" XSTR(MSG_REGS) " + " XSTR(LR_RBP) ")(%rbx), %rbp\n"                             \
+	"	mov (" XSTR(MSG_REGS) " + " XSTR(LR_R11) ")(%rbx), %r11\n"                             \
+	"	mov (" XSTR(MSG_REGS) " + " XSTR(LR_R10) ")(%rbx), %r10\n"                             \
+	"	mov (" XSTR(MSG_REGS) " + " XSTR(LR_R9) ")(%rbx), %r9\n"                               \
+	"	mov (" XSTR(MSG_REGS) " + " XSTR(LR_R8) ")(%rbx), %r8\n"                               \
+	"	mov (" XSTR(MSG_REGS) " + " XSTR(LR_RAX) ")(%rbx), %rax\n"                             \
+	"	mov (" XSTR(MSG_REGS) " + " XSTR(LR_RCX) ")(%rbx), %rcx\n"                             \
+	"	mov (" XSTR(MSG_REGS) " + " XSTR(LR_RDX) ")(%rbx), %rdx\n"                             \
+	"	mov (" XSTR(MSG_REGS) " + " XSTR(LR_RSI) ")(%rbx), %rsi\n"                             \
+	"	mov (" XSTR(MSG_REGS) " + " XSTR(LR_RDI) ")(%rbx), %rdi\n"                             \
+	"	mov %gs:(" XSTR(MSG_REGS) " + " XSTR(LR_RBX) "), %rbx\n"                               \
+	"	popfq\n"                                                                                 \
+	"	mov %gs:(" XSTR(MSG_REGS) " + " XSTR(LR_RSP) "), %rsp\n"
+
 _Static_assert(offsetof(struct st_req, seq) == REQ_SEQ && offsetof(struct st_req, nr) == REQ_NR &&
 		       offsetof(struct st_req, args) == REQ_ARGS &&
 		       offsetof(struct st_req, thread) == REQ_THREAD,
@@ -76,17 +120,32 @@ _Static_assert(offsetof(struct st_req, seq) == REQ_SEQ && offsetof(struct st_req
 __asm__(".pushsection .rodata.systrap_stub, \"a\"\n"
 	"	.balign 64\n"
 	"	.globl st_stub_code, st_stub_handler, st_stub_restorer, st_stub_entry\n"
-	"	.globl st_stub_code_end, st_stub_wake_syscall\n"
+	"	.globl st_stub_code_end, st_stub_wake_syscall, st_stub_fast, st_stub_spill_ud2\n"
 	"	.hidden st_stub_code, st_stub_handler, st_stub_restorer, st_stub_entry\n"
-	"	.hidden st_stub_code_end, st_stub_wake_syscall\n"
+	"	.hidden st_stub_code_end, st_stub_wake_syscall, st_stub_fast, st_stub_spill_ud2\n"
 	"st_stub_code:\n"
 	"st_stub_handler:\n"
 	"	cmpl $0, 8(%rsi)\n"                 /* si_code */
-	"	jg 1f\n"
+	"	jg .Lraised\n"
 	"	cmp $" XSTR(ST_SIG_INTERRUPT) ", %edi\n"
 	"	jne .Lsigreturn\n"
-	"1:	mov %rsp, %rbx\n"
+	"	mov " XSTR(FR_RIP) "(%rsp), %rax\n"  /* the interrupt in the stub's code: a fast */
+	"	movabs $" XSTR(ST_CODE) ", %rcx\n"   /* report (or its spill) is with the Sentry */
+	"	sub %rcx, %rax\n"                    /* already */
+	"	cmp $" XSTR(ST_CODE_SIZE) ", %rax\n"
+	"	jb .Lsigreturn\n"
+	"	jmp 1f\n"
+	".Lraised:\n"                          /* a fault at the fast entry's probe: the thread's */
+	"	lea .Lfast_probe(%rip), %rax\n"      /* gs is not its area: the entry's slow path */
+	"	cmp " XSTR(FR_RIP) "(%rsp), %rax\n"
+	"	jne 1f\n"
+	"	mov " XSTR(FR_R11) "(%rsp), %rax\n"
+	"	mov %rax, " XSTR(FR_RIP) "(%rsp)\n"
+	"	jmp .Lsigreturn\n"
+	"1:	xor %r12d, %r12d\n"                 /* r12: 1 in a fast report */
+	"	mov %rsp, %rbx\n"
 	"	and $-" XSTR(ST_AREA_SIZE) ", %rbx\n"
+	"	movl $" XSTR(MSG_KIND_FRAME) ", " XSTR(MSG_KIND) "(%rbx)\n"
 	"	rdtsc\n"
 	"	shl $32, %rdx\n"
 	"	or %rdx, %rax\n"
@@ -96,6 +155,7 @@ __asm__(".pushsection .rodata.systrap_stub, \"a\"\n"
 	"	mov %rax, " XSTR(MSG_FS_BASE) "(%rbx)\n"
 	"	rdgsbase %rax\n"
 	"	mov %rax, " XSTR(MSG_GS_BASE) "(%rbx)\n"
+	".Lreport:\n"
 	"2:	mov " XSTR(MSG_STATE) "(%rbx), %eax\n"
 	"	cmp $" XSTR(ST_EXIT) ", %eax\n"
 	"	je .Lexit_thread\n"
@@ -140,9 +200,14 @@ __asm__(".pushsection .rodata.systrap_stub, \"a\"\n"
 	"	syscall\n"
 	"	jmp 5b\n"
 	"6:	movl $0, " XSTR(MSG_STUB_SLEEPING) "(%rbx)\n"
-	"7:	cmp $" XSTR(ST_RUN) ", %eax\n"
+	"7:	mov %eax, %r13d\n"
+	"	cmp $" XSTR(ST_RUN) ", %eax\n"
+	"	je 8f\n"
+	"	cmp $" XSTR(ST_SPILL) ", %eax\n"   /* a spill: only of a fast report */
 	"	jne .Lexit_thread\n"
-	"	mov " XSTR(MSG_FS_BASE) "(%rbx), %rax\n"
+	"	test %r12d, %r12d\n"
+	"	jz .Lexit_thread\n"
+	"8:	mov " XSTR(MSG_FS_BASE) "(%rbx), %rax\n"
 	"	wrfsbase %rax\n"
 	"	mov " XSTR(MSG_GS_BASE) "(%rbx), %rax\n"
 	"	wrgsbase %rax\n"
@@ -150,6 +215,64 @@ __asm__(".pushsection .rodata.systrap_stub, \"a\"\n"
 	"	shl $32, %rdx\n"
 	"	or %rdx, %rax\n"
 	"	mov %rax, " XSTR(MSG_T_RESUME) "(%rbx)\n"
+	"	test %r12d, %r12d\n"
+	"	jz .Lsigreturn\n"
+	"	cmp $" XSTR(ST_SPILL) ", %r13d\n"
+	"	je .Lspill\n"
+	FAST_RESTORE
+	"	jmp *%gs:(" XSTR(MSG_REGS) " + " XSTR(LR_RIP) ")\n"
+	".Lspill:\n"
+	FAST_RESTORE
+	"st_stub_spill_ud2:\n"                  /* the spill's trap: its frame holds every */
+	"	ud2\n"                              /* register of the fast report, and the FPU's */
+
+	/* The fast entry, from a patched site's trampoline: r11 the entry's slow path, rax and rcx
+	 * free (syscall clobbers them), the rest the application's. Only mov, not, lea and jrcxz
+	 * until eflags is saved. */
+	"st_stub_fast:\n"
+	"	rdgsbase %rax\n"
+	".Lfast_probe:\n"                       /* may fault: the handler sends it to the slow path */
+	"	mov %gs:" XSTR(MSG_SELF) ", %rcx\n"
+	"	not %rcx\n"
+	"	lea (1 + " XSTR(ST_SELF_BIAS) ")(%rax,%rcx), %rcx\n" /* gs - (self - bias) */
+	"	jrcxz 1f\n"
+	"	jmp *%r11\n"                          /* not an area of ours: trap as before */
+	"1:	mov %rsp, (" XSTR(MSG_REGS) " + " XSTR(LR_RSP) ")(%rax)\n"
+	"	lea " XSTR(ST_AREA_SIZE) "(%rax), %rsp\n" /* the area's stack, for eflags */
+	"	pushfq\n"
+	"	popq (" XSTR(MSG_REGS) " + " XSTR(LR_EFLAGS) ")(%rax)\n"
+	"	mov %r15, (" XSTR(MSG_REGS) " + " XSTR(LR_R15) ")(%rax)\n"
+	"	mov %r14, (" XSTR(MSG_REGS) " + " XSTR(LR_R14) ")(%rax)\n"
+	"	mov %r13, (" XSTR(MSG_REGS) " + " XSTR(LR_R13) ")(%rax)\n"
+	"	mov %r12, (" XSTR(MSG_REGS) " + " XSTR(LR_R12) ")(%rax)\n"
+	"	mov %rbp, (" XSTR(MSG_REGS) " + " XSTR(LR_RBP) ")(%rax)\n"
+	"	mov %rbx, (" XSTR(MSG_REGS) " + " XSTR(LR_RBX) ")(%rax)\n"
+	"	mov %r10, (" XSTR(MSG_REGS) " + " XSTR(LR_R10) ")(%rax)\n"
+	"	mov %r9, (" XSTR(MSG_REGS) " + " XSTR(LR_R9) ")(%rax)\n"
+	"	mov %r8, (" XSTR(MSG_REGS) " + " XSTR(LR_R8) ")(%rax)\n"
+	"	mov %rdx, (" XSTR(MSG_REGS) " + " XSTR(LR_RDX) ")(%rax)\n"
+	"	mov %rsi, (" XSTR(MSG_REGS) " + " XSTR(LR_RSI) ")(%rax)\n"
+	"	mov %rdi, (" XSTR(MSG_REGS) " + " XSTR(LR_RDI) ")(%rax)\n"
+	"	mov (" XSTR(MSG_REGS) " + " XSTR(LR_EFLAGS) ")(%rax), %rcx\n"
+	"	mov %rcx, (" XSTR(MSG_REGS) " + " XSTR(LR_R11) ")(%rax)\n" /* syscall: r11 = eflags */
+	"	movl 1(%r11), %ecx\n"                 /* the entry's mov $nr, %eax */
+	"	mov %rcx, (" XSTR(MSG_REGS) " + " XSTR(LR_ORIG_RAX) ")(%rax)\n"
+	"	mov %rcx, (" XSTR(MSG_REGS) " + " XSTR(LR_RAX) ")(%rax)\n"
+	"	mov 24(%r11), %rcx\n"                 /* its return address */
+	"	mov %rcx, (" XSTR(MSG_REGS) " + " XSTR(LR_RIP) ")(%rax)\n"
+	"	mov %rcx, (" XSTR(MSG_REGS) " + " XSTR(LR_RCX) ")(%rax)\n" /* and rcx = rip */
+	"	mov %rax, %rbx\n"
+	"	mov $1, %r12d\n"
+	"	movl $" XSTR(MSG_KIND_FAST) ", " XSTR(MSG_KIND) "(%rbx)\n"
+	"	rdtsc\n"
+	"	shl $32, %rdx\n"
+	"	or %rdx, %rax\n"
+	"	mov %rax, " XSTR(MSG_T_REPORT) "(%rbx)\n"
+	"	rdfsbase %rax\n"
+	"	mov %rax, " XSTR(MSG_FS_BASE) "(%rbx)\n"
+	"	mov %rbx, " XSTR(MSG_GS_BASE) "(%rbx)\n"
+	"	jmp .Lreport\n"
+
 	".Lsigreturn:\n"
 	"	add $8, %rsp\n"
 	"	mov $" XSTR(__NR_rt_sigreturn) ", %eax\n"
@@ -315,7 +438,7 @@ __asm__(".pushsection .rodata.systrap_stub, \"a\"\n"
 	"	.popsection\n");
 // clang-format on
 extern const uint8_t st_stub_code[], st_stub_handler[], st_stub_restorer[], st_stub_entry[],
-	st_stub_wake_syscall[], st_stub_code_end[];
+	st_stub_wake_syscall[], st_stub_fast[], st_stub_spill_ud2[], st_stub_code_end[];
 
 /* ---- the data page ---- */
 
@@ -448,6 +571,19 @@ unsigned st_ctl_spin_iterations(void)
 uint64_t st_stub_test_syscall(void)
 {
 	return ST_CODE + (uint64_t)(st_stub_wake_syscall - st_stub_code);
+}
+
+bool st_patching;
+
+uint64_t st_stub_patch_enable(void)
+{
+	st_patching = true;
+	return ST_CODE + (uint64_t)(st_stub_fast - st_stub_code);
+}
+
+uint64_t st_stub_spill_rip(void)
+{
+	return ST_CODE + (uint64_t)(st_stub_spill_ud2 - st_stub_code);
 }
 
 uint64_t st_app_mask(void)
