@@ -128,6 +128,8 @@ bool syspatch_fixup(struct task *t)
 		return false;
 	/* restart_syscall comes back here from a restarted call (rip back by 2, onto the jump's
 	 * byte 5): make it from the entry's slow path, where it traps as any syscall would. */
+	log_debug("syspatch: task %d at the site %#lx's byte 5, rax %#lx", t->tid,
+		  (unsigned long)site, (unsigned long)r->rax);
 	if (r->rax == LINUX_SYS_restart_syscall)
 		r->rip = slot + SYSPATCH_SLOW_SYSCALL;
 	else
