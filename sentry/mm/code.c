@@ -27,9 +27,12 @@ int mm_code_rewrite(struct mm *mm, uint64_t addr, const uint8_t *expect, const u
 	if (i >= mm->n || mm->v[i].start > addr || addr + n > mm->v[i].end)
 		goto out; /* unmapped, or across two mappings */
 	v = &mm->v[i];
+	/* Not writable either: the program could be writing the bytes between our compare and our
+	 * stores (a JIT), and its write would be lost. Changing that takes mprotect, which waits
+	 * for the lock we hold. */
 	r = -EACCES;
 	if ((v->flags & VMA_NOT_PRIVATE) || !(v->prot & LINUX_PROT_EXEC) ||
-	    addr + n > vma_valid_end(v))
+	    (v->prot & LINUX_PROT_WRITE) || addr + n > vma_valid_end(v))
 		goto out;
 	/* One page: a write the other threads may run must not straddle two backings. */
 	if (PAGE_ALIGN_DOWN(addr) != PAGE_ALIGN_DOWN(addr + n - 1))
