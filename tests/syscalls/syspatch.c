@@ -271,6 +271,35 @@ static void test_self_modify(void)
 	ok("a site rewritten by the program after it ran runs what was written");
 }
 
+/* A thread with a gs_base of its own: patched sites still work (on systrap they trap). */
+static void *with_gs(void *arg)
+{
+	static uint64_t block[512];
+	const uint64_t bases[] = {(uint64_t)block, 0x1000 /* unmapped */, 0};
+
+	for (size_t i = 0; i < sizeof(bases) / sizeof(bases[0]); i++) {
+		uint64_t got = 1;
+
+		CHECK_OK(syscall(SYS_arch_prctl, 0x1001 /* ARCH_SET_GS */, bases[i]));
+		for (int k = 0; k < 100; k++)
+			CHECK(site_getpid(0, 0, 0) == sc_main_pid, "getpid with gs_base %#lx",
+			      (unsigned long)bases[i]);
+		CHECK_OK(syscall(SYS_arch_prctl, 0x1004 /* ARCH_GET_GS */, &got));
+		CHECK(got == bases[i], "ARCH_GET_GS %#lx", (unsigned long)got);
+	}
+	return arg;
+}
+
+static void test_gs(void)
+{
+	pthread_t th;
+
+	site_getpid(0, 0, 0);
+	CHECK(pthread_create(&th, NULL, with_gs, NULL) == 0, "pthread_create");
+	CHECK(pthread_join(th, NULL) == 0, "pthread_join");
+	ok("patched sites with a gs_base of the program's own, and back to 0");
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && !strcmp(argv[1], "child"))
@@ -281,5 +310,6 @@ int main(int argc, char **argv)
 	test_restart();
 	test_fork_exec(argv[0]);
 	test_self_modify();
+	test_gs();
 	return 0;
 }
