@@ -355,7 +355,7 @@ static void take_fast(struct plat_ctx *ctx, struct plat_regs *regs, struct plat_
 	ctx->fast = true;
 }
 
-/* Put regs where the fast entry reloads them from: only what changed (for a getpid, rax). The
+/* Put regs where the fast entry reloads them from: rax, then only what changed. The
  * caller checked that gs_base is the area's, the one thing the fast return cannot change. */
 static void load_fast(struct plat_ctx *ctx, const struct plat_regs *regs)
 {
@@ -364,6 +364,9 @@ static void load_fast(struct plat_ctx *ctx, const struct plat_regs *regs)
 
 	memcpy(w, r, sizeof(w));
 	w[LR_EFLAGS / 8] = (r->eflags & STUB_EFLAGS_USER) | STUB_EFLAGS_FIXED;
+	/* rax (the result) beside the state word, which this run writes anyway. */
+	__atomic_store_n(&ctx->msg->rax, r->rax, __ATOMIC_RELAXED);
+	w[LR_RAX / 8] = ctx->fseen[LR_RAX / 8];
 	for (size_t i = 0; i < LR_WORDS; i++)
 		if (w[i] != ctx->fseen[i])
 			to[i] = w[i];
@@ -442,6 +445,8 @@ static int spill(struct plat_ctx *ctx, struct plat_as *as)
 	int r;
 
 	__atomic_store_n(&ctx->msg->spin, st_spin_iterations(), __ATOMIC_RELAXED);
+	/* The reload takes rax from MSG_RAX: the report's. */
+	__atomic_store_n(&ctx->msg->rax, ctx->fseen[LR_RAX / 8], __ATOMIC_RELAXED);
 	if (!__atomic_compare_exchange_n(&ctx->msg->state, &expect, ST_SPILL, false,
 					 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
 		return check_reported(as, (int)expect);

@@ -37,6 +37,7 @@ _Static_assert(offsetof(struct st_msg, state) == MSG_STATE &&
 		       offsetof(struct st_msg, sentry_sleeping) == MSG_SENTRY_SLEEPING &&
 		       offsetof(struct st_msg, spin) == MSG_SPIN &&
 		       offsetof(struct st_msg, frame) == MSG_FRAME &&
+		       offsetof(struct st_msg, rax) == MSG_RAX &&
 		       offsetof(struct st_msg, fs_base) == MSG_FS_BASE &&
 		       offsetof(struct st_msg, gs_base) == MSG_GS_BASE &&
 		       offsetof(struct st_msg, t_report) == MSG_T_REPORT &&
@@ -63,8 +64,8 @@ _Static_assert(SYSPATCH_SLOW_NR == 1 && SYSPATCH_SLOW_RET == 24, "the fast entry
 #define FR_R11 72
 #define FR_RIP 176
 
-/* Reload a fast report's registers from MSG_REGS (rbx and gs: the area; rsp: its stack),
- * eflags last but rsp, which switches back to the application's stack. */
+/* Reload a fast report's registers from MSG_REGS, rax from MSG_RAX (rbx and gs: the area; rsp:
+ * its stack), eflags last but rsp, which switches back to the application's stack. */
 #define FAST_RESTORE                                                                               \
 	"	pushq (" XSTR(MSG_REGS) " + " XSTR(LR_EFLAGS) ")(%rbx)\n"                              \
 	"	mov (" XSTR(MSG_REGS) " + " XSTR(LR_R15) ")(%rbx), %r15\n"                             \
@@ -76,7 +77,7 @@ _Static_assert(SYSPATCH_SLOW_NR == 1 && SYSPATCH_SLOW_RET == 24, "the fast entry
 	"	mov (" XSTR(MSG_REGS) " + " XSTR(LR_R10) ")(%rbx), %r10\n"                             \
 	"	mov (" XSTR(MSG_REGS) " + " XSTR(LR_R9) ")(%rbx), %r9\n"                               \
 	"	mov (" XSTR(MSG_REGS) " + " XSTR(LR_R8) ")(%rbx), %r8\n"                               \
-	"	mov (" XSTR(MSG_REGS) " + " XSTR(LR_RAX) ")(%rbx), %rax\n"                             \
+	"	mov " XSTR(MSG_RAX) "(%rbx), %rax\n"                                                 \
 	"	mov (" XSTR(MSG_REGS) " + " XSTR(LR_RCX) ")(%rbx), %rcx\n"                             \
 	"	mov (" XSTR(MSG_REGS) " + " XSTR(LR_RDX) ")(%rbx), %rdx\n"                             \
 	"	mov (" XSTR(MSG_REGS) " + " XSTR(LR_RSI) ")(%rbx), %rsi\n"                             \

@@ -98,12 +98,14 @@
 #define MSG_STUB_SLEEPING 4
 #define MSG_SENTRY_SLEEPING 8
 #define MSG_SPIN 12
-#define MSG_FRAME 16
+#define MSG_RAX 16   /* a fast return's rax: on the state word's cache line, so that the
+		      * thread reads one line the Sentry wrote, not two */
 #define MSG_FS_BASE 24
 #define MSG_GS_BASE 32
 #define MSG_T_REPORT 40
 #define MSG_T_RESUME 48
 #define MSG_KIND 56    /* u32: what the report is: MSG_KIND_FRAME or MSG_KIND_FAST */
+#define MSG_FRAME 64
 #define MSG_REGS 256   /* a fast report's registers: struct linux_regs up to rsp */
 #define MSG_SELF 0x7c8 /* u64: the area's address + ST_SELF_BIAS (the fast entry's check) */
 #define MSG_KIND_FRAME 0 /* the handler's: the registers are in the signal frame */
@@ -177,12 +179,14 @@ struct st_msg {
 	uint32_t sentry_sleeping; /* the Sentry thread is (about to be) in FUTEX_WAIT */
 	uint32_t spin;            /* pause iterations the handler spins after its next report (the
 				   * Sentry's choice, at most ST_SPIN_MAX) before it sleeps */
-	uint64_t frame;   /* the handler's frame (its rt_sigframe), a stub address */
+	uint64_t rax;     /* the Sentry's rax for a fast return (MSG_REGS' rax is the report's) */
 	uint64_t fs_base; /* the thread's at its report; the Sentry's choice for its run */
 	uint64_t gs_base;
 	uint64_t t_report; /* the TSC when the handler reported, and when it last returned to the */
 	uint64_t t_resume; /* application: how long the application ran (a hint for spinning) */
 	uint32_t kind;     /* MSG_KIND_* of the report */
+	uint32_t pad;
+	uint64_t frame;    /* the handler's frame (its rt_sigframe), a stub address */
 };
 
 struct st_req {

@@ -32,8 +32,8 @@ __asm__(".pushsection .rodata\n"
 	"st_g_store32:\n" /* *(u32 *)rbx = esi, then spin */
 	"	mov %esi, (%rbx)\n"
 	"1:	jmp 1b\n"
-	"st_g_forge:\n" /* a forged report: frame (rbx + 16) = rdx, state (rbx) = REPORT, spin */
-	"	mov %rdx, 16(%rbx)\n"
+	"st_g_forge:\n" /* a forged report: frame (rbx + 64) = rdx, state (rbx) = REPORT, spin */
+	"	mov %rdx, 64(%rbx)\n"
 	"	movl $2, (%rbx)\n"
 	"1:	jmp 1b\n"
 	"st_g_jump:\n" /* into the stub's code, registers as the test set them */
