@@ -364,6 +364,7 @@ static void load_fast(struct plat_ctx *ctx, const struct plat_regs *regs)
 
 	memcpy(w, r, sizeof(w));
 	w[LR_EFLAGS / 8] = (r->eflags & STUB_EFLAGS_USER) | STUB_EFLAGS_FIXED;
+	ctx->fast_rip = r->rip;
 	/* rax (the result) beside the state word, which this run writes anyway. */
 	__atomic_store_n(&ctx->msg->rax, r->rax, __ATOMIC_RELAXED);
 	w[LR_RAX / 8] = ctx->fseen[LR_RAX / 8];
@@ -517,8 +518,16 @@ int st_ctx_run(struct plat_ctx *ctx, struct plat_as *as, struct plat_regs *regs,
 	}
 	if ((r = take_frame(ctx, as, &f)) < 0)
 		goto out;
-	ctx->fast = false;
 	decode(ctx, &f, regs, ev);
+	/* The interrupt came while the thread ran the stub's code on its fast return: it stopped
+	 * with the spill's trap instead of returning, every register as the Sentry left it. */
+	if (ctx->fast && ev->kind == PLAT_EV_FAULT && ev->signo == SIGILL &&
+	    regs->regs.rip == st_stub_spill_rip()) {
+		regs->regs.rip = ctx->fast_rip;
+		memset(ev, 0, sizeof(*ev));
+		ev->kind = PLAT_EV_INTERRUPT;
+	}
+	ctx->fast = false;
 	if (ev->kind == PLAT_EV_INTERRUPT)
 		atomic_store(&ctx->interrupted, 0);
 out:

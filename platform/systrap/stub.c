@@ -38,6 +38,7 @@ _Static_assert(offsetof(struct st_msg, state) == MSG_STATE &&
 		       offsetof(struct st_msg, spin) == MSG_SPIN &&
 		       offsetof(struct st_msg, frame) == MSG_FRAME &&
 		       offsetof(struct st_msg, rax) == MSG_RAX &&
+		       offsetof(struct st_msg, pending) == MSG_PENDING &&
 		       offsetof(struct st_msg, fs_base) == MSG_FS_BASE &&
 		       offsetof(struct st_msg, gs_base) == MSG_GS_BASE &&
 		       offsetof(struct st_msg, t_report) == MSG_T_REPORT &&
@@ -60,9 +61,39 @@ _Static_assert(offsetof(struct linux_regs, r15) == LR_R15 &&
 	       "the fast entry's offsets");
 _Static_assert(SYSPATCH_SLOW_NR == 1 && SYSPATCH_SLOW_RET == 24, "the fast entry's reads");
 
-/* The rt_sigframe's rip and r11 (its uc_mcontext starts at 48), for the handler. */
+/* The rt_sigframe's registers (its uc_mcontext starts at 48), for the handler. */
+#define FR_R8 48
+#define FR_R9 56
+#define FR_R10 64
 #define FR_R11 72
+#define FR_R12 80
+#define FR_R13 88
+#define FR_R14 96
+#define FR_R15 104
+#define FR_RDI 112
+#define FR_RSI 120
+#define FR_RBP 128
+#define FR_RBX 136
+#define FR_RDX 144
+#define FR_RAX 152
+#define FR_RCX 160
+#define FR_RSP 168
 #define FR_RIP 176
+#define FR_EFLAGS 184
+
+/* The handler (rbx: the area, rsp: its frame) puts a fast return's registers in its frame. */
+#define FRAME_WORD(fr, from)                                                                       \
+	"	mov " from "(%rbx), %rax\n"                                                            \
+	"	mov %rax, " XSTR(fr) "(%rsp)\n"
+#define FRAME_REG(fr, lr) FRAME_WORD(fr, "(" XSTR(MSG_REGS) " + " XSTR(lr) ")")
+#define FRAME_FROM_AREA                                                                            \
+	FRAME_REG(FR_R8, LR_R8) FRAME_REG(FR_R9, LR_R9) FRAME_REG(FR_R10, LR_R10)                 \
+	FRAME_REG(FR_R11, LR_R11) FRAME_REG(FR_R12, LR_R12) FRAME_REG(FR_R13, LR_R13)             \
+	FRAME_REG(FR_R14, LR_R14) FRAME_REG(FR_R15, LR_R15) FRAME_REG(FR_RDI, LR_RDI)             \
+	FRAME_REG(FR_RSI, LR_RSI) FRAME_REG(FR_RBP, LR_RBP) FRAME_REG(FR_RBX, LR_RBX)             \
+	FRAME_REG(FR_RDX, LR_RDX) FRAME_WORD(FR_RAX, XSTR(MSG_RAX))                                \
+	FRAME_REG(FR_RCX, LR_RCX) FRAME_REG(FR_RSP, LR_RSP) FRAME_REG(FR_RIP, LR_RIP)             \
+	FRAME_REG(FR_EFLAGS, LR_EFLAGS)
 
 /* Reload a fast report's registers from MSG_REGS, rax from MSG_RAX (rbx and gs: the area; rsp:
  * its stack), eflags last but rsp, which switches back to the application's stack. */
@@ -130,12 +161,26 @@ __asm__(".pushsection .rodata.systrap_stub, \"a\"\n"
 	"	jg .Lraised\n"
 	"	cmp $" XSTR(ST_SIG_INTERRUPT) ", %edi\n"
 	"	jne .Lsigreturn\n"
-	"	mov " XSTR(FR_RIP) "(%rsp), %rax\n"  /* the interrupt in the stub's code: a fast */
-	"	movabs $" XSTR(ST_CODE) ", %rcx\n"   /* report (or its spill) is with the Sentry */
-	"	sub %rcx, %rax\n"                    /* already */
-	"	cmp $" XSTR(ST_CODE_SIZE) ", %rax\n"
-	"	jb .Lsigreturn\n"
+	/* The interrupt in the stub's code (signals are blocked only in the handler itself): a
+	 * thread past the fast return's last look at MSG_PENDING reports as if it had returned;
+	 * one before it notes the interrupt, and that look turns its return into a trap. */
+	"	mov " XSTR(FR_RIP) "(%rsp), %rdx\n"
+	"	mov %rsp, %rbx\n"
+	"	and $-" XSTR(ST_AREA_SIZE) ", %rbx\n"
+	"	lea .Lfast_commit(%rip), %rcx\n"
+	"	cmp %rcx, %rdx\n"
+	"	jb 11f\n"
+	"	lea .Lfast_commit_end(%rip), %rcx\n"
+	"	cmp %rcx, %rdx\n"
+	"	jae 11f\n"
+	FRAME_FROM_AREA
 	"	jmp 1f\n"
+	"11:	movabs $" XSTR(ST_CODE) ", %rcx\n"
+	"	sub %rcx, %rdx\n"
+	"	cmp $" XSTR(ST_CODE_SIZE) ", %rdx\n"
+	"	jae 1f\n"                             /* application code: an interrupt report */
+	"	movl $1, " XSTR(MSG_PENDING) "(%rbx)\n"
+	"	jmp .Lsigreturn\n"
 	".Lraised:\n"                          /* a fault at the fast entry's probe: the thread's */
 	"	lea .Lfast_probe(%rip), %rax\n"      /* gs is not its area: the entry's slow path */
 	"	cmp " XSTR(FR_RIP) "(%rsp), %rax\n"
@@ -220,8 +265,14 @@ __asm__(".pushsection .rodata.systrap_stub, \"a\"\n"
 	"	jz .Lsigreturn\n"
 	"	cmp $" XSTR(ST_SPILL) ", %r13d\n"
 	"	je .Lspill\n"
+	"	cmpl $0, " XSTR(MSG_PENDING) "(%rbx)\n"
+	".Lfast_commit:\n"                      /* an interrupt from here on: see the handler */
+	"	jne .Lpending\n"
 	FAST_RESTORE
 	"	jmp *%gs:(" XSTR(MSG_REGS) " + " XSTR(LR_RIP) ")\n"
+	".Lfast_commit_end:\n"
+	".Lpending:\n"                          /* an interrupt came: stop with a trap (the */
+	"	movl $0, " XSTR(MSG_PENDING) "(%rbx)\n" /* Sentry sees it as the interrupt) */
 	".Lspill:\n"
 	FAST_RESTORE
 	"st_stub_spill_ud2:\n"                  /* the spill's trap: its frame holds every */

@@ -105,6 +105,7 @@
 #define MSG_T_REPORT 40
 #define MSG_T_RESUME 48
 #define MSG_KIND 56    /* u32: what the report is: MSG_KIND_FRAME or MSG_KIND_FAST */
+#define MSG_PENDING 60 /* u32: an interrupt came while the thread was in the stub's code */
 #define MSG_FRAME 64
 #define MSG_REGS 256   /* a fast report's registers: struct linux_regs up to rsp */
 #define MSG_SELF 0x7c8 /* u64: the area's address + ST_SELF_BIAS (the fast entry's check) */
@@ -185,7 +186,8 @@ struct st_msg {
 	uint64_t t_report; /* the TSC when the handler reported, and when it last returned to the */
 	uint64_t t_resume; /* application: how long the application ran (a hint for spinning) */
 	uint32_t kind;     /* MSG_KIND_* of the report */
-	uint32_t pad;
+	uint32_t pending;  /* the interrupt signal came while the thread ran the stub's code: its
+			    * fast return stops with a trap instead (see stub.c) */
 	uint64_t frame;    /* the handler's frame (its rt_sigframe), a stub address */
 };
 
@@ -254,6 +256,7 @@ struct plat_ctx {
 	 * signal frame: frame and seen are stale until a spill), and its registers. */
 	bool fast;
 	uint64_t fseen[LR_WORDS];
+	uint64_t fast_rip; /* the rip of the last fast return */
 
 	atomic_int running;     /* inside ctx_run */
 	atomic_int interrupted; /* ctx_interrupt called and not reported yet */

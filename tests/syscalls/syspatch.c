@@ -271,6 +271,55 @@ static void test_self_modify(void)
 	ok("a site rewritten by the program after it ran runs what was written");
 }
 
+/* Signals sent to a thread busy with patched calls, which then spins without a syscall until
+ * the handler ran: a signal the platform lost on the way back from a patched call would leave it
+ * spinning (and the sandbox would end it). */
+static volatile int g_phase, g_got;
+static volatile long g_rounds_done;
+static pthread_t g_busy;
+
+static void on_usr2(int sig)
+{
+	g_got = 1;
+}
+
+static void *busy(void *arg)
+{
+	for (long round = 0; round < 3000; round++) {
+		__atomic_store_n(&g_phase, 1, __ATOMIC_SEQ_CST);
+		for (int i = 0; i < 20; i++)
+			CHECK(site_getpid(0, 0, 0) == sc_main_pid, "getpid");
+		for (long spin = 0; !g_got; spin++)
+			if (spin > (1L << 34))
+				return (void *)round; /* lost (natively this cannot happen) */
+		g_got = 0;
+		__atomic_store_n(&g_phase, 0, __ATOMIC_SEQ_CST);
+		g_rounds_done = round + 1;
+	}
+	return NULL;
+}
+
+static void test_interrupts(void)
+{
+	struct sigaction sa = {.sa_handler = on_usr2};
+	void *ret;
+
+	CHECK_OK(sigaction(SIGUSR2, &sa, NULL));
+	CHECK(pthread_create(&g_busy, NULL, busy, NULL) == 0, "pthread_create");
+	for (long round = 0; round < 3000; round++) {
+		while (__atomic_load_n(&g_phase, __ATOMIC_SEQ_CST) != 1 || g_rounds_done != round)
+			sched_yield();
+		for (volatile int d = 0; d < (int)(round % 7) * 50; d++)
+			;
+		CHECK(pthread_kill(g_busy, SIGUSR2) == 0, "pthread_kill");
+		while (g_rounds_done == round)
+			sched_yield();
+	}
+	CHECK(pthread_join(g_busy, &ret) == 0 && ret == NULL, "round %ld lost its signal",
+	      (long)ret);
+	ok("signals to a thread between patched calls all arrive");
+}
+
 /* A thread with a gs_base of its own: patched sites still work (on systrap they trap). */
 static void *with_gs(void *arg)
 {
@@ -307,6 +356,7 @@ int main(int argc, char **argv)
 	test_rcx_r11();
 	test_threads();
 	test_signals_fpu();
+	test_interrupts();
 	test_restart();
 	test_fork_exec(argv[0]);
 	test_self_modify();
