@@ -95,6 +95,16 @@ _Static_assert(SYSPATCH_SLOW_NR == 1 && SYSPATCH_SLOW_RET == 24, "the fast entry
 	FRAME_REG(FR_RCX, LR_RCX) FRAME_REG(FR_RSP, LR_RSP) FRAME_REG(FR_RIP, LR_RIP)             \
 	FRAME_REG(FR_EFLAGS, LR_EFLAGS)
 
+/* The fast entry (rax: the area) saves a register in MSG_REGS only when it differs from what
+ * is there (the registers at the thread's last fast return, or before): a line it does not
+ * write stays valid in the Sentry's cache, and the thread need not take it back from there.
+ * For a loop calling getpid that is one line of three. The flags are saved by then. */
+#define FAST_SAVE(reg, lr)                                                                         \
+	"	cmp %" reg ", (" XSTR(MSG_REGS) " + " XSTR(lr) ")(%rax)\n"                            \
+	"	je 1f\n"                                                                                \
+	"	mov %" reg ", (" XSTR(MSG_REGS) " + " XSTR(lr) ")(%rax)\n"                            \
+	"1:\n"
+
 /* Reload a fast report's registers from MSG_REGS, rax from MSG_RAX (rbx and gs: the area; rsp:
  * its stack), eflags last but rsp, which switches back to the application's stack. */
 #define FAST_RESTORE                                                                               \
@@ -289,30 +299,22 @@ __asm__(".pushsection .rodata.systrap_stub, \"a\"\n"
 	"	lea (1 + " XSTR(ST_SELF_BIAS) ")(%rax,%rcx), %rcx\n" /* gs - (self - bias) */
 	"	jrcxz 1f\n"
 	"	jmp *%r11\n"                          /* not an area of ours: trap as before */
-	"1:	mov %rsp, (" XSTR(MSG_REGS) " + " XSTR(LR_RSP) ")(%rax)\n"
+	"1:	mov %rsp, %rcx\n"
 	"	lea " XSTR(ST_AREA_SIZE) "(%rax), %rsp\n" /* the area's stack, for eflags */
 	"	pushfq\n"
-	"	popq (" XSTR(MSG_REGS) " + " XSTR(LR_EFLAGS) ")(%rax)\n"
-	"	mov %r15, (" XSTR(MSG_REGS) " + " XSTR(LR_R15) ")(%rax)\n"
-	"	mov %r14, (" XSTR(MSG_REGS) " + " XSTR(LR_R14) ")(%rax)\n"
-	"	mov %r13, (" XSTR(MSG_REGS) " + " XSTR(LR_R13) ")(%rax)\n"
-	"	mov %r12, (" XSTR(MSG_REGS) " + " XSTR(LR_R12) ")(%rax)\n"
-	"	mov %rbp, (" XSTR(MSG_REGS) " + " XSTR(LR_RBP) ")(%rax)\n"
-	"	mov %rbx, (" XSTR(MSG_REGS) " + " XSTR(LR_RBX) ")(%rax)\n"
-	"	mov %r10, (" XSTR(MSG_REGS) " + " XSTR(LR_R10) ")(%rax)\n"
-	"	mov %r9, (" XSTR(MSG_REGS) " + " XSTR(LR_R9) ")(%rax)\n"
-	"	mov %r8, (" XSTR(MSG_REGS) " + " XSTR(LR_R8) ")(%rax)\n"
-	"	mov %rdx, (" XSTR(MSG_REGS) " + " XSTR(LR_RDX) ")(%rax)\n"
-	"	mov %rsi, (" XSTR(MSG_REGS) " + " XSTR(LR_RSI) ")(%rax)\n"
-	"	mov %rdi, (" XSTR(MSG_REGS) " + " XSTR(LR_RDI) ")(%rax)\n"
-	"	mov (" XSTR(MSG_REGS) " + " XSTR(LR_EFLAGS) ")(%rax), %rcx\n"
-	"	mov %rcx, (" XSTR(MSG_REGS) " + " XSTR(LR_R11) ")(%rax)\n" /* syscall: r11 = eflags */
+	"	push %rcx\n"
+	FAST_SAVE("r15", LR_R15) FAST_SAVE("r14", LR_R14) FAST_SAVE("r13", LR_R13)
+	FAST_SAVE("r12", LR_R12) FAST_SAVE("rbp", LR_RBP) FAST_SAVE("rbx", LR_RBX)
+	FAST_SAVE("r10", LR_R10) FAST_SAVE("r9", LR_R9) FAST_SAVE("r8", LR_R8)
+	FAST_SAVE("rdx", LR_RDX) FAST_SAVE("rsi", LR_RSI) FAST_SAVE("rdi", LR_RDI)
+	"	pop %rcx\n"                           /* rsp */
+	FAST_SAVE("rcx", LR_RSP)
+	"	pop %rcx\n"                           /* eflags, and r11 as syscall leaves it */
+	FAST_SAVE("rcx", LR_EFLAGS) FAST_SAVE("rcx", LR_R11)
 	"	movl 1(%r11), %ecx\n"                 /* the entry's mov $nr, %eax */
-	"	mov %rcx, (" XSTR(MSG_REGS) " + " XSTR(LR_ORIG_RAX) ")(%rax)\n"
-	"	mov %rcx, (" XSTR(MSG_REGS) " + " XSTR(LR_RAX) ")(%rax)\n"
-	"	mov 24(%r11), %rcx\n"                 /* its return address */
-	"	mov %rcx, (" XSTR(MSG_REGS) " + " XSTR(LR_RIP) ")(%rax)\n"
-	"	mov %rcx, (" XSTR(MSG_REGS) " + " XSTR(LR_RCX) ")(%rax)\n" /* and rcx = rip */
+	FAST_SAVE("rcx", LR_ORIG_RAX) FAST_SAVE("rcx", LR_RAX)
+	"	mov 24(%r11), %rcx\n"                 /* its return address, and rcx = rip */
+	FAST_SAVE("rcx", LR_RIP) FAST_SAVE("rcx", LR_RCX)
 	"	mov %rax, %rbx\n"
 	"	mov $1, %r12d\n"
 	"	movl $" XSTR(MSG_KIND_FAST) ", " XSTR(MSG_KIND) "(%rbx)\n"
