@@ -80,6 +80,9 @@ struct plat_event {
 			      * when the backend cannot tell (ptrace never can) */
 	bool syscall32;      /* PLAT_EV_SYSCALL: made with int $0x80, so orig_rax is an i386
 			      * number and the arguments are in ebx ecx edx esi edi ebp */
+	bool trapped;        /* PLAT_EV_SYSCALL: made by a syscall instruction at rip - 2 that
+			      * trapped (with patch_enable on: a site the Sentry may patch), not
+			      * through a patched site's trampoline */
 };
 
 /* The memory file: pass PLAT_FD_MEMFILE as fd to as_map to map the Sentry's memory file. */
@@ -150,6 +153,15 @@ struct platform {
 	/* From any thread: make a running ctx_run return PLAT_EV_INTERRUPT soon, or the next one
 	 * at once (without running) when none is running. ctx must stay alive meanwhile. */
 	void (*ctx_interrupt)(struct plat_ctx *ctx);
+
+	/* Optional (NULL: no syscall patching). Turn syscall patching on (docs/platforms.md): once,
+	 * at boot, after init and before the first as_create. Returns the address a patched site's
+	 * trampoline jumps to (platform/syspatch.h), which hands the call over without a trap, or 0
+	 * when the platform cannot (patching stays off). From then on the platform reports a
+	 * syscall made through a trampoline as PLAT_EV_SYSCALL with every register as if the site's
+	 * syscall instruction had run (rip past the site, rcx = rip, r11 = eflags), and the thread
+	 * keeps working when its gs_base is not 0 (the trampoline then traps as before). */
+	uint64_t (*patch_enable)(void);
 
 	/* Highest application address + 1 this platform leaves free (its stub lives above):
 	 * application mappings, stack and mmap base all go below it. */

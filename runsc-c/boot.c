@@ -214,6 +214,7 @@ int cmd_boot(struct global_opts *g, int argc, char **argv)
 	struct sentry_config sc = {
 	    .platform = c.platform,
 	    .strace = c.strace,
+	    .syscall_patching = !c.no_syscall_patching,
 	    .strace_fd = f.log,
 	    .gofer_sock = f.gofer,
 	    .stdio = {c.stdio_closed & 1 ? -1 : 0, c.stdio_closed & 2 ? -1 : 1,

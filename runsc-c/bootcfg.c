@@ -31,6 +31,7 @@ enum bootcfg_tag {
 	TAG_MOUNT,
 	TAG_ROOT_RO,
 	TAG_PROCESS, /* struct sentry_process as is (same binary, same host), or empty: none */
+	TAG_NO_PATCHING,
 };
 
 struct mount_rec {
@@ -244,7 +245,8 @@ int boot_config_encode(const struct boot_config *c, char **out, size_t *out_len)
 	struct buf b = {0};
 	uint32_t hdr[2] = {BOOTCFG_MAGIC, 0};
 	uint8_t strace = c->strace, level = (uint8_t)c->log_level,
-		closed = (uint8_t)c->stdio_closed, root_ro = c->root_readonly;
+		closed = (uint8_t)c->stdio_closed, root_ro = c->root_readonly,
+		nopatch = c->no_syscall_patching;
 	size_t argc = vec_len(c->argv), envc = vec_len(c->envp);
 	int r;
 
@@ -270,7 +272,8 @@ int boot_config_encode(const struct boot_config *c, char **out, size_t *out_len)
 	if ((r = put_rec(&b, TAG_STRACE, &strace, 1)) < 0 ||
 	    (r = put_rec(&b, TAG_LOGLEVEL, &level, 1)) < 0 ||
 	    (r = put_rec(&b, TAG_STDIO_CLOSED, &closed, 1)) < 0 ||
-	    (r = put_rec(&b, TAG_ROOT_RO, &root_ro, 1)) < 0)
+	    (r = put_rec(&b, TAG_ROOT_RO, &root_ro, 1)) < 0 ||
+	    (r = put_rec(&b, TAG_NO_PATCHING, &nopatch, 1)) < 0)
 		goto fail;
 	if ((r = put_rec(&b, TAG_PROCESS, &c->process, c->has_process ? sizeof(c->process) : 0)) <
 	    0)
@@ -424,7 +427,8 @@ static int decode_rec(struct boot_config *c, size_t *argc, size_t *envc, uint16_
 	case TAG_STRACE:
 	case TAG_LOGLEVEL:
 	case TAG_STDIO_CLOSED:
-	case TAG_ROOT_RO: {
+	case TAG_ROOT_RO:
+	case TAG_NO_PATCHING: {
 		if (len != 1 || (*seen & (1u << tag)))
 			return -EINVAL;
 		uint8_t v = (uint8_t)data[0];
@@ -437,6 +441,8 @@ static int decode_rec(struct boot_config *c, size_t *argc, size_t *envc, uint16_
 			c->stdio_closed = v;
 		else if (tag == TAG_ROOT_RO && v <= 1)
 			c->root_readonly = v;
+		else if (tag == TAG_NO_PATCHING && v <= 1)
+			c->no_syscall_patching = v;
 		else
 			return -EINVAL;
 		return 0;
@@ -525,7 +531,7 @@ int boot_config_decode(const void *in, size_t len, struct boot_config *c)
 	/* Every field is required, so a truncated config can never pass for a shorter one. */
 	if (argc == 0 || !c->platform || !c->cwd || !c->hostname ||
 	    seen != ((1u << TAG_STRACE) | (1u << TAG_LOGLEVEL) | (1u << TAG_STDIO_CLOSED) |
-		     (1u << TAG_ROOT_RO) | (1u << TAG_PROCESS)))
+		     (1u << TAG_ROOT_RO) | (1u << TAG_PROCESS) | (1u << TAG_NO_PATCHING)))
 		goto fail;
 	if (!c->envp && !(c->envp = calloc(1, sizeof(*c->envp)))) {
 		r = -ENOMEM;

@@ -105,6 +105,7 @@ struct boot_config {
 	char *cwd;	/* absolute */
 	char *hostname; /* 1..64 bytes */
 	bool strace;
+	bool no_syscall_patching; /* --syscall-patching=off (patching is on by default) */
 	int log_level;	       /* enum log_level */
 	unsigned stdio_closed; /* bit i: the application's fd i starts closed */
 	struct boot_mount *mounts;

@@ -37,6 +37,10 @@ static void do_usage(FILE *f)
 	    f, " (default " DO_DEFAULT_PLATFORM ")\n"
 	       "  --strace           print every system call of the program, strace style,\n"
 	       "                     to the debug log (stderr unless --debug-log)\n"
+	       "  --syscall-patching=on|off\n"
+	       "                     rewrite the program's `mov $nr,%%eax; syscall` sites into\n"
+	       "                     jumps that reach the Sentry without a signal (systrap only;\n"
+	       "                     other platforms ignore it). Default on\n"
 	       "  --debug-log FILE   write the gofer's and the Sentry's debug log to FILE\n"
 	       "  --env K=V          add K=V to the environment (repeatable; overrides the\n"
 	       "                     defaults). --env K copies K from the caller if it is set\n"
@@ -71,7 +75,9 @@ struct do_opts {
 	const char *cwd;
 	const char *hostname;
 	bool strace;
-	char **env; /* --env entries as K=V */
+	bool no_patching;
+	const char *patching; /* as given, for the note on other platforms */
+	char **env;	      /* --env entries as K=V */
 	size_t nenv;
 	struct boot_mount *mounts; /* --volume and --tmpfs, in order */
 	size_t nmounts;
@@ -218,6 +224,7 @@ enum {
 	OPT_VOLUME,
 	OPT_TMPFS,
 	OPT_READ_ONLY,
+	OPT_PATCHING,
 };
 
 static const struct option do_options[] = {
@@ -231,6 +238,7 @@ static const struct option do_options[] = {
     {"volume", required_argument, NULL, OPT_VOLUME},
     {"tmpfs", required_argument, NULL, OPT_TMPFS},
     {"read-only", no_argument, NULL, OPT_READ_ONLY},
+    {"syscall-patching", required_argument, NULL, OPT_PATCHING},
     {"help", no_argument, NULL, 'h'},
     {0},
 };
@@ -279,6 +287,12 @@ static int parse(int argc, char **argv, struct do_opts *o)
 		case OPT_READ_ONLY:
 			o->read_only = true;
 			break;
+		case OPT_PATCHING:
+			if (strcmp(optarg, "on") && strcmp(optarg, "off"))
+				return usage_error("--syscall-patching %s: on or off", optarg);
+			o->no_patching = !strcmp(optarg, "off");
+			o->patching = optarg;
+			break;
 		case 'h':
 			do_usage(stdout);
 			return 0;
@@ -292,6 +306,11 @@ static int parse(int argc, char **argv, struct do_opts *o)
 		return usage_error("no command given");
 	if (!platform_lookup(o->platform))
 		return usage_error("unknown platform \"%s\"", o->platform);
+	if (o->patching && !o->no_patching && !platform_lookup(o->platform)->patch_enable)
+		fprintf(stderr,
+			"runsc-c do: note: the %s platform does not patch syscalls; "
+			"--syscall-patching=on is ignored\n",
+			o->platform);
 	if (o->cwd && o->cwd[0] != '/')
 		return usage_error("--cwd %s: must be an absolute path", o->cwd);
 	if (!o->hostname[0] || strlen(o->hostname) > BOOT_HOSTNAME_MAX)
@@ -335,6 +354,7 @@ int cmd_do(struct global_opts *g, int argc, char **argv)
 	    .cwd = (char *)o.cwd,
 	    .hostname = (char *)o.hostname,
 	    .strace = o.strace,
+	    .no_syscall_patching = o.no_patching,
 	    .log_level = level,
 	    .stdio_closed = g->stdio_closed,
 	    .mounts = o.mounts,

@@ -33,8 +33,9 @@ struct sentry_exec {
 };
 
 struct sentry_config {
-	const char *platform; /* backend name */
-	bool strace;	      /* print every syscall to strace_fd */
+	const char *platform;  /* backend name */
+	bool strace;	       /* print every syscall to strace_fd */
+	bool syscall_patching; /* patch syscall sites where the platform can (systrap) */
 	int strace_fd;
 	int gofer_sock;	 /* connected to the gofer; ownership passes to the Sentry */
 	int stdio[3];	 /* host fds for the application's 0, 1, 2 */

@@ -88,6 +88,19 @@ static bool in_stack(const struct plat_ctx *ctx, uint64_t a, uint64_t len)
 	return a >= lo && a <= hi && len <= hi - a;
 }
 
+/* Syscall patching: a thread whose gs_base is 0 for the Sentry runs with its area there, which
+ * the fast entry of patched sites finds it by. The Sentry's gs_base for regs, and the thread's
+ * for the Sentry's. */
+static uint64_t gs_to_thread(const struct plat_ctx *ctx, uint64_t gs)
+{
+	return st_patching && gs == 0 ? ctx->area : gs;
+}
+
+static uint64_t gs_from_thread(const struct plat_ctx *ctx, uint64_t gs)
+{
+	return st_patching && gs == ctx->area ? 0 : gs;
+}
+
 /*
  * Spinning. A hand-off to a thread that sleeps costs a futex wake and a wake-up on another CPU
  * (tens of microseconds in a VM whose idle vCPUs halt); one to a thread that spins costs a few
@@ -127,19 +140,20 @@ static void spin_outcome(struct plat_ctx *ctx, bool missed)
 	}
 }
 
-/* Wait until ctx's thread leaves NEW or RUN: spin a while (see above), then sleep on the word,
+/* Wait until ctx's thread leaves NEW, RUN or SPILL: spin a while (see above; always when the
+ * answer comes soon, as a spill's does), then sleep on the word,
  * checking every ST_CHECK_MS that the stub lives and that an interrupt is answered. Returns the
  * state reached, or -ESRCH. */
-static int wait_report(struct plat_ctx *ctx, struct plat_as *as)
+static int wait_report(struct plat_ctx *ctx, struct plat_as *as, bool soon)
 {
 	uint32_t *w = &ctx->msg->state;
-	unsigned spin = spin_worth(ctx, ctx->app_ticks) ? st_spin_iterations() : 0;
+	unsigned spin = soon || spin_worth(ctx, ctx->app_ticks) ? st_spin_iterations() : 0;
 	unsigned unanswered_ms = 0;
 	uint32_t s;
 
 	for (unsigned i = 0; i < spin; i++) {
 		s = __atomic_load_n(w, __ATOMIC_ACQUIRE);
-		if (s != ST_RUN && s != ST_NEW) {
+		if (s != ST_RUN && s != ST_NEW && s != ST_SPILL) {
 			spin_outcome(ctx, false);
 			return (int)s;
 		}
@@ -150,7 +164,7 @@ static int wait_report(struct plat_ctx *ctx, struct plat_as *as)
 	__atomic_store_n(&ctx->msg->sentry_sleeping, 1, __ATOMIC_SEQ_CST);
 	for (;;) {
 		s = __atomic_load_n(w, __ATOMIC_SEQ_CST);
-		if (s != ST_RUN && s != ST_NEW)
+		if (s != ST_RUN && s != ST_NEW && s != ST_SPILL)
 			break;
 		if (st_futex_wait(w, s, ST_CHECK_MS) != -ETIMEDOUT)
 			continue;
@@ -238,7 +252,7 @@ static void decode(struct plat_ctx *ctx, const struct k_rt_sigframe *f, struct p
 		.rip = sc->rip, .cs = STUB_USER_CS, .eflags = sc->eflags, .rsp = sc->rsp,
 		.ss = STUB_USER_SS,
 		.fs_base = ctx->seen_fs,
-		.gs_base = ctx->seen_gs,
+		.gs_base = gs_from_thread(ctx, ctx->seen_gs),
 	};
 	memcpy(&signo, f->info + SI_SIGNO, 4);
 	memcpy(&code, f->info + SI_CODE, 4);
@@ -255,6 +269,7 @@ static void decode(struct plat_ctx *ctx, const struct k_rt_sigframe *f, struct p
 		ev->kind = PLAT_EV_SYSCALL;
 		r->orig_rax = sc->rax;
 		ev->syscall32 = arch != AUDIT_ARCH_X86_64;
+		ev->trapped = !ev->syscall32;
 		return;
 	case SIGSEGV:
 	case SIGBUS:
@@ -307,8 +322,57 @@ static void load_frame(struct plat_ctx *ctx, struct plat_as *as, const struct pl
 		f->uc_sigmask = st_app_mask();
 	if (r->fs_base != ctx->seen_fs)
 		__atomic_store_n(&ctx->msg->fs_base, r->fs_base, __ATOMIC_RELAXED);
-	if (r->gs_base != ctx->seen_gs)
-		__atomic_store_n(&ctx->msg->gs_base, r->gs_base, __ATOMIC_RELAXED);
+	if (gs_to_thread(ctx, r->gs_base) != ctx->seen_gs)
+		__atomic_store_n(&ctx->msg->gs_base, gs_to_thread(ctx, r->gs_base),
+				 __ATOMIC_RELAXED);
+}
+
+/* ---- fast reports (syscall patching) ---- */
+
+static uint64_t *msg_regs(const struct plat_ctx *ctx)
+{
+	return (uint64_t *)((uint8_t *)ctx->msg + MSG_REGS);
+}
+
+/* A fast report: the registers the fast entry saved, as a syscall instruction at the site would
+ * have left them (it wrote rcx = rip, r11 = eflags). Application-writable: copied once. */
+static void take_fast(struct plat_ctx *ctx, struct plat_regs *regs, struct plat_event *ev)
+{
+	uint64_t *w = ctx->fseen;
+	struct linux_regs *r = &regs->regs;
+
+	memcpy(w, msg_regs(ctx), sizeof(ctx->fseen));
+	memcpy(r, w, LR_WORDS * 8);
+	r->cs = STUB_USER_CS;
+	r->ss = STUB_USER_SS;
+	r->ds = r->es = r->fs = r->gs = 0;
+	ctx->seen_fs = __atomic_load_n(&ctx->msg->fs_base, __ATOMIC_RELAXED);
+	ctx->seen_gs = __atomic_load_n(&ctx->msg->gs_base, __ATOMIC_RELAXED);
+	r->fs_base = ctx->seen_fs;
+	r->gs_base = gs_from_thread(ctx, ctx->seen_gs);
+	memset(ev, 0, sizeof(*ev));
+	ev->kind = PLAT_EV_SYSCALL;
+	ctx->fast = true;
+}
+
+/* Put regs where the fast entry reloads them from: rax, then only what changed. The
+ * caller checked that gs_base is the area's, the one thing the fast return cannot change. */
+static void load_fast(struct plat_ctx *ctx, const struct plat_regs *regs)
+{
+	const struct linux_regs *r = &regs->regs;
+	uint64_t w[LR_WORDS], *to = msg_regs(ctx);
+
+	memcpy(w, r, sizeof(w));
+	w[LR_EFLAGS / 8] = (r->eflags & STUB_EFLAGS_USER) | STUB_EFLAGS_FIXED;
+	ctx->fast_rip = r->rip;
+	/* rax (the result) beside the state word, which this run writes anyway. */
+	__atomic_store_n(&ctx->msg->rax, r->rax, __ATOMIC_RELAXED);
+	w[LR_RAX / 8] = ctx->fseen[LR_RAX / 8];
+	for (size_t i = 0; i < LR_WORDS; i++)
+		if (w[i] != ctx->fseen[i])
+			to[i] = w[i];
+	if (r->fs_base != ctx->seen_fs)
+		__atomic_store_n(&ctx->msg->fs_base, r->fs_base, __ATOMIC_RELAXED);
 }
 
 /* Write the XSAVE image buf (checked) into the frame's fpstate, with Linux's software bytes and
@@ -332,7 +396,7 @@ static int first_report(struct plat_ctx *ctx, struct plat_as *as)
 	struct k_rt_sigframe f;
 	int r;
 
-	if ((r = check_reported(as, wait_report(ctx, as))) < 0)
+	if ((r = check_reported(as, wait_report(ctx, as, false))) < 0)
 		return r;
 	report_seen(ctx);
 	if ((r = take_frame(ctx, as, &f)) < 0)
@@ -369,6 +433,40 @@ static int release_thread(struct plat_ctx *ctx, struct plat_as *as)
 	return 0;
 }
 
+/* Turn ctx's fast report into a signal frame: the thread reloads the registers it saved and
+ * traps (ud2 at a known place), so that they and its live FPU state land in a frame, which is
+ * what the FPU accessors and every return but the fast one work with. Its rip is the ud2's
+ * until the next load_frame writes the Sentry's. Returns 0 or -ESRCH (the stub is killed: the
+ * thread did something else). */
+static int spill(struct plat_ctx *ctx, struct plat_as *as)
+{
+	struct k_rt_sigframe f;
+	uint32_t expect = ST_REPORT;
+	int32_t signo;
+	int r;
+
+	__atomic_store_n(&ctx->msg->spin, st_spin_iterations(), __ATOMIC_RELAXED);
+	/* The reload takes rax from MSG_RAX: the report's. */
+	__atomic_store_n(&ctx->msg->rax, ctx->fseen[LR_RAX / 8], __ATOMIC_RELAXED);
+	if (!__atomic_compare_exchange_n(&ctx->msg->state, &expect, ST_SPILL, false,
+					 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+		return check_reported(as, (int)expect);
+	if (__atomic_load_n(&ctx->msg->stub_sleeping, __ATOMIC_SEQ_CST))
+		st_futex_wake(&ctx->msg->state);
+	if ((r = check_reported(as, wait_report(ctx, as, true))) < 0)
+		return r;
+	if ((r = take_frame(ctx, as, &f)) < 0)
+		return r;
+	memcpy(&signo, f.info + SI_SIGNO, sizeof(signo));
+	if (__atomic_load_n(&ctx->msg->kind, __ATOMIC_RELAXED) != MSG_KIND_FRAME ||
+	    signo != SIGILL || f.uc_mcontext.rip != st_stub_spill_rip()) {
+		st_stub_kill(as, "a stub thread did not spill its registers");
+		return -ESRCH;
+	}
+	ctx->fast = false;
+	return 0;
+}
+
 int st_ctx_run(struct plat_ctx *ctx, struct plat_as *as, struct plat_regs *regs,
 	       struct plat_event *ev)
 {
@@ -399,15 +497,37 @@ int st_ctx_run(struct plat_ctx *ctx, struct plat_as *as, struct plat_regs *regs,
 		r = 0;
 		goto out;
 	}
-	load_frame(ctx, as, regs);
+	/* The fast return restores every register but gs_base, which it needs. */
+	if (ctx->fast && gs_to_thread(ctx, regs->regs.gs_base) != ctx->area &&
+	    (r = spill(ctx, as)) < 0)
+		goto out;
+	if (ctx->fast)
+		load_fast(ctx, regs);
+	else
+		load_frame(ctx, as, regs);
 	if ((r = release_thread(ctx, as)) < 0)
 		goto out;
-	if ((r = check_reported(as, wait_report(ctx, as))) < 0)
+	if ((r = check_reported(as, wait_report(ctx, as, false))) < 0)
 		goto out;
 	report_seen(ctx);
+	/* The kind is the thread's word: a fast report is believed only with patching on. Either
+	 * way what follows only reads the thread's own registers. */
+	if (st_patching && __atomic_load_n(&ctx->msg->kind, __ATOMIC_RELAXED) == MSG_KIND_FAST) {
+		take_fast(ctx, regs, ev);
+		goto out;
+	}
 	if ((r = take_frame(ctx, as, &f)) < 0)
 		goto out;
 	decode(ctx, &f, regs, ev);
+	/* The interrupt came while the thread ran the stub's code on its fast return: it stopped
+	 * with the spill's trap instead of returning, every register as the Sentry left it. */
+	if (ctx->fast && ev->kind == PLAT_EV_FAULT && ev->signo == SIGILL &&
+	    regs->regs.rip == st_stub_spill_rip()) {
+		regs->regs.rip = ctx->fast_rip;
+		memset(ev, 0, sizeof(*ev));
+		ev->kind = PLAT_EV_INTERRUPT;
+	}
+	ctx->fast = false;
 	if (ev->kind == PLAT_EV_INTERRUPT)
 		atomic_store(&ctx->interrupted, 0);
 out:
@@ -434,6 +554,7 @@ int st_fp_get(struct plat_ctx *ctx, void *buf, size_t size)
 {
 	size_t n = fpstate_user_size();
 	uint64_t bv;
+	int r;
 
 	if (size < n)
 		return -EINVAL;
@@ -443,6 +564,8 @@ int st_fp_get(struct plat_ctx *ctx, void *buf, size_t size)
 	}
 	if (!ctx->as || atomic_load(&ctx->as->dead))
 		return -ESRCH;
+	if (ctx->fast && (r = spill(ctx, ctx->as)) < 0)
+		return r;
 	memcpy(buf, shm_ptr(ctx->as, ctx->fpstate), n);
 	/* The software bytes as Linux writes them, whatever the frame holds now. */
 	fpstate_put_sw_bytes(buf);
@@ -479,6 +602,8 @@ int st_fp_set(struct plat_ctx *ctx, const void *buf, size_t size)
 	}
 	if (!ctx->as || atomic_load(&ctx->as->dead))
 		return -ESRCH;
+	if (ctx->fast && (r = spill(ctx, ctx->as)) < 0)
+		return r;
 	put_fp(ctx, ctx->as, img);
 	return 0;
 }

@@ -24,6 +24,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "platform/fpstate.h"
+#include "platform/syspatch.h"
 
 #define STR(x) #x
 #define XSTR(x) STR(x)
@@ -36,11 +37,96 @@ _Static_assert(offsetof(struct st_msg, state) == MSG_STATE &&
 		       offsetof(struct st_msg, sentry_sleeping) == MSG_SENTRY_SLEEPING &&
 		       offsetof(struct st_msg, spin) == MSG_SPIN &&
 		       offsetof(struct st_msg, frame) == MSG_FRAME &&
+		       offsetof(struct st_msg, rax) == MSG_RAX &&
+		       offsetof(struct st_msg, pending) == MSG_PENDING &&
 		       offsetof(struct st_msg, fs_base) == MSG_FS_BASE &&
 		       offsetof(struct st_msg, gs_base) == MSG_GS_BASE &&
 		       offsetof(struct st_msg, t_report) == MSG_T_REPORT &&
-		       offsetof(struct st_msg, t_resume) == MSG_T_RESUME,
+		       offsetof(struct st_msg, t_resume) == MSG_T_RESUME &&
+		       offsetof(struct st_msg, kind) == MSG_KIND &&
+		       sizeof(struct st_msg) <= MSG_REGS,
 	       "the handler's offsets");
+_Static_assert(offsetof(struct linux_regs, r15) == LR_R15 &&
+		       offsetof(struct linux_regs, r12) == LR_R12 &&
+		       offsetof(struct linux_regs, rbx) == LR_RBX &&
+		       offsetof(struct linux_regs, r11) == LR_R11 &&
+		       offsetof(struct linux_regs, r8) == LR_R8 &&
+		       offsetof(struct linux_regs, rax) == LR_RAX &&
+		       offsetof(struct linux_regs, rdi) == LR_RDI &&
+		       offsetof(struct linux_regs, orig_rax) == LR_ORIG_RAX &&
+		       offsetof(struct linux_regs, rip) == LR_RIP &&
+		       offsetof(struct linux_regs, eflags) == LR_EFLAGS &&
+		       offsetof(struct linux_regs, rsp) == LR_RSP && LR_RSP / 8 + 1 == LR_WORDS &&
+		       MSG_REGS + LR_WORDS * 8 <= MSG_SELF && MSG_SELF + 8 <= PAGE_SIZE,
+	       "the fast entry's offsets");
+_Static_assert(SYSPATCH_SLOW_NR == 1 && SYSPATCH_SLOW_RET == 24, "the fast entry's reads");
+
+/* The rt_sigframe's registers (its uc_mcontext starts at 48), for the handler. */
+#define FR_R8 48
+#define FR_R9 56
+#define FR_R10 64
+#define FR_R11 72
+#define FR_R12 80
+#define FR_R13 88
+#define FR_R14 96
+#define FR_R15 104
+#define FR_RDI 112
+#define FR_RSI 120
+#define FR_RBP 128
+#define FR_RBX 136
+#define FR_RDX 144
+#define FR_RAX 152
+#define FR_RCX 160
+#define FR_RSP 168
+#define FR_RIP 176
+#define FR_EFLAGS 184
+
+/* The handler (rbx: the area, rsp: its frame) puts a fast return's registers in its frame. */
+#define FRAME_WORD(fr, from)                                                                       \
+	"	mov " from "(%rbx), %rax\n"                                                            \
+	"	mov %rax, " XSTR(fr) "(%rsp)\n"
+#define FRAME_REG(fr, lr) FRAME_WORD(fr, "(" XSTR(MSG_REGS) " + " XSTR(lr) ")")
+#define FRAME_FROM_AREA                                                                            \
+	FRAME_REG(FR_R8, LR_R8) FRAME_REG(FR_R9, LR_R9) FRAME_REG(FR_R10, LR_R10)                 \
+	FRAME_REG(FR_R11, LR_R11) FRAME_REG(FR_R12, LR_R12) FRAME_REG(FR_R13, LR_R13)             \
+	FRAME_REG(FR_R14, LR_R14) FRAME_REG(FR_R15, LR_R15) FRAME_REG(FR_RDI, LR_RDI)             \
+	FRAME_REG(FR_RSI, LR_RSI) FRAME_REG(FR_RBP, LR_RBP) FRAME_REG(FR_RBX, LR_RBX)             \
+	FRAME_REG(FR_RDX, LR_RDX) FRAME_WORD(FR_RAX, XSTR(MSG_RAX))                                \
+	FRAME_REG(FR_RCX, LR_RCX) FRAME_REG(FR_RSP, LR_RSP) FRAME_REG(FR_RIP, LR_RIP)             \
+	FRAME_REG(FR_EFLAGS, LR_EFLAGS)
+
+/* The fast entry (rax: the area) saves a register in MSG_REGS only when it differs from what
+ * is there (the registers at the thread's last fast return, or before): a line it does not
+ * write stays valid in the Sentry's cache, and the thread need not take it back from there.
+ * For a loop calling getpid that is one line of three. The flags are saved by then. */
+#define FAST_SAVE(reg, lr)                                                                         \
+	"	cmp %" reg ", (" XSTR(MSG_REGS) " + " XSTR(lr) ")(%rax)\n"                            \
+	"	je 1f\n"                                                                                \
+	"	mov %" reg ", (" XSTR(MSG_REGS) " + " XSTR(lr) ")(%rax)\n"                            \
+	"1:\n"
+
+/* Reload a fast report's registers from MSG_REGS, rax from MSG_RAX (rbx and gs: the area; rsp:
+ * its stack), eflags last but rsp, which switches back to the application's stack. */
+#define FAST_RESTORE                                                                               \
+	"	pushq (" XSTR(MSG_REGS) " + " XSTR(LR_EFLAGS) ")(%rbx)\n"                              \
+	"	mov (" XSTR(MSG_REGS) " + " XSTR(LR_R15) ")(%rbx), %r15\n"                             \
+	"	mov (" XSTR(MSG_REGS) " + " XSTR(LR_R14) ")(%rbx), %r14\n"                             \
+	"	mov (" XSTR(MSG_REGS) " + " XSTR(LR_R13) ")(%rbx), %r13\n"                             \
+	"	mov (" XSTR(MSG_REGS) " + " XSTR(LR_R12) ")(%rbx), %r12\n"                             \
+	"	mov (" XSTR(MSG_REGS) " + " XSTR(LR_RBP) ")(%rbx), %rbp\n"                             \
+	"	mov (" XSTR(MSG_REGS) " + " XSTR(LR_R11) ")(%rbx), %r11\n"                             \
+	"	mov (" XSTR(MSG_REGS) " + " XSTR(LR_R10) ")(%rbx), %r10\n"                             \
+	"	mov (" XSTR(MSG_REGS) " + " XSTR(LR_R9) ")(%rbx), %r9\n"                               \
+	"	mov (" XSTR(MSG_REGS) " + " XSTR(LR_R8) ")(%rbx), %r8\n"                               \
+	"	mov " XSTR(MSG_RAX) "(%rbx), %rax\n"                                                 \
+	"	mov (" XSTR(MSG_REGS) " + " XSTR(LR_RCX) ")(%rbx), %rcx\n"                             \
+	"	mov (" XSTR(MSG_REGS) " + " XSTR(LR_RDX) ")(%rbx), %rdx\n"                             \
+	"	mov (" XSTR(MSG_REGS) " + " XSTR(LR_RSI) ")(%rbx), %rsi\n"                             \
+	"	mov (" XSTR(MSG_REGS) " + " XSTR(LR_RDI) ")(%rbx), %rdi\n"                             \
+	"	mov %gs:(" XSTR(MSG_REGS) " + " XSTR(LR_RBX) "), %rbx\n"                               \
+	"	popfq\n"                                                                                 \
+	"	mov %gs:(" XSTR(MSG_REGS) " + " XSTR(LR_RSP) "), %rsp\n"
+
 _Static_assert(offsetof(struct st_req, seq) == REQ_SEQ && offsetof(struct st_req, nr) == REQ_NR &&
 		       offsetof(struct st_req, args) == REQ_ARGS &&
 		       offsetof(struct st_req, thread) == REQ_THREAD,
@@ -76,17 +162,46 @@ _Static_assert(offsetof(struct st_req, seq) == REQ_SEQ && offsetof(struct st_req
 __asm__(".pushsection .rodata.systrap_stub, \"a\"\n"
 	"	.balign 64\n"
 	"	.globl st_stub_code, st_stub_handler, st_stub_restorer, st_stub_entry\n"
-	"	.globl st_stub_code_end, st_stub_wake_syscall\n"
+	"	.globl st_stub_code_end, st_stub_wake_syscall, st_stub_fast, st_stub_spill_ud2\n"
 	"	.hidden st_stub_code, st_stub_handler, st_stub_restorer, st_stub_entry\n"
-	"	.hidden st_stub_code_end, st_stub_wake_syscall\n"
+	"	.hidden st_stub_code_end, st_stub_wake_syscall, st_stub_fast, st_stub_spill_ud2\n"
 	"st_stub_code:\n"
 	"st_stub_handler:\n"
 	"	cmpl $0, 8(%rsi)\n"                 /* si_code */
-	"	jg 1f\n"
+	"	jg .Lraised\n"
 	"	cmp $" XSTR(ST_SIG_INTERRUPT) ", %edi\n"
 	"	jne .Lsigreturn\n"
-	"1:	mov %rsp, %rbx\n"
+	/* The interrupt in the stub's code (signals are blocked only in the handler itself): a
+	 * thread past the fast return's last look at MSG_PENDING reports as if it had returned;
+	 * one before it notes the interrupt, and that look turns its return into a trap. */
+	"	mov " XSTR(FR_RIP) "(%rsp), %rdx\n"
+	"	mov %rsp, %rbx\n"
 	"	and $-" XSTR(ST_AREA_SIZE) ", %rbx\n"
+	"	lea .Lfast_commit(%rip), %rcx\n"
+	"	cmp %rcx, %rdx\n"
+	"	jb 11f\n"
+	"	lea .Lfast_commit_end(%rip), %rcx\n"
+	"	cmp %rcx, %rdx\n"
+	"	jae 11f\n"
+	FRAME_FROM_AREA
+	"	jmp 1f\n"
+	"11:	movabs $" XSTR(ST_CODE) ", %rcx\n"
+	"	sub %rcx, %rdx\n"
+	"	cmp $" XSTR(ST_CODE_SIZE) ", %rdx\n"
+	"	jae 1f\n"                             /* application code: an interrupt report */
+	"	movl $1, " XSTR(MSG_PENDING) "(%rbx)\n"
+	"	jmp .Lsigreturn\n"
+	".Lraised:\n"                          /* a fault at the fast entry's probe: the thread's */
+	"	lea .Lfast_probe(%rip), %rax\n"      /* gs is not its area: the entry's slow path */
+	"	cmp " XSTR(FR_RIP) "(%rsp), %rax\n"
+	"	jne 1f\n"
+	"	mov " XSTR(FR_R11) "(%rsp), %rax\n"
+	"	mov %rax, " XSTR(FR_RIP) "(%rsp)\n"
+	"	jmp .Lsigreturn\n"
+	"1:	xor %r12d, %r12d\n"                 /* r12: 1 in a fast report */
+	"	mov %rsp, %rbx\n"
+	"	and $-" XSTR(ST_AREA_SIZE) ", %rbx\n"
+	"	movl $" XSTR(MSG_KIND_FRAME) ", " XSTR(MSG_KIND) "(%rbx)\n"
 	"	rdtsc\n"
 	"	shl $32, %rdx\n"
 	"	or %rdx, %rax\n"
@@ -96,6 +211,7 @@ __asm__(".pushsection .rodata.systrap_stub, \"a\"\n"
 	"	mov %rax, " XSTR(MSG_FS_BASE) "(%rbx)\n"
 	"	rdgsbase %rax\n"
 	"	mov %rax, " XSTR(MSG_GS_BASE) "(%rbx)\n"
+	".Lreport:\n"
 	"2:	mov " XSTR(MSG_STATE) "(%rbx), %eax\n"
 	"	cmp $" XSTR(ST_EXIT) ", %eax\n"
 	"	je .Lexit_thread\n"
@@ -140,9 +256,14 @@ __asm__(".pushsection .rodata.systrap_stub, \"a\"\n"
 	"	syscall\n"
 	"	jmp 5b\n"
 	"6:	movl $0, " XSTR(MSG_STUB_SLEEPING) "(%rbx)\n"
-	"7:	cmp $" XSTR(ST_RUN) ", %eax\n"
+	"7:	mov %eax, %r13d\n"
+	"	cmp $" XSTR(ST_RUN) ", %eax\n"
+	"	je 8f\n"
+	"	cmp $" XSTR(ST_SPILL) ", %eax\n"   /* a spill: only of a fast report */
 	"	jne .Lexit_thread\n"
-	"	mov " XSTR(MSG_FS_BASE) "(%rbx), %rax\n"
+	"	test %r12d, %r12d\n"
+	"	jz .Lexit_thread\n"
+	"8:	mov " XSTR(MSG_FS_BASE) "(%rbx), %rax\n"
 	"	wrfsbase %rax\n"
 	"	mov " XSTR(MSG_GS_BASE) "(%rbx), %rax\n"
 	"	wrgsbase %rax\n"
@@ -150,6 +271,62 @@ __asm__(".pushsection .rodata.systrap_stub, \"a\"\n"
 	"	shl $32, %rdx\n"
 	"	or %rdx, %rax\n"
 	"	mov %rax, " XSTR(MSG_T_RESUME) "(%rbx)\n"
+	"	test %r12d, %r12d\n"
+	"	jz .Lsigreturn\n"
+	"	cmp $" XSTR(ST_SPILL) ", %r13d\n"
+	"	je .Lspill\n"
+	"	cmpl $0, " XSTR(MSG_PENDING) "(%rbx)\n"
+	".Lfast_commit:\n"                      /* an interrupt from here on: see the handler */
+	"	jne .Lpending\n"
+	FAST_RESTORE
+	"	jmp *%gs:(" XSTR(MSG_REGS) " + " XSTR(LR_RIP) ")\n"
+	".Lfast_commit_end:\n"
+	".Lpending:\n"                          /* an interrupt came: stop with a trap (the */
+	"	movl $0, " XSTR(MSG_PENDING) "(%rbx)\n" /* Sentry sees it as the interrupt) */
+	".Lspill:\n"
+	FAST_RESTORE
+	"st_stub_spill_ud2:\n"                  /* the spill's trap: its frame holds every */
+	"	ud2\n"                              /* register of the fast report, and the FPU's */
+
+	/* The fast entry, from a patched site's trampoline: r11 the entry's slow path, rax and rcx
+	 * free (syscall clobbers them), the rest the application's. Only mov, not, lea and jrcxz
+	 * until eflags is saved. */
+	"st_stub_fast:\n"
+	"	rdgsbase %rax\n"
+	".Lfast_probe:\n"                       /* may fault: the handler sends it to the slow path */
+	"	mov %gs:" XSTR(MSG_SELF) ", %rcx\n"
+	"	not %rcx\n"
+	"	lea (1 + " XSTR(ST_SELF_BIAS) ")(%rax,%rcx), %rcx\n" /* gs - (self - bias) */
+	"	jrcxz 1f\n"
+	"	jmp *%r11\n"                          /* not an area of ours: trap as before */
+	"1:	mov %rsp, %rcx\n"
+	"	lea " XSTR(ST_AREA_SIZE) "(%rax), %rsp\n" /* the area's stack, for eflags */
+	"	pushfq\n"
+	"	push %rcx\n"
+	FAST_SAVE("r15", LR_R15) FAST_SAVE("r14", LR_R14) FAST_SAVE("r13", LR_R13)
+	FAST_SAVE("r12", LR_R12) FAST_SAVE("rbp", LR_RBP) FAST_SAVE("rbx", LR_RBX)
+	FAST_SAVE("r10", LR_R10) FAST_SAVE("r9", LR_R9) FAST_SAVE("r8", LR_R8)
+	FAST_SAVE("rdx", LR_RDX) FAST_SAVE("rsi", LR_RSI) FAST_SAVE("rdi", LR_RDI)
+	"	pop %rcx\n"                           /* rsp */
+	FAST_SAVE("rcx", LR_RSP)
+	"	pop %rcx\n"                           /* eflags, and r11 as syscall leaves it */
+	FAST_SAVE("rcx", LR_EFLAGS) FAST_SAVE("rcx", LR_R11)
+	"	movl 1(%r11), %ecx\n"                 /* the entry's mov $nr, %eax */
+	FAST_SAVE("rcx", LR_ORIG_RAX) FAST_SAVE("rcx", LR_RAX)
+	"	mov 24(%r11), %rcx\n"                 /* its return address, and rcx = rip */
+	FAST_SAVE("rcx", LR_RIP) FAST_SAVE("rcx", LR_RCX)
+	"	mov %rax, %rbx\n"
+	"	mov $1, %r12d\n"
+	"	movl $" XSTR(MSG_KIND_FAST) ", " XSTR(MSG_KIND) "(%rbx)\n"
+	"	rdtsc\n"
+	"	shl $32, %rdx\n"
+	"	or %rdx, %rax\n"
+	"	mov %rax, " XSTR(MSG_T_REPORT) "(%rbx)\n"
+	"	rdfsbase %rax\n"
+	"	mov %rax, " XSTR(MSG_FS_BASE) "(%rbx)\n"
+	"	mov %rbx, " XSTR(MSG_GS_BASE) "(%rbx)\n"
+	"	jmp .Lreport\n"
+
 	".Lsigreturn:\n"
 	"	add $8, %rsp\n"
 	"	mov $" XSTR(__NR_rt_sigreturn) ", %eax\n"
@@ -315,7 +492,7 @@ __asm__(".pushsection .rodata.systrap_stub, \"a\"\n"
 	"	.popsection\n");
 // clang-format on
 extern const uint8_t st_stub_code[], st_stub_handler[], st_stub_restorer[], st_stub_entry[],
-	st_stub_wake_syscall[], st_stub_code_end[];
+	st_stub_wake_syscall[], st_stub_fast[], st_stub_spill_ud2[], st_stub_code_end[];
 
 /* ---- the data page ---- */
 
@@ -448,6 +625,19 @@ unsigned st_ctl_spin_iterations(void)
 uint64_t st_stub_test_syscall(void)
 {
 	return ST_CODE + (uint64_t)(st_stub_wake_syscall - st_stub_code);
+}
+
+bool st_patching;
+
+uint64_t st_stub_patch_enable(void)
+{
+	st_patching = true;
+	return ST_CODE + (uint64_t)(st_stub_fast - st_stub_code);
+}
+
+uint64_t st_stub_spill_rip(void)
+{
+	return ST_CODE + (uint64_t)(st_stub_spill_ud2 - st_stub_code);
 }
 
 uint64_t st_app_mask(void)

@@ -256,6 +256,8 @@ static struct plat_ctx *systrap_ctx_create(struct plat_as *as)
 	ctx->area = ST_SHM + ST_AREAS_OFF + (uint64_t)slot * ST_AREA_SIZE;
 	ctx->msg = (struct st_msg *)(as->shm + (ctx->area - ST_SHM));
 	memset(ctx->msg, 0, sizeof(*ctx->msg));
+	/* What the fast entry checks gs against (syscall patching). */
+	*(uint64_t *)((uint8_t *)ctx->msg + MSG_SELF) = ctx->area + ST_SELF_BIAS;
 	__atomic_store_n(&ctx->msg->state, ST_NEW, __ATOMIC_RELEASE);
 	if (src)
 		r = st_fp_get(src, ctx->init_fp, fpn);
@@ -377,6 +379,7 @@ const struct platform platform_systrap = {
 	.ctx_set_fpstate = systrap_ctx_set_fpstate,
 	.fpstate_size = fpstate_user_size,
 	.ctx_interrupt = st_ctx_interrupt,
+	.patch_enable = st_stub_patch_enable,
 	.max_user_addr = PLAT_STUB_BASE,
 };
 

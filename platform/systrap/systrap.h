@@ -98,11 +98,44 @@
 #define MSG_STUB_SLEEPING 4
 #define MSG_SENTRY_SLEEPING 8
 #define MSG_SPIN 12
-#define MSG_FRAME 16
+#define MSG_RAX 16   /* a fast return's rax: on the state word's cache line, so that the
+		      * thread reads one line the Sentry wrote, not two */
 #define MSG_FS_BASE 24
 #define MSG_GS_BASE 32
 #define MSG_T_REPORT 40
 #define MSG_T_RESUME 48
+#define MSG_KIND 56    /* u32: what the report is: MSG_KIND_FRAME or MSG_KIND_FAST */
+#define MSG_PENDING 60 /* u32: an interrupt came while the thread was in the stub's code */
+#define MSG_FRAME 64
+#define MSG_REGS 256   /* a fast report's registers: struct linux_regs up to rsp */
+#define MSG_SELF 0x7c8 /* u64: the area's address + ST_SELF_BIAS (the fast entry's check) */
+#define MSG_KIND_FRAME 0 /* the handler's: the registers are in the signal frame */
+#define MSG_KIND_FAST 1  /* the fast entry's (a patched site): the registers are at MSG_REGS */
+/* Not 0: a structure the application points gs at (a TCB starts with pointers to itself) must
+ * not pass for an area by chance. */
+#define ST_SELF_BIAS 0x5eed
+
+/* Offsets in struct linux_regs (MSG_REGS), for the stub's assembly. */
+#define LR_R15 0
+#define LR_R14 8
+#define LR_R13 16
+#define LR_R12 24
+#define LR_RBP 32
+#define LR_RBX 40
+#define LR_R11 48
+#define LR_R10 56
+#define LR_R9 64
+#define LR_R8 72
+#define LR_RAX 80
+#define LR_RCX 88
+#define LR_RDX 96
+#define LR_RSI 104
+#define LR_RDI 112
+#define LR_ORIG_RAX 120
+#define LR_RIP 128
+#define LR_EFLAGS 144
+#define LR_RSP 152
+#define LR_WORDS 20 /* r15 up to rsp */
 
 /* Thread states (MSG_STATE). DEAD is what the kernel writes when the thread exits
  * (CLONE_CHILD_CLEARTID), waking a Sentry thread that waits on the word. */
@@ -111,6 +144,8 @@
 #define ST_REPORT 2 /* stopped in its handler: the frame is the Sentry's until RUN */
 #define ST_RUN 3    /* the Sentry's go: return to the application */
 #define ST_EXIT 4   /* the Sentry's end: exit(0) */
+#define ST_SPILL 5  /* the Sentry's: a thread stopped in a fast report reloads the registers and
+		     * traps (ud2), so that they and the FPU state land in a signal frame */
 
 /* The signal ctx_interrupt sends to a stub thread. */
 #define ST_SIG_INTERRUPT 12 /* SIGUSR2 */
@@ -145,11 +180,15 @@ struct st_msg {
 	uint32_t sentry_sleeping; /* the Sentry thread is (about to be) in FUTEX_WAIT */
 	uint32_t spin;            /* pause iterations the handler spins after its next report (the
 				   * Sentry's choice, at most ST_SPIN_MAX) before it sleeps */
-	uint64_t frame;   /* the handler's frame (its rt_sigframe), a stub address */
+	uint64_t rax;     /* the Sentry's rax for a fast return (MSG_REGS' rax is the report's) */
 	uint64_t fs_base; /* the thread's at its report; the Sentry's choice for its run */
 	uint64_t gs_base;
 	uint64_t t_report; /* the TSC when the handler reported, and when it last returned to the */
 	uint64_t t_resume; /* application: how long the application ran (a hint for spinning) */
+	uint32_t kind;     /* MSG_KIND_* of the report */
+	uint32_t pending;  /* the interrupt signal came while the thread ran the stub's code: its
+			    * fast return stops with a trap instead (see stub.c) */
+	uint64_t frame;    /* the handler's frame (its rt_sigframe), a stub address */
 };
 
 struct st_req {
@@ -213,6 +252,12 @@ struct plat_ctx {
 	unsigned misses;        /* spins in a row that ended in a sleep */
 	bool stub_spun;         /* the handler was told to spin after its current report */
 
+	/* Syscall patching (run.c): the last report was a fast one (registers at MSG_REGS, no
+	 * signal frame: frame and seen are stale until a spill), and its registers. */
+	bool fast;
+	uint64_t fseen[LR_WORDS];
+	uint64_t fast_rip; /* the rip of the last fast return */
+
 	atomic_int running;     /* inside ctx_run */
 	atomic_int interrupted; /* ctx_interrupt called and not reported yet */
 	atomic_int kicking;     /* ctx_interrupt calls that may still signal the thread */
@@ -249,6 +294,11 @@ unsigned st_ctl_spin_iterations(void);
 uint64_t st_app_mask(void);
 /* The stub address of a syscall instruction in the stub's code (for tests). */
 uint64_t st_stub_test_syscall(void);
+/* Syscall patching: turn it on for stubs made from now on; the fast entry's stub address. The
+ * address of the spill's ud2. */
+extern bool st_patching;
+uint64_t st_stub_patch_enable(void);
+uint64_t st_stub_spill_rip(void);
 
 /* ---- control.c ---- */
 

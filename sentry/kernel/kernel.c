@@ -231,6 +231,9 @@ int sentry_main(const struct sentry_config *cfg)
 		log_error("platform %s: %s", plat->name, strerror(-r));
 		return r;
 	}
+	if (cfg->syscall_patching && plat->patch_enable)
+		g_kernel.patch_stub = plat->patch_enable();
+	log_debug("syscall patching %s", g_kernel.patch_stub ? "on" : "off");
 	syscall_table_init();
 	r = kick_signal_init();
 	if (r < 0)

@@ -18,6 +18,7 @@
 #include "sentry/kernel/rusage.h"
 #include "sentry/kernel/signal.h"
 #include "sentry/kernel/strace.h"
+#include "sentry/kernel/syspatch.h"
 #include "sentry/mm/mm.h"
 #include "sentry/syscalls/syscalls.h"
 #include "sentry/vfs/vfs.h"
@@ -363,10 +364,15 @@ void task_run(struct task *t)
 				t->regs.regs.rax = (uint64_t)-ENOSYS;
 				break;
 			}
+			/* Before the call: execve replaces the mm the site lives in. */
+			if (ev.trapped && g_kernel.patch_stub)
+				syspatch_site(t);
 			task_syscall(t);
 			after_syscall = true;
 			break;
 		case PLAT_EV_FAULT:
+			if (ev.signo == LINUX_SIGILL && g_kernel.patch_stub && syspatch_fixup(t))
+				break;
 			task_fault(t, &ev);
 			break;
 		case PLAT_EV_INTERRUPT:

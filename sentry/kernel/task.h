@@ -164,6 +164,7 @@ struct kernel {
 	struct gofer_client *gofer;
 	bool strace;
 	int strace_fd;
+	uint64_t patch_stub; /* syscall patching: the platform's trampoline target, 0 when off */
 	char hostname[65];
 	char domainname[65];       /* setdomainname; "(none)" at boot */
 	uint64_t boot_time_ns; /* CLOCK_MONOTONIC at boot, for uptime */

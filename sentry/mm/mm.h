@@ -217,6 +217,15 @@ long copy_in_str(struct mm *mm, char *dst, uint64_t src, size_t max);
  * mapped, or the kernel writing the initial stack); the range must still be mapped. */
 int copy_out_force(struct mm *mm, uint64_t dst, const void *src, size_t n);
 /* (copy_out and copy_out_force make copy-on-write pages private before writing them.) */
+/* Syscall patching (code.c): rewrite the n bytes (2..16, on one page) of application code at
+ * addr from expect to repl, if they still read expect, in a private mapping of this mm that is
+ * executable and not writable (never shared memory or a file's own pages, never code the
+ * program may be writing; copy-on-write is broken first). Threads may be
+ * running the code meanwhile: byte trap_at (0 < trap_at < n) is written first, then the others
+ * but byte 0, then byte 0, each visible before the next. 0, -EAGAIN (the bytes differ), -EACCES
+ * (not such a mapping), -EFAULT (unmapped), -ENOMEM. Takes the mm's lock. */
+int mm_code_rewrite(struct mm *mm, uint64_t addr, const uint8_t *expect, const uint8_t *repl,
+		    size_t n, size_t trap_at);
 
 /* Linux's MAX_ARG_STRLEN: the longest execve argument or environment string, NUL included. */
 #define MM_ARG_STRLEN (32 * 4096)

@@ -805,3 +805,44 @@ Test(pgmap, strided_writes_copy_ahead_when_faults_cost_more, .init = setup, .fin
 	mm_put(c);
 	mm_fault_worth = 1;
 }
+
+/* Syscall patching's rewrite of code: only this mm's private, executable, non-writable pages
+ * (the page another mm shares since a fork is copied first), only over the expected bytes. */
+Test(code_rewrite, private_code_only, .init = setup, .fini = teardown)
+{
+	static const uint8_t old[7] = {0xb8, 0x27, 0, 0, 0, 0x0f, 0x05};
+	static const uint8_t new[7] = {0xff, 0x24, 0x25, 0x40, 0, 0x06, 0};
+	const int RX = LINUX_PROT_READ | LINUX_PROT_EXEC;
+	uint64_t a = 0x40000000, s = a + 0x100;
+	uint8_t got[7];
+
+	cr_assert_eq(anon(a, 2 * PG, RX, LINUX_MAP_FIXED), (long)a);
+	cr_assert_eq(copy_out_force(mm, s, old, 7), 0);
+	cr_assert_eq(copy_out_force(mm, a + PG - 3, old, 7), 0);
+	struct mm *c = mm_fork(mm);
+	cr_assert(c);
+	cr_assert_eq(mm_activate(c), 0);
+	cr_assert_eq(mm_code_rewrite(mm, s, new, old, 7, 5), -EAGAIN, "not the expected bytes");
+	cr_assert_eq(mm_code_rewrite(mm, a + PG - 3, old, new, 7, 5), -EACCES, "across pages");
+	cr_assert_eq(mm_code_rewrite(mm, a + 2 * PG, old, new, 7, 5), -EFAULT, "unmapped");
+	cr_assert_eq(mm_code_rewrite(mm, s, old, new, 7, 5), 0);
+	cr_assert_eq(copy_in(mm, got, s, 7), 0);
+	cr_assert(!memcmp(got, new, 7), "rewritten");
+	cr_assert_eq(copy_in(c, got, s, 7), 0);
+	cr_assert(!memcmp(got, old, 7), "the fork child keeps its copy");
+	check_mirror(mm);
+	check_mirror(c);
+	mm_put(c);
+
+	/* Writable (a JIT's), not executable, shared: never. */
+	cr_assert_eq(mm_mprotect(mm, a, PG, RX | LINUX_PROT_WRITE), 0);
+	cr_assert_eq(mm_code_rewrite(mm, s, new, old, 7, 5), -EACCES, "writable");
+	cr_assert_eq(mm_mprotect(mm, a, PG, LINUX_PROT_READ), 0);
+	cr_assert_eq(mm_code_rewrite(mm, s, new, old, 7, 5), -EACCES, "not executable");
+	uint64_t b = 0x50000000;
+	cr_assert_eq(mm_mmap(mm, b, PG, RX, LINUX_MAP_SHARED | LINUX_MAP_ANONYMOUS | LINUX_MAP_FIXED,
+			     NULL, 0),
+		     (long)b);
+	cr_assert_eq(copy_out_force(mm, b, old, 7), 0);
+	cr_assert_eq(mm_code_rewrite(mm, b, old, new, 7, 5), -EACCES, "shared memory");
+}

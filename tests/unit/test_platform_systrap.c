@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include "platform/platform.h"
+#include "platform/syspatch.h"
 
 pid_t plat_systrap_as_pid(const struct plat_as *as);
 pid_t plat_systrap_ctx_tid(const struct plat_ctx *ctx);
@@ -32,8 +33,8 @@ __asm__(".pushsection .rodata\n"
 	"st_g_store32:\n" /* *(u32 *)rbx = esi, then spin */
 	"	mov %esi, (%rbx)\n"
 	"1:	jmp 1b\n"
-	"st_g_forge:\n" /* a forged report: frame (rbx + 16) = rdx, state (rbx) = REPORT, spin */
-	"	mov %rdx, 16(%rbx)\n"
+	"st_g_forge:\n" /* a forged report: frame (rbx + 64) = rdx, state (rbx) = REPORT, spin */
+	"	mov %rdx, 64(%rbx)\n"
 	"	movl $2, (%rbx)\n"
 	"1:	jmp 1b\n"
 	"st_g_jump:\n" /* into the stub's code, registers as the test set them */
@@ -278,5 +279,191 @@ Test(systrap_hostile, an_unanswered_interrupt_ends_the_stub)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	pthread_join(th, NULL);
 	cr_assert_geq(t1.tv_sec - t0.tv_sec, 4, "it had its chance");
+	assert_stub_dead();
+}
+
+/* ---- syscall patching: the fast entry ---- */
+
+/* At CODE2 + 0x800 a trampoline entry for getpid from a "site" at CODE2 + 0x900; after the
+ * site, a raw syscall (which traps, so the test sees the registers the fast return left) and
+ * ud2. At CODE2 + 0xa00 a loop that writes "fast" into the report kind of the area at rbx. */
+#define P_SLOT (CODE2 + 0x800)
+#define P_SITE (CODE2 + 0x900)
+#define P_FORGE (CODE2 + 0xa00)
+
+TestSuite(systrap_patch, .init = setup, .fini = teardown, .timeout = 30);
+
+static void patch_setup(void)
+{
+	static const uint8_t after[] = {0x0f, 0x05, 0x0f, 0x0b};
+	/* 1: movl $1, 56(%rbx); jmp 1b */
+	static const uint8_t forge[] = {0xc7, 0x43, 0x38, 0x01, 0, 0, 0, 0xeb, 0xf7};
+	uint8_t entry[SYSPATCH_ENTRY], *page = mem + 4 * PG;
+	uint64_t stub;
+
+	st_setup();
+	stub = P->patch_enable();
+	cr_assert_neq(stub, 0);
+	syspatch_entry(P_SLOT, 39, P_SITE, stub, entry);
+	memcpy(page + (P_SLOT - CODE2), entry, sizeof(entry));
+	memcpy(page + (P_SITE - CODE2) + SYSPATCH_SITE_LEN, after, sizeof(after));
+	memcpy(page + (P_FORGE - CODE2), forge, sizeof(forge));
+}
+
+/* Distinct values in every register a syscall keeps. */
+static struct plat_regs patch_regs(uint64_t rip)
+{
+	struct plat_regs r = regs_at(g_basic);
+	uint64_t *w = (uint64_t *)&r.regs;
+
+	for (int i = 0; i < 15; i++) /* r15 .. rdi */
+		w[i] = 0x1000 + (uint64_t)i;
+	r.regs.rip = rip;
+	r.regs.eflags = 0x203; /* CF set: the entry saves the flags before it changes any */
+	return r;
+}
+
+static void expect_kept(const struct plat_regs *got, const struct plat_regs *want)
+{
+	const struct linux_regs *g = &got->regs, *w = &want->regs;
+
+	cr_expect(g->rbx == w->rbx && g->rbp == w->rbp && g->r12 == w->r12 && g->r13 == w->r13 &&
+		  g->r14 == w->r14 && g->r15 == w->r15, "callee-saved registers");
+	cr_expect(g->rdi == w->rdi && g->rsi == w->rsi && g->rdx == w->rdx && g->r10 == w->r10 &&
+		  g->r8 == w->r8 && g->r9 == w->r9, "the arguments");
+	cr_expect(g->rsp == w->rsp, "rsp");
+	cr_expect_eq(g->fs_base, w->fs_base);
+	cr_expect_eq(g->gs_base, w->gs_base);
+}
+
+Test(systrap_patch, a_fast_call_round_trip)
+{
+	struct plat_regs want, r;
+	struct plat_event ev;
+
+	patch_setup();
+	want = r = patch_regs(P_SLOT + 8);
+	ev = run(&r);
+	cr_assert_eq(ev.kind, PLAT_EV_SYSCALL);
+	cr_assert(!ev.trapped, "a fast report, not a trap");
+	cr_assert_eq(r.regs.orig_rax, 39);
+	cr_assert_eq(r.regs.rip, P_SITE + SYSPATCH_SITE_LEN, "rip past the site");
+	cr_assert_eq(r.regs.rcx, r.regs.rip, "rcx = rip");
+	cr_assert_eq(r.regs.r11, r.regs.eflags, "r11 = rflags");
+	cr_assert_eq(r.regs.eflags & 0xff, 0x03, "the flags as they were: %#lx", r.regs.eflags);
+	expect_kept(&r, &want);
+	/* The fast return: rax as the Sentry left it, everything else kept; the raw syscall after
+	 * the site shows them. */
+	r.regs.rax = 1234;
+	ev = run(&r);
+	cr_assert_eq(ev.kind, PLAT_EV_SYSCALL);
+	cr_assert(ev.trapped);
+	cr_assert_eq(r.regs.orig_rax, 1234);
+	cr_assert_eq(r.regs.rip, P_SITE + SYSPATCH_SITE_LEN + 2);
+	expect_kept(&r, &want);
+}
+
+Test(systrap_patch, a_gs_base_of_its_own_takes_the_slow_path)
+{
+	const uint64_t bases[] = {DATA /* mapped: not an area */, DATA2 /* unmapped: a fault */};
+
+	for (size_t i = 0; i < 2; i++) {
+		struct plat_regs want, r;
+		struct plat_event ev;
+
+		if (i)
+			restart();
+		patch_setup();
+		want = r = patch_regs(P_SLOT + 8);
+		r.regs.gs_base = want.regs.gs_base = bases[i];
+		ev = run(&r);
+		cr_assert_eq(ev.kind, PLAT_EV_SYSCALL, "gs %#lx: event %d", bases[i], ev.kind);
+		cr_assert(ev.trapped, "the entry's own syscall trapped");
+		cr_assert_eq(r.regs.orig_rax, 39);
+		cr_assert_eq(r.regs.rip, P_SLOT + SYSPATCH_SLOW_SYSCALL + 2);
+		expect_kept(&r, &want);
+	}
+}
+
+/* The FPU state after a fast report is the thread's live one: reading it spills the registers
+ * into a frame, and the context runs on from there. */
+Test(systrap_patch, the_fpu_state_after_a_fast_call)
+{
+	size_t n = P->fpstate_size();
+	uint8_t fp[n] __attribute__((aligned(64))), got[n] __attribute__((aligned(64)));
+	struct plat_regs want, r;
+	struct plat_event ev;
+
+	patch_setup();
+	cr_assert_eq(P->ctx_get_fpstate(ctx, fp, n), 0);
+	memset(fp + 160, 0x5a, 16); /* xmm0 */
+	cr_assert_eq(P->ctx_set_fpstate(ctx, fp, n), 0);
+	want = r = patch_regs(P_SLOT + 8);
+	ev = run(&r);
+	cr_assert(ev.kind == PLAT_EV_SYSCALL && !ev.trapped);
+	cr_assert_eq(P->ctx_get_fpstate(ctx, got, n), 0);
+	cr_assert(!memcmp(got + 160, fp + 160, 16), "xmm0 came through the spill");
+	r.regs.rax = 4321;
+	ev = run(&r);
+	cr_assert(ev.kind == PLAT_EV_SYSCALL && ev.trapped);
+	cr_assert_eq(r.regs.orig_rax, 4321);
+	cr_assert_eq(r.regs.rip, P_SITE + SYSPATCH_SITE_LEN + 2, "the spilled thread went on");
+	expect_kept(&r, &want);
+}
+
+/* Another thread of the stub rewrites this one's report kind to "fast" while it is stopped in
+ * its signal handler: the Sentry reads garbage registers (the thread's own business), and asked
+ * to spill, the thread cannot: the stub goes. */
+struct forger {
+	struct plat_ctx *c;
+	int result;
+};
+
+static void *run_forger(void *arg)
+{
+	struct forger *f = arg;
+	struct plat_regs r = patch_regs(P_FORGE);
+	struct plat_event ev;
+
+	r.regs.rbx = plat_systrap_ctx_area(ctx);
+	do
+		f->result = P->ctx_run(f->c, as, &r, &ev);
+	while (f->result == 0);
+	return NULL;
+}
+
+Test(systrap_patch, a_forged_fast_report)
+{
+	size_t n = P->fpstate_size();
+	uint8_t fp[n] __attribute__((aligned(64)));
+	struct forger f = {0};
+	struct plat_regs r;
+	struct timespec t0, t1;
+	pthread_t th;
+	int got = 0;
+
+	patch_setup();
+	f.c = P->ctx_create(as);
+	cr_assert_not_null(f.c);
+	cr_assert_eq(pthread_create(&th, NULL, run_forger, &f), 0);
+	msleep(50);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	/* Until the forger's write lands between the handler's and the Sentry's look (under load
+	 * the forger may not run at first). */
+	for (t1 = t0; got == 0 && t1.tv_sec - t0.tv_sec < 10;
+	     clock_gettime(CLOCK_MONOTONIC, &t1)) {
+		struct plat_event ev;
+
+		r = patch_regs(P_SITE + SYSPATCH_SITE_LEN); /* a raw syscall */
+		r.regs.rax = 39;
+		cr_assert_eq(P->ctx_run(ctx, as, &r, &ev), 0);
+		cr_assert_eq(ev.kind, PLAT_EV_SYSCALL);
+		got = P->ctx_get_fpstate(ctx, fp, n);
+	}
+	cr_assert_eq(got, -ESRCH, "the spill of a thread in its handler ends the stub: %d", got);
+	P->ctx_interrupt(f.c);
+	pthread_join(th, NULL);
+	cr_assert_eq(f.result, -ESRCH);
+	P->ctx_release(f.c);
 	assert_stub_dead();
 }

@@ -1,0 +1,365 @@
+/* syspatch: `mov $nr,%eax; syscall` sites, which systrap's syscall patching rewrites into jumps to
+ * trampolines on their first trap (docs/platforms.md): many threads on fresh and patched sites
+ * at once, rcx/r11 after the call, signals (and the FPU state) around patched calls, restarts
+ * (SA_RESTART, EINTR, restart_syscall after a stop), fork, threads and execve from patched
+ * sites, and a program that rewrites its own code after it was patched. Natively nothing is
+ * patched and everything must hold the same. */
+#include "sc.h"
+
+#include <pthread.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/time.h>
+
+/* One site per function: the exact 7 bytes `b8 <nr> 0f 05`, arguments in registers. */
+#define SITE3(name, nr)                                                                     \
+	static __attribute__((noinline)) long name(long a, long b, long c)                 \
+	{                                                                                   \
+		long r;                                                                     \
+		__asm__ volatile("mov $" #nr ", %%eax\n\tsyscall"                           \
+				 : "=a"(r)                                                  \
+				 : "D"(a), "S"(b), "d"(c)                                   \
+				 : "rcx", "r11", "memory");                                 \
+		return r;                                                                   \
+	}
+
+SITE3(site_getpid, 39)
+SITE3(site_gettid, 186)
+SITE3(site_write, 1)
+SITE3(site_read, 0)
+SITE3(site_nanosleep, 35)
+SITE3(site_fork, 57)
+SITE3(site_execve, 59)
+
+/* Sites first run by many threads at once (each one's first trap races with the others). */
+SITE3(fresh0, 39)
+SITE3(fresh1, 39)
+SITE3(fresh2, 110)
+SITE3(fresh3, 110)
+SITE3(fresh4, 186)
+SITE3(fresh5, 186)
+SITE3(fresh6, 39)
+SITE3(fresh7, 110)
+static long (*const g_fresh[])(long, long, long) = {fresh0, fresh1, fresh2, fresh3,
+						      fresh4, fresh5, fresh6, fresh7};
+
+#define NTHREADS 8
+static pthread_barrier_t g_barrier;
+static int g_null = -1;
+
+static void *hammer(void *arg)
+{
+	long tid = site_gettid(0, 0, 0);
+	char c = 'x';
+
+	CHECK(tid == syscall(SYS_gettid), "gettid through a site");
+	for (size_t k = 0; k < sizeof(g_fresh) / sizeof(g_fresh[0]); k++) {
+		long want = k == 2 || k == 3 || k == 7 ? getppid() : k == 4 || k == 5 ? tid : getpid();
+
+		pthread_barrier_wait(&g_barrier);
+		CHECK(g_fresh[k](0, 0, 0) == want, "fresh site %zu", k);
+	}
+	for (int i = 0; i < 20000; i++) {
+		CHECK(site_getpid(0, 0, 0) == sc_main_pid, "getpid through a site");
+		CHECK(site_write(g_null, (long)&c, 1) == 1, "write through a site");
+	}
+	return arg;
+}
+
+static void test_threads(void)
+{
+	pthread_t th[NTHREADS];
+
+	CHECK_OK(g_null = open("/dev/null", O_WRONLY | O_CLOEXEC));
+	pthread_barrier_init(&g_barrier, NULL, NTHREADS);
+	for (long i = 0; i < NTHREADS; i++)
+		CHECK(pthread_create(&th[i], NULL, hammer, (void *)i) == 0, "pthread_create");
+	for (long i = 0; i < NTHREADS; i++) {
+		void *ret;
+
+		CHECK(pthread_join(th[i], &ret) == 0 && ret == (void *)i, "pthread_join");
+	}
+	pthread_barrier_destroy(&g_barrier);
+	ok("%d threads on fresh and patched sites at once", NTHREADS);
+}
+
+/* rcx and r11 after a syscall instruction: rip after it and rflags. */
+static void test_rcx_r11(void)
+{
+	for (int i = 0; i < 3; i++) {
+		register long r11 __asm__("r11");
+		long rax, rcx, after;
+
+		__asm__ volatile("mov $39, %%eax\n\tsyscall\n1:\n\tlea 1b(%%rip), %2"
+				 : "=a"(rax), "=c"(rcx), "=r"(after), "=r"(r11)
+				 :
+				 : "memory");
+		CHECK(rax == sc_main_pid, "getpid");
+		CHECK(rcx == after, "rcx is the address after the syscall instruction");
+		CHECK((r11 & 0x202) == 0x202 && !(r11 & 0x100), "r11 holds rflags: %#lx", r11);
+	}
+	ok("rcx and r11 as the syscall instruction leaves them");
+}
+
+/* Signals delivered right after patched calls, with a value in xmm0 the handler clobbers. */
+static volatile long g_alarms;
+
+static void on_alarm(int sig)
+{
+	__asm__ volatile("pcmpeqd %%xmm0, %%xmm0" ::: "xmm0");
+	g_alarms++;
+}
+
+static void test_signals_fpu(void)
+{
+	struct sigaction sa = {.sa_handler = on_alarm, .sa_flags = SA_RESTART};
+	struct itimerval it = {{0, 500}, {0, 500}};
+	long bad = 0, i = 0, start = now_ms();
+
+	CHECK_OK(sigaction(SIGALRM, &sa, NULL));
+	CHECK_OK(setitimer(ITIMER_REAL, &it, NULL));
+	while ((g_alarms < 50 || i < 20000) && now_ms() - start < 20000) {
+		uint64_t in = 0x1234567890abcdefULL ^ (uint64_t)i, out;
+		long rax;
+
+		__asm__ volatile("movq %2, %%xmm0\n\t"
+				 "mov $39, %%eax\n\tsyscall\n\t"
+				 "movq %%xmm0, %1"
+				 : "=a"(rax), "=r"(out)
+				 : "r"(in)
+				 : "rcx", "r11", "xmm0", "memory");
+		bad += out != in || rax != sc_main_pid;
+		i++;
+	}
+	memset(&it, 0, sizeof(it));
+	CHECK_OK(setitimer(ITIMER_REAL, &it, NULL));
+	CHECK(g_alarms >= 50, "alarms arrived: %ld", (long)g_alarms);
+	CHECK(bad == 0, "%ld calls lost xmm0 or their result", bad);
+	ok("signals after patched calls keep the FPU state and the result");
+}
+
+/* A blocked patched read: a signal with SA_RESTART restarts it, one without gives EINTR. */
+static int g_pipe[2];
+static volatile int g_usr1;
+
+static void on_usr1(int sig)
+{
+	g_usr1++;
+}
+
+static void *reader(void *arg)
+{
+	char buf[4];
+
+	return (void *)site_read(g_pipe[0], (long)buf, sizeof(buf));
+}
+
+static void test_restart(void)
+{
+	struct sigaction sa = {.sa_handler = on_usr1};
+	pthread_t th;
+	void *ret;
+
+	CHECK_OK(pipe(g_pipe));
+	for (int restart = 1; restart >= 0; restart--) {
+		sa.sa_flags = restart ? SA_RESTART : 0;
+		CHECK_OK(sigaction(SIGUSR1, &sa, NULL));
+		g_usr1 = 0;
+		site_read(-1, 0, 0); /* patch the site first (EBADF) */
+		CHECK(pthread_create(&th, NULL, reader, NULL) == 0, "pthread_create");
+		msleep(50);
+		CHECK(pthread_kill(th, SIGUSR1) == 0, "pthread_kill");
+		while (!g_usr1)
+			msleep(5);
+		msleep(50);
+		if (restart)
+			CHECK(write(g_pipe[1], "ab", 2) == 2, "write");
+		CHECK(pthread_join(th, &ret) == 0, "join");
+		CHECK((long)ret == (restart ? 2 : -EINTR), "read returned %ld", (long)ret);
+	}
+	ok("a patched read restarts after SA_RESTART and fails with EINTR without");
+
+	/* restart_syscall: a nanosleep stopped and continued goes on with what was left. */
+	pid_t pid = sc_fork();
+	if (pid == 0) {
+		struct timespec ts = {0, 1000000};
+		long t0;
+
+		site_nanosleep((long)&ts, 0, 0); /* patched */
+		ts.tv_nsec = 300 * 1000000L;
+		t0 = now_ms();
+		if (site_nanosleep((long)&ts, 0, 0) != 0 || now_ms() - t0 < 290)
+			_exit(1);
+		_exit(0);
+	}
+	msleep(100);
+	CHECK_OK(kill(pid, SIGSTOP));
+	msleep(50);
+	CHECK_OK(kill(pid, SIGCONT));
+	expect_exit(pid, 0);
+	ok("a patched nanosleep resumes after a stop (restart_syscall)");
+}
+
+/* fork and execve from patched sites. */
+static void test_fork_exec(char *self)
+{
+	for (int round = 0; round < 2; round++) { /* the second fork is from a patched site */
+		long pid = site_fork(0, 0, 0);
+
+		if (pid == 0) {
+			if (site_getpid(0, 0, 0) != getpid() || site_gettid(0, 0, 0) != getpid())
+				_exit(1);
+			_exit(0);
+		}
+		CHECK(pid > 0, "fork: %ld", pid);
+		expect_exit((pid_t)pid, 0);
+	}
+	ok("fork through a site, twice");
+	for (int round = 0; round < 2; round++) {
+		pid_t pid = sc_fork();
+
+		if (pid == 0) {
+			char *argv[] = {self, "child", NULL}, *envp[] = {NULL};
+
+			if (round)
+				site_execve((long)"/nonexistent", (long)argv, (long)envp); /* patch */
+			site_execve((long)self, (long)argv, (long)envp);
+			_exit(2);
+		}
+		expect_exit(pid, 0);
+	}
+	ok("execve through a site, fresh and patched");
+}
+
+/* The program rewrites a site of its own after it ran (and was patched): what it wrote runs. */
+extern const uint8_t rw_site[];
+static __attribute__((noinline)) long call_rw_site(void)
+{
+	long r;
+
+	__asm__ volatile(".globl rw_site\nrw_site:\n\tmov $39, %%eax\n\tsyscall"
+			 : "=a"(r)
+			 :
+			 : "rcx", "r11", "memory");
+	return r;
+}
+
+static void test_self_modify(void)
+{
+	static const uint8_t getpid_code[7] = {0xb8, 39, 0, 0, 0, 0x0f, 0x05};
+	static const uint8_t getppid_code[7] = {0xb8, 110, 0, 0, 0, 0x0f, 0x05};
+	uintptr_t page = (uintptr_t)rw_site & ~(uintptr_t)4095;
+	uint8_t now[7];
+
+	for (int i = 0; i < 3; i++)
+		CHECK(call_rw_site() == getpid(), "getpid");
+	/* What reads back is the program's code, or (patched) a jump: nothing else. */
+	memcpy(now, rw_site, sizeof(now));
+	CHECK(!memcmp(now, getpid_code, 7) || (now[0] == 0xff && now[1] == 0x24 && now[2] == 0x25),
+	      "the site reads back as itself or as a patched jump");
+	CHECK_OK(mprotect((void *)page, 8192, PROT_READ | PROT_WRITE | PROT_EXEC));
+	memcpy((void *)rw_site, getppid_code, 7);
+	CHECK(!memcmp(rw_site, getppid_code, 7), "reads back what was written");
+	for (int i = 0; i < 3; i++)
+		CHECK(call_rw_site() == getppid(), "the rewritten site makes getppid");
+	memcpy((void *)rw_site, getpid_code, 7);
+	for (int i = 0; i < 3; i++)
+		CHECK(call_rw_site() == getpid(), "and getpid again once restored");
+	CHECK_OK(mprotect((void *)page, 8192, PROT_READ | PROT_EXEC));
+	CHECK(call_rw_site() == getpid(), "getpid after mprotect back");
+	ok("a site rewritten by the program after it ran runs what was written");
+}
+
+/* Signals sent to a thread busy with patched calls, which then spins without a syscall until
+ * the handler ran: a signal the platform lost on the way back from a patched call would leave it
+ * spinning (and the sandbox would end it). */
+static volatile int g_phase, g_got;
+static volatile long g_rounds_done;
+static pthread_t g_busy;
+
+static void on_usr2(int sig)
+{
+	g_got = 1;
+}
+
+static void *busy(void *arg)
+{
+	for (long round = 0; round < 3000; round++) {
+		__atomic_store_n(&g_phase, 1, __ATOMIC_SEQ_CST);
+		for (int i = 0; i < 20; i++)
+			CHECK(site_getpid(0, 0, 0) == sc_main_pid, "getpid");
+		for (long spin = 0; !g_got; spin++)
+			if (spin > (1L << 34))
+				return (void *)round; /* lost (natively this cannot happen) */
+		g_got = 0;
+		__atomic_store_n(&g_phase, 0, __ATOMIC_SEQ_CST);
+		g_rounds_done = round + 1;
+	}
+	return NULL;
+}
+
+static void test_interrupts(void)
+{
+	struct sigaction sa = {.sa_handler = on_usr2};
+	void *ret;
+
+	CHECK_OK(sigaction(SIGUSR2, &sa, NULL));
+	CHECK(pthread_create(&g_busy, NULL, busy, NULL) == 0, "pthread_create");
+	for (long round = 0; round < 3000; round++) {
+		while (__atomic_load_n(&g_phase, __ATOMIC_SEQ_CST) != 1 || g_rounds_done != round)
+			sched_yield();
+		for (volatile int d = 0; d < (int)(round % 7) * 50; d++)
+			;
+		CHECK(pthread_kill(g_busy, SIGUSR2) == 0, "pthread_kill");
+		while (g_rounds_done == round)
+			sched_yield();
+	}
+	CHECK(pthread_join(g_busy, &ret) == 0 && ret == NULL, "round %ld lost its signal",
+	      (long)ret);
+	ok("signals to a thread between patched calls all arrive");
+}
+
+/* A thread with a gs_base of its own: patched sites still work (on systrap they trap). */
+static void *with_gs(void *arg)
+{
+	static uint64_t block[512];
+	const uint64_t bases[] = {(uint64_t)block, 0x1000 /* unmapped */, 0};
+
+	for (size_t i = 0; i < sizeof(bases) / sizeof(bases[0]); i++) {
+		uint64_t got = 1;
+
+		CHECK_OK(syscall(SYS_arch_prctl, 0x1001 /* ARCH_SET_GS */, bases[i]));
+		for (int k = 0; k < 100; k++)
+			CHECK(site_getpid(0, 0, 0) == sc_main_pid, "getpid with gs_base %#lx",
+			      (unsigned long)bases[i]);
+		CHECK_OK(syscall(SYS_arch_prctl, 0x1004 /* ARCH_GET_GS */, &got));
+		CHECK(got == bases[i], "ARCH_GET_GS %#lx", (unsigned long)got);
+	}
+	return arg;
+}
+
+static void test_gs(void)
+{
+	pthread_t th;
+
+	site_getpid(0, 0, 0);
+	CHECK(pthread_create(&th, NULL, with_gs, NULL) == 0, "pthread_create");
+	CHECK(pthread_join(th, NULL) == 0, "pthread_join");
+	ok("patched sites with a gs_base of the program's own, and back to 0");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1 && !strcmp(argv[1], "child"))
+		return site_getpid(0, 0, 0) == getpid() && site_gettid(0, 0, 0) == getpid() ? 0 : 1;
+	test_rcx_r11();
+	test_threads();
+	test_signals_fpu();
+	test_interrupts();
+	test_restart();
+	test_fork_exec(argv[0]);
+	test_self_modify();
+	test_gs();
+	return 0;
+}
