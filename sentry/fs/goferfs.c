@@ -11,6 +11,7 @@
 #include "common/util.h"
 #include "gofer/client.h"
 #include "sentry/fs/dirlist.h"
+#include "sentry/fs/overlay.h"
 #include "sentry/vfs/vfs_fs.h"
 
 /* inode->priv. fid is fixed; the rest is filled lazily under inode->lock. */
@@ -260,6 +261,15 @@ static const struct file_ops gofer_file_fops = {
     .fsync = gofer_fsync,
     .host_fd = gofer_file_host_fd,
 };
+
+bool file_fill_lazily(struct file *f)
+{
+	/* An overlay file does its I/O on the layer's file it opened (see overlay_file.c). A
+	 * goferfs file is read with pread on its host fd, without any mm lock. */
+	while (f && f->fops == &ovl_file_fops)
+		f = f->priv;
+	return f && f->fops == &gofer_file_fops;
+}
 
 /* ---- directories ---- */
 

@@ -250,6 +250,7 @@ static bool file_range_ok(uint64_t off, uint64_t len)
 /* The filesystems define it (mm.h); referenced weakly so that the mm links without them (unit
  * tests of other modules): then no file has memory pages. */
 extern struct mm_filemap *file_filemap(struct file *f) __attribute__((weak));
+extern bool file_fill_lazily(struct file *f) __attribute__((weak));
 
 /* What mmap_check_type found out about a mapping. */
 struct mmap_kind {
@@ -259,6 +260,7 @@ struct mmap_kind {
 	bool nomaywrite;       /* MAP_SHARED of a file not open for writing */
 	struct mm_filemap *fm; /* the file's filemap, if it has one (borrowed) */
 	uint64_t size;	       /* the file's size */
+	bool lazy;	       /* a private copy filled at its first access (mm_internal.h) */
 };
 
 /* The checks of do_mmap that depend on the flags and the file, in Linux's order; fills *k.
@@ -340,6 +342,9 @@ static int mmap_check_type(int prot, int flags, struct file *f, uint64_t off, ui
 			k->copy = true;
 		}
 	}
+	/* MAP_FIXED ones are filled now: they are a library's segments, touched at once. */
+	k->lazy = !k->shared && !k->fm && !(flags & LINUX_MAP_FIXED) && file_fill_lazily &&
+		  file_fill_lazily(f);
 	return 0;
 }
 
@@ -444,7 +449,7 @@ long mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags, st
 		r = memfile_alloc(len, &moff);
 		if (r < 0)
 			return r;
-		if (file && (r = mm_fill_from_file(f, off, moff, len)) < 0) {
+		if (file && !k.lazy && (r = mm_fill_from_file(f, off, moff, len)) < 0) {
 			memfile_free(moff, len);
 			return r;
 		}
@@ -488,6 +493,9 @@ long mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags, st
 		nv.vend = PAGE_ALIGN_UP(k.size);
 		if (k.fm)
 			nv.vend = MIN(nv.vend, PAGE_ALIGN_UP(filemap_size(k.fm)));
+		nv.fend = nv.vend;
+		if (k.lazy)
+			nv.vend = off; /* nothing valid until the first access fills it */
 	}
 	if (nv.file)
 		file_get(nv.file);

@@ -205,6 +205,60 @@ Test(mmap, private_file, .init = setup, .fini = teardown)
 	cr_assert_eq(memfile_used(), used0);
 }
 
+/* A private mapping of a file_fill_lazily file (goferfs) made without MAP_FIXED is read at its
+ * first access, all of it at once; what MAP_FIXED lays over it before then is never read. */
+Test(mmap, lazy_private_file, .init = setup, .fini = teardown)
+{
+	struct file f = mkfile(LINUX_O_RDONLY);
+	char got[4 * PG], s[64];
+	f.lazy = true;
+
+	/* ld.so: a reservation of the whole span, then the segments over it */
+	long a = mm_mmap(mm, 0, 4 * PG, LINUX_PROT_READ, LINUX_MAP_PRIVATE, &f, 0);
+	cr_assert_gt(a, 0);
+	cr_assert_eq(f.reads, 0, "nothing read at mmap time");
+	cr_assert_null(fake_lookup(mm, (uint64_t)a), "nothing mapped before it is filled");
+	check_mirror(mm);
+	cr_assert_eq(mm_mmap(mm, (uint64_t)a + 2 * PG, 2 * PG, RW,
+			     LINUX_MAP_PRIVATE | LINUX_MAP_FIXED, &f, 2 * PG),
+		     a + 2 * (long)PG);
+	cr_assert_gt(f.reads, 0, "MAP_FIXED: filled at once");
+	cr_assert(fake_lookup(mm, (uint64_t)a + 2 * PG));
+	int reads = f.reads;
+	/* the first fault fills what is left of the reservation and maps it */
+	cr_assert_eq(mm_handle_fault(mm, (uint64_t)a + PG + 5, LINUX_PROT_READ), 0);
+	cr_assert_gt(f.reads, reads);
+	cr_assert(fake_lookup(mm, (uint64_t)a) && fake_lookup(mm, (uint64_t)a + PG));
+	cr_assert_eq(copy_in(mm, got, (uint64_t)a, sizeof(got)), 0);
+	cr_assert_eq(memcmp(got, fdata, sizeof(fdata)), 0);
+	for (size_t i = sizeof(fdata); i < sizeof(got); i++)
+		cr_assert_eq(got[i], 0, "past EOF reads zero");
+	check_mirror(mm);
+
+	/* copy_in_str and copy_in fill it too (the platform maps it at its first fault) */
+	long b = mm_mmap(mm, 0, 5 * PG, LINUX_PROT_READ, LINUX_MAP_PRIVATE, &f, 0);
+	cr_assert_gt(b, 0);
+	reads = f.reads;
+	cr_assert_eq(copy_in_str(mm, s, (uint64_t)b + sizeof(fdata) - 10, sizeof(s)), 10,
+		     "a string running into the zeros past EOF");
+	cr_assert_eq(memcmp(s, fdata + sizeof(fdata) - 10, 10), 0);
+	cr_assert_gt(f.reads, reads);
+	cr_assert_eq(copy_in(mm, got, (uint64_t)b, PG), 0);
+	cr_assert_eq(memcmp(got, fdata, PG), 0);
+	check_mirror(mm);
+	cr_assert_eq(mm_handle_fault(mm, (uint64_t)b + PG, LINUX_PROT_READ), 0);
+	cr_assert(fake_lookup(mm, (uint64_t)b) && fake_lookup(mm, (uint64_t)b + 3 * PG),
+		  "the fault maps the filled pages around it");
+	cr_assert_eq(mm_handle_fault(mm, (uint64_t)b + 4 * PG, LINUX_PROT_READ), -ENXIO,
+		     "past the end of the file: SIGBUS");
+	cr_assert_eq(copy_in(mm, got, (uint64_t)b + 4 * PG, 1), -EFAULT);
+	check_mirror(mm);
+	mm_put(mm);
+	mm = NULL;
+	cr_assert_eq(f.refs, 1, "all references dropped");
+	cr_assert_eq(memfile_used(), used0);
+}
+
 Test(mmap, file_access_rules, .init = setup, .fini = teardown)
 {
 	struct file ro = mkfile(LINUX_O_RDONLY), wo = mkfile(LINUX_O_WRONLY);
