@@ -273,7 +273,9 @@ bool file_fill_lazily(struct file *f)
 
 /* ---- directories ---- */
 
-#define GOFER_DIRENT_BATCH 64
+/* Entries asked for per GETDENTS: as many as a reply can carry with typical names (~20 bytes
+ * each), so that most directories take one round trip. */
+#define GOFER_DIRENT_BATCH 1024
 #define GOFER_DIR_MAX (1 << 20)
 
 /* The listing of directory f, read whole from the gofer (a dirlist_read_fn). */
@@ -283,6 +285,7 @@ static int gofer_read_dir(struct file *f, struct dirlist **out)
 	struct dirlist *l = dirlist_new();
 	struct gofer_dirent *batch = malloc(GOFER_DIRENT_BATCH * sizeof(*batch));
 	uint64_t cookie = 0;
+	bool end = false;
 	long n;
 	int r = 0;
 
@@ -290,9 +293,9 @@ static int gofer_read_dir(struct file *f, struct dirlist **out)
 		r = -ENOMEM;
 		goto out;
 	}
-	for (;;) {
+	while (!end) {
 		n = gofer_getdents(sb_client(dir->sb), GI(dir)->fid, cookie, batch,
-				   GOFER_DIRENT_BATCH);
+				   GOFER_DIRENT_BATCH, &end);
 		if (n < 0) {
 			r = (int)n;
 			goto out;

@@ -103,9 +103,11 @@ long gofer_readlink(struct gofer_client *c, uint32_t fid, char *buf, size_t size
 	return (long)n;
 }
 long gofer_getdents(struct gofer_client *c, uint32_t fid, uint64_t cookie,
-		    struct gofer_dirent *ents, size_t max)
+		    struct gofer_dirent *ents, size_t max, bool *end)
 {
 	(void)c;
+	if (end)
+		*end = false;
 	int dir = fake_fids[fid];
 	long n = 0;
 	for (int i = (int)cookie + 1; i < FAKE_N && (size_t)n < max; i++) {
