@@ -359,7 +359,8 @@ static void reap_gofer(pid_t gofer)
 			kill(gofer, SIGKILL);
 		}
 	} else {
-		kill(gofer, SIGKILL); /* no pidfds (Linux < 5.3): the Sentry is gone, so is its work */
+		/* no pidfds (Linux < 5.3): the Sentry is gone, and with it the gofer's work */
+		kill(gofer, SIGKILL);
 	}
 	while (waitpid(gofer, &st, 0) < 0)
 		if (errno != EINTR)

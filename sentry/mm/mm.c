@@ -190,54 +190,52 @@ uint64_t mm_mmap_base(struct mm *mm) { return mm->mmap_base; }
 static pthread_mutex_t fill_bounce_lock = PTHREAD_MUTEX_INITIALIZER;
 static char *fill_bounce;
 
-/* mm_fill_from_file through fill_bounce (its lock held). 0 or -errno. */
-static int fill_via_bounce(struct file *f, uint64_t foff, uint64_t moff, uint64_t len)
+/* One step of a fill: read up to len bytes at foff into buf and pwrite them to the memory file
+ * at moff, or, with buf NULL, read them straight into the Sentry's mapping of it. Returns the
+ * bytes placed, 0 at the end of the file, or -errno. */
+static ssize_t fill_step(struct file *f, uint64_t foff, uint64_t moff, uint64_t len, char *buf)
 {
-	uint64_t done = 0;
-	while (done < len) {
-		ssize_t r = vfs_pread(f, fill_bounce, MIN(len - done, FILL_BOUNCE), foff + done);
-		if (r == -EINTR)
-			continue;
-		if (r < 0)
-			return (int)r;
-		if (r == 0)
-			break; /* EOF: the rest stays zero (Linux: SIGBUS past it) */
-		for (ssize_t w = 0; w < r;) {
-			ssize_t n = pwrite(memfile_fd(), fill_bounce + w, (size_t)(r - w),
-					   (off_t)(moff + done + (uint64_t)w));
-			if (n < 0 && errno != EINTR)
-				return -errno;
-			if (n > 0)
-				w += n;
-		}
-		done += (uint64_t)r;
+	if (!buf)
+		return vfs_pread(f, memfile_ptr(moff), MIN(len, FILL_CHUNK), foff);
+	ssize_t r = vfs_pread(f, buf, MIN(len, FILL_BOUNCE), foff);
+	for (ssize_t w = 0; w < r;) {
+		ssize_t n =
+		    pwrite(memfile_fd(), buf + w, (size_t)(r - w), (off_t)(moff + (uint64_t)w));
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		if (n > 0)
+			w += n;
 	}
-	return 0;
+	return r;
 }
 
 int mm_fill_from_file(struct file *f, uint64_t foff, uint64_t moff, uint64_t len)
 {
 	uint64_t done = 0;
+	char *buf = NULL;
+	int r = 0;
+
 	if (len > PAGE_SIZE && pthread_mutex_trylock(&fill_bounce_lock) == 0) {
 		if (!fill_bounce)
 			fill_bounce = malloc(FILL_BOUNCE);
-		int r = fill_bounce ? fill_via_bounce(f, foff, moff, len) : 1;
-		pthread_mutex_unlock(&fill_bounce_lock);
-		if (r <= 0)
-			return r;
+		if (!(buf = fill_bounce))
+			pthread_mutex_unlock(&fill_bounce_lock);
 	}
 	while (done < len) {
-		ssize_t r = vfs_pread(f, memfile_ptr(moff + done), MIN(len - done, FILL_CHUNK),
-				      foff + done);
-		if (r == -EINTR)
+		ssize_t n = fill_step(f, foff + done, moff + done, len - done, buf);
+		if (n == -EINTR)
 			continue;
-		if (r < 0)
-			return (int)r;
-		if (r == 0)
+		if (n < 0) {
+			r = (int)n;
+			break;
+		}
+		if (n == 0)
 			break; /* EOF: the rest stays zero (Linux: SIGBUS past it) */
-		done += (uint64_t)r;
+		done += (uint64_t)n;
 	}
-	return 0;
+	if (buf)
+		pthread_mutex_unlock(&fill_bounce_lock);
+	return r;
 }
 
 int mm_map_fresh(struct mm *mm, const struct vma *tmpl, uint64_t start, uint64_t len)
