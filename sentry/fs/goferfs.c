@@ -12,6 +12,7 @@
 #include "gofer/client.h"
 #include "sentry/fs/dirlist.h"
 #include "sentry/fs/overlay.h"
+#include "sentry/mm/mm.h"
 #include "sentry/vfs/vfs_fs.h"
 
 /* inode->priv. fid is fixed; the rest is filled lazily under inode->lock. */
@@ -22,7 +23,21 @@ struct gofer_inode {
 	char *target; /* symlink target, NUL-terminated, read on first use */
 	uint64_t blocks;
 	uint32_t blksize;
+	/* regular files: the page cache (file_page_cache), cache_len 0 until made */
+	uint64_t cache_moff, cache_len;
 };
+
+/*
+ * The page cache: a regular file's contents read once into the memory file, whose pages the
+ * private mappings that cannot be written (a binary's or library's text and read-only data)
+ * share copy-on-write, in every process of the sandbox, so that the next exec of the same
+ * binary or library copies none of them. It lives as long as the inode (the dentry cache's
+ * LRU decides). Files up to GOFER_CACHE_FILE_MAX, GOFER_CACHE_MAX in all: past that mappings
+ * copy, as before.
+ */
+#define GOFER_CACHE_FILE_MAX (32ULL << 20)
+#define GOFER_CACHE_MAX (128ULL << 20)
+static uint64_t g_cache_bytes; /* atomic */
 
 static const struct inode_ops gofer_iops;
 static const struct file_ops gofer_file_fops, gofer_dir_fops;
@@ -41,6 +56,10 @@ static void gofer_evict(struct inode *inode)
 		gofer_clunk(sb_client(inode->sb), gi->fid);
 	if (gi->host_fd >= 0)
 		close(gi->host_fd);
+	if (gi->cache_len) {
+		memfile_decref(gi->cache_moff, gi->cache_len); /* mappings may keep the pages */
+		__atomic_sub_fetch(&g_cache_bytes, gi->cache_len, __ATOMIC_RELAXED);
+	}
 	free(gi->target);
 	free(gi);
 }
@@ -261,6 +280,37 @@ static const struct file_ops gofer_file_fops = {
     .fsync = gofer_fsync,
     .host_fd = gofer_file_host_fd,
 };
+
+int file_page_cache(struct file *f, uint64_t *moff, uint64_t *len)
+{
+	while (f && f->fops == &ovl_file_fops)
+		f = f->priv; /* the layer's file (overlay_file.c) */
+	if (!f || f->fops != &gofer_file_fops)
+		return -ENODEV;
+	struct inode *inode = f->inode;
+	struct gofer_inode *gi = GI(inode);
+	int r = 0;
+
+	pthread_mutex_lock(&inode->lock);
+	if (!gi->cache_len) {
+		uint64_t size = inode->size, l = PAGE_ALIGN_UP(size);
+		if (!size || size > GOFER_CACHE_FILE_MAX)
+			r = -EFBIG;
+		else if (__atomic_add_fetch(&g_cache_bytes, l, __ATOMIC_RELAXED) > GOFER_CACHE_MAX)
+			r = -ENOSPC;
+		/* (the read is a pread of the host fd, which takes no inode lock) */
+		else if ((r = mm_read_file_pages(f, l, &gi->cache_moff)) == 0)
+			gi->cache_len = l;
+		if (r < 0 && r != -EFBIG)
+			__atomic_sub_fetch(&g_cache_bytes, l, __ATOMIC_RELAXED);
+	}
+	if (r == 0) {
+		*moff = gi->cache_moff;
+		*len = gi->cache_len;
+	}
+	pthread_mutex_unlock(&inode->lock);
+	return r;
+}
 
 bool file_fill_lazily(struct file *f)
 {

@@ -294,6 +294,27 @@ static bool file_range_ok(uint64_t off, uint64_t len)
  * tests of other modules): then no file has memory pages. */
 extern struct mm_filemap *file_filemap(struct file *f) __attribute__((weak));
 extern bool file_fill_lazily(struct file *f) __attribute__((weak));
+extern int file_page_cache(struct file *f, uint64_t *moff, uint64_t *len) __attribute__((weak));
+
+int mm_read_file_pages(struct file *f, uint64_t len, uint64_t *moff)
+{
+	int r = memfile_alloc(len, moff);
+	if (r == 0 && (r = mm_fill_from_file(f, 0, *moff, len)) < 0)
+		memfile_free(*moff, len);
+	return r;
+}
+
+/* Take references to the page cache's pages for a private mapping of [off, off+len) of f that
+ * cannot be written, if f has a cache covering that range: *moff is where they are. */
+static bool cached_backing(struct file *f, int prot, uint64_t off, uint64_t len, uint64_t *moff)
+{
+	uint64_t cmoff, clen;
+	if ((prot & LINUX_PROT_WRITE) || !file_page_cache || file_page_cache(f, &cmoff, &clen) < 0 ||
+	    off >= clen || len > clen - off)
+		return false;
+	*moff = cmoff + off;
+	return memfile_incref(*moff, len) == 0;
+}
 
 /* What mmap_check_type found out about a mapping. */
 struct mmap_kind {
@@ -486,8 +507,10 @@ long mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags, st
 	bool file = f && !k.zero, filemap = file && k.shared;
 
 	/* Fresh backing, filled before taking the lock: the VFS may need this mm (procfs). A
-	 * shared file mapping has none: it maps the file's pages. */
-	own_backing = !filemap;
+	 * shared file mapping has none: it maps the file's pages. A private one that cannot be
+	 * written may share a page cache's pages, copy-on-write (a library's text). */
+	bool cached = file && !filemap && !k.fm && cached_backing(f, prot, off, len, &moff);
+	own_backing = !filemap && !cached;
 	if (own_backing) {
 		r = memfile_alloc(len, &moff);
 		if (r < 0)
@@ -529,7 +552,7 @@ long mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags, st
 	    .prot = prot & PROT_MASK,
 	    .flags = (k.shared ? VMA_SHARED : 0) | (filemap ? VMA_FILEMAP : 0) |
 		     (k.copy ? VMA_SHARED_COPY : 0) | (k.nomaywrite ? VMA_NOMAYWRITE : 0) |
-		     (flags & LINUX_MAP_GROWSDOWN ? VMA_GROWSDOWN : 0),
+		     (flags & LINUX_MAP_GROWSDOWN ? VMA_GROWSDOWN : 0) | (cached ? VMA_COW : 0),
 	};
 	if (file && !filemap) {
 		/* The copy is valid up to the end of the file as it is now. */
@@ -537,7 +560,7 @@ long mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags, st
 		if (k.fm)
 			nv.vend = MIN(nv.vend, PAGE_ALIGN_UP(filemap_size(k.fm)));
 		nv.fend = nv.vend;
-		if (k.lazy)
+		if (k.lazy && !cached)
 			nv.vend = off; /* nothing valid until the first access fills it */
 	}
 	if (nv.file)
@@ -555,6 +578,8 @@ fail:
 	pthread_rwlock_unlock(&mm->lock);
 	if (own_backing)
 		memfile_free(moff, len);
+	else if (cached)
+		memfile_decref(moff, len);
 	return r;
 }
 

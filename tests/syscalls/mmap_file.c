@@ -42,10 +42,10 @@ static void test_private_host_file(void)
 /* The string is in this program's read-only data; the test finds it in the file. */
 static const char null_path[] = "/dev/null";
 
-/* A private mapping of a host file (this program) that nothing touches before it is handed to
- * a syscall, split by mprotect, moved by mremap or copied by fork: the sandbox fills such a
- * mapping at its first access (ld.so's reservation of a library's span), so each of these ways
- * in must see the file's bytes. */
+/* A private mapping of a host file (this program), a page longer than the file like ld.so's
+ * reservation of a library's span, that nothing touches before it is handed to a syscall,
+ * split by mprotect, moved by mremap or copied by fork: the sandbox fills such a mapping at its
+ * first access, so each of these ways in must see the file's bytes. */
 static void test_private_host_file_untouched(void)
 {
 	int fd = (int)CHECK_OK(open("/proc/self/exe", O_RDONLY));
@@ -58,9 +58,10 @@ static void test_private_host_file_untouched(void)
 	char *s = memmem(file, size, null_path, sizeof(null_path));
 	CHECK(s, "\"%s\" is in the program's file", null_path);
 	size_t soff = (size_t)(s - file);
+	size_t span = ((size + (size_t)pg - 1) & ~((size_t)pg - 1)) + (size_t)pg;
 
 	/* the kernel reads it: write(2) from it, open(2) of a path in it */
-	char *m = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+	char *m = mmap(NULL, span, PROT_READ, MAP_PRIVATE, fd, 0);
 	CHECK(m != MAP_FAILED, "mmap");
 	int p[2];
 	char got[64];
@@ -70,18 +71,18 @@ static void test_private_host_file_untouched(void)
 	      "the pipe carries the file's bytes");
 	close(p[0]);
 	close(p[1]);
-	CHECK_OK(munmap(m, len));
+	CHECK_OK(munmap(m, span));
 	size_t soff_pg = soff & ~((size_t)pg - 1);
-	m = mmap(NULL, (size_t)pg * 2, PROT_READ, MAP_PRIVATE, fd, (off_t)soff_pg);
-	CHECK(m != MAP_FAILED, "mmap the page with the path");
+	m = mmap(NULL, span - soff_pg, PROT_READ, MAP_PRIVATE, fd, (off_t)soff_pg);
+	CHECK(m != MAP_FAILED, "mmap from the page with the path");
 	int nfd = (int)CHECK_OK(open(m + (soff - soff_pg), O_RDONLY));
 	close(nfd);
-	CHECK_OK(munmap(m, (size_t)pg * 2));
+	CHECK_OK(munmap(m, span - soff_pg));
 
 	/* split, moved and grown, forked: then read */
-	m = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+	m = mmap(NULL, span, PROT_READ, MAP_PRIVATE, fd, 0);
 	CHECK(m != MAP_FAILED, "mmap");
-	CHECK_OK(mprotect(m + pg, pg, PROT_READ | PROT_WRITE)); /* [0,1) [1,2) [2,4) */
+	CHECK_OK(mprotect(m + pg, pg, PROT_READ | PROT_WRITE)); /* [0,1) [1,2) [2,...) */
 	char *n = mremap(m + 2 * pg, 2 * pg, 3 * pg, MREMAP_MAYMOVE);
 	CHECK(n != MAP_FAILED, "mremap the last piece, one page longer");
 	pid_t pid = sc_fork();
@@ -92,7 +93,7 @@ static void test_private_host_file_untouched(void)
 	      "split, moved, grown and forked: the file's bytes");
 	m[pg] ^= 0x55;
 	CHECK(m[pg] == (char)(file[pg] ^ 0x55), "the writable page is private");
-	CHECK_OK(munmap(m, 2 * pg));
+	CHECK_OK(munmap(m, span));
 	CHECK_OK(munmap(n, 3 * pg));
 	close(fd);
 	free(file);

@@ -259,6 +259,58 @@ Test(mmap, lazy_private_file, .init = setup, .fini = teardown)
 	cr_assert_eq(memfile_used(), used0);
 }
 
+/* Private mappings that cannot be written share a page cache's pages copy-on-write (no read of
+ * the file); writable ones and ones reaching past the cache copy, as before. */
+Test(mmap, page_cache_shared_copy_on_write, .init = setup, .fini = teardown)
+{
+	struct file f = mkfile(LINUX_O_RDONLY);
+	uint64_t flen = PAGE_ALIGN_UP(sizeof(fdata));
+	char got[4 * PG];
+
+	cr_assert_eq(mm_read_file_pages(&f, flen, &f.cache_moff), 0);
+	f.cache_len = flen;
+	cr_assert_eq(memcmp(memfile_ptr(f.cache_moff), fdata, sizeof(fdata)), 0, "the cache");
+	uint64_t used = memfile_used();
+	int reads = f.reads;
+	long a = mm_mmap(mm, 0, 2 * PG, LINUX_PROT_READ | LINUX_PROT_EXEC, LINUX_MAP_PRIVATE, &f,
+			 PG);
+	cr_assert_gt(a, 0);
+	cr_assert_eq(f.reads, reads, "no read: the cache's pages");
+	cr_assert_eq(memfile_used(), used, "no new pages");
+	const struct fake_map *fm = fake_lookup(mm, (uint64_t)a);
+	cr_assert(fm && fm->moff == f.cache_moff + PG, "mapped from the cache");
+	cr_assert_eq(fm->prot & LINUX_PROT_WRITE, 0);
+	cr_assert_eq(copy_in(mm, got, (uint64_t)a, 2 * PG), 0);
+	cr_assert_eq(memcmp(got, fdata + PG, 2 * PG), 0);
+	check_mirror(mm);
+	/* made writable and written: a private copy; the cache keeps the file's bytes */
+	cr_assert_eq(mm_mprotect(mm, (uint64_t)a, 2 * PG, RW), 0);
+	cr_assert_eq(mm_handle_fault(mm, (uint64_t)a, LINUX_PROT_WRITE), 0);
+	cr_assert_eq(copy_out(mm, (uint64_t)a + PG, "XY", 2), 0);
+	cr_assert_eq(memcmp(memfile_ptr(f.cache_moff), fdata, sizeof(fdata)), 0, "cache intact");
+	cr_assert_eq(copy_in(mm, got, (uint64_t)a + PG, 2), 0);
+	cr_assert_eq(memcmp(got, "XY", 2), 0);
+	check_mirror(mm);
+	/* a writable mapping and one reaching past the cache copy from the file */
+	reads = f.reads;
+	long b = mm_mmap(mm, 0, PG, RW, LINUX_MAP_PRIVATE, &f, 0);
+	cr_assert_gt(b, 0);
+	cr_assert_gt(f.reads, reads, "writable: copied");
+	reads = f.reads;
+	long c = mm_mmap(mm, 0, flen + PG, LINUX_PROT_READ, LINUX_MAP_PRIVATE, &f, 0);
+	cr_assert_gt(c, 0);
+	cr_assert_gt(f.reads, reads, "past the cache: copied");
+	cr_assert_eq(copy_in(mm, got, (uint64_t)c, 2 * PG), 0);
+	cr_assert_eq(memcmp(got, fdata, 2 * PG), 0);
+	check_mirror(mm);
+	mm_put(mm);
+	mm = NULL;
+	cr_assert_eq(f.refs, 1, "all references dropped");
+	cr_assert_eq(memfile_used(), used0 + flen, "only the cache is left");
+	memfile_decref(f.cache_moff, flen);
+	cr_assert_eq(memfile_used(), used0);
+}
+
 Test(mmap, file_access_rules, .init = setup, .fini = teardown)
 {
 	struct file ro = mkfile(LINUX_O_RDONLY), wo = mkfile(LINUX_O_WRONLY);
