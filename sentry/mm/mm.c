@@ -304,16 +304,23 @@ int mm_read_file_pages(struct file *f, uint64_t len, uint64_t *moff)
 	return r;
 }
 
-/* Take references to the page cache's pages for a private mapping of [off, off+len) of f that
- * cannot be written, if f has a cache covering that range: *moff is where they are. */
-static bool cached_backing(struct file *f, int prot, uint64_t off, uint64_t len, uint64_t *moff)
+/* For a private mapping of [off, off+len) of f that cannot be written, take references to
+ * the page cache's pages of f that it covers: all of it, or, when it reaches past the end of
+ * the file (fend, page rounded) and the cache holds the whole file, the part within the file
+ * (ld.so's reservation of a library's span). Returns how many bytes, from off, with *moff
+ * where they are; 0 when f has no cache or it does not cover the start. */
+static uint64_t cached_backing(struct file *f, int prot, uint64_t off, uint64_t len, uint64_t fend,
+			       uint64_t *moff)
 {
 	uint64_t cmoff, clen;
 	if ((prot & LINUX_PROT_WRITE) || !file_page_cache || file_page_cache(f, &cmoff, &clen) < 0 ||
-	    off >= clen || len > clen - off)
-		return false;
+	    off >= clen)
+		return 0;
+	uint64_t n = MIN(len, clen - off);
+	if (n < len && clen != fend)
+		return 0; /* what lies past the cache would have file bytes to read */
 	*moff = cmoff + off;
-	return memfile_incref(*moff, len) == 0;
+	return memfile_incref(*moff, n) == 0 ? n : 0;
 }
 
 /* What mmap_check_type found out about a mapping. */
@@ -508,21 +515,32 @@ long mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags, st
 
 	/* Fresh backing, filled before taking the lock: the VFS may need this mm (procfs). A
 	 * shared file mapping has none: it maps the file's pages. A private one that cannot be
-	 * written may share a page cache's pages, copy-on-write (a library's text). */
-	bool cached = file && !filemap && !k.fm && cached_backing(f, prot, off, len, &moff);
-	own_backing = !filemap && !cached;
+	 * written may share a page cache's pages, copy-on-write (a library's text): all of it, or
+	 * the part within the file, and then what lies past the end of the file (never valid)
+	 * gets fresh pages as a VMA of its own (tmoff, tlen). */
+	uint64_t shared = file && !filemap && !k.fm
+			      ? cached_backing(f, prot, off, len, PAGE_ALIGN_UP(k.size), &moff)
+			      : 0;
+	bool cached = shared > 0;
+	uint64_t tmoff = 0, tlen = filemap ? 0 : len - shared;
+	own_backing = tlen > 0;
 	if (own_backing) {
-		r = memfile_alloc(len, &moff);
-		if (r < 0)
-			return r;
-		if (file && !k.lazy && (r = mm_fill_from_file(f, off, moff, len)) < 0) {
-			memfile_free(moff, len);
+		r = memfile_alloc(tlen, &tmoff);
+		if (r < 0) {
+			if (cached)
+				memfile_decref(moff, shared);
 			return r;
 		}
+		if (file && !cached && !k.lazy && (r = mm_fill_from_file(f, off, tmoff, len)) < 0) {
+			memfile_free(tmoff, tlen);
+			return r;
+		}
+		if (!cached)
+			moff = tmoff;
 	}
 
 	pthread_rwlock_wrlock(&mm->lock);
-	r = vma_reserve(mm, 3);
+	r = vma_reserve(mm, 5);
 	if (r < 0)
 		goto fail;
 	if (!(flags & LINUX_MAP_FIXED)) {
@@ -542,7 +560,7 @@ long mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags, st
 		goto fail;
 	struct vma nv = {
 	    .start = addr,
-	    .end = addr + len,
+	    .end = addr + (cached ? shared : len),
 	    .moff = moff,
 	    .excl = addr,
 	    .file = file ? f : NULL,
@@ -571,15 +589,33 @@ long mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags, st
 			file_put(nv.file);
 		goto fail;
 	}
+	if (cached && own_backing) {
+		/* the part past the end of the file: its own fresh pages, never valid (SIGBUS) */
+		struct vma tail = nv;
+		tail.start = nv.end;
+		tail.end = addr + len;
+		tail.moff = tmoff;
+		tail.excl = tail.start;
+		tail.foff = off + shared;
+		tail.flags &= ~VMA_COW;
+		file_get(tail.file);
+		r = mmap_insert(mm, &tail, flags & LINUX_MAP_FIXED);
+		if (r < 0) {
+			file_put(tail.file);
+			mm_unmap_range(mm, addr, nv.end, true); /* releases nv's pages and file */
+			cached = false;
+			goto fail;
+		}
+	}
 	pthread_rwlock_unlock(&mm->lock);
 	return (long)addr;
 
 fail:
 	pthread_rwlock_unlock(&mm->lock);
 	if (own_backing)
-		memfile_free(moff, len);
-	else if (cached)
-		memfile_decref(moff, len);
+		memfile_free(tmoff, tlen);
+	if (cached)
+		memfile_decref(moff, shared);
 	return r;
 }
 

@@ -260,7 +260,8 @@ Test(mmap, lazy_private_file, .init = setup, .fini = teardown)
 }
 
 /* Private mappings that cannot be written share a page cache's pages copy-on-write (no read of
- * the file); writable ones and ones reaching past the cache copy, as before. */
+ * the file), also the part within the file of one reaching past its end (ld.so's reservation);
+ * writable ones copy, as before. */
 Test(mmap, page_cache_shared_copy_on_write, .init = setup, .fini = teardown)
 {
 	struct file f = mkfile(LINUX_O_RDONLY);
@@ -297,11 +298,31 @@ Test(mmap, page_cache_shared_copy_on_write, .init = setup, .fini = teardown)
 	cr_assert_gt(b, 0);
 	cr_assert_gt(f.reads, reads, "writable: copied");
 	reads = f.reads;
-	long c = mm_mmap(mm, 0, flen + PG, LINUX_PROT_READ, LINUX_MAP_PRIVATE, &f, 0);
+	size_t n0 = mm->n;
+	long c = mm_mmap(mm, 0, flen + 2 * PG, LINUX_PROT_READ, LINUX_MAP_PRIVATE, &f, 0);
 	cr_assert_gt(c, 0);
-	cr_assert_gt(f.reads, reads, "past the cache: copied");
+	cr_assert_eq(f.reads, reads, "reaching past the end: the file's part shared, no read");
+	cr_assert_eq(mm->n, n0 + 2, "the cached part and the part past the end");
+	fm = fake_lookup(mm, (uint64_t)c);
+	cr_assert(fm && fm->moff == f.cache_moff, "mapped from the cache");
 	cr_assert_eq(copy_in(mm, got, (uint64_t)c, 2 * PG), 0);
 	cr_assert_eq(memcmp(got, fdata, 2 * PG), 0);
+	cr_assert_null(fake_lookup(mm, (uint64_t)c + flen), "past the end: not mapped");
+	cr_assert_eq(mm_handle_fault(mm, (uint64_t)c + flen + PG, LINUX_PROT_READ), -ENXIO,
+		     "past the end of the file: SIGBUS");
+	struct mm_vma_info vis[16] = {{0}};
+	cr_assert_eq(mm_for_each_vma(mm, count_vma, vis), 0);
+	bool one = false;
+	for (int k = 1; k <= vis[0].prot; k++)
+		one |= vis[k].start == (uint64_t)c && vis[k].end == (uint64_t)c + flen + 2 * PG;
+	cr_assert(one, "one mapping as Linux would show it");
+	check_mirror(mm);
+	/* a MAP_FIXED segment over the middle, as ld.so lays them out, then unmapped whole */
+	cr_assert_eq(mm_mmap(mm, (uint64_t)c + PG, PG, LINUX_PROT_READ | LINUX_PROT_EXEC,
+			     LINUX_MAP_PRIVATE | LINUX_MAP_FIXED, &f, PG),
+		     c + (long)PG);
+	check_mirror(mm);
+	cr_assert_eq(mm_munmap(mm, (uint64_t)c, flen + 2 * PG), 0);
 	check_mirror(mm);
 	mm_put(mm);
 	mm = NULL;
