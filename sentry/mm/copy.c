@@ -147,7 +147,6 @@ long copy_in_str(struct mm *mm, char *dst, uint64_t src, size_t max)
 {
 	size_t done = 0;
 	long r = -ENAMETOOLONG;
-	bool grow = false;
 	uint64_t grown_at = 0;
 
 	if (!mm)
@@ -155,6 +154,7 @@ long copy_in_str(struct mm *mm, char *dst, uint64_t src, size_t max)
 	pthread_rwlock_rdlock(&mm->lock);
 	while (done < max) {
 		const struct vma *v = lookup(mm, src);
+		bool grow = false;
 		uint64_t lim = v ? vma_access_end(v, src, &grow) : 0;
 		if (v && lim <= src && grow && grown_at != src + 1) {
 			/* A private file mapping not filled that far yet (a string literal in a
