@@ -25,6 +25,7 @@ struct gofer_inode {
 	uint32_t blksize;
 	/* regular files: the page cache (file_page_cache), cache_len 0 until made */
 	uint64_t cache_moff, cache_len;
+	bool keeps_fd; /* host_fd stays open while no file is (counted in g_idle_fds) */
 };
 
 /*
@@ -38,6 +39,12 @@ struct gofer_inode {
 #define GOFER_CACHE_FILE_MAX (32ULL << 20)
 #define GOFER_CACHE_MAX (128ULL << 20)
 static uint64_t g_cache_bytes; /* atomic */
+
+/* The host fds of up to GOFER_IDLE_FDS regular files stay open after their last close, until
+ * the inode goes: the next open of the same file (every exec of the same binary, ld.so.cache,
+ * libc...) then needs no OPEN round trip to the gofer. */
+#define GOFER_IDLE_FDS 64
+static int g_idle_fds; /* atomic */
 
 static const struct inode_ops gofer_iops;
 static const struct file_ops gofer_file_fops, gofer_dir_fops;
@@ -56,6 +63,8 @@ static void gofer_evict(struct inode *inode)
 		gofer_clunk(sb_client(inode->sb), gi->fid);
 	if (gi->host_fd >= 0)
 		close(gi->host_fd);
+	if (gi->keeps_fd)
+		__atomic_sub_fetch(&g_idle_fds, 1, __ATOMIC_RELAXED);
 	if (gi->cache_len) {
 		memfile_decref(gi->cache_moff, gi->cache_len); /* mappings may keep the pages */
 		__atomic_sub_fetch(&g_cache_bytes, gi->cache_len, __ATOMIC_RELAXED);
@@ -234,17 +243,23 @@ static int gofer_file_open(struct inode *inode, struct file *f)
 	return r;
 }
 
-/* The last open file gives the host fd back: the Sentry must not hold one per file ever
- * opened. (Mappings hold their file, so a mapped fd stays open.) */
+/* The last open file gives the host fd back, unless it may be kept (GOFER_IDLE_FDS): the
+ * Sentry must not hold one per file ever opened. (Mappings hold their file, so a mapped fd
+ * stays open.) */
 static void gofer_file_release(struct file *f)
 {
 	struct inode *inode = f->inode;
 	struct gofer_inode *gi = GI(inode);
 
 	pthread_mutex_lock(&inode->lock);
-	if (--gi->nopen == 0 && gi->host_fd >= 0) {
-		close(gi->host_fd);
-		gi->host_fd = -1;
+	if (--gi->nopen == 0 && gi->host_fd >= 0 && !gi->keeps_fd) {
+		if (__atomic_add_fetch(&g_idle_fds, 1, __ATOMIC_RELAXED) <= GOFER_IDLE_FDS) {
+			gi->keeps_fd = true;
+		} else {
+			__atomic_sub_fetch(&g_idle_fds, 1, __ATOMIC_RELAXED);
+			close(gi->host_fd);
+			gi->host_fd = -1;
+		}
 	}
 	pthread_mutex_unlock(&inode->lock);
 }

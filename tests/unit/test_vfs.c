@@ -81,10 +81,12 @@ int gofer_stat(struct gofer_client *c, uint32_t fid, struct gofer_stat *st)
 	fake_stat(fake_fids[fid], st);
 	return 0;
 }
+static int n_gofer_open;
 int gofer_open(struct gofer_client *c, uint32_t fid, int flags, int *fd)
 {
 	(void)c;
 	(void)flags;
+	n_gofer_open++;
 	const char *data = fake_tree[fake_fids[fid]].data;
 	int m = memfd_create("fake", 0);
 	if (m < 0)
@@ -642,6 +644,10 @@ Test(overlay, read_lower)
 	cr_assert_geq(file_host_fd(f), 0); /* mappable: the gofer's fd */
 	cr_assert_null(file_filemap(f), "no memory pages: MAP_SHARED read-only is a copy");
 	file_put(f);
+	/* the host fd outlives the last close: opening the file again asks the gofer nothing */
+	int opens = n_gofer_open;
+	cr_assert_eq(slurp("/etc/hosts", buf, sizeof(buf)), 20);
+	cr_assert_eq(n_gofer_open, opens, "reopened without an OPEN");
 }
 
 Test(overlay, copy_up_on_write)
