@@ -302,12 +302,14 @@ long gofer_readlink(struct gofer_client *c, uint32_t fid, char *buf, size_t size
 }
 
 long gofer_getdents(struct gofer_client *c, uint32_t fid, uint64_t cookie,
-		    struct gofer_dirent *ents, size_t max)
+		    struct gofer_dirent *ents, size_t max, bool *end)
 {
 	struct gofer_req req = {.type = GOFER_GETDENTS, .fid = fid};
 	struct gofer_rep rep;
 	long ret;
 
+	if (end)
+		*end = false;
 	if (max == 0)
 		return -EINVAL;
 	req.getdents.cookie = cookie;
@@ -319,6 +321,10 @@ long gofer_getdents(struct gofer_client *c, uint32_t fid, uint64_t cookie,
 					   ents, req.getdents.max);
 		if (ret < 0)
 			ret = broke(c, "GETDENTS reply has more entries than asked", (int)ret);
+		else if (end)
+			*end = (size_t)ret < req.getdents.max &&
+			       rep.getdents.len + GOFER_DIRENT_HDR_SIZE + GOFER_NAME_MAX <=
+				   GOFER_DENTS_SPACE;
 	}
 	pthread_mutex_unlock(&c->lock);
 	return ret;

@@ -9,6 +9,7 @@
 #define GOFER_CLIENT_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <pthread.h>
 
@@ -88,10 +89,12 @@ int gofer_open(struct gofer_client *c, uint32_t fid, int flags, int *fd);
  * -EINVAL if fid is not a symlink. */
 long gofer_readlink(struct gofer_client *c, uint32_t fid, char *buf, size_t size);
 /* Up to max entries of directory fid starting after cookie (0 = start; else an entry's next).
- * Returns the count (0 at the end; fewer than max does not mean the end). "." and ".." are
- * not returned. max 0 is -EINVAL. */
+ * Returns the count (0 at the end; fewer than max alone does not mean the end). *end (may be
+ * NULL) is set when the reply shows that the directory ends after these entries: fewer than
+ * max with room left in the reply for the longest entry (protocol.h), so no request is
+ * needed to see the end. "." and ".." are not returned. max 0 is -EINVAL. */
 long gofer_getdents(struct gofer_client *c, uint32_t fid, uint64_t cookie,
-		    struct gofer_dirent *ents, size_t max);
+		    struct gofer_dirent *ents, size_t max, bool *end);
 /* Forget fid. The root fid cannot be clunked (-EINVAL). */
 int gofer_clunk(struct gofer_client *c, uint32_t fid);
 

@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <linux/capability.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,24 +139,32 @@ static void find_pseudo(const char *root, struct pseudo_list *l)
 	fclose(f);
 }
 
-static int by_depth_desc(const void *a, const void *b)
+/* Is path beneath another listed path (a directory of it)? */
+static bool beneath_another(const struct pseudo_list *l, const char *path)
 {
-	size_t la = strlen(*(char *const *)a), lb = strlen(*(char *const *)b);
-	return la < lb ? 1 : la > lb ? -1 : 0;
+	for (int i = 0; i < l->n; i++) {
+		size_t n = strlen(l->path[i]);
+		if (strncmp(path, l->path[i], n) == 0 && path[n] == '/')
+			return true;
+	}
+	return false;
 }
 
-/* Take the listed mounts out of view, deepest first: detach each, or, where that is refused
- * (a user namespace locks the mounts it inherited to their parents), cover it with an empty
- * read-only tmpfs. A directory left in view is fatal: the host's /proc must not be served.
- * Returns 0 or -errno. Frees the list. */
+/* Take the listed mounts out of view: detach each outermost one (with everything mounted
+ * beneath it: /sys takes /sys/fs/cgroup/... along, in one umount rather than one per cgroup
+ * controller, each of which costs the host an RCU grace period), or, where that is refused (a
+ * user namespace locks the mounts it inherited to their parents), cover it with an empty
+ * read-only tmpfs, which hides what lies beneath it too. A directory left in view is fatal:
+ * the host's /proc must not be served. Returns 0 or -errno. Frees the list. */
 static int hide_pseudo(struct pseudo_list *l)
 {
 	const unsigned long ro = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
 	int err = 0;
 
-	qsort(l->path, (size_t)l->n, sizeof(l->path[0]), by_depth_desc);
 	for (int i = 0; i < l->n; i++) {
 		const char *p = l->path[i];
+		if (beneath_another(l, p))
+			continue;
 		if (err == 0 && umount2(p, MNT_DETACH | UMOUNT_NOFOLLOW) < 0 && errno != ENOENT) {
 			struct stat st;
 			if (lstat(p, &st) == 0 && !S_ISDIR(st.st_mode))
@@ -166,8 +175,9 @@ static int hide_pseudo(struct pseudo_list *l)
 				log_error("cannot detach or cover %s: %d", p, errno);
 			}
 		}
-		free(l->path[i]);
 	}
+	for (int i = 0; i < l->n; i++)
+		free(l->path[i]);
 	l->n = 0;
 	return err;
 }

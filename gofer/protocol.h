@@ -15,7 +15,9 @@
  *	OPEN      u32 fid, u32 LINUX_O_* flags    nothing; one host fd in SCM_RIGHTS
  *	READLINK  u32 fid                         u32 n, target[n] (1 <= n < GOFER_PATH_MAX, no NUL)
  *	GETDENTS  u32 fid, u64 cookie, u32 max    u32 count, count x {u64 ino, u64 next, u8 type,
- *	                                          u8 n, name[n]}
+ *	                                          u8 n, name[n]}; a reply ends before the end of
+ *	                                          the directory only at max entries or when the
+ *	                                          next entry does not fit
  *	CLUNK     u32 fid                         nothing
  *	ATTACH    u32 root                        u32 fid, stat
  *	CREATE    u32 fid, u32 flags, u32 mode,   u32 fid, stat; one host fd in SCM_RIGHTS

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -372,25 +373,32 @@ int sandbox_exit_code(bool have_result, int result, int sentry_wstatus, int forw
 	return code;
 }
 
-/* Wait for the gofer to notice its socket closed; kill it after a grace period. */
+/* Wait for the gofer to notice its socket closed (it exits at once); kill it after 2 s.
+ * A pidfd lets us sleep until it exits instead of polling with sleeps, which cost up to 10 ms
+ * of every sandbox's run. */
 static void reap_gofer(pid_t gofer)
 {
-	struct timespec ts = {0, 10 * 1000 * 1000};
+	int pidfd = (int)syscall(SYS_pidfd_open, gofer, 0);
 	int st;
 
-	for (int i = 0; i < 200; i++) {
-		pid_t p = waitpid(gofer, &st, WNOHANG);
-		if (p == gofer)
-			goto done;
-		if (p < 0 && errno != EINTR)
-			return;
-		nanosleep(&ts, NULL);
+	if (pidfd >= 0) {
+		struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
+		int r;
+
+		while ((r = poll(&pfd, 1, 2000)) < 0 && errno == EINTR)
+			;
+		close(pidfd);
+		if (r == 0) {
+			log_warn("the gofer did not exit; killing it");
+			kill(gofer, SIGKILL);
+		}
+	} else {
+		/* no pidfds (Linux < 5.3): the Sentry is gone, and with it the gofer's work */
+		kill(gofer, SIGKILL);
 	}
-	log_warn("the gofer did not exit; killing it");
-	kill(gofer, SIGKILL);
-	while (waitpid(gofer, &st, 0) < 0 && errno == EINTR)
-		;
-done:
+	while (waitpid(gofer, &st, 0) < 0)
+		if (errno != EINTR)
+			return;
 	if (WIFSIGNALED(st) && WTERMSIG(st) != SIGKILL)
 		fprintf(stderr, "runsc-c: the gofer was killed by SIG%s\n", signame(WTERMSIG(st)));
 	else if (WIFEXITED(st) && WEXITSTATUS(st) != 0)

@@ -52,7 +52,7 @@ const struct sentry_seccomp_rule sentry_seccomp_rules[] = {
 	ALLOW("read", "read stdin, donated host files, pipes"),
 	ALLOW("write", "write stdout/stderr, the log, the status pipe"),
 	ALLOW("pread64", "read donated host files at an offset"),
-	ALLOW("pwrite64", "write donated host files at an offset"),
+	ALLOW("pwrite64", "write donated host files; fill the memory file from a buffer"),
 	ALLOW("readv", "vectored read of host fds"),
 	ALLOW("writev", "vectored write of host fds"),
 	ALLOW("lseek", "seek donated host files"),

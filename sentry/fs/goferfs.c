@@ -16,6 +16,8 @@
 #include "gofer/client.h"
 #include "gofer/protocol.h"
 #include "sentry/fs/dirlist.h"
+#include "sentry/fs/overlay.h"
+#include "sentry/mm/mm.h"
 #include "sentry/vfs/vfs_fs.h"
 
 /* inode->priv. fid is fixed; the rest is filled lazily under inode->lock. */
@@ -28,7 +30,28 @@ struct gofer_inode {
 	char *target; /* symlink target, NUL-terminated, read on first use */
 	uint64_t blocks;
 	uint32_t blksize;
+	/* regular files: the page cache (file_page_cache), cache_len 0 until made */
+	uint64_t cache_moff, cache_len;
+	bool keeps_fd; /* host_fd stays open while no file is (counted in g_idle_fds) */
 };
+
+/*
+ * The page cache: a regular file's contents read once into the memory file, whose pages the
+ * private mappings that cannot be written (a binary's or library's text and read-only data)
+ * share copy-on-write, in every process of the sandbox, so that the next exec of the same
+ * binary or library copies none of them. It lives as long as the inode (the dentry cache's
+ * LRU decides). Files up to GOFER_CACHE_FILE_MAX, GOFER_CACHE_MAX in all: past that mappings
+ * copy, as before.
+ */
+#define GOFER_CACHE_FILE_MAX (32ULL << 20)
+#define GOFER_CACHE_MAX (128ULL << 20)
+static uint64_t g_cache_bytes; /* atomic */
+
+/* The host fds of up to GOFER_IDLE_FDS regular files stay open after their last close, until
+ * the inode goes: the next open of the same file (every exec of the same binary, ld.so.cache,
+ * libc...) then needs no OPEN round trip to the gofer. */
+#define GOFER_IDLE_FDS 64
+static int g_idle_fds; /* atomic */
 
 static const struct inode_ops gofer_iops;
 static const struct file_ops gofer_file_fops, gofer_dir_fops;
@@ -49,6 +72,12 @@ static void gofer_evict(struct inode *inode)
 		close(gi->host_fd);
 	if (gi->wfd >= 0)
 		close(gi->wfd);
+	if (gi->keeps_fd)
+		__atomic_sub_fetch(&g_idle_fds, 1, __ATOMIC_RELAXED);
+	if (gi->cache_len) {
+		memfile_decref(gi->cache_moff, gi->cache_len); /* mappings may keep the pages */
+		__atomic_sub_fetch(&g_cache_bytes, gi->cache_len, __ATOMIC_RELAXED);
+	}
 	free(gi->target);
 	free(gi);
 }
@@ -472,8 +501,9 @@ static int gofer_file_open(struct inode *inode, struct file *f)
 	return r;
 }
 
-/* The last open file gives the host fd back: the Sentry must not hold one per file ever
- * opened. (Mappings hold their file, so a mapped fd stays open.) */
+/* The last open file gives the host fd back, unless it may be kept (GOFER_IDLE_FDS): the
+ * Sentry must not hold one per file ever opened. (Mappings hold their file, so a mapped fd
+ * stays open.) */
 static void gofer_file_release(struct file *f)
 {
 	struct inode *inode = f->inode;
@@ -484,9 +514,14 @@ static void gofer_file_release(struct file *f)
 		close(gi->wfd);
 		gi->wfd = -1;
 	}
-	if (--gi->nopen == 0 && gi->host_fd >= 0) {
-		close(gi->host_fd);
-		gi->host_fd = -1;
+	if (--gi->nopen == 0 && gi->host_fd >= 0 && !gi->keeps_fd) {
+		if (__atomic_add_fetch(&g_idle_fds, 1, __ATOMIC_RELAXED) <= GOFER_IDLE_FDS) {
+			gi->keeps_fd = true;
+		} else {
+			__atomic_sub_fetch(&g_idle_fds, 1, __ATOMIC_RELAXED);
+			close(gi->host_fd);
+			gi->host_fd = -1;
+		}
 	}
 	pthread_mutex_unlock(&inode->lock);
 }
@@ -559,9 +594,55 @@ static const struct file_ops gofer_file_fops = {
     .host_fd = gofer_file_host_fd,
 };
 
+int file_page_cache(struct file *f, uint64_t *moff, uint64_t *len)
+{
+	while (f && f->fops == &ovl_file_fops)
+		f = f->priv; /* the layer's file (overlay_file.c) */
+	if (!f || f->fops != &gofer_file_fops)
+		return -ENODEV;
+	struct inode *inode = f->inode;
+	struct gofer_inode *gi = GI(inode);
+	int r = 0;
+
+	/* Only a read-only mount's files: on a read-write bind mount the sandbox's own writes
+	 * (through the inode's write fd) would leave the cached pages stale. */
+	if (writable(inode))
+		return -ENODEV;
+	pthread_mutex_lock(&inode->lock);
+	if (!gi->cache_len) {
+		uint64_t size = inode->size, l = PAGE_ALIGN_UP(size);
+		if (!size || size > GOFER_CACHE_FILE_MAX)
+			r = -EFBIG;
+		else if (__atomic_add_fetch(&g_cache_bytes, l, __ATOMIC_RELAXED) > GOFER_CACHE_MAX)
+			r = -ENOSPC;
+		/* (the read is a pread of the host fd, which takes no inode lock) */
+		else if ((r = mm_read_file_pages(f, l, &gi->cache_moff)) == 0)
+			gi->cache_len = l;
+		if (r < 0 && r != -EFBIG)
+			__atomic_sub_fetch(&g_cache_bytes, l, __ATOMIC_RELAXED);
+	}
+	if (r == 0) {
+		*moff = gi->cache_moff;
+		*len = gi->cache_len;
+	}
+	pthread_mutex_unlock(&inode->lock);
+	return r;
+}
+
+bool file_fill_lazily(struct file *f)
+{
+	/* An overlay file does its I/O on the layer's file it opened (see overlay_file.c). A
+	 * goferfs file is read with pread on its host fd, without any mm lock. */
+	while (f && f->fops == &ovl_file_fops)
+		f = f->priv;
+	return f && f->fops == &gofer_file_fops;
+}
+
 /* ---- directories ---- */
 
-#define GOFER_DIRENT_BATCH 64
+/* Entries asked for per GETDENTS: as many as a reply can carry with typical names (~20 bytes
+ * each), so that most directories take one round trip. */
+#define GOFER_DIRENT_BATCH 1024
 #define GOFER_DIR_MAX (1 << 20)
 
 /* The listing of directory f, read whole from the gofer (a dirlist_read_fn). */
@@ -571,6 +652,7 @@ static int gofer_read_dir(struct file *f, struct dirlist **out)
 	struct dirlist *l = dirlist_new();
 	struct gofer_dirent *batch = malloc(GOFER_DIRENT_BATCH * sizeof(*batch));
 	uint64_t cookie = 0;
+	bool end = false;
 	long n;
 	int r = 0;
 
@@ -578,9 +660,9 @@ static int gofer_read_dir(struct file *f, struct dirlist **out)
 		r = -ENOMEM;
 		goto out;
 	}
-	for (;;) {
+	while (!end) {
 		n = gofer_getdents(sb_client(dir->sb), GI(dir)->fid, cookie, batch,
-				   GOFER_DIRENT_BATCH);
+				   GOFER_DIRENT_BATCH, &end);
 		if (n < 0) {
 			r = (int)n;
 			goto out;

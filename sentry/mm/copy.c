@@ -147,14 +147,26 @@ long copy_in_str(struct mm *mm, char *dst, uint64_t src, size_t max)
 {
 	size_t done = 0;
 	long r = -ENAMETOOLONG;
-	bool grow;
+	uint64_t grown_at = 0;
 
 	if (!mm)
 		return -EFAULT;
 	pthread_rwlock_rdlock(&mm->lock);
 	while (done < max) {
 		const struct vma *v = lookup(mm, src);
+		bool grow = false;
 		uint64_t lim = v ? vma_access_end(v, src, &grow) : 0;
+		if (v && lim <= src && grow && grown_at != src + 1) {
+			/* A private file mapping not filled that far yet (a string literal in a
+			 * lazily filled library): fill it under the write lock, then look again. */
+			pthread_rwlock_unlock(&mm->lock);
+			pthread_rwlock_wrlock(&mm->lock);
+			mm_file_grow(mm, src, 1, false);
+			pthread_rwlock_unlock(&mm->lock);
+			pthread_rwlock_rdlock(&mm->lock);
+			grown_at = src + 1; /* once per place: a failed fill is EFAULT */
+			continue;
+		}
 		if (!v || !(v->prot & PROT_READABLE) || lim <= src) {
 			r = -EFAULT;
 			break;

@@ -540,8 +540,17 @@ int mm_handle_fault(struct mm *mm, uint64_t addr, int access)
 		r = -EACCES;
 		goto out;
 	}
-	if ((v->file || v->pm) && !vma_filemap(v)) /* (mm_file_fault mapped a shared one's) */
+	if (v->file && !vma_filemap(v) && !v->pm) {
+		/* pages copy_in/copy_out filled (a grown file, a lazily filled mapping) come in
+		 * runs of contiguous backing: map the neighbourhood, not one page per fault */
+		uint64_t page = PAGE_ALIGN_DOWN(addr);
+		uint64_t s = page - v->start > FM_MAP_AROUND ? page - FM_MAP_AROUND : v->start;
+		uint64_t e = v->end - page > FM_MAP_AROUND ? page + FM_MAP_AROUND : v->end;
+		vma_plat_map(mm, v, s, e);
+	} else if ((v->file || v->pm) && !vma_filemap(v)) {
+		/* (mm_file_fault mapped a shared one's) */
 		vma_plat_map(mm, v, PAGE_ALIGN_DOWN(addr), PAGE_ALIGN_DOWN(addr) + PAGE_SIZE);
+	}
 	unexplained.mm = mm;
 	unexplained.addr = addr;
 	unexplained.gen = mm->cow_gen;

@@ -175,7 +175,8 @@ uint64_t vma_access_end(const struct vma *v, uint64_t addr, bool *grow)
 	uint64_t end = lim <= v->foff		     ? v->start
 		       : lim - v->foff >= vma_len(v) ? v->end
 						     : addr_of(v, lim);
-	if (end <= addr && !vma_filemap(v) && v->fm && eof > v->vend && foff_of(v, addr) < eof)
+	uint64_t fill_to = v->fm ? eof : v->fend; /* (fend: a lazily filled one) */
+	if (end <= addr && !vma_filemap(v) && fill_to > v->vend && foff_of(v, addr) < fill_to)
 		*grow = true;
 	return end;
 }
@@ -226,8 +227,9 @@ int mm_file_grow(struct mm *mm, uint64_t addr, uint64_t len, bool plat)
 			break;
 		struct vma *v = &mm->v[i];
 		uint64_t next = v->end;
-		if (v->file && v->fm && !vma_filemap(v)) {
-			uint64_t eof = PAGE_ALIGN_UP(filemap_size(v->fm));
+		if (v->file && !vma_filemap(v)) {
+			/* a grown file, or a lazily filled mapping's first access */
+			uint64_t eof = v->fm ? PAGE_ALIGN_UP(filemap_size(v->fm)) : v->fend;
 			if (eof > v->vend) {
 				int r = grow_one(mm, i, eof, plat);
 				if (r < 0)
@@ -248,7 +250,8 @@ int mm_file_fault(struct mm *mm, size_t i, uint64_t addr)
 	if (!vma_filemap(v)) {
 		if (off < v->vend)
 			return 1;
-		uint64_t eof = v->fm ? PAGE_ALIGN_UP(filemap_size(v->fm)) : v->vend;
+		/* past vend: a grown file, or a lazily filled mapping's first access */
+		uint64_t eof = v->fm ? PAGE_ALIGN_UP(filemap_size(v->fm)) : v->fend;
 		if (off >= eof)
 			return -ENXIO;
 		r = grow_one(mm, i, eof, true);

@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "common/util.h"
@@ -178,21 +179,63 @@ uint64_t mm_stack_top(struct mm *mm) { return mm->max_addr; }
 
 uint64_t mm_mmap_base(struct mm *mm) { return mm->mmap_base; }
 
+/*
+ * Filling goes through a buffer and pwrite on the memory file rather than reading into the
+ * Sentry's mapping of it: the host then allocates the memory file's pages without zeroing them
+ * first and without a page fault per page in the Sentry, which makes a large fill about a
+ * third faster (docs/performance.md). One buffer for the whole Sentry keeps its memory small;
+ * a fill that finds it taken reads into the mapping instead.
+ */
+#define FILL_BOUNCE (256 * 1024)
+static pthread_mutex_t fill_bounce_lock = PTHREAD_MUTEX_INITIALIZER;
+static char *fill_bounce;
+
+/* One step of a fill: read up to len bytes at foff into buf and pwrite them to the memory file
+ * at moff, or, with buf NULL, read them straight into the Sentry's mapping of it. Returns the
+ * bytes placed, 0 at the end of the file, or -errno. */
+static ssize_t fill_step(struct file *f, uint64_t foff, uint64_t moff, uint64_t len, char *buf)
+{
+	if (!buf)
+		return vfs_pread(f, memfile_ptr(moff), MIN(len, FILL_CHUNK), foff);
+	ssize_t r = vfs_pread(f, buf, MIN(len, FILL_BOUNCE), foff);
+	for (ssize_t w = 0; w < r;) {
+		ssize_t n =
+		    pwrite(memfile_fd(), buf + w, (size_t)(r - w), (off_t)(moff + (uint64_t)w));
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		if (n > 0)
+			w += n;
+	}
+	return r;
+}
+
 int mm_fill_from_file(struct file *f, uint64_t foff, uint64_t moff, uint64_t len)
 {
 	uint64_t done = 0;
-	while (done < len) {
-		ssize_t r = vfs_pread(f, memfile_ptr(moff + done), MIN(len - done, FILL_CHUNK),
-				      foff + done);
-		if (r == -EINTR)
-			continue;
-		if (r < 0)
-			return (int)r;
-		if (r == 0)
-			break; /* EOF: the rest stays zero (Linux: SIGBUS past it) */
-		done += (uint64_t)r;
+	char *buf = NULL;
+	int r = 0;
+
+	if (len > PAGE_SIZE && pthread_mutex_trylock(&fill_bounce_lock) == 0) {
+		if (!fill_bounce)
+			fill_bounce = malloc(FILL_BOUNCE);
+		if (!(buf = fill_bounce))
+			pthread_mutex_unlock(&fill_bounce_lock);
 	}
-	return 0;
+	while (done < len) {
+		ssize_t n = fill_step(f, foff + done, moff + done, len - done, buf);
+		if (n == -EINTR)
+			continue;
+		if (n < 0) {
+			r = (int)n;
+			break;
+		}
+		if (n == 0)
+			break; /* EOF: the rest stays zero (Linux: SIGBUS past it) */
+		done += (uint64_t)n;
+	}
+	if (buf)
+		pthread_mutex_unlock(&fill_bounce_lock);
+	return r;
 }
 
 int mm_map_fresh(struct mm *mm, const struct vma *tmpl, uint64_t start, uint64_t len)
@@ -250,6 +293,35 @@ static bool file_range_ok(uint64_t off, uint64_t len)
 /* The filesystems define it (mm.h); referenced weakly so that the mm links without them (unit
  * tests of other modules): then no file has memory pages. */
 extern struct mm_filemap *file_filemap(struct file *f) __attribute__((weak));
+extern bool file_fill_lazily(struct file *f) __attribute__((weak));
+extern int file_page_cache(struct file *f, uint64_t *moff, uint64_t *len) __attribute__((weak));
+
+int mm_read_file_pages(struct file *f, uint64_t len, uint64_t *moff)
+{
+	int r = memfile_alloc(len, moff);
+	if (r == 0 && (r = mm_fill_from_file(f, 0, *moff, len)) < 0)
+		memfile_free(*moff, len);
+	return r;
+}
+
+/* For a private mapping of [off, off+len) of f that cannot be written, take references to
+ * the page cache's pages of f that it covers: all of it, or, when it reaches past the end of
+ * the file (fend, page rounded) and the cache holds the whole file, the part within the file
+ * (ld.so's reservation of a library's span). Returns how many bytes, from off, with *moff
+ * where they are; 0 when f has no cache or it does not cover the start. */
+static uint64_t cached_backing(struct file *f, int prot, uint64_t off, uint64_t len, uint64_t fend,
+			       uint64_t *moff)
+{
+	uint64_t cmoff, clen;
+	if ((prot & LINUX_PROT_WRITE) || !file_page_cache || file_page_cache(f, &cmoff, &clen) < 0 ||
+	    off >= clen)
+		return 0;
+	uint64_t n = MIN(len, clen - off);
+	if (n < len && clen != fend)
+		return 0; /* what lies past the cache would have file bytes to read */
+	*moff = cmoff + off;
+	return memfile_incref(*moff, n) == 0 ? n : 0;
+}
 
 /* What mmap_check_type found out about a mapping. */
 struct mmap_kind {
@@ -259,6 +331,7 @@ struct mmap_kind {
 	bool nomaywrite;       /* MAP_SHARED of a file not open for writing */
 	struct mm_filemap *fm; /* the file's filemap, if it has one (borrowed) */
 	uint64_t size;	       /* the file's size */
+	bool lazy;	       /* a private copy filled at its first access (mm_internal.h) */
 };
 
 /* The checks of do_mmap that depend on the flags and the file, in Linux's order; fills *k.
@@ -340,6 +413,9 @@ static int mmap_check_type(int prot, int flags, struct file *f, uint64_t off, ui
 			k->copy = true;
 		}
 	}
+	/* MAP_FIXED ones are filled now: they are a library's segments, touched at once. */
+	k->lazy = !k->shared && !k->fm && !(flags & LINUX_MAP_FIXED) && file_fill_lazily &&
+		  file_fill_lazily(f);
 	return 0;
 }
 
@@ -438,20 +514,33 @@ long mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags, st
 	bool file = f && !k.zero, filemap = file && k.shared;
 
 	/* Fresh backing, filled before taking the lock: the VFS may need this mm (procfs). A
-	 * shared file mapping has none: it maps the file's pages. */
-	own_backing = !filemap;
+	 * shared file mapping has none: it maps the file's pages. A private one that cannot be
+	 * written may share a page cache's pages, copy-on-write (a library's text): all of it, or
+	 * the part within the file, and then what lies past the end of the file (never valid)
+	 * gets fresh pages as a VMA of its own (tmoff, tlen). */
+	uint64_t shared = file && !filemap && !k.fm
+			      ? cached_backing(f, prot, off, len, PAGE_ALIGN_UP(k.size), &moff)
+			      : 0;
+	bool cached = shared > 0;
+	uint64_t tmoff = 0, tlen = filemap ? 0 : len - shared;
+	own_backing = tlen > 0;
 	if (own_backing) {
-		r = memfile_alloc(len, &moff);
-		if (r < 0)
-			return r;
-		if (file && (r = mm_fill_from_file(f, off, moff, len)) < 0) {
-			memfile_free(moff, len);
+		r = memfile_alloc(tlen, &tmoff);
+		if (r < 0) {
+			if (cached)
+				memfile_decref(moff, shared);
 			return r;
 		}
+		if (file && !cached && !k.lazy && (r = mm_fill_from_file(f, off, tmoff, len)) < 0) {
+			memfile_free(tmoff, tlen);
+			return r;
+		}
+		if (!cached)
+			moff = tmoff;
 	}
 
 	pthread_rwlock_wrlock(&mm->lock);
-	r = vma_reserve(mm, 3);
+	r = vma_reserve(mm, 5);
 	if (r < 0)
 		goto fail;
 	if (!(flags & LINUX_MAP_FIXED)) {
@@ -471,7 +560,7 @@ long mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags, st
 		goto fail;
 	struct vma nv = {
 	    .start = addr,
-	    .end = addr + len,
+	    .end = addr + (cached ? shared : len),
 	    .moff = moff,
 	    .excl = addr,
 	    .file = file ? f : NULL,
@@ -481,13 +570,16 @@ long mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags, st
 	    .prot = prot & PROT_MASK,
 	    .flags = (k.shared ? VMA_SHARED : 0) | (filemap ? VMA_FILEMAP : 0) |
 		     (k.copy ? VMA_SHARED_COPY : 0) | (k.nomaywrite ? VMA_NOMAYWRITE : 0) |
-		     (flags & LINUX_MAP_GROWSDOWN ? VMA_GROWSDOWN : 0),
+		     (flags & LINUX_MAP_GROWSDOWN ? VMA_GROWSDOWN : 0) | (cached ? VMA_COW : 0),
 	};
 	if (file && !filemap) {
 		/* The copy is valid up to the end of the file as it is now. */
 		nv.vend = PAGE_ALIGN_UP(k.size);
 		if (k.fm)
 			nv.vend = MIN(nv.vend, PAGE_ALIGN_UP(filemap_size(k.fm)));
+		nv.fend = nv.vend;
+		if (k.lazy && !cached)
+			nv.vend = off; /* nothing valid until the first access fills it */
 	}
 	if (nv.file)
 		file_get(nv.file);
@@ -497,13 +589,33 @@ long mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags, st
 			file_put(nv.file);
 		goto fail;
 	}
+	if (cached && own_backing) {
+		/* the part past the end of the file: its own fresh pages, never valid (SIGBUS) */
+		struct vma tail = nv;
+		tail.start = nv.end;
+		tail.end = addr + len;
+		tail.moff = tmoff;
+		tail.excl = tail.start;
+		tail.foff = off + shared;
+		tail.flags &= ~VMA_COW;
+		file_get(tail.file);
+		r = mmap_insert(mm, &tail, flags & LINUX_MAP_FIXED);
+		if (r < 0) {
+			file_put(tail.file);
+			mm_unmap_range(mm, addr, nv.end, true); /* releases nv's pages and file */
+			cached = false;
+			goto fail;
+		}
+	}
 	pthread_rwlock_unlock(&mm->lock);
 	return (long)addr;
 
 fail:
 	pthread_rwlock_unlock(&mm->lock);
 	if (own_backing)
-		memfile_free(moff, len);
+		memfile_free(tmoff, tlen);
+	if (cached)
+		memfile_decref(moff, shared);
 	return r;
 }
 

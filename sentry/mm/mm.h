@@ -92,6 +92,21 @@ uint64_t mm_filemap_bytes(struct mm_filemap *fm);
  * (sentry/fs/tmpfs.c); the mm references it weakly, so a build without them has no filemaps.
  * NOTE for the lead: this would better be a file_ops member (Linux's f_op->mmap). */
 struct mm_filemap *file_filemap(struct file *f);
+/* May private mappings of f be filled at their first access rather than at mmap time? True
+ * for files whose contents can be read with an mm's lock held and do not change (goferfs
+ * files: the read-only lower layer; not procfs, whose reads take mm locks). Provided by the
+ * filesystems (sentry/fs/goferfs.c), referenced weakly like file_filemap. */
+bool file_fill_lazily(struct file *f);
+/* The memory-file range holding all of f's contents, page rounded (a page cache: the read-only
+ * lower layer's files, goferfs), in *moff and *len: private mappings that cannot be written
+ * share its pages copy-on-write instead of copying the file. 0, or -errno when f has none
+ * (another filesystem, too large, the cache full). Borrowed: valid while the caller holds f.
+ * Provided by the filesystems (sentry/fs/goferfs.c), referenced weakly like file_filemap. */
+int file_page_cache(struct file *f, uint64_t *moff, uint64_t *len);
+/* A fresh memory-file range of len bytes (a page multiple) holding f's contents from offset 0,
+ * zeros past its end, for a filesystem's page cache: one reference, the caller's. Read with
+ * vfs_pread; call it with no mm lock held. 0 or -errno. */
+int mm_read_file_pages(struct file *f, uint64_t len, uint64_t *moff);
 
 /* A new empty address space for platform plat, not active yet (see mm_activate). NULL on
  * ENOMEM. The application may use [LINUX_MMAP_MIN, plat->max_user_addr); the stack sits at the
@@ -139,7 +154,10 @@ uint64_t mm_mmap_base(struct mm *mm);
 /* mmap semantics (LINUX_PROT_*, LINUX_MAP_*). f is NULL for anonymous mappings; a file mapping
  * takes its own reference on f (the caller keeps its own). Checks everything Linux's do_mmap
  * checks, including f's access mode (file_flags) against flags and prot. Private file mappings
- * are filled from the file now (vfs_pread). MAP_SHARED of a file with a filemap
+ * are filled from the file now (vfs_pread), or, for a file_fill_lazily one mapped without
+ * MAP_FIXED, at their first access (mm_internal.h); one that cannot be written (no PROT_WRITE)
+ * and lies within a file with a file_page_cache maps the cache's pages copy-on-write instead.
+ * MAP_SHARED of a file with a filemap
  * (file_filemap: tmpfs) maps the file's own pages; of another file that can never be written
  * through the mapping (the read-only lower layer) it is served like a private mapping, and
  * otherwise it is -ENODEV. Pages wholly past the end of the file fault with SIGBUS (see

@@ -82,6 +82,15 @@ bool memfile_exclusive_locked(uint64_t off, uint64_t len, uint64_t *shared_at);
  * in VMA_COW, or vend) are "compatible": Linux would see one VMA there, so operations that must
  * stay within one Linux VMA (mremap) and /proc/PID/maps treat a run of compatible VMAs as one.
  * Copy-on-write breaks never split VMAs: they change entries of the per-page map.
+ *
+ * Lazily filled private mappings. A private file mapping of a file without a filemap (the
+ * read-only lower layer) that is not MAP_FIXED starts with nothing valid (vend = foff) and
+ * fend = the end of the file, page rounded: its pages are filled from the file, all of the
+ * VMA at once, at the first fault or copy_in/copy_out that reaches them (mm_file_fault,
+ * mm_file_grow), and vend becomes fend. That is how ld.so maps a library: it reserves the
+ * whole span with one mapping of the file and lays the segments over it with MAP_FIXED, so
+ * most of the reservation is replaced before anything touches it and is never read. Every
+ * other file-backed private VMA has fend == vend: nothing to fill later.
  */
 /* A per-page map: entry = memory-file page number | PG_COW | PG_FAULT. Pieces of one VMA split
  * apart (by mprotect, munmap...) share it, each using its own entries; refs counts them. Only
@@ -104,6 +113,7 @@ struct vma {
 	struct file *file;
 	uint64_t foff;
 	uint64_t vend;	       /* private file mappings: see above */
+	uint64_t fend;	       /* lazily filled private file mappings: see above */
 	struct mm_filemap *fm; /* see above, else NULL */
 	int prot;	       /* LINUX_PROT_READ|WRITE|EXEC */
 	int flags;	       /* VMA_* */

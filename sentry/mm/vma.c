@@ -120,7 +120,8 @@ static bool try_merge(struct mm *mm, size_t i)
 	if (vma_filemap(a)) {
 		if ((a->flags & VMA_COW) != (b->flags & VMA_COW))
 			return false;
-	} else if ((a->file && a->vend != b->vend) || !vma_join_backing(a, b)) {
+	} else if ((a->file && (a->vend != b->vend || a->fend != b->fend)) ||
+		   !vma_join_backing(a, b)) {
 		return false;
 	}
 	a->end = b->end;

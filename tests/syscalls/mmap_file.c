@@ -1,5 +1,6 @@
-/* mmap_file.c: file-backed mmap: MAP_PRIVATE (host and /tmp files), MAP_SHARED on /tmp, offsets,
- * msync, coherence with read/write, permission and argument errors. */
+/* mmap_file.c: file-backed mmap: MAP_PRIVATE (host and /tmp files, touched first or handed on
+ * untouched), MAP_SHARED on /tmp, offsets, msync, coherence with read/write, permission and
+ * argument errors. */
 #include "sc.h"
 
 #include <sys/mman.h>
@@ -36,6 +37,67 @@ static void test_private_host_file(void)
 	munmap(m, len);
 	free(buf);
 	ok("MAP_PRIVATE of a host file at an offset: matches read, outlives close, writes private");
+}
+
+/* The string is in this program's read-only data; the test finds it in the file. */
+static const char null_path[] = "/dev/null";
+
+/* A private mapping of a host file (this program), a page longer than the file like ld.so's
+ * reservation of a library's span, that nothing touches before it is handed to a syscall,
+ * split by mprotect, moved by mremap or copied by fork: the sandbox fills such a mapping at its
+ * first access, so each of these ways in must see the file's bytes. */
+static void test_private_host_file_untouched(void)
+{
+	int fd = (int)CHECK_OK(open("/proc/self/exe", O_RDONLY));
+	struct stat st;
+	CHECK_OK(fstat(fd, &st));
+	size_t size = (size_t)st.st_size, len = 4 * (size_t)pg;
+	CHECK(size >= len + (size_t)pg, "the program is at least 5 pages");
+	char *file = malloc(size);
+	CHECK(file && pread(fd, file, size, 0) == (ssize_t)size, "pread the whole program");
+	char *s = memmem(file, size, null_path, sizeof(null_path));
+	CHECK(s, "\"%s\" is in the program's file", null_path);
+	size_t soff = (size_t)(s - file);
+	size_t span = ((size + (size_t)pg - 1) & ~((size_t)pg - 1)) + (size_t)pg;
+
+	/* the kernel reads it: write(2) from it, open(2) of a path in it */
+	char *m = mmap(NULL, span, PROT_READ, MAP_PRIVATE, fd, 0);
+	CHECK(m != MAP_FAILED, "mmap");
+	int p[2];
+	char got[64];
+	CHECK_OK(pipe(p));
+	CHECK(write(p[1], m + pg, sizeof(got)) == sizeof(got), "write from the mapping");
+	CHECK(read(p[0], got, sizeof(got)) == sizeof(got) && !memcmp(got, file + pg, sizeof(got)),
+	      "the pipe carries the file's bytes");
+	close(p[0]);
+	close(p[1]);
+	CHECK_OK(munmap(m, span));
+	size_t soff_pg = soff & ~((size_t)pg - 1);
+	m = mmap(NULL, span - soff_pg, PROT_READ, MAP_PRIVATE, fd, (off_t)soff_pg);
+	CHECK(m != MAP_FAILED, "mmap from the page with the path");
+	int nfd = (int)CHECK_OK(open(m + (soff - soff_pg), O_RDONLY));
+	close(nfd);
+	CHECK_OK(munmap(m, span - soff_pg));
+
+	/* split, moved and grown, forked: then read */
+	m = mmap(NULL, span, PROT_READ, MAP_PRIVATE, fd, 0);
+	CHECK(m != MAP_FAILED, "mmap");
+	CHECK_OK(mprotect(m + pg, pg, PROT_READ | PROT_WRITE)); /* [0,1) [1,2) [2,...) */
+	char *n = mremap(m + 2 * pg, 2 * pg, 3 * pg, MREMAP_MAYMOVE);
+	CHECK(n != MAP_FAILED, "mremap the last piece, one page longer");
+	pid_t pid = sc_fork();
+	if (pid == 0)
+		_exit(memcmp(m, file, 2 * pg) || memcmp(n, file + 2 * pg, 3 * pg) ? 1 : 0);
+	expect_exit(pid, 0);
+	CHECK(!memcmp(m, file, 2 * pg) && !memcmp(n, file + 2 * pg, 3 * pg),
+	      "split, moved, grown and forked: the file's bytes");
+	m[pg] ^= 0x55;
+	CHECK(m[pg] == (char)(file[pg] ^ 0x55), "the writable page is private");
+	CHECK_OK(munmap(m, span));
+	CHECK_OK(munmap(n, 3 * pg));
+	close(fd);
+	free(file);
+	ok("MAP_PRIVATE of a host file untouched before write(2), open(2), mprotect, mremap, fork");
 }
 
 static void test_private_tmp(void)
@@ -144,6 +206,7 @@ int main(void)
 {
 	pg = sysconf(_SC_PAGESIZE);
 	test_private_host_file();
+	test_private_host_file_untouched();
 	test_private_tmp();
 	test_shared_tmp();
 	test_errors();

@@ -27,9 +27,21 @@ struct file {
 	uint32_t mode;
 	uint64_t rdev;
 	struct mm_filemap *fm; /* a "tmpfs" file: its contents are these pages (data unused) */
+	bool lazy;	       /* a "goferfs" file: private mappings filled at first access */
+	int reads;	       /* vfs_pread calls */
+	uint64_t cache_moff, cache_len; /* a "goferfs" file's page cache, if cache_len */
 };
 
 struct mm_filemap *file_filemap(struct file *f) { return f->fm; }
+bool file_fill_lazily(struct file *f) { return f->lazy; }
+int file_page_cache(struct file *f, uint64_t *moff, uint64_t *len)
+{
+	if (!f->cache_len)
+		return -ENODEV;
+	*moff = f->cache_moff;
+	*len = f->cache_len;
+	return 0;
+}
 
 struct file *file_get(struct file *f)
 {
@@ -40,6 +52,7 @@ void file_put(struct file *f) { f->refs--; }
 int file_flags(const struct file *f) { return f->flags; }
 ssize_t vfs_pread(struct file *f, void *buf, size_t n, uint64_t off)
 {
+	f->reads++;
 	if (f->fm)
 		return (ssize_t)mm_filemap_read(f->fm, buf, n, off);
 	if (off >= f->size)
@@ -221,9 +234,9 @@ static void check_mirror(struct mm *m)
 		uint64_t valid = vma_valid_end(v);
 		for (uint64_t a = v->start; a < valid;) {
 			const struct fake_map *fm = fake_lookup(m, a);
-			if (!fm && v->file && v->fm) {
-				/* filled from a grown file by copy_in/out: mapped at its first
-				 * fault */
+			if (!fm && v->file) {
+				/* filled by copy_in/out (from a grown file, or a lazily filled
+				 * mapping's first access): mapped at its first fault */
 				a += PG;
 				continue;
 			}

@@ -199,7 +199,7 @@ static void expect_eio(enum lie lie, int call)
 		cr_assert_eq(fd, -1, "fd handed out");
 		break;
 	case GOFER_GETDENTS:
-		r = (int)gofer_getdents(&cl, 0, 0, d, 4);
+		r = (int)gofer_getdents(&cl, 0, 0, d, 4, NULL);
 		break;
 	default:
 		r = gofer_stat(&cl, 0, &st);

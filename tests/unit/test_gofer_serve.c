@@ -141,21 +141,25 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Every entry of dir fid, paging max at a time; returns the count, names in names[]. */
+/* Every entry of dir fid, paging max at a time until an empty reply; returns the count, names
+ * in names[]. A reply said to end the directory must be the last one with entries. */
 static int list_all(uint32_t fid, size_t max, char **names, int cap, int *calls)
 {
 	struct gofer_dirent *ents = calloc(max, sizeof(*ents));
 	uint64_t cookie = 0;
+	bool end, ended = false;
 	int n = 0;
 
 	cr_assert_not_null(ents);
 	*calls = 0;
 	for (;;) {
-		long got = gofer_getdents(&cl, fid, cookie, ents, max);
+		long got = gofer_getdents(&cl, fid, cookie, ents, max, &end);
 		cr_assert_geq(got, 0, "getdents: %ld", got);
 		++*calls;
 		if (got == 0)
 			break;
+		cr_assert(!ended, "entries after a reply that ended the directory");
+		ended = end;
 		cr_assert_leq(got, (long)max);
 		for (long i = 0; i < got; i++) {
 			cr_assert_lt(n, cap);
@@ -183,8 +187,12 @@ Test(gofer_serve, getdents_small_dir)
 	}
 	/* Types come through. */
 	struct gofer_dirent d[8];
-	long got = gofer_getdents(&cl, GOFER_ROOT_FID, 0, d, 8);
+	bool end;
+	long got = gofer_getdents(&cl, GOFER_ROOT_FID, 0, d, 8, &end);
 	cr_assert_eq(got, 5);
+	cr_assert(end, "5 short entries of 8, room to spare: the end");
+	cr_assert_eq(gofer_getdents(&cl, GOFER_ROOT_FID, 0, d, 5, &end), 5);
+	cr_assert(!end, "max entries: maybe more");
 	for (long i = 0; i < got; i++) {
 		if (strcmp(d[i].name, "sub") == 0)
 			cr_assert_eq(d[i].type, LINUX_DT_DIR);
@@ -193,7 +201,7 @@ Test(gofer_serve, getdents_small_dir)
 		if (strcmp(d[i].name, "fifo") == 0)
 			cr_assert_eq(d[i].type, LINUX_DT_FIFO);
 	}
-	cr_assert_eq(gofer_getdents(&cl, GOFER_ROOT_FID, 0, d, 0), -EINVAL);
+	cr_assert_eq(gofer_getdents(&cl, GOFER_ROOT_FID, 0, d, 0, NULL), -EINVAL);
 }
 
 static void check_big_listing(size_t max, int min_calls)
@@ -255,7 +263,7 @@ Test(gofer_serve, open_refusals)
 	cr_assert_eq(n, 1);
 	closedir(d);
 	struct gofer_dirent ents[4];
-	cr_assert_eq(gofer_getdents(&cl, file, 0, ents, 4), -ENOTDIR);
+	cr_assert_eq(gofer_getdents(&cl, file, 0, ents, 4, NULL), -ENOTDIR);
 }
 
 Test(gofer_serve, bad_fids)
@@ -271,7 +279,7 @@ Test(gofer_serve, bad_fids)
 	cr_assert_eq(gofer_walk(&cl, 777, "hello.txt", &fid, &st), -EBADF);
 	cr_assert_eq(gofer_open(&cl, 777, LINUX_O_RDONLY, &fd), -EBADF);
 	cr_assert_eq(gofer_readlink(&cl, 777, buf, sizeof(buf)), -EBADF);
-	cr_assert_eq(gofer_getdents(&cl, 777, 0, ents, 2), -EBADF);
+	cr_assert_eq(gofer_getdents(&cl, 777, 0, ents, 2, NULL), -EBADF);
 	cr_assert_eq(gofer_clunk(&cl, 777), -EBADF);
 	cr_assert_eq(gofer_clunk(&cl, GOFER_ROOT_FID), -EINVAL);
 	cr_assert_eq(gofer_stat(&cl, GOFER_ROOT_FID, &st), 0);

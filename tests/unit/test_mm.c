@@ -205,6 +205,133 @@ Test(mmap, private_file, .init = setup, .fini = teardown)
 	cr_assert_eq(memfile_used(), used0);
 }
 
+/* A private mapping of a file_fill_lazily file (goferfs) made without MAP_FIXED is read at its
+ * first access, all of it at once; what MAP_FIXED lays over it before then is never read. */
+Test(mmap, lazy_private_file, .init = setup, .fini = teardown)
+{
+	struct file f = mkfile(LINUX_O_RDONLY);
+	char got[4 * PG], s[64];
+	f.lazy = true;
+
+	/* ld.so: a reservation of the whole span, then the segments over it */
+	long a = mm_mmap(mm, 0, 4 * PG, LINUX_PROT_READ, LINUX_MAP_PRIVATE, &f, 0);
+	cr_assert_gt(a, 0);
+	cr_assert_eq(f.reads, 0, "nothing read at mmap time");
+	cr_assert_null(fake_lookup(mm, (uint64_t)a), "nothing mapped before it is filled");
+	check_mirror(mm);
+	cr_assert_eq(mm_mmap(mm, (uint64_t)a + 2 * PG, 2 * PG, RW,
+			     LINUX_MAP_PRIVATE | LINUX_MAP_FIXED, &f, 2 * PG),
+		     a + 2 * (long)PG);
+	cr_assert_gt(f.reads, 0, "MAP_FIXED: filled at once");
+	cr_assert(fake_lookup(mm, (uint64_t)a + 2 * PG));
+	int reads = f.reads;
+	/* the first fault fills what is left of the reservation and maps it */
+	cr_assert_eq(mm_handle_fault(mm, (uint64_t)a + PG + 5, LINUX_PROT_READ), 0);
+	cr_assert_gt(f.reads, reads);
+	cr_assert(fake_lookup(mm, (uint64_t)a) && fake_lookup(mm, (uint64_t)a + PG));
+	cr_assert_eq(copy_in(mm, got, (uint64_t)a, sizeof(got)), 0);
+	cr_assert_eq(memcmp(got, fdata, sizeof(fdata)), 0);
+	for (size_t i = sizeof(fdata); i < sizeof(got); i++)
+		cr_assert_eq(got[i], 0, "past EOF reads zero");
+	check_mirror(mm);
+
+	/* copy_in_str and copy_in fill it too (the platform maps it at its first fault) */
+	long b = mm_mmap(mm, 0, 5 * PG, LINUX_PROT_READ, LINUX_MAP_PRIVATE, &f, 0);
+	cr_assert_gt(b, 0);
+	reads = f.reads;
+	cr_assert_eq(copy_in_str(mm, s, (uint64_t)b + sizeof(fdata) - 10, sizeof(s)), 10,
+		     "a string running into the zeros past EOF");
+	cr_assert_eq(memcmp(s, fdata + sizeof(fdata) - 10, 10), 0);
+	cr_assert_gt(f.reads, reads);
+	cr_assert_eq(copy_in(mm, got, (uint64_t)b, PG), 0);
+	cr_assert_eq(memcmp(got, fdata, PG), 0);
+	check_mirror(mm);
+	cr_assert_eq(mm_handle_fault(mm, (uint64_t)b + PG, LINUX_PROT_READ), 0);
+	cr_assert(fake_lookup(mm, (uint64_t)b) && fake_lookup(mm, (uint64_t)b + 3 * PG),
+		  "the fault maps the filled pages around it");
+	cr_assert_eq(mm_handle_fault(mm, (uint64_t)b + 4 * PG, LINUX_PROT_READ), -ENXIO,
+		     "past the end of the file: SIGBUS");
+	cr_assert_eq(copy_in(mm, got, (uint64_t)b + 4 * PG, 1), -EFAULT);
+	check_mirror(mm);
+	mm_put(mm);
+	mm = NULL;
+	cr_assert_eq(f.refs, 1, "all references dropped");
+	cr_assert_eq(memfile_used(), used0);
+}
+
+/* Private mappings that cannot be written share a page cache's pages copy-on-write (no read of
+ * the file), also the part within the file of one reaching past its end (ld.so's reservation);
+ * writable ones copy, as before. */
+Test(mmap, page_cache_shared_copy_on_write, .init = setup, .fini = teardown)
+{
+	struct file f = mkfile(LINUX_O_RDONLY);
+	uint64_t flen = PAGE_ALIGN_UP(sizeof(fdata));
+	char got[4 * PG];
+
+	cr_assert_eq(mm_read_file_pages(&f, flen, &f.cache_moff), 0);
+	f.cache_len = flen;
+	cr_assert_eq(memcmp(memfile_ptr(f.cache_moff), fdata, sizeof(fdata)), 0, "the cache");
+	uint64_t used = memfile_used();
+	int reads = f.reads;
+	long a = mm_mmap(mm, 0, 2 * PG, LINUX_PROT_READ | LINUX_PROT_EXEC, LINUX_MAP_PRIVATE, &f,
+			 PG);
+	cr_assert_gt(a, 0);
+	cr_assert_eq(f.reads, reads, "no read: the cache's pages");
+	cr_assert_eq(memfile_used(), used, "no new pages");
+	const struct fake_map *fm = fake_lookup(mm, (uint64_t)a);
+	cr_assert(fm && fm->moff == f.cache_moff + PG, "mapped from the cache");
+	cr_assert_eq(fm->prot & LINUX_PROT_WRITE, 0);
+	cr_assert_eq(copy_in(mm, got, (uint64_t)a, 2 * PG), 0);
+	cr_assert_eq(memcmp(got, fdata + PG, 2 * PG), 0);
+	check_mirror(mm);
+	/* made writable and written: a private copy; the cache keeps the file's bytes */
+	cr_assert_eq(mm_mprotect(mm, (uint64_t)a, 2 * PG, RW), 0);
+	cr_assert_eq(mm_handle_fault(mm, (uint64_t)a, LINUX_PROT_WRITE), 0);
+	cr_assert_eq(copy_out(mm, (uint64_t)a + PG, "XY", 2), 0);
+	cr_assert_eq(memcmp(memfile_ptr(f.cache_moff), fdata, sizeof(fdata)), 0, "cache intact");
+	cr_assert_eq(copy_in(mm, got, (uint64_t)a + PG, 2), 0);
+	cr_assert_eq(memcmp(got, "XY", 2), 0);
+	check_mirror(mm);
+	/* a writable mapping and one reaching past the cache copy from the file */
+	reads = f.reads;
+	long b = mm_mmap(mm, 0, PG, RW, LINUX_MAP_PRIVATE, &f, 0);
+	cr_assert_gt(b, 0);
+	cr_assert_gt(f.reads, reads, "writable: copied");
+	reads = f.reads;
+	size_t n0 = mm->n;
+	long c = mm_mmap(mm, 0, flen + 2 * PG, LINUX_PROT_READ, LINUX_MAP_PRIVATE, &f, 0);
+	cr_assert_gt(c, 0);
+	cr_assert_eq(f.reads, reads, "reaching past the end: the file's part shared, no read");
+	cr_assert_eq(mm->n, n0 + 2, "the cached part and the part past the end");
+	fm = fake_lookup(mm, (uint64_t)c);
+	cr_assert(fm && fm->moff == f.cache_moff, "mapped from the cache");
+	cr_assert_eq(copy_in(mm, got, (uint64_t)c, 2 * PG), 0);
+	cr_assert_eq(memcmp(got, fdata, 2 * PG), 0);
+	cr_assert_null(fake_lookup(mm, (uint64_t)c + flen), "past the end: not mapped");
+	cr_assert_eq(mm_handle_fault(mm, (uint64_t)c + flen + PG, LINUX_PROT_READ), -ENXIO,
+		     "past the end of the file: SIGBUS");
+	struct mm_vma_info vis[16] = {{0}};
+	cr_assert_eq(mm_for_each_vma(mm, count_vma, vis), 0);
+	bool one = false;
+	for (int k = 1; k <= vis[0].prot; k++)
+		one |= vis[k].start == (uint64_t)c && vis[k].end == (uint64_t)c + flen + 2 * PG;
+	cr_assert(one, "one mapping as Linux would show it");
+	check_mirror(mm);
+	/* a MAP_FIXED segment over the middle, as ld.so lays them out, then unmapped whole */
+	cr_assert_eq(mm_mmap(mm, (uint64_t)c + PG, PG, LINUX_PROT_READ | LINUX_PROT_EXEC,
+			     LINUX_MAP_PRIVATE | LINUX_MAP_FIXED, &f, PG),
+		     c + (long)PG);
+	check_mirror(mm);
+	cr_assert_eq(mm_munmap(mm, (uint64_t)c, flen + 2 * PG), 0);
+	check_mirror(mm);
+	mm_put(mm);
+	mm = NULL;
+	cr_assert_eq(f.refs, 1, "all references dropped");
+	cr_assert_eq(memfile_used(), used0 + flen, "only the cache is left");
+	memfile_decref(f.cache_moff, flen);
+	cr_assert_eq(memfile_used(), used0);
+}
+
 Test(mmap, file_access_rules, .init = setup, .fini = teardown)
 {
 	struct file ro = mkfile(LINUX_O_RDONLY), wo = mkfile(LINUX_O_WRONLY);
