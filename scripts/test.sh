@@ -8,6 +8,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 passed=0
+xfailed=0
 failed=0
 skipped=()
 summaries=()
@@ -26,8 +27,11 @@ run_suite() {
 	log=$(mktemp)
 	"$@" 2>&1 | tee "$log"
 	local rc=${PIPESTATUS[0]}
-	local line p f
+	local line p f x
 	line=$(grep -aoE '[0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
+	x=$(grep -aoE '[0-9]+ passed, [0-9]+ failed, [0-9]+ known failures' "$log" | tail -1)
+	x=${x##*failed, }
+	x=${x%% known*}
 	rm -f "$log"
 	if [[ -n $line ]]; then
 		p=${line%% passed*}
@@ -41,7 +45,9 @@ run_suite() {
 	fi
 	passed=$((passed + p))
 	failed=$((failed + f))
-	summaries+=("$(printf '%-18s %4d passed, %4d failed' "$name" "$p" "$f")")
+	xfailed=$((xfailed + ${x:-0}))
+	summaries+=("$(printf '%-18s %4d passed, %4d failed%s' "$name" "$p" "$f" \
+		"${x:+, $x known failures (tests/known-failures.txt)}")")
 }
 
 # The Makefile passes the binaries it built; otherwise take what is in build/.
@@ -100,5 +106,9 @@ done
 if [[ ${#skipped[@]} -gt 0 ]]; then
 	echo "!!!!! SKIPPED suites: ${skipped[*]} !!!!!"
 fi
-echo "$passed passed, $failed failed"
+if ((xfailed)); then
+	echo "$passed passed, $failed failed, $xfailed known failures"
+else
+	echo "$passed passed, $failed failed"
+fi
 [[ $failed -eq 0 ]]
