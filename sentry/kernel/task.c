@@ -107,6 +107,7 @@ struct task *task_alloc(void)
 	pthread_cond_init(&t->wcond, &ca);
 	pthread_condattr_destroy(&ca);
 	sigpending_init(&t->pending);
+	atomic_init(&t->sig_recheck, true); /* its group may have shared signals pending */
 	list_init(&t->tg_link);
 	t->dumpable = 1;
 	return t;
@@ -392,6 +393,7 @@ void tg_exit_locked(struct thread_group *tg, int status)
 	tg->group_exiting = true;
 	tg->exit_status = status;
 	tg->stopped = false;
+	signal_recheck_tg_locked(tg);
 	list_for_each(pos, &tg->threads)
 		task_kick(list_entry(pos, struct task, tg_link));
 	waitq_wake(&tg->stop_wait);
