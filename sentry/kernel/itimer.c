@@ -318,8 +318,10 @@ void itimer_user_exit(struct task *t)
 		return;
 	uint64_t ticks = rusage_clock() - tls_user_start;
 	tls_user_start = 0;
-	/* the task's user time (rusage.h) */
-	atomic_fetch_add_explicit(&t->utime_ticks, ticks, memory_order_relaxed);
+	/* the task's user time (rusage.h): only this thread writes it, so no locked add */
+	atomic_store_explicit(&t->utime_ticks,
+			      atomic_load_explicit(&t->utime_ticks, memory_order_relaxed) + ticks,
+			      memory_order_relaxed);
 	if (!atomic_load_explicit(&g_cpu_armed, memory_order_relaxed))
 		return;
 

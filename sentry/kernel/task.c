@@ -344,13 +344,15 @@ void task_run(struct task *t)
 		control_pause_point(t);
 		atomic_store(&t->in_user, true);
 		if (signal_pending(t) || task_should_leave(t)) {
-			atomic_store(&t->in_user, false);
+			atomic_store_explicit(&t->in_user, false, memory_order_release);
 			continue;
 		}
 		itimer_user_enter(t);
 		int r = t->plat->ctx_run(t->ctx, mm_plat_as(t->mm), &t->regs, &ev);
 		itimer_user_exit(t);
-		atomic_store(&t->in_user, false);
+		/* Release, not seq_cst: a kick that still sees true only interrupts the next run
+		 * needlessly; only the store of true must be ordered before the pending check. */
+		atomic_store_explicit(&t->in_user, false, memory_order_release);
 		if (r < 0) {
 			log_error("task %d: platform failed: %s", t->tid, strerror(-r));
 			task_exit_group(t, LINUX_W_EXITCODE(0, LINUX_SIGKILL));
