@@ -434,7 +434,9 @@ static int release_thread(struct plat_ctx *ctx, struct plat_as *as)
 	average_in(&ctx->service_ticks, ctx->t_released - ctx->t_seen);
 	ctx->rounds++;
 	told = spin_worth(ctx, ctx->service_ticks) ? st_spin_iterations() : 0;
-	__atomic_store_n(&ctx->msg->spin, told, __ATOMIC_RELAXED);
+	/* Only a change: the thread spins on this line, and each store takes it back. */
+	if (__atomic_load_n(&ctx->msg->spin, __ATOMIC_RELAXED) != told)
+		__atomic_store_n(&ctx->msg->spin, told, __ATOMIC_RELAXED);
 	if (!__atomic_compare_exchange_n(&ctx->msg->state, &expect, ST_RUN, false,
 					 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
 		return check_reported(as, (int)expect);
