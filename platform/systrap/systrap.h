@@ -184,7 +184,8 @@ struct st_msg {
 	uint64_t fs_base; /* the thread's at its report; the Sentry's choice for its run */
 	uint64_t gs_base;
 	uint64_t t_report; /* the TSC when the handler reported, and when it last returned to the */
-	uint64_t t_resume; /* application: how long the application ran (a hint for spinning) */
+	uint64_t t_resume; /* application: how long the application ran (a hint for spinning; not
+			    * written by the fast entry and return) */
 	uint32_t kind;     /* MSG_KIND_* of the report */
 	uint32_t pending;  /* the interrupt signal came while the thread ran the stub's code: its
 			    * fast return stops with a trap instead (see stub.c) */
@@ -247,6 +248,7 @@ struct plat_ctx {
 	uint64_t app_ticks;     /* how long the application runs between reports */
 	uint64_t service_ticks; /* how long the Sentry takes to answer a report */
 	uint64_t t_seen;        /* the TSC when the Sentry saw the last report */
+	uint64_t t_released;    /* and when it last set RUN */
 	uint64_t rounds;        /* runs so far */
 	uint64_t quiet_until;   /* no spinning before this round */
 	unsigned misses;        /* spins in a row that ended in a sleep */

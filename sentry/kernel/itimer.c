@@ -13,6 +13,7 @@
 
 #include "common/list.h"
 #include "common/log.h"
+#include "sentry/kernel/rusage.h"
 #include "sentry/kernel/signal.h"
 #include "sentry/kernel/task.h"
 
@@ -37,7 +38,7 @@ struct cpu_itimers {
 static struct list_head g_cpu_itimers = LIST_HEAD_INIT(g_cpu_itimers);
 /* Is any CPU timer armed? Read without the lock on every ctx_run exit. */
 static atomic_int g_cpu_armed;
-static __thread int64_t tls_user_start;
+static __thread uint64_t tls_user_start;
 
 static int64_t ts_ns(const struct timespec *ts)
 {
@@ -306,7 +307,7 @@ int itimer_set_locked(struct thread_group *tg, int which, int64_t value_ns, int6
 void itimer_user_enter(struct task *t)
 {
 	(void)t;
-	tls_user_start = now_ns();
+	tls_user_start = rusage_clock();
 }
 
 void itimer_user_exit(struct task *t)
@@ -315,13 +316,16 @@ void itimer_user_exit(struct task *t)
 
 	if (!tls_user_start)
 		return;
-	int64_t used = now_ns() - tls_user_start;
+	uint64_t ticks = rusage_clock() - tls_user_start;
 	tls_user_start = 0;
-	/* the task's user time (rusage.h) */
-	atomic_fetch_add(&t->utime_ns, used);
-	if (!atomic_load(&g_cpu_armed))
+	/* the task's user time (rusage.h): only this thread writes it, so no locked add */
+	atomic_store_explicit(&t->utime_ticks,
+			      atomic_load_explicit(&t->utime_ticks, memory_order_relaxed) + ticks,
+			      memory_order_relaxed);
+	if (!atomic_load_explicit(&g_cpu_armed, memory_order_relaxed))
 		return;
 
+	int64_t used = rusage_ticks_ns(ticks);
 	kernel_lock();
 	struct cpu_itimers *c = cpu_find(t->tg);
 	if (c && t->tg->state == TG_ALIVE) {

@@ -14,6 +14,7 @@
 #include "common/util.h"
 #include "gofer/client.h"
 #include "sentry/kernel/process.h"
+#include "sentry/kernel/rusage.h"
 #include "sentry/kernel/signal.h"
 #include "sentry/kernel/task.h"
 #include "sentry/loader/loader.h"
@@ -220,6 +221,7 @@ int sentry_main(const struct sentry_config *cfg)
 	strcpy(g_kernel.domainname, "(none)");
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	g_kernel.boot_time_ns = (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec;
+	rusage_clock_init();
 
 	r = memfile_init();
 	if (r < 0) {

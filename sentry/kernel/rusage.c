@@ -3,6 +3,7 @@
 #define _GNU_SOURCE /* sched_getcpu */
 #include "sentry/kernel/rusage.h"
 
+#include <cpuid.h>
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -17,6 +18,43 @@
 #include "sentry/mm/mm.h"
 
 #define NSEC 1000000000LL
+
+/* ---- the user-time clock ---- */
+
+bool g_rusage_tsc;
+static uint64_t g_ref_tsc; /* the TSC and CLOCK_MONOTONIC at rusage_clock_init */
+static int64_t g_ref_ns;
+
+static int64_t clock_ns(clockid_t c)
+{
+	struct timespec ts;
+
+	if (clock_gettime(c, &ts) < 0)
+		return 0;
+	return (int64_t)ts.tv_sec * NSEC + ts.tv_nsec;
+}
+
+void rusage_clock_init(void)
+{
+	unsigned a, b, c, d;
+
+	g_ref_ns = clock_ns(CLOCK_MONOTONIC);
+	g_ref_tsc = __builtin_ia32_rdtsc();
+	g_rusage_tsc = __get_cpuid(0x80000007, &a, &b, &c, &d) && (d & (1u << 8));
+}
+
+int64_t rusage_ticks_ns(uint64_t ticks)
+{
+	if (!g_rusage_tsc)
+		return (int64_t)ticks;
+	/* The rate over the whole time since boot: the two reads' skew (tens of ns) is a
+	 * negligible share of it once the sandbox has run for a millisecond. */
+	uint64_t dt = __builtin_ia32_rdtsc() - g_ref_tsc;
+	int64_t dn = clock_ns(CLOCK_MONOTONIC) - g_ref_ns;
+	if (!dt || dn <= 0)
+		return 0;
+	return (int64_t)((unsigned __int128)ticks * (uint64_t)dn / dt);
+}
 
 /* ---- the host's CPUs ---- */
 
@@ -129,19 +167,10 @@ void rusage_task_init(struct task *t, const struct task *parent)
 		if (t->nice < 0)
 			t->nice = 0;
 	}
-	atomic_store(&t->utime_ns, 0);
+	atomic_store(&t->utime_ticks, 0);
 }
 
 /* ---- CPU time ---- */
-
-static int64_t clock_ns(clockid_t c)
-{
-	struct timespec ts;
-
-	if (clock_gettime(c, &ts) < 0)
-		return 0;
-	return (int64_t)ts.tv_sec * NSEC + ts.tv_nsec;
-}
 
 /* The CPU clock of host thread tid of the Sentry (MAKE_THREAD_CPUCLOCK(tid, CPUCLOCK_SCHED)). */
 static int64_t host_thread_cpu_ns(int tid)
@@ -155,7 +184,7 @@ void rusage_task_times_locked(struct task *t, int64_t *utime, int64_t *stime)
 {
 	int htid = atomic_load(&t->host_tid);
 
-	*utime = atomic_load(&t->utime_ns);
+	*utime = rusage_ticks_ns(atomic_load(&t->utime_ticks));
 	*stime = htid > 0 ? host_thread_cpu_ns(htid) : 0;
 }
 

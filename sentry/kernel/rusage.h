@@ -16,6 +16,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "abi/linux.h"
 #include "sentry/kernel/task.h"
@@ -64,6 +65,27 @@ int rusage_current_cpu(const uint64_t *mask);
 /* A new task's scheduling state: parent's (clone), or the defaults for the first task
  * (parent NULL: nice 0, SCHED_OTHER, every host CPU). */
 void rusage_task_init(struct task *t, const struct task *parent);
+
+/* The clock user time is counted in (t->utime_ticks): the TSC where it is invariant (CPUID's
+ * invariant-TSC bit: constant rate, synchronised across CPUs, as the host kernel's clocksource
+ * needs too), else CLOCK_MONOTONIC nanoseconds. The run loop reads it twice per syscall, and a
+ * rdtsc costs half a vDSO clock_gettime. CLOCK_MONOTONIC_COARSE would be cheaper still, but it
+ * moves once per host tick (4 ms at HZ=250): each ctx_run of a few microseconds would count 0
+ * or a whole tick, which is too coarse for an ITIMER_VIRTUAL/PROF of a few milliseconds to
+ * expire on time. rusage_clock_init (at boot) chooses; without it, nanoseconds. */
+void rusage_clock_init(void);
+extern bool g_rusage_tsc;
+static inline uint64_t rusage_clock(void)
+{
+	struct timespec ts;
+
+	if (g_rusage_tsc)
+		return __builtin_ia32_rdtsc();
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+/* rusage_clock ticks in nanoseconds: at the TSC's rate measured from boot to now. */
+int64_t rusage_ticks_ns(uint64_t ticks);
 
 /* The user and system time of live task t, in ns. g_kernel.lock held (the task's host thread
  * cannot finish exiting meanwhile). */

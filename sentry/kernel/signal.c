@@ -224,6 +224,10 @@ static int send_locked(struct thread_group *tg, struct task *target,
 		}
 		waitq_wake_key(&signal_queued_wq, LINUX_POLLIN | LINUX_POLLRDNORM);
 	}
+	if (target)
+		signal_recheck_locked(target);
+	else
+		signal_recheck_tg_locked(tg);
 	complete_signal_locked(tg, target, sig);
 	return 0;
 }
@@ -308,12 +312,45 @@ bool signal_pending_locked(struct task *t)
 	return ((t->pending.set | tg->shared_pending.set) & ~t->sigmask) != 0;
 }
 
+/*
+ * The lock-free look. Every change that can turn signal_pending_locked(t) true (a signal queued
+ * for t or its group, t's mask unblocking one, a group stop or exit) is made under the lock and
+ * sets t->sig_recheck (seq_cst) before t is kicked; the flag is cleared only here, under the
+ * lock, after signal_pending_locked said false. So a clear flag means nothing was pending at
+ * the last look and nothing has changed since. No wake-up is lost:
+ *  - the run loop stores in_user (seq_cst) and then loads the flag (seq_cst); task_kick, after
+ *    the sender stored the flag, loads in_user (seq_cst). In the single order of those four,
+ *    either the loop sees the flag (and takes the lock, which the sender holds until the
+ *    signal is queued) or the kick sees in_user and interrupts the platform;
+ *  - task_wait reads wake_seq under wlock before it looks: if the kick's bump came first, the
+ *    flag store before it is visible (wlock orders them); if not, it waits for the bump;
+ *  - a host wait (ppoll) gets the kick signal, which stays queued until ppoll unblocks it.
+ * The flag is kept set while the thread sleeps in its group stop (where signal_pending_locked
+ * hides what is pending); leaving the stop sets it again.
+ */
 bool signal_pending(struct task *t)
 {
+	if (!atomic_load(&t->sig_recheck))
+		return false;
 	kernel_lock();
 	bool r = signal_pending_locked(t);
+	if (!r && !(tls_in_group_stop && t == current_task))
+		atomic_store_explicit(&t->sig_recheck, false, memory_order_relaxed);
 	kernel_unlock();
 	return r;
+}
+
+void signal_recheck_locked(struct task *t)
+{
+	atomic_store(&t->sig_recheck, true);
+}
+
+void signal_recheck_tg_locked(struct thread_group *tg)
+{
+	struct list_head *pos;
+
+	list_for_each(pos, &tg->threads)
+		signal_recheck_locked(list_entry(pos, struct task, tg_link));
 }
 
 /* Wake other threads of t's group for the shared signals in `which` that t will not take. */
@@ -344,6 +381,8 @@ void signal_set_blocked_locked(struct task *t, uint64_t mask)
 
 	mask &= ~SIG_UNBLOCKABLE;
 	newly = mask & ~t->sigmask;
+	if (t->sigmask & ~mask)
+		signal_recheck_locked(t); /* unblocks some */
 	t->sigmask = mask;
 	if (newly)
 		retarget_shared_locked(t, newly);
@@ -435,6 +474,7 @@ int signal_user_mask_set(struct task *t, uint64_t umask, uint64_t size)
 	t->saved_sigmask = t->sigmask;
 	t->sigmask = set & ~SIG_UNBLOCKABLE;
 	t->restore_sigmask = true;
+	signal_recheck_locked(t);
 	kernel_unlock();
 	return 0;
 }
@@ -447,6 +487,7 @@ void signal_user_mask_restore_unless(struct task *t, bool interrupted)
 	if (t->restore_sigmask) {
 		t->sigmask = t->saved_sigmask;
 		t->restore_sigmask = false;
+		signal_recheck_locked(t);
 	}
 	kernel_unlock();
 }

@@ -93,9 +93,14 @@ void signal_force_fault(struct task *t, int signo, int si_code, uint64_t addr);
 void signal_force_segv_locked(struct task *t, int failed_sig);
 
 /* Does t have a pending signal it does not block, a group stop to join, or is its group
- * exiting? Cheap; takes the lock. */
+ * exiting? Cheap: one atomic load while nothing has changed since the last look, else it takes
+ * the lock. */
 bool signal_pending(struct task *t);
 bool signal_pending_locked(struct task *t);
+/* Make the next signal_pending of t (of every thread of tg) take the lock and look: called,
+ * before the kick, wherever signal_pending_locked may turn true. g_kernel.lock held. */
+void signal_recheck_locked(struct task *t);
+void signal_recheck_tg_locked(struct thread_group *tg);
 
 /* Replace t's blocked set (SIGKILL/SIGSTOP are removed); shared signals t now blocks are handed
  * to another thread. Linux's set_current_blocked. */

@@ -49,6 +49,7 @@ static void group_stop_begin_locked(struct task *t, int sig)
 	struct list_head *pos;
 
 	tg->stopped = true;
+	signal_recheck_tg_locked(tg);
 	tg->stop_signo = sig;
 	tg->stop_unreported = true;
 	tg->cont_unreported = false;
@@ -80,6 +81,7 @@ static void group_stop_wait_locked(struct task *t)
 	task_wait(t, &tg->stop_wait, stop_over, tg, NULL);
 	kernel_lock();
 	tls_in_group_stop = false;
+	signal_recheck_locked(t); /* what the stop hid */
 }
 
 /* ---- restart ---- */

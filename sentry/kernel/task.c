@@ -107,6 +107,7 @@ struct task *task_alloc(void)
 	pthread_cond_init(&t->wcond, &ca);
 	pthread_condattr_destroy(&ca);
 	sigpending_init(&t->pending);
+	atomic_init(&t->sig_recheck, true); /* its group may have shared signals pending */
 	list_init(&t->tg_link);
 	t->dumpable = 1;
 	return t;
@@ -343,13 +344,15 @@ void task_run(struct task *t)
 		control_pause_point(t);
 		atomic_store(&t->in_user, true);
 		if (signal_pending(t) || task_should_leave(t)) {
-			atomic_store(&t->in_user, false);
+			atomic_store_explicit(&t->in_user, false, memory_order_release);
 			continue;
 		}
 		itimer_user_enter(t);
 		int r = t->plat->ctx_run(t->ctx, mm_plat_as(t->mm), &t->regs, &ev);
 		itimer_user_exit(t);
-		atomic_store(&t->in_user, false);
+		/* Release, not seq_cst: a kick that still sees true only interrupts the next run
+		 * needlessly; only the store of true must be ordered before the pending check. */
+		atomic_store_explicit(&t->in_user, false, memory_order_release);
 		if (r < 0) {
 			log_error("task %d: platform failed: %s", t->tid, strerror(-r));
 			task_exit_group(t, LINUX_W_EXITCODE(0, LINUX_SIGKILL));
@@ -392,6 +395,7 @@ void tg_exit_locked(struct thread_group *tg, int status)
 	tg->group_exiting = true;
 	tg->exit_status = status;
 	tg->stopped = false;
+	signal_recheck_tg_locked(tg);
 	list_for_each(pos, &tg->threads)
 		task_kick(list_entry(pos, struct task, tg_link));
 	waitq_wake(&tg->stop_wait);

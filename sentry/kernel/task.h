@@ -123,6 +123,11 @@ struct task {
 	uint64_t saved_sigmask; /* restored after sigsuspend/ppoll/pselect's temporary mask */
 	bool restore_sigmask;
 	struct sigpending pending;
+	/* Set (under g_kernel.lock) wherever signal_pending_locked(t) may have become true: a
+	 * signal queued for t or its group, a mask that unblocks, a group stop or exit. Cleared
+	 * only by signal_pending, under the lock, when nothing is pending: so while it is clear,
+	 * nothing is, and signal_pending needs no lock (signal.c says why no wake-up is lost). */
+	atomic_bool sig_recheck;
 	struct linux_stack altstack;
 
 	const struct platform *plat;
@@ -154,7 +159,8 @@ struct task {
 	int nice;                  /* -20..19, inherited */
 	int sched_policy;          /* LINUX_SCHED_OTHER/BATCH/IDLE */
 	uint64_t cpu_mask[4];      /* sched_setaffinity: CPUs 0..255 */
-	_Atomic int64_t utime_ns;  /* time inside ctx_run (itimer_user_exit adds it) */
+	_Atomic uint64_t utime_ticks; /* time inside ctx_run, in rusage_clock ticks (itimer_user_exit
+	                               * adds it) */
 };
 
 /* The kernel: global state shared by every task. */

@@ -198,7 +198,7 @@ SYSCALL_DEFINE(rt_sigtimedwait)
 		 * ignored-signal check (Linux's real_blocked). */
 		struct sigwaiter w = {.task = t, .real_blocked = t->sigmask};
 		sigwaiter_add_locked(&w);
-		t->sigmask &= ~these;
+		signal_set_blocked_locked(t, t->sigmask & ~these);
 		kernel_unlock();
 		int r = task_wait(t, NULL, NULL, NULL, timed ? &deadline : NULL);
 		kernel_lock();
