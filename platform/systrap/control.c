@@ -40,8 +40,9 @@ bool st_batch_queue(struct plat_as *as, long nr, const uint64_t a[6], uint64_t e
 
 	pthread_mutex_lock(&as->lock);
 	c = batch_ctx_locked(as);
-	if (c && atomic_load(&c->owner) == st_self() && as->nops < ST_OPS_MAX &&
-	    !atomic_load(&as->dead)) {
+	/* Before the first context, for its first run (a new address space's mappings). */
+	if ((as->nctx_made == 0 || (c && atomic_load(&c->owner) == st_self())) && !as->multi &&
+	    as->nops < ST_OPS_MAX && !atomic_load(&as->dead)) {
 		op = &as->ops[as->nops++];
 		op->nr = (uint64_t)nr;
 		memcpy(op->args, a, sizeof(op->args));
@@ -147,10 +148,17 @@ static int batch_flush(struct plat_as *as)
 /* nr < 0: only the flush. */
 long st_control(struct plat_as *as, long nr, const uint64_t a[6], uint64_t thread_ss)
 {
-	long r;
+	return st_control_ex(as, nr, a, thread_ss, true);
+}
+
+long st_control_ex(struct plat_as *as, long nr, const uint64_t a[6], uint64_t thread_ss,
+		   bool flush)
+{
+	long r = 0;
 
 	pthread_mutex_lock(&as->req_lock);
-	r = batch_flush(as);
+	if (flush)
+		r = batch_flush(as);
 	if (r == 0 && nr >= 0)
 		r = control_locked(as, nr, a, thread_ss);
 	pthread_mutex_unlock(&as->req_lock);

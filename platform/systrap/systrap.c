@@ -233,7 +233,7 @@ static struct plat_ctx *systrap_ctx_create(struct plat_as *as)
 	uint64_t self = st_self(), a[6] = {ST_CLONE_FLAGS, 0, 0, 0, 0, 0};
 	struct plat_ctx *ctx = calloc(1, sizeof(*ctx)), *src;
 	size_t fpn = fpstate_user_size();
-	bool claimed;
+	bool claimed, first;
 	long tid;
 	int slot, r;
 
@@ -253,8 +253,9 @@ static struct plat_ctx *systrap_ctx_create(struct plat_as *as)
 	src = own_ctx_locked(as, self);
 	claimed = !src && as->creator == self && list_empty(&as->ctxs);
 	/* A second context ends batching (systrap.h): before the clone, whose request waits for a
-	 * batch in flight and flushes the queue. */
-	if (slot >= 0 && !list_empty(&as->ctxs))
+	 * batch in flight and flushes the queue. The first one takes the queue on its first run. */
+	first = slot >= 0 && as->nctx_made == 0;
+	if (slot >= 0 && as->nctx_made++ > 0)
 		as->multi = true;
 	pthread_mutex_unlock(&as->lock);
 	if (slot < 0) {
@@ -275,8 +276,10 @@ static struct plat_ctx *systrap_ctx_create(struct plat_as *as)
 		r = (fpstate_initial(ctx->init_fp), 0);
 	a[3] = ctx->area + MSG_STATE; /* the child's tid word: ST_DEAD when it dies */
 	st_stub_slot_ss(as, (unsigned)slot);
-	tid = r < 0 ? r : st_control(as, __NR_clone, a, ST_SHM + ST_SS_OFF +
-							  (uint64_t)slot * sizeof(struct linux_stack));
+	tid = r < 0 ? r
+		    : st_control_ex(as, __NR_clone, a,
+				    ST_SHM + ST_SS_OFF + (uint64_t)slot * sizeof(struct linux_stack),
+				    !first);
 	if (tid <= 0 || tid > INT32_MAX) {
 		pthread_mutex_lock(&as->lock);
 		as->slot[slot] = SLOT_FREE; /* no thread was made (or the stub is gone) */

@@ -49,8 +49,9 @@
  * per-stub cookie in an argument the kernel ignores (the high half of mmap's fd, munmap's third
  * and mprotect's fourth argument): an application that jumps to the batch site with registers
  * of its choosing must guess 32 bits, and a wrong guess kills the stub. The cookie is in the
- * stub's memory only while a batch is pending, when no application code runs there. A second
- * context ends batching for good: ctx_create, and every control request, first wait for a
+ * stub's memory only while a batch is pending, when no application code runs there. Changes
+ * made before the first context (a new address space's mappings) wait for its first run. A
+ * second context ends batching for good: ctx_create, and every control request, first wait for a
  * batch in flight, and the queue goes to the control thread. A change the stub fails to apply
  * ends its thread (and the Sentry then kills the stub).
  */
@@ -242,6 +243,7 @@ struct plat_as {
 
 	/* Batches (see above): the queue, and whether a second context ended batching. */
 	uint64_t cookie;  /* filter C's, in the high 32 bits; fixed at the stub's birth */
+	unsigned nctx_made; /* ctx_create calls that took a slot */
 	bool multi;
 	unsigned nops;
 	struct st_op {
@@ -347,6 +349,10 @@ int st_batch_send(struct plat_ctx *ctx, struct plat_as *as);
  * it. Returns the syscall's result (or -errno of its failure: the value is the stub's word, to
  * be checked by the caller), or -ESRCH when the stub is gone. Takes as->req_lock. */
 long st_control(struct plat_as *as, long nr, const uint64_t a[6], uint64_t thread_ss);
+/* The same, without applying the queued mapping changes first when !flush (the clone of an
+ * address space's first context: its first run takes them). */
+long st_control_ex(struct plat_as *as, long nr, const uint64_t a[6], uint64_t thread_ss,
+		   bool flush);
 
 /* ---- run.c ---- */
 

@@ -247,6 +247,11 @@ Test(PT_SUITE, stub_holds_nothing_else)
 	int seen[3] = {0}, fds = 0;
 	FILE *f;
 
+#if PT_DEFERRED_AS_OPS
+	struct plat_regs r = regs_at(g_basic);
+
+	cr_assert_eq(run(&r).kind, PLAT_EV_SYSCALL, "the mappings apply at the first run");
+#endif
 	cr_assert_gt(pid, 0);
 	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
 	f = fopen(path, "r");
