@@ -118,7 +118,7 @@ static long control_locked(struct plat_as *as, long nr, const uint64_t a[6], uin
 static int batch_flush(struct plat_as *as)
 {
 	struct st_op ops[ST_OPS_MAX];
-	struct plat_ctx *c;
+	struct list_head *pos;
 	unsigned n;
 	long res;
 	int r = 0;
@@ -127,11 +127,15 @@ static int batch_flush(struct plat_as *as)
 	n = as->nops;
 	memcpy(ops, as->ops, n * sizeof(ops[0]));
 	as->nops = 0;
-	/* Once batching is over no batch starts (st_batch_send), and its one context lives as long
-	 * as it is linked. */
-	c = list_empty(&as->ctxs) ? NULL : list_entry(as->ctxs.next, struct plat_ctx, link);
-	if (c && c->msg && __atomic_load_n(msg_word(c, MSG_COOKIE), __ATOMIC_ACQUIRE) == as->cookie)
-		r = batch_wait(as, c);
+	/* Once batching is over no batch starts (st_batch_send); a context lives as long as it
+	 * is linked. */
+	list_for_each(pos, &as->ctxs) {
+		struct plat_ctx *c = list_entry(pos, struct plat_ctx, link);
+
+		if (r == 0 && c->msg &&
+		    __atomic_load_n(msg_word(c, MSG_COOKIE), __ATOMIC_ACQUIRE) == as->cookie)
+			r = batch_wait(as, c);
+	}
 	pthread_mutex_unlock(&as->lock);
 	for (unsigned i = 0; i < n && r == 0; i++) {
 		res = control_locked(as, (long)ops[i].nr, ops[i].args, 0);
