@@ -105,12 +105,6 @@ static int batch_wait(struct plat_as *as, struct plat_ctx *ctx)
 	return 0;
 }
 
-/* The request goes in the request page (read-only in the stub, so the application cannot change
- * it), the control thread's doorbell is rung, and the Sentry waits for the request's sequence number on
- * the pipe: only the control thread can write there (filter B refuses write to application
- * threads), so when it arrives the syscall has run. The result itself comes from the result
- * page, which the application can write too: callers treat it as a claim, never as a reason to
- * do anything but fail or go on. */
 static long control_locked(struct plat_as *as, long nr, const uint64_t a[6], uint64_t thread_ss);
 
 /* Before a control request: the batch in flight applied, then what is queued, in order, by the
@@ -169,6 +163,12 @@ long st_control_ex(struct plat_as *as, long nr, const uint64_t a[6], uint64_t th
 	return r;
 }
 
+/* The request goes in the request page (read-only in the stub, so the application cannot change
+ * it), the control thread's doorbell is rung, and the Sentry waits for the request's sequence number on
+ * the pipe: only the control thread can write there (filter B refuses write to application
+ * threads), so when it arrives the syscall has run. The result itself comes from the result
+ * page, which the application can write too: callers treat it as a claim, never as a reason to
+ * do anything but fail or go on. */
 static long control_locked(struct plat_as *as, long nr, const uint64_t a[6], uint64_t thread_ss)
 {
 	struct st_req *req = (struct st_req *)(as->shm + 0);
