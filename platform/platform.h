@@ -35,7 +35,10 @@
  * A backend may be looser, and callers that follow the rules above work with every backend.
  * systrap is (nothing of its stubs is bound to a host thread): as_map, as_unmap, as_protect and
  * ctx_create may come from any thread, and a thread may exit owning contexts (they stay until
- * released; claims still give other threads -EPERM).
+ * released; claims still give other threads -EPERM). While an address space has one context,
+ * systrap applies its owner's as_map, as_unmap and as_protect when the context next runs (they
+ * return 0 at once, after the argument checks); what the host refuses then (protecting a hole:
+ * -ENOMEM elsewhere) ends the address space, and that ctx_run returns -ESRCH.
  * The Sentry must never wait for arbitrary children (waitpid(-1), wait()) nor set SIGCHLD to
  * SIG_IGN: the stubs of ptrace and systrap are children of the Sentry.
  *

@@ -3,10 +3,165 @@
 #include "platform/systrap/systrap.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
+
+_Static_assert(sizeof(struct st_op) == OP_SIZE && offsetof(struct st_op, expect) == OP_EXPECT,
+	       "the batch's layout");
+_Static_assert(MSG_OPS + ST_OPS_MAX * OP_SIZE <= PAGE_SIZE, "the batch fits the message page");
+
+static uint64_t *msg_word(const struct plat_ctx *ctx, size_t off)
+{
+	return (uint64_t *)((uint8_t *)ctx->msg + off);
+}
+
+/* The one context of as while batching goes on (the caller's, if it owns it), else NULL.
+ * as->lock held. */
+static struct plat_ctx *batch_ctx_locked(struct plat_as *as)
+{
+	struct plat_ctx *c;
+
+	if (as->multi || list_empty(&as->ctxs) || as->ctxs.next->next != &as->ctxs)
+		return NULL;
+	c = list_entry(as->ctxs.next, struct plat_ctx, link);
+	return c->released ? NULL : c;
+}
+
+bool st_batch_queue(struct plat_as *as, long nr, const uint64_t a[6], uint64_t expect)
+{
+	struct plat_ctx *c;
+	struct st_op *op;
+	bool queued = false;
+
+	pthread_mutex_lock(&as->lock);
+	c = batch_ctx_locked(as);
+	/* Before the first context, for its first run (a new address space's mappings). */
+	if ((as->nctx_made == 0 || (c && atomic_load(&c->owner) == st_self())) && !as->multi &&
+	    as->nops < ST_OPS_MAX && !atomic_load(&as->dead)) {
+		op = &as->ops[as->nops++];
+		op->nr = (uint64_t)nr;
+		memcpy(op->args, a, sizeof(op->args));
+		op->expect = expect;
+		queued = true;
+	}
+	pthread_mutex_unlock(&as->lock);
+	return queued;
+}
+
+/* The argument of op that carries the cookie (one the kernel ignores). */
+static uint64_t *cookie_arg(struct st_op *op)
+{
+	return &op->args[op->nr == __NR_mmap ? 4 : op->nr == __NR_munmap ? 2 : 3];
+}
+
+int st_batch_send(struct plat_ctx *ctx, struct plat_as *as)
+{
+	struct st_op *to = (struct st_op *)msg_word(ctx, MSG_OPS);
+	unsigned n;
+
+	pthread_mutex_lock(&as->lock);
+	n = as->nops;
+	if (n && batch_ctx_locked(as) == ctx) {
+		/* Under as->lock, so that a control request that takes the queue after this sees
+		 * the batch in flight (the cookie) and waits for it. */
+		for (unsigned i = 0; i < n; i++) {
+			*cookie_arg(&as->ops[i]) |= as->cookie;
+			to[i] = as->ops[i];
+		}
+		__atomic_store_n((uint32_t *)msg_word(ctx, MSG_NOPS), n, __ATOMIC_RELAXED);
+		__atomic_store_n(msg_word(ctx, MSG_COOKIE), as->cookie, __ATOMIC_RELEASE);
+		as->nops = 0;
+		n = 0;
+	}
+	pthread_mutex_unlock(&as->lock);
+	/* Batching is over (another context came): the control thread takes the queue. */
+	if (n)
+		return st_control(as, -1, NULL, 0) == -ESRCH ? -ESRCH : 0;
+	return 0;
+}
+
+/* Wait until the batch in flight in ctx's thread (if any) is applied: its cookie gone from the
+ * area (the application cannot put it back: it never sees it). Returns 0 or -ESRCH (the stub
+ * is gone or killed: it does not answer). req_lock held. */
+static int batch_wait(struct plat_as *as, struct plat_ctx *ctx)
+{
+	const uint64_t *w = msg_word(ctx, MSG_COOKIE);
+	const struct timespec nap = {.tv_nsec = 20000};
+	unsigned naps = 0;
+
+	while (__atomic_load_n(w, __ATOMIC_ACQUIRE) == as->cookie) {
+		if (__atomic_load_n(&ctx->msg->state, __ATOMIC_ACQUIRE) == ST_DEAD ||
+		    st_stub_gone(as) || ++naps > ST_INTERRUPT_GIVE_UP_MS * 50) {
+			st_stub_kill(as, "a stub thread does not apply its mapping changes");
+			return -ESRCH;
+		}
+		nanosleep(&nap, NULL);
+	}
+	return 0;
+}
+
+static long control_locked(struct plat_as *as, long nr, const uint64_t a[6], uint64_t thread_ss);
+
+/* Before a control request: the batch in flight applied, then what is queued, in order, by the
+ * control thread. 0 or -ESRCH. req_lock held. */
+static int batch_flush(struct plat_as *as)
+{
+	struct st_op ops[ST_OPS_MAX];
+	struct list_head *pos;
+	unsigned n;
+	long res;
+	int r = 0;
+
+	pthread_mutex_lock(&as->lock);
+	n = as->nops;
+	memcpy(ops, as->ops, n * sizeof(ops[0]));
+	as->nops = 0;
+	/* Once batching is over no batch starts (st_batch_send); a context lives as long as it
+	 * is linked. */
+	list_for_each(pos, &as->ctxs) {
+		struct plat_ctx *c = list_entry(pos, struct plat_ctx, link);
+
+		if (r == 0 && c->msg &&
+		    __atomic_load_n(msg_word(c, MSG_COOKIE), __ATOMIC_ACQUIRE) == as->cookie)
+			r = batch_wait(as, c);
+	}
+	pthread_mutex_unlock(&as->lock);
+	for (unsigned i = 0; i < n && r == 0; i++) {
+		res = control_locked(as, (long)ops[i].nr, ops[i].args, 0);
+		if (res == -ESRCH && atomic_load(&as->dead))
+			r = -ESRCH;
+		else if ((uint64_t)res != ops[i].expect) {
+			st_stub_kill(as, "a queued mapping change failed");
+			r = -ESRCH;
+		}
+	}
+	return r;
+}
+
+/* nr < 0: only the flush. */
+long st_control(struct plat_as *as, long nr, const uint64_t a[6], uint64_t thread_ss)
+{
+	return st_control_ex(as, nr, a, thread_ss, true);
+}
+
+long st_control_ex(struct plat_as *as, long nr, const uint64_t a[6], uint64_t thread_ss,
+		   bool flush)
+{
+	long r = 0;
+
+	pthread_mutex_lock(&as->req_lock);
+	if (flush)
+		r = batch_flush(as);
+	if (r == 0 && nr >= 0)
+		r = control_locked(as, nr, a, thread_ss);
+	pthread_mutex_unlock(&as->req_lock);
+	return r;
+}
 
 /* The request goes in the request page (read-only in the stub, so the application cannot change
  * it), the control thread's doorbell is rung, and the Sentry waits for the request's sequence number on
@@ -14,7 +169,7 @@
  * threads), so when it arrives the syscall has run. The result itself comes from the result
  * page, which the application can write too: callers treat it as a claim, never as a reason to
  * do anything but fail or go on. */
-long st_control(struct plat_as *as, long nr, const uint64_t a[6], uint64_t thread_ss)
+static long control_locked(struct plat_as *as, long nr, const uint64_t a[6], uint64_t thread_ss)
 {
 	struct st_req *req = (struct st_req *)(as->shm + 0);
 	volatile uint64_t *res = (volatile uint64_t *)(as->shm + ST_RES_OFF + RES_VAL);
@@ -23,7 +178,6 @@ long st_control(struct plat_as *as, long nr, const uint64_t a[6], uint64_t threa
 	unsigned spin;
 	long r;
 
-	pthread_mutex_lock(&as->req_lock);
 	if (atomic_load(&as->dead)) {
 		r = -ESRCH;
 		goto out;
@@ -69,6 +223,5 @@ long st_control(struct plat_as *as, long nr, const uint64_t a[6], uint64_t threa
 	}
 	r = (long)*res;
 out:
-	pthread_mutex_unlock(&as->req_lock);
 	return r;
 }

@@ -523,6 +523,9 @@ int st_ctx_run(struct plat_ctx *ctx, struct plat_as *as, struct plat_regs *regs,
 		load_fast(ctx, regs);
 	else
 		load_frame(ctx, as, regs);
+	/* Mapping changes queued since the last run go with this one (systrap.h). */
+	if (__atomic_load_n(&as->nops, __ATOMIC_RELAXED) && (r = st_batch_send(ctx, as)) < 0)
+		goto out;
 	if ((r = release_thread(ctx, as)) < 0)
 		goto out;
 	if ((r = check_reported(as, wait_report(ctx, as, false))) < 0)

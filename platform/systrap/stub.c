@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -258,11 +259,49 @@ __asm__(".pushsection .rodata.systrap_stub, \"a\"\n"
 	"6:	movl $0, " XSTR(MSG_STUB_SLEEPING) "(%rbx)\n"
 	"7:	mov %eax, %r13d\n"
 	"	cmp $" XSTR(ST_RUN) ", %eax\n"
-	"	je 8f\n"
+	"	je .Lbatch\n"
 	"	cmp $" XSTR(ST_SPILL) ", %eax\n"   /* a spill: only of a fast report */
 	"	jne .Lexit_thread\n"
 	"	test %r12d, %r12d\n"
 	"	jz .Lexit_thread\n"
+	"	jmp 8f\n"
+	/* The mapping changes the Sentry queued (systrap.h): each from the batch site, its result
+	 * checked, then wiped, the cookie last. The registers are the frame's or MSG_REGS' again
+	 * on the way out. */
+	".Lbatch:\n"
+	"	mov " XSTR(MSG_NOPS) "(%rbx), %r14d\n"
+	"	test %r14d, %r14d\n"
+	"	jz 8f\n"
+	"	cmp $" XSTR(ST_OPS_MAX) ", %r14d\n"
+	"	ja .Lexit_thread\n"
+	"	lea " XSTR(MSG_OPS) "(%rbx), %r15\n"
+	"81:	mov 0(%r15), %rax\n"
+	"	mov 8(%r15), %rdi\n"
+	"	mov 16(%r15), %rsi\n"
+	"	mov 24(%r15), %rdx\n"
+	"	mov 32(%r15), %r10\n"
+	"	mov 40(%r15), %r8\n"
+	"	mov 48(%r15), %r9\n"
+	"	syscall\n"
+	"st_stub_batch_after:\n"
+	"	cmp " XSTR(OP_EXPECT) "(%r15), %rax\n"
+	"	jne .Lexit_thread\n"
+	"	xor %eax, %eax\n"
+	"	mov %rax, 0(%r15)\n"
+	"	mov %rax, 8(%r15)\n"
+	"	mov %rax, 16(%r15)\n"
+	"	mov %rax, 24(%r15)\n"
+	"	mov %rax, 32(%r15)\n"
+	"	mov %rax, 40(%r15)\n"
+	"	mov %rax, 48(%r15)\n"
+	"	add $" XSTR(OP_SIZE) ", %r15\n"
+	"	dec %r14d\n"
+	"	jnz 81b\n"
+	"	movl $0, " XSTR(MSG_NOPS) "(%rbx)\n"
+	"	xor %edx, %edx\n"
+	"	xor %r10d, %r10d\n"
+	"	xor %r8d, %r8d\n"
+	"	movq $0, " XSTR(MSG_COOKIE) "(%rbx)\n"
 	"8:	mov " XSTR(MSG_FS_BASE) "(%rbx), %rax\n"
 	"	wrfsbase %rax\n"
 	"	mov " XSTR(MSG_GS_BASE) "(%rbx), %rax\n"
@@ -498,7 +537,8 @@ __asm__(".pushsection .rodata.systrap_stub, \"a\"\n"
 	"	.popsection\n");
 // clang-format on
 extern const uint8_t st_stub_code[], st_stub_handler[], st_stub_restorer[], st_stub_entry[],
-	st_stub_wake_syscall[], st_stub_fast[], st_stub_spill_ud2[], st_stub_code_end[];
+	st_stub_wake_syscall[], st_stub_fast[], st_stub_spill_ud2[], st_stub_batch_after[],
+	st_stub_code_end[];
 
 /* ---- the data page ---- */
 
@@ -553,6 +593,11 @@ enum {
 	B_FUTEX_OP,
 	B_FUTEX_WAIT,
 	B_FUTEX_WAKE,
+	B_MMAP,
+	B_MUNMAP,
+	B_MPROTECT,
+	B_SITE,
+	B_SITE_CHECK,
 	B_ALLOW,
 	B_KILL,
 	B_TRAP,
@@ -570,19 +615,100 @@ static const struct sock_filter g_filter_b[B_LEN] = {
 	JEQ(B_SIGRETURN, __NR_rt_sigreturn, B_ALLOW, B_EXIT),
 	JEQ(B_EXIT, __NR_exit, B_ALLOW, B_SIGPROCMASK),
 	JEQ(B_SIGPROCMASK, __NR_rt_sigprocmask, B_ALLOW, B_FUTEX),
-	JEQ(B_FUTEX, __NR_futex, B_FUTEX_OP, B_KILL),
+	JEQ(B_FUTEX, __NR_futex, B_FUTEX_OP, B_MMAP),
 	LD(B_FUTEX_OP, offsetof(struct seccomp_data, args[1])),
 	JEQ(B_FUTEX_WAIT, FUTEX_WAIT, B_ALLOW, B_FUTEX_WAKE),
 	JEQ(B_FUTEX_WAKE, FUTEX_WAKE, B_ALLOW, B_KILL),
+	/* A batch's mapping changes, from the batch site only (filter C checks the cookie). */
+	JEQ(B_MMAP, __NR_mmap, B_SITE, B_MUNMAP),
+	JEQ(B_MUNMAP, __NR_munmap, B_SITE, B_MPROTECT),
+	JEQ(B_MPROTECT, __NR_mprotect, B_SITE, B_KILL),
+	LD(B_SITE, SD_LO),
+	JEQ(B_SITE_CHECK, 0 /* the batch site: st_stub_init */, B_ALLOW, B_KILL),
 	RET(B_ALLOW, SECCOMP_RET_ALLOW),
 	RET(B_KILL, SECCOMP_RET_KILL_PROCESS),
 	RET(B_TRAP, SECCOMP_RET_TRAP),
 };
 _Static_assert(A_LEN <= D_FILTER_MAX && B_LEN <= D_FILTER_MAX, "the filters fit their slots");
+_Static_assert(MSG_COOKIE >= MSG_SELF + 8 && MSG_NOPS >= MSG_COOKIE + 8 &&
+		       MSG_OPS >= MSG_NOPS + 4, "the area's batch words");
 _Static_assert(D_FILTER_A + D_FILTER_MAX * 8 <= D_FILTER_B &&
 		       D_FILTER_B + D_FILTER_MAX * 8 <= D_FPINIT &&
 		       D_FPINIT + XSAVE_MIN <= PAGE_SIZE,
 	       "the data page's layout");
+
+/* Filter C, per stub (its cookie K in the high half of an argument the kernel ignores): at the
+ * batch site, mmap (of the memory file, MAP_SHARED | MAP_FIXED), munmap and mprotect need K;
+ * everything else is for the other filters to decide. */
+#define ARG_LO(i) (offsetof(struct seccomp_data, args[0]) + 8 * (i))
+#define ARG_HI(i) (ARG_LO(i) + 4)
+enum {
+	C_ARCH,
+	C_ARCH_CHECK,
+	C_HI,
+	C_HI_CHECK,
+	C_LO,
+	C_LO_CHECK,
+	C_NR,
+	C_MMAP,
+	C_MUNMAP,
+	C_MPROTECT,
+	C_MMAP_FD_HI,
+	C_MMAP_FD_HI_CHECK,
+	C_MMAP_FD_LO,
+	C_MMAP_FD_LO_CHECK,
+	C_MMAP_FLAGS_LO,
+	C_MMAP_FLAGS_LO_CHECK,
+	C_MMAP_FLAGS_HI,
+	C_MMAP_FLAGS_HI_CHECK,
+	C_MUNMAP_HI,
+	C_MUNMAP_HI_CHECK,
+	C_MUNMAP_LO,
+	C_MUNMAP_LO_CHECK,
+	C_MPROTECT_HI,
+	C_MPROTECT_HI_CHECK,
+	C_MPROTECT_LO,
+	C_MPROTECT_LO_CHECK,
+	C_ALLOW,
+	C_KILL,
+	C_LEN
+};
+
+static void filter_c(struct sock_filter *f, uint32_t site_lo, uint32_t k)
+{
+	const struct sock_filter c[C_LEN] = {
+		LD(C_ARCH, offsetof(struct seccomp_data, arch)),
+		JEQ(C_ARCH_CHECK, AUDIT_ARCH_X86_64, C_HI, C_ALLOW),
+		LD(C_HI, SD_HI),
+		JEQ(C_HI_CHECK, CODE_HI, C_LO, C_ALLOW),
+		LD(C_LO, SD_LO),
+		JEQ(C_LO_CHECK, site_lo, C_NR, C_ALLOW),
+		LD(C_NR, offsetof(struct seccomp_data, nr)),
+		JEQ(C_MMAP, __NR_mmap, C_MMAP_FD_HI, C_MUNMAP),
+		JEQ(C_MUNMAP, __NR_munmap, C_MUNMAP_HI, C_MPROTECT),
+		JEQ(C_MPROTECT, __NR_mprotect, C_MPROTECT_HI, C_ALLOW),
+		LD(C_MMAP_FD_HI, ARG_HI(4)),
+		JEQ(C_MMAP_FD_HI_CHECK, k, C_MMAP_FD_LO, C_KILL),
+		LD(C_MMAP_FD_LO, ARG_LO(4)),
+		JEQ(C_MMAP_FD_LO_CHECK, ST_FD_MEMFILE, C_MMAP_FLAGS_LO, C_KILL),
+		LD(C_MMAP_FLAGS_LO, ARG_LO(3)),
+		JEQ(C_MMAP_FLAGS_LO_CHECK, MAP_SHARED | MAP_FIXED, C_MMAP_FLAGS_HI, C_KILL),
+		LD(C_MMAP_FLAGS_HI, ARG_HI(3)),
+		JEQ(C_MMAP_FLAGS_HI_CHECK, 0, C_ALLOW, C_KILL),
+		LD(C_MUNMAP_HI, ARG_HI(2)),
+		JEQ(C_MUNMAP_HI_CHECK, k, C_MUNMAP_LO, C_KILL),
+		LD(C_MUNMAP_LO, ARG_LO(2)),
+		JEQ(C_MUNMAP_LO_CHECK, 0, C_ALLOW, C_KILL),
+		LD(C_MPROTECT_HI, ARG_HI(3)),
+		JEQ(C_MPROTECT_HI_CHECK, k, C_MPROTECT_LO, C_KILL),
+		LD(C_MPROTECT_LO, ARG_LO(3)),
+		JEQ(C_MPROTECT_LO_CHECK, 0, C_ALLOW, C_KILL),
+		RET(C_ALLOW, SECCOMP_RET_ALLOW),
+		RET(C_KILL, SECCOMP_RET_KILL_PROCESS),
+	};
+
+	memcpy(f, c, sizeof(c));
+}
 
 #define ST_READY_TOKEN 0x59444552U /* "REDY" */
 
@@ -646,6 +772,11 @@ uint64_t st_stub_spill_rip(void)
 	return ST_CODE + (uint64_t)(st_stub_spill_ud2 - st_stub_code);
 }
 
+uint64_t st_stub_batch_rip(void)
+{
+	return ST_CODE + (uint64_t)(st_stub_batch_after - st_stub_code);
+}
+
 uint64_t st_app_mask(void)
 {
 	uint64_t mask;
@@ -685,6 +816,7 @@ int st_stub_init(void)
 	memcpy(g_data + D_SPIN, &g_ctl_spin, sizeof(g_ctl_spin));
 	memcpy(g_data + D_FILTER_A, g_filter_a, sizeof(g_filter_a));
 	memcpy(g_data + D_FILTER_B, g_filter_b, sizeof(g_filter_b));
+	((struct sock_filter *)(g_data + D_FILTER_B))[B_SITE_CHECK].k = (uint32_t)st_stub_batch_rip();
 	/* XSTATE_BV 0 puts every component in its initial state, but MXCSR, which XRSTOR (and
 	 * FXRSTOR) load from here. */
 	memcpy(g_data + D_FPINIT + FX_FCW, &fcw, sizeof(fcw));
@@ -706,8 +838,11 @@ struct k_sigaction {
 /* The forked child (see stub_common.h for what it may do): keep the memory file and the pipe,
  * put the stub's code, data and the shared region in place, install the handlers, then jump
  * into the stub's code, which unmaps the rest. Exits with an errno on failure. */
-static noreturn void stub_child(int memfd, int pipe_wr, int bell_rd, uint8_t *shm, pid_t ppid)
+static noreturn void stub_child(int memfd, int pipe_wr, int bell_rd, uint8_t *shm, pid_t ppid,
+			       uint32_t cookie)
 {
+	struct sock_filter fc[C_LEN];
+	struct sock_fprog prog_c = {.len = C_LEN, .filter = fc};
 	const int fds[3] = {memfd, pipe_wr, bell_rd};
 	struct k_sigaction sa = {
 		.handler = ST_CODE + (uint64_t)(st_stub_handler - st_stub_code),
@@ -744,6 +879,14 @@ static noreturn void stub_child(int memfd, int pipe_wr, int bell_rd, uint8_t *sh
 	/* Needed to install the stub's filters without privileges (a confined Sentry has it). */
 	if (syscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		stub_child_exit(errno);
+	/* Filter C, from this stack: the stub's code unmaps it (and all else of the Sentry's)
+	 * before any application code runs, so the cookie is nowhere in the stub. */
+	filter_c(fc, (uint32_t)st_stub_batch_rip(), cookie);
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog_c) < 0)
+		stub_child_exit(errno);
+	cookie = 0;
+	memset(fc, 0, sizeof(fc));
+	__asm__ volatile("" : : "r"(fc), "r"(cookie) : "memory");
 	__asm__ volatile("jmp *%0" : : "r"(entry) : "memory");
 	__builtin_unreachable();
 }
@@ -779,8 +922,14 @@ int st_stub_create(struct plat_as *as, int memfd)
 	uint32_t word = 0;
 	pid_t ppid = getpid();
 	int fds[2] = {-1, -1}, bell[2] = {-1, -1}, r, status;
+	uint32_t cookie = 0;
 	long pid;
 	uint8_t *shm;
+
+	/* Filter C's cookie (systrap.h): random, never 0. */
+	while (cookie == 0)
+		if (getrandom(&cookie, sizeof(cookie), 0) != (ssize_t)sizeof(cookie) && errno != EINTR)
+			return -errno;
 
 	shm = mmap(NULL, ST_SHM_SIZE, PROT_READ | PROT_WRITE,
 		   MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -794,7 +943,7 @@ int st_stub_create(struct plat_as *as, int memfd)
 	}
 	pid = stub_fork();
 	if (pid == 0)
-		stub_child(memfd, fds[1], bell[0], shm, ppid);
+		stub_child(memfd, fds[1], bell[0], shm, ppid, cookie);
 	close(fds[1]);
 	fds[1] = -1;
 	if (pid < 0) {
@@ -810,6 +959,7 @@ int st_stub_create(struct plat_as *as, int memfd)
 		as->bell_rd = bell[0];
 		as->bell_wr = bell[1];
 		as->shm = shm;
+		as->cookie = (uint64_t)cookie << 32;
 		log_debug("systrap stub %ld created", pid);
 		return 0;
 	}

@@ -149,6 +149,8 @@ static int systrap_as_map(struct plat_as *as, uint64_t addr, uint64_t len, int p
 		return -EINVAL;
 	if (fd != PLAT_FD_MEMFILE)
 		return -ENOSYS;
+	if (st_batch_queue(as, __NR_mmap, a, addr))
+		return 0;
 	res = st_control(as, __NR_mmap, a, 0);
 	if ((uint64_t)res == addr)
 		return 0;
@@ -168,6 +170,8 @@ static int systrap_as_unmap(struct plat_as *as, uint64_t addr, uint64_t len)
 		return 0;
 	if ((r = plat_range_check(addr, len)) < 0)
 		return r;
+	if (st_batch_queue(as, __NR_munmap, a, 0))
+		return 0;
 	return control_result(st_control(as, __NR_munmap, a, 0));
 }
 
@@ -182,6 +186,8 @@ static int systrap_as_protect(struct plat_as *as, uint64_t addr, uint64_t len, i
 		return r;
 	if (prot & ~(LINUX_PROT_READ | LINUX_PROT_WRITE | LINUX_PROT_EXEC))
 		return -EINVAL;
+	if (st_batch_queue(as, __NR_mprotect, a, 0))
+		return 0;
 	return control_result(st_control(as, __NR_mprotect, a, 0));
 }
 
@@ -227,7 +233,7 @@ static struct plat_ctx *systrap_ctx_create(struct plat_as *as)
 	uint64_t self = st_self(), a[6] = {ST_CLONE_FLAGS, 0, 0, 0, 0, 0};
 	struct plat_ctx *ctx = calloc(1, sizeof(*ctx)), *src;
 	size_t fpn = fpstate_user_size();
-	bool claimed;
+	bool claimed, first;
 	long tid;
 	int slot, r;
 
@@ -246,6 +252,11 @@ static struct plat_ctx *systrap_ctx_create(struct plat_as *as)
 	slot = slot_take_locked(as);
 	src = own_ctx_locked(as, self);
 	claimed = !src && as->creator == self && list_empty(&as->ctxs);
+	/* A second context ends batching (systrap.h): before the clone, whose request waits for a
+	 * batch in flight and flushes the queue. The first one takes the queue on its first run. */
+	first = slot >= 0 && as->nctx_made == 0;
+	if (slot >= 0 && as->nctx_made++ > 0)
+		as->multi = true;
 	pthread_mutex_unlock(&as->lock);
 	if (slot < 0) {
 		ctx_free(ctx);
@@ -265,8 +276,10 @@ static struct plat_ctx *systrap_ctx_create(struct plat_as *as)
 		r = (fpstate_initial(ctx->init_fp), 0);
 	a[3] = ctx->area + MSG_STATE; /* the child's tid word: ST_DEAD when it dies */
 	st_stub_slot_ss(as, (unsigned)slot);
-	tid = r < 0 ? r : st_control(as, __NR_clone, a, ST_SHM + ST_SS_OFF +
-							  (uint64_t)slot * sizeof(struct linux_stack));
+	tid = r < 0 ? r
+		    : st_control_ex(as, __NR_clone, a,
+				    ST_SHM + ST_SS_OFF + (uint64_t)slot * sizeof(struct linux_stack),
+				    !first);
 	if (tid <= 0 || tid > INT32_MAX) {
 		pthread_mutex_lock(&as->lock);
 		as->slot[slot] = SLOT_FREE; /* no thread was made (or the stub is gone) */
@@ -391,4 +404,9 @@ uint64_t plat_systrap_ctx_area(const struct plat_ctx *ctx)
 uint64_t plat_systrap_stub_syscall(void)
 {
 	return st_stub_test_syscall();
+}
+
+uint64_t plat_systrap_stub_batch_syscall(void)
+{
+	return st_stub_batch_rip() - 2;
 }

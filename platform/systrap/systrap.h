@@ -36,6 +36,24 @@
  * every application thread) allows only rt_sigreturn, futex wait and wake, exit and
  * rt_sigprocmask from there, so an application that jumps into the stub's code cannot make its
  * mmap, clone, write or seccomp calls.
+ *
+ * Mapping changes in the thread's own stub (batches). While an address space has had only one
+ * application thread, as_map, as_unmap and as_protect from the thread that owns its context
+ * (stopped: it is in the Sentry) are queued, and its next run hands them over with the RUN: the
+ * thread's handler applies them, in order, before it returns to the application, from one
+ * syscall instruction (the batch site), then wipes them. No application code runs in the stub
+ * meanwhile (its one thread is in the stub's code), so neither the late mapping nor the
+ * arguments in the thread's writable area can be used against the Sentry. Filter B allows
+ * mmap, munmap and mprotect from the batch site only, and a third filter (C), installed before
+ * the stub runs any code of its own from memory the stub then unmaps, requires there a random
+ * per-stub cookie in an argument the kernel ignores (the high half of mmap's fd, munmap's third
+ * and mprotect's fourth argument): an application that jumps to the batch site with registers
+ * of its choosing must guess 32 bits, and a wrong guess kills the stub. The cookie is in the
+ * stub's memory only while a batch is pending, when no application code runs there. Changes
+ * made before the first context (a new address space's mappings) wait for its first run. A
+ * second context ends batching for good: ctx_create, and every control request, first wait for a
+ * batch in flight, and the queue goes to the control thread. A change the stub fails to apply
+ * ends its thread (and the Sentry then kills the stub).
  */
 #ifndef PLATFORM_SYSTRAP_SYSTRAP_H
 #define PLATFORM_SYSTRAP_SYSTRAP_H
@@ -109,6 +127,12 @@
 #define MSG_FRAME 64
 #define MSG_REGS 256   /* a fast report's registers: struct linux_regs up to rsp */
 #define MSG_SELF 0x7c8 /* u64: the area's address + ST_SELF_BIAS (the fast entry's check) */
+#define MSG_COOKIE 0x7d0 /* u64: the stub's cookie while a batch of mapping changes is pending */
+#define MSG_NOPS 0x7d8   /* u32: the batch's length */
+#define MSG_OPS 0x800    /* the batch: ST_OPS_MAX struct st_op */
+#define ST_OPS_MAX 32
+#define OP_SIZE 64       /* struct st_op: nr, six arguments, the result expected */
+#define OP_EXPECT 56
 #define MSG_KIND_FRAME 0 /* the handler's: the registers are in the signal frame */
 #define MSG_KIND_FAST 1  /* the fast entry's (a patched site): the registers are at MSG_REGS */
 /* Not 0: a structure the application points gs at (a TCB starts with pointers to itself) must
@@ -214,9 +238,18 @@ struct plat_as {
 	pthread_mutex_t req_lock; /* one control request at a time */
 	uint32_t seq;             /* the last request's; req_lock */
 
-	pthread_mutex_t lock;   /* the two below and the contexts' links */
+	pthread_mutex_t lock;   /* the fields below and the contexts' links */
 	struct list_head ctxs;  /* struct plat_ctx.link */
 	uint8_t slot[ST_MAX_THREADS]; /* SLOT_FREE, SLOT_USED, SLOT_EXITING */
+
+	/* Batches (see above): the queue, and whether a second context ended batching. */
+	uint64_t cookie;  /* filter C's, in the high 32 bits; fixed at the stub's birth */
+	unsigned nctx_made; /* ctx_create calls that took a slot */
+	bool multi;
+	unsigned nops;
+	struct st_op {
+		uint64_t nr, args[6], expect;
+	} ops[ST_OPS_MAX];
 };
 
 enum { SLOT_FREE, SLOT_USED, SLOT_EXITING };
@@ -301,13 +334,27 @@ uint64_t st_stub_test_syscall(void);
 extern bool st_patching;
 uint64_t st_stub_patch_enable(void);
 uint64_t st_stub_spill_rip(void);
+/* The stub address right after the batch site's syscall instruction (what seccomp sees). */
+uint64_t st_stub_batch_rip(void);
 
 /* ---- control.c ---- */
+
+/* Queue a mapping change (mmap, munmap or mprotect with args a, the result expected) for the
+ * next run of the calling thread's context, when batching allows it (see above). Returns true
+ * when queued, false when the caller must make a control request. */
+bool st_batch_queue(struct plat_as *as, long nr, const uint64_t a[6], uint64_t expect);
+/* Before ctx's RUN: hand the queue to ctx's thread (or, with batching over, to the control
+ * thread). Its owner, ctx stopped. 0 or -ESRCH. */
+int st_batch_send(struct plat_ctx *ctx, struct plat_as *as);
 
 /* Run syscall nr(a[0..5]) in as's control thread, thread_ss is REQ_THREAD (clone), and wait for
  * it. Returns the syscall's result (or -errno of its failure: the value is the stub's word, to
  * be checked by the caller), or -ESRCH when the stub is gone. Takes as->req_lock. */
 long st_control(struct plat_as *as, long nr, const uint64_t a[6], uint64_t thread_ss);
+/* The same, without applying the queued mapping changes first when !flush (the clone of an
+ * address space's first context: its first run takes them). */
+long st_control_ex(struct plat_as *as, long nr, const uint64_t a[6], uint64_t thread_ss,
+		   bool flush);
 
 /* ---- run.c ---- */
 
@@ -334,5 +381,6 @@ pid_t plat_systrap_as_pid(const struct plat_as *as);
 pid_t plat_systrap_ctx_tid(const struct plat_ctx *ctx);
 uint64_t plat_systrap_ctx_area(const struct plat_ctx *ctx);
 uint64_t plat_systrap_stub_syscall(void);
+uint64_t plat_systrap_stub_batch_syscall(void);
 
 #endif

@@ -8,6 +8,8 @@
  *   PT_EXTRA_THREADS  stub threads beyond one per context (ptrace 0, systrap its control thread)
  *   PT_STRICT_AS_OPS  1 when as_map & co. refuse threads that own no context in the address
  *                     space (-EPERM, ptrace), 0 when any thread may call them
+ *   PT_DEFERRED_AS_OPS 1 when a one-context address space's owner's mapping changes apply at its
+ *                     next run (systrap: a host failure then ends the stub), 0 when at once
  * platform_cases.h and platform_mt_cases.h hold the tests every backend passes. */
 #ifndef TESTS_UNIT_PLATFORM_TEST_H
 #define TESTS_UNIT_PLATFORM_TEST_H

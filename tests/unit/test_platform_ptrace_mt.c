@@ -14,6 +14,7 @@ pid_t plat_ptrace_ctx_tid(const struct plat_ctx *ctx);
 #define PT_STUB_FDS 1
 #define PT_EXTRA_THREADS 0
 #define PT_STRICT_AS_OPS 1
+#define PT_DEFERRED_AS_OPS 0
 #define PT_MT_SUITE ptrace_mt
 
 #include "tests/unit/platform_mt_cases.h"

@@ -15,6 +15,7 @@ pid_t plat_systrap_ctx_tid(const struct plat_ctx *ctx);
 #define PT_STUB_FDS 3 /* the memory file and the control thread's two pipes */
 #define PT_EXTRA_THREADS 1 /* the control thread */
 #define PT_STRICT_AS_OPS 0
+#define PT_DEFERRED_AS_OPS 1
 #define PT_SUITE platform_systrap
 #define PT_MT_SUITE systrap_mt
 
@@ -25,6 +26,7 @@ pid_t plat_systrap_ctx_tid(const struct plat_ctx *ctx);
 
 uint64_t plat_systrap_ctx_area(const struct plat_ctx *ctx);
 uint64_t plat_systrap_stub_syscall(void);
+uint64_t plat_systrap_stub_batch_syscall(void);
 
 /* Guests of their own, at CODE2 (memory file page 4). */
 __asm__(".pushsection .rodata\n"
@@ -158,6 +160,60 @@ Test(systrap_hostile, stub_syscalls_are_not_the_applications)
 		cr_assert_eq(P->ctx_run(ctx, as, &r, &ev), -ESRCH, "syscall %ld", nrs[i]);
 		assert_stub_dead();
 	}
+}
+
+/* The batch site (where a thread applies the mapping changes the Sentry queued) with the
+ * application's registers: mmap, munmap and mprotect without the stub's cookie, or any other
+ * call, kill the stub. */
+Test(systrap_hostile, the_batch_site_needs_the_cookie)
+{
+	const long nrs[] = {9 /* mmap */, 11 /* munmap */, 10 /* mprotect */, 1 /* write */};
+	const uint64_t guesses[] = {0, 0x1234567800000000ULL};
+	struct plat_regs r;
+	struct plat_event ev;
+
+	for (size_t i = 0; i < 2 * sizeof(nrs) / sizeof(nrs[0]); i++) {
+		if (i)
+			restart();
+		st_setup();
+		r = regs_at2(st_g_jump);
+		r.regs.r12 = plat_systrap_stub_batch_syscall();
+		r.regs.rax = (uint64_t)nrs[i / 2];
+		r.regs.rdi = DATA2;
+		r.regs.rsi = PG;
+		r.regs.rdx = LINUX_PROT_READ | LINUX_PROT_WRITE | guesses[i % 2];
+		r.regs.r10 = 0x11 | guesses[i % 2]; /* MAP_SHARED | MAP_FIXED; mprotect's cookie */
+		r.regs.r8 = guesses[i % 2];         /* the memory file; mmap's cookie */
+		r.regs.r9 = 0;
+		cr_assert_eq(P->ctx_run(ctx, as, &r, &ev), -ESRCH, "syscall %ld", nrs[i / 2]);
+		assert_stub_dead();
+	}
+}
+
+/* Mapping changes of a one-thread address space go with the thread's next run: what was mapped
+ * is there when it runs, and what was unmapped faults. */
+Test(systrap_hostile, queued_mapping_changes_apply_before_the_application_runs)
+{
+	struct plat_regs r;
+
+	st_setup();
+	cr_assert_eq(P->as_unmap(as, DATA2, PG), 0);
+	cr_assert_eq(P->as_map(as, DATA2, PG, LINUX_PROT_READ | LINUX_PROT_WRITE, PLAT_FD_MEMFILE,
+			       5 * PG),
+		     0);
+	cr_assert_eq(P->as_protect(as, DATA2, PG, LINUX_PROT_READ), 0);
+	r = regs_at2(st_g_store32);
+	r.regs.rbx = DATA2;
+	r.regs.rsi = 7;
+	struct plat_event ev = run(&r);
+	cr_assert_eq(ev.kind, PLAT_EV_FAULT);
+	cr_assert_eq(ev.signo, SIGSEGV);
+	cr_assert_eq(ev.fault_addr, DATA2);
+	cr_assert_eq(ev.access, LINUX_PROT_WRITE);
+	cr_assert_eq(P->as_unmap(as, DATA2, PG), 0);
+	ev = run(&r);
+	cr_assert_eq(ev.kind, PLAT_EV_FAULT);
+	cr_assert_eq(ev.si_code, SEGV_MAPERR);
 }
 
 /* exit from the stub's code is allowed (the handler ends released threads that way): the thread

@@ -18,6 +18,7 @@ pid_t stub_master_spare_pid(void);
 #define PT_STUB_FDS 1      /* the memory file: listeners and the shared file are closed */
 #define PT_EXTRA_THREADS 1 /* the factory */
 #define PT_STRICT_AS_OPS 1
+#define PT_DEFERRED_AS_OPS 0
 #define PT_SUITE platform_unotify
 #define PT_MT_SUITE unotify_mt
 
