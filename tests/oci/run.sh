@@ -470,12 +470,15 @@ t_resources() {
 	[[ -d /sys/fs/cgroup/memory && -d /sys/fs/cgroup/pids && -d /sys/fs/cgroup/cpu ]] ||
 		{ echo "no cgroup v1 memory/pids/cpu controllers here" >>"$LOG"; return 1; }
 	b=$(bundle resources 'while :; do sleep 0.05; done')
-	sed -i 's|"namespaces"|"cgroupsPath": "/'$cg'", "resources": {"memory": {"limit": 268435456}, "pids": {"limit": 100}, "cpu": {"shares": 512, "quota": 50000, "period": 100000}}, "namespaces"|' "$b/config.json"
+	sed -i 's|"namespaces"|"cgroupsPath": "/'$cg'", "resources": {"memory": {"limit": 268435456, "swap": 536870912}, "pids": {"limit": 100}, "cpu": {"shares": 512, "quota": 50000, "period": 100000}}, "namespaces"|' "$b/config.json"
 	: >"$LOG"
 	"${RC[@]}" run -d --bundle "$b" resources 2>>"$LOG" || return 1
 	local pid ok=1
 	pid=$(sandbox_pids resources | head -1)
 	[[ $(cat /sys/fs/cgroup/memory/$cg/memory.limit_in_bytes) == 268435456 ]] || ok=0
+	if [[ -e /sys/fs/cgroup/memory/$cg/memory.memsw.limit_in_bytes ]]; then # swap accounting on
+		[[ $(cat /sys/fs/cgroup/memory/$cg/memory.memsw.limit_in_bytes) == 536870912 ]] || ok=0
+	fi
 	[[ $(cat /sys/fs/cgroup/pids/$cg/pids.max) == 100 ]] || ok=0
 	[[ $(cat /sys/fs/cgroup/cpu/$cg/cpu.shares) == 512 ]] || ok=0
 	[[ $(cat /sys/fs/cgroup/cpu/$cg/cpu.cfs_quota_us) == 50000 ]] || ok=0
@@ -487,7 +490,7 @@ t_resources() {
 		[[ ! -d /sys/fs/cgroup/$c/$cg ]] || { echo "left /sys/fs/cgroup/$c/$cg" >>"$LOG"; ok=0; }
 		rmdir "/sys/fs/cgroup/$c/$parent" 2>/dev/null
 	done
-	sed -i 's|"memory": {"limit": 268435456}|"memory": {"limit": 268435456, "swappiness": 10}|' "$b/config.json"
+	sed -i 's|"memory": {"limit": 268435456, "swap": 536870912}|"memory": {"limit": 268435456, "swappiness": 10}|' "$b/config.json"
 	"${RC[@]}" create --bundle "$b" resources 2>>"$LOG" && ok=0
 	grep -q "linux.resources.memory.swappiness: not supported yet" "$LOG" || ok=0
 	((ok))
