@@ -182,7 +182,12 @@ t_not_found() {
 	: >"$LOG"
 	"${RC[@]}" create --bundle "$b" notfound 2>>"$LOG" && return 1
 	grep -q "no-such-program" "$LOG" || return 1
-	[[ ! -e $ROOT/notfound ]]
+	[[ ! -e $ROOT/notfound ]] || return 1
+	# podman's clean-up after a failed create: delete --force of what is not there succeeds
+	# and says nothing (as runc), without --force it fails
+	[[ -z $("${RC[@]}" delete --force notfound 2>&1) ]] || return 1
+	"${RC[@]}" delete notfound 2>>"$LOG" && return 1
+	grep -q "container notfound does not exist" "$LOG"
 }
 rt_selected not-found && check not-found t_not_found
 
