@@ -65,6 +65,8 @@ struct oci_mount {
 struct oci_resources {
 	bool has_memory, has_pids, has_shares, has_quota;
 	int64_t memory_limit; /* bytes, -1 unlimited */
+	bool has_swap;
+	int64_t memory_swap; /* memory + swap, bytes, -1 unlimited (0: not set) */
 	int64_t pids_limit;   /* <= 0 unlimited */
 	uint64_t cpu_shares;
 	int64_t cpu_quota; /* us per period, <= 0 unlimited */

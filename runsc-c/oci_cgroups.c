@@ -59,7 +59,7 @@ static int only(json_object *o, const char *where, const char *const *known)
 
 int oci_resources_parse(json_object *res, struct oci_resources *r)
 {
-	static const char *const mem_keys[] = {"limit", NULL};
+	static const char *const mem_keys[] = {"limit", "swap", NULL};
 	static const char *const pids_keys[] = {"limit", NULL};
 	static const char *const cpu_keys[] = {"shares", "quota", "period", NULL};
 	json_object *v;
@@ -73,6 +73,17 @@ int oci_resources_parse(json_object *res, struct oci_resources *r)
 			return -1;
 		if (r->has_memory && r->memory_limit < -1)
 			return oci_error("config.json: linux.resources.memory.limit: -1 or a size"), -1;
+		if (get_int(v, "memory", "swap", &r->has_swap, &r->memory_swap) < 0)
+			return -1;
+		/* swap is memory + swap, as runc reads it: 0 leaves it unset */
+		r->has_swap &= r->memory_swap != 0;
+		if (r->has_swap &&
+		    (r->memory_swap < -1 || !r->has_memory ||
+		     (r->memory_swap != -1 &&
+		      (r->memory_limit == -1 || r->memory_swap < r->memory_limit))))
+			return oci_error("config.json: linux.resources.memory.swap: -1 or a size no "
+					 "less than memory.limit (memory + swap), with a limit"),
+			       -1;
 	}
 	if (json_object_object_get_ex(res, "pids", &v)) {
 		if (!json_object_is_type(v, json_type_object) || only(v, "pids", pids_keys) < 0 ||
@@ -193,7 +204,7 @@ static int setup_one(const char *hier, const char *path, const char *const *file
 int oci_cgroups_setup(const struct global_opts *g, const struct oci_resources *res,
 		      const char *cgroups_path, const char *id, json_object *saved)
 {
-	char mem[32], pids[32], shares[32], quota[32], period[32], max[64];
+	char mem[32], swap[32], pids[32], shares[32], quota[32], period[32], max[64];
 	json_object *dirs;
 	bool v2 = access(CGROUP_ROOT "/cgroup.controllers", F_OK) == 0;
 	int r;
@@ -209,6 +220,12 @@ int oci_cgroups_setup(const struct global_opts *g, const struct oci_resources *r
 		snprintf(mem, sizeof(mem), v2 ? "max" : "-1");
 	else
 		snprintf(mem, sizeof(mem), "%lld", (long long)res->memory_limit);
+	/* v1: memory.memsw.limit_in_bytes is memory + swap; v2: memory.swap.max is swap alone */
+	if (res->memory_swap == -1)
+		snprintf(swap, sizeof(swap), v2 ? "max" : "-1");
+	else
+		snprintf(swap, sizeof(swap), "%lld",
+			 (long long)(res->memory_swap - (v2 ? res->memory_limit : 0)));
 	if (res->pids_limit <= 0)
 		snprintf(pids, sizeof(pids), "max");
 	else
@@ -220,11 +237,13 @@ int oci_cgroups_setup(const struct global_opts *g, const struct oci_resources *r
 		snprintf(shares, sizeof(shares), "%llu",
 			 (unsigned long long)(1 + ((res->cpu_shares - 2) * 9999) / 262142));
 		snprintf(max, sizeof(max), "%s %s", res->cpu_quota > 0 ? quota : "max", period);
-		const char *files[5];
-		char *values[5];
+		const char *files[6];
+		char *values[6];
 		int n = 0;
 		if (res->has_memory)
 			files[n] = "memory.max", values[n++] = mem;
+		if (res->has_swap)
+			files[n] = "memory.swap.max", values[n++] = swap;
 		if (res->has_pids)
 			files[n] = "pids.max", values[n++] = pids;
 		if (res->has_shares)
@@ -234,9 +253,11 @@ int oci_cgroups_setup(const struct global_opts *g, const struct oci_resources *r
 		return setup_one("", path, files, values, n, "+memory +pids +cpu", dirs);
 	}
 	snprintf(shares, sizeof(shares), "%llu", (unsigned long long)res->cpu_shares);
-	const char *mem_files[] = {"memory.limit_in_bytes"}, *pids_files[] = {"pids.max"};
+	/* the limit first: memsw may not be below it */
+	const char *mem_files[] = {"memory.limit_in_bytes", "memory.memsw.limit_in_bytes"},
+		   *pids_files[] = {"pids.max"};
 	const char *cpu_files[3];
-	char *mem_values[] = {mem}, *pids_values[] = {pids}, *cpu_values[3];
+	char *mem_values[] = {mem, swap}, *pids_values[] = {pids}, *cpu_values[3];
 	int ncpu = 0;
 	if (res->has_shares)
 		cpu_files[ncpu] = "cpu.shares", cpu_values[ncpu++] = shares;
@@ -244,7 +265,8 @@ int oci_cgroups_setup(const struct global_opts *g, const struct oci_resources *r
 		cpu_files[ncpu] = "cpu.cfs_period_us", cpu_values[ncpu++] = period;
 		cpu_files[ncpu] = "cpu.cfs_quota_us", cpu_values[ncpu++] = quota;
 	}
-	if ((r = setup_one("/memory", path, mem_files, mem_values, res->has_memory, NULL, dirs)) <
+	if ((r = setup_one("/memory", path, mem_files, mem_values,
+			       res->has_memory + res->has_swap, NULL, dirs)) <
 		0 ||
 	    (r = setup_one("/pids", path, pids_files, pids_values, res->has_pids, NULL, dirs)) < 0 ||
 	    (r = setup_one("/cpu", path, cpu_files, cpu_values, ncpu, NULL, dirs)) < 0)

@@ -4,9 +4,14 @@
 #define _GNU_SOURCE
 #include "runsc-c/oci.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "common/util.h"
 
 int cmd_delete(struct global_opts *g, int argc, char **argv)
 {
@@ -29,6 +34,12 @@ int cmd_delete(struct global_opts *g, int argc, char **argv)
 	}
 	if (i + 1 != argc)
 		return oci_usage("delete", "expected one container id");
+	/* runc: deleting what is not there is fine with --force, and says nothing (podman calls
+	 * it after a failed create, whose error the user should see alone) */
+	_cleanup_free_ char *dir = NULL;
+	if (force && oci_id_valid(argv[i]) && asprintf(&dir, "%s/%s", g->root, argv[i]) > 0 &&
+	    access(dir, F_OK) < 0 && errno == ENOENT)
+		return 0;
 	if (oci_container_open(g, argv[i], true, &c) < 0) {
 		oci_container_close(&c);
 		/* runc: deleting what is not there is fine with --force */

@@ -283,16 +283,30 @@ int cmd_exec(struct global_opts *g, int argc, char **argv)
 		r = wait_exit(ex[0]);
 		goto out;
 	}
+	/* The waiter exits only after this command has: the caller reads --pid-file when we
+	 * return, and must find the waiter there, as it finds runc's exec'd process. */
+	int gate[2] = {-1, -1};
+	if (pipe2(gate, O_CLOEXEC) < 0) {
+		oci_error("exec: pipe: %s", strerror(errno));
+		goto out;
+	}
 	fflush(NULL);
 	pid = fork();
 	if (pid == 0) {
 		int devnull = open("/dev/null", O_RDWR);
+		char byte;
+		close(gate[1]);
 		setsid();
 		for (int fd = 0; fd < 3 && devnull >= 0; fd++)
 			dup2(devnull, fd);
-		_exit(wait_exit(ex[0]));
+		int code = wait_exit(ex[0]);
+		while (read(gate[0], &byte, 1) < 0 && errno == EINTR)
+			;
+		_exit(code);
 	}
+	close(gate[0]);
 	r = pid < 0 || (o.pid_file && oci_write_pid_file(o.pid_file, pid) < 0) ? 1 : 0;
+	/* gate[1] closes when this process exits */
 out:
 	if (ex[0] >= 0)
 		close(ex[0]);

@@ -55,11 +55,32 @@ static int container_init(const struct global_opts *g, const char *id, struct oc
 	return 0;
 }
 
+/* mkdir -p path, each missing directory with mode (as runc makes --root: containerd's shim
+ * passes --root DIR/NAMESPACE and expects it to appear). */
+static int mkdir_parents(const char *path, mode_t mode)
+{
+	_cleanup_free_ char *p = strdup(path);
+
+	if (!p)
+		return -1;
+	for (char *s = p + 1;; s++) {
+		if (*s && *s != '/')
+			continue;
+		char c = *s;
+		*s = '\0';
+		if (mkdir(p, mode) < 0 && errno != EEXIST)
+			return -1;
+		if (!c)
+			return 0;
+		*s = c;
+	}
+}
+
 int oci_container_new(const struct global_opts *g, const char *id, struct oci_container *c)
 {
 	if (container_init(g, id, c) < 0)
 		return -1;
-	if (mkdir(g->root, 0711) < 0 && errno != EEXIST) {
+	if (mkdir_parents(g->root, 0711) < 0) {
 		oci_error("--root %s: %s", g->root, strerror(errno));
 		return -1;
 	}

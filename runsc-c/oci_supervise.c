@@ -163,10 +163,11 @@ static int supervise(const struct oci_launch *l, int ready)
 		fprintf(err, "%s/ctl.sock: %s", l->dir, strerror(errno));
 		goto fail;
 	}
-	/* The Sentry's and the gofer's log: --log when it is text; with runc's JSON log (read by
-	 * containerd's shim, line by line) a file of the state directory instead. */
+	/* The Sentry's and the gofer's log: --log when it is text. Otherwise a file of the state
+	 * directory: runc's JSON log is read by containerd's shim line by line, and our stderr
+	 * becomes the container's (conmon keeps it as the container's log) once it runs. */
 	sandbox_log = l->g->log_fd;
-	if (l->g->log_path && l->g->log_format && strcmp(l->g->log_format, "json") == 0)
+	if (!l->g->log_path || (l->g->log_format && strcmp(l->g->log_format, "json") == 0))
 		sandbox_log =
 		    openat(dirfd, "sandbox.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	int level = l->g->debug ? LOG_DEBUG : LOG_WARN;

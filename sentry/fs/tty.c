@@ -44,9 +44,20 @@ struct tty {
 	pthread_mutex_t winsz_lock;
 	bool winsz_set;
 	struct linux_winsize winsz, host_at_set;
+
+	/* An exec'd process's terminal, let go when that session's leader exited
+	 * (tty_console_exec_exit_locked): fd is then an empty pipe's read end (g_kernel.lock) */
+	bool released;
 };
 
+/* Set once (at boot, or by the first `exec -t` of a sandbox without a terminal, from the control
+ * thread) and never changed: read with console(). */
 static struct tty *g_console;
+
+static struct tty *console(void)
+{
+	return __atomic_load_n(&g_console, __ATOMIC_ACQUIRE);
+}
 static const struct tty_ctl_ops console_ctl_ops;
 
 /* ---- the console ---- */
@@ -63,6 +74,12 @@ int tty_console_init(const int stdio[3], int sid, int pgrp)
 			pick = stdio[i];
 	if (pick < 0)
 		return 0;
+	struct tty *old = console();
+	kernel_lock();
+	bool busy = old && !old->released;
+	kernel_unlock();
+	if (busy)
+		return -EBUSY;
 	/* Prefer an fd open for reading and writing on the same terminal: /dev/tty needs both. */
 	for (int i = 0; i < 3; i++) {
 		int fl = stdio[i] >= 0 ? fcntl(stdio[i], F_GETFL) : -1;
@@ -89,17 +106,45 @@ int tty_console_init(const int stdio[3], int sid, int pgrp)
 	tty->ctl.rdev = VFS_MKDEV(TTY_CONSOLE_MAJOR, TTY_CONSOLE_MINOR);
 	tty->ctl.sid = sid;
 	tty->ctl.pgrp = pgrp;
+	if (old) {
+		/* A later exec -t: /dev/pts/0 stays the node it was. The old tty is not freed:
+		 * files of the old session still point at it (their own host fds do the I/O). */
+		tty_ctl_unregister(&old->ctl);
+		tty->node_dev = old->node_dev;
+		tty->node_ino = old->node_ino;
+	}
 	tty_ctl_register(&tty->ctl);
-	g_console = tty;
-	if (devfs_console_node(&tty_console_fops, &tty->node_dev, &tty->node_ino) < 0)
+	__atomic_store_n(&g_console, tty, __ATOMIC_RELEASE);
+	if (!old && devfs_console_node(&tty_console_fops, &tty->node_dev, &tty->node_ino) < 0)
 		log_warn("tty: no /dev/pts/0 for the console");
 	log_debug("tty: console is %u:%u (fd %d)", major(st.st_rdev), minor(st.st_rdev), tty->fd);
 	return 0;
 }
 
+void tty_console_exec_exit_locked(struct thread_group *tg)
+{
+	struct tty *tty = console();
+	int p[2];
+
+	if (!tty || tty->released || tg->exit_fd < 0 || tg->sid != tg->tgid ||
+	    tty->ctl.sid != tg->sid)
+		return;
+	/* Our dup of the slave must go, or the runtime's master never sees the end (EIO); its
+	 * number stays valid for concurrent readers, as an empty pipe's read end. */
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		log_warn("tty: releasing the exec'd session's terminal: %s", strerror(errno));
+		return;
+	}
+	if (dup3(p[0], tty->fd, O_CLOEXEC) < 0)
+		log_warn("tty: releasing the exec'd session's terminal: %s", strerror(errno));
+	close(p[0]);
+	close(p[1]);
+	tty->released = true;
+}
+
 struct tty *tty_console_match(const struct stat *st)
 {
-	struct tty *tty = g_console;
+	struct tty *tty = console();
 
 	if (!tty || !S_ISCHR(st->st_mode) || st->st_rdev != tty->rdev || st->st_dev != tty->dev)
 		return NULL;
@@ -343,7 +388,7 @@ static int ttydev_fsync(struct file *f)
 static int console_open(struct inode *inode, struct file *f)
 {
 	struct task *t = current_task;
-	struct tty *tty = g_console;
+	struct tty *tty = console();
 
 	(void)inode;
 	if (!tty)
@@ -456,13 +501,14 @@ static int host_to_linux_sig(int sig)
 static void tty_forward(int sig)
 {
 	int lsig = host_to_linux_sig(sig), pgrp = 0;
+	struct tty *con = console();
 
-	if (g_console) {
+	if (con) {
 		kernel_lock();
-		if (tty_ctl_session_locked(&g_console->ctl))
-			pgrp = g_console->ctl.pgrp;
+		if (tty_ctl_session_locked(&con->ctl))
+			pgrp = con->ctl.pgrp;
 		kernel_unlock();
-		tty_ctl_kill_fg(&g_console->ctl, lsig);
+		tty_ctl_kill_fg(&con->ctl, lsig);
 	} else if (lsig != LINUX_SIGTSTP) {
 		/* no terminal: init's group (the sandbox as a whole) */
 		kernel_lock();

@@ -28,10 +28,12 @@ struct file_ops;
 struct task;
 struct thread_group;
 
-/* Boot, on the main thread before any task runs: if one of the host fds stdio[0..2] (looked at
- * in that order; -1 = none) is a terminal, it becomes the console, the controlling terminal of
- * session sid with foreground process group pgrp (init's ids). The tty keeps its own dup of
- * the fd. Returns 0 (also when none is a terminal) or -errno. */
+/* If one of the host fds stdio[0..2] (looked at in that order; -1 = none) is a terminal, it
+ * becomes the console (/dev/pts/0), the controlling terminal of session sid with foreground
+ * process group pgrp: init's ids at boot (on the main thread before any task runs), or those of
+ * a process the runtime execs with a terminal into a sandbox that has none yet (before that
+ * process runs). The tty keeps its own dup of the fd. Returns 0 (also when none is a terminal),
+ * -EBUSY when the sandbox has a console in use already, or -errno. */
 int tty_console_init(const int stdio[3], int sid, int pgrp);
 
 /* Start the thread that turns the host terminal's SIGINT, SIGQUIT, SIGTSTP and SIGWINCH into
@@ -40,6 +42,11 @@ int tty_console_init(const int stdio[3], int sid, int pgrp);
  * the host shell). Blocks those signals in the calling thread, so call it from the main thread
  * before any other Sentry thread exists. Returns 0 or -errno. */
 int tty_signals_start(void);
+
+/* tg exits (g_kernel.lock held): when it is a process the runtime exec'd whose session the
+ * console controls, the console lets go of its host terminal (so that the runtime's master sees
+ * the end), and the next exec -t may take its place. */
+void tty_console_exec_exit_locked(struct thread_group *tg);
 
 /* The console when the host file st describes is its terminal (same device), else NULL. */
 struct tty *tty_console_match(const struct stat *st);

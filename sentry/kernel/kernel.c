@@ -153,6 +153,13 @@ int sentry_exec_process(const struct sentry_exec *e, const int stdio[3], int exi
 		r = -ENOMEM;
 		goto fail;
 	}
+	/* exec -t: its terminal becomes the sandbox's console (a host pty, as init's) when init
+	 * has none; a second terminal stays a plain file (docs/architecture.md, Known gaps). */
+	r = tty_console_init(stdio, t->tg->sid, t->tg->pgid);
+	if (r < 0)
+		log_warn("exec'd process %d: terminal: %s", t->tgid,
+			 r == -EBUSY ? "the sandbox has one in use; given as a plain file"
+				     : strerror(-r));
 	r = load_task(t, e->has_process ? &e->process : NULL, stdio, e->argv, e->envp, e->cwd);
 	if (r < 0) {
 		task_discard_orphan(t);

@@ -289,8 +289,10 @@ static void tg_become_zombie_locked(struct thread_group *tg, int status)
 	tg->state = TG_ZOMBIE;
 	itimer_update_locked(tg);
 	pidfd_notify_exit_locked(tg); /* pidfds of tg become readable */
-	if (tg->sid == tg->tgid)
+	if (tg->sid == tg->tgid) {
+		tty_console_exec_exit_locked(tg); /* before the session's terminal is let go */
 		tty_session_leader_exit_locked(tg);
+	}
 
 	/* children go to init (the sandbox's pid 1) */
 	list_for_each_safe(pos, n, &tg->children) {

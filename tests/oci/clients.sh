@@ -12,6 +12,8 @@
 #   CLIENTS_RECORD     a directory that keeps each runtime's calls (argv, one per line) and the
 #                      config.json / process.json the clients passed (see tests/oci/CLIENTS.md)
 #   RT_TIMEOUT         seconds per client command (default 60)
+#   RUNTIME_FLAGS      global flags the wrapper puts before every call of RUNTIME (not of runc),
+#                      e.g. "--platform ptrace" (the clients themselves pass none to podman's)
 # Nothing touches the machine's own podman or containerd: podman gets a test-local containers.conf
 # and storage.conf, containerd is started by the test with its own root, state and socket, all
 # under one temporary directory that is removed at the end, with every container, the containerd
@@ -114,13 +116,16 @@ ct_cleanup() {
 }
 trap ct_cleanup EXIT
 
-# Podman's configuration: test-local, everything under RT_TMP.
+# Podman's configuration: test-local, everything under RT_TMP. seccomp_profile "unconfined":
+# runsc-c refuses linux.seccomp (the Sentry has no filter for the application's calls yet, and a
+# profile it would drop silently is worse than none), so podman passes none, for runc too.
 PM=$RT_TMP/podman
 mkdir -p "$PM"
 cat >"$PM/containers.conf" <<EOF
 [containers]
 default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]
 netns = "none"
+seccomp_profile = "unconfined"
 
 [engine]
 cgroup_manager = "cgroupfs"
@@ -216,11 +221,13 @@ fi
 # ---------------------------------------------------------------------------------------------
 # The runtime wrapper: records each call, then execs the runtime.
 
-# ct_wrapper LABEL BINARY: writes $RT_TMP/LABEL/runtime, which appends its argv (shell-quoted, one
-# line) to $RT_TMP/LABEL/calls, keeps a copy of the bundle's config.json (--bundle) or of the
-# --process file as $RT_TMP/LABEL/{config,process}.N.json, and execs BINARY.
+# ct_wrapper LABEL BINARY [FLAG...]: writes $RT_TMP/LABEL/runtime, which appends its argv
+# (shell-quoted, one line) to $RT_TMP/LABEL/calls, keeps a copy of the bundle's config.json
+# (--bundle) or of the --process file as $RT_TMP/LABEL/{config,process}.N.json, and execs BINARY
+# with the FLAGs before its arguments.
 ct_wrapper() {
-	local dir=$RT_TMP/$1
+	local dir=$RT_TMP/$1 flags=
+	(($# > 2)) && flags=$(printf '%q ' "${@:3}")
 	mkdir -p "$dir"
 	cat >"$dir/runtime" <<EOF
 #!/bin/bash
@@ -235,7 +242,7 @@ for a in "\$@"; do
 	esac
 	prev=\$a
 done
-exec $(printf '%q' "$2") "\$@"
+exec $(printf '%q' "$2") $flags"\$@"
 EOF
 	chmod +x "$dir/runtime"
 	: >"$dir/calls"
@@ -727,9 +734,10 @@ ct_case() {
 	rt_result "$name" fail "${msgs[@]}"
 }
 
-echo "clients: runtime $RUNTIME$( ((CLIENTS_REFERENCE)) && echo ", compared with $REFERENCE")"
+echo "clients: runtime $RUNTIME${RUNTIME_FLAGS:+ $RUNTIME_FLAGS}$( ((CLIENTS_REFERENCE)) && echo ", compared with $REFERENCE")"
 ((CLIENTS_REFERENCE)) && ct_wrapper ref "$REFERENCE"
-ct_wrapper rt "$RUNTIME"
+read -ra rt_flags <<<"${RUNTIME_FLAGS:-}"
+ct_wrapper rt "$RUNTIME" "${rt_flags[@]}"
 for c in "${CASES[@]}"; do
 	ct_case "$c"
 done

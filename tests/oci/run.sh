@@ -182,7 +182,12 @@ t_not_found() {
 	: >"$LOG"
 	"${RC[@]}" create --bundle "$b" notfound 2>>"$LOG" && return 1
 	grep -q "no-such-program" "$LOG" || return 1
-	[[ ! -e $ROOT/notfound ]]
+	[[ ! -e $ROOT/notfound ]] || return 1
+	# podman's clean-up after a failed create: delete --force of what is not there succeeds
+	# and says nothing (as runc), without --force it fails
+	[[ -z $("${RC[@]}" delete --force notfound 2>&1) ]] || return 1
+	"${RC[@]}" delete notfound 2>>"$LOG" && return 1
+	grep -q "container notfound does not exist" "$LOG"
 }
 rt_selected not-found && check not-found t_not_found
 
@@ -237,21 +242,28 @@ t_console() {
 }
 rt_selected console-socket && check console-socket t_console
 
-# exec -t: the exec'd process's own pty, through --console-socket too
+# exec -t: the exec'd process's own pty, through --console-socket too; the master sees the end
+# when the process exits (the Sentry keeps no copy of the slave), and a second exec -t gets one.
 t_exec_tty() {
-	local b sock=$RT_TMP/exec-console.sock out=$RT_TMP/exec-console.out
+	local b sock=$RT_TMP/exec-console.sock out=$RT_TMP/exec-console.out n
 	command -v python3 >/dev/null || { echo "no python3 for the console socket end" >>"$LOG"; return 1; }
 	b=$(bundle exectty 'while :; do sleep 0.05; done')
 	: >"$LOG"
 	"${RC[@]}" run -d --bundle "$b" exectty 2>>"$LOG" || return 1
-	python3 tests/oci/console.py "$sock" "$out" >/dev/null 2>>"$LOG" &
-	local helper=$!
-	for ((i = 0; i < 100; i++)); do [[ -S $sock ]] && break; sleep 0.05; done
-	"${RC[@]}" exec -t --console-socket "$sock" exectty sh -c '[ -t 0 ] && [ -t 1 ] && echo exec isatty' 2>>"$LOG" ||
-		{ kill $helper; return 1; }
-	wait $helper || return 1
-	"${RC[@]}" delete --force exectty 2>>"$LOG" || return 1
-	[[ $(tr -d '\r' <"$out") == "exec isatty" ]] || { echo "exec console: $(cat -A "$out")" >>"$LOG"; return 1; }
+	for n in 1 2; do
+		rm -f "$sock"
+		python3 tests/oci/console.py "$sock" "$out.$n" >/dev/null 2>>"$LOG" &
+		local helper=$!
+		for ((i = 0; i < 100; i++)); do [[ -S $sock ]] && break; sleep 0.05; done
+		"${RC[@]}" exec -t --console-socket "$sock" exectty \
+			sh -c '[ -t 0 ] && [ -t 1 ] && echo exec isatty; tty' 2>>"$LOG" || { kill $helper; return 1; }
+		timeout 20 tail --pid=$helper -f /dev/null || { echo "exec $n: the master saw no end" >>"$LOG"; kill $helper; return 1; }
+		wait $helper || return 1
+		# the sandbox's terminal (init has none): /dev/pts/0, as in runc's new devpts instance
+		[[ $(tr -d '\r' <"$out.$n") == $'exec isatty\n/dev/pts/0' ]] ||
+			{ echo "exec console $n: $(cat -A "$out.$n")" >>"$LOG"; return 1; }
+	done
+	"${RC[@]}" delete --force exectty 2>>"$LOG"
 }
 rt_selected exec-tty && check exec-tty t_exec_tty
 
@@ -380,12 +392,28 @@ if rt_selected bad-; then
 	d=$(bundle bindmount 'true' '"annotations": {}')
 	sed -i 's|{"destination": "/proc"|{"destination": "/mnt", "type": "bind", "source": "/dev/null", "options": ["rbind", "ro"]}, {"destination": "/proc"|' "$d/config.json"
 	bad_bundle bindmount "bind source /dev/null: only directories and regular files" "$d"
+	# A device to create (linux.devices) is refused; device cgroup rules are not (device-rules).
 	d=$(bundle hostdev 'true')
-	sed -i 's|"namespaces"|"resources": {"devices": [{"allow": false, "access": "rwm"}, {"allow": true, "type": "c", "major": 1, "minor": 3, "access": "rwm"}, {"allow": true, "type": "c", "major": 10, "minor": 229, "access": "rwm"}]}, "namespaces"|' "$d/config.json"
-	bad_bundle hostdev "devices\[2\]: allowing a host device" "$d"
+	sed -i 's|"namespaces"|"devices": [{"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229}], "namespaces"|' "$d/config.json"
+	bad_bundle hostdev "linux.devices: not supported" "$d"
 	d=$(bundle badid 'true')
 	bad_bundle badid "invalid container id" "$d" "../escape"
 fi
+
+# ---- linux.resources.devices: allow rules (ctr's default spec has /dev/fuse, tun) grant nothing
+# the Sentry does not have, so they are accepted; the container still has no such device ----
+t_device_rules() {
+	local b out
+	b=$(bundle devrules '[ -e /dev/fuse ] && echo fuse; [ -e /dev/net/tun ] && echo tun; echo done')
+	sed -i 's|"namespaces"|"resources": {"devices": [{"allow": false, "access": "rwm"}, {"allow": true, "type": "c", "major": 1, "minor": 3, "access": "rwm"}, {"allow": true, "type": "c", "major": 10, "minor": 229, "access": "rwm"}, {"allow": true, "type": "c", "major": 10, "minor": 200, "access": "rwm"}]}, "namespaces"|' "$b/config.json"
+	: >"$LOG"
+	out=$("${RC[@]}" run --bundle "$b" devrules 2>>"$LOG") || return 1
+	[[ $out == done ]] || { echo "device-rules: $out" >>"$LOG"; return 1; }
+	sed -i 's|{"allow": true, "type": "c", "major": 1, "minor": 3, "access": "rwm"}|{"type": "c"}|' "$b/config.json"
+	"${RC[@]}" create --bundle "$b" devrules 2>>"$LOG" && return 1
+	grep -qF 'linux.resources.devices[].allow is required' "$LOG"
+}
+rt_selected device-rules && check device-rules t_device_rules
 
 # ---- exec and ps in a running container ----
 t_exec() {
@@ -470,12 +498,15 @@ t_resources() {
 	[[ -d /sys/fs/cgroup/memory && -d /sys/fs/cgroup/pids && -d /sys/fs/cgroup/cpu ]] ||
 		{ echo "no cgroup v1 memory/pids/cpu controllers here" >>"$LOG"; return 1; }
 	b=$(bundle resources 'while :; do sleep 0.05; done')
-	sed -i 's|"namespaces"|"cgroupsPath": "/'$cg'", "resources": {"memory": {"limit": 268435456}, "pids": {"limit": 100}, "cpu": {"shares": 512, "quota": 50000, "period": 100000}}, "namespaces"|' "$b/config.json"
+	sed -i 's|"namespaces"|"cgroupsPath": "/'$cg'", "resources": {"memory": {"limit": 268435456, "swap": 536870912}, "pids": {"limit": 100}, "cpu": {"shares": 512, "quota": 50000, "period": 100000}}, "namespaces"|' "$b/config.json"
 	: >"$LOG"
 	"${RC[@]}" run -d --bundle "$b" resources 2>>"$LOG" || return 1
 	local pid ok=1
 	pid=$(sandbox_pids resources | head -1)
 	[[ $(cat /sys/fs/cgroup/memory/$cg/memory.limit_in_bytes) == 268435456 ]] || ok=0
+	if [[ -e /sys/fs/cgroup/memory/$cg/memory.memsw.limit_in_bytes ]]; then # swap accounting on
+		[[ $(cat /sys/fs/cgroup/memory/$cg/memory.memsw.limit_in_bytes) == 536870912 ]] || ok=0
+	fi
 	[[ $(cat /sys/fs/cgroup/pids/$cg/pids.max) == 100 ]] || ok=0
 	[[ $(cat /sys/fs/cgroup/cpu/$cg/cpu.shares) == 512 ]] || ok=0
 	[[ $(cat /sys/fs/cgroup/cpu/$cg/cpu.cfs_quota_us) == 50000 ]] || ok=0
@@ -487,7 +518,7 @@ t_resources() {
 		[[ ! -d /sys/fs/cgroup/$c/$cg ]] || { echo "left /sys/fs/cgroup/$c/$cg" >>"$LOG"; ok=0; }
 		rmdir "/sys/fs/cgroup/$c/$parent" 2>/dev/null
 	done
-	sed -i 's|"memory": {"limit": 268435456}|"memory": {"limit": 268435456, "swappiness": 10}|' "$b/config.json"
+	sed -i 's|"memory": {"limit": 268435456, "swap": 536870912}|"memory": {"limit": 268435456, "swappiness": 10}|' "$b/config.json"
 	"${RC[@]}" create --bundle "$b" resources 2>>"$LOG" && ok=0
 	grep -q "linux.resources.memory.swappiness: not supported yet" "$LOG" || ok=0
 	((ok))
