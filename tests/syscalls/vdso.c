@@ -136,6 +136,12 @@ static void test_maps(void)
 	errno = 0;
 	CHECK(mprotect((void *)vvar, 4096, PROT_READ | PROT_WRITE) == -1 && errno == EACCES,
 	      "mprotect([vvar], PROT_WRITE) fails with EACCES");
+	/* nor can its page be punched out; dropping it (Linux refuses: EINVAL) reads it again */
+	CHECK(madvise((void *)vvar, 4096, MADV_REMOVE) == -1, "madvise([vvar], MADV_REMOVE) fails");
+	CHECK(madvise((void *)vvar, 4096, MADV_DONTNEED) == 0 || errno == EINVAL,
+	      "madvise([vvar], MADV_DONTNEED)");
+	int64_t a = raw_ns(CLOCK_MONOTONIC), b = libc_ns(CLOCK_MONOTONIC);
+	CHECK(a <= b && b - a < 1000000000LL, "the vDSO's clock after MADV_DONTNEED of [vvar]");
 	pid_t pid = sc_fork();
 	if (pid == 0) {
 		no_core();
