@@ -35,10 +35,7 @@ extern const volatile struct vdso_data vvar_data __attribute__((visibility("hidd
 static long raw_syscall2(long nr, long a0, long a1)
 {
 	long r;
-	__asm__ volatile("syscall"
-			 : "=a"(r)
-			 : "0"(nr), "D"(a0), "S"(a1)
-			 : "rcx", "r11", "memory");
+	__asm__ volatile("syscall" : "=a"(r) : "0"(nr), "D"(a0), "S"(a1) : "rcx", "r11", "memory");
 	return r;
 }
 
@@ -142,9 +139,11 @@ long __vdso_getcpu(unsigned *cpu, unsigned *node, void *unused)
 }
 
 /* The unversioned names, as Linux's vDSO has them. */
-int clock_gettime(long, struct kernel_timespec *) __attribute__((weak, alias("__vdso_clock_gettime")));
+int clock_gettime(long, struct kernel_timespec *)
+    __attribute__((weak, alias("__vdso_clock_gettime")));
 int gettimeofday(struct kernel_timeval *, struct kernel_timezone *)
     __attribute__((weak, alias("__vdso_gettimeofday")));
 long time(long *) __attribute__((weak, alias("__vdso_time")));
-int clock_getres(long, struct kernel_timespec *) __attribute__((weak, alias("__vdso_clock_getres")));
+int clock_getres(long, struct kernel_timespec *)
+    __attribute__((weak, alias("__vdso_clock_getres")));
 long getcpu(unsigned *, unsigned *, void *) __attribute__((weak, alias("__vdso_getcpu")));

@@ -182,11 +182,18 @@ int vdso_clock_ns(int id, int64_t *ns)
 
 	switch (id) {
 	case LINUX_CLOCK_REALTIME:
-	case LINUX_CLOCK_REALTIME_COARSE: c = VDSO_REALTIME; break;
+	case LINUX_CLOCK_REALTIME_COARSE:
+		c = VDSO_REALTIME;
+		break;
 	case LINUX_CLOCK_MONOTONIC:
-	case LINUX_CLOCK_MONOTONIC_COARSE: c = VDSO_MONOTONIC; break;
-	case LINUX_CLOCK_BOOTTIME: c = VDSO_BOOTTIME; break;
-	default: return -ENOENT;
+	case LINUX_CLOCK_MONOTONIC_COARSE:
+		c = VDSO_MONOTONIC;
+		break;
+	case LINUX_CLOCK_BOOTTIME:
+		c = VDSO_BOOTTIME;
+		break;
+	default:
+		return -ENOENT;
 	}
 	if (!d)
 		return -ENOENT;

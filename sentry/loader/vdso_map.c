@@ -23,7 +23,7 @@ extern const unsigned char vdso_image[], vdso_image_end[];
 #define VVAR_SIZE PAGE_SIZE
 
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
-static struct file *g_file; /* read-only: [vvar page][image, page rounded] */
+static struct file *g_file;  /* read-only: [vvar page][image, page rounded] */
 static uint64_t g_image_len; /* page rounded */
 
 static void setup(void)
@@ -66,13 +66,13 @@ int vdso_map(struct mm *mm, uint64_t *base)
 	pthread_once(&g_once, setup);
 	if (!g_file)
 		return 0;
-	long vvar = mm_mmap(mm, 0, VVAR_SIZE + g_image_len, LINUX_PROT_READ, LINUX_MAP_SHARED,
-			    g_file, 0);
+	long vvar =
+	    mm_mmap(mm, 0, VVAR_SIZE + g_image_len, LINUX_PROT_READ, LINUX_MAP_SHARED, g_file, 0);
 	if (vvar < 0)
 		return (int)vvar;
-	long text = mm_mmap(mm, (uint64_t)vvar + VVAR_SIZE, g_image_len,
-			    LINUX_PROT_READ | LINUX_PROT_EXEC, LINUX_MAP_PRIVATE | LINUX_MAP_FIXED,
-			    g_file, VVAR_SIZE);
+	long text =
+	    mm_mmap(mm, (uint64_t)vvar + VVAR_SIZE, g_image_len, LINUX_PROT_READ | LINUX_PROT_EXEC,
+		    LINUX_MAP_PRIVATE | LINUX_MAP_FIXED, g_file, VVAR_SIZE);
 	if (text < 0) {
 		mm_munmap(mm, (uint64_t)vvar, VVAR_SIZE + g_image_len);
 		return (int)text;

@@ -42,8 +42,8 @@ Test(vdso, time_at_is_base_plus_scaled_delta)
 
 Test(vdso, first_estimate_starts_at_the_host)
 {
-	struct host h = {.hz = 2.5e9, .real0 = 1700000000 * SEC, .mono0 = 100 * SEC,
-			 .boot0 = 150 * SEC};
+	struct host h = {
+	    .hz = 2.5e9, .real0 = 1700000000 * SEC, .mono0 = 100 * SEC, .boot0 = 150 * SEC};
 	struct vdso_params p = {0};
 	struct vdso_sample a = at(&h, 100 * SEC), b = at(&h, 100 * SEC + 10000000);
 	cr_assert(vdso_params_next(&p, &a, &b));
@@ -54,7 +54,8 @@ Test(vdso, first_estimate_starts_at_the_host)
 	/* one second later the estimate is within a microsecond of the host */
 	struct vdso_sample later = at(&h, 101 * SEC + 10000000);
 	for (int c = 0; c < VDSO_NCLOCKS; c++)
-		cr_assert(llabs(vdso_time_at(&p, c, later.tsc) - later.ns[c]) < 1000, "clock %d", c);
+		cr_assert(llabs(vdso_time_at(&p, c, later.tsc) - later.ns[c]) < 1000, "clock %d",
+			  c);
 }
 
 Test(vdso, bad_samples_change_nothing)
@@ -96,7 +97,8 @@ static void drift(double ppm, int64_t jitter)
 		if (p.ready)
 			for (int c = 0; c < VDSO_NCLOCKS; c++) {
 				int64_t v = vdso_time_at(&p, c, now.tsc);
-				cr_assert_geq(v, last[c], "clock %d went back before update %d", c, i);
+				cr_assert_geq(v, last[c], "clock %d went back before update %d", c,
+					      i);
 				last[c] = v;
 			}
 		struct vdso_params old = p;
@@ -113,7 +115,8 @@ static void drift(double ppm, int64_t jitter)
 			/* and close to the host: within the drift of a period plus the jitter */
 			int64_t err = vdso_time_at(&p, c, now.tsc) - now.ns[c];
 			cr_assert(llabs(err) <= (int64_t)(2 * ppm * 1000) + 4 * jitter + 10,
-				  "clock %d is %lld ns off the host at update %d", c, (long long)err, i);
+				  "clock %d is %lld ns off the host at update %d", c,
+				  (long long)err, i);
 		}
 		prev = now;
 	}
