@@ -151,8 +151,15 @@ static void *updater(void *arg)
 		while (clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, &ts) == EINTR)
 			;
 		sample(&now);
-		if (vdso_params_next(&p, &prev, &now))
+		/* how far the published clock had drifted from the host's (debug logs only) */
+		int64_t off =
+		    p.ready ? vdso_time_at(&p, VDSO_MONOTONIC, now.tsc) - now.ns[VDSO_MONOTONIC]
+			    : 0;
+		if (vdso_params_next(&p, &prev, &now)) {
 			publish(d, &p);
+			log_debug("vdso: recalibrated: %.6f GHz, CLOCK_MONOTONIC was %lld ns off",
+				  (double)(1ULL << p.shift) / (double)p.mult, (long long)off);
+		}
 		prev = now;
 	}
 	return NULL;
