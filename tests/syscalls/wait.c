@@ -192,10 +192,12 @@ static void test_wall(void)
 	msleep(10);
 	CHECK(waitpid(pid, &st, 0) == -1 && errno == ECHILD, "a clone child needs __WALL/__WCLONE");
 	CHECK(waitpid(pid, &st, __WCLONE) == pid && WEXITSTATUS(st) == 8, "__WCLONE");
+	/* the exit signal is SIGUSR1; keep it from killing us (blocked before the clone: the
+	 * child may exit before the parent runs again) */
+	block(SIGUSR1);
 	pid = (pid_t)syscall(SYS_clone, SIGUSR1, 0, 0, 0, 0);
 	if (pid == 0)
 		_exit(9);
-	block(SIGUSR1); /* the exit signal is SIGUSR1; keep it from killing us */
 	CHECK(waitpid(-1, &st, __WALL) == pid && WEXITSTATUS(st) == 9, "__WALL");
 	sigset_t s;
 	sigemptyset(&s);
