@@ -20,7 +20,7 @@ endif
 B := build
 MODULES := common abi platform gofer sentry runsc-c
 CORE_SRC := $(filter-out runsc-c/main.c,$(shell find $(MODULES) -name '*.c' | sort))
-CORE_OBJ := $(CORE_SRC:%.c=$(B)/obj/%.o)
+CORE_OBJ := $(CORE_SRC:%.c=$(B)/obj/%.o) $(B)/obj/gen/vdso_image.o
 MAIN_OBJ := $(B)/obj/runsc-c/main.o
 
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
@@ -45,6 +45,32 @@ all: $(B)/runsc-c docs/compatibility.md
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
+
+# The sandbox's vDSO (vdso/): freestanding and position independent, its own flags (no
+# sanitizer, no stack protector), linked at 0 by vdso.lds; a build that gave it relocations
+# fails. Embedded in the binary as vdso_image[] (sentry/loader/vdso_map.c).
+VDSO_CFLAGS := -std=gnu11 -O2 -I. -fPIC -ffreestanding -fno-builtin -fno-stack-protector \
+	-fcf-protection=none -Wall -Wextra -Wshadow -MMD -MP
+$(B)/vdso/vdso.o: vdso/vdso.c
+	@mkdir -p $(dir $@)
+	$(CC) $(VDSO_CFLAGS) -c $< -o $@
+
+$(B)/vdso/vdso.so: $(B)/vdso/vdso.o vdso/vdso.lds
+	$(CC) -nostdlib -shared -Wl,-T,vdso/vdso.lds -Wl,-soname=linux-vdso.so.1 \
+		-Wl,--hash-style=both -Wl,--eh-frame-hdr -Wl,--no-undefined -Wl,--build-id=none \
+		-o $@ $<
+	@if readelf -r $@ | grep -q 'Relocation section'; then \
+		echo "$@: the vDSO must have no relocations" >&2; rm -f $@; exit 1; fi
+
+$(B)/gen/vdso_image.S: | $(B)/vdso/vdso.so
+	@mkdir -p $(dir $@)
+	@printf '%s\n' '.section .rodata' '.balign 4096' '.globl vdso_image, vdso_image_end' \
+		'vdso_image:' '.incbin "$(B)/vdso/vdso.so"' 'vdso_image_end:' \
+		'.section .note.GNU-stack,"",@progbits' > $@
+
+$(B)/obj/gen/vdso_image.o: $(B)/gen/vdso_image.S $(B)/vdso/vdso.so
+	@mkdir -p $(dir $@)
+	$(CC) -c $< -o $@
 
 $(B)/libcore.a: $(CORE_OBJ)
 	@rm -f $@

@@ -21,6 +21,7 @@
 #include "runsc-c/cli.h"
 #include "runsc-c/confine.h"
 #include "runsc-c/sentry_seccomp.h"
+#include "sentry/kernel/vdso.h"
 #include "sentry/mm/mm.h"
 
 #include <malloc.h>
@@ -179,6 +180,7 @@ int cmd_boot(struct global_opts *g, int argc, char **argv)
 		return EXIT_RUNTIME;
 	}
 	log_init(f.log, (enum log_level)c.log_level);
+	vdso_probe_host(); /* reads /proc/cpuinfo: before confine_fs hides it */
 	if (confine_fs() < 0 || confine_hostname(c.hostname) < 0 || confine_caps() < 0)
 		return EXIT_RUNTIME;
 	/* glibc's malloc sizes its arena limit from get_nprocs(), which reads

@@ -9,6 +9,7 @@
 
 #include "common/util.h"
 #include "sentry/kernel/task.h"
+#include "sentry/kernel/vdso.h"
 #include "sentry/mm/mm.h"
 #include "sentry/vfs/vfs.h"
 #include "sentry/vfs/vfs_fs.h"
@@ -121,7 +122,13 @@ int proc_gen_pid_maps(struct pbuf *b, int tgid, int tid)
 		    .prot = vi->prot,
 		    .shared = vi->shared,
 		};
-		if (vi->file) {
+		const char *special = vdso_mapping_name(vi->file, vi->foff);
+		if (special) {
+			/* Linux shows its special mappings as private, with no file */
+			m.name = special;
+			m.shared = false;
+			file_put(vi->file);
+		} else if (vi->file) {
 			struct linux_stat st;
 			m.offset = vi->foff;
 			if (vfs_fstat(vi->file, &st) == 0) {

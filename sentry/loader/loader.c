@@ -15,6 +15,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "sentry/kernel/task.h"
+#include "sentry/kernel/vdso.h"
 #include "sentry/mm/mm.h"
 #include "sentry/vfs/vfs.h"
 
@@ -413,6 +414,9 @@ static int load_elf(struct bprm *b, struct file *f)
 		r = (int)sr;
 		goto out;
 	}
+	uint64_t vdso;
+	if ((r = vdso_map(mm, &vdso)) < 0)
+		goto out;
 	struct stack_args sa = {
 	    .argv = b->argv,
 	    .envp = b->envp,
@@ -423,6 +427,7 @@ static int load_elf(struct bprm *b, struct file *f)
 	    .phnum = img->phnum,
 	    .entry = img->entry + bias,
 	    .base = interp ? ibias : 0,
+	    .vdso = vdso,
 	};
 	r = loader_build_stack(t, mm, mm_stack_top(mm), &sa, &rsp);
 	if (r < 0)

@@ -16,6 +16,7 @@ struct stack_args {
 	uint64_t phdr, phnum; /* the program's headers as mapped */
 	uint64_t entry;	      /* AT_ENTRY: the program's entry, not the interpreter's */
 	uint64_t base;	      /* AT_BASE: the interpreter's load address, 0 without one */
+	uint64_t vdso;	      /* AT_SYSINFO_EHDR: the vDSO's address, 0 without one */
 };
 
 /* Build the initial stack below top in mm as Linux's create_elf_tables does; *rsp_out receives

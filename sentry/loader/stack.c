@@ -83,7 +83,9 @@ int loader_build_stack(const struct task *t, struct mm *mm, uint64_t top,
 
 	uint64_t auxv[2 * AUXV_MAX], *a = auxv;
 #define AUX(k, v) (*a++ = (k), *a++ = (uint64_t)(v))
-	AUX(LINUX_AT_MINSIGSTKSZ, minsigstksz()); /* Linux's ARCH_DLINFO comes first */
+	if (sa->vdso) /* Linux's ARCH_DLINFO comes first */
+		AUX(LINUX_AT_SYSINFO_EHDR, sa->vdso);
+	AUX(LINUX_AT_MINSIGSTKSZ, minsigstksz());
 	AUX(LINUX_AT_HWCAP, hwcap());
 	AUX(LINUX_AT_PAGESZ, PAGE_SIZE);
 	AUX(LINUX_AT_CLKTCK, 100);

@@ -272,6 +272,18 @@ static void copy_bytes(struct mm_filemap *fm, uint64_t off, void *buf, size_t n,
 
 /* ---- the owner's calls ---- */
 
+void *mm_filemap_page_ptr(struct mm_filemap *fm, uint64_t off)
+{
+	void *p = NULL;
+
+	pthread_mutex_lock(&fm->lock);
+	size_t i = filemap_ext_index(fm, off);
+	if (i < fm->n && fm->ext[i].off <= off)
+		p = memfile_ptr(fm->ext[i].moff + (off - fm->ext[i].off));
+	pthread_mutex_unlock(&fm->lock);
+	return p;
+}
+
 size_t mm_filemap_read(struct mm_filemap *fm, void *buf, size_t n, uint64_t off)
 {
 	pthread_mutex_lock(&fm->lock);

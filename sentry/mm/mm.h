@@ -84,6 +84,9 @@ void mm_filemap_truncate(struct mm_filemap *fm, uint64_t size);
  * truncation). The owner serialises them with its other calls. */
 int mm_filemap_allocate(struct mm_filemap *fm, uint64_t off, uint64_t len);
 void mm_filemap_punch_hole(struct mm_filemap *fm, uint64_t off, uint64_t len);
+/* The Sentry's view of the byte at off of the file, or NULL when that page is a hole. Valid
+ * while the page stays in the file (until a truncation or hole punch removes it). */
+void *mm_filemap_page_ptr(struct mm_filemap *fm, uint64_t off);
 /* The size, and the bytes of memory allocated (st_blocks). */
 uint64_t mm_filemap_size(struct mm_filemap *fm);
 uint64_t mm_filemap_bytes(struct mm_filemap *fm);

@@ -256,6 +256,30 @@ test_sentry_trace() {
 	if ((${#msgs[@]})); then rt_result $name fail "${msgs[@]}"; else rt_result $name pass; fi
 }
 
+# vdso-untrapped: with a vDSO (a host TSC that is constant_tsc and nonstop_tsc), the time calls
+# glibc makes through it never trap: --strace shows only the CPU-time clock, which the vDSO
+# leaves to the Sentry. Without one, every call traps (the fallback).
+test_vdso_untrapped() {
+	local name=vdso-untrapped
+	rt_selected $name || return 0
+	need_progs $name vdso_calls || return 0
+	local d="$RT_TMP/$name" st fast cpu want=0
+	grep -m1 '^flags' /proc/cpuinfo | grep -qw constant_tsc &&
+		grep -m1 '^flags' /proc/cpuinfo | grep -qw nonstop_tsc || want=4000
+	RT_SB=("${RT_RUNSC_CMD[@]}" "do" "${RT_DO_FLAGS[@]}" --strace -- $P/vdso_calls)
+	rt_log "      \$ ${RT_SB[*]}"
+	rt_exec "$d.out" "$d.err" /dev/null "${RT_SB[@]}"
+	st=$RT_STATUS
+	fast=$(grep -cE '(clock_gettime\(CLOCK_(MONOTONIC|REALTIME),|gettimeofday\(|[] ]time\()' "$d.err")
+	cpu=$(grep -c 'clock_gettime(CLOCK_PROCESS_CPUTIME_ID' "$d.err")
+	if [[ $st == 0 && $fast == "$want" && $cpu == 1 ]]; then
+		rt_result $name pass
+	else
+		rt_result $name fail "want $want trapped MONOTONIC/REALTIME/gettimeofday/time calls and 1 CPU-time one; got $fast and $cpu" \
+			"$(sb_failure_detail "$d" "$st")"
+	fi
+}
+
 RT_CONFINE_SKIP=""
 RT_CONFINE=()
 
@@ -424,4 +448,5 @@ test_confinement
 test_seccomp_list
 test_exec
 test_mount_escape
+test_vdso_untrapped
 rt_finish

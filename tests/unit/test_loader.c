@@ -14,6 +14,7 @@
 #include "common/util.h"
 #include "platform/platform.h"
 #include "sentry/kernel/task.h"
+#include "sentry/kernel/vdso.h"
 #include "sentry/loader/loader.h"
 #include "sentry/mm/mm.h"
 #include "sentry/vfs/vfs.h"
@@ -93,6 +94,13 @@ int fdtable_get_cloexec(struct fdtable *fdt, int fd)
 }
 /* file_path of a wrapped host fd: unused by these tests (no O_PATH files). */
 long file_path(struct file *f, char *buf, size_t size) { return -ENOENT; }
+/* No vDSO here (the real one maps a tmpfs file this stand-in VFS has not got): no
+ * AT_SYSINFO_EHDR, as with a host TSC the Sentry cannot use. */
+int vdso_map(struct mm *mm, uint64_t *base)
+{
+	*base = 0;
+	return 0;
+}
 
 /* ---- a fake platform that accepts everything ---- */
 static int nas;
