@@ -215,7 +215,8 @@ int cmd_boot(struct global_opts *g, int argc, char **argv)
 
 	struct sentry_config sc = {
 	    .platform = c.platform,
-	    .strace = c.strace,
+	    .strace = c.strace != 0,
+	    .strace_time = c.strace == 2,
 	    .syscall_patching = !c.no_syscall_patching,
 	    .strace_fd = f.log,
 	    .gofer_sock = f.gofer,

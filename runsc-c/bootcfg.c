@@ -433,7 +433,7 @@ static int decode_rec(struct boot_config *c, size_t *argc, size_t *envc, uint16_
 			return -EINVAL;
 		uint8_t v = (uint8_t)data[0];
 		*seen |= 1u << tag;
-		if (tag == TAG_STRACE && v <= 1)
+		if (tag == TAG_STRACE && v <= 2)
 			c->strace = v;
 		else if (tag == TAG_LOGLEVEL && v <= LOG_DEBUG)
 			c->log_level = v;

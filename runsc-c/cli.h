@@ -104,7 +104,7 @@ struct boot_config {
 	char *platform;
 	char *cwd;	/* absolute */
 	char *hostname; /* 1..64 bytes */
-	bool strace;
+	uint8_t strace; /* 0 off, 1 --strace, 2 --strace=time (each call's time too) */
 	bool no_syscall_patching; /* --syscall-patching=off (patching is on by default) */
 	int log_level;	       /* enum log_level */
 	unsigned stdio_closed; /* bit i: the application's fd i starts closed */

@@ -37,6 +37,8 @@ static void do_usage(FILE *f)
 	    f, " (default " DO_DEFAULT_PLATFORM ")\n"
 	       "  --strace           print every system call of the program, strace style,\n"
 	       "                     to the debug log (stderr unless --debug-log)\n"
+	       "  --strace=time      the same with the time each call took in the Sentry\n"
+	       "                     at the end of its line, as strace -T: <seconds>\n"
 	       "  --syscall-patching=on|off\n"
 	       "                     rewrite the program's `mov $nr,%%eax; syscall` sites into\n"
 	       "                     jumps that reach the Sentry without a signal (systrap only;\n"
@@ -74,7 +76,7 @@ struct do_opts {
 	const char *debug_log;
 	const char *cwd;
 	const char *hostname;
-	bool strace;
+	uint8_t strace; /* 0 off, 1 --strace, 2 --strace=time */
 	bool no_patching;
 	const char *patching; /* as given, for the note on other platforms */
 	char **env;	      /* --env entries as K=V */
@@ -230,7 +232,7 @@ enum {
 static const struct option do_options[] = {
     {"rootfs", required_argument, NULL, OPT_ROOTFS},
     {"platform", required_argument, NULL, OPT_PLATFORM},
-    {"strace", no_argument, NULL, OPT_STRACE},
+    {"strace", optional_argument, NULL, OPT_STRACE},
     {"debug-log", required_argument, NULL, OPT_DEBUG_LOG},
     {"env", required_argument, NULL, OPT_ENV},
     {"cwd", required_argument, NULL, OPT_CWD},
@@ -260,7 +262,9 @@ static int parse(int argc, char **argv, struct do_opts *o)
 			o->platform = optarg;
 			break;
 		case OPT_STRACE:
-			o->strace = true;
+			if (optarg && strcmp(optarg, "time") != 0)
+				return usage_error("--strace takes no value but time");
+			o->strace = optarg ? 2 : 1;
 			break;
 		case OPT_DEBUG_LOG:
 			o->debug_log = optarg;

@@ -35,6 +35,7 @@ struct sentry_exec {
 struct sentry_config {
 	const char *platform;  /* backend name */
 	bool strace;	       /* print every syscall to strace_fd */
+	bool strace_time;      /* with the time each took in the Sentry, as strace -T */
 	bool syscall_patching; /* patch syscall sites where the platform can (systrap) */
 	int strace_fd;
 	int gofer_sock;	 /* connected to the gofer; ownership passes to the Sentry */

@@ -222,6 +222,7 @@ int sentry_main(const struct sentry_config *cfg)
 	}
 	g_kernel.plat = plat;
 	g_kernel.strace = cfg->strace;
+	g_kernel.strace_time = cfg->strace_time;
 	g_kernel.strace_fd = cfg->strace_fd;
 	snprintf(g_kernel.hostname, sizeof(g_kernel.hostname), "%s",
 		 cfg->hostname ? cfg->hostname : "runsc-c");

@@ -28,6 +28,7 @@ struct slot {
 static __thread struct {
 	bool pending; /* strace_enter ran and strace_exit has not */
 	long nr;
+	uint64_t start_ns; /* when the call entered the Sentry */
 	int next; /* first slot not printed yet */
 	struct abi_out out;
 	char buf[STRACE_LINE_MAX];
@@ -244,12 +245,21 @@ void strace_put_ret(struct abi_out *o, long nr, const uint64_t args[6], long ret
 	abi_out_printf(o, "%ld", ret);
 }
 
+static uint64_t strace_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 /* Start a line: "[pid  N] name(". */
 static void line_begin(struct task *t, const struct abi_syscall *sc, long nr)
 {
 	g_line.pending = true;
 	g_line.nr = nr;
 	g_line.next = 0;
+	g_line.start_ns = strace_now_ns();
 	abi_out_init(&g_line.out, g_line.buf, sizeof(g_line.buf) - 2); /* room for '\n' */
 	abi_out_printf(&g_line.out, "[pid %5d] ", t->tid);
 	put_name(&g_line.out, sc, nr);
@@ -266,6 +276,11 @@ static void line_end(const char *result)
 	while (o->len < STRACE_COLUMN)
 		abi_out_putc(o, ' ');
 	abi_out_printf(o, "= %s", result);
+	if (g_kernel.strace_time) {
+		uint64_t ns = strace_now_ns() - g_line.start_ns;
+		abi_out_printf(o, " <%lu.%06lu>", (unsigned long)(ns / 1000000000u),
+			       (unsigned long)(ns % 1000000000u / 1000u));
+	}
 	len = MIN(o->len, o->cap - 1);
 	g_line.buf[len++] = '\n';
 	g_line.pending = false;

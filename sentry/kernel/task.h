@@ -169,6 +169,7 @@ struct kernel {
 	const struct platform *plat;
 	struct gofer_client *gofer;
 	bool strace;
+	bool strace_time; /* --strace=time: each line ends with the call's time, " <0.000012>" */
 	int strace_fd;
 	uint64_t patch_stub; /* syscall patching: the platform's trampoline target, 0 when off */
 	char hostname[65];
