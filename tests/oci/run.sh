@@ -12,6 +12,18 @@ RC=("${RT_RUNSC_CMD[@]}" --root "$ROOT")
 [[ ${RC[0]} == */* ]] && RC[0]=$(realpath "${RC[0]}") # some tests cd
 [[ -n ${OCI_PLATFORM:-} ]] && RC+=(--platform "$OCI_PLATFORM")
 
+# However the run ends (a failed check, a timeout's TERM, ^C), no container outlives it:
+# delete --force what is left under our --root, then remove the scratch directory.
+oci_cleanup() {
+	local d
+	for d in "$ROOT"/*/; do
+		[[ -d $d ]] && "${RC[@]}" delete --force "$(basename "$d")" >/dev/null 2>&1
+	done
+	rm -rf "$RT_TMP"
+}
+trap oci_cleanup EXIT
+trap 'exit 130' INT TERM
+
 if [[ ! -x $BUSYBOX ]] || ! file -L "$BUSYBOX" 2>/dev/null | grep -q 'statically linked'; then
 	echo "oci: $BUSYBOX is not busybox-static (make deps installs it)" >&2
 	rt_result busybox fail "$BUSYBOX missing or not static"
