@@ -142,6 +142,45 @@ static void test_parent_exits(void)
 	}
 }
 
+static void *vfork_thread(void *arg)
+{
+	struct timespec ts = { 0, 20 * 1000000L };
+
+	if (vfork() == 0) {
+		/* raw calls only: this child runs on the parent's stack */
+		syscall(SYS_nanosleep, &ts, NULL);
+		syscall(SYS_exit_group, 0);
+	}
+	return NULL;
+}
+
+/* A thread waiting in vfork is killed with its process (exit_group by another thread) and its
+ * process reaped before the vfork child exits and releases it. */
+static void test_vfork_parent_killed(void)
+{
+	pid_t pids[4];
+	pthread_t th;
+
+	signal(SIGCHLD, SIG_IGN);
+	for (int i = 0; i < 4; i++) {
+		pids[i] = sc_fork();
+		if (pids[i] == 0) {
+			if (pthread_create(&th, NULL, vfork_thread, NULL) != 0)
+				_exit(2);
+			msleep(5);
+			_exit(0);
+		}
+	}
+	int st;
+	pid_t r;
+	while ((r = waitpid(-1, &st, 0)) == -1 && errno == EINTR)
+		;
+	CHECK(r == -1 && errno == ECHILD, "wait ends with ECHILD (got %d)", (int)r);
+	for (int i = 0; i < 4; i++)
+		CHECK(kill(pids[i], 0) == -1 && errno == ESRCH, "child %d left a zombie", i);
+	msleep(40); /* the vfork children exit meanwhile */
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && !strcmp(argv[1], "exit"))
@@ -155,5 +194,7 @@ int main(int argc, char **argv)
 	   ROUNDS);
 	in_child(test_parent_exits);
 	ok("parents exiting while their auto-reaped children exit");
+	in_child(test_vfork_parent_killed);
+	ok("a thread killed while waiting in vfork, its process reaped before the vfork child exits");
 	return 0;
 }
