@@ -172,7 +172,10 @@ int sentry_exec_process(const struct sentry_exec *e, const int stdio[3], int exi
 	kernel_unlock();
 	if ((r = task_start(t)) < 0) {
 		log_error("starting exec'd process %d: %s", pid, strerror(-r));
-		return r; /* its exit socket closes with the Sentry */
+		/* it ends as if killed before it ran; its exit socket gets that status */
+		task_exit_group(t, LINUX_W_EXITCODE(0, LINUX_SIGKILL));
+		process_task_exit(t);
+		return r;
 	}
 	return pid;
 fail:

@@ -192,12 +192,16 @@ long process_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t ptid
 		tg->parent = (flags & LINUX_CLONE_PARENT) && ptg->parent ? ptg->parent : ptg;
 		list_add_tail(&tg->sibling, &tg->parent->children);
 		c->tg = tg;
+		c->refs++; /* its group's: it leads it (struct task's refs) */
 	}
 	c->tgid = c->tg->tgid;
 	list_add_tail(&c->tg_link, &c->tg->threads);
 	c->tg->nr_threads++;
 	if (flags & LINUX_CLONE_VFORK) {
+		/* A reference to the parent's struct: a killed parent stops waiting and may exit
+		 * (and be freed) before the child execs or exits and tells it (vfork_release) */
 		c->tg->vfork_parent = t;
+		t->refs++;
 		t->vfork_child_done = false;
 	}
 	kernel_unlock();
@@ -239,7 +243,7 @@ fail:
 
 /* ---- exit ---- */
 
-/* Tell a vfork parent it may go on. g_kernel.lock held. */
+/* Tell a vfork parent it may go on, and drop tg's reference to it. g_kernel.lock held. */
 static void vfork_release_locked(struct thread_group *tg)
 {
 	if (tg->vfork_parent) {
@@ -247,6 +251,7 @@ static void vfork_release_locked(struct thread_group *tg)
 		tg->vfork_parent = NULL;
 		p->vfork_child_done = true;
 		task_wake(p);
+		task_put_locked(p);
 	}
 }
 
@@ -259,7 +264,10 @@ static bool parent_autoreaps(struct thread_group *parent, int exit_signal)
 	return sa->handler == LINUX_SIG_IGN || (sa->flags & LINUX_SA_NOCLDWAIT);
 }
 
-/* Free a dead thread group: its leader task struct and pid. g_kernel.lock held. */
+/* Free a dead thread group and its pid, and drop the group's reference to its leader's
+ * struct. The leader's host thread may still be inside process_task_exit (this is its own
+ * exit, auto-reaped): its run's reference keeps the struct until it is done. g_kernel.lock
+ * held. */
 void tg_release_locked(struct thread_group *tg)
 {
 	struct task *leader = task_lookup(tg->tgid);
@@ -268,7 +276,7 @@ void tg_release_locked(struct thread_group *tg)
 	if (leader && leader->tg == tg) {
 		pid_free_locked(tg->tgid);
 		list_del(&leader->tg_link);
-		task_struct_free(leader);
+		task_put_locked(leader);
 	}
 	tg_free(tg);
 }
@@ -414,28 +422,30 @@ void process_task_exit(struct task *t)
 	kernel_lock();
 	signal_retarget_locked(t);
 	rusage_thread_exit_locked(t, rss_kb);
+	if (!leader) {
+		/* before the group can be reaped below: tg->threads is in the group */
+		list_del(&t->tg_link);
+		pid_free_locked(t->tid);
+	}
 	tg->nr_threads--;
 	if (tg->nr_threads == 0) {
 		final_status = tg_final_status(tg, t->exit_code);
-		/* printed before the parent can reap (and free) the leader */
 		if (g_kernel.strace)
 			strace_exited(t, final_status);
 		vfork_release_locked(tg);
+		/* A parent that reaps at once frees tg here, and drops the group's reference to
+		 * its leader: past this point tg is not touched. */
 		tg_become_zombie_locked(tg, final_status);
-	}
-	if (!leader) {
-		list_del(&t->tg_link);
-		pid_free_locked(t->tid);
 	}
 	atomic_store(&t->host_tid, 0);
 	g_kernel.nr_tasks--;
 	if (g_kernel.nr_tasks == 0)
 		pthread_cond_broadcast(&g_kernel.all_exited);
+	/* The run's reference, dropped last: this frees the struct of a thread that is not a
+	 * leader, or of a leader whose group has been reaped; a zombie leader's stays, held by
+	 * its group, until the group is reaped. */
+	task_put_locked(t);
 	kernel_unlock();
-
-	if (!leader)
-		task_struct_free(t);
-	/* The leader's struct stays in the pid table until its group is reaped. */
 }
 
 /* ---- execve ---- */
@@ -455,7 +465,9 @@ static int de_thread(struct task *t)
 	list_for_each(pos, &tg->threads) {
 		struct task *o = list_entry(pos, struct task, tg_link);
 		if (o != t && !o->exiting) {
+			/* seen by signal_pending, so that a sleeping thread wakes and leaves */
 			o->exiting = true;
+			signal_recheck_locked(o);
 			task_kick(o);
 		}
 	}

@@ -12,6 +12,9 @@ struct task *task_alloc(void);
 void task_free(struct task *t);
 /* Free the struct of a task that has released everything it held. */
 void task_struct_free(struct task *t);
+/* Drop a reference to t's struct (struct task's refs), freeing it at the last (g_kernel.lock
+ * held). */
+void task_put_locked(struct task *t);
 /* Free a dead (reaped) thread group and its leader's struct and pid (g_kernel.lock held). */
 void tg_release_locked(struct thread_group *tg);
 struct thread_group *tg_alloc(void);

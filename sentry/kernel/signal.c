@@ -303,7 +303,8 @@ bool signal_pending_locked(struct task *t)
 {
 	struct thread_group *tg = t->tg;
 
-	if (tg->group_exiting)
+	/* a group exit, or this thread's own end from outside (exec's de_thread) */
+	if (tg->group_exiting || t->exiting)
 		return true;
 	if (tls_in_group_stop && t == current_task)
 		return false; /* asleep in the stop itself: only an exit wakes it */

@@ -120,7 +120,7 @@ void signal_deliver(struct task *t, bool after_syscall)
 		struct linux_sigaction ka;
 		int sig;
 
-		if (tg->group_exiting)
+		if (tg->group_exiting || t->exiting)
 			goto out_unlock;
 		if (tg->stopped) {
 			group_stop_wait_locked(t);

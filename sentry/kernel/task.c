@@ -110,6 +110,7 @@ struct task *task_alloc(void)
 	atomic_init(&t->sig_recheck, true); /* its group may have shared signals pending */
 	list_init(&t->tg_link);
 	t->dumpable = 1;
+	t->refs = 1; /* its run's (struct task in task.h) */
 	return t;
 }
 
@@ -129,6 +130,12 @@ void task_free(struct task *t)
 	if (t->exe_file)
 		file_put(t->exe_file);
 	task_struct_free(t);
+}
+
+void task_put_locked(struct task *t)
+{
+	if (--t->refs == 0)
+		task_struct_free(t);
 }
 
 void task_struct_free(struct task *t)
@@ -215,6 +222,7 @@ static struct task *task_create_first(const struct platform *plat, bool init)
 	t->tid = tid;
 	t->tgid = tg->tgid = tg->pgid = tg->sid = t->tid;
 	t->tg = tg;
+	t->refs++; /* its group's: it leads it */
 	list_add_tail(&t->tg_link, &tg->threads);
 	tg->nr_threads = 1;
 	if (init)
@@ -444,13 +452,7 @@ int task_start(struct task *t)
 	kernel_unlock();
 	r = pthread_create(&t->host_thread, &attr, task_thread_main, t);
 	pthread_attr_destroy(&attr);
-	if (r) {
-		kernel_lock();
-		g_kernel.nr_tasks--;
-		kernel_unlock();
-		return -r;
-	}
-	return 0;
+	return -r;
 }
 
 int kernel_wait_all(void)

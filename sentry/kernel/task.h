@@ -92,7 +92,8 @@ struct thread_group {
 	uint64_t child_events;       /* bumped when a child exits, stops or continues */
 	bool did_exec;               /* setpgid on it by the parent: EACCES */
 	struct waitq stop_wait;      /* threads of a stopped group sleep here */
-	struct task *vfork_parent;   /* the task blocked in vfork for this (child) process */
+	struct task *vfork_parent;   /* the task blocked in vfork for this (child)
+	                              * process: a reference (struct task refs) */
 	int64_t start_time_ns;       /* CLOCK_MONOTONIC at creation */
 	int exit_fd;                 /* started by the runtime (exec): a host socket that gets the
 	                              * wait status at exit (control.c), else -1 */
@@ -111,6 +112,12 @@ struct task {
 	struct thread_group *tg;
 	struct list_head tg_link;
 	char comm[16];
+	/* References to this struct (g_kernel.lock), freed at zero (task_put_locked): one for its
+	 * run, which its host thread drops as the very last step of process_task_exit; and one
+	 * held by its thread group while it is the group's leader, dropped when the group is
+	 * reaped (tg_release_locked). So a parent that reaps the group at once (SIGCHLD ignored,
+	 * SA_NOCLDWAIT) never frees a leader whose own thread is still leaving. */
+	int refs;
 
 	struct mm *mm;         /* owned reference: mm_put on exit */
 	struct fdtable *fdt;   /* owned reference */
@@ -203,7 +210,8 @@ struct task *task_create_init(const struct platform *plat);
 struct task *task_create_orphan(const struct platform *plat);
 /* Undo task_create_orphan for a task that never started: its pid, thread group and all. */
 void task_discard_orphan(struct task *t);
-/* Start t's host thread running task_run. 0 or -errno. */
+/* Start t's host thread running task_run. 0 or -errno; t counts as a running task from here
+ * (g_kernel.nr_tasks) even when it fails: the caller then ends t with process_task_exit. */
 int task_start(struct task *t);
 /* The run loop of a task's host thread: returns when the task has exited. */
 void task_run(struct task *t);
