@@ -679,6 +679,21 @@ t_seccomp_allowlist() {
 }
 rt_selected seccomp-allowlist && check seccomp-allowlist t_seccomp_allowlist
 
+# the container's profile covers `exec` processes too (runc applies it to them as well)
+t_seccomp_exec() {
+	local b out
+	b=$(bundle scexec 'while :; do sleep 0.05; done')
+	jq '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW",
+		"syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}' \
+		"$b/config.json" >"$b/c" && mv "$b/c" "$b/config.json"
+	: >"$LOG"
+	"${RC[@]}" run -d --bundle "$b" scexec 2>>"$LOG" || return 1
+	out=$("${RC[@]}" exec scexec sh -c 'mkdir /tmp/e 2>&1; echo $?' 2>>"$LOG")
+	"${RC[@]}" delete --force scexec 2>>"$LOG"
+	[[ $out == *"Operation not permitted"$'\n1' ]] || { echo "exec: $out" >>"$LOG"; return 1; }
+}
+rt_selected seccomp-exec && check seccomp-exec t_seccomp_exec
+
 # what cannot be honoured is refused, naming the field; nothing is left behind
 t_seccomp_refused() {
 	local b p
