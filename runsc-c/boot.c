@@ -231,6 +231,7 @@ int cmd_boot(struct global_opts *g, int argc, char **argv)
 	    .root_readonly = c.root_readonly,
 	    .control_fd = f.control,
 	    .process = c.has_process ? &c.process : NULL,
+	    .seccomp = c.has_seccomp ? &c.seccomp : NULL,
 	    .exec_decode = exec_decode,
 	    .exec_free = exec_free,
 	};

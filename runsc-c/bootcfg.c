@@ -32,6 +32,14 @@ enum bootcfg_tag {
 	TAG_ROOT_RO,
 	TAG_PROCESS, /* struct sentry_process as is (same binary, same host), or empty: none */
 	TAG_NO_PATCHING,
+	TAG_SECCOMP,	 /* struct seccomp_rec, or empty: no profile; then nrules TAG_SCMP_RULEs */
+	TAG_SCMP_RULE, /* struct sentry_scmp_rule as is */
+};
+
+struct seccomp_rec {
+	uint8_t default_action, zero;
+	uint16_t default_errno;
+	uint32_t nrules;
 };
 
 struct mount_rec {
@@ -278,6 +286,18 @@ int boot_config_encode(const struct boot_config *c, char **out, size_t *out_len)
 	if ((r = put_rec(&b, TAG_PROCESS, &c->process, c->has_process ? sizeof(c->process) : 0)) <
 	    0)
 		goto fail;
+	struct seccomp_rec sr = {.default_action = c->seccomp.default_action,
+				 .default_errno = c->seccomp.default_errno,
+				 .nrules = (uint32_t)c->seccomp.nrules};
+	r = -EINVAL;
+	if (c->has_seccomp && !sentry_seccomp_valid(&c->seccomp))
+		goto fail;
+	if ((r = put_rec(&b, TAG_SECCOMP, &sr, c->has_seccomp ? sizeof(sr) : 0)) < 0)
+		goto fail;
+	for (size_t i = 0; c->has_seccomp && i < c->seccomp.nrules; i++)
+		if ((r = put_rec(&b, TAG_SCMP_RULE, &c->seccomp.rules[i],
+				 sizeof(c->seccomp.rules[i]))) < 0)
+			goto fail;
 	hdr[1] = (uint32_t)b.len;
 	memcpy(b.p, hdr, sizeof(hdr));
 	*out = b.p;
@@ -302,6 +322,7 @@ void boot_config_free(struct boot_config *c)
 		free(c->mounts[i].data);
 	}
 	free(c->mounts);
+	free(c->seccomp.rules);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -417,8 +438,9 @@ static bool process_valid(const struct sentry_process *p)
 	return true;
 }
 
-static int decode_rec(struct boot_config *c, size_t *argc, size_t *envc, uint16_t tag,
-		      const char *data, uint32_t len, unsigned *seen)
+/* One record into c; *nrules is the seccomp header's rule count. */
+static int decode_rec(struct boot_config *c, size_t *argc, size_t *envc, uint32_t *nrules,
+		      uint16_t tag, const char *data, uint32_t len, unsigned *seen)
 {
 	int err = 0;
 	char *s;
@@ -458,6 +480,30 @@ static int decode_rec(struct boot_config *c, size_t *argc, size_t *envc, uint16_
 		memcpy(&c->process, data, len);
 		c->has_process = true;
 		return process_valid(&c->process) ? 0 : -EINVAL;
+	case TAG_SECCOMP: {
+		struct seccomp_rec sr;
+		if ((len != 0 && len != sizeof(sr)) || (*seen & (1u << tag)))
+			return -EINVAL;
+		*seen |= 1u << tag;
+		if (len == 0)
+			return 0;
+		memcpy(&sr, data, sizeof(sr));
+		if (sr.zero || sr.nrules > SENTRY_SCMP_MAX_RULES)
+			return -EINVAL;
+		c->has_seccomp = true;
+		c->seccomp.default_action = sr.default_action;
+		c->seccomp.default_errno = sr.default_errno;
+		/* nrules counts the rules read so far; the header's count is checked at the end */
+		c->seccomp.rules = calloc(sr.nrules + 1, sizeof(*c->seccomp.rules));
+		*nrules = sr.nrules;
+		return c->seccomp.rules ? 0 : -ENOMEM;
+	}
+	case TAG_SCMP_RULE:
+		if (!c->has_seccomp || len != sizeof(struct sentry_scmp_rule) ||
+		    c->seccomp.nrules >= *nrules)
+			return -EINVAL;
+		memcpy(&c->seccomp.rules[c->seccomp.nrules++], data, len);
+		return 0;
 	case TAG_ARG:
 	case TAG_ENV:
 	case TAG_PLATFORM:
@@ -504,6 +550,7 @@ int boot_config_decode(const void *in, size_t len, struct boot_config *c)
 	const char *p = in;
 	uint32_t hdr[2];
 	size_t off = sizeof(hdr), argc = 0, envc = 0;
+	uint32_t nrules = 0;
 	unsigned seen = 0;
 	int r = -EINVAL;
 
@@ -523,7 +570,7 @@ int boot_config_decode(const void *in, size_t len, struct boot_config *c)
 		off += sizeof(h);
 		if (h.zero != 0 || h.len > BOOT_CONFIG_MAX_STR || h.len > len - off)
 			goto fail;
-		if ((r = decode_rec(c, &argc, &envc, h.tag, p + off, h.len, &seen)) < 0)
+		if ((r = decode_rec(c, &argc, &envc, &nrules, h.tag, p + off, h.len, &seen)) < 0)
 			goto fail;
 		off += h.len;
 	}
@@ -531,7 +578,11 @@ int boot_config_decode(const void *in, size_t len, struct boot_config *c)
 	/* Every field is required, so a truncated config can never pass for a shorter one. */
 	if (argc == 0 || !c->platform || !c->cwd || !c->hostname ||
 	    seen != ((1u << TAG_STRACE) | (1u << TAG_LOGLEVEL) | (1u << TAG_STDIO_CLOSED) |
-		     (1u << TAG_ROOT_RO) | (1u << TAG_PROCESS) | (1u << TAG_NO_PATCHING)))
+		     (1u << TAG_ROOT_RO) | (1u << TAG_PROCESS) | (1u << TAG_NO_PATCHING) |
+		     (1u << TAG_SECCOMP)))
+		goto fail;
+	if (c->has_seccomp &&
+	    (c->seccomp.nrules != nrules || !sentry_seccomp_valid(&c->seccomp)))
 		goto fail;
 	if (!c->envp && !(c->envp = calloc(1, sizeof(*c->envp)))) {
 		r = -ENOMEM;

@@ -113,6 +113,8 @@ struct boot_config {
 	bool root_readonly;
 	bool has_process; /* OCI: process holds init's credentials and limits */
 	struct sentry_process process;
+	bool has_seccomp; /* OCI linux.seccomp: seccomp.rules owned (boot_config_free) */
+	struct sentry_seccomp seccomp;
 };
 
 /* Encode c. On success *buf (owned by the caller, free()) holds *len bytes. 0 or -EINVAL (a

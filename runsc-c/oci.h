@@ -95,6 +95,9 @@ struct oci_spec {
 
 	struct oci_mount *mounts; /* owned */
 	size_t nmounts;
+
+	bool has_seccomp;	       /* linux.seccomp given */
+	struct sentry_seccomp seccomp; /* its rules owned */
 };
 
 /* config.json's "process" object p into s (terminal, consoleSize, args, env, cwd and the
@@ -120,6 +123,10 @@ int oci_mounts_to_sandbox(const struct oci_spec *s);
 int oci_mounts_boot(const struct oci_spec *s, struct boot_mount **out, size_t *n);
 void oci_boot_mounts_free(struct boot_mount *v, size_t n);
 void oci_mounts_free(struct oci_spec *s);
+
+/* linux.seccomp sc into f (f->rules owned by the caller), includes/excludes.caps checked
+ * against the bounding set. 0 or -1 after oci_error naming the field (oci_seccomp.c). */
+int oci_seccomp_parse(json_object *sc, uint64_t bounding, struct sentry_seccomp *f);
 
 /* ---- cgroups (oci_cgroups.c) ---- */
 

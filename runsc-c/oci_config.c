@@ -231,7 +231,8 @@ static int check_linux(json_object *l, struct oci_spec *s)
 	 * linux.resources go (no cgroup is made without one). */
 	static const char *const known[] = {"namespaces",  "uidMappings",	  "gidMappings",
 					    "resources",   "cgroupsPath",	  "maskedPaths",
-					    "readonlyPaths", "rootfsPropagation", NULL};
+					    "readonlyPaths", "rootfsPropagation", "seccomp",
+					    NULL};
 	json_object *v;
 
 	if (only_keys(l, "linux", known) < 0)
@@ -250,6 +251,12 @@ static int check_linux(json_object *l, struct oci_spec *s)
 	    get_field(l, "linux", "uidMappings", json_type_array, false, &v) < 0 ||
 	    get_field(l, "linux", "gidMappings", json_type_array, false, &v) < 0)
 		return -1;
+	/* Applied by the Sentry to every syscall of the container's processes (oci_seccomp.c). */
+	if (get_field(l, "linux", "seccomp", json_type_object, false, &v) < 0)
+		return -1;
+	if (v && oci_seccomp_parse(v, s->process.cap_bounding, &s->seccomp) < 0)
+		return -1;
+	s->has_seccomp = v != NULL;
 	/* The Sentry's mounts never propagate to the host: private, whatever is asked. */
 	if (get_field(l, "linux", "rootfsPropagation", json_type_string, false, &v) < 0)
 		return -1;
@@ -386,6 +393,7 @@ int oci_spec_load(const char *bundle, struct oci_spec *s)
 void oci_spec_free(struct oci_spec *s)
 {
 	oci_mounts_free(s);
+	free(s->seccomp.rules);
 	env_free(s->args);
 	env_free(s->env);
 	free(s->cwd);

@@ -46,7 +46,20 @@ int cmd_features(struct global_opts *g, int argc, char **argv)
 	json_object_object_add(cg, "systemd", json_object_new_boolean(false));
 	json_object_object_add(cg, "systemdUser", json_object_new_boolean(false));
 	json_object_object_add(l, "cgroup", cg);
-	json_object_object_add(l, "seccomp", enabled(false));
+	/* linux.seccomp: applied by the Sentry (oci_seccomp.c); NOTIFY is refused */
+	static const char *const actions[] = {
+	    "SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS",
+	    "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG", "SCMP_ACT_TRACE", "SCMP_ACT_TRAP", NULL};
+	static const char *const operators[] = {
+	    "SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_LE", "SCMP_CMP_LT",
+	    "SCMP_CMP_MASKED_EQ", "SCMP_CMP_NE", NULL};
+	static const char *const archs[] = {"SCMP_ARCH_X32", "SCMP_ARCH_X86", "SCMP_ARCH_X86_64",
+					    NULL};
+	json_object *sc = enabled(true);
+	json_object_object_add(sc, "actions", strings(actions));
+	json_object_object_add(sc, "operators", strings(operators));
+	json_object_object_add(sc, "archs", strings(archs));
+	json_object_object_add(l, "seccomp", sc);
 	json_object_object_add(l, "apparmor", enabled(false));
 	json_object_object_add(l, "selinux", enabled(false));
 	json_object_object_add(l, "intelRdt", enabled(false));

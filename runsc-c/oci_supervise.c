@@ -182,6 +182,8 @@ static int supervise(const struct oci_launch *l, int ready)
 	    .has_process = true,
 	    .process = s->process,
 	    .root_readonly = s->root_readonly,
+	    .has_seccomp = s->has_seccomp,
+	    .seccomp = s->seccomp,
 	};
 	/* Checked when the spec was loaded: a failure here is memory, or the bundle changing. */
 	if (oci_mounts_boot(s, &boot.mounts, &boot.nmounts) < 0) {

@@ -22,6 +22,62 @@ struct sentry_process {
 	uint64_t rlimit_cur[SENTRY_RLIMITS], rlimit_max[SENTRY_RLIMITS];
 };
 
+/* An OCI linux.seccomp profile as the Sentry applies it to every application syscall, before the
+ * handler (sentry/syscalls/app_filter.c); runsc-c/oci_seccomp.c builds it from config.json.
+ * Actions are numbered by precedence: when several rules of one call match, the highest wins,
+ * as libseccomp and the kernel order them (KILL_PROCESS > KILL_THREAD > TRAP > ERRNO > TRACE >
+ * LOG > ALLOW). */
+enum sentry_scmp_action {
+	SENTRY_SCMP_ALLOW,
+	SENTRY_SCMP_LOG,	  /* allow, and log the call */
+	SENTRY_SCMP_TRACE,	  /* no tracer is ever attached: -ENOSYS, as Linux without one */
+	SENTRY_SCMP_ERRNO,	  /* -errno_ret */
+	SENTRY_SCMP_TRAP,	  /* SIGSYS (SYS_SECCOMP), the call not made */
+	SENTRY_SCMP_KILL_THREAD,  /* the process dies of SIGSYS (see app_filter.c) */
+	SENTRY_SCMP_KILL_PROCESS, /* the process dies of SIGSYS */
+	SENTRY_SCMP_ACTIONS
+};
+/* Comparison operators, numbered as libseccomp's SCMP_CMP_*. */
+enum sentry_scmp_op {
+	SENTRY_SCMP_NE = 1,
+	SENTRY_SCMP_LT,
+	SENTRY_SCMP_LE,
+	SENTRY_SCMP_EQ,
+	SENTRY_SCMP_GE,
+	SENTRY_SCMP_GT,
+	SENTRY_SCMP_MASKED_EQ, /* (arg & value) == value_two */
+};
+#define SENTRY_SCMP_MAX_RULES 4096
+#define SENTRY_SCMP_MAX_ERRNO 4095
+
+struct sentry_scmp_cond {
+	uint8_t index; /* argument 0..5 */
+	uint8_t op;    /* enum sentry_scmp_op */
+	uint8_t zero[6];
+	uint64_t value, value_two;
+};
+
+/* One call's rule: matches when every condition holds (none: always). */
+struct sentry_scmp_rule {
+	uint16_t nr;	    /* x86-64 syscall number, < ABI_SYSCALL_MAX */
+	uint8_t action;	    /* enum sentry_scmp_action */
+	uint8_t ncond;	    /* 0..6 */
+	uint16_t errno_ret; /* SENTRY_SCMP_ERRNO: 0..SENTRY_SCMP_MAX_ERRNO (0: returns 0) */
+	uint16_t zero;
+	struct sentry_scmp_cond cond[6];
+};
+
+struct sentry_seccomp {
+	uint8_t default_action;
+	uint16_t default_errno;
+	size_t nrules;
+	struct sentry_scmp_rule *rules;
+};
+
+/* Is every field of f in range (actions, numbers, argument indexes, operators, errno values,
+ * zero padding)? The boot config's decoder checks a profile with it (untrusted input). */
+bool sentry_seccomp_valid(const struct sentry_seccomp *f);
+
 /* A process the runtime starts in a running sandbox (`runsc-c exec`), as decoded by the
  * config's exec_decode. */
 struct sentry_exec {
@@ -50,6 +106,9 @@ struct sentry_config {
 	int control_fd; /* the container control channel (sentry/control.h), or -1 for
 			 * none (`do`): init then runs at once */
 	const struct sentry_process *process; /* or NULL */
+	/* The container's linux.seccomp, applied to every process of the sandbox (init, its
+	 * descendants, exec's), or NULL for none. */
+	const struct sentry_seccomp *seccomp;
 	/* Read an exec request's process from fd (a memfd; the caller closes it): 0 or -errno.
 	 * NULL: exec is refused. exec_free releases what it filled in. */
 	int (*exec_decode)(int fd, struct sentry_exec *e);

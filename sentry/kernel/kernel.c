@@ -19,6 +19,7 @@
 #include "sentry/kernel/task.h"
 #include "sentry/loader/loader.h"
 #include "sentry/mm/mm.h"
+#include "sentry/syscalls/app_filter.h"
 #include "sentry/syscalls/syscalls.h"
 #include "sentry/vfs/vfs.h"
 #include "sentry/vfs/vfs_fs.h"
@@ -248,6 +249,11 @@ int sentry_main(const struct sentry_config *cfg)
 		g_kernel.patch_stub = plat->patch_enable();
 	log_debug("syscall patching %s", g_kernel.patch_stub ? "on" : "off");
 	syscall_table_init();
+	r = app_filter_install(cfg->seccomp);
+	if (r < 0) {
+		log_error("seccomp profile: %s", strerror(-r));
+		return r;
+	}
 	r = kick_signal_init();
 	if (r < 0)
 		return r;

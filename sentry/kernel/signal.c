@@ -289,6 +289,22 @@ void signal_force_fault(struct task *t, int signo, int si_code, uint64_t addr)
 	kernel_unlock();
 }
 
+void signal_force_seccomp(struct task *t, long nr, uint16_t data, bool kill)
+{
+	struct linux_siginfo info;
+
+	memset(&info, 0, sizeof(info));
+	info.si_signo = LINUX_SIGSYS;
+	info.si_code = 1; /* SYS_SECCOMP */
+	info.si_errno = data;
+	info.sys.call_addr = t->regs.regs.rip;
+	info.sys.syscall = (int32_t)nr;
+	info.sys.arch = 0xc000003eu; /* AUDIT_ARCH_X86_64 */
+	kernel_lock();
+	force_sig_locked(t, &info, kill);
+	kernel_unlock();
+}
+
 void signal_force_segv_locked(struct task *t, int failed_sig)
 {
 	struct linux_siginfo info;

@@ -88,6 +88,10 @@ void siginfo_user(struct linux_siginfo *info, int signo, const struct task *from
  * if the signal is blocked or ignored it is unblocked and reset to SIG_DFL first, as Linux's
  * force_sig_fault. Also records trapno/err/cr2 for the next signal frame. t's own thread. */
 void signal_force_fault(struct task *t, int signo, int si_code, uint64_t addr);
+/* A seccomp SIGSYS for t's call nr (si_code SYS_SECCOMP, si_errno data, si_syscall, si_arch):
+ * forced as signal_force_fault; kill: the handler is reset first, so the process dies of it
+ * (SCMP_ACT_KILL*). t's own thread. */
+void signal_force_seccomp(struct task *t, long nr, uint16_t data, bool kill);
 /* Linux's force_sig(SIGSEGV) (bad sigreturn frame) and force_sigsegv(sig) (a frame for `sig`
  * could not be written: when sig is SIGSEGV itself its handler is reset first). */
 void signal_force_segv_locked(struct task *t, int failed_sig);

@@ -7,6 +7,7 @@
 
 #include "abi/syscalls.h"
 #include "common/log.h"
+#include "sentry/syscalls/app_filter.h"
 
 static sys_handler_t g_table[ABI_SYSCALL_MAX];
 /* The entries' compatibility notes (struct syscall_entry): NULL = supported or no entry. */
@@ -59,7 +60,11 @@ const char *syscall_note(long nr)
 long syscall_dispatch(struct task *t, const struct syscall_args *a)
 {
 	sys_handler_t fn = syscall_handler(a->nr);
+	long ret;
 
+	/* The container's seccomp profile comes first, as Linux's runs before the syscall. */
+	if (app_filter_check(t, a, &ret))
+		return ret;
 	if (fn)
 		return fn(t, a);
 	if (a->nr >= 0 && a->nr < ABI_SYSCALL_MAX) {
