@@ -57,13 +57,19 @@ int cmd_kill(struct global_opts *g, int argc, char **argv)
 		oci_container_close(&c);
 		return 1;
 	}
+	/* --all on a container that has stopped, or stops while we ask, signals nobody and
+	 * succeeds, as runc's (it signals whatever is left in the cgroup); containerd's shim
+	 * sends `kill --all ID 9` after init has exited. Without --all it is an error. */
 	if (oci_container_status(&c, &pid) == OCI_STOPPED) {
-		oci_error("container %s is not running", c.id);
+		if (!all)
+			oci_error("container %s is not running", c.id);
 		oci_container_close(&c);
-		return 1;
+		return all ? 0 : 1;
 	}
 	r = oci_control(&c, SENTRY_CTL_SIGNAL, sig, all ? SENTRY_CTL_ALL : 0);
-	if (r == -ESRCH || r == -ENOTCONN)
+	if ((r == -ESRCH || r == -ENOTCONN) && all)
+		r = 0;
+	else if (r == -ESRCH || r == -ENOTCONN)
 		oci_error("container %s is not running", c.id);
 	else if (r < 0)
 		oci_error("kill %s: %s", c.id, strerror(-r));

@@ -304,6 +304,10 @@ t_kill_all() {
 	[[ $(status killall) == running ]] || { echo "init died of an unhandled TERM" >>"$LOG"; return 1; }
 	"${RC[@]}" kill --all killall KILL 2>>"$LOG" || return 1
 	wait_status killall stopped || return 1
+	# once stopped: --all signals nobody and succeeds (runc; containerd's shim relies on it),
+	# a plain kill is an error
+	"${RC[@]}" kill --all killall KILL 2>>"$LOG" || { echo "kill --all of a stopped container failed" >>"$LOG"; return 1; }
+	"${RC[@]}" kill killall KILL 2>>"$LOG" && return 1
 	"${RC[@]}" kill killall nosuchsignal 2>>"$LOG" && return 1
 	"${RC[@]}" delete killall 2>>"$LOG"
 }
