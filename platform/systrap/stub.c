@@ -733,6 +733,10 @@ static void spin_calibrate(long ns)
 	took = MAX(1L, (t1.tv_sec - t0.tv_sec) * 1000000000L + (t1.tv_nsec - t0.tv_nsec));
 	g_spin = (unsigned)MAX(1L, MIN((long)ST_SPIN_MAX, ns * 20000 / took));
 	g_ctl_spin = (unsigned)MIN((long)ST_SPIN_MAX, ST_CTL_SPIN_NS * 20000L / took);
+	/* With pairing (run.c) the control thread runs on its caller's CPU, where spinning would
+	 * only keep the caller from running. */
+	if (st_pairing)
+		g_ctl_spin = 0;
 	g_spin_ticks = (uint64_t)((double)(c1 - c0) * (double)ns / (double)took);
 	/* sched_getaffinity, not sysconf: that reads /sys, a path the confined Sentry cannot open. */
 	if (sched_getaffinity(0, sizeof(cpus), &cpus) == 0 && CPU_COUNT(&cpus) < 2)

@@ -63,6 +63,9 @@ static int systrap_init(int memfd)
 	if ((r = stub_region_reserve()) < 0)
 		return r;
 	fpstate_init();
+	/* Pairing (run.c) needs two CPUs to choose from. */
+	if (sched_getaffinity(0, sizeof(st_all_cpus), &st_all_cpus) == 0)
+		st_pairing = CPU_COUNT(&st_all_cpus) > 1;
 	if ((r = st_stub_init()) < 0)
 		return r;
 	g_memfd = memfd;
@@ -84,6 +87,7 @@ static struct plat_as *systrap_as_create(void)
 	pthread_mutex_init(&as->req_lock, NULL);
 	pthread_mutex_init(&as->lock, NULL);
 	list_init(&as->ctxs);
+	as->ctl_cpu = -1;
 	as->creator = st_self();
 	r = st_stub_create(as, g_memfd);
 	if (r < 0) {
@@ -289,6 +293,7 @@ static struct plat_ctx *systrap_ctx_create(struct plat_as *as)
 		return NULL;
 	}
 	ctx->tid = (pid_t)tid;
+	st_ctx_init_pairing(ctx);
 	atomic_store(&ctx->owner, claimed ? self : 0);
 	pthread_mutex_lock(&as->lock);
 	ctx->as = as;
@@ -328,6 +333,8 @@ static void systrap_ctx_release(struct plat_ctx *ctx)
 
 	if (!ctx)
 		return;
+	if (atomic_load(&ctx->owner) == self)
+		st_ctx_unpair(ctx);
 	as = ctx->as;
 	if (!as) { /* its address space is gone already */
 		ctx_free(ctx);

@@ -59,6 +59,7 @@
 #define PLATFORM_SYSTRAP_SYSTRAP_H
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -237,6 +238,7 @@ struct plat_as {
 
 	pthread_mutex_t req_lock; /* one control request at a time */
 	uint32_t seq;             /* the last request's; req_lock */
+	int ctl_cpu;              /* the CPU the control thread is pinned to, or -1; req_lock */
 
 	pthread_mutex_t lock;   /* the fields below and the contexts' links */
 	struct list_head ctxs;  /* struct plat_ctx.link */
@@ -284,8 +286,17 @@ struct plat_ctx {
 	uint64_t t_released;    /* and when it last set RUN */
 	uint64_t rounds;        /* runs so far */
 	uint64_t quiet_until;   /* no spinning before this round */
+	uint64_t quiet_len;     /* the last such pause's length in rounds (0: none lately) */
 	unsigned misses;        /* spins in a row that ended in a sleep */
 	bool stub_spun;         /* the handler was told to spin after its current report */
+
+	/* Pairing (run.c): the CPU the Sentry thread and the stub thread are both pinned to, or
+	 * -1; since when (TSC); the Sentry thread left free for one round to be re-placed; runs
+	 * in a row that asked for the other mode. The owner's alone. */
+	int pair_cpu;
+	uint64_t pair_since;
+	bool pair_floating;
+	unsigned pair_flips;
 
 	/* Syscall patching (run.c): the last report was a fast one (registers at MSG_REGS, no
 	 * signal frame: frame and seen are stale until a spill), and its registers. */
@@ -323,6 +334,10 @@ void st_stub_kill(struct plat_as *as, const char *why);
  * ticks of ST_SPIN_NS. */
 unsigned st_spin_iterations(void);
 uint64_t st_spin_ticks(void);
+/* The CPUs the Sentry may run on (its affinity at init), and whether pairing is on (more than
+ * one of them: run.c). */
+extern cpu_set_t st_all_cpus;
+extern bool st_pairing;
 /* The pause iterations of ST_CTL_SPIN_NS (0 on a single CPU). */
 unsigned st_ctl_spin_iterations(void);
 /* The host signal mask of application threads in a stub (handled signals unblocked). */
@@ -336,6 +351,16 @@ uint64_t st_stub_patch_enable(void);
 uint64_t st_stub_spill_rip(void);
 /* The stub address right after the batch site's syscall instruction (what seccomp sees). */
 uint64_t st_stub_batch_rip(void);
+
+/* ---- run.c ---- */
+
+/* Pin the control thread of as to the calling thread's CPU (pairing, run.c); req_lock held. */
+void st_ctl_place(struct plat_as *as);
+/* A new ctx's pairing state (run.c). */
+void st_ctx_init_pairing(struct plat_ctx *ctx);
+/* Undo ctx's pairing (run.c) as far as the calling thread, its owner, is concerned: it gets
+ * every CPU back. For the owner's ctx_release. */
+void st_ctx_unpair(struct plat_ctx *ctx);
 
 /* ---- control.c ---- */
 
