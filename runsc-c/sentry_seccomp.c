@@ -119,7 +119,7 @@ const struct sentry_seccomp_rule sentry_seccomp_rules[] = {
 	ALLOW("futex", "locks, condition variables, thread join"),
 	ALLOW("sched_yield", "spin-wait back-off"),
 	ALLOW("sched_getaffinity", "glibc (malloc arenas, nprocs)"),
-	ALLOW("sched_setaffinity", "systrap: a Sentry thread and its stub thread on one CPU"),
+	ALLOW("sched_setaffinity", "ptrace, systrap: a Sentry thread and its stub thread on one CPU (platform/pairing.c)"),
 	/* Signals. */
 	ALLOW("rt_sigaction", "install handlers (interrupts, debug SIGSYS)"),
 	ALLOW("rt_sigprocmask", "block signals around critical sections"),

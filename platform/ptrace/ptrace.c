@@ -55,6 +55,7 @@ static int ptrace_init(int memfd)
 	if ((r = stub_region_reserve()) < 0)
 		return r;
 	fpstate_init();
+	pairing_init();
 	g_memfd = memfd;
 	return 0;
 }
@@ -356,6 +357,8 @@ static void ptrace_ctx_release(struct plat_ctx *ctx)
 	pthread_mutex_lock(&g_ptrace_lock);
 	as = ctx->as;
 	th = ctx->th;
+	if (th->tracer == self)
+		pairing_undo(&th->pair, 0);
 	if (as && th == &as->leader && th->tracer == self && !th->dead) {
 		/* The leader cannot exit alone (see ptrace.h): park it until as_release. */
 		ctx_unlink_locked(ctx);
@@ -461,6 +464,8 @@ static int run_until_event(struct stub_thread *th, struct plat_regs *regs, struc
 	int status, sig, k;
 
 	regs_sanitise(&r);
+	/* ptrace never spins: every stop and every resume is a wake-up of the other side. */
+	pairing_follow(&th->pair, th->tid);
 	if (ptrace(PTRACE_SETREGS, th->tid, NULL, &r) < 0) {
 		if (errno == ESRCH)
 			return stub_lost(th, errno);

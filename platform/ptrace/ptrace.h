@@ -29,6 +29,7 @@
 
 #include "common/list.h"
 #include "platform/fpstate.h"
+#include "platform/pairing.h"
 #include "platform/platform.h"
 #include "platform/stub_common.h"
 
@@ -68,6 +69,7 @@ struct stub_thread {
 	pid_t tracer; /* host tid of the Sentry thread tracing it; 0 while untraced */
 	bool dead;    /* gone (exiting or exited): no ptrace request, no signal any more */
 	bool reaped;  /* its exit has been collected: tid means nothing any more */
+	struct pairing pair; /* with its tracer (platform/pairing.h); the tracer's alone */
 };
 
 struct plat_as {

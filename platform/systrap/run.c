@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <linux/audit.h>
 #include <linux/futex.h>
-#include <sched.h>
 #include <signal.h>
 #include <stddef.h>
 #include <string.h>
@@ -17,6 +16,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "platform/fpstate.h"
+#include "platform/pairing.h"
 
 /* The kernel's x86-64 signal frame (arch/x86/include/asm/sigframe.h, uapi sigcontext.h): what
  * the handler's rsp points at. The fpstate follows elsewhere on the stack (uc_mcontext says
@@ -153,7 +153,7 @@ static void spin_outcome(struct plat_ctx *ctx, bool missed)
 static int wait_report(struct plat_ctx *ctx, struct plat_as *as, bool soon)
 {
 	uint32_t *w = &ctx->msg->state;
-	unsigned spin = ctx->pair_cpu < 0 && (soon || spin_worth(ctx, ctx->app_ticks))
+	unsigned spin = !ctx->pair.cpu && (soon || spin_worth(ctx, ctx->app_ticks))
 				? st_spin_iterations()
 				: 0;
 	unsigned unanswered_ms = 0;
@@ -433,49 +433,22 @@ static int first_report(struct plat_ctx *ctx, struct plat_as *as)
 }
 
 /*
- * Pairing. A hand-off to a thread asleep on another CPU is a remote wake-up: an interrupt to
- * that CPU, in a VM the wake-up of a halted vCPU (tens of microseconds, the most expensive part
- * of a hand-off that does not spin); to a thread on the waker's own CPU it is a context switch
- * (a few microseconds). The scheduler left alone puts the two on different CPUs whenever one is
- * idle, so every sleep-wake hand-off paid the remote price. So while the Sentry does not spin
- * for the thread (it runs long between reports, or spins missed: the CPUs are busy), the Sentry
- * thread and its stub thread are paired: both pinned to the CPU the Sentry thread is on, and
- * neither spins (each would spin on the CPU the other needs). While the Sentry spins, they must
- * be apart: the pair is undone (both get every CPU back). A mode change takes PAIR_FLIP_AFTER
- * runs in a row that ask for it, so that a few odd runs do not flip it. Every PAIR_FLOAT_NS
- * the Sentry thread is left free for one run, so that the scheduler can move it (and the stub
- * thread after it) to a less busy CPU; the pinning of one pair never lasts longer than that.
+ * Pairing (platform/pairing.h): while the Sentry does not spin for the thread (it runs long
+ * between reports, or spins missed: the CPUs are busy), the Sentry thread and its stub thread
+ * are paired on one CPU, and neither spins (each would spin on the CPU the other needs). While
+ * the Sentry spins, they must be apart: the pair is undone. A mode change takes PAIR_FLIP_AFTER
+ * runs in a row that ask for it, so that a few odd runs do not flip it, and the pair is undone
+ * only when the application's runs are well below the spinning threshold.
  */
 #define PAIR_FLIP_AFTER 8
-#define PAIR_FLOAT_NS 10000000
-
-cpu_set_t st_all_cpus;
-bool st_pairing;
-
-static void pin(pid_t tid, int cpu)
-{
-	cpu_set_t one;
-
-	if (cpu < 0) {
-		sched_setaffinity(tid, sizeof(st_all_cpus), &st_all_cpus);
-		return;
-	}
-	CPU_ZERO(&one);
-	CPU_SET(cpu, &one);
-	/* A failure (the CPU went offline, a cpuset changed) only costs the pairing's gain. */
-	sched_setaffinity(tid, sizeof(one), &one);
-}
 
 /* Pair ctx's stub thread with this Sentry thread, or undo the pair (see above). */
 static void place(struct plat_ctx *ctx, bool sentry_spins)
 {
-	bool paired = ctx->pair_cpu >= 0;
-	uint64_t now;
-	int cpu;
+	bool paired = ctx->pair.cpu != 0;
 
-	if (!st_pairing || ctx->tid <= 0)
+	if (!pairing_on() || ctx->tid <= 0)
 		return;
-	/* Undone only when the application's runs are well below the spinning threshold. */
 	if (paired && sentry_spins && ctx->app_ticks > st_spin_ticks() / 4)
 		sentry_spins = false;
 	if (paired != sentry_spins) {
@@ -483,38 +456,17 @@ static void place(struct plat_ctx *ctx, bool sentry_spins)
 	} else if (++ctx->pair_flips >= PAIR_FLIP_AFTER) {
 		ctx->pair_flips = 0;
 		if (paired) {
-			pin(ctx->tid, -1);
-			if (!ctx->pair_floating)
-				pin(0, -1);
-			ctx->pair_cpu = -1;
-			ctx->pair_floating = false;
+			pairing_undo(&ctx->pair, ctx->tid);
 			return;
 		}
 		paired = true;
-		ctx->pair_floating = true; /* pinned below */
 	}
-	if (!paired)
-		return;
-	now = __builtin_ia32_rdtsc();
-	if ((cpu = sched_getcpu()) < 0)
-		return;
-	if (ctx->pair_floating) {
-		pin(0, cpu);
-		ctx->pair_floating = false;
-		ctx->pair_since = now;
-	} else if (now - ctx->pair_since > st_spin_ticks() * (PAIR_FLOAT_NS / ST_SPIN_NS)) {
-		pin(0, -1);
-		ctx->pair_floating = true;
-	}
-	if (cpu != ctx->pair_cpu) {
-		pin(ctx->tid, cpu);
-		ctx->pair_cpu = cpu;
-	}
+	if (paired)
+		pairing_follow(&ctx->pair, ctx->tid);
 }
 
 void st_ctx_init_pairing(struct plat_ctx *ctx)
 {
-	ctx->pair_cpu = -1;
 	/* A new thread starts paired: until its runs are measured, it is taken to run long (a
 	 * new process's start-up is mostly file calls and faults far apart). */
 	ctx->app_ticks = 4 * st_spin_ticks();
@@ -523,20 +475,12 @@ void st_ctx_init_pairing(struct plat_ctx *ctx)
 
 void st_ctl_place(struct plat_as *as)
 {
-	int cpu;
-
-	if (st_pairing && (cpu = sched_getcpu()) >= 0 && cpu != as->ctl_cpu) {
-		pin(as->pid, cpu);
-		as->ctl_cpu = cpu;
-	}
+	pairing_pin_here(as->pid, &as->ctl_cpu);
 }
 
 void st_ctx_unpair(struct plat_ctx *ctx)
 {
-	if (ctx->pair_cpu >= 0 && !ctx->pair_floating)
-		pin(0, -1);
-	ctx->pair_cpu = -1;
-	ctx->pair_floating = false;
+	pairing_undo(&ctx->pair, 0);
 }
 
 /* Let the thread run: RUN, unless the state is no longer REPORT (dead or tampered with); wake
@@ -549,7 +493,7 @@ static int release_thread(struct plat_ctx *ctx, struct plat_as *as)
 	average_in(&ctx->service_ticks, ctx->t_released - ctx->t_seen);
 	ctx->rounds++;
 	place(ctx, spin_worth(ctx, ctx->app_ticks));
-	told = ctx->pair_cpu < 0 && spin_worth(ctx, ctx->service_ticks) ? st_spin_iterations() : 0;
+	told = !ctx->pair.cpu && spin_worth(ctx, ctx->service_ticks) ? st_spin_iterations() : 0;
 	/* Only a change: the thread spins on this line, and each store takes it back. */
 	if (__atomic_load_n(&ctx->msg->spin, __ATOMIC_RELAXED) != told)
 		__atomic_store_n(&ctx->msg->spin, told, __ATOMIC_RELAXED);

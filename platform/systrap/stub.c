@@ -735,7 +735,7 @@ static void spin_calibrate(long ns)
 	g_ctl_spin = (unsigned)MIN((long)ST_SPIN_MAX, ST_CTL_SPIN_NS * 20000L / took);
 	/* With pairing (run.c) the control thread runs on its caller's CPU, where spinning would
 	 * only keep the caller from running. */
-	if (st_pairing)
+	if (pairing_on())
 		g_ctl_spin = 0;
 	g_spin_ticks = (uint64_t)((double)(c1 - c0) * (double)ns / (double)took);
 	/* sched_getaffinity, not sysconf: that reads /sys, a path the confined Sentry cannot open. */

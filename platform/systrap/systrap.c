@@ -63,9 +63,7 @@ static int systrap_init(int memfd)
 	if ((r = stub_region_reserve()) < 0)
 		return r;
 	fpstate_init();
-	/* Pairing (run.c) needs two CPUs to choose from. */
-	if (sched_getaffinity(0, sizeof(st_all_cpus), &st_all_cpus) == 0)
-		st_pairing = CPU_COUNT(&st_all_cpus) > 1;
+	pairing_init();
 	if ((r = st_stub_init()) < 0)
 		return r;
 	g_memfd = memfd;
@@ -87,7 +85,6 @@ static struct plat_as *systrap_as_create(void)
 	pthread_mutex_init(&as->req_lock, NULL);
 	pthread_mutex_init(&as->lock, NULL);
 	list_init(&as->ctxs);
-	as->ctl_cpu = -1;
 	as->creator = st_self();
 	r = st_stub_create(as, g_memfd);
 	if (r < 0) {

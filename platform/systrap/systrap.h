@@ -59,13 +59,13 @@
 #define PLATFORM_SYSTRAP_SYSTRAP_H
 
 #include <pthread.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 #include "common/list.h"
+#include "platform/pairing.h"
 #include "platform/platform.h"
 #include "platform/stub_common.h"
 
@@ -238,7 +238,7 @@ struct plat_as {
 
 	pthread_mutex_t req_lock; /* one control request at a time */
 	uint32_t seq;             /* the last request's; req_lock */
-	int ctl_cpu;              /* the CPU the control thread is pinned to, or -1; req_lock */
+	int ctl_cpu;              /* where the control thread is pinned (pairing.h); req_lock */
 
 	pthread_mutex_t lock;   /* the fields below and the contexts' links */
 	struct list_head ctxs;  /* struct plat_ctx.link */
@@ -290,12 +290,8 @@ struct plat_ctx {
 	unsigned misses;        /* spins in a row that ended in a sleep */
 	bool stub_spun;         /* the handler was told to spin after its current report */
 
-	/* Pairing (run.c): the CPU the Sentry thread and the stub thread are both pinned to, or
-	 * -1; since when (TSC); the Sentry thread left free for one round to be re-placed; runs
-	 * in a row that asked for the other mode. The owner's alone. */
-	int pair_cpu;
-	uint64_t pair_since;
-	bool pair_floating;
+	/* Pairing (run.c): the pair, and runs in a row that asked for the other mode. */
+	struct pairing pair;
 	unsigned pair_flips;
 
 	/* Syscall patching (run.c): the last report was a fast one (registers at MSG_REGS, no
@@ -334,10 +330,6 @@ void st_stub_kill(struct plat_as *as, const char *why);
  * ticks of ST_SPIN_NS. */
 unsigned st_spin_iterations(void);
 uint64_t st_spin_ticks(void);
-/* The CPUs the Sentry may run on (its affinity at init), and whether pairing is on (more than
- * one of them: run.c). */
-extern cpu_set_t st_all_cpus;
-extern bool st_pairing;
 /* The pause iterations of ST_CTL_SPIN_NS (0 on a single CPU). */
 unsigned st_ctl_spin_iterations(void);
 /* The host signal mask of application threads in a stub (handled signals unblocked). */

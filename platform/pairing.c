@@ -1,0 +1,86 @@
+/* Pairing: see pairing.h. */
+#define _GNU_SOURCE
+#include "platform/pairing.h"
+
+#include <sched.h>
+#include <time.h>
+
+static cpu_set_t g_all;
+static bool g_on;
+
+bool pairing_init(void)
+{
+	/* sched_getaffinity, not sysconf: that reads /sys, a path the confined Sentry cannot open. */
+	g_on = sched_getaffinity(0, sizeof(g_all), &g_all) == 0 && CPU_COUNT(&g_all) > 1;
+	return g_on;
+}
+
+bool pairing_on(void)
+{
+	return g_on;
+}
+
+/* Pin tid (0: the caller) to cpu, or to every CPU the Sentry may use when cpu < 0. A failure
+ * (the CPU went offline, a cpuset changed) only costs the pairing's gain. */
+static void pin(pid_t tid, int cpu)
+{
+	cpu_set_t one;
+
+	if (cpu < 0) {
+		sched_setaffinity(tid, sizeof(g_all), &g_all);
+		return;
+	}
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	sched_setaffinity(tid, sizeof(one), &one);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+void pairing_follow(struct pairing *p, pid_t tid)
+{
+	int cpu;
+
+	/* glibc reads the CPU from its rseq area: no system call. */
+	if (!g_on || tid <= 0 || (cpu = sched_getcpu()) < 0)
+		return;
+	if (!p->cpu || p->floating) {
+		pin(0, cpu);
+		p->floating = false;
+		p->since = now_ns();
+	} else if (now_ns() - p->since > PAIRING_FLOAT_NS) {
+		pin(0, -1);
+		p->floating = true;
+	}
+	if (p->cpu != cpu + 1) {
+		pin(tid, cpu);
+		p->cpu = cpu + 1;
+	}
+}
+
+void pairing_undo(struct pairing *p, pid_t tid)
+{
+	if (!g_on || !p->cpu)
+		return;
+	if (tid > 0)
+		pin(tid, -1);
+	if (!p->floating)
+		pin(0, -1);
+	*p = (struct pairing){0};
+}
+
+void pairing_pin_here(pid_t tid, int *cpu)
+{
+	int c;
+
+	if (g_on && (c = sched_getcpu()) >= 0 && c + 1 != *cpu) {
+		pin(tid, c);
+		*cpu = c + 1;
+	}
+}

@@ -1,0 +1,44 @@
+/* Pairing: an application thread's host thread pinned to the CPU of the Sentry thread that
+ * runs it, so that the hand-offs between the two are wake-ups on one CPU.
+ *
+ * A hand-off to a thread asleep on another CPU is a remote wake-up: an interrupt to that CPU,
+ * in a VM the wake-up of a halted vCPU (tens of microseconds); to a thread on the waker's own
+ * CPU it is one context switch. Left alone, the scheduler wakes a thread on whichever CPU is
+ * idle, so nearly every hand-off that sleeps crossed CPUs. A pair is the Sentry thread (the
+ * caller) and one host thread of a stub: both pinned to the CPU the Sentry thread is on. Every
+ * PAIRING_FLOAT_NS the Sentry thread is left unpinned for one hand-off, so that the scheduler
+ * can move it to a less busy CPU, and the stub thread follows it there: no pair stays pinned
+ * longer than that. docs/platforms.md has the measurements.
+ *
+ * Used by systrap (while neither side spins) and ptrace (always). A no-op with one CPU.
+ */
+#ifndef PLATFORM_PAIRING_H
+#define PLATFORM_PAIRING_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define PAIRING_FLOAT_NS 10000000ULL
+
+/* One pair's state; the Sentry thread's alone. Zero is "not paired". */
+struct pairing {
+	int cpu;	/* the CPU both are pinned to, plus one; 0: not paired */
+	bool floating;	/* the Sentry thread is unpinned for this hand-off */
+	uint64_t since; /* CLOCK_MONOTONIC ns of the Sentry thread's last pinning */
+};
+
+/* Call once, before any other pairing call and before stubs are forked: records the CPUs the
+ * Sentry may use (its affinity then). Returns whether pairing is on (more than one CPU). */
+bool pairing_init(void);
+bool pairing_on(void);
+
+/* Before a hand-off to tid: pair it with the calling thread (see above). */
+void pairing_follow(struct pairing *p, pid_t tid);
+/* Undo the pair: tid (when > 0) and the calling thread get every CPU back. */
+void pairing_undo(struct pairing *p, pid_t tid);
+/* Pin tid (0: the caller) to the caller's CPU if it is not there already (*cpu remembers where it
+ * was pinned, plus one; 0 at first). For helper threads that only ever serve the caller. */
+void pairing_pin_here(pid_t tid, int *cpu);
+
+#endif
