@@ -305,6 +305,7 @@ static int dircache_find(struct inode *dir, const char *name, struct gofer_stat 
 static int gofer_lookup(struct inode *dir, struct dentry *d)
 {
 	struct gofer_client *c = sb_client(dir->sb);
+	struct gofer_inode *dgi = GI(dir);
 	struct gofer_stat st;
 	uint32_t fid;
 	struct inode *inode;
@@ -313,7 +314,7 @@ static int gofer_lookup(struct inode *dir, struct dentry *d)
 
 	if (writable(dir)) {
 		/* Every file of a writable mount has a fid (renames move them in the gofer). */
-		r = gofer_walk(c, GI(dir)->fid, d->name, &fid, &st);
+		r = gofer_walk(c, dgi->fid, d->name, &fid, &st);
 		if (r == -ENOENT)
 			return 0;
 		if (r < 0)
@@ -321,14 +322,18 @@ static int gofer_lookup(struct inode *dir, struct dentry *d)
 		inode = gofer_new_inode(dir->sb, fid, &st);
 		goto out;
 	}
+	/* Deep below the nearest fid: a fid of its own (a WALK of the path), which then names
+	 * what lies beneath it, so that no path sent grows past GOFER_REL_PATH_MAX. */
+	bool deep =
+	    (dgi->fid == GOFER_NO_FID ? dgi->pathlen + 1 : 0) + d->namelen > GOFER_REL_PATH_MAX;
 	r = dircache_find(dir, d->name, &st);
 	if (r == 0)
 		return 0; /* not in the listing: negative */
-	if (r == 1) {
+	if (r == 1 && !deep) {
 		inode = gofer_new_named(dir, d->name, &st);
 		goto out;
 	}
-	/* Not listed: ask for the one name. */
+	/* Not listed (or deep): ask the gofer for the one name. */
 	if (!(path = malloc(GOFER_PATH_MAX)))
 		return -ENOMEM;
 	fid = gi_locate(dir, path);
@@ -336,8 +341,7 @@ static int gofer_lookup(struct inode *dir, struct dentry *d)
 	if (len)
 		path[len++] = '/';
 	memcpy(path + len, d->name, d->namelen + 1);
-	if (len + d->namelen > GOFER_REL_PATH_MAX) {
-		/* Deep: a fid of its own, which names what lies beneath it. */
+	if (deep) {
 		r = gofer_walk(c, fid, path, &fid, &st);
 		inode = r == 0 ? gofer_new_inode(dir->sb, fid, &st) : NULL;
 	} else {
