@@ -849,6 +849,12 @@ static int read_one(void *arg, const struct gofer_dirent *e)
 	if (r < 0 || !rc->dc)
 		return r;
 	struct dircache *dc = rc->dc;
+	if (dc->bytes > GOFER_DIRCACHE_MAX) {
+		/* Too big to keep anyway: read on without (and without holding it all). */
+		dircache_free(dc);
+		rc->dc = NULL;
+		return 0;
+	}
 	if (dc->n % 64 == 0) {
 		void *p = realloc(dc->ents, (dc->n + 64) * sizeof(*dc->ents));
 		if (!p)
