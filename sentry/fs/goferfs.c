@@ -30,8 +30,10 @@
 
 #define GOFER_NO_FID UINT32_MAX
 
-/* A directory's listing with each entry's stat (read-only mounts), immutable once made. */
+/* A directory's listing (read-only mounts), with each entry's stat or without (read to answer
+ * lookups, below), immutable once made. */
 struct dircache {
+	bool stats; /* each st is the entry's lstat; else st is zero */
 	size_t n;
 	struct dc_ent {
 		char *name;
@@ -54,16 +56,18 @@ static uint64_t g_dircache_bytes; /* atomic */
 /* inode->priv. fid, parent, name and pathlen are fixed; the rest is filled lazily under
  * inode->lock. */
 struct gofer_inode {
-	uint32_t fid;	      /* GOFER_NO_FID: named by path from an ancestor's fid */
-	struct inode *parent; /* fid-less: the directory that holds it (a reference) */
-	char *name;	      /* fid-less: its name there */
-	uint32_t pathlen;     /* fid-less: length of its path from the nearest fid */
-	struct dircache *dc;  /* a read-only mount's directory, once listed whole */
-	int host_fd;	      /* read-only fd for regular files while any is open; -1 otherwise */
-	int nopen;	      /* open files on this inode (they share host_fd) */
-	int wfd;	      /* read-write fd while any file is open for writing; -1 otherwise */
-	int nwrite;	      /* open files with FMODE_WRITE (they share wfd) */
-	char *target;	      /* symlink target, NUL-terminated, read on first use */
+	uint32_t fid;		/* GOFER_NO_FID: named by path from an ancestor's fid */
+	struct inode *parent;	/* fid-less: the directory that holds it (a reference) */
+	char *name;		/* fid-less: its name there */
+	uint32_t pathlen;	/* fid-less: length of its path from the nearest fid */
+	struct dircache *dc;	/* a read-only mount's directory, once listed whole */
+	uint32_t misses;	/* lookups in it the gofer answered -ENOENT (atomic) */
+	bool listed_for_misses; /* ... and the listing that followed them was tried (atomic) */
+	int host_fd;		/* read-only fd for regular files while any is open; -1 otherwise */
+	int nopen;		/* open files on this inode (they share host_fd) */
+	int wfd;		/* read-write fd while any file is open for writing; -1 otherwise */
+	int nwrite;		/* open files with FMODE_WRITE (they share wfd) */
+	char *target;		/* symlink target, NUL-terminated, read on first use */
 	uint64_t blocks;
 	uint32_t blksize;
 	/* regular files: the page cache (file_page_cache), cache_len 0 until made */
@@ -273,8 +277,8 @@ static struct inode *gofer_new_named(struct inode *dir, const char *name,
 	return inode;
 }
 
-/* name's stat in dir's kept listing: 1 (*st filled), 0 if the listing has no such name (it
- * does not exist), -ENOENT if dir has no kept listing. */
+/* name in dir's kept listing: 1 (*st filled), 2 (there, but the listing has no stats), 0 if
+ * the listing has no such name (it does not exist), -ENOENT if dir has no kept listing. */
 static int dircache_find(struct inode *dir, const char *name, struct gofer_stat *st)
 {
 	struct gofer_inode *gi = GI(dir);
@@ -289,7 +293,7 @@ static int dircache_find(struct inode *dir, const char *name, struct gofer_stat 
 			int c = strcmp(name, gi->dc->byname[mid]->name);
 			if (c == 0) {
 				*st = gi->dc->byname[mid]->st;
-				r = 1;
+				r = gi->dc->stats ? 1 : 2;
 				break;
 			}
 			if (c < 0)
@@ -300,6 +304,188 @@ static int dircache_find(struct inode *dir, const char *name, struct gofer_stat 
 	}
 	pthread_mutex_unlock(&dir->lock);
 	return r;
+}
+
+/* Entries asked for per GETDENTS: as many as a reply can carry with typical names (~20 bytes
+ * each, ~120 with a stat), so that most directories take one round trip. */
+#define GOFER_DIRENT_BATCH 1024
+#define GOFER_DIR_MAX (1 << 20)
+
+/* What gofer_readdir hands each entry to while a listing is read. */
+struct read_ctx {
+	struct dirlist *l;   /* the listing wanted (NULL: only the one to keep) */
+	struct dircache *dc; /* the listing to keep (NULL: none kept) */
+	uint64_t next;	     /* the last entry's cookie */
+	size_t count;
+};
+
+static int read_one(void *arg, const struct gofer_dirent *e)
+{
+	struct read_ctx *rc = arg;
+	size_t len = strlen(e->name);
+	int r = rc->l ? dirlist_push(rc->l, e->name, len, e->ino, e->type) : 0;
+
+	rc->next = e->next;
+	rc->count++;
+	if (r < 0 || !rc->dc)
+		return r;
+	struct dircache *dc = rc->dc;
+	if (dc->bytes > GOFER_DIRCACHE_MAX) {
+		/* Too big to keep anyway: read on without (and without holding it all). */
+		dircache_free(dc);
+		rc->dc = NULL;
+		return 0;
+	}
+	if (dc->n % 64 == 0) {
+		void *p = realloc(dc->ents, (dc->n + 64) * sizeof(*dc->ents));
+		if (!p)
+			return -ENOMEM;
+		dc->ents = p;
+	}
+	char *nm = malloc(len + 1);
+	if (!nm)
+		return -ENOMEM;
+	memcpy(nm, e->name, len + 1);
+	dc->ents[dc->n++] =
+	    (struct dc_ent){.name = nm, .ino = e->ino, .type = e->type, .st = e->st};
+	dc->bytes += sizeof(struct dc_ent) + sizeof(struct dc_ent *) + len + 1;
+	return 0;
+}
+
+static int dc_cmp(const void *a, const void *b)
+{
+	return strcmp((*(struct dc_ent *const *)a)->name, (*(struct dc_ent *const *)b)->name);
+}
+
+/* Keep dc (a whole listing) with directory dir, if the budget allows and no other listing as
+ * good (with stats, if dc has them) was kept meanwhile. Takes ownership of dc. */
+static void dircache_keep(struct inode *dir, struct dircache *dc)
+{
+	struct gofer_inode *gi = GI(dir);
+	struct dircache *old = NULL;
+
+	dc->byname = malloc((dc->n ? dc->n : 1) * sizeof(*dc->byname));
+	if (!dc->byname) {
+		dircache_free(dc);
+		return;
+	}
+	for (size_t i = 0; i < dc->n; i++)
+		dc->byname[i] = &dc->ents[i];
+	qsort(dc->byname, dc->n, sizeof(*dc->byname), dc_cmp);
+	if (__atomic_add_fetch(&g_dircache_bytes, dc->bytes, __ATOMIC_RELAXED) >
+	    GOFER_DIRCACHE_MAX) {
+		__atomic_sub_fetch(&g_dircache_bytes, dc->bytes, __ATOMIC_RELAXED);
+		dircache_free(dc);
+		return;
+	}
+	pthread_mutex_lock(&dir->lock);
+	if (!gi->dc || (dc->stats && !gi->dc->stats)) {
+		old = gi->dc;
+		gi->dc = dc;
+		dc = old;
+	}
+	pthread_mutex_unlock(&dir->lock);
+	if (dc) { /* ours, or the one it replaced */
+		__atomic_sub_fetch(&g_dircache_bytes, dc->bytes, __ATOMIC_RELAXED);
+		dircache_free(dc);
+	}
+}
+
+/* The listing of a directory kept with it with the entries' stats, copied into *out. 0,
+ * -ENOENT (none kept, or one without stats) or -ENOMEM. */
+static int dircache_list(struct inode *dir, struct dirlist **out)
+{
+	struct gofer_inode *gi = GI(dir);
+	struct dirlist *l = NULL;
+	int r = -ENOENT;
+
+	pthread_mutex_lock(&dir->lock);
+	if (gi->dc && gi->dc->stats && (l = dirlist_new())) {
+		r = 0;
+		for (size_t i = 0; i < gi->dc->n && r == 0; i++) {
+			const struct dc_ent *e = &gi->dc->ents[i];
+			r = dirlist_push(l, e->name, strlen(e->name), e->ino, e->type);
+		}
+		if (r < 0)
+			dirlist_free(l);
+		else
+			*out = l;
+	} else if (gi->dc && gi->dc->stats) {
+		r = -ENOMEM;
+	}
+	pthread_mutex_unlock(&dir->lock);
+	return r;
+}
+
+/* Read directory dir's listing whole from the gofer, into *out if out is not NULL, and on a
+ * read-only mount keep it with dir (with each entry's stat if stats). 0 or -errno. */
+static int read_listing(struct inode *dir, bool stats, struct dirlist **out)
+{
+	struct read_ctx rc = {0};
+	char *path = malloc(GOFER_PATH_MAX);
+	bool end = false;
+	uint32_t fid;
+	long n;
+	int r = 0;
+
+	if (out && !(rc.l = dirlist_new()))
+		r = -ENOMEM;
+	if (!writable(dir) && !(rc.dc = calloc(1, sizeof(*rc.dc))))
+		r = -ENOMEM;
+	if (r < 0 || !path) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if (rc.dc)
+		rc.dc->stats = stats;
+	fid = gi_locate(dir, path);
+	while (!end) {
+		n = gofer_readdir(sb_client(dir->sb), fid, path, rc.next, GOFER_DIRENT_BATCH,
+				  stats ? GOFER_GETDENTS_STAT : 0, read_one, &rc, &end);
+		if (n < 0) {
+			r = (int)n;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		if (rc.count > GOFER_DIR_MAX) {
+			/* A gofer that never says "end" must not eat the Sentry's memory. */
+			log_warn("goferfs: directory listing over %d entries", GOFER_DIR_MAX);
+			r = -EIO;
+			goto out;
+		}
+	}
+	if (rc.dc) {
+		dircache_keep(dir, rc.dc);
+		rc.dc = NULL;
+	}
+out:
+	free(path);
+	dircache_free(rc.dc);
+	if (r < 0) {
+		dirlist_free(rc.l);
+		return r;
+	}
+	if (out)
+		*out = rc.l;
+	return 0;
+}
+
+/* Names found missing in a directory nothing listed, and its size (st_size: 4 KiB blocks on
+ * ext4, ~100 entries each) up to which the next lookup lists its names instead (no stats:
+ * cheap for the gofer), so that every later lookup of a missing name, which is most of what a
+ * compiler's include and library search and a shell's PATH search look up, asks nothing. */
+#define GOFER_LIST_AFTER_MISSES 2
+#define GOFER_LIST_ON_LOOKUP_SIZE (16 << 10)
+
+static bool list_on_lookup(struct inode *dir)
+{
+	struct gofer_inode *gi = GI(dir);
+
+	/* Once: a listing not kept (the budget) is not read again and again. */
+	return __atomic_load_n(&gi->misses, __ATOMIC_RELAXED) >= GOFER_LIST_AFTER_MISSES &&
+	       dir->size <= GOFER_LIST_ON_LOOKUP_SIZE &&
+	       !__atomic_exchange_n(&gi->listed_for_misses, true, __ATOMIC_RELAXED);
 }
 
 static int gofer_lookup(struct inode *dir, struct dentry *d)
@@ -327,6 +513,10 @@ static int gofer_lookup(struct inode *dir, struct dentry *d)
 	bool deep =
 	    (dgi->fid == GOFER_NO_FID ? dgi->pathlen + 1 : 0) + d->namelen > GOFER_REL_PATH_MAX;
 	r = dircache_find(dir, d->name, &st);
+	if (r == -ENOENT && !deep && list_on_lookup(dir)) {
+		read_listing(dir, false, NULL); /* (failed: as if not tried) */
+		r = dircache_find(dir, d->name, &st);
+	}
 	if (r == 0)
 		return 0; /* not in the listing: negative */
 	if (r == 1 && !deep) {
@@ -349,8 +539,10 @@ static int gofer_lookup(struct inode *dir, struct dentry *d)
 		inode = r == 0 ? gofer_new_named(dir, d->name, &st) : NULL;
 	}
 	free(path);
-	if (r == -ENOENT)
+	if (r == -ENOENT) {
+		__atomic_add_fetch(&dgi->misses, 1, __ATOMIC_RELAXED);
 		return 0;
+	}
 	if (r < 0)
 		return r;
 out:
@@ -827,165 +1019,17 @@ bool file_fill_lazily(struct file *f)
 
 /* ---- directories ---- */
 
-/* Entries asked for per GETDENTS: as many as a reply can carry with typical names (~20 bytes
- * each, ~120 with a stat), so that most directories take one round trip. */
-#define GOFER_DIRENT_BATCH 1024
-#define GOFER_DIR_MAX (1 << 20)
-
-/* What gofer_readdir hands each entry to while a listing is read. */
-struct read_ctx {
-	struct dirlist *l;
-	struct dircache *dc; /* with stats: the listing to keep (NULL: none kept) */
-	uint64_t next;	     /* the last entry's cookie */
-};
-
-static int read_one(void *arg, const struct gofer_dirent *e)
-{
-	struct read_ctx *rc = arg;
-	size_t len = strlen(e->name);
-	int r = dirlist_push(rc->l, e->name, len, e->ino, e->type);
-
-	rc->next = e->next;
-	if (r < 0 || !rc->dc)
-		return r;
-	struct dircache *dc = rc->dc;
-	if (dc->bytes > GOFER_DIRCACHE_MAX) {
-		/* Too big to keep anyway: read on without (and without holding it all). */
-		dircache_free(dc);
-		rc->dc = NULL;
-		return 0;
-	}
-	if (dc->n % 64 == 0) {
-		void *p = realloc(dc->ents, (dc->n + 64) * sizeof(*dc->ents));
-		if (!p)
-			return -ENOMEM;
-		dc->ents = p;
-	}
-	char *nm = malloc(len + 1);
-	if (!nm)
-		return -ENOMEM;
-	memcpy(nm, e->name, len + 1);
-	dc->ents[dc->n++] =
-	    (struct dc_ent){.name = nm, .ino = e->ino, .type = e->type, .st = e->st};
-	dc->bytes += sizeof(struct dc_ent) + sizeof(struct dc_ent *) + len + 1;
-	return 0;
-}
-
-static int dc_cmp(const void *a, const void *b)
-{
-	return strcmp((*(struct dc_ent *const *)a)->name, (*(struct dc_ent *const *)b)->name);
-}
-
-/* Keep dc (a whole listing) with directory dir, if the budget allows and no other listing
- * was kept meanwhile. Takes ownership of dc. */
-static void dircache_keep(struct inode *dir, struct dircache *dc)
-{
-	struct gofer_inode *gi = GI(dir);
-
-	dc->byname = malloc((dc->n ? dc->n : 1) * sizeof(*dc->byname));
-	if (!dc->byname) {
-		dircache_free(dc);
-		return;
-	}
-	for (size_t i = 0; i < dc->n; i++)
-		dc->byname[i] = &dc->ents[i];
-	qsort(dc->byname, dc->n, sizeof(*dc->byname), dc_cmp);
-	if (__atomic_add_fetch(&g_dircache_bytes, dc->bytes, __ATOMIC_RELAXED) >
-	    GOFER_DIRCACHE_MAX) {
-		__atomic_sub_fetch(&g_dircache_bytes, dc->bytes, __ATOMIC_RELAXED);
-		dircache_free(dc);
-		return;
-	}
-	pthread_mutex_lock(&dir->lock);
-	if (!gi->dc)
-		gi->dc = dc, dc = NULL;
-	pthread_mutex_unlock(&dir->lock);
-	if (dc) {
-		__atomic_sub_fetch(&g_dircache_bytes, dc->bytes, __ATOMIC_RELAXED);
-		dircache_free(dc);
-	}
-}
-
-/* The listing of a directory kept with it, copied into *out. 0, -ENOENT (none kept) or
- * -ENOMEM. */
-static int dircache_list(struct inode *dir, struct dirlist **out)
-{
-	struct gofer_inode *gi = GI(dir);
-	struct dirlist *l;
-	int r = -ENOENT;
-
-	pthread_mutex_lock(&dir->lock);
-	if (gi->dc && (l = dirlist_new())) {
-		r = 0;
-		for (size_t i = 0; i < gi->dc->n && r == 0; i++) {
-			const struct dc_ent *e = &gi->dc->ents[i];
-			r = dirlist_push(l, e->name, strlen(e->name), e->ino, e->type);
-		}
-		if (r < 0)
-			dirlist_free(l);
-		else
-			*out = l;
-	} else if (gi->dc) {
-		r = -ENOMEM;
-	}
-	pthread_mutex_unlock(&dir->lock);
-	return r;
-}
-
-/* The listing of directory f, read whole from the gofer (a dirlist_read_fn). On a read-only
- * mount it is read with each entry's stat and kept with the inode, and a kept one is reused. */
+/* The listing of directory f (a dirlist_read_fn): on a read-only mount the one kept with the
+ * inode if it has the entries' stats, else read from the gofer with them and kept. */
 static int gofer_read_dir(struct file *f, struct dirlist **out)
 {
 	struct inode *dir = f->inode;
-	bool ro = !writable(dir), end = false;
-	struct read_ctx rc = {.l = dirlist_new()};
-	char *path = malloc(GOFER_PATH_MAX);
-	uint32_t fid;
-	long n;
-	int r = 0;
+	bool ro = !writable(dir);
+	int r;
 
-	if (ro && (r = dircache_list(dir, out)) != -ENOENT) {
-		free(path);
-		dirlist_free(rc.l);
+	if (ro && (r = dircache_list(dir, out)) != -ENOENT)
 		return r;
-	}
-	r = 0;
-	if (ro)
-		rc.dc = calloc(1, sizeof(*rc.dc));
-	if (!rc.l || !path || (ro && !rc.dc)) {
-		r = -ENOMEM;
-		goto out;
-	}
-	fid = gi_locate(dir, path);
-	while (!end) {
-		n = gofer_readdir(sb_client(dir->sb), fid, path, rc.next, GOFER_DIRENT_BATCH,
-				  ro ? GOFER_GETDENTS_STAT : 0, read_one, &rc, &end);
-		if (n < 0) {
-			r = (int)n;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		if (rc.l->n > GOFER_DIR_MAX) {
-			/* A gofer that never says "end" must not eat the Sentry's memory. */
-			log_warn("goferfs: directory listing over %d entries", GOFER_DIR_MAX);
-			r = -EIO;
-			goto out;
-		}
-	}
-	if (rc.dc) {
-		dircache_keep(dir, rc.dc);
-		rc.dc = NULL;
-	}
-out:
-	free(path);
-	dircache_free(rc.dc);
-	if (r < 0) {
-		dirlist_free(rc.l);
-		return r;
-	}
-	*out = rc.l;
-	return 0;
+	return read_listing(dir, ro, out);
 }
 
 static int gofer_iterate(struct file *f, struct dir_ctx *ctx)

@@ -843,6 +843,31 @@ Test(overlay, gofer_round_trips)
 	cr_assert_eq(fake_open_fids, fids);
 }
 
+/* Names missing from a directory nothing listed: after two, the next lookup lists its names
+ * (without stats), and then no missing name asks the gofer; a name there still needs its
+ * stat, and a listing by the program reads the stats too, after which nothing asks. */
+Test(overlay, gofer_lookup_misses_list)
+{
+	int calls;
+
+	d_set_cache_max(4096); /* the counts below need the directory's inode to stay */
+	cr_assert_eq(lookup_err("/etc/missing1", 0), -ENOENT);
+	cr_assert_eq(lookup_err("/etc/missing2", 0), -ENOENT);
+	cr_assert_eq(lookup_err("/etc/missing3", 0), -ENOENT); /* listed (the fake: 2 a reply) */
+	calls = n_gofer_calls;
+	cr_assert_eq(lookup_err("/etc/missing4", 0), -ENOENT);
+	cr_assert_eq(lookup_err("/etc/missing5/x", 0), -ENOENT);
+	cr_assert_eq(n_gofer_calls, calls, "missing names after the listing");
+	cr_assert_eq(ino_of("/etc/sub", 0), 1013);
+	cr_assert_eq(n_gofer_calls, calls + 1, "a stat of sub (%d)", n_gofer_calls - calls);
+	cr_assert_str_eq(list("/etc"), "os-release hosts sub ");
+	calls = n_gofer_calls;
+	cr_assert_eq(ino_of("/etc/hosts", 0), 1003);
+	cr_assert_eq(lookup_err("/etc/missing6", 0), -ENOENT);
+	cr_assert_str_eq(list("/etc"), "os-release hosts sub ");
+	cr_assert_eq(n_gofer_calls, calls);
+}
+
 Test(overlay, whiteouts)
 {
 	char buf[64];
