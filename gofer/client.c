@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -35,6 +36,35 @@ int gofer_client_init(struct gofer_client *c, int sock)
 	}
 	c->sock = sock;
 	return 0;
+}
+
+void gofer_client_log_stats(struct gofer_client *c)
+{
+	static const char *const names[16] = {
+	    [GOFER_WALK] = "walk",	   [GOFER_STAT] = "stat",	  [GOFER_OPEN] = "open",
+	    [GOFER_READLINK] = "readlink", [GOFER_GETDENTS] = "getdents", [GOFER_CLUNK] = "clunk",
+	    [GOFER_CREATE] = "create",	   [GOFER_MKDIR] = "mkdir",	  [GOFER_UNLINK] = "unlink",
+	    [GOFER_RENAME] = "rename",	   [GOFER_SYMLINK] = "symlink",	  [GOFER_LINK] = "link",
+	    [GOFER_SETATTR] = "setattr",   [GOFER_STATFS] = "statfs",	  [GOFER_ATTACH] = "attach",
+	};
+	char line[512];
+	size_t off = 0;
+	uint32_t total = 0;
+
+	if (log_level() < LOG_DEBUG)
+		return;
+	pthread_mutex_lock(&c->lock);
+	for (int i = 0; i < 16; i++) {
+		if (!c->calls[i] || !names[i])
+			continue;
+		total += c->calls[i];
+		int n = snprintf(line + off, sizeof(line) - off, " %s %u", names[i], c->calls[i]);
+		if (n > 0 && (size_t)n < sizeof(line) - off)
+			off += (size_t)n;
+	}
+	pthread_mutex_unlock(&c->lock);
+	line[off] = '\0';
+	log_debug("gofer: %u round trips:%s", total, line);
 }
 
 void gofer_client_close(struct gofer_client *c)
@@ -137,6 +167,7 @@ static int transact(struct gofer_client *c, struct gofer_req *req, struct gofer_
 	if (c->broken)
 		return -EIO;
 	req->tag = c->next_tag++;
+	c->calls[req->type & 15]++;
 	n = gofer_encode_req(c->buf, GOFER_MSG_MAX, req);
 	if (n < 0)
 		return (int)n; /* our own bad argument; the connection is fine */
@@ -176,6 +207,21 @@ static int set_name(char *out, const char *name)
 	if (!gofer_name_valid(name, len))
 		return -EINVAL;
 	memcpy(out, name, len);
+	out[len] = '\0';
+	return 0;
+}
+
+/* Copy path (names joined by '/'; NULL or "" for none if may_be_empty) into a request's
+ * name field. 0, -ENAMETOOLONG or -EINVAL. */
+static int set_path(char *out, const char *path, bool may_be_empty)
+{
+	size_t len = path ? strnlen(path, GOFER_PATH_MAX) : 0;
+
+	if (len >= GOFER_PATH_MAX)
+		return -ENAMETOOLONG;
+	if (!(len == 0 && may_be_empty) && !gofer_path_valid(path, len))
+		return -EINVAL;
+	memcpy(out, path ? path : "", len);
 	out[len] = '\0';
 	return 0;
 }
@@ -222,21 +268,28 @@ static int call_plain(struct gofer_client *c, struct gofer_req *req)
 	return err;
 }
 
-int gofer_walk(struct gofer_client *c, uint32_t dir_fid, const char *name, uint32_t *fid,
+int gofer_walk(struct gofer_client *c, uint32_t dir_fid, const char *path, uint32_t *fid,
 	       struct gofer_stat *st)
 {
 	struct gofer_req req = {.type = GOFER_WALK, .fid = dir_fid};
-	int err = set_name(req.name, name);
+	int err = set_path(req.name, path, false);
 
 	return err < 0 ? err : call_new_fid(c, &req, fid, st, NULL);
 }
 
 int gofer_stat(struct gofer_client *c, uint32_t fid, struct gofer_stat *st)
 {
+	return gofer_stat_at(c, fid, NULL, st);
+}
+
+int gofer_stat_at(struct gofer_client *c, uint32_t fid, const char *path, struct gofer_stat *st)
+{
 	struct gofer_req req = {.type = GOFER_STAT, .fid = fid};
 	struct gofer_rep rep;
-	int err;
+	int err = set_path(req.name, path, true);
 
+	if (err < 0)
+		return err;
 	pthread_mutex_lock(&c->lock);
 	err = transact(c, &req, &rep, NULL);
 	if (err == 0 && (err = rep.err) == 0)
@@ -266,10 +319,17 @@ static int check_donated_fd(int fd, int flags)
 
 int gofer_open(struct gofer_client *c, uint32_t fid, int flags, int *fd)
 {
+	return gofer_open_at(c, fid, NULL, flags, fd);
+}
+
+int gofer_open_at(struct gofer_client *c, uint32_t fid, const char *path, int flags, int *fd)
+{
 	struct gofer_req req = {.type = GOFER_OPEN, .fid = fid, .flags = (uint32_t)flags};
 	struct gofer_rep rep;
-	int err, rfd = -1;
+	int err = set_path(req.name, path, true), rfd = -1;
 
+	if (err < 0)
+		return err;
 	pthread_mutex_lock(&c->lock);
 	err = transact(c, &req, &rep, &rfd);
 	if (err == 0)
@@ -286,10 +346,18 @@ int gofer_open(struct gofer_client *c, uint32_t fid, int flags, int *fd)
 
 long gofer_readlink(struct gofer_client *c, uint32_t fid, char *buf, size_t size)
 {
+	return gofer_readlink_at(c, fid, NULL, buf, size);
+}
+
+long gofer_readlink_at(struct gofer_client *c, uint32_t fid, const char *path, char *buf,
+		       size_t size)
+{
 	struct gofer_req req = {.type = GOFER_READLINK, .fid = fid};
 	struct gofer_rep rep;
-	long ret;
+	long ret = set_path(req.name, path, true);
 
+	if (ret < 0)
+		return ret;
 	pthread_mutex_lock(&c->lock);
 	ret = transact(c, &req, &rep, NULL);
 	if (ret == 0 && (ret = rep.err) == 0) {
@@ -301,8 +369,31 @@ long gofer_readlink(struct gofer_client *c, uint32_t fid, char *buf, size_t size
 	return ret;
 }
 
+/* gofer_readdir's fn for gofer_getdents: into the next slot of an array. */
+struct dents_array {
+	struct gofer_dirent *ents;
+	size_t n;
+};
+
+static int dents_array_add(void *arg, const struct gofer_dirent *e)
+{
+	struct dents_array *a = arg;
+
+	a->ents[a->n++] = *e;
+	return 0;
+}
+
 long gofer_getdents(struct gofer_client *c, uint32_t fid, uint64_t cookie,
 		    struct gofer_dirent *ents, size_t max, bool *end)
+{
+	struct dents_array a = {.ents = ents};
+
+	return gofer_readdir(c, fid, NULL, cookie, max, 0, dents_array_add, &a, end);
+}
+
+long gofer_readdir(struct gofer_client *c, uint32_t fid, const char *path, uint64_t cookie,
+		   size_t max, uint32_t flags, int (*fn)(void *arg, const struct gofer_dirent *e),
+		   void *arg, bool *end)
 {
 	struct gofer_req req = {.type = GOFER_GETDENTS, .fid = fid};
 	struct gofer_rep rep;
@@ -310,21 +401,33 @@ long gofer_getdents(struct gofer_client *c, uint32_t fid, uint64_t cookie,
 
 	if (end)
 		*end = false;
-	if (max == 0)
+	if (max == 0 || (flags & ~GOFER_GETDENTS_STAT))
 		return -EINVAL;
+	if ((ret = set_path(req.name, path, true)) < 0)
+		return ret;
 	req.getdents.cookie = cookie;
 	req.getdents.max = (uint32_t)MIN(max, (size_t)UINT32_MAX);
+	req.getdents.flags = flags;
 	pthread_mutex_lock(&c->lock);
 	ret = transact(c, &req, &rep, NULL);
 	if (ret == 0 && (ret = rep.err) == 0) {
-		ret = gofer_dirents_unpack(rep.getdents.ents, rep.getdents.len, rep.getdents.count,
-					   ents, req.getdents.max);
-		if (ret < 0)
-			ret = broke(c, "GETDENTS reply has more entries than asked", (int)ret);
-		else if (end)
-			*end = (size_t)ret < req.getdents.max &&
-			       rep.getdents.len + GOFER_DIRENT_HDR_SIZE + GOFER_NAME_MAX <=
-				   GOFER_DENTS_SPACE;
+		/* (the decoder checked every entry already: fn sees only sound ones) */
+		if (rep.getdents.flags != flags)
+			ret = broke(c, "GETDENTS reply's entries are not what was asked", -EPROTO);
+		else if (rep.getdents.count > req.getdents.max)
+			ret = broke(c, "GETDENTS reply has more entries than asked", -EPROTO);
+		else
+			ret = gofer_dirents_each(rep.getdents.ents, rep.getdents.len,
+						 rep.getdents.count, flags, fn, arg);
+		if (ret == 0) {
+			ret = rep.getdents.count;
+			if (end)
+				*end =
+				    (size_t)ret < req.getdents.max &&
+				    rep.getdents.len + GOFER_DIRENT_HDR_SIZE + GOFER_NAME_MAX +
+					    ((flags & GOFER_GETDENTS_STAT) ? GOFER_STAT_SIZE : 0) <=
+					GOFER_DENTS_SPACE;
+		}
 	}
 	pthread_mutex_unlock(&c->lock);
 	return ret;

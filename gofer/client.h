@@ -37,6 +37,7 @@ struct gofer_dirent {
 	uint64_t next; /* cookie to continue after this entry */
 	uint8_t type;  /* LINUX_DT_* */
 	char name[256];
+	struct gofer_stat st; /* lstat of the entry (gofer_readdir with stats), else zero */
 };
 
 /* STATFS's answer, in Linux's statfs terms. */
@@ -56,8 +57,9 @@ struct gofer_client {
 	int sock;
 	pthread_mutex_t lock;
 	uint32_t next_tag;
-	uint8_t *buf; /* one message, under lock */
-	int broken;   /* the gofer broke the protocol or went away: every call is -EIO */
+	uint8_t *buf;	    /* one message, under lock */
+	int broken;	    /* the gofer broke the protocol or went away: every call is -EIO */
+	uint32_t calls[16]; /* round trips per request type (GOFER_TYPE_MAX < 16), under lock */
 };
 
 /* Use sock (a connected SOCK_SEQPACKET socket to the gofer). Takes ownership of sock (closed
@@ -69,15 +71,32 @@ struct gofer_client {
  * where none belongs...). After an -EIO of the second kind every later call is -EIO: the
  * connection is not trusted again. Received fds are closed on every error. */
 int gofer_client_init(struct gofer_client *c, int sock);
+/* Log (at debug level) how many round trips of each type were made. */
+void gofer_client_log_stats(struct gofer_client *c);
 /* Close the socket and free the client's memory. No call may be in progress. */
 void gofer_client_close(struct gofer_client *c);
 
-/* Look name up in directory dir_fid. name is one path component (no '/', not "." or "..").
- * Does not follow a final symlink. On success *fid is a new fid and *st its stat. */
-int gofer_walk(struct gofer_client *c, uint32_t dir_fid, const char *name, uint32_t *fid,
+/* Look path up beneath directory dir_fid: one or more names joined by '/' (protocol.h; no
+ * "." or "..", -EINVAL otherwise), no symlink on the way (-ELOOP). Does not follow a final
+ * symlink. On success *fid is a new fid for the last file and *st its stat. */
+int gofer_walk(struct gofer_client *c, uint32_t dir_fid, const char *path, uint32_t *fid,
 	       struct gofer_stat *st);
 /* Stat of fid, now. */
 int gofer_stat(struct gofer_client *c, uint32_t fid, struct gofer_stat *st);
+
+/* The _at calls name their file as path beneath fid (as gofer_walk's; NULL or "" for fid
+ * itself) without making a fid for it: one round trip, and nothing to clunk. */
+int gofer_stat_at(struct gofer_client *c, uint32_t fid, const char *path, struct gofer_stat *st);
+int gofer_open_at(struct gofer_client *c, uint32_t fid, const char *path, int flags, int *fd);
+long gofer_readlink_at(struct gofer_client *c, uint32_t fid, const char *path, char *buf,
+		       size_t size);
+/* Up to max entries of directory fid/path after cookie, as gofer_getdents, each handed to
+ * fn(arg, entry) (entry valid during the call only; fn runs under the client's lock and must
+ * not call the client). With flags GOFER_GETDENTS_STAT (protocol.h) each entry's st is its
+ * lstat. A non-zero return of fn stops and is returned. Returns the count or -errno. */
+long gofer_readdir(struct gofer_client *c, uint32_t fid, const char *path, uint64_t cookie,
+		   size_t max, uint32_t flags, int (*fn)(void *arg, const struct gofer_dirent *e),
+		   void *arg, bool *end);
 /* Open fid for I/O with LINUX_O_* flags (O_RDWR/O_WRONLY/O_TRUNC get -EROFS unless the root
  * is writable; O_CREAT is CREATE's). Only regular files and directories open (-ENXIO for
  * other types, -ELOOP for a symlink); -ESTALE if the file was replaced since the walk.

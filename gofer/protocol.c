@@ -99,6 +99,22 @@ int gofer_name_valid(const char *name, size_t len)
 	return 1;
 }
 
+int gofer_path_valid(const char *path, size_t len)
+{
+	if (path == NULL || len == 0 || len >= GOFER_PATH_MAX)
+		return 0;
+	for (size_t i = 0; i < len;) {
+		const char *slash = memchr(path + i, '/', len - i);
+		size_t n = slash ? (size_t)(slash - (path + i)) : len - i;
+		if (!gofer_name_valid(path + i, n))
+			return 0; /* also an empty component: "a//b", "/a", "a/" */
+		i += n + (slash ? 1 : 0);
+		if (slash && i == len)
+			return 0;
+	}
+	return 1;
+}
+
 static int dtype_valid(uint8_t t)
 {
 	switch (t) {
@@ -252,6 +268,8 @@ static int req_values_valid(const struct gofer_req *req)
 		return req->flags == 0 || req->flags == LINUX_AT_REMOVEDIR;
 	case GOFER_RENAME:
 		return req->flags == 0 || req->flags == LINUX_RENAME_NOREPLACE;
+	case GOFER_GETDENTS:
+		return (req->getdents.flags & ~GOFER_GETDENTS_STAT) == 0;
 	case GOFER_SETATTR:
 		return (req->setattr.valid & ~GOFER_SETATTR_ALL) == 0 && req->mode <= 07777 &&
 		       req->setattr.size <= INT64_MAX && req->setattr.atime_nsec < 1000000000u &&
@@ -283,10 +301,41 @@ static int get_name(struct rcur *r, char *out)
 	return 0;
 }
 
-static int has_name(uint8_t type)
+/* Read a path into out (GOFER_PATH_MAX bytes, NUL-terminated); empty only if may_be_empty.
+ * 0, -EPROTO or -EINVAL. */
+static int get_path(struct rcur *r, char *out, int may_be_empty)
+{
+	uint16_t n = get16(r);
+	const uint8_t *path = get_ref(r, n);
+
+	if (r->err)
+		return r->err;
+	if (!(n == 0 && may_be_empty) && !gofer_path_valid((const char *)path, n))
+		return -EINVAL;
+	memcpy(out, path, n);
+	out[n] = '\0';
+	return 0;
+}
+
+/* Does a request of this type name its file by fid and a path beneath it? 2: the path may be
+ * empty (the fid itself), 1: it may not (WALK), 0: no path. */
+static int has_path(uint8_t type)
 {
 	switch (type) {
 	case GOFER_WALK:
+		return 1;
+	case GOFER_STAT:
+	case GOFER_OPEN:
+	case GOFER_READLINK:
+	case GOFER_GETDENTS:
+		return 2;
+	}
+	return 0;
+}
+
+static int has_name(uint8_t type)
+{
+	switch (type) {
 	case GOFER_CREATE:
 	case GOFER_MKDIR:
 	case GOFER_UNLINK:
@@ -307,18 +356,26 @@ ssize_t gofer_encode_req(void *buf, size_t size, const struct gofer_req *req)
 		return -EINVAL;
 	if (has_name(req->type) && !gofer_name_valid(req->name, n))
 		return -EINVAL;
+	if (has_path(req->type) && !(n == 0 && has_path(req->type) == 2) &&
+	    !gofer_path_valid(req->name, n))
+		return -EINVAL;
 	put_hdr(&w, req->type, req->tag);
 	put32(&w, req->fid);
 	switch (req->type) {
 	case GOFER_WALK:
+	case GOFER_STAT:
+	case GOFER_READLINK:
 		put_name(&w, req->name, n);
 		break;
 	case GOFER_OPEN:
 		put32(&w, req->flags);
+		put_name(&w, req->name, n);
 		break;
 	case GOFER_GETDENTS:
 		put64(&w, req->getdents.cookie);
 		put32(&w, req->getdents.max);
+		put32(&w, req->getdents.flags);
+		put_name(&w, req->name, n);
 		break;
 	case GOFER_CREATE:
 		put32(&w, req->flags);
@@ -365,7 +422,7 @@ ssize_t gofer_encode_req(void *buf, size_t size, const struct gofer_req *req)
 		put64(&w, (uint64_t)req->setattr.mtime_sec);
 		put32(&w, req->setattr.mtime_nsec);
 		break;
-	default: /* STAT, READLINK, CLUNK, STATFS, ATTACH: the fid alone */
+	default: /* CLUNK, STATFS, ATTACH: the fid alone */
 		break;
 	}
 	return finish(&w);
@@ -387,14 +444,19 @@ int gofer_decode_req(const void *buf, size_t len, struct gofer_req *req)
 	req->fid = get32(&r);
 	switch (h.type) {
 	case GOFER_WALK:
-		err = get_name(&r, req->name);
+	case GOFER_STAT:
+	case GOFER_READLINK:
+		err = get_path(&r, req->name, has_path(h.type) == 2);
 		break;
 	case GOFER_OPEN:
 		req->flags = get32(&r);
+		err = get_path(&r, req->name, 1);
 		break;
 	case GOFER_GETDENTS:
 		req->getdents.cookie = get64(&r);
 		req->getdents.max = get32(&r);
+		req->getdents.flags = get32(&r);
+		err = get_path(&r, req->name, 1);
 		break;
 	case GOFER_CREATE:
 		req->flags = get32(&r);
@@ -459,11 +521,16 @@ int gofer_decode_req(const void *buf, size_t len, struct gofer_req *req)
 	return req_values_valid(req) ? 0 : -EINVAL;
 }
 
-/* Walk count packed entries at p (len bytes), checking each; they must fill p exactly.
- * If out is not NULL, copy them there. Returns 0, -EPROTO or -EINVAL. */
-static int dirents_walk(const uint8_t *p, size_t len, uint32_t count, struct gofer_dirent *out)
+/* Walk count packed entries at p (len bytes), each with a stat if flags has
+ * GOFER_GETDENTS_STAT, checking each; they must fill p exactly. For each, if fn is not NULL,
+ * decode it into *tmp and call fn(arg, tmp); a non-zero return stops the walk and is
+ * returned. Returns 0, -EPROTO or -EINVAL. */
+static int dirents_walk(const uint8_t *p, size_t len, uint32_t count, uint32_t flags,
+			struct gofer_dirent *tmp,
+			int (*fn)(void *arg, const struct gofer_dirent *e), void *arg)
 {
 	struct rcur r = {.p = p, .len = len};
+	struct gofer_stat st;
 
 	for (uint32_t i = 0; i < count; i++) {
 		uint64_t ino = get64(&r);
@@ -471,16 +538,27 @@ static int dirents_walk(const uint8_t *p, size_t len, uint32_t count, struct gof
 		uint8_t type = get8(&r);
 		uint8_t n = get8(&r);
 		const uint8_t *name = get_ref(&r, n);
+		if (flags & GOFER_GETDENTS_STAT)
+			get_stat(&r, &st);
 		if (r.err)
 			return r.err;
 		if (!dtype_valid(type) || !gofer_name_valid((const char *)name, n))
 			return -EINVAL;
-		if (out) {
-			out[i].ino = ino;
-			out[i].next = next;
-			out[i].type = type;
-			memcpy(out[i].name, name, n);
-			out[i].name[n] = '\0';
+		if ((flags & GOFER_GETDENTS_STAT) && !stat_valid(&st))
+			return -EINVAL;
+		if (fn) {
+			tmp->ino = ino;
+			tmp->next = next;
+			tmp->type = type;
+			memcpy(tmp->name, name, n);
+			tmp->name[n] = '\0';
+			if (flags & GOFER_GETDENTS_STAT)
+				tmp->st = st;
+			else
+				memset(&tmp->st, 0, sizeof(tmp->st));
+			int err = fn(arg, tmp);
+			if (err)
+				return err;
 		}
 	}
 	return r.off == len ? 0 : -EPROTO;
@@ -523,10 +601,12 @@ ssize_t gofer_encode_rep(void *buf, size_t size, const struct gofer_rep *rep)
 		put(&w, rep->readlink.target, rep->readlink.len);
 		break;
 	case GOFER_GETDENTS:
-		if (dirents_walk(rep->getdents.ents, rep->getdents.len, rep->getdents.count, NULL) <
-		    0)
+		if ((rep->getdents.flags & ~GOFER_GETDENTS_STAT) ||
+		    dirents_walk(rep->getdents.ents, rep->getdents.len, rep->getdents.count,
+				 rep->getdents.flags, NULL, NULL, NULL) < 0)
 			return -EINVAL;
 		put32(&w, rep->getdents.count);
+		put32(&w, rep->getdents.flags);
 		put(&w, rep->getdents.ents, rep->getdents.len);
 		break;
 	case GOFER_OPEN:
@@ -605,16 +685,20 @@ int gofer_decode_rep(const void *buf, size_t len, uint8_t type, uint32_t tag, st
 	}
 	case GOFER_GETDENTS: {
 		uint32_t count = get32(&r);
+		uint32_t flags = get32(&r);
 		if (r.err)
 			return r.err;
+		if (flags & ~GOFER_GETDENTS_STAT)
+			return -EPROTO;
 		/* Each entry takes at least GOFER_DIRENT_HDR_SIZE + 1 bytes. */
 		size_t rest = len - r.off;
 		if (count > rest / (GOFER_DIRENT_HDR_SIZE + 1))
 			return -EPROTO;
 		const uint8_t *ents = get_ref(&r, rest);
-		if ((err = dirents_walk(ents, rest, count, NULL)) < 0)
+		if ((err = dirents_walk(ents, rest, count, flags, NULL, NULL, NULL)) < 0)
 			return err;
 		rep->getdents.count = count;
+		rep->getdents.flags = flags;
 		rep->getdents.ents = ents;
 		rep->getdents.len = (uint32_t)rest;
 		break;
@@ -633,11 +717,13 @@ int gofer_decode_rep(const void *buf, size_t len, uint8_t type, uint32_t tag, st
 }
 
 int gofer_dirent_pack(uint8_t *buf, size_t size, size_t *off, uint64_t ino, uint64_t next,
-		      uint8_t type, const char *name, size_t name_len)
+		      uint8_t type, const char *name, size_t name_len, const struct gofer_stat *st)
 {
+	size_t need = GOFER_DIRENT_HDR_SIZE + name_len + (st ? GOFER_STAT_SIZE : 0);
+
 	if (!gofer_name_valid(name, name_len) || !dtype_valid(type))
 		return -EINVAL;
-	if (*off > size || GOFER_DIRENT_HDR_SIZE + name_len > size - *off)
+	if (*off > size || need > size - *off)
 		return -ENOSPC;
 	struct wcur w = {.p = buf, .size = size, .off = *off};
 	put64(&w, ino);
@@ -645,18 +731,44 @@ int gofer_dirent_pack(uint8_t *buf, size_t size, size_t *off, uint64_t ino, uint
 	put8(&w, type);
 	put8(&w, (uint8_t)name_len);
 	put(&w, name, name_len);
+	if (st)
+		put_stat(&w, st);
 	*off = w.off;
 	return 0;
 }
 
-long gofer_dirents_unpack(const uint8_t *p, size_t len, uint32_t count, struct gofer_dirent *out,
-			  size_t max)
+/* dirents_walk's fn for gofer_dirents_unpack: copy into the next slot of an array. */
+struct unpack_ctx {
+	struct gofer_dirent *out;
+	size_t i;
+};
+
+static int unpack_one(void *arg, const struct gofer_dirent *e)
 {
+	struct unpack_ctx *u = arg;
+
+	u->out[u->i++] = *e;
+	return 0;
+}
+
+long gofer_dirents_unpack(const uint8_t *p, size_t len, uint32_t count, uint32_t flags,
+			  struct gofer_dirent *out, size_t max)
+{
+	struct unpack_ctx u = {.out = out};
+	struct gofer_dirent tmp;
 	int err;
 
 	if (count > max)
 		return -EPROTO;
-	if ((err = dirents_walk(p, len, count, out)) < 0)
+	if ((err = dirents_walk(p, len, count, flags, &tmp, unpack_one, &u)) < 0)
 		return err;
 	return count;
+}
+
+int gofer_dirents_each(const uint8_t *p, size_t len, uint32_t count, uint32_t flags,
+		       int (*fn)(void *arg, const struct gofer_dirent *e), void *arg)
+{
+	struct gofer_dirent tmp;
+
+	return dirents_walk(p, len, count, flags, &tmp, fn, arg);
 }

@@ -10,14 +10,15 @@
  * (0 or -errno in [-4095, -1]) and, only when err is 0, the payload:
  *
  *	type      request payload                 reply payload (err == 0)
- *	WALK      u32 fid, u16 n, name[n]         u32 fid, stat
- *	STAT      u32 fid                         stat
- *	OPEN      u32 fid, u32 LINUX_O_* flags    nothing; one host fd in SCM_RIGHTS
- *	READLINK  u32 fid                         u32 n, target[n] (1 <= n < GOFER_PATH_MAX, no NUL)
- *	GETDENTS  u32 fid, u64 cookie, u32 max    u32 count, count x {u64 ino, u64 next, u8 type,
- *	                                          u8 n, name[n]}; a reply ends before the end of
- *	                                          the directory only at max entries or when the
- *	                                          next entry does not fit
+ *	WALK      u32 fid, u16 n, path[n]         u32 fid, stat   (of the path's last file)
+ *	STAT      u32 fid, u16 n, path[n]         stat
+ *	OPEN      u32 fid, u32 LINUX_O_* flags,   nothing; one host fd in SCM_RIGHTS
+ *	          u16 n, path[n]
+ *	READLINK  u32 fid, u16 n, path[n]         u32 n, target[n] (1 <= n < GOFER_PATH_MAX, no NUL)
+ *	GETDENTS  u32 fid, u64 cookie, u32 max,   u32 count, u32 flags, count x {u64 ino, u64 next,
+ *	          u32 flags, u16 n, path[n]       u8 type, u8 n, name[n], [stat]}; a reply ends
+ *	                                          before the end of the directory only at max
+ *	                                          entries or when the next entry does not fit
  *	CLUNK     u32 fid                         nothing
  *	ATTACH    u32 root                        u32 fid, stat
  *	CREATE    u32 fid, u32 flags, u32 mode,   u32 fid, stat; one host fd in SCM_RIGHTS
@@ -34,6 +35,17 @@
  *	          {i64 sec, u32 nsec} x (atime, mtime)
  *	STATFS    u32 fid                         u64 type, bsize, blocks, bfree, bavail, files,
  *	                                          ffree, namelen, frsize, flags
+ *
+ * A path names a file beneath a fid: one or more names joined by single '/' (no leading,
+ * trailing or doubled '/', no "." or ".." component), shorter than GOFER_PATH_MAX. WALK needs
+ * one; for STAT, OPEN, READLINK and GETDENTS it may be empty (n 0: the fid's own file). The
+ * gofer resolves it in one openat2 beneath the fid with RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS
+ * | RESOLVE_NO_MAGICLINKS and without following the last component, so a symlink anywhere
+ * on the way fails (-ELOOP) and nothing outside the fid's tree is reached: the Sentry sends
+ * only paths it walked itself, so it names a file without holding a fid for it (a read-only
+ * root's files need none). GETDENTS's flags: GOFER_GETDENTS_STAT asks for each entry's stat
+ * (as lstat sees it); the reply's flags say what its entries carry and must be the request's.
+ * An entry whose stat fails (removed meanwhile) is left out.
  *
  * ATTACH gives a new fid for root number root (0 is the container root, which fid 0 also
  * names; 1.. are the bind mounts in the order the gofer was given them); -ENOENT past the
@@ -64,7 +76,7 @@
 #include "gofer/client.h"
 
 #define GOFER_MAGIC 0x4647u /* "GF" */
-#define GOFER_VERSION 2
+#define GOFER_VERSION 3
 #define GOFER_MSG_MAX 65536u
 #define GOFER_HDR_SIZE 12u
 #define GOFER_REP_HDR_SIZE (GOFER_HDR_SIZE + 4u) /* header + err */
@@ -75,6 +87,9 @@
 #define GOFER_FID_MAX (1u << 16)  /* fids are < GOFER_FID_MAX */
 
 #define GOFER_REPLY 0x80u
+
+/* GETDENTS's flags. */
+#define GOFER_GETDENTS_STAT 0x1u
 
 enum gofer_type {
 	GOFER_WALK = 1,
@@ -111,13 +126,15 @@ struct gofer_hdr {
 	uint32_t len;
 };
 
-/* A request. Names and the symlink target are NUL-terminated (encode reads them, decode
+/* A request. Names, paths and the symlink target are NUL-terminated (encode reads them, decode
  * fills them). Which fields a type uses: see the table above; fid is ATTACH's root. */
 struct gofer_req {
 	uint8_t type;
 	uint32_t tag;
 	uint32_t fid;
-	char name[GOFER_NAME_MAX + 1];	/* WALK CREATE MKDIR UNLINK RENAME SYMLINK LINK */
+	/* the name (CREATE MKDIR UNLINK RENAME SYMLINK LINK) or path (WALK STAT OPEN READLINK
+	 * GETDENTS; "" for the fid itself) */
+	char name[GOFER_PATH_MAX];
 	uint32_t fid2;			/* RENAME (new directory), LINK (the file) */
 	char name2[GOFER_NAME_MAX + 1]; /* RENAME (new name) */
 	uint32_t flags;			/* OPEN CREATE UNLINK RENAME */
@@ -126,6 +143,7 @@ struct gofer_req {
 		struct {
 			uint64_t cookie;
 			uint32_t max;
+			uint32_t flags; /* GOFER_GETDENTS_* */
 		} getdents;
 		char target[GOFER_PATH_MAX]; /* SYMLINK */
 		struct {
@@ -157,6 +175,7 @@ struct gofer_rep {
 		} readlink;
 		struct {
 			uint32_t count;
+			uint32_t flags;	     /* GOFER_GETDENTS_STAT: each entry carries its stat */
 			const uint8_t *ents; /* count packed entries (gofer_dirent_pack) */
 			uint32_t len;	     /* their size in bytes */
 		} getdents;
@@ -164,11 +183,15 @@ struct gofer_rep {
 };
 
 /* Most entry bytes a GETDENTS reply can carry. */
-#define GOFER_DENTS_SPACE (GOFER_MSG_MAX - GOFER_REP_HDR_SIZE - 4u)
+#define GOFER_DENTS_SPACE (GOFER_MSG_MAX - GOFER_REP_HDR_SIZE - 8u)
 
 /* 1 if name[0..len) is one valid path component (1..255 bytes, no '/' or NUL, not "." or
  * ".."), else 0. */
 int gofer_name_valid(const char *name, size_t len);
+
+/* 1 if path[0..len) is a valid non-empty path (see above: names joined by single '/'),
+ * shorter than GOFER_PATH_MAX; else 0. */
+int gofer_path_valid(const char *path, size_t len);
 
 /* Decode and check the header of the len-byte message buf: magic, version, a known type,
  * len within [GOFER_HDR_SIZE, GOFER_MSG_MAX] and equal to the header's length.
@@ -196,15 +219,22 @@ ssize_t gofer_encode_rep(void *buf, size_t size, const struct gofer_rep *rep);
 int gofer_decode_rep(const void *buf, size_t len, uint8_t type, uint32_t tag,
 		     struct gofer_rep *rep);
 
-/* Append one directory entry to buf at *off (buf holds size bytes). Returns 0, -ENOSPC if it
- * does not fit (nothing written), -EINVAL for a bad name or type. */
+/* Append one directory entry to buf at *off (buf holds size bytes), with st if not NULL (a
+ * GOFER_GETDENTS_STAT listing). Returns 0, -ENOSPC if it does not fit (nothing written),
+ * -EINVAL for a bad name or type. */
 int gofer_dirent_pack(uint8_t *buf, size_t size, size_t *off, uint64_t ino, uint64_t next,
-		      uint8_t type, const char *name, size_t name_len);
+		      uint8_t type, const char *name, size_t name_len, const struct gofer_stat *st);
 
-/* Unpack count entries from the len bytes at p into out (room for max). The entries must
- * fill p exactly. Returns count, -EPROTO (overrun, trailing bytes, count > max) or -EINVAL
- * (bad name or type). Names are NUL-terminated in out. */
-long gofer_dirents_unpack(const uint8_t *p, size_t len, uint32_t count, struct gofer_dirent *out,
-			  size_t max);
+/* Unpack count entries (each with a stat if flags has GOFER_GETDENTS_STAT) from the len bytes
+ * at p into out (room for max). The entries must fill p exactly. Returns count, -EPROTO
+ * (overrun, trailing bytes, count > max) or -EINVAL (bad name, type or stat). Names are
+ * NUL-terminated in out; st is zero without GOFER_GETDENTS_STAT. */
+long gofer_dirents_unpack(const uint8_t *p, size_t len, uint32_t count, uint32_t flags,
+			  struct gofer_dirent *out, size_t max);
+
+/* The same, one entry at a time: fn(arg, entry) for each (entry is valid during the call);
+ * a non-zero return of fn stops the walk and is returned. 0, -EPROTO or -EINVAL otherwise. */
+int gofer_dirents_each(const uint8_t *p, size_t len, uint32_t count, uint32_t flags,
+		       int (*fn)(void *arg, const struct gofer_dirent *e), void *arg);
 
 #endif

@@ -138,10 +138,10 @@ int srv_fid_reopen(struct fid *f, int flags)
 	return fd;
 }
 
-/* Make a new fid for the O_PATH fd *fd (taken: *fd is -1 after) named name in directory fid
- * srv_dir_fid, and fill rep's walk part. Returns 0 or -errno. */
-int srv_fid_add(struct server *s, uint32_t dir_fid, const char *name, int *fd,
-		struct gofer_rep *rep)
+/* Make a new fid for the O_PATH fd *fd (taken: *fd is -1 after) named name in the directory
+ * node parent (a reference is taken) of root, and fill rep's walk part. 0 or -errno. */
+static int fid_add_node(struct server *s, struct node *parent, uint32_t root, const char *name,
+			int *fd, struct gofer_rep *rep)
 {
 	struct stat st;
 
@@ -155,21 +155,28 @@ int srv_fid_add(struct server *s, uint32_t dir_fid, const char *name, int *fd,
 		free(nm);
 		return (int)i;
 	}
-	/* fid_alloc may have moved the table. */
-	struct fid *dir = &s->fids[dir_fid];
 	n->fd = steal_fd(fd);
 	n->refs = 1;
-	dir->node->refs++;
+	parent->refs++;
 	s->fids[i] = (struct fid){.node = n,
-				  .parent = dir->node,
+				  .parent = parent,
 				  .name = nm,
 				  .mode = st.st_mode,
 				  .dev = st.st_dev,
 				  .ino = st.st_ino,
-				  .root = dir->root};
+				  .root = root};
 	rep->walk.fid = (uint32_t)i;
 	srv_stat_to_gofer(&st, &rep->walk.st);
 	return 0;
+}
+
+int srv_fid_add(struct server *s, uint32_t dir_fid, const char *name, int *fd,
+		struct gofer_rep *rep)
+{
+	struct fid *dir = &s->fids[dir_fid];
+
+	/* (fid_alloc may move the table, not the node) */
+	return fid_add_node(s, dir->node, dir->root, name, fd, rep);
 }
 
 /* The directory fid a request names, after the checks every directory request makes; with
@@ -205,13 +212,98 @@ int srv_walk_to(struct server *s, uint32_t dfid, const char *name, struct gofer_
 	return srv_fid_add(s, dfid, name, &fd, rep);
 }
 
+/* WALK of a path: its directory part is opened first (no symlink on the way), so the new fid's
+ * parent is the directory that holds it, as after a walk of one name: a rename of that
+ * directory (on a writable root) then moves the fid with it. */
 static int do_walk(struct server *s, const struct gofer_req *req, struct gofer_rep *rep)
 {
+	const char *slash = strrchr(req->name, '/');
+	_cleanup_close_ int dfd = -1, fd = -1;
+	struct fid *dir;
 	int err;
 
-	if (!srv_dir_fid(s, req->fid, false, &err))
+	if (!(dir = srv_dir_fid(s, req->fid, false, &err)))
 		return err;
-	return srv_walk_to(s, req->fid, req->name, rep);
+	if (!slash)
+		return srv_walk_to(s, req->fid, req->name, rep);
+	if (!gofer_path_valid(req->name, strlen(req->name)))
+		return -EINVAL;
+	char *prefix = strndup(req->name, (size_t)(slash - req->name));
+	if (prefix == NULL)
+		return -ENOMEM;
+	dfd = srv_openat2(dir->node->fd, prefix, O_PATH | O_NOFOLLOW | O_CLOEXEC, RESOLVE_ONE);
+	free(prefix);
+	if (dfd < 0)
+		return dfd;
+	struct stat st;
+	if (fstat(dfd, &st) < 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode)) /* a symlink on the way is -ELOOP, as in one openat2 */
+		return S_ISLNK(st.st_mode) ? -ELOOP : -ENOTDIR;
+	fd = srv_openat2(dfd, slash + 1, O_PATH | O_NOFOLLOW | O_CLOEXEC, RESOLVE_ONE);
+	if (fd < 0)
+		return fd;
+	struct node *parent = malloc(sizeof(*parent));
+	if (parent == NULL)
+		return -ENOMEM;
+	*parent = (struct node){.fd = steal_fd(&dfd), .refs = 1};
+	err = fid_add_node(s, parent, dir->root, slash + 1, &fd, rep);
+	srv_node_put(parent); /* the new fid holds it, if it was made */
+	return err;
+}
+
+/* The file a STAT, OPEN, READLINK or GETDENTS names: the fid itself (empty path), or the path
+ * beneath it, opened O_PATH now (no symlink followed, nothing outside reached) into *t as a
+ * fid of its own that reopens as fid + path. Release with target_done. NULL and *err on
+ * failure (-EBADF, -EINVAL for a bad path, the host's -ENOENT, -ENOTDIR, -ELOOP...). */
+struct target {
+	struct fid f;
+	struct node node;
+};
+
+static struct fid *req_target(struct server *s, const struct gofer_req *req, struct target *t,
+			      int *err)
+{
+	struct fid *f = srv_fid_get(s, req->fid);
+	struct stat st;
+	int fd;
+
+	t->node.fd = -1;
+	if (f == NULL) {
+		*err = -EBADF;
+		return NULL;
+	}
+	if (req->name[0] == '\0')
+		return f;
+	if (!gofer_path_valid(req->name, strlen(req->name))) {
+		*err = -EINVAL;
+		return NULL;
+	}
+	fd = srv_openat2(f->node->fd, req->name, O_PATH | O_NOFOLLOW | O_CLOEXEC, RESOLVE_ONE);
+	if (fd < 0) {
+		*err = fd;
+		return NULL;
+	}
+	if (fstat(fd, &st) < 0) {
+		*err = -errno;
+		close(fd);
+		return NULL;
+	}
+	t->node = (struct node){.fd = fd, .refs = 1};
+	t->f = (struct fid){.node = &t->node,
+			    .parent = f->node,
+			    .name = (char *)req->name,
+			    .mode = st.st_mode,
+			    .dev = st.st_dev,
+			    .ino = st.st_ino,
+			    .root = f->root};
+	return &t->f;
+}
+
+static void target_done(struct target *t)
+{
+	if (t->node.fd >= 0)
+		close(t->node.fd);
 }
 
 static int do_attach(struct server *s, const struct gofer_req *req, struct gofer_rep *rep)
@@ -244,15 +336,19 @@ static int do_attach(struct server *s, const struct gofer_req *req, struct gofer
 
 static int do_stat(struct server *s, const struct gofer_req *req, struct gofer_rep *rep)
 {
-	struct fid *f = srv_fid_get(s, req->fid);
+	struct target t;
+	int err = 0;
+	struct fid *f = req_target(s, req, &t, &err);
 	struct stat st;
 
 	if (f == NULL)
-		return -EBADF;
+		return err;
 	if (fstat(f->node->fd, &st) < 0)
-		return -errno;
-	srv_stat_to_gofer(&st, &rep->stat);
-	return 0;
+		err = -errno;
+	else
+		srv_stat_to_gofer(&st, &rep->stat);
+	target_done(&t);
+	return err;
 }
 
 /* Clear O_NONBLOCK (set so a FIFO raced in cannot block the gofer) before donating fd.
@@ -270,14 +366,11 @@ int srv_clear_nonblock(int fd)
 /* Only regular files and directories are opened (a FIFO or device of the host is never the
  * Sentry's business). Anything that could write is -EROFS on a read-only root; on a writable
  * one a regular file may be opened for writing (and truncated); O_CREAT belongs to CREATE. */
-static int do_open(struct server *s, const struct gofer_req *req, int *out_fd)
+static int open_fid(struct server *s, struct fid *f, uint32_t fl, int *out_fd)
 {
-	struct fid *f = srv_fid_get(s, req->fid);
-	uint32_t fl = req->flags, acc = fl & LINUX_O_ACCMODE;
+	uint32_t acc = fl & LINUX_O_ACCMODE;
 	int fd, hflags, err;
 
-	if (f == NULL)
-		return -EBADF;
 	/* O_TMPFILE includes O_DIRECTORY's bit: test it whole. */
 	bool writes = acc != LINUX_O_RDONLY || (fl & (LINUX_O_CREAT | LINUX_O_TRUNC)) ||
 		      (fl & LINUX_O_TMPFILE) == LINUX_O_TMPFILE;
@@ -312,16 +405,24 @@ static int do_open(struct server *s, const struct gofer_req *req, int *out_fd)
 	return 0;
 }
 
-static int do_readlink(struct server *s, const struct gofer_req *req, struct gofer_rep *rep)
+static int do_open(struct server *s, const struct gofer_req *req, int *out_fd)
 {
-	struct fid *f = srv_fid_get(s, req->fid);
+	struct target t;
+	int err = 0;
+	struct fid *f = req_target(s, req, &t, &err);
 
 	if (f == NULL)
-		return -EBADF;
+		return err;
+	err = open_fid(s, f, req->flags, out_fd);
+	target_done(&t);
+	return err;
+}
+
+static int readlink_fid(struct fid *f, uint8_t *out, struct gofer_rep *rep)
+{
 	if (!S_ISLNK(f->mode))
 		return -EINVAL;
-	/* The target goes into the reply buffer, past the part the reply header takes. */
-	char *buf = (char *)s->dents;
+	char *buf = (char *)out;
 	ssize_t n = readlinkat(f->node->fd, "", buf, GOFER_PATH_MAX);
 	if (n < 0)
 		return -errno;
@@ -334,24 +435,39 @@ static int do_readlink(struct server *s, const struct gofer_req *req, struct gof
 	return 0;
 }
 
+static int do_readlink(struct server *s, const struct gofer_req *req, struct gofer_rep *rep)
+{
+	struct target t;
+	int err = 0;
+	struct fid *f = req_target(s, req, &t, &err);
+
+	if (f == NULL)
+		return err;
+	/* The target goes into the reply buffer, past the part the reply header takes. */
+	err = readlink_fid(f, s->dents, rep);
+	target_done(&t);
+	return err;
+}
+
 /* Entries after cookie. The cookie is the host's d_off of the last entry returned (the
  * offset of the next one), so each call is a fresh open + lseek + getdents64 and the gofer
  * keeps no per-directory state; the Sentry can hand the same values to the application as
  * its d_off. (Local filesystems never give an entry d_off 0, which would mean "start".) */
-static int do_getdents(struct server *s, const struct gofer_req *req, struct gofer_rep *rep)
+static int getdents_fid(struct server *s, struct fid *f, const struct gofer_req *req,
+			struct gofer_rep *rep)
 {
-	struct fid *f = srv_fid_get(s, req->fid);
 	uint8_t dbuf[32768] __attribute__((aligned(8)));
 	size_t off = 0;
 	uint32_t count = 0;
-	bool full = false;
+	bool full = false, with_stat = req->getdents.flags & GOFER_GETDENTS_STAT;
 	_cleanup_close_ int fd = -1;
+	struct stat hst;
+	struct gofer_stat gst;
 
-	if (f == NULL)
-		return -EBADF;
 	if (!S_ISDIR(f->mode))
 		return -ENOTDIR;
-	if (req->getdents.max == 0 || req->getdents.cookie > INT64_MAX)
+	if (req->getdents.max == 0 || req->getdents.cookie > INT64_MAX ||
+	    (req->getdents.flags & ~GOFER_GETDENTS_STAT))
 		return -EINVAL;
 	fd = srv_fid_reopen(f, O_RDONLY | O_DIRECTORY);
 	if (fd < 0)
@@ -370,8 +486,16 @@ static int do_getdents(struct server *s, const struct gofer_req *req, struct gof
 			size_t len = strlen(d->d_name);
 			if (!gofer_name_valid(d->d_name, len))
 				continue; /* "." and ".." */
+			/* One name of the directory just read, not followed: nothing else is
+			 * reached. Gone meanwhile: left out, as if read a moment later. */
+			if (with_stat) {
+				if (fstatat(fd, d->d_name, &hst, AT_SYMLINK_NOFOLLOW) < 0)
+					continue;
+				srv_stat_to_gofer(&hst, &gst);
+			}
 			int err = gofer_dirent_pack(s->dents, GOFER_DENTS_SPACE, &off, d->d_ino,
-						    (uint64_t)d->d_off, d->d_type, d->d_name, len);
+						    (uint64_t)d->d_off, d->d_type, d->d_name, len,
+						    with_stat ? &gst : NULL);
 			if (err == -ENOSPC)
 				full = true;
 			else if (err == 0 && ++count == req->getdents.max)
@@ -379,9 +503,23 @@ static int do_getdents(struct server *s, const struct gofer_req *req, struct gof
 		}
 	}
 	rep->getdents.count = count;
+	rep->getdents.flags = req->getdents.flags;
 	rep->getdents.ents = s->dents;
 	rep->getdents.len = (uint32_t)off;
 	return 0;
+}
+
+static int do_getdents(struct server *s, const struct gofer_req *req, struct gofer_rep *rep)
+{
+	struct target t;
+	int err = 0;
+	struct fid *f = req_target(s, req, &t, &err);
+
+	if (f == NULL)
+		return err;
+	err = getdents_fid(s, f, req, rep);
+	target_done(&t);
+	return err;
 }
 
 static int do_clunk(struct server *s, const struct gofer_req *req)

@@ -1,7 +1,15 @@
 /* goferfs: the host's files through the gofer (walk/stat/open/readlink/getdents, and on a
  * writable bind mount create/mkdir/unlink/rename/symlink/link/setattr). Attributes are cached
  * from the walk (refreshed from the gofer on a writable mount); opened files read and write
- * the donated host fds with pread/pwrite. The gofer, not this file, enforces read-only. */
+ * the donated host fds with pread/pwrite. The gofer, not this file, enforces read-only.
+ *
+ * On a read-only mount (the root's lower layer) a file has no fid of its own: it is named as
+ * the path from the nearest ancestor that has one (the mount's root), which the gofer
+ * resolves in the same request (protocol.h), so a lookup, open, readlink or listing is one
+ * round trip and nothing is ever clunked. A directory's listing is read with every entry's
+ * stat and kept with the inode (struct dircache), so looking up any name in a listed
+ * directory, present or not, and listing it again cost no round trip. The host's files are
+ * taken as they were when first seen, as the attributes and negative dentries already were. */
 #include "sentry/fs/fs.h"
 
 #include <errno.h>
@@ -20,14 +28,46 @@
 #include "sentry/mm/mm.h"
 #include "sentry/vfs/vfs_fs.h"
 
-/* inode->priv. fid is fixed; the rest is filled lazily under inode->lock. */
+#define GOFER_NO_FID UINT32_MAX
+
+/* A directory's listing (read-only mounts), with each entry's stat or without (read to answer
+ * lookups, below), immutable once made. */
+struct dircache {
+	bool stats; /* each st is the entry's lstat; else st is zero */
+	size_t n;
+	struct dc_ent {
+		char *name;
+		uint64_t ino; /* the listing's (d_ino), which a mount point's st.ino is not */
+		uint8_t type;
+		struct gofer_stat st;
+	} * ents;		/* in the host's order, which listings keep */
+	struct dc_ent **byname; /* the same, sorted by name (strcmp) for lookups */
+	size_t bytes;		/* what it counts in g_dircache_bytes */
+};
+
+/* Listings kept in all: past this, a listing is used once and dropped, as before. */
+#define GOFER_DIRCACHE_MAX (16ULL << 20)
+static uint64_t g_dircache_bytes; /* atomic */
+
+/* Longest path a fid-less file may be named by; deeper files get a fid of their own (a WALK
+ * of the path), which names their descendants. */
+#define GOFER_REL_PATH_MAX 2048u
+
+/* inode->priv. fid, parent, name and pathlen are fixed; the rest is filled lazily under
+ * inode->lock. */
 struct gofer_inode {
-	uint32_t fid;
-	int host_fd;  /* read-only fd for regular files while any is open; -1 otherwise */
-	int nopen;    /* open files on this inode (they share host_fd) */
-	int wfd;      /* read-write fd while any file is open for writing; -1 otherwise */
-	int nwrite;   /* open files with FMODE_WRITE (they share wfd) */
-	char *target; /* symlink target, NUL-terminated, read on first use */
+	uint32_t fid;		/* GOFER_NO_FID: named by path from an ancestor's fid */
+	struct inode *parent;	/* fid-less: the directory that holds it (a reference) */
+	char *name;		/* fid-less: its name there */
+	uint32_t pathlen;	/* fid-less: length of its path from the nearest fid */
+	struct dircache *dc;	/* a read-only mount's directory, once listed whole */
+	uint32_t misses;	/* lookups in it the gofer answered -ENOENT (atomic) */
+	bool listed_for_misses; /* ... and the listing that followed them was tried (atomic) */
+	int host_fd;		/* read-only fd for regular files while any is open; -1 otherwise */
+	int nopen;		/* open files on this inode (they share host_fd) */
+	int wfd;		/* read-write fd while any file is open for writing; -1 otherwise */
+	int nwrite;		/* open files with FMODE_WRITE (they share wfd) */
+	char *target;		/* symlink target, NUL-terminated, read on first use */
 	uint64_t blocks;
 	uint32_t blksize;
 	/* regular files: the page cache (file_page_cache), cache_len 0 until made */
@@ -60,14 +100,52 @@ static struct gofer_client *sb_client(const struct super_block *sb) { return sb-
 
 static struct gofer_inode *GI(const struct inode *inode) { return inode->priv; }
 
+static void dircache_free(struct dircache *dc)
+{
+	if (!dc)
+		return;
+	for (size_t i = 0; i < dc->n; i++)
+		free(dc->ents[i].name);
+	free(dc->ents);
+	free(dc->byname);
+	free(dc);
+}
+
+/* The fid to send for inode and, in path (GOFER_PATH_MAX bytes), the path from it: "" when the
+ * inode has its own fid, else its names up to the nearest ancestor that has one. */
+static uint32_t gi_locate(const struct inode *inode, char *path)
+{
+	size_t len = GI(inode)->fid == GOFER_NO_FID ? GI(inode)->pathlen : 0;
+
+	path[len] = '\0';
+	while (GI(inode)->fid == GOFER_NO_FID) {
+		const struct gofer_inode *gi = GI(inode);
+		size_t n = strlen(gi->name);
+		len -= n;
+		memcpy(path + len, gi->name, n);
+		inode = gi->parent;
+		if (GI(inode)->fid == GOFER_NO_FID)
+			path[--len] = '/';
+	}
+	return GI(inode)->fid;
+}
+
 static void gofer_evict(struct inode *inode)
 {
 	struct gofer_inode *gi = GI(inode);
 
 	if (!gi)
 		return;
-	if (gi->fid != GOFER_ROOT_FID)
+	if (gi->fid == GOFER_NO_FID) {
+		inode_put(gi->parent);
+		free(gi->name);
+	} else if (gi->fid != GOFER_ROOT_FID) {
 		gofer_clunk(sb_client(inode->sb), gi->fid);
+	}
+	if (gi->dc) {
+		__atomic_sub_fetch(&g_dircache_bytes, gi->dc->bytes, __ATOMIC_RELAXED);
+		dircache_free(gi->dc);
+	}
 	if (gi->host_fd >= 0)
 		close(gi->host_fd);
 	if (gi->wfd >= 0)
@@ -134,7 +212,7 @@ static struct inode *gofer_new_inode(struct super_block *sb, uint32_t fid,
 		inode->fops = &gofer_file_fops;
 	return inode;
 fail:
-	if (fid != GOFER_ROOT_FID)
+	if (fid != GOFER_ROOT_FID && fid != GOFER_NO_FID)
 		gofer_clunk(sb_client(sb), fid);
 	return NULL;
 }
@@ -175,18 +253,299 @@ int goferfs_create_mount(struct gofer_client *c, uint32_t root_fid, bool readonl
 
 /* ---- inode operations ---- */
 
+static bool writable(const struct inode *inode) { return !(inode->sb->flags & SB_RDONLY); }
+
+/* A new fid-less inode for name in dir (a read-only mount's), with stat st. */
+static struct inode *gofer_new_named(struct inode *dir, const char *name,
+				     const struct gofer_stat *st)
+{
+	struct gofer_inode *dgi = GI(dir);
+	char *nm = strdup(name);
+	struct inode *inode;
+
+	if (!nm)
+		return NULL;
+	inode = gofer_new_inode(dir->sb, GOFER_NO_FID, st);
+	if (!inode) {
+		free(nm);
+		return NULL;
+	}
+	GI(inode)->parent = inode_get(dir);
+	GI(inode)->name = nm;
+	GI(inode)->pathlen =
+	    (uint32_t)((dgi->fid == GOFER_NO_FID ? dgi->pathlen + 1 : 0) + strlen(name));
+	return inode;
+}
+
+/* name in dir's kept listing: 1 (*st filled), 2 (there, but the listing has no stats), 0 if
+ * the listing has no such name (it does not exist), -ENOENT if dir has no kept listing. */
+static int dircache_find(struct inode *dir, const char *name, struct gofer_stat *st)
+{
+	struct gofer_inode *gi = GI(dir);
+	int r = -ENOENT;
+
+	pthread_mutex_lock(&dir->lock);
+	if (gi->dc) {
+		size_t lo = 0, hi = gi->dc->n;
+		r = 0;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			int c = strcmp(name, gi->dc->byname[mid]->name);
+			if (c == 0) {
+				*st = gi->dc->byname[mid]->st;
+				r = gi->dc->stats ? 1 : 2;
+				break;
+			}
+			if (c < 0)
+				hi = mid;
+			else
+				lo = mid + 1;
+		}
+	}
+	pthread_mutex_unlock(&dir->lock);
+	return r;
+}
+
+/* Entries asked for per GETDENTS: as many as a reply can carry with typical names (~20 bytes
+ * each, ~120 with a stat), so that most directories take one round trip. */
+#define GOFER_DIRENT_BATCH 1024
+#define GOFER_DIR_MAX (1 << 20)
+
+/* What gofer_readdir hands each entry to while a listing is read. */
+struct read_ctx {
+	struct dirlist *l;   /* the listing wanted (NULL: only the one to keep) */
+	struct dircache *dc; /* the listing to keep (NULL: none kept) */
+	uint64_t next;	     /* the last entry's cookie */
+	size_t count;
+};
+
+static int read_one(void *arg, const struct gofer_dirent *e)
+{
+	struct read_ctx *rc = arg;
+	size_t len = strlen(e->name);
+	int r = rc->l ? dirlist_push(rc->l, e->name, len, e->ino, e->type) : 0;
+
+	rc->next = e->next;
+	rc->count++;
+	if (r < 0 || !rc->dc)
+		return r;
+	struct dircache *dc = rc->dc;
+	if (dc->bytes > GOFER_DIRCACHE_MAX) {
+		/* Too big to keep anyway: read on without (and without holding it all). */
+		dircache_free(dc);
+		rc->dc = NULL;
+		return 0;
+	}
+	if (dc->n % 64 == 0) {
+		void *p = realloc(dc->ents, (dc->n + 64) * sizeof(*dc->ents));
+		if (!p)
+			return -ENOMEM;
+		dc->ents = p;
+	}
+	char *nm = malloc(len + 1);
+	if (!nm)
+		return -ENOMEM;
+	memcpy(nm, e->name, len + 1);
+	dc->ents[dc->n++] =
+	    (struct dc_ent){.name = nm, .ino = e->ino, .type = e->type, .st = e->st};
+	dc->bytes += sizeof(struct dc_ent) + sizeof(struct dc_ent *) + len + 1;
+	return 0;
+}
+
+static int dc_cmp(const void *a, const void *b)
+{
+	return strcmp((*(struct dc_ent *const *)a)->name, (*(struct dc_ent *const *)b)->name);
+}
+
+/* Keep dc (a whole listing) with directory dir, if the budget allows and no other listing as
+ * good (with stats, if dc has them) was kept meanwhile. Takes ownership of dc. */
+static void dircache_keep(struct inode *dir, struct dircache *dc)
+{
+	struct gofer_inode *gi = GI(dir);
+	struct dircache *old = NULL;
+
+	dc->byname = malloc((dc->n ? dc->n : 1) * sizeof(*dc->byname));
+	if (!dc->byname) {
+		dircache_free(dc);
+		return;
+	}
+	for (size_t i = 0; i < dc->n; i++)
+		dc->byname[i] = &dc->ents[i];
+	qsort(dc->byname, dc->n, sizeof(*dc->byname), dc_cmp);
+	if (__atomic_add_fetch(&g_dircache_bytes, dc->bytes, __ATOMIC_RELAXED) >
+	    GOFER_DIRCACHE_MAX) {
+		__atomic_sub_fetch(&g_dircache_bytes, dc->bytes, __ATOMIC_RELAXED);
+		dircache_free(dc);
+		return;
+	}
+	pthread_mutex_lock(&dir->lock);
+	if (!gi->dc || (dc->stats && !gi->dc->stats)) {
+		old = gi->dc;
+		gi->dc = dc;
+		dc = old;
+	}
+	pthread_mutex_unlock(&dir->lock);
+	if (dc) { /* ours, or the one it replaced */
+		__atomic_sub_fetch(&g_dircache_bytes, dc->bytes, __ATOMIC_RELAXED);
+		dircache_free(dc);
+	}
+}
+
+/* The listing of a directory kept with it with the entries' stats, copied into *out. 0,
+ * -ENOENT (none kept, or one without stats) or -ENOMEM. */
+static int dircache_list(struct inode *dir, struct dirlist **out)
+{
+	struct gofer_inode *gi = GI(dir);
+	struct dirlist *l = NULL;
+	int r = -ENOENT;
+
+	pthread_mutex_lock(&dir->lock);
+	if (gi->dc && gi->dc->stats && (l = dirlist_new())) {
+		r = 0;
+		for (size_t i = 0; i < gi->dc->n && r == 0; i++) {
+			const struct dc_ent *e = &gi->dc->ents[i];
+			r = dirlist_push(l, e->name, strlen(e->name), e->ino, e->type);
+		}
+		if (r < 0)
+			dirlist_free(l);
+		else
+			*out = l;
+	} else if (gi->dc && gi->dc->stats) {
+		r = -ENOMEM;
+	}
+	pthread_mutex_unlock(&dir->lock);
+	return r;
+}
+
+/* Read directory dir's listing whole from the gofer, into *out if out is not NULL, and on a
+ * read-only mount keep it with dir (with each entry's stat if stats). 0 or -errno. */
+static int read_listing(struct inode *dir, bool stats, struct dirlist **out)
+{
+	struct read_ctx rc = {0};
+	char *path = malloc(GOFER_PATH_MAX);
+	bool end = false;
+	uint32_t fid;
+	long n;
+	int r = 0;
+
+	if (out && !(rc.l = dirlist_new()))
+		r = -ENOMEM;
+	if (!writable(dir) && !(rc.dc = calloc(1, sizeof(*rc.dc))))
+		r = -ENOMEM;
+	if (r < 0 || !path) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if (rc.dc)
+		rc.dc->stats = stats;
+	fid = gi_locate(dir, path);
+	while (!end) {
+		n = gofer_readdir(sb_client(dir->sb), fid, path, rc.next, GOFER_DIRENT_BATCH,
+				  stats ? GOFER_GETDENTS_STAT : 0, read_one, &rc, &end);
+		if (n < 0) {
+			r = (int)n;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		if (rc.count > GOFER_DIR_MAX) {
+			/* A gofer that never says "end" must not eat the Sentry's memory. */
+			log_warn("goferfs: directory listing over %d entries", GOFER_DIR_MAX);
+			r = -EIO;
+			goto out;
+		}
+	}
+	if (rc.dc) {
+		dircache_keep(dir, rc.dc);
+		rc.dc = NULL;
+	}
+out:
+	free(path);
+	dircache_free(rc.dc);
+	if (r < 0) {
+		dirlist_free(rc.l);
+		return r;
+	}
+	if (out)
+		*out = rc.l;
+	return 0;
+}
+
+/* Names found missing in a directory nothing listed, and its size (st_size: 4 KiB blocks on
+ * ext4, ~100 entries each) up to which the next lookup lists its names instead (no stats:
+ * cheap for the gofer), so that every later lookup of a missing name, which is most of what a
+ * compiler's include and library search and a shell's PATH search look up, asks nothing. */
+#define GOFER_LIST_AFTER_MISSES 2
+#define GOFER_LIST_ON_LOOKUP_SIZE (16 << 10)
+
+static bool list_on_lookup(struct inode *dir)
+{
+	struct gofer_inode *gi = GI(dir);
+
+	/* Once: a listing not kept (the budget) is not read again and again. */
+	return __atomic_load_n(&gi->misses, __ATOMIC_RELAXED) >= GOFER_LIST_AFTER_MISSES &&
+	       dir->size <= GOFER_LIST_ON_LOOKUP_SIZE &&
+	       !__atomic_exchange_n(&gi->listed_for_misses, true, __ATOMIC_RELAXED);
+}
+
 static int gofer_lookup(struct inode *dir, struct dentry *d)
 {
+	struct gofer_client *c = sb_client(dir->sb);
+	struct gofer_inode *dgi = GI(dir);
 	struct gofer_stat st;
 	uint32_t fid;
 	struct inode *inode;
-	int r = gofer_walk(sb_client(dir->sb), GI(dir)->fid, d->name, &fid, &st);
+	char *path;
+	int r;
 
-	if (r == -ENOENT)
+	if (writable(dir)) {
+		/* Every file of a writable mount has a fid (renames move them in the gofer). */
+		r = gofer_walk(c, dgi->fid, d->name, &fid, &st);
+		if (r == -ENOENT)
+			return 0;
+		if (r < 0)
+			return r;
+		inode = gofer_new_inode(dir->sb, fid, &st);
+		goto out;
+	}
+	/* Deep below the nearest fid: a fid of its own (a WALK of the path), which then names
+	 * what lies beneath it, so that no path sent grows past GOFER_REL_PATH_MAX. */
+	bool deep =
+	    (dgi->fid == GOFER_NO_FID ? dgi->pathlen + 1 : 0) + d->namelen > GOFER_REL_PATH_MAX;
+	r = dircache_find(dir, d->name, &st);
+	if (r == -ENOENT && !deep && list_on_lookup(dir)) {
+		read_listing(dir, false, NULL); /* (failed: as if not tried) */
+		r = dircache_find(dir, d->name, &st);
+	}
+	if (r == 0)
+		return 0; /* not in the listing: negative */
+	if (r == 1 && !deep) {
+		inode = gofer_new_named(dir, d->name, &st);
+		goto out;
+	}
+	/* Not listed (or deep): ask the gofer for the one name. */
+	if (!(path = malloc(GOFER_PATH_MAX)))
+		return -ENOMEM;
+	fid = gi_locate(dir, path);
+	size_t len = strlen(path);
+	if (len)
+		path[len++] = '/';
+	memcpy(path + len, d->name, d->namelen + 1);
+	if (deep) {
+		r = gofer_walk(c, fid, path, &fid, &st);
+		inode = r == 0 ? gofer_new_inode(dir->sb, fid, &st) : NULL;
+	} else {
+		r = gofer_stat_at(c, fid, path, &st);
+		inode = r == 0 ? gofer_new_named(dir, d->name, &st) : NULL;
+	}
+	free(path);
+	if (r == -ENOENT) {
+		__atomic_add_fetch(&dgi->misses, 1, __ATOMIC_RELAXED);
 		return 0;
+	}
 	if (r < 0)
 		return r;
-	inode = gofer_new_inode(dir->sb, fid, &st);
+out:
 	if (!inode)
 		return -ENOMEM;
 	d_instantiate(d, inode);
@@ -206,7 +565,11 @@ static long gofer_readlink_op(struct dentry *d, char *buf, size_t size)
 			r = -ENOMEM;
 			goto out;
 		}
-		r = gofer_readlink(sb_client(inode->sb), gi->fid, t, LINUX_PATH_MAX - 1);
+		char *path = malloc(GOFER_PATH_MAX);
+		r = path ? gofer_readlink_at(sb_client(inode->sb), gi_locate(inode, path), path, t,
+					     LINUX_PATH_MAX - 1)
+			 : -ENOMEM;
+		free(path);
 		if (r < 0) {
 			free(t);
 			goto out;
@@ -230,7 +593,7 @@ out:
 static int refresh(struct inode *inode)
 {
 	struct gofer_stat st;
-	int r = gofer_stat(sb_client(inode->sb), GI(inode)->fid, &st);
+	int r = gofer_stat(sb_client(inode->sb), GI(inode)->fid, &st); /* (writable: a fid) */
 
 	if (r < 0)
 		return r;
@@ -241,8 +604,6 @@ static int refresh(struct inode *inode)
 	pthread_mutex_unlock(&inode->lock);
 	return 0;
 }
-
-static bool writable(const struct inode *inode) { return !(inode->sb->flags & SB_RDONLY); }
 
 static int gofer_getattr(struct dentry *d, struct linux_stat *st)
 {
@@ -471,6 +832,24 @@ static const struct inode_ops gofer_iops = {
 
 /* ---- regular files ---- */
 
+/* Open inode's host file read-only: its fid, or the path that names it. (A file replaced on
+ * the host since the lookup is opened as it is now, as one changed in place would be read:
+ * the client checked it is a regular file or directory.) */
+static int open_host(struct inode *inode, int *fd)
+{
+	struct gofer_inode *gi = GI(inode);
+	char *path;
+	int r;
+
+	if (gi->fid != GOFER_NO_FID)
+		return gofer_open(sb_client(inode->sb), gi->fid, LINUX_O_RDONLY, fd);
+	if (!(path = malloc(GOFER_PATH_MAX)))
+		return -ENOMEM;
+	r = gofer_open_at(sb_client(inode->sb), gi_locate(inode, path), path, LINUX_O_RDONLY, fd);
+	free(path);
+	return r;
+}
+
 static int gofer_file_open(struct inode *inode, struct file *f)
 {
 	struct gofer_inode *gi = GI(inode);
@@ -480,7 +859,7 @@ static int gofer_file_open(struct inode *inode, struct file *f)
 		return -EROFS;
 	pthread_mutex_lock(&inode->lock);
 	if (gi->host_fd < 0) {
-		r = gofer_open(sb_client(inode->sb), gi->fid, LINUX_O_RDONLY, &fd);
+		r = open_host(inode, &fd);
 		if (r == 0)
 			gi->host_fd = fd;
 	}
@@ -640,58 +1019,17 @@ bool file_fill_lazily(struct file *f)
 
 /* ---- directories ---- */
 
-/* Entries asked for per GETDENTS: as many as a reply can carry with typical names (~20 bytes
- * each), so that most directories take one round trip. */
-#define GOFER_DIRENT_BATCH 1024
-#define GOFER_DIR_MAX (1 << 20)
-
-/* The listing of directory f, read whole from the gofer (a dirlist_read_fn). */
+/* The listing of directory f (a dirlist_read_fn): on a read-only mount the one kept with the
+ * inode if it has the entries' stats, else read from the gofer with them and kept. */
 static int gofer_read_dir(struct file *f, struct dirlist **out)
 {
 	struct inode *dir = f->inode;
-	struct dirlist *l = dirlist_new();
-	struct gofer_dirent *batch = malloc(GOFER_DIRENT_BATCH * sizeof(*batch));
-	uint64_t cookie = 0;
-	bool end = false;
-	long n;
-	int r = 0;
+	bool ro = !writable(dir);
+	int r;
 
-	if (!l || !batch) {
-		r = -ENOMEM;
-		goto out;
-	}
-	while (!end) {
-		n = gofer_getdents(sb_client(dir->sb), GI(dir)->fid, cookie, batch,
-				   GOFER_DIRENT_BATCH, &end);
-		if (n < 0) {
-			r = (int)n;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		for (long i = 0; i < n; i++) {
-			batch[i].name[sizeof(batch[i].name) - 1] = '\0';
-			r = dirlist_push(l, batch[i].name, strlen(batch[i].name), batch[i].ino,
-					 batch[i].type);
-			if (r < 0)
-				goto out;
-		}
-		cookie = batch[n - 1].next;
-		if (l->n > GOFER_DIR_MAX) {
-			/* A gofer that never says "end" must not eat the Sentry's memory. */
-			log_warn("goferfs: directory listing over %d entries", GOFER_DIR_MAX);
-			r = -EIO;
-			goto out;
-		}
-	}
-out:
-	free(batch);
-	if (r < 0) {
-		dirlist_free(l);
+	if (ro && (r = dircache_list(dir, out)) != -ENOENT)
 		return r;
-	}
-	*out = l;
-	return 0;
+	return read_listing(dir, ro, out);
 }
 
 static int gofer_iterate(struct file *f, struct dir_ctx *ctx)

@@ -19,6 +19,8 @@ enum lie {
 	LIE_OPEN_SOCKET_FD,
 	LIE_OPEN_ERROR_WITH_FD,
 	LIE_DENTS_OVER_MAX,
+	LIE_DENTS_FLAGS,    /* entries with stats when none were asked for, and vice versa */
+	LIE_DENTS_BAD_STAT, /* an entry's stat with no file type */
 	LIE_BAD_MODE,
 	LIE_OVERSIZED,
 	LIE_TRUNCATED,
@@ -109,12 +111,26 @@ static void liar(int sock, enum lie lie)
 				char name[16];
 				snprintf(name, sizeof(name), "e%u", i);
 				gofer_dirent_pack(ents, sizeof(ents), &off, i + 1, i + 1,
-						  LINUX_DT_REG, name, strlen(name));
+						  LINUX_DT_REG, name, strlen(name), NULL);
 			}
 			rep.getdents.count = req.getdents.max + 1;
 			rep.getdents.ents = ents;
 			rep.getdents.len = (uint32_t)off;
 			break;
+		case LIE_DENTS_FLAGS:
+		case LIE_DENTS_BAD_STAT: {
+			struct gofer_stat st = {.mode = LINUX_S_IFREG | 0644};
+			uint32_t flags = req.getdents.flags ^ GOFER_GETDENTS_STAT;
+			if (lie == LIE_DENTS_BAD_STAT)
+				flags = req.getdents.flags;
+			gofer_dirent_pack(ents, sizeof(ents), &off, 1, 1, LINUX_DT_REG, "x", 1,
+					  (flags & GOFER_GETDENTS_STAT) ? &st : NULL);
+			rep.getdents.count = 1;
+			rep.getdents.flags = flags;
+			rep.getdents.ents = ents;
+			rep.getdents.len = (uint32_t)off;
+			break;
+		}
 		case LIE_BAD_MODE:
 		case LIE_OVERSIZED:
 		case LIE_TRUNCATED:
@@ -128,6 +144,12 @@ static void liar(int sock, enum lie lie)
 		n = gofer_encode_rep(out, sizeof(out), &rep);
 		if (n < 0)
 			_exit(4);
+		if (lie == LIE_DENTS_BAD_STAT) {
+			uint32_t bad = 0644; /* no file type */
+			/* count, flags, the entry's ino, next, type, name length, name */
+			memcpy(out + GOFER_REP_HDR_SIZE + 8 + GOFER_DIRENT_HDR_SIZE + 1 + 16, &bad,
+			       4);
+		}
 		if (lie == LIE_BAD_MODE) {
 			uint32_t bad = 0170777; /* no such file type */
 			memcpy(out + GOFER_REP_HDR_SIZE + 16, &bad, 4);
@@ -182,6 +204,13 @@ static void teardown(void) { unlink(tmpfile_path); }
 
 TestSuite(gofer_client, .init = setup, .fini = teardown);
 
+static int ignore_dirent(void *arg, const struct gofer_dirent *e)
+{
+	(void)arg;
+	(void)e;
+	return 0;
+}
+
 /* Make the call the lie answers; it must fail with -EIO and leave no fd behind. Then the
  * connection is dead: a second call is -EIO without talking to the gofer. */
 static void expect_eio(enum lie lie, int call)
@@ -200,6 +229,10 @@ static void expect_eio(enum lie lie, int call)
 		break;
 	case GOFER_GETDENTS:
 		r = (int)gofer_getdents(&cl, 0, 0, d, 4, NULL);
+		break;
+	case GOFER_GETDENTS | GOFER_REPLY: /* a listing with stats */
+		r = (int)gofer_readdir(&cl, 0, "a/b", 0, 4, GOFER_GETDENTS_STAT, ignore_dirent,
+				       NULL, NULL);
 		break;
 	default:
 		r = gofer_stat(&cl, 0, &st);
@@ -231,6 +264,12 @@ Test(gofer_client, open_path_fd) { expect_eio(LIE_OPEN_PATH_FD, GOFER_OPEN); }
 Test(gofer_client, open_socket_fd) { expect_eio(LIE_OPEN_SOCKET_FD, GOFER_OPEN); }
 Test(gofer_client, open_error_with_fd) { expect_eio(LIE_OPEN_ERROR_WITH_FD, GOFER_OPEN); }
 Test(gofer_client, dents_over_max) { expect_eio(LIE_DENTS_OVER_MAX, GOFER_GETDENTS); }
+Test(gofer_client, dents_stats_not_asked) { expect_eio(LIE_DENTS_FLAGS, GOFER_GETDENTS); }
+Test(gofer_client, dents_stats_missing)
+{
+	expect_eio(LIE_DENTS_FLAGS, GOFER_GETDENTS | GOFER_REPLY);
+}
+Test(gofer_client, dents_bad_stat) { expect_eio(LIE_DENTS_BAD_STAT, GOFER_GETDENTS | GOFER_REPLY); }
 Test(gofer_client, bad_mode) { expect_eio(LIE_BAD_MODE, GOFER_STAT); }
 Test(gofer_client, oversized) { expect_eio(LIE_OVERSIZED, GOFER_STAT); }
 Test(gofer_client, truncated) { expect_eio(LIE_TRUNCATED, GOFER_STAT); }

@@ -73,13 +73,23 @@ Test(gofer_proto, request_round_trips)
 	in = (struct gofer_req){.type = GOFER_GETDENTS, .tag = 2, .fid = 3};
 	in.getdents.cookie = 0x123456789abcULL;
 	in.getdents.max = 17;
+	in.getdents.flags = GOFER_GETDENTS_STAT;
+	strcpy(in.name, "usr/lib");
 	n = gofer_encode_req(buf, sizeof(buf), &in);
 	cr_assert_eq(gofer_decode_req(buf, (size_t)n, &out), 0);
 	cr_assert_eq(out.getdents.cookie, 0x123456789abcULL);
 	cr_assert_eq(out.getdents.max, 17);
+	cr_assert_eq(out.getdents.flags, GOFER_GETDENTS_STAT);
+	cr_assert_str_eq(out.name, "usr/lib");
 
-	static const uint8_t simple[] = {GOFER_STAT, GOFER_READLINK, GOFER_CLUNK, GOFER_STATFS,
-					 GOFER_ATTACH};
+	/* A WALK of several names at once. */
+	in = (struct gofer_req){.type = GOFER_WALK, .tag = 4, .fid = 2};
+	strcpy(in.name, "a/b/c.txt");
+	n = gofer_encode_req(buf, sizeof(buf), &in);
+	cr_assert_eq(gofer_decode_req(buf, (size_t)n, &out), 0);
+	cr_assert_str_eq(out.name, "a/b/c.txt");
+
+	static const uint8_t simple[] = {GOFER_CLUNK, GOFER_STATFS, GOFER_ATTACH};
 	for (size_t i = 0; i < sizeof(simple); i++) {
 		in = (struct gofer_req){.type = simple[i], .tag = 100 + (uint32_t)i, .fid = 42};
 		n = gofer_encode_req(buf, sizeof(buf), &in);
@@ -89,17 +99,89 @@ Test(gofer_proto, request_round_trips)
 		cr_assert_eq(out.fid, 42);
 		cr_assert_eq(out.tag, 100 + i);
 	}
+	/* STAT and READLINK: the fid alone (an empty path), or a path beneath it. */
+	static const uint8_t at[] = {GOFER_STAT, GOFER_READLINK, GOFER_OPEN};
+	for (size_t i = 0; i < sizeof(at); i++) {
+		in = (struct gofer_req){.type = at[i], .tag = 200 + (uint32_t)i, .fid = 42};
+		n = gofer_encode_req(buf, sizeof(buf), &in);
+		cr_assert_eq(n, GOFER_HDR_SIZE + 4 + 2 + (at[i] == GOFER_OPEN ? 4 : 0));
+		cr_assert_eq(gofer_decode_req(buf, (size_t)n, &out), 0);
+		cr_assert_str_eq(out.name, "");
+		strcpy(in.name, "x/y");
+		n = gofer_encode_req(buf, sizeof(buf), &in);
+		cr_assert_eq(gofer_decode_req(buf, (size_t)n, &out), 0);
+		cr_assert_str_eq(out.name, "x/y");
+	}
+}
+
+Test(gofer_proto, path_valid)
+{
+	static char big[GOFER_PATH_MAX + 1];
+	const char *good[] = {"a", "a/b", "a/b/c", "...", "a/.b/c.."};
+	const char *bad[] = {"",       "/",  "/a", "a/",   "a//b", "a/./b",
+			     "a/../b", "..", ".",  "../a", "a/.."};
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		cr_assert(gofer_path_valid(good[i], strlen(good[i])), "%s", good[i]);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_assert(!gofer_path_valid(bad[i], strlen(bad[i])), "%s", bad[i]);
+	cr_assert(!gofer_path_valid("a\0b", 3));
+	/* "x/x/x..." just under and at GOFER_PATH_MAX */
+	for (size_t i = 0; i < GOFER_PATH_MAX; i++)
+		big[i] = i % 2 ? '/' : 'x';
+	cr_assert(gofer_path_valid(big, GOFER_PATH_MAX - 1));
+	cr_assert(!gofer_path_valid(big, GOFER_PATH_MAX));
+	/* a component over 255 bytes */
+	memset(big, 'y', 300);
+	cr_assert(!gofer_path_valid(big, 300));
+}
+
+Test(gofer_proto, decode_rejects_bad_paths)
+{
+	struct gofer_req in = {.type = GOFER_STAT, .tag = 3, .fid = 1}, out;
+	const size_t path_off = GOFER_HDR_SIZE + 4 + 2;
+
+	/* Same-length substitutions of a valid path: an empty component, "..", a NUL. */
+	const char *bad[] = {"a//b", "../b", "a/..", "a\0/b", "/a/b"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		strcpy(in.name, "ab/c");
+		ssize_t n = gofer_encode_req(buf, sizeof(buf), &in);
+		cr_assert_eq(n, (ssize_t)path_off + 4);
+		memcpy(buf + path_off, bad[i], 4);
+		cr_assert_eq(gofer_decode_req(buf, (size_t)n, &out), -EINVAL, "%zu", i);
+	}
+	/* A WALK needs a path; a GETDENTS's flags are known ones only. */
+	in = (struct gofer_req){.type = GOFER_WALK, .tag = 3};
+	cr_assert_eq(gofer_encode_req(buf, sizeof(buf), &in), -EINVAL);
+	in = (struct gofer_req){.type = GOFER_GETDENTS, .tag = 3};
+	in.getdents.max = 1;
+	in.getdents.flags = 2;
+	cr_assert_eq(gofer_encode_req(buf, sizeof(buf), &in), -EINVAL);
+	in.getdents.flags = 0;
+	ssize_t n = gofer_encode_req(buf, sizeof(buf), &in);
+	uint32_t two = 2;
+	memcpy(buf + GOFER_HDR_SIZE + 4 + 8 + 4, &two, 4);
+	cr_assert_eq(gofer_decode_req(buf, (size_t)n, &out), -EINVAL);
+	/* a path length past the message */
+	in = (struct gofer_req){.type = GOFER_STAT, .tag = 3};
+	strcpy(in.name, "abc");
+	n = gofer_encode_req(buf, sizeof(buf), &in);
+	uint16_t big = 4;
+	memcpy(buf + GOFER_HDR_SIZE + 4, &big, 2);
+	cr_assert_eq(gofer_decode_req(buf, (size_t)n, &out), -EPROTO);
 }
 
 Test(gofer_proto, encode_rejects_bad_names_and_types)
 {
 	struct gofer_req in = {.type = GOFER_WALK, .tag = 1};
-	const char *bad[] = {"", ".", "..", "a/b", "/"};
+	const char *bad[] = {"", ".", "..", "a/", "/", "a//b", "a/../b"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		strcpy(in.name, bad[i]);
 		cr_assert_eq(gofer_encode_req(buf, sizeof(buf), &in), -EINVAL, "%s", bad[i]);
 	}
-	memset(in.name, 'x', sizeof(in.name)); /* 256 bytes, not terminated */
+	memset(in.name, 'x', sizeof(in.name)); /* GOFER_PATH_MAX bytes, not terminated */
+	cr_assert_eq(gofer_encode_req(buf, sizeof(buf), &in), -EINVAL);
+	in = (struct gofer_req){.type = GOFER_MKDIR, .tag = 1}; /* one name, not a path */
+	strcpy(in.name, "a/b");
 	cr_assert_eq(gofer_encode_req(buf, sizeof(buf), &in), -EINVAL);
 	in = (struct gofer_req){.type = GOFER_CREATE}; /* no name */
 	cr_assert_eq(gofer_encode_req(buf, sizeof(buf), &in), -EINVAL);
@@ -270,16 +352,19 @@ Test(gofer_proto, dirents_round_trip)
 	struct gofer_dirent got[4];
 	char name[256];
 
-	cr_assert_eq(gofer_dirent_pack(ents, sizeof(ents), &off, 10, 1, LINUX_DT_REG, "a", 1), 0);
-	cr_assert_eq(gofer_dirent_pack(ents, sizeof(ents), &off, 11, 2, LINUX_DT_DIR, "bb", 2), 0);
-	memset(name, 'n', 255);
-	cr_assert_eq(gofer_dirent_pack(ents, sizeof(ents), &off, 12, 3, LINUX_DT_LNK, name, 255),
+	cr_assert_eq(gofer_dirent_pack(ents, sizeof(ents), &off, 10, 1, LINUX_DT_REG, "a", 1, NULL),
 		     0);
-	cr_assert_eq(gofer_dirent_pack(ents, sizeof(ents), &off, 1, 1, LINUX_DT_REG, "..", 2),
+	cr_assert_eq(
+	    gofer_dirent_pack(ents, sizeof(ents), &off, 11, 2, LINUX_DT_DIR, "bb", 2, NULL), 0);
+	memset(name, 'n', 255);
+	cr_assert_eq(
+	    gofer_dirent_pack(ents, sizeof(ents), &off, 12, 3, LINUX_DT_LNK, name, 255, NULL), 0);
+	cr_assert_eq(gofer_dirent_pack(ents, sizeof(ents), &off, 1, 1, LINUX_DT_REG, "..", 2, NULL),
 		     -EINVAL);
-	cr_assert_eq(gofer_dirent_pack(ents, sizeof(ents), &off, 1, 1, 3, "x", 1), -EINVAL);
+	cr_assert_eq(gofer_dirent_pack(ents, sizeof(ents), &off, 1, 1, 3, "x", 1, NULL), -EINVAL);
 	size_t before = off;
-	cr_assert_eq(gofer_dirent_pack(ents, off + 5, &off, 1, 1, LINUX_DT_REG, "x", 1), -ENOSPC);
+	cr_assert_eq(gofer_dirent_pack(ents, off + 5, &off, 1, 1, LINUX_DT_REG, "x", 1, NULL),
+		     -ENOSPC);
 	cr_assert_eq(off, before);
 
 	struct gofer_rep in = {.type = GOFER_GETDENTS, .tag = 4}, out;
@@ -290,14 +375,15 @@ Test(gofer_proto, dirents_round_trip)
 	cr_assert_gt(n, 0);
 	cr_assert_eq(gofer_decode_rep(buf, (size_t)n, GOFER_GETDENTS, 4, &out), 0);
 	cr_assert_eq(out.getdents.count, 3);
-	cr_assert_eq(gofer_dirents_unpack(out.getdents.ents, out.getdents.len, 3, got, 4), 3);
+	cr_assert_eq(gofer_dirents_unpack(out.getdents.ents, out.getdents.len, 3, 0, got, 4), 3);
 	cr_assert_str_eq(got[0].name, "a");
 	cr_assert_eq(got[1].type, LINUX_DT_DIR);
 	cr_assert_eq(got[1].next, 2);
 	cr_assert_eq(strlen(got[2].name), 255);
 	cr_assert_eq(got[2].ino, 12);
 	/* More entries than the caller has room for. */
-	cr_assert_eq(gofer_dirents_unpack(out.getdents.ents, out.getdents.len, 3, got, 2), -EPROTO);
+	cr_assert_eq(gofer_dirents_unpack(out.getdents.ents, out.getdents.len, 3, 0, got, 2),
+		     -EPROTO);
 	/* An encoder never sends a count that disagrees with the entries. */
 	in.getdents.count = 4;
 	cr_assert_eq(gofer_encode_rep(buf, sizeof(buf), &in), -EINVAL);
@@ -307,7 +393,7 @@ Test(gofer_proto, dirents_round_trip)
 static size_t one_dirent_reply(uint32_t tag)
 {
 	size_t off = 0;
-	gofer_dirent_pack(ents, sizeof(ents), &off, 1, 2, LINUX_DT_REG, "abc", 3);
+	gofer_dirent_pack(ents, sizeof(ents), &off, 1, 2, LINUX_DT_REG, "abc", 3, NULL);
 	struct gofer_rep in = {.type = GOFER_GETDENTS, .tag = tag};
 	in.getdents.count = 1;
 	in.getdents.ents = ents;
@@ -318,7 +404,7 @@ static size_t one_dirent_reply(uint32_t tag)
 Test(gofer_proto, hostile_dirents_rejected)
 {
 	struct gofer_rep out;
-	const size_t count_off = GOFER_REP_HDR_SIZE, ent_off = count_off + 4;
+	const size_t count_off = GOFER_REP_HDR_SIZE, ent_off = count_off + 8;
 	size_t n = one_dirent_reply(1);
 
 	cr_assert_eq(gofer_decode_rep(buf, n, GOFER_GETDENTS, 1, &out), 0);
@@ -347,6 +433,64 @@ Test(gofer_proto, hostile_dirents_rejected)
 	n = one_dirent_reply(1);
 	buf[ent_off + 16] = 99;
 	cr_assert_eq(gofer_decode_rep(buf, n, GOFER_GETDENTS, 1, &out), -EINVAL);
+	/* Unknown flags; a flag saying stats follow when they do not. */
+	n = one_dirent_reply(1);
+	put32_at(count_off + 4, 2);
+	cr_assert_eq(gofer_decode_rep(buf, n, GOFER_GETDENTS, 1, &out), -EPROTO);
+	n = one_dirent_reply(1);
+	put32_at(count_off + 4, GOFER_GETDENTS_STAT);
+	cr_assert_eq(gofer_decode_rep(buf, n, GOFER_GETDENTS, 1, &out), -EPROTO);
+}
+
+/* Entries that carry their stat (GOFER_GETDENTS_STAT). */
+Test(gofer_proto, dirents_with_stat)
+{
+	struct gofer_stat st = sample_stat(), bad = st;
+	struct gofer_dirent got[2];
+	struct gofer_rep out, in = {.type = GOFER_GETDENTS, .tag = 8};
+	size_t off = 0;
+
+	cr_assert_eq(gofer_dirent_pack(ents, sizeof(ents), &off, 7, 1, LINUX_DT_REG, "f", 1, &st),
+		     0);
+	cr_assert_eq(off, GOFER_DIRENT_HDR_SIZE + 1 + GOFER_STAT_SIZE);
+	cr_assert_eq(gofer_dirent_pack(ents, sizeof(ents), &off, 8, 2, LINUX_DT_DIR, "d", 1, &st),
+		     0);
+	in.getdents.count = 2;
+	in.getdents.flags = GOFER_GETDENTS_STAT;
+	in.getdents.ents = ents;
+	in.getdents.len = (uint32_t)off;
+	ssize_t n = gofer_encode_rep(buf, sizeof(buf), &in);
+	cr_assert_gt(n, 0);
+	cr_assert_eq(gofer_decode_rep(buf, (size_t)n, GOFER_GETDENTS, 8, &out), 0);
+	cr_assert_eq(out.getdents.flags, GOFER_GETDENTS_STAT);
+	cr_assert_eq(gofer_dirents_unpack(out.getdents.ents, out.getdents.len, 2,
+					  GOFER_GETDENTS_STAT, got, 2),
+		     2);
+	cr_assert_str_eq(got[1].name, "d");
+	cr_assert_eq(got[1].st.ino, st.ino);
+	cr_assert_eq(got[1].st.size, st.size);
+	/* Read without stats, the same bytes are not entries. */
+	cr_assert_lt(gofer_dirents_unpack(out.getdents.ents, out.getdents.len, 2, 0, got, 2), 0);
+	/* The flag cleared on the wire: the stats are trailing garbage. */
+	put32_at(GOFER_REP_HDR_SIZE + 4, 0);
+	cr_assert_neq(gofer_decode_rep(buf, (size_t)n, GOFER_GETDENTS, 8, &out), 0);
+	/* A bad mode or nanoseconds in an entry's stat. */
+	bad.mode = 0170000;
+	off = 0;
+	gofer_dirent_pack(ents, sizeof(ents), &off, 7, 1, LINUX_DT_REG, "f", 1, &bad);
+	in.getdents.count = 1;
+	in.getdents.len = (uint32_t)off;
+	cr_assert_eq(gofer_encode_rep(buf, sizeof(buf), &in), -EINVAL);
+	bad = st;
+	bad.mtime_nsec = 1000000000u;
+	off = 0;
+	gofer_dirent_pack(ents, sizeof(ents), &off, 7, 1, LINUX_DT_REG, "f", 1, &bad);
+	cr_assert_eq(gofer_encode_rep(buf, sizeof(buf), &in), -EINVAL);
+	/* ... and one that does not fit */
+	off = 0;
+	cr_assert_eq(gofer_dirent_pack(ents, GOFER_DIRENT_HDR_SIZE + 1 + GOFER_STAT_SIZE - 1, &off,
+				       7, 1, LINUX_DT_REG, "f", 1, &st),
+		     -ENOSPC);
 }
 
 Test(gofer_proto, hostile_replies_rejected)
@@ -485,7 +629,7 @@ Test(gofer_proto, fuzz_no_crash)
 		    type == GOFER_GETDENTS) {
 			struct gofer_dirent d[2];
 			cr_assert_eq(gofer_dirents_unpack(rp.getdents.ents, rp.getdents.len,
-							  rp.getdents.count, d, 2),
+							  rp.getdents.count, 0, d, 2),
 				     (long)rp.getdents.count);
 		}
 		free(m);
@@ -580,7 +724,8 @@ Test(gofer_proto, mutation_requests_truncated)
 			uint32_t l32 = (uint32_t)l;
 			memcpy(buf + 8, &l32, 4);
 			int r = gofer_decode_req(buf, (size_t)l, &out);
-			cr_assert(r == -EPROTO || r == -EINVAL, "type %u len %zd: %d", in.type, l, r);
+			cr_assert(r == -EPROTO || r == -EINVAL, "type %u len %zd: %d", in.type, l,
+				  r);
 		}
 	}
 }

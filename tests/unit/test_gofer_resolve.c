@@ -187,7 +187,9 @@ Test(gofer_resolve, walk_refuses_bad_names)
 	cr_assert_eq(raw_walk(s.sock, GOFER_ROOT_FID, "..", 2, NULL), -EINVAL);
 	cr_assert_eq(raw_walk(s.sock, GOFER_ROOT_FID, ".", 1, NULL), -EINVAL);
 	cr_assert_eq(raw_walk(s.sock, GOFER_ROOT_FID, "", 0, NULL), -EINVAL);
-	cr_assert_eq(raw_walk(s.sock, GOFER_ROOT_FID, "a/b", 3, NULL), -EINVAL);
+	cr_assert_eq(raw_walk(s.sock, GOFER_ROOT_FID, "a/b/", 4, NULL), -EINVAL);
+	cr_assert_eq(raw_walk(s.sock, GOFER_ROOT_FID, "a//b", 4, NULL), -EINVAL);
+	cr_assert_eq(raw_walk(s.sock, GOFER_ROOT_FID, "a/../etc", 8, NULL), -EINVAL);
 	cr_assert_eq(raw_walk(s.sock, GOFER_ROOT_FID, "/etc", 4, NULL), -EINVAL);
 	cr_assert_eq(raw_walk(s.sock, GOFER_ROOT_FID, "a\0b", 3, NULL), -EINVAL);
 	cr_assert_eq(raw_walk(s.sock, GOFER_ROOT_FID, "a", 1, &fid), 0);
@@ -218,10 +220,31 @@ Test(gofer_resolve, walk_follows_no_symlink)
 		cr_assert_gt(gofer_readlink(&c, fid, buf, sizeof(buf)), 0);
 		cr_assert_eq(gofer_clunk(&c, fid), 0);
 	}
+	/* Nor through a symlink on the way of a path, nor out by one; a path of directories
+	 * is fine. */
+	static const char *const through[] = {"rel/passwd", "hop/passwd", "loop1/x",
+					      "a/b/../../abs"};
+	for (size_t i = 0; i < sizeof(through) / sizeof(through[0]); i++) {
+		int e = i == 3 ? -EINVAL : -ELOOP; /* ".." is refused before it leaves */
+		cr_assert_eq(gofer_walk(&c, GOFER_ROOT_FID, through[i], &fid, &st), e, "%s",
+			     through[i]);
+		cr_assert_eq(gofer_stat_at(&c, GOFER_ROOT_FID, through[i], &st), e, "%s",
+			     through[i]);
+		cr_assert_eq(gofer_open_at(&c, GOFER_ROOT_FID, through[i], LINUX_O_RDONLY, &fd), e,
+			     "%s", through[i]);
+	}
+	cr_assert_eq(gofer_open_at(&c, GOFER_ROOT_FID, "abs", LINUX_O_RDONLY, &fd), -ELOOP);
+	cr_assert_eq(gofer_walk(&c, GOFER_ROOT_FID, "a/b/file", &fid, &st), 0);
+	cr_assert_eq(st.mode & LINUX_S_IFMT, LINUX_S_IFREG);
+	cr_assert_eq(gofer_open(&c, fid, LINUX_O_RDONLY, &fd), 0);
+	cr_assert_eq(read(fd, buf, sizeof(buf)), 7);
+	close(fd);
+	cr_assert_eq(gofer_clunk(&c, fid), 0);
 	/* The client refuses bad names before they leave. */
 	cr_assert_eq(gofer_walk(&c, GOFER_ROOT_FID, "..", &fid, &st), -EINVAL);
-	cr_assert_eq(gofer_walk(&c, GOFER_ROOT_FID, "a/b", &fid, &st), -EINVAL);
+	cr_assert_eq(gofer_walk(&c, GOFER_ROOT_FID, "a/b/", &fid, &st), -EINVAL);
 	cr_assert_eq(gofer_walk(&c, GOFER_ROOT_FID, "", &fid, &st), -EINVAL);
+	cr_assert_eq(gofer_stat_at(&c, GOFER_ROOT_FID, "/etc", &st), -EINVAL);
 	gofer_client_close(&c);
 	cr_assert_eq(gt_wait(s.pid), 0);
 }
@@ -248,6 +271,77 @@ Test(gofer_resolve, swapped_for_symlink_after_walk)
 	cr_assert_eq(unlink(p), 0);
 	gt_write(root, "etc/passwd", "replaced");
 	cr_assert_eq(gofer_open(&c, file, LINUX_O_RDONLY, &fd), -ESTALE);
+	gofer_client_close(&c);
+	cr_assert_eq(gt_wait(s.pid), 0);
+}
+
+struct dirent_got {
+	int n;
+	struct gofer_dirent e;
+};
+
+static int collect(void *arg, const struct gofer_dirent *e)
+{
+	struct dirent_got *g = arg;
+	g->n++;
+	g->e = *e;
+	return 0;
+}
+
+/* Files named by fid + path, without a fid of their own: the same confinement as a walk. */
+Test(gofer_resolve, path_requests)
+{
+	struct gt_server s = gt_serve(root);
+	struct gofer_client c;
+	struct gofer_stat st;
+	struct gofer_dirent d[8];
+	uint32_t a;
+	int fd;
+	char buf[64] = {0};
+
+	cr_assert_eq(gofer_client_init(&c, s.sock), 0);
+	cr_assert_eq(gofer_stat_at(&c, GOFER_ROOT_FID, "etc/passwd", &st), 0);
+	cr_assert_eq(st.ino, inner_passwd.st_ino);
+	cr_assert_eq(gofer_stat_at(&c, GOFER_ROOT_FID, "abs", &st), 0);
+	cr_assert_eq(st.mode & LINUX_S_IFMT, LINUX_S_IFLNK, "a final symlink is not followed");
+	cr_assert_eq(gofer_readlink_at(&c, GOFER_ROOT_FID, "abs", buf, sizeof(buf)), 11);
+	cr_assert_eq(memcmp(buf, "/etc/passwd", 11), 0);
+	cr_assert_eq(gofer_readlink_at(&c, GOFER_ROOT_FID, "etc/passwd", buf, sizeof(buf)),
+		     -EINVAL);
+	cr_assert_eq(gofer_stat_at(&c, GOFER_ROOT_FID, "etc/nope", &st), -ENOENT);
+	cr_assert_eq(gofer_stat_at(&c, GOFER_ROOT_FID, "etc/passwd/x", &st), -ENOTDIR);
+	/* from a fid other than the root, and a path that ends at a directory */
+	cr_assert_eq(gofer_walk(&c, GOFER_ROOT_FID, "a", &a, &st), 0);
+	cr_assert_eq(gofer_open_at(&c, a, "b/file", LINUX_O_RDONLY, &fd), 0);
+	memset(buf, 0, sizeof(buf));
+	cr_assert_eq(read(fd, buf, sizeof(buf)), 7);
+	cr_assert_str_eq(buf, "inner-b");
+	close(fd);
+	cr_assert_eq(gofer_open_at(&c, a, "b", LINUX_O_RDONLY | LINUX_O_DIRECTORY, &fd), 0);
+	close(fd);
+	cr_assert_eq(gofer_open_at(&c, a, "b/file", LINUX_O_RDWR, &fd), -EROFS);
+	/* a listing of a path, with each entry's stat */
+	long n = gofer_getdents(&c, a, 0, d, 8, NULL);
+	cr_assert_eq(n, 1);
+	cr_assert_str_eq(d[0].name, "b");
+	cr_assert_eq(d[0].st.mode, 0, "no stat unless asked");
+	struct dirent_got got = {0};
+	bool end = false;
+	cr_assert_eq(gofer_readdir(&c, GOFER_ROOT_FID, "a/b", 0, 8, GOFER_GETDENTS_STAT, collect,
+				   &got, &end),
+		     1);
+	cr_assert(end);
+	cr_assert_eq(got.n, 1);
+	cr_assert_str_eq(got.e.name, "file");
+	cr_assert_eq(got.e.st.mode & LINUX_S_IFMT, LINUX_S_IFREG);
+	cr_assert_eq(got.e.st.size, 7);
+	/* the symlink itself, not followed, is no directory */
+	cr_assert_eq(gofer_readdir(&c, GOFER_ROOT_FID, "rel", 0, 8, 0, collect, &got, NULL),
+		     -ENOTDIR);
+	cr_assert_eq(gofer_readdir(&c, GOFER_ROOT_FID, "rel/x", 0, 8, 0, collect, &got, NULL),
+		     -ELOOP);
+	cr_assert_eq(gofer_readdir(&c, GOFER_ROOT_FID, "etc/passwd", 0, 8, 0, collect, &got, NULL),
+		     -ENOTDIR);
 	gofer_client_close(&c);
 	cr_assert_eq(gt_wait(s.pid), 0);
 }

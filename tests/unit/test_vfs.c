@@ -13,6 +13,7 @@
 
 #include "common/util.h"
 #include "gofer/client.h"
+#include "gofer/protocol.h"
 #include "sentry/fs/fs.h"
 #include "sentry/kernel/task.h"
 #include "sentry/mm/mm.h"
@@ -59,35 +60,64 @@ static void fake_stat(int n, struct gofer_stat *st)
 	st->nlink = 1;
 	st->size = fake_tree[n].data ? strlen(fake_tree[n].data) : 0;
 }
-int gofer_walk(struct gofer_client *c, uint32_t dir_fid, const char *name, uint32_t *fid,
+/* The node path names beneath node dir ("" or NULL: dir itself), as the gofer resolves it: no
+ * symlink on the way. -ENOENT, -ENOTDIR, -ELOOP. Counts the request in n_gofer_calls. */
+static int n_gofer_calls;
+static int fake_resolve(int dir, const char *path)
+{
+	n_gofer_calls++;
+	while (path && *path) {
+		size_t len = strcspn(path, "/");
+		int next = -1;
+		if (!LINUX_S_ISDIR(fake_tree[dir].mode))
+			return LINUX_S_ISLNK(fake_tree[dir].mode) ? -ELOOP : -ENOTDIR;
+		for (int i = 1; i < FAKE_N && next < 0; i++)
+			if (fake_tree[i].parent == dir && strlen(fake_tree[i].name) == len &&
+			    strncmp(fake_tree[i].name, path, len) == 0)
+				next = i;
+		if (next < 0)
+			return -ENOENT;
+		dir = next;
+		path += len + (path[len] == '/');
+	}
+	return dir;
+}
+int gofer_walk(struct gofer_client *c, uint32_t dir_fid, const char *path, uint32_t *fid,
 	       struct gofer_stat *st)
 {
 	(void)c;
-	int dir = fake_fids[dir_fid];
-	for (int i = 1; i < FAKE_N; i++) {
-		if (fake_tree[i].parent == dir && strcmp(fake_tree[i].name, name) == 0) {
-			*fid = fake_next_fid++;
-			fake_fids[*fid] = i;
-			fake_open_fids++;
-			fake_stat(i, st);
-			return 0;
-		}
-	}
-	return -ENOENT;
+	int i = fake_resolve(fake_fids[dir_fid], path);
+	if (i < 0)
+		return i;
+	*fid = fake_next_fid++;
+	fake_fids[*fid] = i;
+	fake_open_fids++;
+	fake_stat(i, st);
+	return 0;
+}
+int gofer_stat_at(struct gofer_client *c, uint32_t fid, const char *path, struct gofer_stat *st)
+{
+	(void)c;
+	int i = fake_resolve(fake_fids[fid], path);
+	if (i < 0)
+		return i;
+	fake_stat(i, st);
+	return 0;
 }
 int gofer_stat(struct gofer_client *c, uint32_t fid, struct gofer_stat *st)
 {
-	(void)c;
-	fake_stat(fake_fids[fid], st);
-	return 0;
+	return gofer_stat_at(c, fid, NULL, st);
 }
 static int n_gofer_open;
-int gofer_open(struct gofer_client *c, uint32_t fid, int flags, int *fd)
+int gofer_open_at(struct gofer_client *c, uint32_t fid, const char *path, int flags, int *fd)
 {
 	(void)c;
 	(void)flags;
 	n_gofer_open++;
-	const char *data = fake_tree[fake_fids[fid]].data;
+	int i = fake_resolve(fake_fids[fid], path);
+	if (i < 0)
+		return i;
+	const char *data = fake_tree[i].data;
 	int m = memfd_create("fake", 0);
 	if (m < 0)
 		return -errno;
@@ -96,29 +126,54 @@ int gofer_open(struct gofer_client *c, uint32_t fid, int flags, int *fd)
 	*fd = m;
 	return 0;
 }
-long gofer_readlink(struct gofer_client *c, uint32_t fid, char *buf, size_t size)
+int gofer_open(struct gofer_client *c, uint32_t fid, int flags, int *fd)
+{
+	return gofer_open_at(c, fid, NULL, flags, fd);
+}
+long gofer_readlink_at(struct gofer_client *c, uint32_t fid, const char *path, char *buf,
+		       size_t size)
 {
 	(void)c;
-	const char *t = fake_tree[fake_fids[fid]].data;
+	int i = fake_resolve(fake_fids[fid], path);
+	if (i < 0)
+		return i;
+	if (!LINUX_S_ISLNK(fake_tree[i].mode))
+		return -EINVAL;
+	const char *t = fake_tree[i].data;
 	size_t n = MIN(strlen(t), size);
 	memcpy(buf, t, n);
 	return (long)n;
 }
-long gofer_getdents(struct gofer_client *c, uint32_t fid, uint64_t cookie,
-		    struct gofer_dirent *ents, size_t max, bool *end)
+long gofer_readlink(struct gofer_client *c, uint32_t fid, char *buf, size_t size)
+{
+	return gofer_readlink_at(c, fid, NULL, buf, size);
+}
+/* Two entries per reply, to exercise listings read in several requests. */
+long gofer_readdir(struct gofer_client *c, uint32_t fid, const char *path, uint64_t cookie,
+		   size_t max, uint32_t flags, int (*fn)(void *arg, const struct gofer_dirent *e),
+		   void *arg, bool *end)
 {
 	(void)c;
+	struct gofer_dirent e;
 	if (end)
 		*end = false;
-	int dir = fake_fids[fid];
+	int dir = fake_resolve(fake_fids[fid], path);
+	if (dir < 0)
+		return dir;
 	long n = 0;
-	for (int i = (int)cookie + 1; i < FAKE_N && (size_t)n < max; i++) {
+	for (int i = (int)cookie + 1; i < FAKE_N && (size_t)n < MIN(max, 2); i++) {
 		if (fake_tree[i].parent != dir)
 			continue;
-		ents[n].ino = 1000 + (uint64_t)i;
-		ents[n].next = (uint64_t)i;
-		ents[n].type = (uint8_t)vfs_dtype(fake_tree[i].mode);
-		snprintf(ents[n].name, sizeof(ents[n].name), "%s", fake_tree[i].name);
+		memset(&e, 0, sizeof(e));
+		e.ino = 1000 + (uint64_t)i;
+		e.next = (uint64_t)i;
+		e.type = (uint8_t)vfs_dtype(fake_tree[i].mode);
+		snprintf(e.name, sizeof(e.name), "%s", fake_tree[i].name);
+		if (flags & GOFER_GETDENTS_STAT)
+			fake_stat(i, &e.st);
+		int r = fn(arg, &e);
+		if (r)
+			return r;
 		n++;
 	}
 	return n;
@@ -130,6 +185,7 @@ int gofer_clunk(struct gofer_client *c, uint32_t fid)
 	fake_open_fids--;
 	return 0;
 }
+void gofer_client_log_stats(struct gofer_client *c) { (void)c; }
 /* The fake gofer serves one read-only root: every mutation is the gofer's -EROFS. */
 int gofer_attach(struct gofer_client *c, uint32_t root, uint32_t *fid, struct gofer_stat *st)
 {
@@ -751,6 +807,65 @@ Test(overlay, copy_up_on_write)
 	d_prune();
 	cr_assert_leq(d_cache_count(), 8);
 	cr_assert_leq(fake_open_fids, 4, "%d fids still held", fake_open_fids);
+}
+
+/* A read-only goferfs names files by path (no fids) and keeps listings with their stats:
+ * lookups in a listed directory, present or not, and listing it again ask the gofer nothing. */
+Test(overlay, gofer_round_trips)
+{
+	char buf[64];
+	int fids = fake_open_fids, calls;
+
+	cr_assert_eq(slurp("/etc/sub/deep", buf, sizeof(buf)), 5);
+	cr_assert_str_eq(buf, "deep\n");
+	cr_assert_eq(fake_open_fids, fids, "a read-only mount's files hold no fid");
+	cr_assert_str_eq(list("/usr/lib"), "libc.so ");
+	calls = n_gofer_calls;
+	cr_assert_eq(ino_of("/usr/lib/libc.so", 0), 1010);
+	cr_assert_eq(lookup_err("/usr/lib/nope", 0), -ENOENT);
+	cr_assert_str_eq(list("/usr/lib"), "libc.so ");
+	cr_assert_eq(n_gofer_calls, calls, "served from the kept listing");
+	/* a listing in several replies, kept whole: then "/" lookups need nothing either */
+	cr_assert_str_eq(list("/"), "etc bin tmp lib usr proc dev ");
+	calls = n_gofer_calls;
+	cr_assert_eq(lookup_err("/nothing", 0), -ENOENT);
+	cr_assert_eq(ino_of("/dev", 0), 1012);
+	cr_assert_eq(n_gofer_calls, calls);
+	/* symlinks by path: readlink and following it */
+	cr_assert_eq(slurp("/lib/libc.so", buf, sizeof(buf)), 3);
+	cr_assert_str_eq(buf, "ELF");
+	char t[16] = {0};
+	struct path p;
+	cr_assert_eq(vfs_lookup(&g_task, LINUX_AT_FDCWD, "/lib", 0, &p), 0);
+	cr_assert_eq(vfs_readlink_dentry(p.dentry, t, sizeof(t)), 7);
+	cr_assert_str_eq(t, "usr/lib");
+	path_put(&p);
+	cr_assert_eq(fake_open_fids, fids);
+}
+
+/* Names missing from a directory nothing listed: after two, the next lookup lists its names
+ * (without stats), and then no missing name asks the gofer; a name there still needs its
+ * stat, and a listing by the program reads the stats too, after which nothing asks. */
+Test(overlay, gofer_lookup_misses_list)
+{
+	int calls;
+
+	d_set_cache_max(4096); /* the counts below need the directory's inode to stay */
+	cr_assert_eq(lookup_err("/etc/missing1", 0), -ENOENT);
+	cr_assert_eq(lookup_err("/etc/missing2", 0), -ENOENT);
+	cr_assert_eq(lookup_err("/etc/missing3", 0), -ENOENT); /* listed (the fake: 2 a reply) */
+	calls = n_gofer_calls;
+	cr_assert_eq(lookup_err("/etc/missing4", 0), -ENOENT);
+	cr_assert_eq(lookup_err("/etc/missing5/x", 0), -ENOENT);
+	cr_assert_eq(n_gofer_calls, calls, "missing names after the listing");
+	cr_assert_eq(ino_of("/etc/sub", 0), 1013);
+	cr_assert_eq(n_gofer_calls, calls + 1, "a stat of sub (%d)", n_gofer_calls - calls);
+	cr_assert_str_eq(list("/etc"), "os-release hosts sub ");
+	calls = n_gofer_calls;
+	cr_assert_eq(ino_of("/etc/hosts", 0), 1003);
+	cr_assert_eq(lookup_err("/etc/missing6", 0), -ENOENT);
+	cr_assert_str_eq(list("/etc"), "os-release hosts sub ");
+	cr_assert_eq(n_gofer_calls, calls);
 }
 
 Test(overlay, whiteouts)

@@ -196,8 +196,52 @@ mount_read_only_root() {
 	' --read-only --tmpfs /run/w && mount_verdict $name
 }
 
+# A read-only host tree through the gofer, as the root's lower layer and as a :ro volume:
+# listings, lookups of names listed and not, symlinks on the way, and a path deeper than goferfs
+# names files by (docs/architecture.md, "The gofer protocol") must look as they do natively.
+mount_ro_tree() {
+	local name=mount-ro-tree
+	rt_selected $name || return 0
+	local h="$RT_TMP/$name.host" deep seg
+	seg=$(printf 'd%.0s' {1..200})
+	deep=$seg/$seg/$seg/$seg/$seg/$seg/$seg/$seg/$seg/$seg/$seg/$seg # 2411 bytes
+	mkdir -p "$h/a/b" "$h/empty" "$h/$deep"
+	# deeper than PATH_MAX from the root: made (and read) one directory at a time
+	(cd "$h" && for _ in {1..24}; do mkdir "x$seg" && cd "x$seg" || exit 1; done &&
+		echo "past PATH_MAX" >file)
+	echo "in b" >"$h/a/b/file"
+	echo "at the bottom" >"$h/$deep/file"
+	printf '%s' 0123456789 >"$h/a/ten"
+	ln -s a/b "$h/to-b"
+	ln -s /nonexistent "$h/dangling"
+	ln -s .. "$h/a/b/up"
+	chmod 640 "$h/a/ten"
+	local script='
+		exec 2>&1
+		cd "$1" || exit 1
+		find . -path "./x*" -prune -o -print | sort
+		find . -path "./x*" -prune -o -type f -print | sort | while read -r f; do stat -c "%n %s %a %F" "$f"; done
+		find . -path "./x*" -prune -o -type l -print | sort | while read -r l; do echo "$l -> $(readlink "$l")"; done
+		cat to-b/file to-b/up/b/file
+		cd d*/d*/d*/d*/d*/d*/d*/d*/d*/d*/d*/d* && cat file && ls && cd - >/dev/null
+		ls -a empty
+		[ -x /usr/bin/python3 ] && /usr/bin/python3 -c "if 1:
+			import os
+			for _ in range(24): os.chdir([n for n in os.listdir() if n[0] == \"x\"][0])
+			print(open(\"file\").read(), os.listdir(\".\"), os.stat(\"file\").st_size)"
+		for n in nope a/nope a/b/nope to-b/nope dangling; do [ -e "$n" ] || echo "$n: none"; done
+		[ -d to-b ] && [ -L to-b ] && echo "to-b: a symlink to a directory"
+	'
+	(cd "$RT_TMP" && "$BB" sh -c "$script" sh "$h") >"$RT_TMP/$name.want"
+	mount_run $name-root "$RT_TMP/$name.want" "set -- '$h'; $script" || return 0
+	mount_run $name "$RT_TMP/$name.want" "set -- /ro; $script" --volume "$h:/ro:ro" ||
+		return 0
+	mount_verdict $name
+}
+
 mount_rw
 mount_ro
+mount_ro_tree
 mount_file
 mount_tmpfs
 mount_read_only_root
