@@ -397,13 +397,13 @@ int vma_plat_map(struct mm *mm, const struct vma *v, uint64_t s, uint64_t e);
  * copy-on-write VMA all become copy-on-write). Write lock. 0 or -errno. */
 int vma_plat_reprotect(struct mm *mm, struct vma *v);
 /* A fault at addr in file VMA v (index i): 0 when it made the page available (a hole filled, a
- * private mapping extended to a grown file), 1 when the page is a valid one (the caller goes
+ * private mapping extended to a grown file, a lazily filled one's chunk filled), 1 when the page is a valid one (the caller goes
  * on), -ENXIO past the end of the file or when no page could be had (SIGBUS), -ENOMEM. May
  * split VMAs. Write lock held. */
 int mm_file_fault(struct mm *mm, size_t i, uint64_t addr);
 /* Extend the private file VMAs of [addr, addr+len) whose file has grown past their vend to the
- * file's end (filled from the file). With plat, map the new pages too. May split VMAs. Write
- * lock held. 0 or -errno. */
+ * file's end (filled from the file), and fill the chunks of lazily filled ones that the range
+ * reaches. With plat, map the new pages too. May split VMAs. Write lock held. 0 or -errno. */
 int mm_file_grow(struct mm *mm, uint64_t addr, uint64_t len, bool plat);
 /* Make the parts of the lazily filled VMAs of [start, end) that map their page cache's pages
  * and that the cache has filled already valid, and map them in the platform (mmap: a binary
@@ -416,7 +416,7 @@ uint64_t vma_access_end(const struct vma *v, uint64_t addr, bool *grow);
 
 /* ---- fcache.c ---- */
 /* How much a fault on a lazily filled mapping reads at once: an aligned chunk of the file. */
-#define FC_CHUNK (256 * 1024ULL)
+#define FC_CHUNK (128 * 1024ULL)
 struct mm_fcache {
 	pthread_mutex_t lock; /* serialises fills */
 	uint64_t moff, len;   /* the memory-file range: the file's bytes [0, len) */
