@@ -357,7 +357,8 @@ int mm_file_fault(struct mm *mm, size_t i, uint64_t addr)
 		r = v->fm ? grow_one(mm, i, eof, true) : lazy_fill(mm, i, page, page + PAGE_SIZE, true);
 		if (r < 0)
 			log_warn("mm: filling %#lx from the file: %d", (unsigned long)addr, r);
-		return r < 0 ? -ENOMEM : 0;
+		/* A read error is SIGBUS, as Linux's page fault on a file it cannot read. */
+		return r == -ENOMEM ? -ENOMEM : r < 0 ? -ENXIO : 0;
 	}
 
 	struct mm_filemap *fm = v->fm;

@@ -397,9 +397,9 @@ int vma_plat_map(struct mm *mm, const struct vma *v, uint64_t s, uint64_t e);
  * copy-on-write VMA all become copy-on-write). Write lock. 0 or -errno. */
 int vma_plat_reprotect(struct mm *mm, struct vma *v);
 /* A fault at addr in file VMA v (index i): 0 when it made the page available (a hole filled, a
- * private mapping extended to a grown file, a lazily filled one's chunk filled), 1 when the page is a valid one (the caller goes
- * on), -ENXIO past the end of the file or when no page could be had (SIGBUS), -ENOMEM. May
- * split VMAs. Write lock held. */
+ * private mapping extended to a grown file, a lazily filled one's chunk filled), 1 when the
+ * page is a valid one (the caller goes on), -ENXIO past the end of the file, when no page could
+ * be had or the file could not be read (SIGBUS), -ENOMEM. May split VMAs. Write lock held. */
 int mm_file_fault(struct mm *mm, size_t i, uint64_t addr);
 /* Extend the private file VMAs of [addr, addr+len) whose file has grown past their vend to the
  * file's end (filled from the file), and fill the chunks of lazily filled ones that the range
