@@ -407,8 +407,10 @@ static int mmap_check_type(int prot, int flags, struct file *f, uint64_t off, ui
 			k->copy = true;
 		}
 	}
-	/* MAP_FIXED ones are filled now: they are a library's segments, touched at once. */
-	k->lazy = !k->shared && !k->fm && !(flags & LINUX_MAP_FIXED) && file_fill_lazily &&
+	/* Writable MAP_FIXED ones are filled now: they are a program's or library's data,
+	 * written at once (relocations). Its text and read-only data are read as touched. */
+	k->lazy = !k->shared && !k->fm &&
+		  (!(flags & LINUX_MAP_FIXED) || !(prot & LINUX_PROT_WRITE)) && file_fill_lazily &&
 		  file_fill_lazily(f);
 	return 0;
 }

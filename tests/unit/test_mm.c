@@ -222,9 +222,26 @@ Test(mmap, lazy_private_file, .init = setup, .fini = teardown)
 	cr_assert_eq(mm_mmap(mm, (uint64_t)a + 2 * PG, 2 * PG, RW,
 			     LINUX_MAP_PRIVATE | LINUX_MAP_FIXED, &f, 2 * PG),
 		     a + 2 * (long)PG);
-	cr_assert_gt(f.reads, 0, "MAP_FIXED: filled at once");
+	cr_assert_gt(f.reads, 0, "MAP_FIXED and writable: filled at once");
 	cr_assert(fake_lookup(mm, (uint64_t)a + 2 * PG));
 	int reads = f.reads;
+	/* a MAP_FIXED text segment is filled as it is touched */
+	long t = mm_mmap(mm, 0, 2 * PG, LINUX_PROT_READ, LINUX_MAP_PRIVATE, &f, 0);
+	cr_assert_gt(t, 0);
+	cr_assert_eq(f.reads, reads);
+	cr_assert_eq(mm_mmap(mm, (uint64_t)t, 2 * PG, LINUX_PROT_READ | LINUX_PROT_EXEC,
+			     LINUX_MAP_PRIVATE | LINUX_MAP_FIXED, &f, PG),
+		     t);
+	cr_assert_eq(f.reads, reads, "MAP_FIXED without PROT_WRITE: not read at mmap time");
+	cr_assert_null(fake_lookup(mm, (uint64_t)t));
+	cr_assert_eq(mm_handle_fault(mm, (uint64_t)t + PG, LINUX_PROT_EXEC), 0);
+	cr_assert_gt(f.reads, reads);
+	cr_assert(fake_lookup(mm, (uint64_t)t) && fake_lookup(mm, (uint64_t)t + PG));
+	cr_assert_eq(copy_in(mm, got, (uint64_t)t, 2 * PG), 0);
+	cr_assert_eq(memcmp(got, fdata + PG, 2 * PG), 0);
+	cr_assert_eq(mm_munmap(mm, (uint64_t)t, 2 * PG), 0);
+	check_mirror(mm);
+	reads = f.reads;
 	/* the first fault fills what is left of the reservation and maps it */
 	cr_assert_eq(mm_handle_fault(mm, (uint64_t)a + PG + 5, LINUX_PROT_READ), 0);
 	cr_assert_gt(f.reads, reads);
