@@ -266,6 +266,15 @@ static int lazy_fill(struct mm *mm, size_t i, uint64_t lo, uint64_t hi, bool pla
 	if (a >= b || foff_of(v, lo) >= lim)
 		return -ENXIO;
 	bool cached = maps_cache(v) && b <= pc->len;
+	struct linux_stat st;
+	if (!cached && vfs_fstat(v->file, &st) == 0) {
+		/* The file may have shrunk since mmap (a read-write volume): what lies wholly past
+		 * its end now is SIGBUS, as on Linux. (A cached file does not change.) */
+		uint64_t eof = PAGE_ALIGN_UP(st.st_size > 0 ? (uint64_t)st.st_size : 0);
+		if (foff_of(v, lo) >= eof)
+			return -ENXIO;
+		b = MIN(b, eof);
+	}
 	if (cached) {
 		if ((r = fcache_fill(pc, v->file, a, b)) < 0)
 			return r;
@@ -355,7 +364,7 @@ int mm_file_fault(struct mm *mm, size_t i, uint64_t addr)
 		if (off >= eof)
 			return -ENXIO;
 		r = v->fm ? grow_one(mm, i, eof, true) : lazy_fill(mm, i, page, page + PAGE_SIZE, true);
-		if (r < 0)
+		if (r < 0 && r != -ENXIO)
 			log_warn("mm: filling %#lx from the file: %d", (unsigned long)addr, r);
 		/* A read error is SIGBUS, as Linux's page fault on a file it cannot read. */
 		return r == -ENOMEM ? -ENOMEM : r < 0 ? -ENXIO : 0;

@@ -2,7 +2,9 @@
  * scrambled order, or not at all before fork, mprotect, munmap, mremap or a syscall reaches
  * them: the sandbox reads such mappings a chunk at a time as they are first touched (and its
  * page cache keeps what was read for later mappings), so every way in must see the file's bytes
- * and private writes must stay private. Also SIGBUS past the end of the file. */
+ * and private writes must stay private. Also SIGBUS past the end of the file. Given a directory
+ * (tests/workloads/mounts.sh passes a read-write volume), it checks instead that a file there
+ * truncated under a private mapping gives SIGBUS past its new end. */
 #include "sc.h"
 
 #include <setjmp.h>
@@ -165,9 +167,41 @@ static void test_sigbus_past_eof(void)
 	ok("SIGBUS past the end of the file in a private mapping touched there first");
 }
 
-int main(void)
+/* With a directory (a read-write volume, tests/workloads/mounts.sh): a private mapping of a
+ * file there that is truncated after its first page was touched: SIGBUS past the new end. */
+static void test_truncated(const char *dir)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/mmap_lazy.data", dir);
+	fd = (int)CHECK_OK(open(path, O_RDWR | O_CREAT | O_TRUNC, 0644));
+	size_t len = 64 * (size_t)pg;
+	char *buf = malloc(len);
+	memset(buf, 'x', len);
+	CHECK(write(fd, buf, len) == (ssize_t)len, "write the file");
+	char *m = map(len, PROT_READ, 0);
+	CHECK(m[0] == 'x', "the first page");
+	CHECK_OK(ftruncate(fd, pg));
+	struct sigaction sa = {.sa_handler = on_bus};
+	CHECK_OK(sigaction(SIGBUS, &sa, NULL));
+	got_bus = 0;
+	if (sigsetjmp(jb, 1) == 0)
+		(void)*(volatile char *)(m + 40 * pg);
+	CHECK(got_bus, "SIGBUS past the new end of the file");
+	CHECK(m[pg - 1] == 'x', "the page within the file");
+	munmap(m, len);
+	close(fd);
+	unlink(path);
+	free(buf);
+	ok("a private mapping of a file truncated after its first touch: SIGBUS past the end");
+}
+
+int main(int argc, char **argv)
 {
 	pg = sysconf(_SC_PAGESIZE);
+	if (argc > 1) {
+		test_truncated(argv[1]);
+		return 0;
+	}
 	fd = (int)CHECK_OK(open("/proc/self/exe", O_RDONLY));
 	struct stat st;
 	CHECK_OK(fstat(fd, &st));
