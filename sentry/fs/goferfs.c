@@ -70,21 +70,23 @@ struct gofer_inode {
 	char *target;		/* symlink target, NUL-terminated, read on first use */
 	uint64_t blocks;
 	uint32_t blksize;
-	/* regular files: the page cache (file_page_cache), cache_len 0 until made */
-	uint64_t cache_moff, cache_len;
+	/* regular files: the page cache (file_page_cache), NULL until made */
+	struct mm_fcache *cache;
+	uint64_t cache_len; /* its size, counted in g_cache_bytes */
 	bool keeps_fd; /* host_fd stays open while no file is (counted in g_idle_fds) */
 };
 
 /*
- * The page cache: a regular file's contents read once into the memory file, whose pages the
- * private mappings that cannot be written (a binary's or library's text and read-only data)
- * share copy-on-write, in every process of the sandbox, so that the next exec of the same
- * binary or library copies none of them. It lives as long as the inode (the dentry cache's
- * LRU decides). Files up to GOFER_CACHE_FILE_MAX, GOFER_CACHE_MAX in all: past that mappings
- * copy, as before.
+ * The page cache: a regular file's contents in the memory file, read a chunk at a time as
+ * mappings first touch them (mm_fcache), whose pages the private mappings that cannot be
+ * written (a binary's or library's text and read-only data) share copy-on-write, in every
+ * process of the sandbox, so that the next exec of the same binary or library reads and
+ * copies none of what was touched before. It lives as long as the inode (the dentry cache's
+ * LRU decides). Only what is touched costs memory, but everything may come to be: files up
+ * to GOFER_CACHE_FILE_MAX, GOFER_CACHE_MAX in all; past that mappings copy the file.
  */
-#define GOFER_CACHE_FILE_MAX (32ULL << 20)
-#define GOFER_CACHE_MAX (128ULL << 20)
+#define GOFER_CACHE_FILE_MAX (256ULL << 20)
+#define GOFER_CACHE_MAX (512ULL << 20)
 static uint64_t g_cache_bytes; /* atomic */
 
 /* The host fds of up to GOFER_IDLE_FDS regular files stay open after their last close, until
@@ -152,8 +154,8 @@ static void gofer_evict(struct inode *inode)
 		close(gi->wfd);
 	if (gi->keeps_fd)
 		__atomic_sub_fetch(&g_idle_fds, 1, __ATOMIC_RELAXED);
-	if (gi->cache_len) {
-		memfile_decref(gi->cache_moff, gi->cache_len); /* mappings may keep the pages */
+	if (gi->cache) {
+		mm_fcache_release(gi->cache); /* mappings may keep the pages */
 		__atomic_sub_fetch(&g_cache_bytes, gi->cache_len, __ATOMIC_RELAXED);
 	}
 	free(gi->target);
@@ -973,7 +975,7 @@ static const struct file_ops gofer_file_fops = {
     .host_fd = gofer_file_host_fd,
 };
 
-int file_page_cache(struct file *f, uint64_t *moff, uint64_t *len)
+int file_page_cache(struct file *f, struct mm_fcache **c)
 {
 	while (f && f->fops == &ovl_file_fops)
 		f = f->priv; /* the layer's file (overlay_file.c) */
@@ -988,22 +990,21 @@ int file_page_cache(struct file *f, uint64_t *moff, uint64_t *len)
 	if (writable(inode))
 		return -ENODEV;
 	pthread_mutex_lock(&inode->lock);
-	if (!gi->cache_len) {
+	if (!gi->cache) {
 		uint64_t size = inode->size, l = PAGE_ALIGN_UP(size);
 		if (!size || size > GOFER_CACHE_FILE_MAX)
 			r = -EFBIG;
 		else if (__atomic_add_fetch(&g_cache_bytes, l, __ATOMIC_RELAXED) > GOFER_CACHE_MAX)
 			r = -ENOSPC;
-		/* (the read is a pread of the host fd, which takes no inode lock) */
-		else if ((r = mm_read_file_pages(f, l, &gi->cache_moff)) == 0)
+		else if (!(gi->cache = mm_fcache_create(l)))
+			r = -ENOMEM;
+		else
 			gi->cache_len = l;
 		if (r < 0 && r != -EFBIG)
 			__atomic_sub_fetch(&g_cache_bytes, l, __ATOMIC_RELAXED);
 	}
-	if (r == 0) {
-		*moff = gi->cache_moff;
-		*len = gi->cache_len;
-	}
+	if (r == 0)
+		*c = gi->cache;
 	pthread_mutex_unlock(&inode->lock);
 	return r;
 }

@@ -218,6 +218,109 @@ static int grow_one(struct mm *mm, size_t i, uint64_t eof, bool plat)
 	return 0;
 }
 
+/* Does lazily filled private VMA v (nothing valid in it) still map its page cache's own pages
+ * (not copies made since)? */
+static bool maps_cache(const struct vma *v)
+{
+	return v->pc && !v->pm && v->moff == v->pc->moff + v->foff;
+}
+
+/* Make [s, e) (page aligned, inside one lazily filled VMA with nothing valid) valid: split it
+ * off, fill it from the file into its own pages (fresh ones if they are shared) unless it maps
+ * the cache's filled pages (cached), give it vend = fend, map it in the platform with plat and
+ * merge it with its neighbours where it can. 0 or -errno. */
+static int make_valid(struct mm *mm, uint64_t s, uint64_t e, bool cached, bool plat)
+{
+	int r;
+
+	if (vma_reserve(mm, 2) < 0)
+		return -ENOMEM;
+	vma_split(mm, s);
+	vma_split(mm, e);
+	size_t j = vma_index(mm, s);
+	if (!cached && (r = mm_refill(mm, s, e, false)) < 0)
+		return r;
+	struct vma *v = &mm->v[j];
+	v->vend = v->fend;
+	if (plat && (r = vma_plat_map(mm, v, s, e)) < 0)
+		return r;
+	vma_merge_range(mm, j, j);
+	return 0;
+}
+
+/* Make the piece of lazily filled private file VMA i (nothing valid in it) around [lo, hi)
+ * (addresses inside it, lo < hi) valid: the FC_CHUNK-aligned file range holding them, within
+ * the VMA and the file, filled from the page cache v->pc (filled there first where it is not
+ * yet, and widened over the cache's filled chunks around it) when the VMA still maps the
+ * cache's own pages, else into the piece's own pages. With plat, map it in the platform. May
+ * split and merge VMAs. -ENXIO when lo lies past the end of the file; 0 or -errno. */
+static int lazy_fill(struct mm *mm, size_t i, uint64_t lo, uint64_t hi, bool plat)
+{
+	struct vma *v = &mm->v[i];
+	uint64_t lim = MIN(v->fend, v->foff + vma_len(v));
+	uint64_t a = MAX(v->foff, foff_of(v, PAGE_ALIGN_DOWN(lo)) & ~(FC_CHUNK - 1));
+	uint64_t b = MIN(lim, (foff_of(v, PAGE_ALIGN_UP(hi)) + FC_CHUNK - 1) & ~(FC_CHUNK - 1));
+	struct mm_fcache *pc = v->pc;
+	int r;
+
+	if (a >= b || foff_of(v, lo) >= lim)
+		return -ENXIO;
+	bool cached = maps_cache(v) && b <= pc->len;
+	struct linux_stat st;
+	if (!cached && vfs_fstat(v->file, &st) == 0) {
+		/* The file may have shrunk since mmap (a read-write volume): what lies wholly past
+		 * its end now is SIGBUS, as on Linux. (A cached file does not change.) */
+		uint64_t eof = PAGE_ALIGN_UP(st.st_size > 0 ? (uint64_t)st.st_size : 0);
+		if (foff_of(v, lo) >= eof)
+			return -ENXIO;
+		b = MIN(b, eof);
+	}
+	if (cached) {
+		if ((r = fcache_fill(pc, v->file, a, b)) < 0)
+			return r;
+		/* What the cache has filled next to it comes along. */
+		lim = MIN(lim, pc->len);
+		while (a > v->foff && fcache_chunk_filled(pc, a - 1))
+			a = MAX(v->foff, (a - 1) & ~(FC_CHUNK - 1));
+		while (b < lim && fcache_chunk_filled(pc, b))
+			b = MIN(lim, (b & ~(FC_CHUNK - 1)) + FC_CHUNK);
+	}
+	return make_valid(mm, addr_of(v, a), addr_of(v, b), cached, plat);
+}
+
+int mm_map_cached(struct mm *mm, uint64_t start, uint64_t end)
+{
+	for (uint64_t cur = start; cur < end;) {
+		size_t i = vma_index(mm, cur);
+		if (i >= mm->n || mm->v[i].start >= end)
+			break;
+		const struct vma *v = &mm->v[i];
+		uint64_t stop = MIN(end, v->end);
+		if (!v->file || v->vend > v->foff || !maps_cache(v)) {
+			cur = stop;
+			continue;
+		}
+		/* The next run of filled chunks from cur, within the file and the cache. */
+		const struct mm_fcache *pc = v->pc;
+		uint64_t lim = MIN(MIN(v->fend, pc->len), foff_of(v, stop));
+		uint64_t a = foff_of(v, MAX(cur, v->start)), b;
+		while (a < lim && !fcache_chunk_filled(pc, a))
+			a = (a & ~(FC_CHUNK - 1)) + FC_CHUNK;
+		for (b = a; b < lim && fcache_chunk_filled(pc, b);)
+			b = MIN(lim, (b & ~(FC_CHUNK - 1)) + FC_CHUNK);
+		if (a >= b) {
+			cur = stop;
+			continue;
+		}
+		uint64_t s = addr_of(v, a), e = addr_of(v, b);
+		int r = make_valid(mm, s, e, true, true);
+		if (r < 0)
+			return r;
+		cur = e;
+	}
+	return 0;
+}
+
 int mm_file_grow(struct mm *mm, uint64_t addr, uint64_t len, bool plat)
 {
 	uint64_t end = addr + len;
@@ -227,14 +330,20 @@ int mm_file_grow(struct mm *mm, uint64_t addr, uint64_t len, bool plat)
 			break;
 		struct vma *v = &mm->v[i];
 		uint64_t next = v->end;
-		if (v->file && !vma_filemap(v)) {
-			/* a grown file, or a lazily filled mapping's first access */
-			uint64_t eof = v->fm ? PAGE_ALIGN_UP(filemap_size(v->fm)) : v->fend;
+		if (v->file && !vma_filemap(v) && v->fm) {
+			/* a grown file */
+			uint64_t eof = PAGE_ALIGN_UP(filemap_size(v->fm));
 			if (eof > v->vend) {
 				int r = grow_one(mm, i, eof, plat);
 				if (r < 0)
 					return r;
 			}
+		} else if (v->file && !vma_filemap(v) && v->fend > v->vend &&
+			   foff_of(v, MAX(cur, v->start)) < v->fend) {
+			/* a lazily filled mapping's first access there */
+			int r = lazy_fill(mm, i, MAX(cur, v->start), MIN(end, next), plat);
+			if (r < 0)
+				return r;
 		}
 		cur = next;
 	}
@@ -254,10 +363,11 @@ int mm_file_fault(struct mm *mm, size_t i, uint64_t addr)
 		uint64_t eof = v->fm ? PAGE_ALIGN_UP(filemap_size(v->fm)) : v->fend;
 		if (off >= eof)
 			return -ENXIO;
-		r = grow_one(mm, i, eof, true);
-		if (r < 0)
-			log_warn("mm: filling %#lx from a grown file: %d", (unsigned long)addr, r);
-		return r < 0 ? -ENOMEM : 0;
+		r = v->fm ? grow_one(mm, i, eof, true) : lazy_fill(mm, i, page, page + PAGE_SIZE, true);
+		if (r < 0 && r != -ENXIO)
+			log_warn("mm: filling %#lx from the file: %d", (unsigned long)addr, r);
+		/* A read error is SIGBUS, as Linux's page fault on a file it cannot read. */
+		return r == -ENOMEM ? -ENOMEM : r < 0 ? -ENXIO : 0;
 	}
 
 	struct mm_filemap *fm = v->fm;

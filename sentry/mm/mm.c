@@ -294,32 +294,26 @@ static bool file_range_ok(uint64_t off, uint64_t len)
  * tests of other modules): then no file has memory pages. */
 extern struct mm_filemap *file_filemap(struct file *f) __attribute__((weak));
 extern bool file_fill_lazily(struct file *f) __attribute__((weak));
-extern int file_page_cache(struct file *f, uint64_t *moff, uint64_t *len) __attribute__((weak));
-
-int mm_read_file_pages(struct file *f, uint64_t len, uint64_t *moff)
-{
-	int r = memfile_alloc(len, moff);
-	if (r == 0 && (r = mm_fill_from_file(f, 0, *moff, len)) < 0)
-		memfile_free(*moff, len);
-	return r;
-}
+extern int file_page_cache(struct file *f, struct mm_fcache **c) __attribute__((weak));
 
 /* For a private mapping of [off, off+len) of f that cannot be written, take references to
  * the page cache's pages of f that it covers: all of it, or, when it reaches past the end of
  * the file (fend, page rounded) and the cache holds the whole file, the part within the file
  * (ld.so's reservation of a library's span). Returns how many bytes, from off, with *moff
- * where they are; 0 when f has no cache or it does not cover the start. */
+ * where they are and *pc the cache (they may not be filled yet); 0 when f has no cache or it
+ * does not cover the start. */
 static uint64_t cached_backing(struct file *f, int prot, uint64_t off, uint64_t len, uint64_t fend,
-			       uint64_t *moff)
+			       uint64_t *moff, struct mm_fcache **pc)
 {
-	uint64_t cmoff, clen;
-	if ((prot & LINUX_PROT_WRITE) || !file_page_cache || file_page_cache(f, &cmoff, &clen) < 0 ||
-	    off >= clen)
+	struct mm_fcache *c;
+	if ((prot & LINUX_PROT_WRITE) || !file_page_cache || file_page_cache(f, &c) < 0 ||
+	    off >= c->len)
 		return 0;
-	uint64_t n = MIN(len, clen - off);
-	if (n < len && clen != fend)
+	uint64_t n = MIN(len, c->len - off);
+	if (n < len && c->len != fend)
 		return 0; /* what lies past the cache would have file bytes to read */
-	*moff = cmoff + off;
+	*moff = c->moff + off;
+	*pc = c;
 	return memfile_incref(*moff, n) == 0 ? n : 0;
 }
 
@@ -413,8 +407,10 @@ static int mmap_check_type(int prot, int flags, struct file *f, uint64_t off, ui
 			k->copy = true;
 		}
 	}
-	/* MAP_FIXED ones are filled now: they are a library's segments, touched at once. */
-	k->lazy = !k->shared && !k->fm && !(flags & LINUX_MAP_FIXED) && file_fill_lazily &&
+	/* Writable MAP_FIXED ones are filled now: they are a program's or library's data,
+	 * written at once (relocations). Its text and read-only data are read as touched. */
+	k->lazy = !k->shared && !k->fm &&
+		  (!(flags & LINUX_MAP_FIXED) || !(prot & LINUX_PROT_WRITE)) && file_fill_lazily &&
 		  file_fill_lazily(f);
 	return 0;
 }
@@ -518,8 +514,9 @@ long mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags, st
 	 * written may share a page cache's pages, copy-on-write (a library's text): all of it, or
 	 * the part within the file, and then what lies past the end of the file (never valid)
 	 * gets fresh pages as a VMA of its own (tmoff, tlen). */
+	struct mm_fcache *pc = NULL;
 	uint64_t shared = file && !filemap && !k.fm
-			      ? cached_backing(f, prot, off, len, PAGE_ALIGN_UP(k.size), &moff)
+			      ? cached_backing(f, prot, off, len, PAGE_ALIGN_UP(k.size), &moff, &pc)
 			      : 0;
 	bool cached = shared > 0;
 	uint64_t tmoff = 0, tlen = filemap ? 0 : len - shared;
@@ -567,6 +564,7 @@ long mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags, st
 	    .foff = file ? off : 0,
 	    .vend = UINT64_MAX,
 	    .fm = file ? k.fm : NULL,
+	    .pc = cached ? pc : NULL,
 	    .prot = prot & PROT_MASK,
 	    .flags = (k.shared ? VMA_SHARED : 0) | (filemap ? VMA_FILEMAP : 0) |
 		     (k.copy ? VMA_SHARED_COPY : 0) | (k.nomaywrite ? VMA_NOMAYWRITE : 0) |
@@ -578,7 +576,7 @@ long mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags, st
 		if (k.fm)
 			nv.vend = MIN(nv.vend, PAGE_ALIGN_UP(filemap_size(k.fm)));
 		nv.fend = nv.vend;
-		if (k.lazy && !cached)
+		if (k.lazy || cached)
 			nv.vend = off; /* nothing valid until the first access fills it */
 	}
 	if (nv.file)
@@ -589,6 +587,9 @@ long mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags, st
 			file_put(nv.file);
 		goto fail;
 	}
+	/* (a failure only leaves pages to be mapped at their first fault) */
+	if (cached && mm_map_cached(mm, addr, nv.end) < 0)
+		log_warn("mm: mapping a page cache's filled pages at %#lx", (unsigned long)addr);
 	if (cached && own_backing) {
 		/* the part past the end of the file: its own fresh pages, never valid (SIGBUS) */
 		struct vma tail = nv;
@@ -598,6 +599,7 @@ long mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags, st
 		tail.excl = tail.start;
 		tail.foff = off + shared;
 		tail.flags &= ~VMA_COW;
+		tail.pc = NULL;
 		file_get(tail.file);
 		r = mmap_insert(mm, &tail, flags & LINUX_MAP_FIXED);
 		if (r < 0) {

@@ -100,16 +100,26 @@ struct mm_filemap *file_filemap(struct file *f);
  * files: the read-only lower layer; not procfs, whose reads take mm locks). Provided by the
  * filesystems (sentry/fs/goferfs.c), referenced weakly like file_filemap. */
 bool file_fill_lazily(struct file *f);
-/* The memory-file range holding all of f's contents, page rounded (a page cache: the read-only
- * lower layer's files, goferfs), in *moff and *len: private mappings that cannot be written
- * share its pages copy-on-write instead of copying the file. 0, or -errno when f has none
- * (another filesystem, too large, the cache full). Borrowed: valid while the caller holds f.
- * Provided by the filesystems (sentry/fs/goferfs.c), referenced weakly like file_filemap. */
-int file_page_cache(struct file *f, uint64_t *moff, uint64_t *len);
-/* A fresh memory-file range of len bytes (a page multiple) holding f's contents from offset 0,
- * zeros past its end, for a filesystem's page cache: one reference, the caller's. Read with
- * vfs_pread; call it with no mm lock held. 0 or -errno. */
-int mm_read_file_pages(struct file *f, uint64_t len, uint64_t *moff);
+/* ---- page caches filled on demand (fcache.c) ----
+ * A file's contents in one memory-file range reserved for all of it, read from the file a chunk
+ * at a time as mappings first touch it, for a filesystem whose files do not change (goferfs's
+ * read-only lower layer): private mappings that cannot be written share its pages
+ * copy-on-write instead of copying the file, so later execs of a binary read nothing, and only
+ * what is touched is ever read. */
+struct mm_fcache;
+/* A cache for a file of len bytes (a page multiple, not 0), nothing filled: one reference to
+ * the pages, the caller's. NULL on ENOMEM. */
+struct mm_fcache *mm_fcache_create(uint64_t len);
+/* The owner is done with it (its inode is gone): its pages go back once no mapping holds them.
+ * No VMA may refer to it any more (each holds the file, and so the owner). */
+void mm_fcache_release(struct mm_fcache *c);
+/* The bytes filled so far. */
+uint64_t mm_fcache_filled(const struct mm_fcache *c);
+/* f's page cache in *c (borrowed: valid while the caller holds f), made at its first use. 0,
+ * or -errno when f has none (another filesystem, a writable mount, too large, the caches'
+ * budget spent). Provided by the filesystems (sentry/fs/goferfs.c), referenced weakly like
+ * file_filemap. */
+int file_page_cache(struct file *f, struct mm_fcache **c);
 
 /* A new empty address space for platform plat, not active yet (see mm_activate). NULL on
  * ENOMEM. The application may use [LINUX_MMAP_MIN, plat->max_user_addr); the stack sits at the
@@ -158,12 +168,12 @@ uint64_t mm_mmap_base(struct mm *mm);
  * takes its own reference on f (the caller keeps its own). Checks everything Linux's do_mmap
  * checks, including f's access mode (file_flags) against flags and prot. Private file mappings
  * are filled from the file now (vfs_pread), or, for a file_fill_lazily one mapped without
- * MAP_FIXED, at their first access (mm_internal.h); one that cannot be written (no PROT_WRITE)
- * and lies within a file with a file_page_cache maps the cache's pages copy-on-write instead.
- * MAP_SHARED of a file with a filemap
- * (file_filemap: tmpfs) maps the file's own pages; of another file that can never be written
- * through the mapping (the read-only lower layer) it is served like a private mapping, and
- * otherwise it is -ENODEV. Pages wholly past the end of the file fault with SIGBUS (see
+ * MAP_FIXED, a chunk at a time as they are first touched (mm_internal.h); one that cannot be
+ * written (no PROT_WRITE) and lies within a file with a file_page_cache maps the cache's pages
+ * copy-on-write instead, each chunk once the cache has it filled. MAP_SHARED of a file with a
+ * filemap (file_filemap: tmpfs) maps the file's own pages; of another file that can never be
+ * written through the mapping (the read-only lower layer) it is served like a private mapping,
+ * and otherwise it is -ENODEV. Pages wholly past the end of the file fault with SIGBUS (see
  * mm_handle_fault). Returns the address or -errno.
  * The mm calls below take the mm's lock themselves: call them with no mm lock held. */
 long mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags, struct file *f,

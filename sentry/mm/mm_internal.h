@@ -84,13 +84,18 @@ bool memfile_exclusive_locked(uint64_t off, uint64_t len, uint64_t *shared_at);
  * Copy-on-write breaks never split VMAs: they change entries of the per-page map.
  *
  * Lazily filled private mappings. A private file mapping of a file without a filemap (the
- * read-only lower layer) that is not MAP_FIXED starts with nothing valid (vend = foff) and
- * fend = the end of the file, page rounded: its pages are filled from the file, all of the
- * VMA at once, at the first fault or copy_in/copy_out that reaches them (mm_file_fault,
- * mm_file_grow), and vend becomes fend. That is how ld.so maps a library: it reserves the
- * whole span with one mapping of the file and lays the segments over it with MAP_FIXED, so
- * most of the reservation is replaced before anything touches it and is never read. Every
- * other file-backed private VMA has fend == vend: nothing to fill later.
+ * read-only lower layer) that is not MAP_FIXED, or that shares a page cache's pages (pc, any
+ * private mapping that cannot be written: a binary's or library's text), starts with nothing
+ * valid (vend = foff) and fend = the end of the file, page rounded. The first fault or
+ * copy_in/copy_out that reaches such a page (mm_file_fault, mm_file_grow) splits off the
+ * aligned chunk of FC_CHUNK around it (more for a longer copy), fills it and makes that piece
+ * valid (vend = fend): from the page cache (filled there first if need be; the piece then
+ * also takes in the cache's filled chunks next to it, so a binary executed before costs one
+ * fault per run of what it touched), or else into the piece's own pages (fresh ones if they
+ * are shared, as after a fork). Pieces made valid merge again where their backing is
+ * contiguous. So a 33 MB compiler whose run touches a few MB reads only those. Pieces not yet
+ * filled are mapped nowhere, and every split, clone, fork or move of them keeps them so.
+ * Every other file-backed private VMA has fend == vend: nothing to fill later.
  */
 /* A per-page map: entry = memory-file page number | PG_COW | PG_FAULT. Pieces of one VMA split
  * apart (by mprotect, munmap...) share it, each using its own entries; refs counts them. Only
@@ -115,6 +120,8 @@ struct vma {
 	uint64_t vend;	       /* private file mappings: see above */
 	uint64_t fend;	       /* lazily filled private file mappings: see above */
 	struct mm_filemap *fm; /* see above, else NULL */
+	struct mm_fcache *pc;  /* the file's page cache, when the VMA was mapped from it, else
+				* NULL; borrowed from the file, as fm */
 	int prot;	       /* LINUX_PROT_READ|WRITE|EXEC */
 	int flags;	       /* VMA_* */
 };
@@ -390,17 +397,38 @@ int vma_plat_map(struct mm *mm, const struct vma *v, uint64_t s, uint64_t e);
  * copy-on-write VMA all become copy-on-write). Write lock. 0 or -errno. */
 int vma_plat_reprotect(struct mm *mm, struct vma *v);
 /* A fault at addr in file VMA v (index i): 0 when it made the page available (a hole filled, a
- * private mapping extended to a grown file), 1 when the page is a valid one (the caller goes
- * on), -ENXIO past the end of the file or when no page could be had (SIGBUS), -ENOMEM. May
- * split VMAs. Write lock held. */
+ * private mapping extended to a grown file, a lazily filled one's chunk filled), 1 when the
+ * page is a valid one (the caller goes on), -ENXIO past the end of the file, when no page could
+ * be had or the file could not be read (SIGBUS), -ENOMEM. May split VMAs. Write lock held. */
 int mm_file_fault(struct mm *mm, size_t i, uint64_t addr);
 /* Extend the private file VMAs of [addr, addr+len) whose file has grown past their vend to the
- * file's end (filled from the file). With plat, map the new pages too. May split VMAs. Write
- * lock held. 0 or -errno. */
+ * file's end (filled from the file), and fill the chunks of lazily filled ones that the range
+ * reaches. With plat, map the new pages too. May split VMAs. Write lock held. 0 or -errno. */
 int mm_file_grow(struct mm *mm, uint64_t addr, uint64_t len, bool plat);
+/* Make the parts of the lazily filled VMAs of [start, end) that map their page cache's pages
+ * and that the cache has filled already valid, and map them in the platform (mmap: a binary
+ * executed before costs no fault for what it touched then). May split VMAs. Write lock held.
+ * 0 or -errno. */
+int mm_map_cached(struct mm *mm, uint64_t start, uint64_t end);
 /* Where an access from addr inside file VMA v must stop now (page-rounded end of the file, or
  * vend); *grow is set when a private mapping's file has grown past its vend there. Read lock. */
 uint64_t vma_access_end(const struct vma *v, uint64_t addr, bool *grow);
+
+/* ---- fcache.c ---- */
+/* How much a fault on a lazily filled mapping reads at once: an aligned chunk of the file. */
+#define FC_CHUNK (128 * 1024ULL)
+struct mm_fcache {
+	pthread_mutex_t lock; /* serialises fills */
+	uint64_t moff, len;   /* the memory-file range: the file's bytes [0, len) */
+	uint64_t filled;      /* bytes filled (atomic) */
+	uint64_t bits[];      /* one bit per FC_CHUNK chunk: filled (atomic; see fcache.c) */
+};
+/* Has the chunk holding file offset off (< c->len) been filled? No lock needed. */
+bool fcache_chunk_filled(const struct mm_fcache *c, uint64_t off);
+/* Fill the chunks of c holding [off, end) (clipped to c->len) that are not yet, from f (the
+ * cache's file). Call it with no lock but maybe mm->lock (f is read like mm_fill_from_file).
+ * 0 or -errno (the chunks filled before the error stay filled). */
+int fcache_fill(struct mm_fcache *c, struct file *f, uint64_t off, uint64_t end);
 
 /* ---- mm.c helpers shared with mremap.c ---- */
 /* Fill [moff, moff+len) of the memory file from f at foff; bytes past EOF stay zero. 0/-errno. */

@@ -29,17 +29,16 @@ struct file {
 	struct mm_filemap *fm; /* a "tmpfs" file: its contents are these pages (data unused) */
 	bool lazy;	       /* a "goferfs" file: private mappings filled at first access */
 	int reads;	       /* vfs_pread calls */
-	uint64_t cache_moff, cache_len; /* a "goferfs" file's page cache, if cache_len */
+	struct mm_fcache *cache; /* a "goferfs" file's page cache, or NULL */
 };
 
 struct mm_filemap *file_filemap(struct file *f) { return f->fm; }
 bool file_fill_lazily(struct file *f) { return f->lazy; }
-int file_page_cache(struct file *f, uint64_t *moff, uint64_t *len)
+int file_page_cache(struct file *f, struct mm_fcache **c)
 {
-	if (!f->cache_len)
+	if (!f->cache)
 		return -ENODEV;
-	*moff = f->cache_moff;
-	*len = f->cache_len;
+	*c = f->cache;
 	return 0;
 }
 

@@ -222,9 +222,26 @@ Test(mmap, lazy_private_file, .init = setup, .fini = teardown)
 	cr_assert_eq(mm_mmap(mm, (uint64_t)a + 2 * PG, 2 * PG, RW,
 			     LINUX_MAP_PRIVATE | LINUX_MAP_FIXED, &f, 2 * PG),
 		     a + 2 * (long)PG);
-	cr_assert_gt(f.reads, 0, "MAP_FIXED: filled at once");
+	cr_assert_gt(f.reads, 0, "MAP_FIXED and writable: filled at once");
 	cr_assert(fake_lookup(mm, (uint64_t)a + 2 * PG));
 	int reads = f.reads;
+	/* a MAP_FIXED text segment is filled as it is touched */
+	long t = mm_mmap(mm, 0, 2 * PG, LINUX_PROT_READ, LINUX_MAP_PRIVATE, &f, 0);
+	cr_assert_gt(t, 0);
+	cr_assert_eq(f.reads, reads);
+	cr_assert_eq(mm_mmap(mm, (uint64_t)t, 2 * PG, LINUX_PROT_READ | LINUX_PROT_EXEC,
+			     LINUX_MAP_PRIVATE | LINUX_MAP_FIXED, &f, PG),
+		     t);
+	cr_assert_eq(f.reads, reads, "MAP_FIXED without PROT_WRITE: not read at mmap time");
+	cr_assert_null(fake_lookup(mm, (uint64_t)t));
+	cr_assert_eq(mm_handle_fault(mm, (uint64_t)t + PG, LINUX_PROT_EXEC), 0);
+	cr_assert_gt(f.reads, reads);
+	cr_assert(fake_lookup(mm, (uint64_t)t) && fake_lookup(mm, (uint64_t)t + PG));
+	cr_assert_eq(copy_in(mm, got, (uint64_t)t, 2 * PG), 0);
+	cr_assert_eq(memcmp(got, fdata + PG, 2 * PG), 0);
+	cr_assert_eq(mm_munmap(mm, (uint64_t)t, 2 * PG), 0);
+	check_mirror(mm);
+	reads = f.reads;
 	/* the first fault fills what is left of the reservation and maps it */
 	cr_assert_eq(mm_handle_fault(mm, (uint64_t)a + PG + 5, LINUX_PROT_READ), 0);
 	cr_assert_gt(f.reads, reads);
@@ -259,27 +276,29 @@ Test(mmap, lazy_private_file, .init = setup, .fini = teardown)
 	cr_assert_eq(memfile_used(), used0);
 }
 
-/* Private mappings that cannot be written share a page cache's pages copy-on-write (no read of
- * the file), also the part within the file of one reaching past its end (ld.so's reservation);
- * writable ones copy, as before. */
+/* Private mappings that cannot be written share a page cache's pages copy-on-write (the file
+ * read into the cache at the first access, once), also the part within the file of one
+ * reaching past its end (ld.so's reservation); writable ones copy, as before. */
 Test(mmap, page_cache_shared_copy_on_write, .init = setup, .fini = teardown)
 {
 	struct file f = mkfile(LINUX_O_RDONLY);
 	uint64_t flen = PAGE_ALIGN_UP(sizeof(fdata));
 	char got[4 * PG];
 
-	cr_assert_eq(mm_read_file_pages(&f, flen, &f.cache_moff), 0);
-	f.cache_len = flen;
-	cr_assert_eq(memcmp(memfile_ptr(f.cache_moff), fdata, sizeof(fdata)), 0, "the cache");
+	f.cache = mm_fcache_create(flen);
+	cr_assert_not_null(f.cache);
+	uint64_t cmoff = f.cache->moff;
 	uint64_t used = memfile_used();
-	int reads = f.reads;
 	long a = mm_mmap(mm, 0, 2 * PG, LINUX_PROT_READ | LINUX_PROT_EXEC, LINUX_MAP_PRIVATE, &f,
 			 PG);
 	cr_assert_gt(a, 0);
-	cr_assert_eq(f.reads, reads, "no read: the cache's pages");
+	cr_assert_eq(f.reads, 0, "nothing read at mmap time");
 	cr_assert_eq(memfile_used(), used, "no new pages");
+	cr_assert_null(fake_lookup(mm, (uint64_t)a), "nothing mapped before it is filled");
+	cr_assert_eq(mm_handle_fault(mm, (uint64_t)a + PG, LINUX_PROT_READ), 0);
+	cr_assert_eq(mm_fcache_filled(f.cache), flen, "the cache filled (one chunk: all of it)");
 	const struct fake_map *fm = fake_lookup(mm, (uint64_t)a);
-	cr_assert(fm && fm->moff == f.cache_moff + PG, "mapped from the cache");
+	cr_assert(fm && fm->moff == cmoff + PG, "mapped from the cache");
 	cr_assert_eq(fm->prot & LINUX_PROT_WRITE, 0);
 	cr_assert_eq(copy_in(mm, got, (uint64_t)a, 2 * PG), 0);
 	cr_assert_eq(memcmp(got, fdata + PG, 2 * PG), 0);
@@ -288,12 +307,12 @@ Test(mmap, page_cache_shared_copy_on_write, .init = setup, .fini = teardown)
 	cr_assert_eq(mm_mprotect(mm, (uint64_t)a, 2 * PG, RW), 0);
 	cr_assert_eq(mm_handle_fault(mm, (uint64_t)a, LINUX_PROT_WRITE), 0);
 	cr_assert_eq(copy_out(mm, (uint64_t)a + PG, "XY", 2), 0);
-	cr_assert_eq(memcmp(memfile_ptr(f.cache_moff), fdata, sizeof(fdata)), 0, "cache intact");
+	cr_assert_eq(memcmp(memfile_ptr(cmoff), fdata, sizeof(fdata)), 0, "cache intact");
 	cr_assert_eq(copy_in(mm, got, (uint64_t)a + PG, 2), 0);
 	cr_assert_eq(memcmp(got, "XY", 2), 0);
 	check_mirror(mm);
 	/* a writable mapping and one reaching past the cache copy from the file */
-	reads = f.reads;
+	int reads = f.reads;
 	long b = mm_mmap(mm, 0, PG, RW, LINUX_MAP_PRIVATE, &f, 0);
 	cr_assert_gt(b, 0);
 	cr_assert_gt(f.reads, reads, "writable: copied");
@@ -304,7 +323,7 @@ Test(mmap, page_cache_shared_copy_on_write, .init = setup, .fini = teardown)
 	cr_assert_eq(f.reads, reads, "reaching past the end: the file's part shared, no read");
 	cr_assert_eq(mm->n, n0 + 2, "the cached part and the part past the end");
 	fm = fake_lookup(mm, (uint64_t)c);
-	cr_assert(fm && fm->moff == f.cache_moff, "mapped from the cache");
+	cr_assert(fm && fm->moff == cmoff, "the cache filled already: mapped at mmap time");
 	cr_assert_eq(copy_in(mm, got, (uint64_t)c, 2 * PG), 0);
 	cr_assert_eq(memcmp(got, fdata, 2 * PG), 0);
 	cr_assert_null(fake_lookup(mm, (uint64_t)c + flen), "past the end: not mapped");
@@ -328,8 +347,122 @@ Test(mmap, page_cache_shared_copy_on_write, .init = setup, .fini = teardown)
 	mm = NULL;
 	cr_assert_eq(f.refs, 1, "all references dropped");
 	cr_assert_eq(memfile_used(), used0 + flen, "only the cache is left");
-	memfile_decref(f.cache_moff, flen);
+	mm_fcache_release(f.cache);
 	cr_assert_eq(memfile_used(), used0);
+}
+
+/* A large file: 6 chunks of page cache. */
+#define BIG_LEN (6 * FC_CHUNK - 3 * PG + 123)
+static char *bigdata;
+static struct file mkbig(void)
+{
+	bigdata = malloc(BIG_LEN);
+	cr_assert_not_null(bigdata);
+	for (size_t i = 0; i < BIG_LEN; i++)
+		bigdata[i] = (char)(i * 7 / PG + i % 13);
+	return (struct file){.refs = 1,
+			     .data = bigdata,
+			     .size = BIG_LEN,
+			     .flags = LINUX_O_RDONLY,
+			     .mode = LINUX_S_IFREG | 0755,
+			     .lazy = true,
+			     .cache = mm_fcache_create(PAGE_ALIGN_UP(BIG_LEN))};
+}
+
+/* Check [addr, addr+len) of mm against file bytes from off (zeros past BIG_LEN). */
+static void check_big(struct mm *m, uint64_t addr, uint64_t len, uint64_t off)
+{
+	char *got = malloc(len);
+	cr_assert_eq(copy_in(m, got, addr, len), 0);
+	for (uint64_t k = 0; k < len; k++) {
+		char want = off + k < BIG_LEN ? bigdata[off + k] : 0;
+		if (got[k] != want)
+			cr_assert_fail("byte %#lx of the mapping (file offset %#lx) differs",
+				       (unsigned long)k, (unsigned long)(off + k));
+	}
+	free(got);
+}
+
+/* Only what is touched is read, a chunk at a time: a fault in the middle of a large mapping of
+ * a cached file fills one chunk of the cache, maps only it, and a later mapping of the file
+ * (the next exec) maps the filled chunks at mmap time. Pieces not filled stay unmapped
+ * through mprotect splitting them, fork and munmap; a file mapping that cannot use the cache
+ * (writable) fills its own pages a chunk at a time. */
+Test(mmap, lazy_fill_by_chunks, .init = setup, .fini = teardown)
+{
+	struct file f = mkbig();
+	uint64_t flen = PAGE_ALIGN_UP(BIG_LEN);
+	long a = mm_mmap(mm, 0, flen, LINUX_PROT_READ | LINUX_PROT_EXEC,
+			 LINUX_MAP_PRIVATE | LINUX_MAP_FIXED_NOREPLACE, &f, 0);
+	cr_assert_lt(a, 0, "MAP_FIXED_NOREPLACE at 0");
+	a = mm_mmap(mm, 0, flen, LINUX_PROT_READ | LINUX_PROT_EXEC, LINUX_MAP_PRIVATE, &f, 0);
+	cr_assert_gt(a, 0);
+	uint64_t at = (uint64_t)a;
+	cr_assert_eq(f.reads, 0);
+	/* a fault in chunk 2 */
+	cr_assert_eq(mm_handle_fault(mm, at + 2 * FC_CHUNK + 5 * PG, LINUX_PROT_EXEC), 0);
+	cr_assert_eq(mm_fcache_filled(f.cache), FC_CHUNK, "one chunk read");
+	cr_assert(fake_lookup(mm, at + 2 * FC_CHUNK) && fake_lookup(mm, at + 3 * FC_CHUNK - PG));
+	cr_assert_null(fake_lookup(mm, at + 2 * FC_CHUNK - PG), "the chunk before: not mapped");
+	cr_assert_null(fake_lookup(mm, at + 3 * FC_CHUNK), "the chunk after: not mapped");
+	check_mirror(mm);
+	/* mprotect splitting the unfilled chunk 4, then touching it */
+	cr_assert_eq(mm_mprotect(mm, at + 4 * FC_CHUNK + PG, PG, LINUX_PROT_READ), 0);
+	check_mirror(mm);
+	cr_assert_null(fake_lookup(mm, at + 4 * FC_CHUNK + PG), "still unfilled: not mapped");
+	cr_assert_eq(mm_handle_fault(mm, at + 4 * FC_CHUNK + PG, LINUX_PROT_READ), 0);
+	const struct fake_map *fm = fake_lookup(mm, at + 4 * FC_CHUNK + PG);
+	cr_assert(fm && fm->prot == LINUX_PROT_READ);
+	cr_assert_eq(mm_fcache_filled(f.cache), 2 * FC_CHUNK, "chunk 4 read");
+	check_mirror(mm);
+	/* fork before chunk 0 is touched: each side fills it and sees the file */
+	cr_assert_eq(mm_activate(mm), 0);
+	struct mm *child = mm_fork(mm);
+	cr_assert_not_null(child);
+	cr_assert_eq(mm_activate(child), 0);
+	cr_assert_eq(mm_handle_fault(child, at + PG, LINUX_PROT_READ), 0);
+	cr_assert_not_null(fake_lookup(child, at + PG));
+	cr_assert_null(fake_lookup(mm, at + PG), "the parent's still unfilled");
+	check_mirror(child);
+	check_big(child, at, flen, 0);
+	cr_assert_eq(mm_fcache_filled(f.cache), flen, "all of it read by now, once");
+	mm_put(child);
+	check_mirror(mm);
+	/* munmap of an unfilled piece, then the rest read through copy_in */
+	cr_assert_eq(mm_munmap(mm, at + FC_CHUNK, PG), 0);
+	check_big(mm, at + 5 * FC_CHUNK, flen - 5 * FC_CHUNK, 5 * FC_CHUNK);
+	cr_assert_eq(copy_in(mm, (char[1]){0}, at + FC_CHUNK, 1), -EFAULT);
+	check_mirror(mm);
+	/* the next exec: all of it filled, mapped at mmap time as one */
+	int reads = f.reads;
+	size_t n0 = mm->n;
+	long b = mm_mmap(mm, 0, flen, LINUX_PROT_READ | LINUX_PROT_EXEC, LINUX_MAP_PRIVATE, &f, 0);
+	cr_assert_gt(b, 0);
+	cr_assert_eq(mm->n, n0 + 1);
+	fm = fake_lookup(mm, (uint64_t)b);
+	cr_assert(fm && fm->start == (uint64_t)b && fm->end == (uint64_t)b + flen);
+	cr_assert_eq(f.reads, reads);
+	check_big(mm, (uint64_t)b, flen, 0);
+	/* a writable private mapping is its own copy, filled by chunks too */
+	long c = mm_mmap(mm, 0, flen, RW, LINUX_MAP_PRIVATE, &f, 0);
+	cr_assert_gt(c, 0);
+	cr_assert_eq(f.reads, reads, "not read at mmap time");
+	cr_assert_eq(mm_handle_fault(mm, (uint64_t)c + 3 * FC_CHUNK, LINUX_PROT_WRITE), 0);
+	cr_assert_gt(f.reads, reads);
+	cr_assert_null(fake_lookup(mm, (uint64_t)c + 2 * FC_CHUNK));
+	char was = bigdata[3 * FC_CHUNK];
+	cr_assert_eq(copy_out(mm, (uint64_t)c + 3 * FC_CHUNK, "ZZ", 2), 0);
+	cr_assert_eq(bigdata[3 * FC_CHUNK], was, "the file unchanged");
+	check_big(mm, (uint64_t)c, 3 * FC_CHUNK, 0);
+	check_big(mm, (uint64_t)c + 3 * FC_CHUNK + 2, FC_CHUNK, 3 * FC_CHUNK + 2);
+	check_big(mm, (uint64_t)b + 3 * FC_CHUNK, PG, 3 * FC_CHUNK);
+	check_mirror(mm);
+	mm_put(mm);
+	mm = NULL;
+	cr_assert_eq(f.refs, 1, "all references dropped");
+	mm_fcache_release(f.cache);
+	cr_assert_eq(memfile_used(), used0);
+	free(bigdata);
 }
 
 Test(mmap, file_access_rules, .init = setup, .fini = teardown)

@@ -239,9 +239,26 @@ mount_ro_tree() {
 	mount_verdict $name
 }
 
+# A private mapping of a file on a read-write volume, truncated after its first touch: SIGBUS
+# past the new end in the sandbox as natively (the sandbox fills such mappings as touched).
+mount_mmap_truncate() {
+	local name=mount-mmap-truncate prog=$PWD/build/tests/syscalls/mmap_lazy
+	rt_selected $name || return 0
+	local h="$RT_TMP/$name.host"
+	mkdir -p "$h"
+	if ! "$prog" "$h" >"$RT_TMP/$name.want" 2>"$RT_TMP/$name.native-err"; then
+		rt_result $name fail "native run failed (make syscalls?):" \
+			"$(rt_tail "$RT_TMP/$name.native-err" 5)"
+		return 0
+	fi
+	mount_run $name "$RT_TMP/$name.want" "$prog /data" --volume "$h:/data" || return 0
+	mount_verdict $name
+}
+
 mount_rw
 mount_ro
 mount_ro_tree
 mount_file
 mount_tmpfs
 mount_read_only_root
+mount_mmap_truncate
