@@ -410,7 +410,7 @@ void process_task_exit(struct task *t)
 	/* the process's resident set as it ends, for its maxrss */
 	uint64_t rss_kb = last ? rusage_mm_rss_kb(mm) : 0;
 	if (mm)
-		mm_put(mm);
+		mm_put_later(mm);
 	if (fdt)
 		fdtable_put(fdt);
 	if (fs)
@@ -516,7 +516,7 @@ long process_execve(struct task *t, int dirfd, const char *path, char **argv, ch
 	 * this lock/unlock pair has passed */
 	kernel_lock();
 	kernel_unlock();
-	mm_put(old_mm);
+	mm_put_later(old_mm);
 	rusage_exec(t, old_rss_kb);
 	if (r < 0)
 		return r;

@@ -144,6 +144,11 @@ int mm_handle_fault(struct mm *mm, uint64_t addr, int access);
  * in it). */
 void mm_get(struct mm *mm);
 void mm_put(struct mm *mm);
+/* mm_put, but the last one leaves the teardown (the platform's as_release: a stub killed and
+ * reaped; the pages freed) to a Sentry thread of its own: for exit and exec, whose task goes on
+ * (or its parent learns of the exit) without waiting for it. Nothing can use mm meanwhile: it
+ * has no references, and the platform address space runs no context. */
+void mm_put_later(struct mm *mm);
 /* The platform address space, NULL before mm_activate. Call it on a thread that runs the mm,
  * right before running it (the run loop does, before every ctx_run): it first applies the
  * invalidations other threads queued for this mm (pages of a file truncated under its shared

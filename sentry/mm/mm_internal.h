@@ -123,6 +123,7 @@ struct mm_zap;
 
 struct mm {
 	int refs; /* atomic */
+	struct mm *next_free; /* in mm_put_later's queue, once refs is 0 */
 	/* Taken for writing by every change of the VMA set and its platform mirror (faults that
 	 * break copy-on-write too), for reading by copy_in/copy_out. Writer-preferring, so never
 	 * take it twice in one thread. Lock order: mm->lock, then the memory file's lock. */
