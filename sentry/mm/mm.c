@@ -156,6 +156,7 @@ static struct {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	struct mm *head; /* linked through next_free */
+	unsigned n;
 	bool started;
 } g_teardown = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
 
@@ -168,12 +169,17 @@ static void *teardown_main(void *arg)
 			pthread_cond_wait(&g_teardown.cond, &g_teardown.lock);
 		struct mm *mm = g_teardown.head;
 		g_teardown.head = mm->next_free;
+		g_teardown.n--;
 		pthread_mutex_unlock(&g_teardown.lock);
 		mm_free(mm);
 		pthread_mutex_lock(&g_teardown.lock);
 	}
 	return NULL;
 }
+
+/* More than this many address spaces waiting: the thread falls behind, and the putter tears
+ * its own down, so that a busy machine does not pile up dead processes' memory. */
+#define TEARDOWN_BACKLOG 8
 
 void mm_put_later(struct mm *mm)
 {
@@ -189,13 +195,14 @@ void mm_put_later(struct mm *mm)
 		g_teardown.started = pthread_create(&th, &attr, teardown_main, NULL) == 0;
 		pthread_attr_destroy(&attr);
 	}
-	if (!g_teardown.started) {
+	if (!g_teardown.started || g_teardown.n >= TEARDOWN_BACKLOG) {
 		pthread_mutex_unlock(&g_teardown.lock);
-		mm_free(mm); /* no thread: here, then */
+		mm_free(mm); /* here, then */
 		return;
 	}
 	mm->next_free = g_teardown.head;
 	g_teardown.head = mm;
+	g_teardown.n++;
 	pthread_cond_signal(&g_teardown.cond);
 	pthread_mutex_unlock(&g_teardown.lock);
 }
