@@ -126,6 +126,12 @@ long process_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t ptid
 		}
 	} else {
 		c->mm = mm_fork(t->mm);
+		/* Both sides write their stack as soon as the fork returns: copy that page now
+		 * rather than take a fault for it on each side (a failure leaves the fault). */
+		if (c->mm) {
+			mm_write_soon(c->mm, c->regs.regs.rsp - 8);
+			mm_write_soon(t->mm, t->regs.regs.rsp - 8);
+		}
 		if (!c->mm) {
 			r = -ENOMEM;
 			goto fail;

@@ -559,6 +559,21 @@ out:
 	return r;
 }
 
+int mm_write_soon(struct mm *mm, uint64_t addr)
+{
+	uint64_t p = PAGE_ALIGN_DOWN(addr);
+	int r = 0;
+
+	pthread_rwlock_wrlock(&mm->lock);
+	mm_apply_zaps_locked(mm); /* as a fault would (a no-op before activation) */
+	struct vma *v = vma_lookup(mm, addr);
+	if (v && (v->flags & VMA_COW) && (v->prot & LINUX_PROT_WRITE) && p < vma_valid_end(v) &&
+	    vma_page_cow(v, p))
+		r = break_range(mm, v, p, p + PAGE_SIZE, false);
+	pthread_rwlock_unlock(&mm->lock);
+	return r;
+}
+
 struct mm *mm_fork(struct mm *parent)
 {
 	struct mm *c = mm_alloc(parent->plat);

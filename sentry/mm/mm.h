@@ -128,6 +128,10 @@ int mm_activate(struct mm *mm);
  * (plus a copy of the per-page map of VMAs where copy-on-write was broken before), not to the
  * pages. NULL on ENOMEM. */
 struct mm *mm_fork(struct mm *parent);
+/* The page at addr is about to be written (a stack page right after fork): make it private to
+ * mm now, as a write fault would, if it is a copy-on-write page of a writable mapping, instead
+ * of a fault's round trip to the Sentry later. Takes the mm's lock itself. 0 or -ENOMEM. */
+int mm_write_soon(struct mm *mm, uint64_t addr);
 /* A fault the platform reported at addr with access (LINUX_PROT_* bit, or 0 when the platform
  * cannot tell; it is then inferred). Returns 0 when the faulting thread should just run again
  * (copy-on-write broken, a file page mapped, or the fault raced with another thread that fixed
