@@ -21,6 +21,10 @@
 #include "sentry/mm/mm.h"
 #include "sentry/vfs/vfs.h"
 
+/* How much small writable memory a fork copies at once rather than shares copy-on-write
+ * (mm_fork_copy): a python process's heap and arenas fit. */
+#define FORK_COPY_MAX (16ULL << 20)
+
 #define CLONE_NEWNS_ALL                                                                            \
 	(LINUX_CLONE_NEWNS | LINUX_CLONE_NEWCGROUP | LINUX_CLONE_NEWUTS | LINUX_CLONE_NEWIPC |     \
 	 LINUX_CLONE_NEWUSER | LINUX_CLONE_NEWPID | LINUX_CLONE_NEWNET)
@@ -125,7 +129,7 @@ long process_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t ptid
 			goto fail;
 		}
 	} else {
-		c->mm = mm_fork(t->mm);
+		c->mm = mm_fork_copy(t->mm, t->tg->nr_threads == 1 ? FORK_COPY_MAX : 0);
 		/* Both sides write their stack as soon as the fork returns: copy that page now
 		 * rather than take a fault for it on each side (a failure leaves the fault). */
 		if (c->mm) {

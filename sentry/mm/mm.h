@@ -128,6 +128,12 @@ int mm_activate(struct mm *mm);
  * (plus a copy of the per-page map of VMAs where copy-on-write was broken before), not to the
  * pages. NULL on ENOMEM. */
 struct mm *mm_fork(struct mm *parent);
+/* mm_fork, but small writable private VMAs, up to copy_max bytes in all, are copied now
+ * instead (no copy-on-write for them on either side: see cow.c), when the parent's mm has no
+ * other user (a thread could write a page while it is copied; a thread made by another thread
+ * at the very moment of the fork still could, and the child may then see its writes to one
+ * page out of order, where Linux's copy-on-write snapshots each page at once). */
+struct mm *mm_fork_copy(struct mm *parent, uint64_t copy_max);
 /* The page at addr is about to be written (a stack page right after fork): make it private to
  * mm now, as a write fault would, if it is a copy-on-write page of a writable mapping, instead
  * of a fault's round trip to the Sentry later. Takes the mm's lock itself. 0 or -ENOMEM. */
