@@ -580,9 +580,10 @@ int mm_write_soon(struct mm *mm, uint64_t addr)
  * Programs write much of it right after a fork (python's reference counts: a forked worker took
  * ~300 copy-on-write faults, and its parent ~150 after each fork), and a fault costs far more
  * here than copying a page (two hand-offs with the platform, and a mapping of its own), while
- * copying a few MiB costs a millisecond or two. Only VMAs of at most FORK_COPY_VMA_MAX, up to
- * the caller's budget in all: a large parent still forks in time proportional to its VMAs, and
- * its memory stays shared. Holes of the memory file stay holes in the copy (read as zeros, they
+ * copying a few MiB costs a millisecond or two. Only VMAs of at most FORK_COPY_VMA_MAX, until
+ * the caller's budget is copied (the VMA that passes it is finished: at most FORK_COPY_VMA_MAX
+ * more): a large parent still forks in time proportional to its VMAs, and its memory stays
+ * shared. Holes of the memory file stay holes in the copy (read as zeros, they
  * are not written), and the parent's pages do not become copy-on-write at all.
  */
 #define FORK_COPY_VMA_MAX (8ULL << 20)
@@ -596,8 +597,9 @@ static bool page_zero(const char *p)
 
 /* Copy what is not zero of the memory file's [src, src+len) to the fresh (zero) range at dst:
  * holes are skipped (SEEK_DATA), the rest read through the file, which answers holes with
- * zeros without filling them, and zero pages are not written. 0 or -errno. */
-static int copy_nonzero(uint64_t dst, uint64_t src, uint64_t len)
+ * zeros without filling them, and zero pages are not written. Adds the bytes written to
+ * *copied. 0 or -errno. */
+static int copy_nonzero(uint64_t dst, uint64_t src, uint64_t len, uint64_t *copied)
 {
 	char buf[FORK_COPY_CHUNK] __attribute__((aligned(64)));
 
@@ -622,9 +624,10 @@ static int copy_nonzero(uint64_t dst, uint64_t src, uint64_t len)
 			for (size_t w = a; w < b;) {
 				ssize_t put = pwrite(memfile_fd(), buf + w, b - w,
 						     (off_t)(dst + done + w));
-				if (put < 0 && errno != EINTR)
-					return -errno;
+				if ((put < 0 && errno != EINTR) || put == 0)
+					return put < 0 ? -errno : -EIO;
 				w += put > 0 ? (size_t)put : 0;
+				*copied += put > 0 ? (uint64_t)put : 0;
 			}
 			a = b + PAGE_SIZE; /* past the zero page that ended the run */
 		}
@@ -633,9 +636,9 @@ static int copy_nonzero(uint64_t dst, uint64_t src, uint64_t len)
 	return 0;
 }
 
-/* *nv: v (page aligned) for the child, with a copy of its pages in fresh backing of its own.
- * 0 or -ENOMEM. */
-static int fork_copy(const struct vma *v, struct vma *nv)
+/* *nv: v (page aligned) for the child, with a copy of its pages in fresh backing of its own;
+ * the bytes copied are added to *copied. 0 or -ENOMEM. */
+static int fork_copy(const struct vma *v, struct vma *nv, uint64_t *copied)
 {
 	uint64_t len = vma_len(v), old, re;
 
@@ -648,7 +651,7 @@ static int fork_copy(const struct vma *v, struct vma *nv)
 		return -ENOMEM;
 	for (uint64_t a = v->start; a < v->end; a = re) {
 		re = vma_run(v, a, v->end, &old, NULL);
-		if (copy_nonzero(nv->moff + (a - v->start), old, re - a) < 0) {
+		if (copy_nonzero(nv->moff + (a - v->start), old, re - a, copied) < 0) {
 			memfile_free(nv->moff, len);
 			return -ENOMEM;
 		}
@@ -658,20 +661,18 @@ static int fork_copy(const struct vma *v, struct vma *nv)
 	return 0;
 }
 
-/* Should the fork copy v now (see above), within what is left of *budget? Private memory
- * only: anonymous, or a private file mapping valid to its end with nothing left to fill
- * lazily (a program's data and bss, which python writes as much as its heap). */
-static bool fork_copies(const struct vma *v, uint64_t *budget)
+/* Should the fork copy v now (see above), having copied copied bytes of at most copy_max?
+ * Private memory only: anonymous, or a private file mapping valid to its end with nothing
+ * left to fill lazily (a program's data and bss, which python writes as much as its heap). The
+ * budget counts what was written, not the VMAs' lengths: the 8 MiB stacks of threads (glibc
+ * keeps those of exited threads) are mostly holes, and would use it up for nothing. */
+static bool fork_copies(const struct vma *v, uint64_t copied, uint64_t copy_max)
 {
-	uint64_t len = vma_len(v);
-
 	if ((v->flags & (VMA_SHARED | VMA_FILEMAP | VMA_SHARED_COPY)) ||
-	    !(v->prot & LINUX_PROT_WRITE) || len > FORK_COPY_VMA_MAX || len > *budget)
+	    !(v->prot & LINUX_PROT_WRITE) || vma_len(v) > FORK_COPY_VMA_MAX ||
+	    copied >= copy_max)
 		return false;
-	if (v->file && (vma_valid_end(v) != v->end || v->fend != v->vend))
-		return false;
-	*budget -= len;
-	return true;
+	return !v->file || (vma_valid_end(v) == v->end && v->fend == v->vend);
 }
 
 struct mm *mm_fork(struct mm *parent)
@@ -681,6 +682,7 @@ struct mm *mm_fork(struct mm *parent)
 
 struct mm *mm_fork_copy(struct mm *parent, uint64_t copy_max)
 {
+	uint64_t copied = 0;
 	struct mm *c = mm_alloc(parent->plat);
 	if (!c)
 		return NULL;
@@ -718,8 +720,8 @@ struct mm *mm_fork_copy(struct mm *parent, uint64_t copy_max)
 				goto fail;
 			if (nv.file)
 				file_get(nv.file);
-		} else if (fork_copies(v, &copy_max)) {
-			if (fork_copy(v, &nv) < 0)
+		} else if (fork_copies(v, copied, copy_max)) {
+			if (fork_copy(v, &nv, &copied) < 0)
 				goto fail;
 		} else {
 			/* Shared memory and the file's pages (VMA_FILEMAP) are shared for real. */

@@ -138,7 +138,7 @@ Test(fork, private_pages_diverge, .init = setup, .fini = teardown)
 
 /* mm_fork_copy: a small writable VMA is copied at the fork, holes staying holes; nothing is
  * copy-on-write afterwards (no write-protect, no fault on either side); a large one, or one
- * past the budget, is shared copy-on-write as with mm_fork. */
+ * after the budget was copied, is shared copy-on-write as with mm_fork. */
 Test(fork, small_memory_is_copied_at_fork, .init = setup, .fini = teardown)
 {
 	uint64_t a = 0x40000000, len = 64 * PG, big = 0x50000000, blen = 16ULL << 20;
@@ -173,12 +173,17 @@ Test(fork, small_memory_is_copied_at_fork, .init = setup, .fini = teardown)
 	check_mirror(mm);
 	check_mirror(c);
 	mm_put(c);
-	/* A budget smaller than the VMA: copy-on-write (the big VMA still is). */
+	/* The budget counts what was copied: the first VMA passes it, the next one is shared
+	 * copy-on-write (the big one still is). */
+	uint64_t b = 0x48000000;
+	cr_assert_eq(anon(b, 4 * PG, RW, LINUX_MAP_FIXED), (long)b);
+	cr_assert_eq(app_write(mm, b, 'q'), 0);
 	reset_counts();
-	c = mm_fork_copy(mm, len - PG);
+	c = mm_fork_copy(mm, PG);
 	cr_assert(c);
-	cr_assert_eq(n_protect, 1, "the small VMA write-protected");
-	cr_assert(mm->v[0].start == a && (mm->v[0].flags & VMA_COW));
+	cr_assert_eq(n_protect, 1, "the second small VMA write-protected");
+	cr_assert(mm->v[0].start == a && !(mm->v[0].flags & VMA_COW));
+	cr_assert(mm->v[1].start == b && (mm->v[1].flags & VMA_COW));
 	mm_put(c);
 }
 
