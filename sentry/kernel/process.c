@@ -25,6 +25,18 @@
  * (mm_fork_copy): a python process's heap and arenas fit. */
 #define FORK_COPY_MAX (16ULL << 20)
 
+/* What a fork of t copies at once (mm_fork_copy): nothing when t has other threads, or when
+ * more of its forked children exec'd than exited without: a child that execs at once (a shell
+ * running a command, git) would have the copy thrown away, where copy-on-write costs it a few
+ * faults. */
+static uint64_t fork_copy_max(struct task *t)
+{
+	kernel_lock();
+	bool copy = t->tg->nr_threads == 1 && t->tg->fork_execs <= t->tg->fork_exits;
+	kernel_unlock();
+	return copy ? FORK_COPY_MAX : 0;
+}
+
 #define CLONE_NEWNS_ALL                                                                            \
 	(LINUX_CLONE_NEWNS | LINUX_CLONE_NEWCGROUP | LINUX_CLONE_NEWUTS | LINUX_CLONE_NEWIPC |     \
 	 LINUX_CLONE_NEWUSER | LINUX_CLONE_NEWPID | LINUX_CLONE_NEWNET)
@@ -129,7 +141,7 @@ long process_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t ptid
 			goto fail;
 		}
 	} else {
-		c->mm = mm_fork_copy(t->mm, t->tg->nr_threads == 1 ? FORK_COPY_MAX : 0);
+		c->mm = mm_fork_copy(t->mm, fork_copy_max(t));
 		/* Both sides write their stack as soon as the fork returns: copy that page now
 		 * rather than take a fault for it on each side (a failure leaves the fault). */
 		if (c->mm) {
@@ -155,6 +167,7 @@ long process_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t ptid
 			goto fail;
 		}
 		tg->exit_signal = exit_signal;
+		tg->forked = !(flags & LINUX_CLONE_VM);
 	}
 
 	kernel_lock();
@@ -443,6 +456,8 @@ void process_task_exit(struct task *t)
 		if (g_kernel.strace)
 			strace_exited(t, final_status);
 		vfork_release_locked(tg);
+		if (tg->forked && !tg->did_exec && tg->parent)
+			tg->parent->fork_exits++;
 		/* A parent that reaps at once frees tg here, and drops the group's reference to
 		 * its leader: past this point tg is not touched. */
 		tg_become_zombie_locked(tg, final_status);
@@ -550,6 +565,8 @@ long process_execve(struct task *t, int dirfd, const char *path, char **argv, ch
 	t->clear_child_tid = 0;
 
 	kernel_lock();
+	if (t->tg->forked && !t->tg->did_exec && t->tg->parent)
+		t->tg->parent->fork_execs++;
 	t->tg->did_exec = true;
 	vfork_release_locked(t->tg);
 	kernel_unlock();
