@@ -1,5 +1,4 @@
 /* Copy-on-write: fork of an address space, page faults, and breaking copy-on-write. */
-#define _GNU_SOURCE /* SEEK_DATA */
 #include "sentry/mm/mm.h"
 #include "sentry/mm/mm_internal.h"
 
@@ -583,62 +582,29 @@ int mm_write_soon(struct mm *mm, uint64_t addr)
  * copying a few MiB costs a millisecond or two. Only VMAs of at most FORK_COPY_VMA_MAX, until
  * the caller's budget is copied (the VMA that passes it is finished: at most FORK_COPY_VMA_MAX
  * more): a large parent still forks in time proportional to its VMAs, and its memory stays
- * shared. Holes of the memory file stay holes in the copy (read as zeros, they
- * are not written), and the parent's pages do not become copy-on-write at all.
+ * shared. Only the memory file's data is copied (its holes found with SEEK_DATA/SEEK_HOLE, as
+ * the resident walk does): holes stay holes, and the parent's pages do not become
+ * copy-on-write at all.
  */
 #define FORK_COPY_VMA_MAX (8ULL << 20)
-#define FORK_COPY_CHUNK (64 * 1024)
+/* A data range of the memory file is copied to delta bytes past it. */
+struct fork_copy_to {
+	uint64_t delta;
+	uint64_t *copied;
+};
 
-static bool page_zero(const char *p)
+static void copy_data(void *arg, uint64_t a, uint64_t b)
 {
-	static const char zero[PAGE_SIZE];
-	return memcmp(p, zero, PAGE_SIZE) == 0;
-}
+	struct fork_copy_to *to = arg;
 
-/* Copy what is not zero of the memory file's [src, src+len) to the fresh (zero) range at dst:
- * holes are skipped (SEEK_DATA), the rest read through the file, which answers holes with
- * zeros without filling them, and zero pages are not written. Adds the bytes written to
- * *copied. 0 or -errno. */
-static int copy_nonzero(uint64_t dst, uint64_t src, uint64_t len, uint64_t *copied)
-{
-	char buf[FORK_COPY_CHUNK] __attribute__((aligned(64)));
-
-	for (uint64_t done = 0; done < len;) {
-		off_t d = lseek(memfile_fd(), (off_t)(src + done), SEEK_DATA);
-		if (d < 0 || (uint64_t)d >= src + len)
-			return d < 0 && errno != ENXIO ? -errno : 0; /* ENXIO: no data past it */
-		if ((uint64_t)d > src + done) {
-			done = PAGE_ALIGN_DOWN((uint64_t)d - src);
-			continue;
-		}
-		size_t n = (size_t)MIN(len - done, (uint64_t)sizeof(buf));
-		ssize_t got = pread(memfile_fd(), buf, n, (off_t)(src + done));
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got != (ssize_t)n)
-			return got < 0 ? -errno : -EIO;
-		for (size_t a = 0; a < n;) {
-			size_t b = a;
-			while (b < n && !page_zero(buf + b))
-				b += PAGE_SIZE;
-			for (size_t w = a; w < b;) {
-				ssize_t put = pwrite(memfile_fd(), buf + w, b - w,
-						     (off_t)(dst + done + w));
-				if ((put < 0 && errno != EINTR) || put == 0)
-					return put < 0 ? -errno : -EIO;
-				w += put > 0 ? (size_t)put : 0;
-				*copied += put > 0 ? (uint64_t)put : 0;
-			}
-			a = b + PAGE_SIZE; /* past the zero page that ended the run */
-		}
-		done += n;
-	}
-	return 0;
+	copy_pages(a + to->delta, a, b - a);
+	*to->copied += b - a;
 }
 
 /* *nv: v (page aligned) for the child, with a copy of its pages in fresh backing of its own;
- * the bytes copied are added to *copied. 0 or -ENOMEM. */
-static int fork_copy(const struct vma *v, struct vma *nv, uint64_t *copied)
+ * the bytes copied are added to *copied; kn is the fork's walk of the memory file. 0 or
+ * -ENOMEM. */
+static int fork_copy(const struct vma *v, struct vma *nv, struct known *kn, uint64_t *copied)
 {
 	uint64_t len = vma_len(v), old, re;
 
@@ -651,10 +617,8 @@ static int fork_copy(const struct vma *v, struct vma *nv, uint64_t *copied)
 		return -ENOMEM;
 	for (uint64_t a = v->start; a < v->end; a = re) {
 		re = vma_run(v, a, v->end, &old, NULL);
-		if (copy_nonzero(nv->moff + (a - v->start), old, re - a, copied) < 0) {
-			memfile_free(nv->moff, len);
-			return -ENOMEM;
-		}
+		struct fork_copy_to to = {nv->moff + (a - v->start) - old, copied};
+		memfile_data_ranges(kn, old, old + (re - a), copy_data, &to);
 	}
 	if (nv->file)
 		file_get(nv->file);
@@ -682,6 +646,7 @@ struct mm *mm_fork(struct mm *parent)
 
 struct mm *mm_fork_copy(struct mm *parent, uint64_t copy_max)
 {
+	struct known kn = {0};
 	uint64_t copied = 0;
 	struct mm *c = mm_alloc(parent->plat);
 	if (!c)
@@ -721,7 +686,7 @@ struct mm *mm_fork_copy(struct mm *parent, uint64_t copy_max)
 			if (nv.file)
 				file_get(nv.file);
 		} else if (fork_copies(v, copied, copy_max)) {
-			if (fork_copy(v, &nv, &copied) < 0)
+			if (fork_copy(v, &nv, &kn, &copied) < 0)
 				goto fail;
 		} else {
 			/* Shared memory and the file's pages (VMA_FILEMAP) are shared for real. */

@@ -294,6 +294,22 @@ long vma_find_free(const struct mm *mm, uint64_t hint, uint64_t len, int flags);
  * room reserved. */
 void mm_unmap_range(struct mm *mm, uint64_t start, uint64_t end, bool plat);
 
+/* ---- resident.c ---- */
+/* What lseek(SEEK_DATA/SEEK_HOLE) told of the memory file during one walk (resident.c says
+ * why): zero it at the walk's start. */
+#define KNOWN_MAX 64
+struct known {
+	struct {
+		uint64_t a, b;
+		bool data;
+	} k[KNOWN_MAX];
+	size_t n, next;
+};
+/* Call fn(arg, a, b) for each maximal data range [a, b) of the memory file within [s, e) (the
+ * pages the host has allocated). A snapshot: pages punched or filled meanwhile may be missed. */
+void memfile_data_ranges(struct known *kn, uint64_t s, uint64_t e,
+			 void (*fn)(void *, uint64_t, uint64_t), void *arg);
+
 /* ---- cow.c ---- */
 /* Make the pages of [addr, addr+len) private to this mm wherever they lie in copy-on-write
  * VMAs: copy the pages still shared (page by page; a VMA this mm holds alone is just

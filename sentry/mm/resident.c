@@ -26,15 +26,6 @@
  * 256 buys nothing more). A walk is a snapshot: pages punched or filled meanwhile may be
  * missed, as with any racing query.
  */
-#define KNOWN_MAX 64
-struct known {
-	struct {
-		uint64_t a, b;
-		bool data;
-	} k[KNOWN_MAX];
-	size_t n, next;
-};
-
 static void known_add(struct known *kn, uint64_t a, uint64_t b, bool data)
 {
 	if (a >= b)
@@ -54,9 +45,8 @@ static int known_find(const struct known *kn, uint64_t pos)
 	return -1;
 }
 
-/* Call fn(arg, a, b) for each maximal data range [a, b) of the memory file within [s, e). */
-static void memfile_data_ranges(struct known *kn, uint64_t s, uint64_t e,
-				void (*fn)(void *, uint64_t, uint64_t), void *arg)
+void memfile_data_ranges(struct known *kn, uint64_t s, uint64_t e,
+			 void (*fn)(void *, uint64_t, uint64_t), void *arg)
 {
 	int fd = memfile_fd();
 	uint64_t pos = s;
