@@ -310,5 +310,7 @@ int sentry_main(const struct sentry_config *cfg)
 		log_error("starting init: %s", strerror(-r));
 		return r;
 	}
-	return kernel_wait_all();
+	r = kernel_wait_all();
+	control_drain();
+	return r;
 }
