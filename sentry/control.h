@@ -66,6 +66,10 @@ int control_gate(int fd);
  * ownership of fd; cfg (for exec's decoder) must outlive the Sentry. 0 or -errno. */
 struct sentry_config;
 int control_serve(int fd, const struct sentry_config *cfg);
+/* Before the Sentry exits: wait (up to a second) until a request being served has been
+ * answered. A SIGNAL that kills init ends the sandbox, which must not end before its reply is
+ * sent: the runtime's kill would say "not running". */
+void control_drain(void);
 /* Called by each task before it returns to application code: waits while the container is
  * paused (or until the task must leave). */
 void control_pause_point(struct task *t);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/util.h"
 
 _Static_assert(sizeof(struct st_op) == OP_SIZE && offsetof(struct st_op, expect) == OP_EXPECT,
 	       "the batch's layout");
@@ -20,37 +21,74 @@ static uint64_t *msg_word(const struct plat_ctx *ctx, size_t off)
 	return (uint64_t *)((uint8_t *)ctx->msg + off);
 }
 
+/* Is c's thread the only application thread left in as (every other slot free, or its thread
+ * gone: the kernel wrote ST_DEAD in its state word)? Frees the slots of those gone. as->lock
+ * held. */
+static bool alone_locked(struct plat_as *as, const struct plat_ctx *c)
+{
+	for (unsigned i = 0; i < as->slots_hi; i++) {
+		const struct st_msg *m =
+			(const struct st_msg *)(as->shm + ST_AREAS_OFF + (size_t)i * ST_AREA_SIZE);
+
+		if ((int)i == c->slot || as->slot[i] == SLOT_FREE)
+			continue;
+		if (as->slot[i] != SLOT_EXITING ||
+		    __atomic_load_n(&m->state, __ATOMIC_ACQUIRE) != ST_DEAD)
+			return false;
+		as->slot[i] = SLOT_FREE;
+	}
+	return true;
+}
+
 /* The one context of as while batching goes on (the caller's, if it owns it), else NULL.
- * as->lock held. */
+ * Batching ended by a second context starts again once that context's thread, and every other
+ * but this one's, has exited: then, as before the second came, no application code runs in
+ * the stub while this thread is in the Sentry. as->lock held. */
 static struct plat_ctx *batch_ctx_locked(struct plat_as *as)
 {
 	struct plat_ctx *c;
 
-	if (as->multi || list_empty(&as->ctxs) || as->ctxs.next->next != &as->ctxs)
+	if (list_empty(&as->ctxs) || as->ctxs.next->next != &as->ctxs)
 		return NULL;
 	c = list_entry(as->ctxs.next, struct plat_ctx, link);
-	return c->released ? NULL : c;
+	if (c->released)
+		return NULL;
+	if (as->multi) {
+		if (as->nops || !alone_locked(as, c))
+			return NULL;
+		as->multi = false; /* the next ctx_create sets it again */
+	}
+	return c;
 }
 
 bool st_batch_queue(struct plat_as *as, long nr, const uint64_t a[6], uint64_t expect)
 {
-	struct plat_ctx *c;
-	struct st_op *op;
-	bool queued = false;
+	for (bool flushed = false;; flushed = true) {
+		struct plat_ctx *c;
+		bool may, queued = false;
 
-	pthread_mutex_lock(&as->lock);
-	c = batch_ctx_locked(as);
-	/* Before the first context, for its first run (a new address space's mappings). */
-	if ((as->nctx_made == 0 || (c && atomic_load(&c->owner) == st_self())) && !as->multi &&
-	    as->nops < ST_OPS_MAX && !atomic_load(&as->dead)) {
-		op = &as->ops[as->nops++];
-		op->nr = (uint64_t)nr;
-		memcpy(op->args, a, sizeof(op->args));
-		op->expect = expect;
-		queued = true;
+		pthread_mutex_lock(&as->lock);
+		c = batch_ctx_locked(as);
+		/* Before the first context, for its first run (a new address space's mappings). */
+		may = (as->nctx_made == 0 || (c && atomic_load(&c->owner) == st_self())) &&
+		      !as->multi && !atomic_load(&as->dead);
+		if (may && as->nops < ST_OPS_MAX) {
+			struct st_op *op = &as->ops[as->nops++];
+
+			op->nr = (uint64_t)nr;
+			memcpy(op->args, a, sizeof(op->args));
+			op->expect = expect;
+			queued = true;
+		}
+		pthread_mutex_unlock(&as->lock);
+		if (queued || !may || flushed)
+			return queued;
+		/* A full queue (an address space of many mappings being filled): the control
+		 * thread makes it, in one request, and the queue starts again. Nobody else queues
+		 * meanwhile: only the owner (or the creator, before any context) does. */
+		if (st_control(as, -1, NULL, 0) < 0)
+			return false;
 	}
-	pthread_mutex_unlock(&as->lock);
-	return queued;
 }
 
 /* The argument of op that carries the cookie (one the kernel ignores). */
@@ -107,6 +145,33 @@ static int batch_wait(struct plat_as *as, struct plat_ctx *ctx)
 
 static long control_locked(struct plat_as *as, long nr, const uint64_t a[6], uint64_t thread_ss);
 
+/* Have the control thread make the n mapping changes of ops, in order, in one request (a
+ * doorbell and a completion for them all). 0, or -ESRCH when the stub is gone or one failed
+ * (then it is killed: the caller was told they were made). req_lock held. */
+static int control_ops_locked(struct plat_as *as, const struct st_op *ops, unsigned n)
+{
+	struct st_req *req = (struct st_req *)(as->shm + 0);
+	const uint64_t none[6] = {0};
+
+	while (n > 0) {
+		unsigned k = MIN(n, (unsigned)REQ_OPS_MAX);
+		long res;
+
+		memcpy(as->shm + REQ_OPS, ops, k * sizeof(*ops));
+		req->nops = k;
+		res = control_locked(as, REQ_NR_OPS, none, 0);
+		if (res == -ESRCH && atomic_load(&as->dead))
+			return -ESRCH;
+		if (res != (long)k) {
+			st_stub_kill(as, "a queued mapping change failed");
+			return -ESRCH;
+		}
+		ops += k;
+		n -= k;
+	}
+	return 0;
+}
+
 /* Before a control request: the batch in flight applied, then what is queued, in order, by the
  * control thread. 0 or -ESRCH. req_lock held. */
 static int batch_flush(struct plat_as *as)
@@ -114,7 +179,6 @@ static int batch_flush(struct plat_as *as)
 	struct st_op ops[ST_OPS_MAX];
 	struct list_head *pos;
 	unsigned n;
-	long res;
 	int r = 0;
 
 	pthread_mutex_lock(&as->lock);
@@ -131,16 +195,7 @@ static int batch_flush(struct plat_as *as)
 			r = batch_wait(as, c);
 	}
 	pthread_mutex_unlock(&as->lock);
-	for (unsigned i = 0; i < n && r == 0; i++) {
-		res = control_locked(as, (long)ops[i].nr, ops[i].args, 0);
-		if (res == -ESRCH && atomic_load(&as->dead))
-			r = -ESRCH;
-		else if ((uint64_t)res != ops[i].expect) {
-			st_stub_kill(as, "a queued mapping change failed");
-			r = -ESRCH;
-		}
-	}
-	return r;
+	return r == 0 ? control_ops_locked(as, ops, n) : r;
 }
 
 /* nr < 0: only the flush. */

@@ -128,9 +128,21 @@ _Static_assert(SYSPATCH_SLOW_NR == 1 && SYSPATCH_SLOW_RET == 24, "the fast entry
 	"	popfq\n"                                                                                 \
 	"	mov %gs:(" XSTR(MSG_REGS) " + " XSTR(LR_RSP) "), %rsp\n"
 
+/* Load the struct st_op at r15 into the registers of its syscall. */
+#define OP_LOAD                                                                                    \
+	"	mov 0(%r15), %rax\n"                                                               \
+	"	mov 8(%r15), %rdi\n"                                                               \
+	"	mov 16(%r15), %rsi\n"                                                              \
+	"	mov 24(%r15), %rdx\n"                                                              \
+	"	mov 32(%r15), %r10\n"                                                              \
+	"	mov 40(%r15), %r8\n"                                                               \
+	"	mov 48(%r15), %r9\n"
+
 _Static_assert(offsetof(struct st_req, seq) == REQ_SEQ && offsetof(struct st_req, nr) == REQ_NR &&
 		       offsetof(struct st_req, args) == REQ_ARGS &&
-		       offsetof(struct st_req, thread) == REQ_THREAD,
+		       offsetof(struct st_req, thread) == REQ_THREAD &&
+		       offsetof(struct st_req, nops) == REQ_NOPS && sizeof(struct st_req) <= REQ_OPS &&
+		       REQ_OPS + REQ_OPS_MAX * OP_SIZE <= PAGE_SIZE,
 	       "the control thread's offsets");
 
 /*
@@ -150,7 +162,9 @@ _Static_assert(offsetof(struct st_req, seq) == REQ_SEQ && offsetof(struct st_req
  *   (the fork copied the Sentry thread's), unmap everything of the Sentry, install filter A,
  *   drop PR_SET_PDEATHSIG (the creator thread may exit before the stub), report ready on the
  *   pipe, then serve requests: a new number in the request page runs its syscall (a clone goes
- *   to .Lthread_start in the child) and writes the number to the pipe. While there is none,
+ *   to .Lthread_start in the child), or the page's list of mapping changes (REQ_NR_OPS: in
+ *   order, until one returns other than expected; the result is how many did), and writes the
+ *   number to the pipe. While there is none,
  *   spin a while after a request, then sleep in a read of the doorbell pipe, which the Sentry
  *   writes to after each request (a pipe, not a futex: its wake-up is synchronous, so the
  *   scheduler runs the two threads on one CPU rather than wake an idle one). Its EOF means the
@@ -275,13 +289,8 @@ __asm__(".pushsection .rodata.systrap_stub, \"a\"\n"
 	"	cmp $" XSTR(ST_OPS_MAX) ", %r14d\n"
 	"	ja .Lexit_thread\n"
 	"	lea " XSTR(MSG_OPS) "(%rbx), %r15\n"
-	"81:	mov 0(%r15), %rax\n"
-	"	mov 8(%r15), %rdi\n"
-	"	mov 16(%r15), %rsi\n"
-	"	mov 24(%r15), %rdx\n"
-	"	mov 32(%r15), %r10\n"
-	"	mov 40(%r15), %r8\n"
-	"	mov 48(%r15), %r9\n"
+	"81:\n"
+	OP_LOAD
 	"	syscall\n"
 	"st_stub_batch_after:\n"
 	"	cmp " XSTR(OP_EXPECT) "(%r15), %rax\n"
@@ -464,14 +473,35 @@ __asm__(".pushsection .rodata.systrap_stub, \"a\"\n"
 	"	cmp " XSTR(REQ_SEQ) "(%rbx), %r14d\n" /* read whole: no newer request meanwhile */
 	"	jne .Lctl_loop\n"
 	"	mov %r14d, %r13d\n"
+	"	cmp $" XSTR(REQ_NR_OPS) ", %rax\n"
+	"	je .Lctl_ops\n"
 	"	cmp $" XSTR(__NR_clone) ", %eax\n"
 	"	je 1f\n"
 	"	syscall\n"
-	"	jmp 2f\n"
+	"	jmp .Lctl_done\n"
 	"1:	syscall\n"
 	"	test %rax, %rax\n"
 	"	jz .Lthread_start\n"
-	"2:	movabs $(" XSTR(ST_SHM) " + " XSTR(ST_RES_OFF) "), %rcx\n"
+	"	jmp .Lctl_done\n"
+	".Lctl_ops:\n"                         /* r14: ops left, r15: the op, ebp: done */
+	"	mov " XSTR(REQ_NOPS) "(%rbx), %r14d\n"
+	"	xor %ebp, %ebp\n"
+	"	cmp $" XSTR(REQ_OPS_MAX) ", %r14d\n"
+	"	ja 2f\n"
+	"	lea " XSTR(REQ_OPS) "(%rbx), %r15\n"
+	"1:	test %r14d, %r14d\n"
+	"	jz 2f\n"
+	OP_LOAD
+	"	syscall\n"
+	"	cmp " XSTR(OP_EXPECT) "(%r15), %rax\n"
+	"	jne 2f\n"
+	"	inc %ebp\n"
+	"	add $" XSTR(OP_SIZE) ", %r15\n"
+	"	dec %r14d\n"
+	"	jmp 1b\n"
+	"2:	mov %ebp, %eax\n"
+	".Lctl_done:\n"
+	"	movabs $(" XSTR(ST_SHM) " + " XSTR(ST_RES_OFF) "), %rcx\n"
 	"	mov %rax, " XSTR(RES_VAL) "(%rcx)\n"
 	"	mov %r13d, " XSTR(RES_SEQ) "(%rcx)\n"  /* a hint for a spinning Sentry */
 	"	mov $" XSTR(__NR_write) ", %eax\n"  /* the completion: the request's number */

@@ -70,7 +70,7 @@ static int systrap_init(int memfd)
 	return 0;
 }
 
-static struct plat_as *systrap_as_create(void)
+struct plat_as *st_as_new(void)
 {
 	struct plat_as *as;
 	int r;
@@ -94,6 +94,17 @@ static struct plat_as *systrap_as_create(void)
 		errno = -r;
 		return NULL;
 	}
+	return as;
+}
+
+/* One from the pool (made ahead, with its first thread), or a new one. */
+static struct plat_as *systrap_as_create(void)
+{
+	struct plat_as *as = st_pool_take();
+
+	if (!as)
+		return st_as_new();
+	as->creator = st_self();
 	return as;
 }
 
@@ -206,6 +217,7 @@ static int slot_take_locked(struct plat_as *as)
 			as->slot[i] = SLOT_FREE;
 		if (as->slot[i] == SLOT_FREE) {
 			as->slot[i] = SLOT_USED;
+			as->slots_hi = MAX(as->slots_hi, (unsigned)i + 1);
 			return i;
 		}
 	}
@@ -226,15 +238,53 @@ static struct plat_ctx *own_ctx_locked(struct plat_as *as, uint64_t self)
 	return NULL;
 }
 
+/* Make the thread of area slot (taken) in as, with the control thread's clone; it reports
+ * once and waits for its first run. flush: the queue goes first (see ctx_create). Returns its
+ * tid, or -errno. */
+static long slot_thread(struct plat_as *as, int slot, bool flush)
+{
+	uint64_t a[6] = {ST_CLONE_FLAGS, 0, 0, 0, 0, 0}, area;
+	struct st_msg *msg;
+
+	area = ST_SHM + ST_AREAS_OFF + (uint64_t)slot * ST_AREA_SIZE;
+	msg = (struct st_msg *)(as->shm + (area - ST_SHM));
+	memset(msg, 0, sizeof(*msg));
+	/* What the fast entry checks gs against (syscall patching). */
+	*(uint64_t *)((uint8_t *)msg + MSG_SELF) = area + ST_SELF_BIAS;
+	__atomic_store_n(&msg->state, ST_NEW, __ATOMIC_RELEASE);
+	a[3] = area + MSG_STATE; /* the child's tid word: ST_DEAD when it dies */
+	st_stub_slot_ss(as, (unsigned)slot);
+	return st_control_ex(as, __NR_clone, a,
+			     ST_SHM + ST_SS_OFF + (uint64_t)slot * sizeof(struct linux_stack), flush);
+}
+
+int st_as_first_thread(struct plat_as *as)
+{
+	long tid;
+	int slot;
+
+	pthread_mutex_lock(&as->lock);
+	slot = slot_take_locked(as);
+	pthread_mutex_unlock(&as->lock);
+	if (slot != 0)
+		return -EIO; /* (an address space nobody has used) */
+	tid = slot_thread(as, slot, false);
+	if (tid <= 0 || tid > INT32_MAX)
+		return tid < 0 && tid >= -4095 ? (int)tid : -EIO;
+	as->pre_tid = (pid_t)tid;
+	return 0;
+}
+
 /* A new stub thread, cloned by the control thread into a free area; it waits for its first run.
  * Its FPU state is the caller's context's in as (read now: that context is stopped, the caller
  * being in the Sentry), or the initial one. */
 static struct plat_ctx *systrap_ctx_create(struct plat_as *as)
 {
-	uint64_t self = st_self(), a[6] = {ST_CLONE_FLAGS, 0, 0, 0, 0, 0};
+	uint64_t self = st_self();
 	struct plat_ctx *ctx = calloc(1, sizeof(*ctx)), *src;
 	size_t fpn = fpstate_user_size();
 	bool claimed, first;
+	pid_t pre = 0;
 	long tid;
 	int slot, r;
 
@@ -250,7 +300,14 @@ static struct plat_ctx *systrap_ctx_create(struct plat_as *as)
 		errno = ESRCH;
 		return NULL;
 	}
-	slot = slot_take_locked(as);
+	if (as->pre_tid && as->nctx_made == 0) {
+		/* The first context of a pooled address space: its thread waits in slot 0. */
+		pre = as->pre_tid;
+		as->pre_tid = 0;
+		slot = 0;
+	} else {
+		slot = slot_take_locked(as);
+	}
 	src = own_ctx_locked(as, self);
 	claimed = !src && as->creator == self && list_empty(&as->ctxs);
 	/* A second context ends batching (systrap.h): before the clone, whose request waits for a
@@ -267,20 +324,11 @@ static struct plat_ctx *systrap_ctx_create(struct plat_as *as)
 	ctx->slot = slot;
 	ctx->area = ST_SHM + ST_AREAS_OFF + (uint64_t)slot * ST_AREA_SIZE;
 	ctx->msg = (struct st_msg *)(as->shm + (ctx->area - ST_SHM));
-	memset(ctx->msg, 0, sizeof(*ctx->msg));
-	/* What the fast entry checks gs against (syscall patching). */
-	*(uint64_t *)((uint8_t *)ctx->msg + MSG_SELF) = ctx->area + ST_SELF_BIAS;
-	__atomic_store_n(&ctx->msg->state, ST_NEW, __ATOMIC_RELEASE);
 	if (src)
 		r = st_fp_get(src, ctx->init_fp, fpn);
 	else
 		r = (fpstate_initial(ctx->init_fp), 0);
-	a[3] = ctx->area + MSG_STATE; /* the child's tid word: ST_DEAD when it dies */
-	st_stub_slot_ss(as, (unsigned)slot);
-	tid = r < 0 ? r
-		    : st_control_ex(as, __NR_clone, a,
-				    ST_SHM + ST_SS_OFF + (uint64_t)slot * sizeof(struct linux_stack),
-				    !first);
+	tid = r < 0 ? r : pre ? pre : slot_thread(as, slot, !first);
 	if (tid <= 0 || tid > INT32_MAX) {
 		pthread_mutex_lock(&as->lock);
 		as->slot[slot] = SLOT_FREE; /* no thread was made (or the stub is gone) */

@@ -51,9 +51,11 @@
  * of its choosing must guess 32 bits, and a wrong guess kills the stub. The cookie is in the
  * stub's memory only while a batch is pending, when no application code runs there. Changes
  * made before the first context (a new address space's mappings) wait for its first run. A
- * second context ends batching for good: ctx_create, and every control request, first wait for a
- * batch in flight, and the queue goes to the control thread. A change the stub fails to apply
- * ends its thread (and the Sentry then kills the stub).
+ * second context ends batching until the address space is back to one thread (every other
+ * thread exited: its state word ST_DEAD): ctx_create, and every control request, first wait
+ * for a batch in flight, and the queue goes to the control thread, which makes a queue in one
+ * request (REQ_NR_OPS). A change the stub fails to apply ends its thread (and the Sentry then
+ * kills the stub).
  */
 #ifndef PLATFORM_SYSTRAP_SYSTRAP_H
 #define PLATFORM_SYSTRAP_SYSTRAP_H
@@ -105,6 +107,11 @@
 #define REQ_NR 8      /* syscall number */
 #define REQ_ARGS 16   /* six arguments */
 #define REQ_THREAD 64 /* for a clone: the new thread's stack_t (in the read-only table) */
+#define REQ_NOPS 72   /* u32: with REQ_NR == REQ_NR_OPS, how many of the ops below */
+#define REQ_OPS 128   /* REQ_OPS_MAX struct st_op: run in order while each returns its expect */
+#define REQ_OPS_MAX 62
+#define REQ_NR_OPS 0x7fff /* no syscall's number: the request is the ops at REQ_OPS, and its
+			   * result how many of them returned what was expected */
 /* The result page: written by the control thread (the application can too). */
 #define RES_VAL 0 /* the syscall's result */
 #define RES_SEQ 8 /* u32: the request it answers (a hint: the pipe is the proof) */
@@ -223,6 +230,7 @@ struct st_req {
 	uint64_t nr;
 	uint64_t args[6];
 	uint64_t thread;
+	uint32_t nops;
 };
 
 /* ---- the Sentry's side ---- */
@@ -243,6 +251,9 @@ struct plat_as {
 	pthread_mutex_t lock;   /* the fields below and the contexts' links */
 	struct list_head ctxs;  /* struct plat_ctx.link */
 	uint8_t slot[ST_MAX_THREADS]; /* SLOT_FREE, SLOT_USED, SLOT_EXITING */
+	unsigned slots_hi;      /* slots above this one were never used */
+
+	pid_t pre_tid;    /* a pooled stub's first thread, in slot 0, until ctx_create takes it */
 
 	/* Batches (see above): the queue, and whether a second context ended batching. */
 	uint64_t cookie;  /* filter C's, in the high 32 bits; fixed at the stub's birth */
@@ -310,6 +321,19 @@ uint64_t st_self(void);
 /* The calling thread's access to ctx: 0 when it owns it (claiming it when nobody does), -EPERM
  * (logged) when another thread does. */
 int st_ctx_own(struct plat_ctx *ctx);
+
+/* A new address space: its stub forked, no thread yet; as_create's, but for the pool. NULL
+ * with errno set on failure. */
+struct plat_as *st_as_new(void);
+/* Make a new address space's first thread ahead (the pool): the next ctx_create takes it.
+ * 0 or -errno. */
+int st_as_first_thread(struct plat_as *as);
+
+/* ---- pool.c ---- */
+
+/* An address space made ahead, with its first thread (its creator: set it), or NULL when none
+ * is ready; either way the pool's thread (started on the first call) makes the next ones. */
+struct plat_as *st_pool_take(void);
 
 /* ---- stub.c ---- */
 
@@ -399,5 +423,8 @@ pid_t plat_systrap_ctx_tid(const struct plat_ctx *ctx);
 uint64_t plat_systrap_ctx_area(const struct plat_ctx *ctx);
 uint64_t plat_systrap_stub_syscall(void);
 uint64_t plat_systrap_stub_batch_syscall(void);
+/* For tests that count the process's children: release the pool's stubs, and make none until
+ * the next as_create. */
+void plat_systrap_quiesce(void);
 
 #endif

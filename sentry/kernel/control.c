@@ -229,6 +229,17 @@ static int control_exec(const struct sentry_config *cfg, int *fds, int nfds)
 
 /* ---- the control thread ---- */
 
+/* Requests received and not answered yet (control_drain). */
+static atomic_int g_serving;
+
+void control_drain(void)
+{
+	const struct timespec ms = {.tv_nsec = 1000 * 1000};
+
+	for (int i = 0; i < 1000 && atomic_load(&g_serving) > 0; i++)
+		nanosleep(&ms, NULL);
+}
+
 struct control_thread_arg {
 	int fd;
 	const struct sentry_config *cfg;
@@ -246,6 +257,7 @@ static void *control_thread(void *p)
 		r = ctl_recv(a.fd, &m, NULL, 0, fds, &nfds);
 		if (r < 0 && r != -EPROTO)
 			break;
+		atomic_fetch_add(&g_serving, 1);
 		if (r == 0 && m.op == SENTRY_CTL_EXEC) {
 			r = control_exec(a.cfg, fds, nfds);
 			nfds = 0;
@@ -257,7 +269,9 @@ static void *control_thread(void *p)
 			kernel_lock();
 			tg_for_each(list_one_locked, &list);
 			kernel_unlock();
-			if (reply(a.fd, (int32_t)list.n, list.pids, list.n * sizeof(int32_t)) < 0)
+			r = reply(a.fd, (int32_t)list.n, list.pids, list.n * sizeof(int32_t));
+			atomic_fetch_sub(&g_serving, 1);
+			if (r < 0)
 				break;
 			continue;
 		}
@@ -276,7 +290,9 @@ static void *control_thread(void *p)
 				r = -EINVAL;
 			}
 		}
-		if (reply(a.fd, r == -EPROTO ? -EINVAL : r, NULL, 0) < 0)
+		r = reply(a.fd, r == -EPROTO ? -EINVAL : r, NULL, 0);
+		atomic_fetch_sub(&g_serving, 1);
+		if (r < 0)
 			break;
 	}
 	close(a.fd);

@@ -312,5 +312,6 @@ int sentry_main(const struct sentry_config *cfg)
 	}
 	r = kernel_wait_all();
 	gofer_client_log_stats(&g_gofer);
+	control_drain();
 	return r;
 }

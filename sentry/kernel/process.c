@@ -21,6 +21,22 @@
 #include "sentry/mm/mm.h"
 #include "sentry/vfs/vfs.h"
 
+/* How much small writable memory a fork copies at once rather than shares copy-on-write
+ * (mm_fork_copy): a python process's heap and arenas fit. */
+#define FORK_COPY_MAX (16ULL << 20)
+
+/* What a fork of t copies at once (mm_fork_copy): nothing when t has other threads, or when
+ * more of its forked children exec'd than exited without: a child that execs at once (a shell
+ * running a command, git) would have the copy thrown away, where copy-on-write costs it a few
+ * faults. */
+static uint64_t fork_copy_max(struct task *t)
+{
+	kernel_lock();
+	bool copy = t->tg->nr_threads == 1 && t->tg->fork_execs <= t->tg->fork_exits;
+	kernel_unlock();
+	return copy ? FORK_COPY_MAX : 0;
+}
+
 #define CLONE_NEWNS_ALL                                                                            \
 	(LINUX_CLONE_NEWNS | LINUX_CLONE_NEWCGROUP | LINUX_CLONE_NEWUTS | LINUX_CLONE_NEWIPC |     \
 	 LINUX_CLONE_NEWUSER | LINUX_CLONE_NEWPID | LINUX_CLONE_NEWNET)
@@ -125,7 +141,13 @@ long process_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t ptid
 			goto fail;
 		}
 	} else {
-		c->mm = mm_fork(t->mm);
+		c->mm = mm_fork_copy(t->mm, fork_copy_max(t));
+		/* Both sides write their stack as soon as the fork returns: copy that page now
+		 * rather than take a fault for it on each side (a failure leaves the fault). */
+		if (c->mm) {
+			mm_write_soon(c->mm, c->regs.regs.rsp - 8);
+			mm_write_soon(t->mm, t->regs.regs.rsp - 8);
+		}
 		if (!c->mm) {
 			r = -ENOMEM;
 			goto fail;
@@ -145,6 +167,7 @@ long process_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t ptid
 			goto fail;
 		}
 		tg->exit_signal = exit_signal;
+		tg->forked = !(flags & LINUX_CLONE_VM);
 	}
 
 	kernel_lock();
@@ -410,7 +433,7 @@ void process_task_exit(struct task *t)
 	/* the process's resident set as it ends, for its maxrss */
 	uint64_t rss_kb = last ? rusage_mm_rss_kb(mm) : 0;
 	if (mm)
-		mm_put(mm);
+		mm_put_later(mm);
 	if (fdt)
 		fdtable_put(fdt);
 	if (fs)
@@ -433,6 +456,8 @@ void process_task_exit(struct task *t)
 		if (g_kernel.strace)
 			strace_exited(t, final_status);
 		vfork_release_locked(tg);
+		if (tg->forked && !tg->did_exec && tg->parent)
+			tg->parent->fork_exits++;
 		/* A parent that reaps at once frees tg here, and drops the group's reference to
 		 * its leader: past this point tg is not touched. */
 		tg_become_zombie_locked(tg, final_status);
@@ -516,7 +541,7 @@ long process_execve(struct task *t, int dirfd, const char *path, char **argv, ch
 	 * this lock/unlock pair has passed */
 	kernel_lock();
 	kernel_unlock();
-	mm_put(old_mm);
+	mm_put_later(old_mm);
 	rusage_exec(t, old_rss_kb);
 	if (r < 0)
 		return r;
@@ -540,6 +565,8 @@ long process_execve(struct task *t, int dirfd, const char *path, char **argv, ch
 	t->clear_child_tid = 0;
 
 	kernel_lock();
+	if (t->tg->forked && !t->tg->did_exec && t->tg->parent)
+		t->tg->parent->fork_execs++;
 	t->tg->did_exec = true;
 	vfork_release_locked(t->tg);
 	kernel_unlock();

@@ -91,6 +91,9 @@ struct thread_group {
 	struct waitq child_exit;     /* parents in wait4/waitid sleep here */
 	uint64_t child_events;       /* bumped when a child exits, stops or continues */
 	bool did_exec;               /* setpgid on it by the parent: EACCES */
+	bool forked;                 /* made by fork, with a copy of its parent's memory */
+	unsigned fork_execs;         /* its forked children that exec'd, and those that exited */
+	unsigned fork_exits;         /* without: whether a fork copies memory (process.c) */
 	struct waitq stop_wait;      /* threads of a stopped group sleep here */
 	struct task *vfork_parent;   /* the task blocked in vfork for this (child)
 	                              * process: a reference (struct task refs) */

@@ -559,8 +559,95 @@ out:
 	return r;
 }
 
+int mm_write_soon(struct mm *mm, uint64_t addr)
+{
+	uint64_t p = PAGE_ALIGN_DOWN(addr);
+	int r = 0;
+
+	pthread_rwlock_wrlock(&mm->lock);
+	mm_apply_zaps_locked(mm); /* as a fault would (a no-op before activation) */
+	struct vma *v = vma_lookup(mm, addr);
+	if (v && (v->flags & VMA_COW) && (v->prot & LINUX_PROT_WRITE) && p < vma_valid_end(v) &&
+	    vma_page_cow(v, p))
+		r = break_range(mm, v, p, p + PAGE_SIZE, false);
+	pthread_rwlock_unlock(&mm->lock);
+	return r;
+}
+
+/*
+ * Small writable private memory is copied at the fork rather than shared copy-on-write.
+ * Programs write much of it right after a fork (python's reference counts: a forked worker took
+ * ~300 copy-on-write faults, and its parent ~150 after each fork), and a fault costs far more
+ * here than copying a page (two hand-offs with the platform, and a mapping of its own), while
+ * copying a few MiB costs a millisecond or two. Only VMAs of at most FORK_COPY_VMA_MAX, until
+ * the caller's budget is copied (the VMA that passes it is finished: at most FORK_COPY_VMA_MAX
+ * more): a large parent still forks in time proportional to its VMAs, and its memory stays
+ * shared. Only the memory file's data is copied (its holes found with SEEK_DATA/SEEK_HOLE, as
+ * the resident walk does): holes stay holes, and the parent's pages do not become
+ * copy-on-write at all.
+ */
+#define FORK_COPY_VMA_MAX (8ULL << 20)
+/* A data range of the memory file is copied to delta bytes past it. */
+struct fork_copy_to {
+	uint64_t delta;
+	uint64_t *copied;
+};
+
+static void copy_data(void *arg, uint64_t a, uint64_t b)
+{
+	struct fork_copy_to *to = arg;
+
+	copy_pages(a + to->delta, a, b - a);
+	*to->copied += b - a;
+}
+
+/* *nv: v (page aligned) for the child, with a copy of its pages in fresh backing of its own;
+ * the bytes copied are added to *copied; kn is the fork's walk of the memory file. 0 or
+ * -ENOMEM. */
+static int fork_copy(const struct vma *v, struct vma *nv, struct known *kn, uint64_t *copied)
+{
+	uint64_t len = vma_len(v), old, re;
+
+	*nv = *v;
+	nv->pm = NULL;
+	nv->pmi = 0;
+	nv->flags &= ~VMA_COW;
+	nv->excl = nv->start;
+	if (memfile_alloc(len, &nv->moff) < 0)
+		return -ENOMEM;
+	for (uint64_t a = v->start; a < v->end; a = re) {
+		re = vma_run(v, a, v->end, &old, NULL);
+		struct fork_copy_to to = {nv->moff + (a - v->start) - old, copied};
+		memfile_data_ranges(kn, old, old + (re - a), copy_data, &to);
+	}
+	if (nv->file)
+		file_get(nv->file);
+	return 0;
+}
+
+/* Should the fork copy v now (see above), having copied copied bytes of at most copy_max?
+ * Private memory only: anonymous, or a private file mapping valid to its end with nothing
+ * left to fill lazily (a program's data and bss, which python writes as much as its heap). The
+ * budget counts what was written, not the VMAs' lengths: the 8 MiB stacks of threads (glibc
+ * keeps those of exited threads) are mostly holes, and would use it up for nothing. */
+static bool fork_copies(const struct vma *v, uint64_t copied, uint64_t copy_max)
+{
+	if ((v->flags & (VMA_SHARED | VMA_FILEMAP | VMA_SHARED_COPY)) ||
+	    !(v->prot & LINUX_PROT_WRITE) || vma_len(v) > FORK_COPY_VMA_MAX ||
+	    copied >= copy_max)
+		return false;
+	return !v->file || (vma_valid_end(v) == v->end && v->fend == v->vend);
+}
+
 struct mm *mm_fork(struct mm *parent)
 {
+	return mm_fork_copy(parent, 0);
+}
+
+struct mm *mm_fork_copy(struct mm *parent, uint64_t copy_max)
+{
+	struct known kn = {0};
+	uint64_t copied = 0;
 	struct mm *c = mm_alloc(parent->plat);
 	if (!c)
 		return NULL;
@@ -577,6 +664,9 @@ struct mm *mm_fork(struct mm *parent)
 	c->brk = parent->brk;
 	c->args = parent->args;
 	c->frag = parent->frag; /* (the child's pages are mapped in as many pieces, or fewer) */
+	/* Another task sharing the mm (a thread) could write a page while it is copied. */
+	if (__atomic_load_n(&parent->refs, __ATOMIC_ACQUIRE) != 1)
+		copy_max = 0;
 	if (vma_reserve(c, parent->n) < 0)
 		goto fail;
 	for (size_t i = 0; i < parent->n; i++) {
@@ -595,6 +685,9 @@ struct mm *mm_fork(struct mm *parent)
 				goto fail;
 			if (nv.file)
 				file_get(nv.file);
+		} else if (fork_copies(v, copied, copy_max)) {
+			if (fork_copy(v, &nv, &kn, &copied) < 0)
+				goto fail;
 		} else {
 			/* Shared memory and the file's pages (VMA_FILEMAP) are shared for real. */
 			if (vma_clone(v, v->start, v->end, &nv) < 0)

@@ -136,18 +136,24 @@ static size_t free_index(uint64_t off)
 	return lo;
 }
 
-/* Put [off, off+len) back on the free list (coalescing) and punch it. Lock held. */
-static void free_locked(uint64_t off, uint64_t len)
+/* Is [off, off+len) free already (an internal bug)? Logged. Lock held. */
+static bool double_free_locked(uint64_t off, uint64_t len)
 {
-	if (!len)
-		return;
-	punch(off, len);
 	size_t i = free_index(off);
 	if (i < mf.nfree && mf.free[i].off < off + len) {
 		log_error("memfile: double free of %#lx+%#lx", (unsigned long)off,
 			  (unsigned long)len);
-		return;
+		return true;
 	}
+	return false;
+}
+
+/* Put [off, off+len), punched already, back on the free list (coalescing). Lock held. */
+static void list_locked(uint64_t off, uint64_t len)
+{
+	if (!len || double_free_locked(off, len))
+		return;
+	size_t i = free_index(off);
 	mf.used -= len;
 	bool join_prev = i > 0 && mf.free[i - 1].off + mf.free[i - 1].len == off;
 	bool join_next = i < mf.nfree && mf.free[i].off == off + len;
@@ -172,6 +178,34 @@ static void free_locked(uint64_t off, uint64_t len)
 		mf.free[i] = (struct extent){off, len};
 		mf.nfree++;
 	}
+}
+
+/* Punch [off, off+len) and put it back on the free list. Lock held. */
+static void free_locked(uint64_t off, uint64_t len)
+{
+	if (!len || double_free_locked(off, len))
+		return;
+	punch(off, len);
+	list_locked(off, len);
+}
+
+/* Punch [off, off+len), which nobody holds any more and which is not on the free list yet (so
+ * nobody can be given it meanwhile), without the lock: a punch unmaps the range from every
+ * mapping of the file (the Sentry's, the stubs'), which takes long enough that allocations
+ * (copy-on-write faults) should not wait for it. Then list it. Lock not held. */
+static void free_unlocked(uint64_t off, uint64_t len)
+{
+	if (!len)
+		return;
+	pthread_mutex_lock(&mf.lock);
+	bool bad = double_free_locked(off, len);
+	pthread_mutex_unlock(&mf.lock);
+	if (bad)
+		return;
+	punch(off, len);
+	pthread_mutex_lock(&mf.lock);
+	list_locked(off, len);
+	pthread_mutex_unlock(&mf.lock);
 }
 
 int memfile_alloc(uint64_t len, uint64_t *off)
@@ -239,9 +273,7 @@ int memfile_alloc_at(uint64_t off, uint64_t len)
 
 void memfile_free(uint64_t off, uint64_t len)
 {
-	pthread_mutex_lock(&mf.lock);
-	free_locked(off, len);
-	pthread_mutex_unlock(&mf.lock);
+	free_unlocked(off, len);
 }
 
 /* Free [off, off+len) once the lock is dropped, with the ranges freed next to it. Lock held. */
@@ -266,10 +298,10 @@ void memfile_lock(void) { pthread_mutex_lock(&mf.lock); }
 
 void memfile_unlock(void)
 {
-	if (mf.pend_len)
-		free_locked(mf.pend_off, mf.pend_len);
+	uint64_t off = mf.pend_off, len = mf.pend_len;
 	mf.pend_len = 0;
 	pthread_mutex_unlock(&mf.lock);
+	free_unlocked(off, len);
 }
 
 /* Give block b a per-page array (it has none yet). 0 or -ENOMEM (unchanged). */

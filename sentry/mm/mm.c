@@ -124,10 +124,9 @@ out:
 
 void mm_get(struct mm *mm) { __atomic_add_fetch(&mm->refs, 1, __ATOMIC_RELAXED); }
 
-void mm_put(struct mm *mm)
+/* The last reference is gone: tear mm down. */
+static void mm_free(struct mm *mm)
 {
-	if (!mm || __atomic_sub_fetch(&mm->refs, 1, __ATOMIC_ACQ_REL) != 0)
-		return;
 	/* Releasing the address space drops all its mappings at once; then the pages can go. */
 	if (mm->as)
 		mm->plat->as_release(mm->as);
@@ -144,6 +143,68 @@ void mm_put(struct mm *mm)
 	pthread_mutex_destroy(&mm->zap_lock);
 	pthread_rwlock_destroy(&mm->lock);
 	free(mm);
+}
+
+void mm_put(struct mm *mm)
+{
+	if (mm && __atomic_sub_fetch(&mm->refs, 1, __ATOMIC_ACQ_REL) == 0)
+		mm_free(mm);
+}
+
+/* mm_put_later's queue and the thread that empties it, started by the first put. */
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct mm *head; /* linked through next_free */
+	unsigned n;
+	bool started;
+} g_teardown = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+
+static void *teardown_main(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&g_teardown.lock);
+	for (;;) {
+		while (!g_teardown.head)
+			pthread_cond_wait(&g_teardown.cond, &g_teardown.lock);
+		struct mm *mm = g_teardown.head;
+		g_teardown.head = mm->next_free;
+		g_teardown.n--;
+		pthread_mutex_unlock(&g_teardown.lock);
+		mm_free(mm);
+		pthread_mutex_lock(&g_teardown.lock);
+	}
+	return NULL;
+}
+
+/* More than this many address spaces waiting: the thread falls behind, and the putter tears
+ * its own down, so that a busy machine does not pile up dead processes' memory. */
+#define TEARDOWN_BACKLOG 8
+
+void mm_put_later(struct mm *mm)
+{
+	if (!mm || __atomic_sub_fetch(&mm->refs, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	pthread_mutex_lock(&g_teardown.lock);
+	if (!g_teardown.started) {
+		pthread_attr_t attr;
+		pthread_t th;
+		pthread_attr_init(&attr);
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		pthread_attr_setstacksize(&attr, 256 << 10);
+		g_teardown.started = pthread_create(&th, &attr, teardown_main, NULL) == 0;
+		pthread_attr_destroy(&attr);
+	}
+	if (!g_teardown.started || g_teardown.n >= TEARDOWN_BACKLOG) {
+		pthread_mutex_unlock(&g_teardown.lock);
+		mm_free(mm); /* here, then */
+		return;
+	}
+	mm->next_free = g_teardown.head;
+	g_teardown.head = mm;
+	g_teardown.n++;
+	pthread_cond_signal(&g_teardown.cond);
+	pthread_mutex_unlock(&g_teardown.lock);
 }
 
 int mm_plat_map(struct mm *mm, uint64_t addr, uint64_t len, int prot, uint64_t moff)

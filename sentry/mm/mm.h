@@ -138,6 +138,16 @@ int mm_activate(struct mm *mm);
  * (plus a copy of the per-page map of VMAs where copy-on-write was broken before), not to the
  * pages. NULL on ENOMEM. */
 struct mm *mm_fork(struct mm *parent);
+/* mm_fork, but small writable private VMAs, up to copy_max bytes in all, are copied now
+ * instead (no copy-on-write for them on either side: see cow.c), when the parent's mm has no
+ * other user (a thread could write a page while it is copied; a thread made by another thread
+ * at the very moment of the fork still could, and the child may then see its writes to one
+ * page out of order, where Linux's copy-on-write snapshots each page at once). */
+struct mm *mm_fork_copy(struct mm *parent, uint64_t copy_max);
+/* The page at addr is about to be written (a stack page right after fork): make it private to
+ * mm now, as a write fault would, if it is a copy-on-write page of a writable mapping, instead
+ * of a fault's round trip to the Sentry later. Takes the mm's lock itself. 0 or -ENOMEM. */
+int mm_write_soon(struct mm *mm, uint64_t addr);
 /* A fault the platform reported at addr with access (LINUX_PROT_* bit, or 0 when the platform
  * cannot tell; it is then inferred). Returns 0 when the faulting thread should just run again
  * (copy-on-write broken, a file page mapped, or the fault raced with another thread that fixed
@@ -154,6 +164,11 @@ int mm_handle_fault(struct mm *mm, uint64_t addr, int access);
  * in it). */
 void mm_get(struct mm *mm);
 void mm_put(struct mm *mm);
+/* mm_put, but the last one leaves the teardown (the platform's as_release: a stub killed and
+ * reaped; the pages freed) to a Sentry thread of its own: for exit and exec, whose task goes on
+ * (or its parent learns of the exit) without waiting for it. Nothing can use mm meanwhile: it
+ * has no references, and the platform address space runs no context. */
+void mm_put_later(struct mm *mm);
 /* The platform address space, NULL before mm_activate. Call it on a thread that runs the mm,
  * right before running it (the run loop does, before every ctx_run): it first applies the
  * invalidations other threads queued for this mm (pages of a file truncated under its shared

@@ -130,6 +130,7 @@ struct mm_zap;
 
 struct mm {
 	int refs; /* atomic */
+	struct mm *next_free; /* in mm_put_later's queue, once refs is 0 */
 	/* Taken for writing by every change of the VMA set and its platform mirror (faults that
 	 * break copy-on-write too), for reading by copy_in/copy_out. Writer-preferring, so never
 	 * take it twice in one thread. Lock order: mm->lock, then the memory file's lock. */
@@ -299,6 +300,22 @@ long vma_find_free(const struct mm *mm, uint64_t hint, uint64_t len, int flags);
  * (unless !plat: the caller has already replaced the range there), release. Needs 2 VMAs of
  * room reserved. */
 void mm_unmap_range(struct mm *mm, uint64_t start, uint64_t end, bool plat);
+
+/* ---- resident.c ---- */
+/* What lseek(SEEK_DATA/SEEK_HOLE) told of the memory file during one walk (resident.c says
+ * why): zero it at the walk's start. */
+#define KNOWN_MAX 64
+struct known {
+	struct {
+		uint64_t a, b;
+		bool data;
+	} k[KNOWN_MAX];
+	size_t n, next;
+};
+/* Call fn(arg, a, b) for each maximal data range [a, b) of the memory file within [s, e) (the
+ * pages the host has allocated). A snapshot: pages punched or filled meanwhile may be missed. */
+void memfile_data_ranges(struct known *kn, uint64_t s, uint64_t e,
+			 void (*fn)(void *, uint64_t, uint64_t), void *arg);
 
 /* ---- cow.c ---- */
 /* Make the pages of [addr, addr+len) private to this mm wherever they lie in copy-on-write

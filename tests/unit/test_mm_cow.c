@@ -136,6 +136,57 @@ Test(fork, private_pages_diverge, .init = setup, .fini = teardown)
 	cr_assert_eq(memfile_used(), used0, "every page freed with the last sharer");
 }
 
+/* mm_fork_copy: a small writable VMA is copied at the fork, holes staying holes; nothing is
+ * copy-on-write afterwards (no write-protect, no fault on either side); a large one, or one
+ * after the budget was copied, is shared copy-on-write as with mm_fork. */
+Test(fork, small_memory_is_copied_at_fork, .init = setup, .fini = teardown)
+{
+	uint64_t a = 0x40000000, len = 64 * PG, big = 0x50000000, blen = 16ULL << 20;
+	cr_assert_eq(anon(a, len, RW, LINUX_MAP_FIXED), (long)a);
+	cr_assert_eq(anon(big, blen, RW, LINUX_MAP_FIXED), (long)big);
+	for (uint64_t p = 0; p < len / 2; p += PG)
+		cr_assert_eq(app_write(mm, a + p, 'p'), 0); /* the upper half stays a hole */
+	cr_assert_eq(app_write(mm, big, 'b'), 0);
+	uint64_t res = mm_resident_bytes(mm);
+	reset_counts();
+	n_faults = 0;
+	struct mm *c = mm_fork_copy(mm, 1ULL << 20);
+	cr_assert(c);
+	cr_assert_eq(n_protect, 1, "only the big VMA is write-protected");
+	cr_assert_eq(mm_resident_bytes(c), res, "the holes were not filled");
+	cr_assert_eq(mm_activate(c), 0);
+	check_mirror(c);
+	cr_assert_eq(app_read(c, a + 3 * PG), 'p');
+	cr_assert_eq(app_read(c, a + 40 * PG), 0);
+	/* Both sides write the small VMA without a fault and without seeing each other. */
+	cr_assert_eq(app_write(mm, a + 3 * PG, 'P'), 0);
+	cr_assert_eq(app_write(c, a + 5 * PG, 'C'), 0);
+	cr_assert_eq(app_write(c, a + 40 * PG, 'C'), 0);
+	cr_assert_eq(n_faults, 0);
+	cr_assert_eq(peek(c, a + 3 * PG), 'p');
+	cr_assert_eq(peek(mm, a + 5 * PG), 'p');
+	cr_assert_eq(peek(mm, a + 40 * PG), 0);
+	/* The big one is copy-on-write as before. */
+	cr_assert_eq(app_write(c, big, 'B'), 0);
+	cr_assert_eq(n_faults, 1);
+	cr_assert_eq(peek(mm, big), 'b');
+	check_mirror(mm);
+	check_mirror(c);
+	mm_put(c);
+	/* The budget counts what was copied: the first VMA passes it, the next one is shared
+	 * copy-on-write (the big one still is). */
+	uint64_t b = 0x48000000;
+	cr_assert_eq(anon(b, 4 * PG, RW, LINUX_MAP_FIXED), (long)b);
+	cr_assert_eq(app_write(mm, b, 'q'), 0);
+	reset_counts();
+	c = mm_fork_copy(mm, PG);
+	cr_assert(c);
+	cr_assert_eq(n_protect, 1, "the second small VMA write-protected");
+	cr_assert(mm->v[0].start == a && !(mm->v[0].flags & VMA_COW));
+	cr_assert(mm->v[1].start == b && (mm->v[1].flags & VMA_COW));
+	mm_put(c);
+}
+
 Test(fork, copy_out_does_not_leak_into_the_other_mm, .init = setup, .fini = teardown)
 {
 	uint64_t a = 0x40000000;

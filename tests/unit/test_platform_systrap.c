@@ -10,7 +10,10 @@ pid_t plat_systrap_as_pid(const struct plat_as *as);
 pid_t plat_systrap_ctx_tid(const struct plat_ctx *ctx);
 
 #define PT_PLATFORM "systrap"
+void plat_systrap_quiesce(void);
+
 #define PT_AS_PID(as) plat_systrap_as_pid(as)
+#define PT_QUIESCE() plat_systrap_quiesce()
 #define PT_CTX_TID(ctx) plat_systrap_ctx_tid(ctx)
 #define PT_STUB_FDS 3 /* the memory file and the control thread's two pipes */
 #define PT_EXTRA_THREADS 1 /* the control thread */
