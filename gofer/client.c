@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -40,12 +41,13 @@ int gofer_client_init(struct gofer_client *c, int sock)
 
 void gofer_client_log_stats(struct gofer_client *c)
 {
-	static const char *const names[16] = {
+	static const char *const names[GOFER_TYPE_MAX + 1] = {
 	    [GOFER_WALK] = "walk",	   [GOFER_STAT] = "stat",	  [GOFER_OPEN] = "open",
 	    [GOFER_READLINK] = "readlink", [GOFER_GETDENTS] = "getdents", [GOFER_CLUNK] = "clunk",
 	    [GOFER_CREATE] = "create",	   [GOFER_MKDIR] = "mkdir",	  [GOFER_UNLINK] = "unlink",
 	    [GOFER_RENAME] = "rename",	   [GOFER_SYMLINK] = "symlink",	  [GOFER_LINK] = "link",
 	    [GOFER_SETATTR] = "setattr",   [GOFER_STATFS] = "statfs",	  [GOFER_ATTACH] = "attach",
+	    [GOFER_HINT] = "hint",
 	};
 	char line[512];
 	size_t off = 0;
@@ -54,10 +56,11 @@ void gofer_client_log_stats(struct gofer_client *c)
 	if (log_level() < LOG_DEBUG)
 		return;
 	pthread_mutex_lock(&c->lock);
-	for (int i = 0; i < 16; i++) {
+	for (int i = 0; i <= GOFER_TYPE_MAX; i++) {
 		if (!c->calls[i] || !names[i])
 			continue;
-		total += c->calls[i];
+		if (i != GOFER_HINT) /* no reply: not a round trip */
+			total += c->calls[i];
 		int n = snprintf(line + off, sizeof(line) - off, " %s %u", names[i], c->calls[i]);
 		if (n > 0 && (size_t)n < sizeof(line) - off)
 			off += (size_t)n;
@@ -154,6 +157,25 @@ static ssize_t recv_reply(struct gofer_client *c, int *fd)
 	return n;
 }
 
+/* Tell the gofer which CPU this thread is on when that changed (HINT, protocol.h: no reply).
+ * A failure here shows in the request that follows. Caller holds c->lock. */
+static void hint_cpu(struct gofer_client *c)
+{
+	struct gofer_req req = {.type = GOFER_HINT};
+	int cpu = sched_getcpu(); /* glibc reads its rseq area: no system call */
+	ssize_t n;
+
+	if (cpu < 0 || cpu + 1 == c->hint_cpu)
+		return;
+	req.tag = c->next_tag++;
+	req.fid = (uint32_t)cpu;
+	if ((n = gofer_encode_req(c->buf, GOFER_MSG_MAX, &req)) > 0 &&
+	    send_request(c, (size_t)n) == 0) {
+		c->hint_cpu = cpu + 1;
+		c->calls[GOFER_HINT]++;
+	}
+}
+
 /* Send req (its tag is set here), wait for the matching reply and decode it into rep, whose
  * pointers then point into c->buf. For OPEN, *fd gets the donated fd (caller owns it).
  * Returns 0 (rep->err is the gofer's answer) or -errno. Caller holds c->lock. */
@@ -166,8 +188,9 @@ static int transact(struct gofer_client *c, struct gofer_req *req, struct gofer_
 		*fd = -1;
 	if (c->broken)
 		return -EIO;
+	hint_cpu(c);
 	req->tag = c->next_tag++;
-	c->calls[req->type & 15]++;
+	c->calls[req->type & 31]++;
 	n = gofer_encode_req(c->buf, GOFER_MSG_MAX, req);
 	if (n < 0)
 		return (int)n; /* our own bad argument; the connection is fine */

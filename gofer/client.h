@@ -59,7 +59,8 @@ struct gofer_client {
 	uint32_t next_tag;
 	uint8_t *buf;	    /* one message, under lock */
 	int broken;	    /* the gofer broke the protocol or went away: every call is -EIO */
-	uint32_t calls[16]; /* round trips per request type (GOFER_TYPE_MAX < 16), under lock */
+	uint32_t calls[32]; /* round trips per request type (GOFER_TYPE_MAX < 32), under lock */
+	int hint_cpu;	    /* the CPU the last HINT named, plus one (0: none yet), under lock */
 };
 
 /* Use sock (a connected SOCK_SEQPACKET socket to the gofer). Takes ownership of sock (closed

@@ -613,6 +613,7 @@ ssize_t gofer_encode_rep(void *buf, size_t size, const struct gofer_rep *rep)
 	case GOFER_CLUNK:
 	case GOFER_UNLINK:
 	case GOFER_RENAME:
+	case GOFER_HINT: /* never sent: the table's "none" */
 		break;
 	default:
 		return -EINVAL;
@@ -707,6 +708,7 @@ int gofer_decode_rep(const void *buf, size_t len, uint8_t type, uint32_t tag, st
 	case GOFER_CLUNK:
 	case GOFER_UNLINK:
 	case GOFER_RENAME:
+	case GOFER_HINT: /* never sent: the table's "none" */
 		break;
 	default:
 		return -EPROTO;

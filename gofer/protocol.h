@@ -35,6 +35,7 @@
  *	          {i64 sec, u32 nsec} x (atime, mtime)
  *	STATFS    u32 fid                         u64 type, bsize, blocks, bfree, bavail, files,
  *	                                          ffree, namelen, frsize, flags
+ *	HINT      u32 cpu                         none: no reply is sent (see below)
  *
  * A path names a file beneath a fid: one or more names joined by single '/' (no leading,
  * trailing or doubled '/', no "." or ".." component), shorter than GOFER_PATH_MAX. WALK needs
@@ -60,6 +61,12 @@
  * {i64 sec, u32 nsec} x (atime, mtime, ctime); u32 blksize.
  * Names are one path component: 1..255 bytes, no '/' or NUL, not "." or "..".
  * Only a reply to OPEN or CREATE carries an fd; any other fd is a protocol error.
+ *
+ * HINT is the one request without a reply: the CPU the Sentry thread that sends the next
+ * requests runs on. The gofer keeps its thread on that CPU (if it may run there; anything
+ * else is ignored), so that each round trip is two wake-ups on one CPU rather than two
+ * interrupts to another (tens of microseconds each in a VM). A scheduling hint only: it
+ * changes no answer.
  *
  * Everything here is pure (no I/O) and treats its input as hostile: the gofer distrusts the
  * Sentry and the Sentry distrusts the gofer. Decoders return -EPROTO for a malformed message
@@ -107,7 +114,8 @@ enum gofer_type {
 	GOFER_SETATTR = 13,
 	GOFER_STATFS = 14,
 	GOFER_ATTACH = 15,
-	GOFER_TYPE_MAX = 15,
+	GOFER_HINT = 16,
+	GOFER_TYPE_MAX = 16,
 };
 
 /* SETATTR's valid bits. */

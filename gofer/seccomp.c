@@ -11,7 +11,7 @@
 
 #include "common/util.h"
 
-/* The allowlist: 21 syscalls, and 9 more when some root is writable. Everything else kills
+/* The allowlist: 22 syscalls, and 9 more when some root is writable. Everything else kills
  * the whole gofer (SCMP_ACT_KILL_PROCESS).
  *
  *   recvmsg, sendmsg       the request socket only (fd == sock)
@@ -26,6 +26,7 @@
  *   close
  *   write                  the log fd only
  *   getpid                 log lines carry the pid
+ *   sched_setaffinity      HINT: its own thread only (pid 0)
  *   brk, mmap, munmap, mremap, madvise, mprotect   malloc; mmap and mprotect without PROT_EXEC
  *   exit_group, exit
  * With a writable root (the mutations; paths are single names beneath an fid's fd, and the
@@ -37,7 +38,7 @@
  *   utimensat              SETATTR times (futimens: a NULL path)
  * CREATE and OPEN for writing are openat2 already.
  */
-#define GOFER_SECCOMP_COUNT 21
+#define GOFER_SECCOMP_COUNT 22
 #define GOFER_SECCOMP_RW_COUNT 9
 
 int gofer_install_seccomp(int sock, int log_fd, bool writable)
@@ -71,6 +72,7 @@ int gofer_install_seccomp(int sock, int log_fd, bool writable)
 	ALLOW(close, 0);
 	ALLOW(write, 1, SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)log_fd));
 	ALLOW(getpid, 0);
+	ALLOW(sched_setaffinity, 1, SCMP_A0(SCMP_CMP_EQ, 0));
 	ALLOW(brk, 0);
 	ALLOW(mmap, 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
 	ALLOW(munmap, 0);

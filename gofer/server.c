@@ -6,6 +6,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <stdbool.h>
@@ -619,7 +620,21 @@ static ssize_t recv_request(struct server *s)
 	return n;
 }
 
-/* One request in, one reply out. Returns 0 to go on, 1 at EOF, or -errno to stop. */
+/* HINT: keep this thread on cpu, where the Sentry thread that sends the next requests runs. A
+ * CPU it may not use (offline, outside its cpuset) leaves it where it is. */
+static void follow_cpu(uint32_t cpu)
+{
+	cpu_set_t one;
+
+	if (cpu >= CPU_SETSIZE)
+		return;
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	sched_setaffinity(0, sizeof(one), &one);
+}
+
+/* One request in, one reply out (none for HINT). Returns 0 to go on, 1 at EOF, or -errno to
+ * stop. */
 static int serve_one(struct server *s)
 {
 	struct gofer_req req;
@@ -635,6 +650,11 @@ static int serve_one(struct server *s)
 	if (err < 0 && req.type == 0) {
 		log_warn("gofer: malformed message (%zd bytes), closing", n);
 		return -EPROTO;
+	}
+	if (req.type == GOFER_HINT) { /* no reply (protocol.h) */
+		if (err == 0)
+			follow_cpu(req.fid);
+		return 0;
 	}
 	memset(&rep, 0, sizeof(rep));
 	rep.type = req.type;

@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <sched.h>
 
 #include "abi/linux.h"
 #include "gofer/client.h"
@@ -72,6 +73,8 @@ static void liar(int sock, enum lie lie)
 			_exit(0);
 		if (gofer_decode_req(in, (size_t)n, &req) < 0)
 			_exit(2);
+		if (req.type == GOFER_HINT)
+			continue; /* no reply (protocol.h) */
 		struct gofer_rep rep = {.type = req.type, .tag = req.tag};
 		int fds[2] = {-1, -1}, nfds = 0;
 		size_t off = 0;
@@ -252,6 +255,54 @@ Test(gofer_client, honest_reply_accepted)
 	cr_assert_eq(st.mode, LINUX_S_IFDIR | 0755);
 	cr_assert_eq(gofer_stat(&cl, 0, &st), 0);
 	stop();
+}
+
+/* The first call tells the gofer the caller's CPU (HINT, no reply), then makes its request; a
+ * later call from the same CPU sends no HINT. */
+Test(gofer_client, hint_before_first_request)
+{
+	static uint8_t in[GOFER_MSG_MAX + 1], out[512];
+	struct gofer_req req;
+	struct gofer_stat st;
+	cpu_set_t one;
+	int sv[2];
+
+	/* Stay on one CPU, so that the second call has nothing new to tell. */
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu(), &one);
+	cr_assert_eq(sched_setaffinity(0, sizeof(one), &one), 0);
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+	cr_assert_eq(gofer_client_init(&cl, sv[0]), 0);
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		uint8_t types[3] = {0};
+		for (int i = 0; i < 3; i++) {
+			ssize_t n = recv(sv[1], in, sizeof(in), 0);
+			if (n <= 0 || gofer_decode_req(in, (size_t)n, &req) < 0)
+				_exit(10 + i);
+			types[i] = req.type;
+			if (req.type == GOFER_HINT) {
+				if (req.fid != (uint32_t)sched_getcpu())
+					_exit(20);
+				continue;
+			}
+			struct gofer_rep rep = {.type = req.type, .tag = req.tag};
+			rep.stat.mode = LINUX_S_IFDIR | 0755;
+			ssize_t len = gofer_encode_rep(out, sizeof(out), &rep);
+			if (len < 0 || send(sv[1], out, (size_t)len, 0) != len)
+				_exit(30);
+		}
+		_exit(types[0] == GOFER_HINT && types[1] == GOFER_STAT && types[2] == GOFER_STAT ? 0
+															 : 40);
+	}
+	close(sv[1]);
+	cr_assert_eq(gofer_stat(&cl, GOFER_ROOT_FID, &st), 0);
+	cr_assert_eq(gofer_stat(&cl, GOFER_ROOT_FID, &st), 0);
+	int status;
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "fake gofer: status %#x", status);
+	gofer_client_close(&cl);
 }
 
 Test(gofer_client, wrong_tag) { expect_eio(LIE_WRONG_TAG, GOFER_STAT); }

@@ -3,7 +3,9 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <sched.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include "abi/linux.h"
 #include "gofer/client.h"
@@ -339,6 +341,40 @@ Test(gofer_serve, mutations_on_readonly_root)
 	cr_assert_eq(stat(p, &host), 0);
 	cr_assert_eq(host.st_mode & 07777, 0644);
 	cr_assert_eq(gofer_stat(&cl, GOFER_ROOT_FID, &st), 0); /* still in step */
+}
+
+/* HINT gets no reply and moves the gofer's thread to that CPU; the next request is answered
+ * as usual. A CPU that does not exist changes nothing. */
+static void send_hint(uint32_t cpu)
+{
+	uint8_t buf[64];
+	struct gofer_req req = {.type = GOFER_HINT, .tag = 77, .fid = cpu};
+	ssize_t n = gofer_encode_req(buf, sizeof(buf), &req);
+
+	cr_assert_gt(n, 0);
+	cr_assert_eq(send(srv.sock, buf, (size_t)n, 0), n);
+}
+
+Test(gofer_serve, hint_has_no_reply)
+{
+	struct gofer_stat st;
+	cpu_set_t set;
+	int other;
+
+	/* The client's own HINT (first call) names CPU 0; then ours names another one. */
+	CPU_ZERO(&set);
+	CPU_SET(0, &set);
+	cr_assert_eq(sched_setaffinity(0, sizeof(set), &set), 0);
+	cr_assert_eq(gofer_stat(&cl, GOFER_ROOT_FID, &st), 0);
+	other = sysconf(_SC_NPROCESSORS_ONLN) > 1 ? 1 : 0;
+	send_hint((uint32_t)other);
+	/* A reply to the HINT would be taken as this STAT's and break the connection. */
+	cr_assert_eq(gofer_stat(&cl, GOFER_ROOT_FID, &st), 0);
+	send_hint(100000);
+	cr_assert_eq(gofer_stat(&cl, GOFER_ROOT_FID, &st), 0);
+	cr_assert_eq(sched_getaffinity(srv.pid, sizeof(set), &set), 0);
+	cr_assert_eq(CPU_COUNT(&set), 1);
+	cr_assert(CPU_ISSET(other, &set), "the gofer is not on CPU %d", other);
 }
 
 Test(gofer_serve, garbage_header_disconnects)
