@@ -91,6 +91,14 @@ int confine_caps(void)
 	/* A core dump would carry application memory to wherever the host's core_pattern says. */
 	if (setrlimit(RLIMIT_CORE, &no_core) < 0)
 		return fail("RLIMIT_CORE");
+	/* The Sentry holds a host fd per open file of the sandbox, and goferfs keeps more
+	 * (sentry/fs/goferfs.c, idle_fds_cap): as many as the host lets it (a failure only keeps
+	 * fewer). */
+	struct rlimit nofile;
+	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+		nofile.rlim_cur = nofile.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &nofile);
+	}
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return fail("no_new_privs");
 	/* Must stay dumpable: the ptrace platform traces the stubs it forks. */

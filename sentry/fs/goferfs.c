@@ -13,6 +13,7 @@
 #include "sentry/fs/fs.h"
 
 #include <errno.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,10 +90,25 @@ struct gofer_inode {
 #define GOFER_CACHE_MAX (512ULL << 20)
 static uint64_t g_cache_bytes; /* atomic */
 
-/* The host fds of up to GOFER_IDLE_FDS regular files stay open after their last close, until
+/* The host fds of up to idle_fds_cap() regular files stay open after their last close, until
  * the inode goes: the next open of the same file (every exec of the same binary, ld.so.cache,
- * libc...) then needs no OPEN round trip to the gofer. */
-#define GOFER_IDLE_FDS 64
+ * libc, python's modules...) then needs no OPEN round trip to the gofer. At most a quarter of
+ * the Sentry's RLIMIT_NOFILE (raised to its hard limit at boot), so that files the sandbox
+ * holds open always have room. */
+#define GOFER_IDLE_FDS_MAX 1024
+static int idle_fds_cap(void)
+{
+	static int cap; /* atomic; 0 until computed */
+	int c = __atomic_load_n(&cap, __ATOMIC_RELAXED);
+	struct rlimit rl;
+
+	if (c)
+		return c;
+	c = getrlimit(RLIMIT_NOFILE, &rl) == 0 ? (int)MIN(rl.rlim_cur / 4, GOFER_IDLE_FDS_MAX) : 64;
+	c = MAX(c, 1);
+	__atomic_store_n(&cap, c, __ATOMIC_RELAXED);
+	return c;
+}
 static int g_idle_fds; /* atomic */
 
 static const struct inode_ops gofer_iops;
@@ -882,7 +898,7 @@ static int gofer_file_open(struct inode *inode, struct file *f)
 	return r;
 }
 
-/* The last open file gives the host fd back, unless it may be kept (GOFER_IDLE_FDS): the
+/* The last open file gives the host fd back, unless it may be kept (idle_fds_cap): the
  * Sentry must not hold one per file ever opened. (Mappings hold their file, so a mapped fd
  * stays open.) */
 static void gofer_file_release(struct file *f)
@@ -896,7 +912,7 @@ static void gofer_file_release(struct file *f)
 		gi->wfd = -1;
 	}
 	if (--gi->nopen == 0 && gi->host_fd >= 0 && !gi->keeps_fd) {
-		if (__atomic_add_fetch(&g_idle_fds, 1, __ATOMIC_RELAXED) <= GOFER_IDLE_FDS) {
+		if (__atomic_add_fetch(&g_idle_fds, 1, __ATOMIC_RELAXED) <= idle_fds_cap()) {
 			gi->keeps_fd = true;
 		} else {
 			__atomic_sub_fetch(&g_idle_fds, 1, __ATOMIC_RELAXED);
