@@ -66,13 +66,25 @@ void pairing_follow(struct pairing *p, pid_t tid)
 
 void pairing_undo(struct pairing *p, pid_t tid)
 {
+	cpu_set_t others = g_all;
+	int cpu;
+
 	if (!g_on || !p->cpu)
 		return;
-	if (tid > 0)
-		pin(tid, -1);
+	if (tid > 0) {
+		if ((cpu = sched_getcpu()) >= 0)
+			CPU_CLR(cpu, &others);
+		sched_setaffinity(tid, sizeof(others), CPU_COUNT(&others) ? &others : &g_all);
+	}
 	if (!p->floating)
 		pin(0, -1);
 	*p = (struct pairing){0};
+}
+
+void pairing_free(pid_t tid)
+{
+	if (g_on)
+		pin(tid, -1);
 }
 
 void pairing_pin_here(pid_t tid, int *cpu)

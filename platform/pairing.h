@@ -35,8 +35,12 @@ bool pairing_on(void);
 
 /* Before a hand-off to tid: pair it with the calling thread (see above). */
 void pairing_follow(struct pairing *p, pid_t tid);
-/* Undo the pair: tid (when > 0) and the calling thread get every CPU back. */
+/* Undo the pair: the calling thread gets every CPU back, and tid (when > 0) every CPU but the
+ * caller's, so that the two run apart at once (they then spin for each other: waiting for the
+ * scheduler to move one would make every spin miss meanwhile); pairing_free(tid) after its
+ * next run gives it every CPU again. */
 void pairing_undo(struct pairing *p, pid_t tid);
+void pairing_free(pid_t tid);
 /* Pin tid (0: the caller) to the caller's CPU if it is not there already (*cpu remembers where it
  * was pinned, plus one; 0 at first). For helper threads that only ever serve the caller. */
 void pairing_pin_here(pid_t tid, int *cpu);

@@ -436,11 +436,14 @@ static int first_report(struct plat_ctx *ctx, struct plat_as *as)
  * Pairing (platform/pairing.h): while the Sentry does not spin for the thread (it runs long
  * between reports, or spins missed: the CPUs are busy), the Sentry thread and its stub thread
  * are paired on one CPU, and neither spins (each would spin on the CPU the other needs). While
- * the Sentry spins, they must be apart: the pair is undone. A mode change takes PAIR_FLIP_AFTER
- * runs in a row that ask for it, so that a few odd runs do not flip it, and the pair is undone
- * only when the application's runs are well below the spinning threshold.
+ * the Sentry spins, they must be apart: the pair is undone, and the stub thread is kept off the
+ * Sentry thread's CPU for one run, so that the spins are not wasted waiting for the scheduler to
+ * separate them. Pairing takes PAIR_FLIP_AFTER runs in a row that ask for it, undoing it
+ * UNPAIR_AFTER and application runs well below the spinning threshold: a short burst of calls
+ * (a program's start, a directory read) is not worth two migrations; a syscall loop is.
  */
 #define PAIR_FLIP_AFTER 8
+#define UNPAIR_AFTER 64
 
 /* Pair ctx's stub thread with this Sentry thread, or undo the pair (see above). */
 static void place(struct plat_ctx *ctx, bool sentry_spins)
@@ -453,16 +456,23 @@ static void place(struct plat_ctx *ctx, bool sentry_spins)
 		sentry_spins = false;
 	if (paired != sentry_spins) {
 		ctx->pair_flips = 0;
-	} else if (++ctx->pair_flips >= PAIR_FLIP_AFTER) {
+	} else if (++ctx->pair_flips >= (paired ? UNPAIR_AFTER : PAIR_FLIP_AFTER)) {
 		ctx->pair_flips = 0;
 		if (paired) {
 			pairing_undo(&ctx->pair, ctx->tid);
+			ctx->pair_apart = true;
 			return;
 		}
 		paired = true;
 	}
-	if (paired)
+	if (paired) {
+		ctx->pair_apart = false;
 		pairing_follow(&ctx->pair, ctx->tid);
+	} else if (ctx->pair_apart) {
+		/* It ran on another CPU once: from now on the scheduler places it. */
+		ctx->pair_apart = false;
+		pairing_free(ctx->tid);
+	}
 }
 
 void st_ctx_init_pairing(struct plat_ctx *ctx)

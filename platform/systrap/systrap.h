@@ -304,6 +304,7 @@ struct plat_ctx {
 	/* Pairing (run.c): the pair, and runs in a row that asked for the other mode. */
 	struct pairing pair;
 	unsigned pair_flips;
+	bool pair_apart; /* unpaired, and still kept off the Sentry thread's CPU */
 
 	/* Syscall patching (run.c): the last report was a fast one (registers at MSG_REGS, no
 	 * signal frame: frame and seen are stale until a spill), and its registers. */
