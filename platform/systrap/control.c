@@ -245,7 +245,7 @@ static long control_locked(struct plat_as *as, long nr, const uint64_t a[6], uin
 	memcpy(req->args, a, sizeof(req->args));
 	req->thread = thread_ss;
 	__atomic_store_n(&req->seq, seq, __ATOMIC_RELEASE);
-	st_ctl_place(as);
+	pairing_pin_here(as->pid, &as->ctl_cpu); /* run.c, pairing */
 	/* Ring even when the control thread may be awake: it reads what piled up when it sleeps
 	 * next, and a hint the application could clear must not decide whether it wakes. */
 	if (write(as->bell_wr, "", 1) < 0 && errno != EAGAIN)

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/thread.h"
 
 #define ST_POOL_SIZE 2
 
@@ -83,19 +84,12 @@ static void *keeper_main(void *arg)
 /* Start the keeper, once. pool lock held. */
 static void keeper_start_locked(void)
 {
-	pthread_attr_t attr;
-	pthread_t th;
-
 	if (g_pool.started)
 		return;
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&attr, 64 << 10);
-	if (pthread_create(&th, &attr, keeper_main, NULL) == 0)
+	if (thread_start_detached(NULL, keeper_main, NULL, 64 << 10, false) == 0)
 		g_pool.started = true;
 	else
 		log_warn("systrap pool: no keeper thread: as_create forks its stubs itself");
-	pthread_attr_destroy(&attr);
 }
 
 struct plat_as *st_pool_take(void)

@@ -483,16 +483,6 @@ void st_ctx_init_pairing(struct plat_ctx *ctx)
 	ctx->pair_flips = PAIR_FLIP_AFTER - 1;
 }
 
-void st_ctl_place(struct plat_as *as)
-{
-	pairing_pin_here(as->pid, &as->ctl_cpu);
-}
-
-void st_ctx_unpair(struct plat_ctx *ctx)
-{
-	pairing_undo(&ctx->pair, 0);
-}
-
 /* Let the thread run: RUN, unless the state is no longer REPORT (dead or tampered with); wake
  * it if it sleeps. Sets whether it spins after its next report. Returns 0 or -ESRCH. */
 static int release_thread(struct plat_ctx *ctx, struct plat_as *as)

@@ -379,7 +379,7 @@ static void systrap_ctx_release(struct plat_ctx *ctx)
 	if (!ctx)
 		return;
 	if (atomic_load(&ctx->owner) == self)
-		st_ctx_unpair(ctx);
+		pairing_undo(&ctx->pair, 0); /* this thread gets every CPU back */
 	as = ctx->as;
 	if (!as) { /* its address space is gone already */
 		ctx_free(ctx);

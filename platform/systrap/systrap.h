@@ -369,16 +369,6 @@ uint64_t st_stub_spill_rip(void);
 /* The stub address right after the batch site's syscall instruction (what seccomp sees). */
 uint64_t st_stub_batch_rip(void);
 
-/* ---- run.c ---- */
-
-/* Pin the control thread of as to the calling thread's CPU (pairing, run.c); req_lock held. */
-void st_ctl_place(struct plat_as *as);
-/* A new ctx's pairing state (run.c). */
-void st_ctx_init_pairing(struct plat_ctx *ctx);
-/* Undo ctx's pairing (run.c) as far as the calling thread, its owner, is concerned: it gets
- * every CPU back. For the owner's ctx_release. */
-void st_ctx_unpair(struct plat_ctx *ctx);
-
 /* ---- control.c ---- */
 
 /* Queue a mapping change (mmap, munmap or mprotect with args a, the result expected) for the
@@ -415,6 +405,8 @@ int st_fp_get(struct plat_ctx *ctx, void *buf, size_t size);
 int st_fp_set(struct plat_ctx *ctx, const void *buf, size_t size);
 /* The platform's ctx_interrupt: any thread; ctx stays alive meanwhile. */
 void st_ctx_interrupt(struct plat_ctx *ctx);
+/* A new ctx's pairing state (pairing, run.c), set by ctx_create. */
+void st_ctx_init_pairing(struct plat_ctx *ctx);
 
 /* For tests and debugging: the stub's pid, the tid of ctx's stub thread (-1 when gone), the stub
  * address of ctx's area (its struct st_msg first), and of a syscall instruction in the stub's

@@ -24,6 +24,7 @@
 
 #include "common/list.h"
 #include "common/log.h"
+#include "common/thread.h"
 #include "sentry/kernel/task.h"
 #include "sentry/kernel/wait.h"
 #include "sentry/vfs/vfs_fs.h"
@@ -168,23 +169,13 @@ static void *tq_main(void *arg)
 static void tq_start(void)
 {
 	pthread_condattr_t ca;
-	pthread_attr_t attr;
-	pthread_t th;
-	sigset_t all, old;
 
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&g_tq_cond, &ca);
 	pthread_condattr_destroy(&ca);
 	/* the thread takes no host signal, the kick signal included */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&attr, 128 << 10);
-	g_tq_err = pthread_create(&th, &attr, tq_main, NULL);
-	pthread_attr_destroy(&attr);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	g_tq_err = -thread_start_detached(NULL, tq_main, NULL, 128 << 10, true);
 	if (g_tq_err)
 		log_error("timerfd: cannot start the timer thread: %s", strerror(g_tq_err));
 }

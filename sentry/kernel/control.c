@@ -16,6 +16,7 @@
 
 #include "abi/linux.h"
 #include "common/log.h"
+#include "common/thread.h"
 #include "sentry/kernel/signal.h"
 #include "sentry/kernel/signal_impl.h"
 #include "sentry/kernel/task.h"
@@ -302,8 +303,6 @@ static void *control_thread(void *p)
 int control_serve(int fd, const struct sentry_config *cfg)
 {
 	struct control_thread_arg *a = malloc(sizeof(*a));
-	pthread_attr_t attr;
-	pthread_t th;
 	int r;
 
 	if (!a) {
@@ -311,14 +310,11 @@ int control_serve(int fd, const struct sentry_config *cfg)
 		return -ENOMEM;
 	}
 	*a = (struct control_thread_arg){fd, cfg};
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	r = pthread_create(&th, &attr, control_thread, a);
-	pthread_attr_destroy(&attr);
-	if (r) {
+	r = thread_start_detached(NULL, control_thread, a, 0, false);
+	if (r < 0) {
 		free(a);
 		close(fd);
-		return -r;
+		return r;
 	}
 	return 0;
 }

@@ -13,6 +13,7 @@
 
 #include "common/list.h"
 #include "common/log.h"
+#include "common/thread.h"
 #include "sentry/kernel/rusage.h"
 #include "sentry/kernel/signal.h"
 #include "sentry/kernel/task.h"
@@ -195,9 +196,6 @@ static void *itimer_main(void *arg)
 int itimer_init(void)
 {
 	pthread_condattr_t ca;
-	pthread_attr_t attr;
-	pthread_t th;
-	sigset_t all, old;
 	int r;
 
 	if (g_itimer_started)
@@ -208,16 +206,9 @@ int itimer_init(void)
 	pthread_condattr_destroy(&ca);
 
 	/* the timer thread takes no host signal, the kick signal included */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&attr, 256 << 10);
-	r = pthread_create(&th, &attr, itimer_main, NULL);
-	pthread_attr_destroy(&attr);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (r)
-		return -r;
+	r = thread_start_detached(NULL, itimer_main, NULL, 256 << 10, true);
+	if (r < 0)
+		return r;
 	g_itimer_started = true;
 	return 0;
 }

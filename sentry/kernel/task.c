@@ -12,6 +12,7 @@
 
 #include "abi/syscalls.h"
 #include "common/log.h"
+#include "common/thread.h"
 #include "common/util.h"
 #include "sentry/kernel/cred.h"
 #include "sentry/kernel/process.h"
@@ -441,18 +442,10 @@ static void *task_thread_main(void *arg)
 
 int task_start(struct task *t)
 {
-	pthread_attr_t attr;
-	int r;
-
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&attr, 1 << 20);
 	kernel_lock();
 	g_kernel.nr_tasks++;
 	kernel_unlock();
-	r = pthread_create(&t->host_thread, &attr, task_thread_main, t);
-	pthread_attr_destroy(&attr);
-	return -r;
+	return thread_start_detached(&t->host_thread, task_thread_main, t, 1 << 20, false);
 }
 
 int kernel_wait_all(void)

@@ -14,6 +14,7 @@
 
 #include "abi/linux.h"
 #include "common/log.h"
+#include "common/thread.h"
 #include "common/util.h"
 
 static bool g_enabled;
@@ -167,16 +168,10 @@ static void *updater(void *arg)
 
 int vdso_time_start(struct vdso_data *page)
 {
-	pthread_t th;
-	pthread_attr_t at;
+	int r = thread_start_detached(NULL, updater, page, 64 << 10, false);
 
-	pthread_attr_init(&at);
-	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&at, 64 * 1024);
-	int r = pthread_create(&th, &at, updater, page);
-	pthread_attr_destroy(&at);
-	if (r)
-		return -r;
+	if (r < 0)
+		return r;
 	__atomic_store_n(&g_page, page, __ATOMIC_RELEASE);
 	return 0;
 }

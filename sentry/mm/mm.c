@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/thread.h"
 #include "common/util.h"
 #include "sentry/vfs/vfs.h"
 
@@ -186,15 +187,9 @@ void mm_put_later(struct mm *mm)
 	if (!mm || __atomic_sub_fetch(&mm->refs, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
 	pthread_mutex_lock(&g_teardown.lock);
-	if (!g_teardown.started) {
-		pthread_attr_t attr;
-		pthread_t th;
-		pthread_attr_init(&attr);
-		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-		pthread_attr_setstacksize(&attr, 256 << 10);
-		g_teardown.started = pthread_create(&th, &attr, teardown_main, NULL) == 0;
-		pthread_attr_destroy(&attr);
-	}
+	if (!g_teardown.started)
+		g_teardown.started =
+		    thread_start_detached(NULL, teardown_main, NULL, 256 << 10, false) == 0;
 	if (!g_teardown.started || g_teardown.n >= TEARDOWN_BACKLOG) {
 		pthread_mutex_unlock(&g_teardown.lock);
 		mm_free(mm); /* here, then */
