@@ -96,7 +96,7 @@ struct platform {
 
 	/* Optional (NULL: nothing to do). Called once in the Sentry before it installs its seccomp
 	 * filter, single-threaded, with the memory file; init() still follows. For what must not
-	 * inherit the Sentry's filter (unotify forks its stub master here). 0 or -errno. */
+	 * inherit the Sentry's filter (systrap and unotify fork their stub master here). 0 or -errno. */
 	int (*preinit)(int memfd);
 
 	/* Called once in the Sentry before anything else, and before large mappings are made

@@ -36,11 +36,14 @@ struct master_page {
 	int32_t pidfd; /* the master's fd numbers of its pidfd and shared memory file */
 	int32_t shmfd;
 	int32_t spare; /* the stub made ahead for the next request, for tests (0: none) */
+	int32_t pipe_rd, bell_wr, bell_rd; /* with STUB_MASTER_PIPES, else -1 */
+	uint32_t cookie;
 };
 
 /* A stub the master made: its pid and the master's fds of it, or the errno that stopped it. */
 struct made {
-	int32_t err, pid, pidfd, shmfd;
+	int32_t err, pid, pidfd, shmfd, pipe_rd, bell_wr, bell_rd;
+	uint32_t cookie;
 };
 
 /* The master's filter, built before the fork (libseccomp allocates) and loaded by the master. */
@@ -57,6 +60,7 @@ static int g_master_pidfd = -1;
 static stub_boot_fn g_boot;
 static size_t g_shm_size;
 static int g_memfd = -1;
+static unsigned g_flags;
 
 static long futex(uint32_t *word, int op, uint32_t val, const struct timespec *ts)
 {
@@ -92,6 +96,13 @@ static const struct stub_master_rule base_rules[] = {
 	{__NR_seccomp, 0, SECCOMP_SET_MODE_FILTER},
 };
 
+/* What the master makes for STUB_MASTER_PIPES. */
+static const struct stub_master_rule pipe_rules[] = {
+	{__NR_pipe2, -1, 0},
+	{__NR_fcntl, 1, F_SETFL},
+	{__NR_getrandom, -1, 0},
+};
+
 static int add_rule(scmp_filter_ctx ctx, const struct stub_master_rule *r)
 {
 	if (r->arg < 0)
@@ -104,7 +115,7 @@ static int add_rule(scmp_filter_ctx ctx, const struct stub_master_rule *r)
 
 /* Build the filter into g_filter: the rules allowed, anything else (other architectures and
  * x32 included) SECCOMP_RET_TRAP. 0 or -errno. */
-static int build_filter(const struct stub_master_rule *rules, size_t n)
+static int build_filter(const struct stub_master_rule *rules, size_t n, unsigned flags)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_TRAP);
 	int pipefd[2] = {-1, -1}, r;
@@ -121,6 +132,8 @@ static int build_filter(const struct stub_master_rule *rules, size_t n)
 		r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
 	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(base_rules); i++)
 		r = add_rule(ctx, &base_rules[i]);
+	for (size_t i = 0; r == 0 && (flags & STUB_MASTER_PIPES) && i < ARRAY_SIZE(pipe_rules); i++)
+		r = add_rule(ctx, &pipe_rules[i]);
 	for (size_t i = 0; r == 0 && i < n; i++)
 		r = add_rule(ctx, &rules[i]);
 	if (r == 0 && pipe2(pipefd, O_CLOEXEC) < 0)
@@ -146,42 +159,91 @@ static int build_filter(const struct stub_master_rule *rules, size_t n)
 
 /* ---- the master process ---- */
 
-/* One stub: a fresh shared memory file, then the child. The child runs the boot function and
- * never returns here. It inherits the master's fds of the previous answer too: the boot's first
- * step closes everything but the memory file and its own shared file. */
+/* Close the master's fds of a made stub (an answer the Sentry has taken copies of, or a failed
+ * attempt). */
+static void made_close(struct made *m)
+{
+	int32_t *fds[] = {&m->pidfd, &m->shmfd, &m->pipe_rd, &m->bell_wr, &m->bell_rd};
+
+	for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
+		if (*fds[i] >= 0)
+			syscall(SYS_close, *fds[i]);
+		*fds[i] = -1;
+	}
+}
+
+/* With STUB_MASTER_PIPES: the stub's pipe, its doorbell (the write end never blocks: a full
+ * pipe rings as well as one more byte) and its cookie (random, never 0). The child's ends go to
+ * b. 0 or an errno. */
+static int master_pipes(struct made *pg, struct stub_boot *b)
+{
+	int p[2], bell[2];
+
+	if (syscall(SYS_pipe2, p, O_CLOEXEC) < 0)
+		return errno;
+	pg->pipe_rd = p[0];
+	b->pipe_wr = p[1];
+	if (syscall(SYS_pipe2, bell, O_CLOEXEC) < 0)
+		return errno;
+	pg->bell_rd = bell[0];
+	pg->bell_wr = bell[1];
+	b->bell_rd = bell[0];
+	if (syscall(SYS_fcntl, bell[1], F_SETFL, O_NONBLOCK) < 0)
+		return errno;
+	while (b->cookie == 0)
+		if (syscall(SYS_getrandom, &b->cookie, sizeof(b->cookie), 0) !=
+			    (long)sizeof(b->cookie) &&
+		    errno != EINTR)
+			return errno;
+	pg->cookie = b->cookie;
+	return 0;
+}
+
+/* One stub: a fresh shared memory file (and the pipes), then the child. The child runs the boot
+ * function and never returns here. It inherits the master's fds of the previous answer too: the
+ * boot's first step closes everything but what it is given. */
 static void master_spawn(struct made *pg, pid_t sentry)
 {
-	int shmfd = (int)syscall(SYS_memfd_create, "runsc-c-stub", 0);
+	struct stub_boot b = {.shmfd = -1, .memfd = g_memfd, .pipe_wr = -1, .bell_rd = -1,
+			      .sentry = sentry};
 	int pidfd = -1;
 	long pid;
 
-	pg->err = 0;
-	pg->pid = pg->pidfd = pg->shmfd = -1;
-	if (shmfd < 0) {
+	*pg = (struct made){.pid = -1, .pidfd = -1, .shmfd = -1, .pipe_rd = -1, .bell_wr = -1,
+			    .bell_rd = -1};
+	b.shmfd = (int)syscall(SYS_memfd_create, "runsc-c-stub", 0);
+	if (b.shmfd < 0) {
 		pg->err = errno;
 		return;
 	}
-	if (syscall(SYS_ftruncate, shmfd, (long)g_shm_size) < 0) {
+	pg->shmfd = b.shmfd;
+	if (syscall(SYS_ftruncate, b.shmfd, (long)g_shm_size) < 0 ||
+	    ((g_flags & STUB_MASTER_PIPES) && (errno = master_pipes(pg, &b)) != 0)) {
 		pg->err = errno;
-		syscall(SYS_close, shmfd);
-		return;
+		goto fail;
 	}
 	/* CLONE_PARENT: the stub is the Sentry's child. The exit signal is then the master's own
 	 * (SIGCHLD). The pidfd lands in the master only (it is installed after the child's fd
 	 * table was copied). */
 	pid = syscall(SYS_clone, CLONE_PARENT | CLONE_PIDFD | SIGCHLD, 0, &pidfd, NULL, 0);
 	if (pid == 0) {
-		g_boot(shmfd, g_memfd, sentry);
+		g_boot(&b);
 		syscall(SYS_exit_group, EIO);
 	}
 	if (pid < 0) {
 		pg->err = errno;
-		syscall(SYS_close, shmfd);
-		return;
+		goto fail;
 	}
+	/* The stub holds the only write end of its pipe: its end is the Sentry's EOF. */
+	if (b.pipe_wr >= 0)
+		syscall(SYS_close, b.pipe_wr);
 	pg->pid = (int32_t)pid;
 	pg->pidfd = pidfd;
-	pg->shmfd = shmfd;
+	return;
+fail:
+	if (b.pipe_wr >= 0)
+		syscall(SYS_close, b.pipe_wr);
+	made_close(pg);
 }
 
 /* The master: confine, then answer requests forever. A stub is made ahead of each request (its
@@ -193,7 +255,8 @@ static noreturn void master_main(pid_t sentry)
 	struct sock_fprog prog = {.len = g_filter_len, .filter = g_filter};
 	uint64_t all = ~0ULL;
 	struct master_page *pg = g_page;
-	struct made spare, given = {.pidfd = -1, .shmfd = -1};
+	struct made spare, given = {.pidfd = -1, .shmfd = -1, .pipe_rd = -1, .bell_wr = -1,
+				    .bell_rd = -1};
 	uint32_t seen = 0;
 	int err = 0;
 
@@ -222,10 +285,7 @@ static noreturn void master_main(pid_t sentry)
 			continue;
 		}
 		seen = req;
-		if (given.pidfd >= 0)
-			syscall(SYS_close, given.pidfd);
-		if (given.shmfd >= 0)
-			syscall(SYS_close, given.shmfd);
+		made_close(&given);
 		if (spare.err)
 			master_spawn(&spare, sentry); /* the one made ahead failed: again, now */
 		given = spare;
@@ -233,6 +293,10 @@ static noreturn void master_main(pid_t sentry)
 		pg->pid = given.pid;
 		pg->pidfd = given.pidfd;
 		pg->shmfd = given.shmfd;
+		pg->pipe_rd = given.pipe_rd;
+		pg->bell_wr = given.bell_wr;
+		pg->bell_rd = given.bell_rd;
+		pg->cookie = given.cookie;
 		__atomic_store_n(&pg->done, seen, __ATOMIC_RELEASE);
 		futex(&pg->done, FUTEX_WAKE, 1, NULL);
 		master_spawn(&spare, sentry);
@@ -245,7 +309,7 @@ fail:
 }
 
 int stub_master_start(int memfd, size_t shm_size, stub_boot_fn boot,
-		      const struct stub_master_rule *rules, size_t n)
+		      const struct stub_master_rule *rules, size_t n, unsigned flags)
 {
 	pid_t sentry = getpid();
 	int pidfd = -1, r;
@@ -256,10 +320,11 @@ int stub_master_start(int memfd, size_t shm_size, stub_boot_fn boot,
 		return -EINVAL;
 	pthread_mutex_lock(&g_lock);
 	if (g_master) {
+		r = g_boot == boot ? 0 : -EBUSY;
 		pthread_mutex_unlock(&g_lock);
-		return 0;
+		return r;
 	}
-	r = build_filter(rules, n);
+	r = build_filter(rules, n, flags);
 	if (r < 0) {
 		log_error("stub master: building its filter: %s", strerror(-r));
 		goto out;
@@ -271,6 +336,8 @@ int stub_master_start(int memfd, size_t shm_size, stub_boot_fn boot,
 	}
 	g_page = page;
 	g_page->pidfd = g_page->shmfd = -1;
+	g_page->pipe_rd = g_page->bell_wr = g_page->bell_rd = -1;
+	g_flags = flags;
 	g_boot = boot;
 	g_shm_size = shm_size;
 	g_memfd = memfd;
@@ -303,6 +370,12 @@ static bool master_dead(void)
 	return si.si_pid == g_master;
 }
 
+/* A copy of the master's fd n (it is the master's until its next request). */
+static int fetch_fd(int n)
+{
+	return (int)syscall(SYS_pidfd_getfd, g_master_pidfd, n, 0);
+}
+
 int stub_master_spawn(struct stub_spawn *out)
 {
 	const struct timespec tick = {.tv_sec = 0, .tv_nsec = 50 * 1000 * 1000};
@@ -329,16 +402,20 @@ int stub_master_spawn(struct stub_spawn *out)
 		log_warn("stub master: new stub: %s", strerror(g_page->err));
 		goto out;
 	}
-	out->pid = g_page->pid;
-	out->pidfd = (int)syscall(SYS_pidfd_getfd, g_master_pidfd, g_page->pidfd, 0);
-	out->shmfd = (int)syscall(SYS_pidfd_getfd, g_master_pidfd, g_page->shmfd, 0);
-	if (out->pidfd < 0 || out->shmfd < 0) {
+	*out = (struct stub_spawn){.pid = g_page->pid, .pidfd = -1, .shmfd = -1, .pipe_rd = -1,
+				   .bell_wr = -1, .bell_rd = -1, .cookie = g_page->cookie};
+	if ((out->pidfd = fetch_fd(g_page->pidfd)) < 0 ||
+	    (out->shmfd = fetch_fd(g_page->shmfd)) < 0 ||
+	    ((g_flags & STUB_MASTER_PIPES) && ((out->pipe_rd = fetch_fd(g_page->pipe_rd)) < 0 ||
+					       (out->bell_wr = fetch_fd(g_page->bell_wr)) < 0 ||
+					       (out->bell_rd = fetch_fd(g_page->bell_rd)) < 0))) {
+		int fds[] = {out->pidfd, out->shmfd, out->pipe_rd, out->bell_wr, out->bell_rd};
+
 		r = -errno;
 		log_error("stub master: pidfd_getfd: %s", strerror(-r));
-		if (out->pidfd >= 0)
-			close(out->pidfd);
-		if (out->shmfd >= 0)
-			close(out->shmfd);
+		for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
+			if (fds[i] >= 0)
+				close(fds[i]);
 		/* The stub waits for nothing from us yet: end it here. */
 		kill(out->pid, SIGKILL);
 		waitpid(out->pid, NULL, __WALL);

@@ -195,8 +195,8 @@ int cmd_boot(struct global_opts *g, int argc, char **argv)
 		log_error("boot: memory file: %s", strerror(-r));
 		return EXIT_RUNTIME;
 	}
-	/* What the platform must do unconfined (unotify: fork the stub master, whose stubs must
-	 * not inherit the Sentry's filter). */
+	/* What the platform must do unconfined (systrap, unotify: fork the stub master, whose
+	 * stubs must not inherit the Sentry's filter). */
 	const struct platform *plat = platform_lookup(c.platform ? c.platform : "systrap");
 	if (plat && plat->preinit && (r = plat->preinit(memfile_fd())) < 0) {
 		log_error("boot: platform %s: %s", plat->name, strerror(-r));

@@ -869,15 +869,28 @@ struct k_sigaction {
 };
 #define K_SA_RESTORER 0x04000000
 
-/* The forked child (see stub_common.h for what it may do): keep the memory file and the pipe,
- * put the stub's code, data and the shared region in place, install the handlers, then jump
- * into the stub's code, which unmaps the rest. Exits with an errno on failure. */
-static noreturn void stub_child(int memfd, int pipe_wr, int bell_rd, uint8_t *shm, pid_t ppid,
-			       uint32_t cookie)
+/* What the stubs' own code makes beyond a boot's calls, for the master's filter (the stubs'
+ * filters A, B and C narrow it down): the control thread's requests and completions, the
+ * handler's hand-off, a new thread's start, and the boot's protections. */
+const struct stub_master_rule st_stub_rules[] = {
+	{__NR_read, 0, ST_FD_DOORBELL},
+	{__NR_write, 0, ST_FD_PIPE},
+	{__NR_mprotect, -1, 0},
+	{__NR_clone, 0, ST_CLONE_FLAGS},
+	{__NR_sigaltstack, -1, 0},
+	{__NR_rt_sigreturn, -1, 0},
+};
+const size_t st_stub_nrules = ARRAY_SIZE(st_stub_rules);
+
+/* A new stub, forked by the stub master (see stub_common.h for what it may do): keep the memory
+ * file, the pipe, the doorbell and the shared memory file, put the stub's code, data and the
+ * shared region in place, install the handlers, then jump into the stub's code, which unmaps
+ * the rest. Exits with an errno on failure. */
+void st_stub_boot(const struct stub_boot *b)
 {
 	struct sock_filter fc[C_LEN];
 	struct sock_fprog prog_c = {.len = C_LEN, .filter = fc};
-	const int fds[3] = {memfd, pipe_wr, bell_rd};
+	const int fds[4] = {b->memfd, b->pipe_wr, b->bell_rd, b->shmfd};
 	struct k_sigaction sa = {
 		.handler = ST_CODE + (uint64_t)(st_stub_handler - st_stub_code),
 		.flags = SA_SIGINFO | SA_ONSTACK | K_SA_RESTORER,
@@ -885,13 +898,21 @@ static noreturn void stub_child(int memfd, int pipe_wr, int bell_rd, uint8_t *sh
 		.mask = ~0ULL,
 	};
 	uint64_t entry = ST_CODE + (uint64_t)(st_stub_entry - st_stub_code);
+	uint32_t cookie = b->cookie;
 	long p;
 	int err;
 
 	_Static_assert(ST_FD_MEMFILE == 0 && ST_FD_PIPE == 1 && ST_FD_DOORBELL == 2,
 		       "the prelude's order");
-	if ((err = stub_child_prelude(ppid, fds, 3)) != 0)
+	if ((err = stub_child_prelude(b->sentry, fds, 4)) != 0)
 		stub_child_exit(err);
+	/* Its own session: the terminal's job-control signals are not for it. */
+	syscall(SYS_setsid);
+	p = syscall(SYS_mmap, ST_SHM, ST_SHM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, 3,
+		    0);
+	if (p == -1)
+		stub_child_exit(errno);
+	syscall(SYS_close, 3);
 	p = syscall(SYS_mmap, ST_CODE, 2 * PAGE_SIZE, PROT_READ | PROT_WRITE,
 		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 	if (p == -1)
@@ -901,19 +922,15 @@ static noreturn void stub_child(int memfd, int pipe_wr, int bell_rd, uint8_t *sh
 	if (syscall(SYS_mprotect, ST_CODE, PAGE_SIZE, PROT_READ | PROT_EXEC) < 0 ||
 	    syscall(SYS_mprotect, ST_DATA, PAGE_SIZE, PROT_READ) < 0)
 		stub_child_exit(errno);
-	p = syscall(SYS_mremap, shm, ST_SHM_SIZE, ST_SHM_SIZE, MREMAP_MAYMOVE | MREMAP_FIXED,
-		    ST_SHM);
-	if (p == -1)
-		stub_child_exit(errno);
 	if (syscall(SYS_mprotect, ST_SHM, ST_SHM_RO_SIZE, PROT_READ) < 0)
 		stub_child_exit(errno);
 	for (size_t i = 0; i < ARRAY_SIZE(g_handled); i++)
 		if (syscall(SYS_rt_sigaction, g_handled[i], &sa, NULL, sizeof(sa.mask)) < 0)
 			stub_child_exit(errno);
-	/* Needed to install the stub's filters without privileges (a confined Sentry has it). */
+	/* Needed to install the stub's filters without privileges. */
 	if (syscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		stub_child_exit(errno);
-	/* Filter C, from this stack: the stub's code unmaps it (and all else of the Sentry's)
+	/* Filter C, from this stack: the stub's code unmaps it (and all else of the master's)
 	 * before any application code runs, so the cookie is nowhere in the stub. */
 	filter_c(fc, (uint32_t)st_stub_batch_rip(), cookie);
 	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog_c) < 0)
@@ -951,67 +968,46 @@ static int stub_reap(pid_t pid)
 	return status;
 }
 
-int st_stub_create(struct plat_as *as, int memfd)
+int st_stub_create(struct plat_as *as)
 {
+	struct stub_spawn sp;
 	uint32_t word = 0;
-	pid_t ppid = getpid();
-	int fds[2] = {-1, -1}, bell[2] = {-1, -1}, r, status;
-	uint32_t cookie = 0;
-	long pid;
 	uint8_t *shm;
+	int r, status;
 
-	/* Filter C's cookie (systrap.h): random, never 0. */
-	while (cookie == 0)
-		if (getrandom(&cookie, sizeof(cookie), 0) != (ssize_t)sizeof(cookie) && errno != EINTR)
-			return -errno;
-
-	shm = mmap(NULL, ST_SHM_SIZE, PROT_READ | PROT_WRITE,
-		   MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (shm == MAP_FAILED)
-		return -errno;
-	/* The doorbell's write end never blocks: a full pipe rings as well as one more byte. */
-	if (pipe2(fds, O_CLOEXEC) < 0 || pipe2(bell, O_CLOEXEC) < 0 ||
-	    fcntl(bell[1], F_SETFL, O_NONBLOCK) < 0) {
-		r = -errno;
-		goto fail;
-	}
-	pid = stub_fork();
-	if (pid == 0)
-		stub_child(memfd, fds[1], bell[0], shm, ppid, cookie);
-	close(fds[1]);
-	fds[1] = -1;
-	if (pid < 0) {
-		r = (int)pid;
-		goto fail;
-	}
-	r = pipe_read_word(fds[0], &word);
+	if ((r = stub_master_spawn(&sp)) < 0)
+		return r;
+	close(sp.pidfd);
+	shm = mmap(NULL, ST_SHM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, sp.shmfd,
+		   0);
+	r = shm == MAP_FAILED ? -errno : 0;
+	close(sp.shmfd);
+	if (r == 0)
+		r = pipe_read_word(sp.pipe_rd, &word);
 	if (r == 1 && word == ST_READY_TOKEN) {
-		as->pid = (pid_t)pid;
-		as->pipe_rd = fds[0];
+		as->pid = sp.pid;
+		as->pipe_rd = sp.pipe_rd;
 		/* The Sentry keeps a read end too: the doorbell never has no reader, so ringing a
 		 * dead stub is no EPIPE (and no SIGPIPE). */
-		as->bell_rd = bell[0];
-		as->bell_wr = bell[1];
+		as->bell_rd = sp.bell_rd;
+		as->bell_wr = sp.bell_wr;
 		as->shm = shm;
-		as->cookie = (uint64_t)cookie << 32;
-		log_debug("systrap stub %ld created", pid);
+		as->cookie = (uint64_t)sp.cookie << 32;
+		log_debug("systrap stub %d created", sp.pid);
 		return 0;
 	}
-	kill((pid_t)pid, SIGKILL);
-	status = stub_reap((pid_t)pid);
+	kill(sp.pid, SIGKILL);
+	status = stub_reap(sp.pid);
 	if (WIFEXITED(status) && WEXITSTATUS(status))
 		r = -WEXITSTATUS(status);
 	else
 		r = r < 0 ? r : -EIO;
 	log_error("systrap stub: set-up failed: %s (status %#x)", strerror(-r), status);
-fail:
-	for (int i = 0; i < 2; i++) {
-		if (fds[i] >= 0)
-			close(fds[i]);
-		if (bell[i] >= 0)
-			close(bell[i]);
-	}
-	munmap(shm, ST_SHM_SIZE);
+	close(sp.pipe_rd);
+	close(sp.bell_rd);
+	close(sp.bell_wr);
+	if (shm != MAP_FAILED)
+		munmap(shm, ST_SHM_SIZE);
 	return r;
 }
 

@@ -49,9 +49,13 @@ uint64_t st_self(void)
 	return t_token;
 }
 
+static pthread_mutex_t g_init_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* preinit and init: the first call builds the stub's images and forks the stub master (before
+ * the Sentry confines itself: boot calls preinit), later ones change nothing. */
 static int systrap_init(int memfd)
 {
-	int r;
+	int r = 0;
 
 	if (memfd < 0)
 		return -EBADF;
@@ -60,14 +64,23 @@ static int systrap_init(int memfd)
 		log_error("systrap: the kernel does not enable FSGSBASE for user space");
 		return -ENOSYS;
 	}
+	pthread_mutex_lock(&g_init_lock);
+	if (g_memfd >= 0)
+		goto out;
 	if ((r = stub_region_reserve()) < 0)
-		return r;
+		goto out;
 	fpstate_init();
 	pairing_init();
 	if ((r = st_stub_init()) < 0)
-		return r;
-	g_memfd = memfd;
-	return 0;
+		goto out;
+	/* The master is forked now, with the images built: every stub is a fork of it. */
+	r = stub_master_start(memfd, ST_SHM_SIZE, st_stub_boot, st_stub_rules, st_stub_nrules,
+			      STUB_MASTER_PIPES);
+	if (r == 0)
+		g_memfd = memfd;
+out:
+	pthread_mutex_unlock(&g_init_lock);
+	return r;
 }
 
 struct plat_as *st_as_new(void)
@@ -86,7 +99,7 @@ struct plat_as *st_as_new(void)
 	pthread_mutex_init(&as->lock, NULL);
 	list_init(&as->ctxs);
 	as->creator = st_self();
-	r = st_stub_create(as, g_memfd);
+	r = st_stub_create(as);
 	if (r < 0) {
 		pthread_mutex_destroy(&as->req_lock);
 		pthread_mutex_destroy(&as->lock);
@@ -431,6 +444,7 @@ pid_t plat_systrap_ctx_tid(const struct plat_ctx *ctx)
 
 const struct platform platform_systrap = {
 	.name = "systrap",
+	.preinit = systrap_init,
 	.init = systrap_init,
 	.as_create = systrap_as_create,
 	.as_release = systrap_as_release,

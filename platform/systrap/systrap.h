@@ -70,6 +70,7 @@
 #include "platform/pairing.h"
 #include "platform/platform.h"
 #include "platform/stub_common.h"
+#include "platform/stub_master.h"
 
 /* ---- the stub's layout (numbers without suffixes: the stub's assembly uses them too) ---- */
 
@@ -340,9 +341,14 @@ struct plat_as *st_pool_take(void);
 
 /* Build the stub's code and data images (once; init). Returns 0 or -errno. */
 int st_stub_init(void);
-/* Fork a stub for the memory file memfd into as (pid, pipe_rd, shm); the stub is ready when this
+/* What a new stub runs first (the stub master forks it), and the syscalls its own code makes
+ * beyond that (for the master's filter). */
+void st_stub_boot(const struct stub_boot *b);
+extern const struct stub_master_rule st_stub_rules[];
+extern const size_t st_stub_nrules;
+/* A new stub from the stub master into as (pid, pipes, shm, cookie); the stub is ready when this
  * returns 0. Returns -errno otherwise (nothing left behind). */
-int st_stub_create(struct plat_as *as, int memfd);
+int st_stub_create(struct plat_as *as);
 /* Write the stack_t of area slot i (before the clone of a thread there). */
 void st_stub_slot_ss(struct plat_as *as, unsigned i);
 /* Kill and reap the stub, unmap the shared region, close the pipes. */

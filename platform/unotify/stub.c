@@ -493,9 +493,9 @@ struct ksigaction {
 	uint64_t mask;
 };
 
-void un_stub_boot(int shmfd, int memfd, pid_t sentry)
+void un_stub_boot(const struct stub_boot *b)
 {
-	const int fds[2] = {memfd, shmfd}; /* to fds 0 (UN_FD_MEMFILE) and 1 */
+	const int fds[2] = {b->memfd, b->shmfd}; /* to fds 0 (UN_FD_MEMFILE) and 1 */
 	const int sigs[] = {SIGSYS, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, UN_SIG_INTERRUPT};
 	struct ksigaction ka = {
 		.handler = g_un.handler,
@@ -507,7 +507,7 @@ void un_stub_boot(int shmfd, int memfd, pid_t sentry)
 	long p;
 
 	_Static_assert(UN_FD_MEMFILE == 0, "the prelude puts fds[0] at 0");
-	if ((err = stub_child_prelude(sentry, fds, 2)) != 0)
+	if ((err = stub_child_prelude(b->sentry, fds, 2)) != 0)
 		stub_child_exit(err);
 	/* Every signal stays blocked in the factory (the prelude's mask; a signal sent to the
 	 * process must not run the handler there). A worker lets the faults and SIGSYS in (they

@@ -68,7 +68,7 @@ static int unotify_init(int memfd)
 		g_un_fsgsbase = (getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE) != 0;
 		un_stub_init();
 		r = stub_master_start(memfd, UN_SHM_SIZE, un_stub_boot, un_stub_rules,
-				      un_stub_nrules);
+				      un_stub_nrules, 0);
 		g_inited = r == 0;
 	}
 	pthread_mutex_unlock(&g_init_lock);

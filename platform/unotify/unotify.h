@@ -219,7 +219,7 @@ extern bool g_un_fsgsbase;
 /* Build the stub's code page image (once; before the master forks). */
 void un_stub_init(void);
 /* The stub's boot (runs in a new stub, forked by the master). */
-void un_stub_boot(int shmfd, int memfd, pid_t sentry);
+void un_stub_boot(const struct stub_boot *b);
 /* The syscalls the stubs' own code makes, for the master's filter. */
 extern const struct stub_master_rule un_stub_rules[];
 extern const size_t un_stub_nrules;

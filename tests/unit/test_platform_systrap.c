@@ -18,6 +18,7 @@ void plat_systrap_quiesce(void);
 #define PT_STUB_FDS 3 /* the memory file and the control thread's two pipes */
 #define PT_EXTRA_THREADS 1 /* the control thread */
 #define PT_STRICT_AS_OPS 0
+#define PT_STUB_MASTER 1 /* stubs come from the stub master */
 #define PT_DEFERRED_AS_OPS 1
 #define PT_SUITE platform_systrap
 #define PT_MT_SUITE systrap_mt

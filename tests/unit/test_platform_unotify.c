@@ -9,8 +9,6 @@
 
 pid_t plat_unotify_as_pid(const struct plat_as *as);
 pid_t plat_unotify_ctx_tid(const struct plat_ctx *ctx);
-pid_t stub_master_pid(void);
-pid_t stub_master_spare_pid(void);
 
 #define PT_PLATFORM "unotify"
 #define PT_AS_PID(as) plat_unotify_as_pid(as)
@@ -18,56 +16,13 @@ pid_t stub_master_spare_pid(void);
 #define PT_STUB_FDS 1      /* the memory file: listeners and the shared file are closed */
 #define PT_EXTRA_THREADS 1 /* the factory */
 #define PT_STRICT_AS_OPS 1
+#define PT_STUB_MASTER 1 /* stubs come from the stub master */
 #define PT_DEFERRED_AS_OPS 0
 #define PT_SUITE platform_unotify
 #define PT_MT_SUITE unotify_mt
 
 #include "tests/unit/platform_test.h"
 
-/* A child of this process that is neither the stub master nor the stub it made ahead, or 0. */
-static pid_t stray_child(void)
-{
-	char path[300], buf[4096];
-	DIR *d = opendir("/proc/self/task");
-	struct dirent *e;
-	pid_t stray = 0;
-
-	cr_assert_not_null(d);
-	while ((e = readdir(d))) {
-		FILE *f;
-		size_t n;
-
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/proc/self/task/%s/children", e->d_name);
-		if (!(f = fopen(path, "r")))
-			continue;
-		n = fread(buf, 1, sizeof(buf) - 1, f);
-		fclose(f);
-		buf[n] = 0;
-		for (char *tok = strtok(buf, " \n"); tok; tok = strtok(NULL, " \n"))
-			if (atoi(tok) != stub_master_pid() && atoi(tok) != stub_master_spare_pid())
-				stray = atoi(tok);
-	}
-	closedir(d);
-	return stray;
-}
-
-/* The stub master stays, a child of the process that started it, and so does the stub it made
- * ahead (it may be in the making for a moment): no other child may. */
-static void assert_only_the_master(void)
-{
-	pid_t stray = stray_child();
-
-	for (int i = 0; i < 100 && stray; i++) {
-		msleep(10);
-		stray = stray_child();
-	}
-	cr_assert_eq(stray, 0, "a child left: %d", stray);
-	errno = 0;
-	cr_assert_eq(waitpid(-1, NULL, __WALL | WNOHANG), 0, "nothing to reap");
-}
-#define assert_no_children assert_only_the_master
 
 #include "tests/unit/platform_cases.h"
 #include "tests/unit/platform_mt_cases.h"
