@@ -96,3 +96,15 @@ void pairing_pin_here(pid_t tid, int *cpu)
 		*cpu = c + 1;
 	}
 }
+
+void pairing_keep_away(pid_t tid, int *away)
+{
+	cpu_set_t others = g_all;
+	int cpu;
+
+	if (!g_on || tid <= 0 || (cpu = sched_getcpu()) < 0 || cpu + 1 == *away)
+		return;
+	CPU_CLR(cpu, &others);
+	if (CPU_COUNT(&others) && sched_setaffinity(tid, sizeof(others), &others) == 0)
+		*away = cpu + 1;
+}

@@ -45,4 +45,11 @@ void pairing_free(pid_t tid);
  * was pinned, plus one; 0 at first). For helper threads that only ever serve the caller. */
 void pairing_pin_here(pid_t tid, int *cpu);
 
+/* Keep tid (a helper thread about to be woken: the readahead thread) off the caller's CPU, where
+ * a pair may run: the scheduler wakes a thread on its waker's CPU, and a helper that works there
+ * for a while delays the pinned pair, which cannot move away while the other CPU idles. *away
+ * remembers the CPU tid was last kept off, plus one (0 at first): the mask changes only when the
+ * caller's CPU does. */
+void pairing_keep_away(pid_t tid, int *away);
+
 #endif

@@ -4,18 +4,26 @@
 #include "sentry/mm/mm_internal.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "common/log.h"
+#include "common/thread.h"
 #include "common/util.h"
+#include "platform/pairing.h"
+#include "sentry/vfs/vfs.h"
 
 /*
  * The range is allocated whole at creation, which costs no memory (the memory file is sparse);
- * only filled chunks hold pages. A chunk is filled once, under the cache's lock, and marked
- * filled with a release store after its bytes are in place, so that anyone who sees the mark
- * (with an acquire load, no lock) sees the bytes. An unfilled chunk's pages are mapped nowhere:
- * a VMA maps only the chunks it saw filled (filemap_vma.c), so filling writes pages nobody can
- * read yet.
+ * only filled chunks hold pages. A chunk is marked filled with a release store after its bytes
+ * are in place, so that anyone who sees the mark (with an acquire load) sees the bytes. An
+ * unfilled chunk's pages are mapped nowhere: a VMA maps only the chunks it saw filled
+ * (filemap_vma.c), so filling writes pages nobody can read yet. There is no lock: two threads
+ * may fill one chunk at once (a fault and the readahead), both writing the file's same bytes,
+ * and the pages of one another may already map then only get those bytes again (the files
+ * cached are on read-only mounts: they do not change).
  */
 
 static size_t nchunks(uint64_t len) { return (size_t)((len + FC_CHUNK - 1) / FC_CHUNK); }
@@ -32,7 +40,6 @@ struct mm_fcache *mm_fcache_create(uint64_t len)
 		free(c);
 		return NULL;
 	}
-	pthread_mutex_init(&c->lock, NULL);
 	c->len = len;
 	return c;
 }
@@ -42,7 +49,6 @@ void mm_fcache_release(struct mm_fcache *c)
 	if (!c)
 		return;
 	memfile_decref(c->moff, c->len); /* mappings may keep the pages */
-	pthread_mutex_destroy(&c->lock);
 	free(c);
 }
 
@@ -59,24 +65,123 @@ bool fcache_chunk_filled(const struct mm_fcache *c, uint64_t off)
 
 int fcache_fill(struct mm_fcache *c, struct file *f, uint64_t off, uint64_t end)
 {
+	return fcache_fill_buf(c, f, off, end, NULL);
+}
+
+int fcache_fill_buf(struct mm_fcache *c, struct file *f, uint64_t off, uint64_t end, char *buf)
+{
 	int r = 0;
 
 	end = MIN(end, c->len);
-	pthread_mutex_lock(&c->lock);
 	for (uint64_t a = off & ~(FC_CHUNK - 1); a < end && r == 0; a += FC_CHUNK) {
 		if (fcache_chunk_filled(c, a))
 			continue;
 		uint64_t n = MIN(FC_CHUNK, c->len - a);
 		/* Bytes past the end of the file stay zero (the pages are fresh). */
-		r = mm_fill_from_file(f, a, c->moff + a, n);
+		r = buf ? mm_fill_from_file_buf(f, a, c->moff + a, n, buf)
+			: mm_fill_from_file(f, a, c->moff + a, n);
 		if (r < 0) {
 			log_warn("mm: filling a page cache at %#lx: %d", (unsigned long)a, r);
 			break;
 		}
 		size_t k = (size_t)(a / FC_CHUNK);
-		__atomic_fetch_or(&c->bits[k / 64], 1ULL << (k % 64), __ATOMIC_RELEASE);
-		__atomic_add_fetch(&c->filled, n, __ATOMIC_RELAXED);
+		uint64_t was = __atomic_fetch_or(&c->bits[k / 64], 1ULL << (k % 64), __ATOMIC_RELEASE);
+		if (!(was & (1ULL << (k % 64))))
+			__atomic_add_fetch(&c->filled, n, __ATOMIC_RELAXED);
 	}
-	pthread_mutex_unlock(&c->lock);
 	return r;
+}
+
+/*
+ * Readahead. A program's text is mapped from the page cache and filled a chunk at a time as its
+ * run first touches each (a fault, and the chunk's read, on the program's critical path); a
+ * compiler touches most of its text (cc1: 25 of 33 MB), in no order. So when a text segment is
+ * mapped, one helper thread fills its chunks in order, ahead of the program, on a CPU the program
+ * leaves idle; a fault on a chunk it filled already maps it, with the filled chunks next to it,
+ * without reading. A fault on a chunk it has not reached fills that chunk itself, as before,
+ * without waiting for it (no lock: see above; with one, the readahead taking it back for chunk
+ * after chunk kept faults of the same file waiting, and cc1 was no faster). At most RA_MAX of
+ * one mapping, none under RA_MIN (a program that maps a large library touches little of it),
+ * and RA_QUEUE requests waiting: more are dropped (the faults fill what they need). The thread
+ * is kept off the CPU of the thread that maps (platform/pairing.h), which is the program's.
+ */
+#define RA_MIN (2 * FC_CHUNK)
+#define RA_MAX (64ULL << 20)
+#define RA_QUEUE 32
+
+struct ra_req {
+	struct ra_req *next;
+	struct mm_fcache *c;
+	struct file *f; /* a reference: keeps the file, and with it c */
+	uint64_t off, end;
+};
+
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct ra_req *head, **tail;
+	unsigned n;
+	bool started;
+	char *buf; /* the thread's bounce buffer */
+	pid_t tid; /* the thread's, once it runs */
+	int away;  /* pairing_keep_away's */
+} g_ra = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+
+static void *ra_main(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&g_ra.lock);
+	g_ra.tid = (pid_t)syscall(SYS_gettid);
+	for (;;) {
+		while (!g_ra.head)
+			pthread_cond_wait(&g_ra.cond, &g_ra.lock);
+		struct ra_req *q = g_ra.head;
+		g_ra.head = q->next;
+		if (!g_ra.head)
+			g_ra.tail = &g_ra.head;
+		g_ra.n--;
+		pthread_mutex_unlock(&g_ra.lock);
+		/* A chunk per fill: a fault waits for one chunk at most. */
+		for (uint64_t a = q->off & ~(FC_CHUNK - 1); a < q->end; a += FC_CHUNK)
+			if (!fcache_chunk_filled(q->c, a) &&
+			    fcache_fill_buf(q->c, q->f, a, a + FC_CHUNK, g_ra.buf) < 0)
+				break;
+		file_put(q->f);
+		free(q);
+		pthread_mutex_lock(&g_ra.lock);
+	}
+	return NULL;
+}
+
+bool fcache_readahead_on = true;
+
+void fcache_readahead(struct mm_fcache *c, struct file *f, uint64_t off, uint64_t end)
+{
+	end = MIN(MIN(end, c->len), off + RA_MAX);
+	if (!fcache_readahead_on || end <= off || end - off < RA_MIN || mm_fcache_filled(c) == c->len)
+		return;
+	struct ra_req *q = malloc(sizeof(*q));
+	if (!q)
+		return;
+	*q = (struct ra_req){.c = c, .f = file_get(f), .off = off, .end = end};
+	pthread_mutex_lock(&g_ra.lock);
+	if (!g_ra.started) {
+		g_ra.tail = &g_ra.head;
+		g_ra.buf = malloc(FILL_BOUNCE);
+		g_ra.started = g_ra.buf &&
+			       thread_start_detached(NULL, ra_main, NULL, 128 << 10, true) == 0;
+	}
+	if (!g_ra.started || g_ra.n >= RA_QUEUE) {
+		pthread_mutex_unlock(&g_ra.lock);
+		file_put(q->f);
+		free(q);
+		return;
+	}
+	*g_ra.tail = q;
+	g_ra.tail = &q->next;
+	g_ra.n++;
+	/* On another CPU than the program's (platform/pairing.h). */
+	pairing_keep_away(g_ra.tid, &g_ra.away);
+	pthread_cond_signal(&g_ra.cond);
+	pthread_mutex_unlock(&g_ra.lock);
 }

@@ -242,7 +242,6 @@ uint64_t mm_mmap_base(struct mm *mm) { return mm->mmap_base; }
  * third faster (docs/performance.md). One buffer for the whole Sentry keeps its memory small;
  * a fill that finds it taken reads into the mapping instead.
  */
-#define FILL_BOUNCE (256 * 1024)
 static pthread_mutex_t fill_bounce_lock = PTHREAD_MUTEX_INITIALIZER;
 static char *fill_bounce;
 
@@ -267,9 +266,8 @@ static ssize_t fill_step(struct file *f, uint64_t foff, uint64_t moff, uint64_t 
 
 int mm_fill_from_file(struct file *f, uint64_t foff, uint64_t moff, uint64_t len)
 {
-	uint64_t done = 0;
 	char *buf = NULL;
-	int r = 0;
+	int r;
 
 	if (len > PAGE_SIZE && pthread_mutex_trylock(&fill_bounce_lock) == 0) {
 		if (!fill_bounce)
@@ -277,6 +275,17 @@ int mm_fill_from_file(struct file *f, uint64_t foff, uint64_t moff, uint64_t len
 		if (!(buf = fill_bounce))
 			pthread_mutex_unlock(&fill_bounce_lock);
 	}
+	r = mm_fill_from_file_buf(f, foff, moff, len, buf);
+	if (buf)
+		pthread_mutex_unlock(&fill_bounce_lock);
+	return r;
+}
+
+int mm_fill_from_file_buf(struct file *f, uint64_t foff, uint64_t moff, uint64_t len, char *buf)
+{
+	uint64_t done = 0;
+	int r = 0;
+
 	while (done < len) {
 		ssize_t n = fill_step(f, foff + done, moff + done, len - done, buf);
 		if (n == -EINTR)
@@ -289,8 +298,6 @@ int mm_fill_from_file(struct file *f, uint64_t foff, uint64_t moff, uint64_t len
 			break; /* EOF: the rest stays zero (Linux: SIGBUS past it) */
 		done += (uint64_t)n;
 	}
-	if (buf)
-		pthread_mutex_unlock(&fill_bounce_lock);
 	return r;
 }
 
@@ -637,6 +644,9 @@ long mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags, st
 	}
 	if (nv.file)
 		file_get(nv.file);
+	/* A program's text: fill it ahead of the program (fcache.c, readahead). */
+	if (cached && (prot & LINUX_PROT_EXEC))
+		fcache_readahead(pc, f, off, off + shared);
 	r = mmap_insert(mm, &nv, flags & LINUX_MAP_FIXED);
 	if (r < 0) {
 		if (nv.file)

@@ -435,7 +435,6 @@ uint64_t vma_access_end(const struct vma *v, uint64_t addr, bool *grow);
 /* How much a fault on a lazily filled mapping reads at once: an aligned chunk of the file. */
 #define FC_CHUNK (128 * 1024ULL)
 struct mm_fcache {
-	pthread_mutex_t lock; /* serialises fills */
 	uint64_t moff, len;   /* the memory-file range: the file's bytes [0, len) */
 	uint64_t filled;      /* bytes filled (atomic) */
 	uint64_t bits[];      /* one bit per FC_CHUNK chunk: filled (atomic; see fcache.c) */
@@ -446,10 +445,23 @@ bool fcache_chunk_filled(const struct mm_fcache *c, uint64_t off);
  * cache's file). Call it with no lock but maybe mm->lock (f is read like mm_fill_from_file).
  * 0 or -errno (the chunks filled before the error stay filled). */
 int fcache_fill(struct mm_fcache *c, struct file *f, uint64_t off, uint64_t end);
+/* fcache_fill through buf (FILL_BOUNCE bytes; NULL: as mm_fill_from_file chooses). */
+int fcache_fill_buf(struct mm_fcache *c, struct file *f, uint64_t off, uint64_t end, char *buf);
+/* Fill the chunks of c holding [off, end) ahead of need, on the readahead thread: a program's
+ * text, mapped now, which its run will touch much of (see fcache.c). Takes a reference to f
+ * for as long as it needs it. */
+void fcache_readahead(struct mm_fcache *c, struct file *f, uint64_t off, uint64_t end);
+/* Whether fcache_readahead does anything (tests turn it off: what a fault fills must not
+ * depend on timing there). */
+extern bool fcache_readahead_on;
 
 /* ---- mm.c helpers shared with mremap.c ---- */
 /* Fill [moff, moff+len) of the memory file from f at foff; bytes past EOF stay zero. 0/-errno. */
 int mm_fill_from_file(struct file *f, uint64_t foff, uint64_t moff, uint64_t len);
+/* The same through buf, a caller's bounce buffer of FILL_BOUNCE bytes (NULL: straight into the
+ * Sentry's mapping of the memory file). */
+#define FILL_BOUNCE (256 * 1024)
+int mm_fill_from_file_buf(struct file *f, uint64_t foff, uint64_t moff, uint64_t len, char *buf);
 /* Map a new VMA like tmpl (prot, flags, file with the file offset continuing from tmpl) at
  * [start, start+len) with fresh backing (zeros, or the file's contents; a VMA_FILEMAP one maps
  * the file's pages), mirror it to the platform and merge it. The range must be free. 0/-errno. */

@@ -265,6 +265,7 @@ static uint64_t used0;
 static void setup(void)
 {
 	mm_fault_worth = 1; /* copy-on-write decisions must not depend on timing */
+	fcache_readahead_on = false; /* nor what a fault fills (test_mm: readahead_fills_text_ahead) */
 	cr_assert_eq(memfile_init(), 0);
 	used0 = memfile_used();
 	mm = mm_create(&fake_plat);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "tests/unit/mm_fake.h"
 
@@ -457,6 +458,39 @@ Test(mmap, lazy_fill_by_chunks, .init = setup, .fini = teardown)
 	check_big(mm, (uint64_t)c + 3 * FC_CHUNK + 2, FC_CHUNK, 3 * FC_CHUNK + 2);
 	check_big(mm, (uint64_t)b + 3 * FC_CHUNK, PG, 3 * FC_CHUNK);
 	check_mirror(mm);
+	mm_put(mm);
+	mm = NULL;
+	cr_assert_eq(f.refs, 1, "all references dropped");
+	mm_fcache_release(f.cache);
+	cr_assert_eq(memfile_used(), used0);
+	free(bigdata);
+}
+
+/* Mapping a program's text (an executable private mapping of a cached file) has the readahead
+ * thread fill the cache ahead of any fault, each chunk once; a fault then maps the whole run
+ * of filled chunks around it without reading, and the thread lets the file go when done. */
+Test(mmap, readahead_fills_text_ahead, .init = setup, .fini = teardown)
+{
+	struct file f = mkbig();
+	uint64_t flen = PAGE_ALIGN_UP(BIG_LEN);
+	fcache_readahead_on = true;
+	long a = mm_mmap(mm, 0, flen, LINUX_PROT_READ | LINUX_PROT_EXEC, LINUX_MAP_PRIVATE, &f, 0);
+	cr_assert_gt(a, 0);
+	for (int i = 0; i < 2000 && __atomic_load_n(&f.refs, __ATOMIC_ACQUIRE) > 2; i++)
+		usleep(1000);
+	cr_assert_eq(f.refs, 2, "the thread let the file go (the mapping holds one)");
+	cr_assert_eq(mm_fcache_filled(f.cache), flen, "filled ahead, all of it");
+	cr_assert_leq(f.reads, (int)((flen + FC_CHUNK - 1) / FC_CHUNK) + 1,
+		      "each chunk read once (the last one reads to the end of the file)");
+	int reads = f.reads;
+	cr_assert_null(fake_lookup(mm, (uint64_t)a), "nothing mapped before a fault");
+	cr_assert_eq(mm_handle_fault(mm, (uint64_t)a + 5 * FC_CHUNK, LINUX_PROT_EXEC), 0);
+	cr_assert_eq(f.reads, reads, "the fault read nothing");
+	cr_assert(fake_lookup(mm, (uint64_t)a) && fake_lookup(mm, (uint64_t)a + flen - PG),
+		  "the whole run mapped at once");
+	check_big(mm, (uint64_t)a, flen, 0);
+	check_mirror(mm);
+	fcache_readahead_on = false;
 	mm_put(mm);
 	mm = NULL;
 	cr_assert_eq(f.refs, 1, "all references dropped");
