@@ -384,6 +384,18 @@ static void check_big(struct mm *m, uint64_t addr, uint64_t len, uint64_t off)
 	free(got);
 }
 
+/* The end of a test on mkbig's file: drop the mm, and check that nothing holds the file or any
+ * memory any more. */
+static void big_done(struct file *f)
+{
+	mm_put(mm);
+	mm = NULL;
+	cr_assert_eq(f->refs, 1, "all references dropped");
+	mm_fcache_release(f->cache);
+	cr_assert_eq(memfile_used(), used0);
+	free(bigdata);
+}
+
 /* Only what is touched is read, a chunk at a time: a fault in the middle of a large mapping of
  * a cached file fills one chunk of the cache, maps only it, and a later mapping of the file
  * (the next exec) maps the filled chunks at mmap time. Pieces not filled stay unmapped
@@ -458,12 +470,7 @@ Test(mmap, lazy_fill_by_chunks, .init = setup, .fini = teardown)
 	check_big(mm, (uint64_t)c + 3 * FC_CHUNK + 2, FC_CHUNK, 3 * FC_CHUNK + 2);
 	check_big(mm, (uint64_t)b + 3 * FC_CHUNK, PG, 3 * FC_CHUNK);
 	check_mirror(mm);
-	mm_put(mm);
-	mm = NULL;
-	cr_assert_eq(f.refs, 1, "all references dropped");
-	mm_fcache_release(f.cache);
-	cr_assert_eq(memfile_used(), used0);
-	free(bigdata);
+	big_done(&f);
 }
 
 /* Mapping a program's text (an executable private mapping of a cached file) has the readahead
@@ -491,12 +498,7 @@ Test(mmap, readahead_fills_text_ahead, .init = setup, .fini = teardown)
 	check_big(mm, (uint64_t)a, flen, 0);
 	check_mirror(mm);
 	fcache_readahead_on = false;
-	mm_put(mm);
-	mm = NULL;
-	cr_assert_eq(f.refs, 1, "all references dropped");
-	mm_fcache_release(f.cache);
-	cr_assert_eq(memfile_used(), used0);
-	free(bigdata);
+	big_done(&f);
 }
 
 Test(mmap, file_access_rules, .init = setup, .fini = teardown)
