@@ -19,7 +19,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define PAIRING_FLOAT_NS 10000000ULL
+#define PAIRING_FLOAT_NS 1000000ULL
 
 /* One pair's state; the Sentry thread's alone. Zero is "not paired". */
 struct pairing {
