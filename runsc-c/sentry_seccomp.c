@@ -2,10 +2,11 @@
  *
  * Everything not listed traps (SCMP_ACT_TRAP), and so does a call of another architecture: the
  * Sentry has no SIGSYS handler (but in debug mode, where one names the call and exits), so it
- * dies of SIGSYS as SCMP_ACT_KILL_PROCESS would make it, without making the call. Not KILL
- * because the stub processes the Sentry forks inherit this filter, and in a systrap stub every
- * application syscall must trap to the stub's handler: of stacked filters the most restrictive
- * answer wins, and KILL would win over the stub's own TRAP. Nothing here takes a host path:
+ * dies of SIGSYS as SCMP_ACT_KILL_PROCESS would make it, without making the call. Not KILL:
+ * the debug mode's handler could not name the call, and a stub forked from the Sentry (ptrace's)
+ * inherits this filter (systrap's and unotify's come from the stub master, forked before it: a
+ * KILL here would win over their own TRAP, of stacked filters the most restrictive answer
+ * winning). Nothing here takes a host path:
  * no open, openat, openat2, creat, execve, execveat, stat, lstat, access, mount, chdir, ...
  * glibc's fstat() is newfstatat(fd, "", AT_EMPTY_PATH), which takes a path: Sentry code calls
  * host_fstat() (common/host.h), the fstat syscall itself, instead.
