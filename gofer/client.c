@@ -392,26 +392,12 @@ long gofer_readlink_at(struct gofer_client *c, uint32_t fid, const char *path, c
 	return ret;
 }
 
-/* gofer_readdir's fn for gofer_getdents: into the next slot of an array. */
-struct dents_array {
-	struct gofer_dirent *ents;
-	size_t n;
-};
-
-static int dents_array_add(void *arg, const struct gofer_dirent *e)
-{
-	struct dents_array *a = arg;
-
-	a->ents[a->n++] = *e;
-	return 0;
-}
-
 long gofer_getdents(struct gofer_client *c, uint32_t fid, uint64_t cookie,
 		    struct gofer_dirent *ents, size_t max, bool *end)
 {
-	struct dents_array a = {.ents = ents};
+	struct gofer_dirent_array a = {.ents = ents};
 
-	return gofer_readdir(c, fid, NULL, cookie, max, 0, dents_array_add, &a, end);
+	return gofer_readdir(c, fid, NULL, cookie, max, 0, gofer_dirent_array_add, &a, end);
 }
 
 long gofer_readdir(struct gofer_client *c, uint32_t fid, const char *path, uint64_t cookie,

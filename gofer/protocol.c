@@ -739,30 +739,24 @@ int gofer_dirent_pack(uint8_t *buf, size_t size, size_t *off, uint64_t ino, uint
 	return 0;
 }
 
-/* dirents_walk's fn for gofer_dirents_unpack: copy into the next slot of an array. */
-struct unpack_ctx {
-	struct gofer_dirent *out;
-	size_t i;
-};
-
-static int unpack_one(void *arg, const struct gofer_dirent *e)
+int gofer_dirent_array_add(void *arg, const struct gofer_dirent *e)
 {
-	struct unpack_ctx *u = arg;
+	struct gofer_dirent_array *a = arg;
 
-	u->out[u->i++] = *e;
+	a->ents[a->n++] = *e;
 	return 0;
 }
 
 long gofer_dirents_unpack(const uint8_t *p, size_t len, uint32_t count, uint32_t flags,
 			  struct gofer_dirent *out, size_t max)
 {
-	struct unpack_ctx u = {.out = out};
+	struct gofer_dirent_array u = {.ents = out};
 	struct gofer_dirent tmp;
 	int err;
 
 	if (count > max)
 		return -EPROTO;
-	if ((err = dirents_walk(p, len, count, flags, &tmp, unpack_one, &u)) < 0)
+	if ((err = dirents_walk(p, len, count, flags, &tmp, gofer_dirent_array_add, &u)) < 0)
 		return err;
 	return count;
 }

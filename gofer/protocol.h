@@ -240,6 +240,14 @@ int gofer_dirent_pack(uint8_t *buf, size_t size, size_t *off, uint64_t ino, uint
 long gofer_dirents_unpack(const uint8_t *p, size_t len, uint32_t count, uint32_t flags,
 			  struct gofer_dirent *out, size_t max);
 
+/* A dirent callback (gofer_dirents_each, gofer_readdir) that copies each entry into the next
+ * slot of ents (the caller bounds the count); arg is a struct gofer_dirent_array. */
+struct gofer_dirent_array {
+	struct gofer_dirent *ents;
+	size_t n;
+};
+int gofer_dirent_array_add(void *arg, const struct gofer_dirent *e);
+
 /* The same, one entry at a time: fn(arg, entry) for each (entry is valid during the call);
  * a non-zero return of fn stops the walk and is returned. 0, -EPROTO or -EINVAL otherwise. */
 int gofer_dirents_each(const uint8_t *p, size_t len, uint32_t count, uint32_t flags,
