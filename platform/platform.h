@@ -99,6 +99,9 @@ struct platform {
 	 * inherit the Sentry's filter (systrap and unotify fork their stub master here). 0 or -errno. */
 	int (*preinit)(int memfd);
 
+	/* as_map takes host fds (above). */
+	bool host_fd_maps;
+
 	/* Called once in the Sentry before anything else, and before large mappings are made
 	 * (ptrace reserves its stub region at max_user_addr in the Sentry); memfd is the memory
 	 * file, which the backend may need to hand to its stubs and must stay open. */
@@ -110,10 +113,11 @@ struct platform {
 	/* Tear it down; no context may be running in it. Any thread; NULL is ignored. */
 	void (*as_release)(struct plat_as *as);
 
-	/* Map [addr, addr+len) to fd at offset off, MAP_SHARED|MAP_FIXED with LINUX_PROT_* prot,
-	 * replacing whatever was there. fd is PLAT_FD_MEMFILE or a host fd (donated by the gofer,
-	 * read-only mappings only). addr, len and off are page aligned, len > 0, and
-	 * addr + len <= max_user_addr; -EINVAL otherwise. */
+	/* Map [addr, addr+len) to fd at offset off, MAP_FIXED with LINUX_PROT_* prot, replacing
+	 * whatever was there: MAP_SHARED for PLAT_FD_MEMFILE; a host fd (a read-only file the
+	 * gofer donated) is mapped MAP_PRIVATE and never writable (-EINVAL), by the backends that
+	 * set host_fd_maps (the others: -ENOSYS). addr, len and off are page aligned, len > 0,
+	 * and addr + len <= max_user_addr; -EINVAL otherwise. */
 	int (*as_map)(struct plat_as *as, uint64_t addr, uint64_t len, int prot, int fd,
 		      uint64_t off);
 	/* Remove mappings in [addr, addr+len); unmapped parts are not an error. */

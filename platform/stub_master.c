@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -36,13 +37,13 @@ struct master_page {
 	int32_t pidfd; /* the master's fd numbers of its pidfd and shared memory file */
 	int32_t shmfd;
 	int32_t spare; /* the stub made ahead for the next request, for tests (0: none) */
-	int32_t pipe_rd, bell_wr, bell_rd; /* with STUB_MASTER_PIPES, else -1 */
+	int32_t pipe_rd, bell_wr, bell_rd, sock; /* with STUB_MASTER_PIPES, else -1 */
 	uint32_t cookie;
 };
 
 /* A stub the master made: its pid and the master's fds of it, or the errno that stopped it. */
 struct made {
-	int32_t err, pid, pidfd, shmfd, pipe_rd, bell_wr, bell_rd;
+	int32_t err, pid, pidfd, shmfd, pipe_rd, bell_wr, bell_rd, sock;
 	uint32_t cookie;
 };
 
@@ -99,6 +100,7 @@ static const struct stub_master_rule base_rules[] = {
 /* What the master makes for STUB_MASTER_PIPES. */
 static const struct stub_master_rule pipe_rules[] = {
 	{__NR_pipe2, -1, 0},
+	{__NR_socketpair, 0, AF_UNIX},
 	{__NR_fcntl, 1, F_SETFL},
 	{__NR_getrandom, -1, 0},
 };
@@ -163,7 +165,7 @@ static int build_filter(const struct stub_master_rule *rules, size_t n, unsigned
  * attempt). */
 static void made_close(struct made *m)
 {
-	int32_t *fds[] = {&m->pidfd, &m->shmfd, &m->pipe_rd, &m->bell_wr, &m->bell_rd};
+	int32_t *fds[] = {&m->pidfd, &m->shmfd, &m->pipe_rd, &m->bell_wr, &m->bell_rd, &m->sock};
 
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
 		if (*fds[i] >= 0)
@@ -173,11 +175,11 @@ static void made_close(struct made *m)
 }
 
 /* With STUB_MASTER_PIPES: the stub's pipe, its doorbell (the write end never blocks: a full
- * pipe rings as well as one more byte) and its cookie (random, never 0). The child's ends go to
- * b. 0 or an errno. */
+ * pipe rings as well as one more byte), its socket (datagrams: host fds the Sentry passes it)
+ * and its cookie (random, never 0). The child's ends go to b. 0 or an errno. */
 static int master_pipes(struct made *pg, struct stub_boot *b)
 {
-	int p[2], bell[2];
+	int p[2], bell[2], sk[2];
 
 	if (syscall(SYS_pipe2, p, O_CLOEXEC) < 0)
 		return errno;
@@ -190,6 +192,10 @@ static int master_pipes(struct made *pg, struct stub_boot *b)
 	b->bell_rd = bell[0];
 	if (syscall(SYS_fcntl, bell[1], F_SETFL, O_NONBLOCK) < 0)
 		return errno;
+	if (syscall(SYS_socketpair, AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sk) < 0)
+		return errno;
+	pg->sock = sk[0];
+	b->sock = sk[1];
 	while (b->cookie == 0)
 		if (syscall(SYS_getrandom, &b->cookie, sizeof(b->cookie), 0) !=
 			    (long)sizeof(b->cookie) &&
@@ -205,12 +211,13 @@ static int master_pipes(struct made *pg, struct stub_boot *b)
 static void master_spawn(struct made *pg, pid_t sentry)
 {
 	struct stub_boot b = {.shmfd = -1, .memfd = g_memfd, .pipe_wr = -1, .bell_rd = -1,
+			      .sock = -1,
 			      .sentry = sentry};
 	int pidfd = -1;
 	long pid;
 
 	*pg = (struct made){.pid = -1, .pidfd = -1, .shmfd = -1, .pipe_rd = -1, .bell_wr = -1,
-			    .bell_rd = -1};
+			    .bell_rd = -1, .sock = -1};
 	b.shmfd = (int)syscall(SYS_memfd_create, "runsc-c-stub", 0);
 	if (b.shmfd < 0) {
 		pg->err = errno;
@@ -237,12 +244,16 @@ static void master_spawn(struct made *pg, pid_t sentry)
 	/* The stub holds the only write end of its pipe: its end is the Sentry's EOF. */
 	if (b.pipe_wr >= 0)
 		syscall(SYS_close, b.pipe_wr);
+	if (b.sock >= 0)
+		syscall(SYS_close, b.sock);
 	pg->pid = (int32_t)pid;
 	pg->pidfd = pidfd;
 	return;
 fail:
 	if (b.pipe_wr >= 0)
 		syscall(SYS_close, b.pipe_wr);
+	if (b.sock >= 0)
+		syscall(SYS_close, b.sock);
 	made_close(pg);
 }
 
@@ -256,7 +267,7 @@ static noreturn void master_main(pid_t sentry)
 	uint64_t all = ~0ULL;
 	struct master_page *pg = g_page;
 	struct made spare, given = {.pidfd = -1, .shmfd = -1, .pipe_rd = -1, .bell_wr = -1,
-				    .bell_rd = -1};
+				    .bell_rd = -1, .sock = -1};
 	uint32_t seen = 0;
 	int err = 0;
 
@@ -296,6 +307,7 @@ static noreturn void master_main(pid_t sentry)
 		pg->pipe_rd = given.pipe_rd;
 		pg->bell_wr = given.bell_wr;
 		pg->bell_rd = given.bell_rd;
+		pg->sock = given.sock;
 		pg->cookie = given.cookie;
 		__atomic_store_n(&pg->done, seen, __ATOMIC_RELEASE);
 		futex(&pg->done, FUTEX_WAKE, 1, NULL);
@@ -403,13 +415,16 @@ int stub_master_spawn(struct stub_spawn *out)
 		goto out;
 	}
 	*out = (struct stub_spawn){.pid = g_page->pid, .pidfd = -1, .shmfd = -1, .pipe_rd = -1,
-				   .bell_wr = -1, .bell_rd = -1, .cookie = g_page->cookie};
+				   .bell_wr = -1, .bell_rd = -1, .sock = -1,
+				   .cookie = g_page->cookie};
 	if ((out->pidfd = fetch_fd(g_page->pidfd)) < 0 ||
 	    (out->shmfd = fetch_fd(g_page->shmfd)) < 0 ||
 	    ((g_flags & STUB_MASTER_PIPES) && ((out->pipe_rd = fetch_fd(g_page->pipe_rd)) < 0 ||
 					       (out->bell_wr = fetch_fd(g_page->bell_wr)) < 0 ||
-					       (out->bell_rd = fetch_fd(g_page->bell_rd)) < 0))) {
-		int fds[] = {out->pidfd, out->shmfd, out->pipe_rd, out->bell_wr, out->bell_rd};
+					       (out->bell_rd = fetch_fd(g_page->bell_rd)) < 0 ||
+					       (out->sock = fetch_fd(g_page->sock)) < 0))) {
+		int fds[] = {out->pidfd, out->shmfd, out->pipe_rd, out->bell_wr, out->bell_rd,
+			     out->sock};
 
 		r = -errno;
 		log_error("stub master: pidfd_getfd: %s", strerror(-r));

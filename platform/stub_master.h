@@ -30,7 +30,8 @@
 #include <sys/types.h>
 
 /* What the master made: the Sentry's own handles on a new stub. With STUB_MASTER_PIPES, also
- * its ends of two pipes and a cookie (else those fds are -1 and the cookie 0). */
+ * its ends of two pipes and of a socket pair, and a cookie (else those fds are -1 and the
+ * cookie 0). */
 struct stub_spawn {
 	pid_t pid; /* the stub process: a child of the Sentry, reaped with waitpid */
 	int pidfd; /* a pidfd of it, owned by the caller */
@@ -39,14 +40,16 @@ struct stub_spawn {
 	int pipe_rd;	 /* the read end of the stub's pipe (the stub has the only write end) */
 	int bell_wr;	 /* the write end of its doorbell pipe, O_NONBLOCK */
 	int bell_rd;	 /* a read end of the doorbell too (the stub has another) */
+	int sock;	 /* the Sentry's end of the stub's datagram socket pair (host fds go over) */
 	uint32_t cookie; /* random, not 0: the stub has it too */
 };
 
 /* What a new stub is given, in the child: its fresh shared memory file, the memory file, the
  * Sentry's pid (its parent), and with STUB_MASTER_PIPES the write end of its pipe, the read end
- * of its doorbell and its cookie (else -1, -1, 0). Every other fd it inherits is the master's. */
+ * of its doorbell, its end of the socket pair and its cookie (else -1, -1, -1, 0). Every other fd
+ * it inherits is the master's. */
 struct stub_boot {
-	int shmfd, memfd, pipe_wr, bell_rd;
+	int shmfd, memfd, pipe_wr, bell_rd, sock;
 	pid_t sentry;
 	uint32_t cookie;
 };
@@ -55,7 +58,7 @@ struct stub_boot {
  * a possibly multi-threaded process): no locks, no malloc, no stdio. Must not return. */
 typedef void (*stub_boot_fn)(const struct stub_boot *b);
 
-/* stub_master_start's flags: give each stub two pipes and a cookie (systrap's). */
+/* stub_master_start's flags: give each stub two pipes, a socket pair and a cookie (systrap's). */
 #define STUB_MASTER_PIPES 1U
 
 /* A syscall the stubs' own code makes, for the master's filter: nr, with argument arg (0..5)

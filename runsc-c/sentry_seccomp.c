@@ -83,7 +83,7 @@ const struct sentry_seccomp_rule sentry_seccomp_rules[] = {
 	ALLOW_IF("sendto", 4, 0, "send() on a connected socket, no address"),
 	ALLOW_IF("recvfrom", 4, 0, "recv() on a connected socket, no address"),
 	/* Memory: the Sentry's own heap and thread stacks, the memory file. */
-	ALLOW("mmap", "heap, stacks, mapping the memory file"),
+	ALLOW("mmap", "heap, stacks, mapping the memory file and the page caches' host files"),
 	ALLOW("munmap", "unmap"),
 	ALLOW("mprotect", "guard pages, glibc"),
 	ALLOW("mremap", "glibc realloc of large blocks"),

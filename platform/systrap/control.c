@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -279,5 +281,88 @@ static long control_locked(struct plat_as *as, long nr, const uint64_t a[6], uin
 	}
 	r = (long)*res;
 out:
+	return r;
+}
+
+/* The stub's number of the i-th host fd it received (see ST_FD_SOCK). */
+static int hfd_number(unsigned i) { return i == 0 ? ST_FD_FIRST_HOST : ST_FD_SOCK + (int)i; }
+
+/* Where the control thread's recvmsg puts what it receives: the result page, which the
+ * application can write too. Only the byte count comes back from there, as a claim: the fd's
+ * number is known beforehand (ST_FD_SOCK), and an application that spoils the message only
+ * makes its own mappings of this file fail or map another file it maps itself. */
+struct recv_area {
+	struct msghdr mh;
+	struct iovec iov;
+	char byte;
+	char pad[7];
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} cm;
+};
+_Static_assert(sizeof(struct recv_area) <= RES_RECV_SIZE, "the recvmsg area fits");
+
+int st_host_fd(struct plat_as *as, int fd)
+{
+	const uint64_t at = ST_SHM + ST_RES_OFF + RES_RECV;
+	struct recv_area *ra = (struct recv_area *)(as->shm + ST_RES_OFF + RES_RECV);
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} cm;
+	struct stat st;
+	char byte = 0;
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = cm.buf,
+			    .msg_controllen = sizeof(cm.buf)};
+	int r;
+
+	/* The raw fstat: glibc's is newfstatat, which the Sentry's filter does not allow (on
+	 * x86_64 the kernel's struct stat is glibc's). */
+	if (syscall(SYS_fstat, fd, &st) < 0)
+		return -errno;
+	pthread_mutex_lock(&as->req_lock);
+	for (unsigned i = 0; i < as->nhfd; i++) {
+		if (as->hfd[i].dev == st.st_dev && as->hfd[i].ino == st.st_ino) {
+			r = hfd_number(i);
+			goto out;
+		}
+	}
+	r = -ENOSPC;
+	if (as->nhfd == ST_HFD_MAX)
+		goto out;
+	memset(&cm, 0, sizeof(cm));
+	cm.h.cmsg_level = SOL_SOCKET;
+	cm.h.cmsg_type = SCM_RIGHTS;
+	cm.h.cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(&cm.h), &fd, sizeof(fd));
+	if (sendmsg(as->sock, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) != 1) {
+		r = -errno;
+		goto out;
+	}
+	*ra = (struct recv_area){
+	    .mh = {.msg_iov = (struct iovec *)(at + offsetof(struct recv_area, iov)),
+		   .msg_iovlen = 1,
+		   .msg_control = (void *)(at + offsetof(struct recv_area, cm)),
+		   .msg_controllen = sizeof(ra->cm.buf)},
+	    .iov = {.iov_base = (void *)(at + offsetof(struct recv_area, byte)), .iov_len = 1},
+	};
+	uint64_t a[6] = {ST_FD_SOCK, at, MSG_DONTWAIT | MSG_CMSG_CLOEXEC};
+	long res = control_locked(as, __NR_recvmsg, a, 0);
+	if (res != 1) {
+		/* The datagram may still hold the fd: the stub's numbering is not known any more.
+		 */
+		log_warn("systrap stub %d: receiving a host fd: %ld", as->pid, res);
+		st_stub_kill(as, "a host fd not received");
+		r = -ESRCH;
+		goto out;
+	}
+	as->hfd[as->nhfd] = (struct st_hfd){st.st_dev, st.st_ino};
+	r = hfd_number(as->nhfd++);
+out:
+	pthread_mutex_unlock(&as->req_lock);
 	return r;
 }

@@ -666,7 +666,8 @@ _Static_assert(D_FILTER_A + D_FILTER_MAX * 8 <= D_FILTER_B &&
 	       "the data page's layout");
 
 /* Filter C, per stub (its cookie K in the high half of an argument the kernel ignores): at the
- * batch site, mmap (of the memory file, MAP_SHARED | MAP_FIXED), munmap and mprotect need K;
+ * batch site, mmap (of the memory file, MAP_SHARED | MAP_FIXED; of another fd, a host file the
+ * Sentry passed, MAP_PRIVATE | MAP_FIXED and not writable), munmap and mprotect need K;
  * everything else is for the other filters to decide. */
 #define ARG_LO(i) (offsetof(struct seccomp_data, args[0]) + 8 * (i))
 #define ARG_HI(i) (ARG_LO(i) + 4)
@@ -687,6 +688,10 @@ enum {
 	C_MMAP_FD_LO_CHECK,
 	C_MMAP_FLAGS_LO,
 	C_MMAP_FLAGS_LO_CHECK,
+	C_HOST_FLAGS_LO,
+	C_HOST_FLAGS_LO_CHECK,
+	C_HOST_PROT,
+	C_HOST_PROT_CHECK,
 	C_MMAP_FLAGS_HI,
 	C_MMAP_FLAGS_HI_CHECK,
 	C_MUNMAP_HI,
@@ -718,9 +723,15 @@ static void filter_c(struct sock_filter *f, uint32_t site_lo, uint32_t k)
 		LD(C_MMAP_FD_HI, ARG_HI(4)),
 		JEQ(C_MMAP_FD_HI_CHECK, k, C_MMAP_FD_LO, C_KILL),
 		LD(C_MMAP_FD_LO, ARG_LO(4)),
-		JEQ(C_MMAP_FD_LO_CHECK, ST_FD_MEMFILE, C_MMAP_FLAGS_LO, C_KILL),
+		JEQ(C_MMAP_FD_LO_CHECK, ST_FD_MEMFILE, C_MMAP_FLAGS_LO, C_HOST_FLAGS_LO),
 		LD(C_MMAP_FLAGS_LO, ARG_LO(3)),
 		JEQ(C_MMAP_FLAGS_LO_CHECK, MAP_SHARED | MAP_FIXED, C_MMAP_FLAGS_HI, C_KILL),
+		LD(C_HOST_FLAGS_LO, ARG_LO(3)),
+		JEQ(C_HOST_FLAGS_LO_CHECK, MAP_PRIVATE | MAP_FIXED, C_HOST_PROT, C_KILL),
+		LD(C_HOST_PROT, ARG_LO(2)),
+		[C_HOST_PROT_CHECK] = BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, PROT_WRITE,
+					       TO(C_HOST_PROT_CHECK, C_KILL),
+					       TO(C_HOST_PROT_CHECK, C_MMAP_FLAGS_HI)),
 		LD(C_MMAP_FLAGS_HI, ARG_HI(3)),
 		JEQ(C_MMAP_FLAGS_HI_CHECK, 0, C_ALLOW, C_KILL),
 		LD(C_MUNMAP_HI, ARG_HI(2)),
@@ -872,6 +883,7 @@ struct k_sigaction {
  * handler's hand-off, a new thread's start, and the boot's protections. */
 const struct stub_master_rule st_stub_rules[] = {
 	{__NR_read, 0, ST_FD_DOORBELL},
+	{__NR_recvmsg, 0, ST_FD_SOCK},
 	{__NR_write, 0, ST_FD_PIPE},
 	{__NR_mprotect, -1, 0},
 	{__NR_clone, 0, ST_CLONE_FLAGS},
@@ -888,7 +900,7 @@ void st_stub_boot(const struct stub_boot *b)
 {
 	struct sock_filter fc[C_LEN];
 	struct sock_fprog prog_c = {.len = C_LEN, .filter = fc};
-	const int fds[4] = {b->memfd, b->pipe_wr, b->bell_rd, b->shmfd};
+	const int fds[5] = {b->memfd, b->pipe_wr, b->bell_rd, b->shmfd, b->sock};
 	struct k_sigaction sa = {
 		.handler = ST_CODE + (uint64_t)(st_stub_handler - st_stub_code),
 		.flags = SA_SIGINFO | SA_ONSTACK | K_SA_RESTORER,
@@ -900,9 +912,10 @@ void st_stub_boot(const struct stub_boot *b)
 	long p;
 	int err;
 
-	_Static_assert(ST_FD_MEMFILE == 0 && ST_FD_PIPE == 1 && ST_FD_DOORBELL == 2,
+	_Static_assert(ST_FD_MEMFILE == 0 && ST_FD_PIPE == 1 && ST_FD_DOORBELL == 2 &&
+			   ST_FD_SOCK == 4 && ST_FD_FIRST_HOST == 3,
 		       "the prelude's order");
-	if ((err = stub_child_prelude(b->sentry, fds, 4)) != 0)
+	if ((err = stub_child_prelude(b->sentry, fds, 5)) != 0)
 		stub_child_exit(err);
 	/* Its own session: the terminal's job-control signals are not for it. */
 	syscall(SYS_setsid);
@@ -989,6 +1002,8 @@ int st_stub_create(struct plat_as *as)
 		 * dead stub is no EPIPE (and no SIGPIPE). */
 		as->bell_rd = sp.bell_rd;
 		as->bell_wr = sp.bell_wr;
+		as->sock = sp.sock;
+		as->nhfd = 0;
 		as->shm = shm;
 		as->cookie = (uint64_t)sp.cookie << 32;
 		log_debug("systrap stub %d created", sp.pid);
@@ -1004,6 +1019,7 @@ int st_stub_create(struct plat_as *as)
 	close(sp.pipe_rd);
 	close(sp.bell_rd);
 	close(sp.bell_wr);
+	close(sp.sock);
 	if (shm != MAP_FAILED)
 		munmap(shm, ST_SHM_SIZE);
 	return r;
@@ -1030,6 +1046,7 @@ void st_stub_destroy(struct plat_as *as)
 	close(as->pipe_rd);
 	close(as->bell_rd);
 	close(as->bell_wr);
+	close(as->sock);
 	munmap(as->shm, ST_SHM_SIZE);
 	as->shm = NULL;
 }

@@ -160,8 +160,8 @@ static int control_result(long res)
 	return -EIO;
 }
 
-/* Host fds other than the memory file (read-only file mappings donated by the gofer) are not
- * supported yet, as with ptrace: -ENOSYS. */
+/* A host fd (a read-only file the gofer donated) is passed to the stub once (st_host_fd) and
+ * mapped private, never writable. */
 static int systrap_as_map(struct plat_as *as, uint64_t addr, uint64_t len, int prot, int fd,
 			  uint64_t off)
 {
@@ -172,8 +172,16 @@ static int systrap_as_map(struct plat_as *as, uint64_t addr, uint64_t len, int p
 		return -EINVAL;
 	if (prot & ~(LINUX_PROT_READ | LINUX_PROT_WRITE | LINUX_PROT_EXEC))
 		return -EINVAL;
-	if (fd != PLAT_FD_MEMFILE)
-		return -ENOSYS;
+	if (fd != PLAT_FD_MEMFILE) {
+		int n;
+
+		if (prot & LINUX_PROT_WRITE)
+			return -EINVAL;
+		if ((n = st_host_fd(as, fd)) < 0)
+			return n;
+		a[3] = MAP_PRIVATE | MAP_FIXED;
+		a[4] = (uint64_t)n;
+	}
 	if (st_batch_queue(as, __NR_mmap, a, addr))
 		return 0;
 	res = st_control(as, __NR_mmap, a, 0);
@@ -445,6 +453,7 @@ pid_t plat_systrap_ctx_tid(const struct plat_ctx *ctx)
 const struct platform platform_systrap = {
 	.name = "systrap",
 	.preinit = systrap_init,
+	.host_fd_maps = true,
 	.init = systrap_init,
 	.as_create = systrap_as_create,
 	.as_release = systrap_as_release,

@@ -119,6 +119,8 @@
 #define RES_SLEEPING 12 /* u32: the control thread sleeps on its doorbell (a hint) */
 #define RES_SCRATCH 64 /* where the control thread reads doorbell bytes to (ignored) */
 #define RES_SCRATCH_SIZE 64
+#define RES_RECV 256 /* a host fd's recvmsg: struct msghdr, its iovec and byte, the control */
+#define RES_RECV_SIZE 256
 
 /* Page 0 of each area: struct st_msg. */
 #define MSG_STATE 0
@@ -202,10 +204,16 @@
 #define ST_INTERRUPT_GIVE_UP_MS 5000
 
 /* The stub's fds: the memory file, the completion pipe (written by the control thread), the
- * doorbell pipe (read by it). */
+ * doorbell pipe (read by it), the datagram socket host fds come over (read by it). The host
+ * fds it receives take the lowest free numbers: 3 (the boot's shared memory file, closed), then
+ * 5, 6, ... (nothing else makes or closes an fd in the stub), which is how the Sentry knows
+ * them without reading the result page. At most ST_HFD_MAX. */
 #define ST_FD_MEMFILE 0
 #define ST_FD_PIPE 1
 #define ST_FD_DOORBELL 2
+#define ST_FD_SOCK 4
+#define ST_FD_FIRST_HOST 3
+#define ST_HFD_MAX 64
 
 struct st_msg {
 	uint32_t state;
@@ -255,6 +263,13 @@ struct plat_as {
 	unsigned slots_hi;      /* slots above this one were never used */
 
 	pid_t pre_tid;    /* a pooled stub's first thread, in slot 0, until ctx_create takes it */
+
+	/* Host fds passed to the stub (the files it maps; see ST_FD_SOCK), by file; req_lock. */
+	int sock;
+	unsigned nhfd;
+	struct st_hfd {
+		uint64_t dev, ino;
+	} hfd[ST_HFD_MAX]; /* hfd[i] is the stub's fd hfd_number(i) (control.c) */
 
 	/* Batches (see above): the queue, and whether a second context ended batching. */
 	uint64_t cookie;  /* filter C's, in the high 32 bits; fixed at the stub's birth */
@@ -393,6 +408,10 @@ long st_control(struct plat_as *as, long nr, const uint64_t a[6], uint64_t threa
  * address space's first context: its first run takes them). */
 long st_control_ex(struct plat_as *as, long nr, const uint64_t a[6], uint64_t thread_ss,
 		   bool flush);
+/* The stub's fd number of host fd fd's file, passed to it first if it has not been (a datagram
+ * on as->sock, received by the control thread). Takes as->req_lock. The fd number, -ENOSPC
+ * when the stub has ST_HFD_MAX already, -ESRCH or another -errno. */
+int st_host_fd(struct plat_as *as, int fd);
 
 /* ---- run.c ---- */
 

@@ -1016,6 +1016,10 @@ int file_page_cache(struct file *f, struct mm_fcache **c)
 			r = -ENOMEM;
 		else
 			gi->cache_len = l;
+		/* Its pages the host file's own where the platform can map it (else, or when
+		 * that fails, filled as mappings touch them). */
+		if (r == 0 && gi->host_fd >= 0)
+			mm_fcache_map_file(gi->cache, gi->host_fd);
 		if (r < 0 && r != -EFBIG)
 			__atomic_sub_fetch(&g_cache_bytes, l, __ATOMIC_RELAXED);
 	}

@@ -245,6 +245,9 @@ int sentry_main(const struct sentry_config *cfg)
 		log_error("platform %s: %s", plat->name, strerror(-r));
 		return r;
 	}
+	/* Page caches may then map their host files rather than copy them (fcache.c). */
+	if (plat->host_fd_maps)
+		mm_fcache_direct_enable();
 	if (cfg->syscall_patching && plat->patch_enable)
 		g_kernel.patch_stub = plat->patch_enable();
 	log_debug("syscall patching %s", g_kernel.patch_stub ? "on" : "off");

@@ -636,6 +636,10 @@ static bool fork_copies(const struct vma *v, uint64_t copied, uint64_t copy_max)
 	    !(v->prot & LINUX_PROT_WRITE) || vma_len(v) > FORK_COPY_VMA_MAX ||
 	    copied >= copy_max)
 		return false;
+	/* The pages of a page cache that maps its file are holes in the memory file (fcache.c),
+	 * which the copy's walk would take for zeros (a library's text made writable). */
+	if (v->pc && v->pc->fd >= 0)
+		return false;
 	return !v->file || (vma_valid_end(v) == v->end && v->fend == v->vend);
 }
 

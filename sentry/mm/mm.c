@@ -202,9 +202,34 @@ void mm_put_later(struct mm *mm)
 	pthread_mutex_unlock(&g_teardown.lock);
 }
 
+/* The pages of a page cache that maps its host file are that file's (fcache.c): mapped from
+ * the file, never writable (its copy-on-write VMAs map them read-only anyway); a platform that
+ * cannot map it, or a stub with too many fds, gets the memory file's pages, filled first. */
 int mm_plat_map(struct mm *mm, uint64_t addr, uint64_t len, int prot, uint64_t moff)
 {
-	return mm->as ? mm->plat->as_map(mm->as, addr, len, prot, PLAT_FD_MEMFILE, moff) : 0;
+	if (!mm->as)
+		return 0;
+	while (len) {
+		int fd = -1, r;
+		uint64_t foff = 0, n, plain;
+
+		n = fcache_direct_at(moff, len, &fd, &foff, &plain);
+		if (n) {
+			r = mm->plat->as_map(mm->as, addr, n, prot & ~LINUX_PROT_WRITE, fd, foff);
+			if ((r == -ENOSYS || r == -ENOSPC) &&
+			    (r = fcache_direct_fill(moff, n)) == 0)
+				r = mm->plat->as_map(mm->as, addr, n, prot, PLAT_FD_MEMFILE, moff);
+		} else {
+			n = plain;
+			r = mm->plat->as_map(mm->as, addr, n, prot, PLAT_FD_MEMFILE, moff);
+		}
+		if (r < 0)
+			return r;
+		addr += n;
+		moff += n;
+		len -= n;
+	}
+	return 0;
 }
 
 int mm_plat_unmap(struct mm *mm, uint64_t addr, uint64_t len)

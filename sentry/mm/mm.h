@@ -115,6 +115,14 @@ struct mm_fcache *mm_fcache_create(uint64_t len);
 void mm_fcache_release(struct mm_fcache *c);
 /* The bytes filled so far. */
 uint64_t mm_fcache_filled(const struct mm_fcache *c);
+/* Let c's pages be the host file's own, fd's (a read-only host fd of the cache's file, which
+ * does not change; c keeps a copy): the Sentry maps the file over c's range of the memory
+ * file, so c is whole at once with nothing copied, and platform mappings of c's pages map the
+ * file itself (mm_plat_map). Only after mm_fcache_direct_enable (the platform maps host fds),
+ * and right after mm_fcache_create. 0, or -errno and c stays as it was (filled on demand). */
+int mm_fcache_map_file(struct mm_fcache *c, int fd);
+/* Make mm_fcache_map_file work: the kernel's platform can map host fds (host_fd_maps). */
+void mm_fcache_direct_enable(void);
 /* f's page cache in *c (borrowed: valid while the caller holds f), made at its first use. 0,
  * or -errno when f has none (another filesystem, a writable mount, too large, the caches'
  * budget spent). Provided by the filesystems (sentry/fs/goferfs.c), referenced weakly like

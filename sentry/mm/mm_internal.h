@@ -437,8 +437,18 @@ uint64_t vma_access_end(const struct vma *v, uint64_t addr, bool *grow);
 struct mm_fcache {
 	uint64_t moff, len;   /* the memory-file range: the file's bytes [0, len) */
 	uint64_t filled;      /* bytes filled (atomic) */
+	int fd;               /* mm_fcache_map_file's copy of the host fd, else -1 */
 	uint64_t bits[];      /* one bit per FC_CHUNK chunk: filled (atomic; see fcache.c) */
 };
+/* Is the memory-file page at moff in a cache that maps its host file (mm_fcache_map_file)?
+ * Then *fd is its fd and *foff the file offset of moff, and the return value how many bytes
+ * from moff (at most len) are; else 0, with the bytes from moff (at most len, at least a page)
+ * that are not in one in *plain. Any lock. */
+uint64_t fcache_direct_at(uint64_t moff, uint64_t len, int *fd, uint64_t *foff, uint64_t *plain);
+/* Fill [moff, moff + len) of the memory file, in such a cache, from its file, for a platform
+ * that cannot map the file (the Sentry's own view of those pages is the file: this fills the
+ * memory file's pages underneath). 0 or -errno. */
+int fcache_direct_fill(uint64_t moff, uint64_t len);
 /* Has the chunk holding file offset off (< c->len) been filled? No lock needed. */
 bool fcache_chunk_filled(const struct mm_fcache *c, uint64_t off);
 /* Fill the chunks of c holding [off, end) (clipped to c->len) that are not yet, from f (the

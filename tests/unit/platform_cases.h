@@ -220,7 +220,10 @@ Test(PT_SUITE, map_argument_checks)
 		     -EINVAL);
 	cr_assert_eq(P->as_map(as, -PG, 2 * PG, rw, PLAT_FD_MEMFILE, 0), -EINVAL);
 	cr_assert_eq(P->as_map(as, CODE, PG, 0x10, PLAT_FD_MEMFILE, 0), -EINVAL);
-	cr_assert_eq(P->as_map(as, CODE, PG, LINUX_PROT_READ, 5, 0), -ENOSYS);
+	if (!P->host_fd_maps)
+		cr_assert_eq(P->as_map(as, CODE, PG, LINUX_PROT_READ, 5, 0), -ENOSYS);
+	else
+		cr_assert_eq(P->as_map(as, CODE, PG, rw, 5, 0), -EINVAL, "a host file, writable");
 	cr_assert_eq(P->as_unmap(as, P->max_user_addr, PG), -EINVAL, "the stub cannot be unmapped");
 	cr_assert_eq(P->as_protect(as, P->max_user_addr, PG, rw), -EINVAL);
 	/* The highest page the application may have. */
@@ -236,6 +239,60 @@ Test(PT_SUITE, map_argument_checks)
 #else
 	cr_assert_eq(P->as_protect(as, 0x600000, PG, rw), -ENOMEM, "nothing mapped there");
 #endif
+}
+
+/* A host file mapped (backends with host_fd_maps): private, read-only, the file's own pages;
+ * the same file mapped again takes no second fd in the stub. */
+Test(PT_SUITE, map_host_file)
+{
+	char tmpl[] = "/tmp/runsc-c-unit-hostmap.XXXXXX", path[64], line[512];
+	char page[2 * PG];
+	int fd = mkstemp(tmpl), fds = 0, found = 0;
+	FILE *f;
+
+	if (!P->host_fd_maps) {
+		close(fd);
+		unlink(tmpl);
+		cr_skip_test("%s maps only the memory file", P->name);
+	}
+	cr_assert_geq(fd, 0);
+	unlink(tmpl);
+	memset(page, 'h', sizeof(page));
+	cr_assert_eq(write(fd, page, sizeof(page)), (ssize_t)sizeof(page));
+	cr_assert_eq(P->as_map(as, 0x500000, 2 * PG, LINUX_PROT_READ, fd, 0), 0);
+	cr_assert_eq(P->as_map(as, 0x510000, PG, LINUX_PROT_READ | LINUX_PROT_EXEC, fd, PG), 0);
+#if PT_DEFERRED_AS_OPS
+	struct plat_regs r = regs_at(g_basic);
+
+	cr_assert_eq(run(&r).kind, PLAT_EV_SYSCALL, "the mappings apply at the first run");
+#endif
+	snprintf(path, sizeof(path), "/proc/%d/maps", PT_AS_PID(as));
+	f = fopen(path, "r");
+	cr_assert_not_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi;
+		char perm[8];
+
+		cr_assert_eq(sscanf(line, "%lx-%lx %7s", &lo, &hi, perm), 3);
+		if (lo == 0x500000) {
+			cr_assert_eq(hi, 0x500000 + 2 * PG);
+			cr_assert_str_eq(perm, "r--p", "private, read-only: %s", line);
+			cr_assert(strstr(line, "runsc-c-unit-hostmap"), "the file: %s", line);
+			found++;
+		} else if (lo == 0x510000) {
+			cr_assert_str_eq(perm, "r-xp", "%s", line);
+			found++;
+		}
+	}
+	fclose(f);
+	cr_assert_eq(found, 2, "both mappings of the file");
+	for (int n = 0; n < 64; n++) {
+		snprintf(path, sizeof(path), "/proc/%d/fd/%d", PT_AS_PID(as), n);
+		if (access(path, F_OK) == 0)
+			fds++;
+	}
+	cr_assert_eq(fds, PT_STUB_FDS + 1, "one fd for the file, whichever mapping");
+	close(fd);
 }
 
 /* The stub's address space: only what the test mapped, the stub's region above max_user_addr

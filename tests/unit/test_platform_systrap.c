@@ -15,7 +15,7 @@ void plat_systrap_quiesce(void);
 #define PT_AS_PID(as) plat_systrap_as_pid(as)
 #define PT_QUIESCE() plat_systrap_quiesce()
 #define PT_CTX_TID(ctx) plat_systrap_ctx_tid(ctx)
-#define PT_STUB_FDS 3 /* the memory file and the control thread's two pipes */
+#define PT_STUB_FDS 4	   /* the memory file, the control thread's two pipes and its socket */
 #define PT_EXTRA_THREADS 1 /* the control thread */
 #define PT_STRICT_AS_OPS 0
 #define PT_STUB_MASTER 1 /* stubs come from the stub master */
