@@ -32,22 +32,6 @@
  * trips (the trap, and as_map), as much as copying 5 to 40 pages.
  */
 
-/* Copy len bytes of the memory file from src to the fresh pages at dst. pwrite fills the new
- * pages without faulting them into the Sentry and zeroing them first, as a memcpy would. */
-static void copy_pages(uint64_t dst, uint64_t src, uint64_t len)
-{
-	uint64_t done = 0;
-	while (done < len) {
-		ssize_t n =
-		    pwrite(memfile_fd(), memfile_ptr(src + done), len - done, (off_t)(dst + done));
-		if (n <= 0)
-			break;
-		done += (uint64_t)n;
-	}
-	if (done < len)
-		memcpy(memfile_ptr(dst + done), memfile_ptr(src + done), len - done);
-}
-
 /* Does this mm hold all of v alone? The search goes on from v->excl, below which it found so
  * before (pages only stop being shared until the next fork resets it), so repeated checks
  * cost each page once. */
@@ -155,7 +139,7 @@ static int copy_run(struct mm *mm, struct vma *v, uint64_t s, uint64_t e)
 	int64_t t0 = now_ns();
 	for (uint64_t a = s; a < e; a = re) {
 		re = vma_run(v, a, e, &old, NULL);
-		copy_pages(moff + (a - s), old, re - a);
+		memfile_copy(moff + (a - s), old, re - a);
 	}
 	int64_t t1 = now_ns();
 	r = mm_plat_map(mm, s, len, v->prot, moff);
@@ -597,7 +581,7 @@ static void copy_data(void *arg, uint64_t a, uint64_t b)
 {
 	struct fork_copy_to *to = arg;
 
-	copy_pages(a + to->delta, a, b - a);
+	memfile_copy(a + to->delta, a, b - a);
 	*to->copied += b - a;
 }
 

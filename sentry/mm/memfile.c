@@ -105,6 +105,19 @@ int memfile_fd(void) { return mf.fd; }
 
 void *memfile_ptr(uint64_t off) { return memfile_base + off; }
 
+void memfile_copy(uint64_t dst, uint64_t src, uint64_t len)
+{
+	uint64_t done = 0;
+	while (done < len) {
+		ssize_t n = pwrite(mf.fd, memfile_ptr(src + done), len - done, (off_t)(dst + done));
+		if (n <= 0)
+			break;
+		done += (uint64_t)n;
+	}
+	if (done < len)
+		memcpy(memfile_ptr(dst + done), memfile_ptr(src + done), len - done);
+}
+
 uint64_t memfile_used(void)
 {
 	pthread_mutex_lock(&mf.lock);

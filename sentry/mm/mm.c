@@ -260,6 +260,12 @@ uint64_t mm_stack_top(struct mm *mm) { return mm->max_addr; }
 
 uint64_t mm_mmap_base(struct mm *mm) { return mm->mmap_base; }
 
+/* The filesystems define it (mm.h); referenced weakly so that the mm links without them (unit
+ * tests of other modules): then no file has memory pages. */
+extern struct mm_filemap *file_filemap(struct file *f) __attribute__((weak));
+extern bool file_fill_lazily(struct file *f) __attribute__((weak));
+extern int file_page_cache(struct file *f, struct mm_fcache **c) __attribute__((weak));
+
 /*
  * Filling goes through a buffer and pwrite on the memory file rather than reading into the
  * Sentry's mapping of it: the host then allocates the memory file's pages without zeroing them
@@ -291,8 +297,17 @@ static ssize_t fill_step(struct file *f, uint64_t foff, uint64_t moff, uint64_t 
 
 int mm_fill_from_file(struct file *f, uint64_t foff, uint64_t moff, uint64_t len)
 {
+	struct mm_fcache *c;
 	char *buf = NULL;
 	int r;
+
+	/* A page cache that maps its file (fcache.c) is the file's bytes in the Sentry's view:
+	 * one copy from there instead of a read and a write (a binary's data; past the end of
+	 * the file the rest stays zero). */
+	if (file_page_cache && file_page_cache(f, &c) == 0 && c->fd >= 0 && foff < c->len) {
+		memfile_copy(moff, c->moff + foff, MIN(len, c->len - foff));
+		return 0;
+	}
 
 	if (len > PAGE_SIZE && pthread_mutex_trylock(&fill_bounce_lock) == 0) {
 		if (!fill_bounce)
@@ -377,12 +392,6 @@ static bool file_range_ok(uint64_t off, uint64_t len)
 {
 	return len <= MAX_FILE_SIZE && off <= MAX_FILE_SIZE - len;
 }
-
-/* The filesystems define it (mm.h); referenced weakly so that the mm links without them (unit
- * tests of other modules): then no file has memory pages. */
-extern struct mm_filemap *file_filemap(struct file *f) __attribute__((weak));
-extern bool file_fill_lazily(struct file *f) __attribute__((weak));
-extern int file_page_cache(struct file *f, struct mm_fcache **c) __attribute__((weak));
 
 /* For a private mapping of [off, off+len) of f that cannot be written, take references to
  * the page cache's pages of f that it covers: all of it, or, when it reaches past the end of

@@ -41,6 +41,10 @@ void memfile_zero(uint64_t off, uint64_t len);
 uint64_t memfile_used(void);
 /* The Sentry's view of file offset off. */
 void *memfile_ptr(uint64_t off);
+/* Copy len bytes from src (through the Sentry's view) to the pages at dst, which the caller
+ * holds exclusively. pwrite fills new pages without faulting them into the Sentry and zeroing
+ * them first, as a memcpy would (the fallback). */
+void memfile_copy(uint64_t dst, uint64_t src, uint64_t len);
 
 /* ---- address spaces ---- */
 struct mm;
