@@ -93,7 +93,8 @@ bool st_batch_queue(struct plat_as *as, long nr, const uint64_t a[6], uint64_t e
 	}
 }
 
-/* The argument of op that carries the cookie (one the kernel ignores). */
+/* The argument of op that carries the cookie (one the kernel ignores: mmap's fd, truncated to
+ * 32 bits, munmap's third, mprotect's fourth, recvmsg's fourth). */
 static uint64_t *cookie_arg(struct st_op *op)
 {
 	return &op->args[op->nr == __NR_mmap ? 4 : op->nr == __NR_munmap ? 2 : 3];
@@ -314,11 +315,10 @@ int st_host_fd(struct plat_as *as, int fd)
 	struct stat st;
 	char byte = 0;
 	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-	struct msghdr mh = {.msg_iov = &iov,
-			    .msg_iovlen = 1,
-			    .msg_control = cm.buf,
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.buf,
 			    .msg_controllen = sizeof(cm.buf)};
-	int r;
+	uint64_t a[6] = {ST_FD_SOCK, at, MSG_DONTWAIT | MSG_CMSG_CLOEXEC};
+	int n;
 
 	/* The raw fstat: glibc's is newfstatat, which the Sentry's filter does not allow (on
 	 * x86_64 the kernel's struct stat is glibc's). */
@@ -327,21 +327,24 @@ int st_host_fd(struct plat_as *as, int fd)
 	pthread_mutex_lock(&as->req_lock);
 	for (unsigned i = 0; i < as->nhfd; i++) {
 		if (as->hfd[i].dev == st.st_dev && as->hfd[i].ino == st.st_ino) {
-			r = hfd_number(i);
-			goto out;
+			n = hfd_number(i);
+			pthread_mutex_unlock(&as->req_lock);
+			return n;
 		}
 	}
-	r = -ENOSPC;
-	if (as->nhfd == ST_HFD_MAX)
-		goto out;
+	if (as->nhfd == ST_HFD_MAX) {
+		pthread_mutex_unlock(&as->req_lock);
+		return -ENOSPC;
+	}
 	memset(&cm, 0, sizeof(cm));
 	cm.h.cmsg_level = SOL_SOCKET;
 	cm.h.cmsg_type = SCM_RIGHTS;
 	cm.h.cmsg_len = CMSG_LEN(sizeof(int));
 	memcpy(CMSG_DATA(&cm.h), &fd, sizeof(fd));
 	if (sendmsg(as->sock, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) != 1) {
-		r = -errno;
-		goto out;
+		n = -errno;
+		pthread_mutex_unlock(&as->req_lock);
+		return n;
 	}
 	*ra = (struct recv_area){
 	    .mh = {.msg_iov = (struct iovec *)(at + offsetof(struct recv_area, iov)),
@@ -350,19 +353,21 @@ int st_host_fd(struct plat_as *as, int fd)
 		   .msg_controllen = sizeof(ra->cm.buf)},
 	    .iov = {.iov_base = (void *)(at + offsetof(struct recv_area, byte)), .iov_len = 1},
 	};
-	uint64_t a[6] = {ST_FD_SOCK, at, MSG_DONTWAIT | MSG_CMSG_CLOEXEC};
-	long res = control_locked(as, __NR_recvmsg, a, 0);
+	as->hfd[as->nhfd] = (struct st_hfd){st.st_dev, st.st_ino};
+	n = hfd_number(as->nhfd++);
+	pthread_mutex_unlock(&as->req_lock);
+	/* The recvmsg goes with the mapping changes, in the batch when there is one (its mmap
+	 * follows it there), else to the control thread now: either way after the recvmsgs of the
+	 * fds sent before (the queue is flushed before a control request), so the datagrams and
+	 * the numbers match. The caller's mm lock keeps another thread from sending meanwhile. */
+	if (st_batch_queue(as, __NR_recvmsg, a, 1))
+		return n;
+	long res = st_control(as, __NR_recvmsg, a, 0);
 	if (res != 1) {
-		/* The datagram may still hold the fd: the stub's numbering is not known any more.
-		 */
+		/* The datagram may still hold the fd: the stub's numbering is not known any more. */
 		log_warn("systrap stub %d: receiving a host fd: %ld", as->pid, res);
 		st_stub_kill(as, "a host fd not received");
-		r = -ESRCH;
-		goto out;
+		return -ESRCH;
 	}
-	as->hfd[as->nhfd] = (struct st_hfd){st.st_dev, st.st_ino};
-	r = hfd_number(as->nhfd++);
-out:
-	pthread_mutex_unlock(&as->req_lock);
-	return r;
+	return n;
 }

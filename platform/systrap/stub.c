@@ -624,6 +624,7 @@ enum {
 	B_MMAP,
 	B_MUNMAP,
 	B_MPROTECT,
+	B_RECVMSG,
 	B_SITE,
 	B_SITE_CHECK,
 	B_ALLOW,
@@ -647,10 +648,12 @@ static const struct sock_filter g_filter_b[B_LEN] = {
 	LD(B_FUTEX_OP, offsetof(struct seccomp_data, args[1])),
 	JEQ(B_FUTEX_WAIT, FUTEX_WAIT, B_ALLOW, B_FUTEX_WAKE),
 	JEQ(B_FUTEX_WAKE, FUTEX_WAKE, B_ALLOW, B_KILL),
-	/* A batch's mapping changes, from the batch site only (filter C checks the cookie). */
+	/* A batch's mapping changes and host fds, from the batch site only (filter C checks the
+	 * cookie). */
 	JEQ(B_MMAP, __NR_mmap, B_SITE, B_MUNMAP),
 	JEQ(B_MUNMAP, __NR_munmap, B_SITE, B_MPROTECT),
-	JEQ(B_MPROTECT, __NR_mprotect, B_SITE, B_KILL),
+	JEQ(B_MPROTECT, __NR_mprotect, B_SITE, B_RECVMSG),
+	JEQ(B_RECVMSG, __NR_recvmsg, B_SITE, B_KILL),
 	LD(B_SITE, SD_LO),
 	JEQ(B_SITE_CHECK, 0 /* the batch site: st_stub_init */, B_ALLOW, B_KILL),
 	RET(B_ALLOW, SECCOMP_RET_ALLOW),
@@ -667,8 +670,8 @@ _Static_assert(D_FILTER_A + D_FILTER_MAX * 8 <= D_FILTER_B &&
 
 /* Filter C, per stub (its cookie K in the high half of an argument the kernel ignores): at the
  * batch site, mmap (of the memory file, MAP_SHARED | MAP_FIXED; of another fd, a host file the
- * Sentry passed, MAP_PRIVATE | MAP_FIXED and not writable), munmap and mprotect need K;
- * everything else is for the other filters to decide. */
+ * Sentry passed, MAP_PRIVATE | MAP_FIXED and not writable), munmap, mprotect and recvmsg (on
+ * the socket host fds come over) need K; everything else is for the other filters to decide. */
 #define ARG_LO(i) (offsetof(struct seccomp_data, args[0]) + 8 * (i))
 #define ARG_HI(i) (ARG_LO(i) + 4)
 enum {
@@ -682,6 +685,7 @@ enum {
 	C_MMAP,
 	C_MUNMAP,
 	C_MPROTECT,
+	C_RECVMSG,
 	C_MMAP_FD_HI,
 	C_MMAP_FD_HI_CHECK,
 	C_MMAP_FD_LO,
@@ -702,6 +706,10 @@ enum {
 	C_MPROTECT_HI_CHECK,
 	C_MPROTECT_LO,
 	C_MPROTECT_LO_CHECK,
+	C_RECVMSG_HI,
+	C_RECVMSG_HI_CHECK,
+	C_RECVMSG_FD,
+	C_RECVMSG_FD_CHECK,
 	C_ALLOW,
 	C_KILL,
 	C_LEN
@@ -719,7 +727,8 @@ static void filter_c(struct sock_filter *f, uint32_t site_lo, uint32_t k)
 		LD(C_NR, offsetof(struct seccomp_data, nr)),
 		JEQ(C_MMAP, __NR_mmap, C_MMAP_FD_HI, C_MUNMAP),
 		JEQ(C_MUNMAP, __NR_munmap, C_MUNMAP_HI, C_MPROTECT),
-		JEQ(C_MPROTECT, __NR_mprotect, C_MPROTECT_HI, C_ALLOW),
+		JEQ(C_MPROTECT, __NR_mprotect, C_MPROTECT_HI, C_RECVMSG),
+		JEQ(C_RECVMSG, __NR_recvmsg, C_RECVMSG_HI, C_ALLOW),
 		LD(C_MMAP_FD_HI, ARG_HI(4)),
 		JEQ(C_MMAP_FD_HI_CHECK, k, C_MMAP_FD_LO, C_KILL),
 		LD(C_MMAP_FD_LO, ARG_LO(4)),
@@ -742,6 +751,10 @@ static void filter_c(struct sock_filter *f, uint32_t site_lo, uint32_t k)
 		JEQ(C_MPROTECT_HI_CHECK, k, C_MPROTECT_LO, C_KILL),
 		LD(C_MPROTECT_LO, ARG_LO(3)),
 		JEQ(C_MPROTECT_LO_CHECK, 0, C_ALLOW, C_KILL),
+		LD(C_RECVMSG_HI, ARG_HI(3)),
+		JEQ(C_RECVMSG_HI_CHECK, k, C_RECVMSG_FD, C_KILL),
+		LD(C_RECVMSG_FD, ARG_LO(0)),
+		JEQ(C_RECVMSG_FD_CHECK, ST_FD_SOCK, C_ALLOW, C_KILL),
 		RET(C_ALLOW, SECCOMP_RET_ALLOW),
 		RET(C_KILL, SECCOMP_RET_KILL_PROCESS),
 	};

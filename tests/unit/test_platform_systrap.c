@@ -171,7 +171,8 @@ Test(systrap_hostile, stub_syscalls_are_not_the_applications)
  * call, kill the stub. */
 Test(systrap_hostile, the_batch_site_needs_the_cookie)
 {
-	const long nrs[] = {9 /* mmap */, 11 /* munmap */, 10 /* mprotect */, 1 /* write */};
+	const long nrs[] = {9 /* mmap */, 11 /* munmap */, 10 /* mprotect */, 47 /* recvmsg */,
+			    1 /* write */};
 	const uint64_t guesses[] = {0, 0x1234567800000000ULL};
 	struct plat_regs r;
 	struct plat_event ev;
