@@ -501,6 +501,123 @@ Test(mmap, readahead_fills_text_ahead, .init = setup, .fini = teardown)
 	big_done(&f);
 }
 
+/* A platform that maps host fds (host_fd_maps): memory-file mappings go to the fake, host file
+ * ones are recorded here (never writable), or refused with -ENOSYS while host_refuse is set. */
+static struct {
+	uint64_t addr, len, off;
+	int fd, prot;
+} hmaps[16];
+static int nhmaps, host_refuse;
+
+static int host_as_map(struct plat_as *pas, uint64_t addr, uint64_t len, int prot, int fd,
+		       uint64_t off)
+{
+	if (fd == PLAT_FD_MEMFILE)
+		return fake_as_map(pas, addr, len, prot, fd, off);
+	if (host_refuse)
+		return -ENOSYS;
+	cr_assert_lt(nhmaps, 16);
+	cr_assert_eq(prot & LINUX_PROT_WRITE, 0, "a host file mapped writable");
+	fake_remove((struct fake_as *)pas, addr, addr + len);
+	hmaps[nhmaps++] = (typeof(hmaps[0])){addr, len, off, fd, prot};
+	return 0;
+}
+
+static const struct platform host_plat = {
+    .name = "fake-host-fds",
+    .host_fd_maps = true,
+    .as_create = fake_as_create,
+    .as_release = fake_as_release,
+    .as_map = host_as_map,
+    .as_unmap = fake_as_unmap,
+    .as_protect = fake_as_protect,
+    .max_user_addr = TOP,
+};
+
+/* A page cache that maps its host file (mm_fcache_map_file): whole at once, the Sentry's view
+ * of it the file, nothing read or copied; the platform maps the file itself, never writable;
+ * a write makes a private copy from the memory file while the rest stays the file's; a
+ * platform that refuses the fd gets the memory file's pages, filled from the file; releasing
+ * the cache puts the memory file back under its range. */
+Test(mmap, page_cache_maps_its_file, .init = setup, .fini = teardown)
+{
+	char path[] = "/tmp/runsc-c-unit-fcache.XXXXXX", got[2 * PG], zero[PG] = {0};
+	struct file f = mkfile(LINUX_O_RDONLY);
+	uint64_t flen = PAGE_ALIGN_UP(sizeof(fdata));
+	int fd = mkstemp(path);
+
+	cr_assert_geq(fd, 0);
+	unlink(path);
+	cr_assert_eq(write(fd, fdata, sizeof(fdata)), (ssize_t)sizeof(fdata));
+	mm_put(mm);
+	mm = mm_create(&host_plat);
+	cr_assert(mm);
+	cr_assert_eq(mm_activate(mm), 0);
+	f.cache = mm_fcache_create(flen);
+	cr_assert_not_null(f.cache);
+	uint64_t cmoff = f.cache->moff;
+	cr_assert_eq(mm_fcache_map_file(f.cache, fd), -EOPNOTSUPP, "not until the kernel says so");
+	mm_fcache_direct_enable();
+	cr_assert_eq(mm_fcache_map_file(f.cache, fd), 0);
+	cr_assert_eq(mm_fcache_filled(f.cache), flen, "whole at once");
+	cr_assert_eq(memcmp(memfile_ptr(cmoff), fdata, sizeof(fdata)), 0, "the Sentry sees the file");
+	uint64_t used = memfile_used();
+
+	long a = mm_mmap(mm, 0, 2 * PG, LINUX_PROT_READ | LINUX_PROT_EXEC, LINUX_MAP_PRIVATE, &f,
+			 PG);
+	cr_assert_gt(a, 0);
+	cr_assert_eq(f.reads, 0, "nothing read");
+	cr_assert_eq(nhmaps, 1, "the platform maps the file at mmap time");
+	cr_assert(hmaps[0].addr == (uint64_t)a && hmaps[0].len == 2 * PG && hmaps[0].off == PG &&
+		  hmaps[0].fd == f.cache->fd && hmaps[0].prot == (LINUX_PROT_READ | LINUX_PROT_EXEC));
+	cr_assert_null(fake_lookup(mm, (uint64_t)a), "nothing of the memory file there");
+	cr_assert_eq(copy_in(mm, got, (uint64_t)a, 2 * PG), 0);
+	cr_assert_eq(memcmp(got, fdata + PG, 2 * PG), 0);
+	cr_assert_eq(memfile_used(), used, "no pages of its own");
+
+	/* written: a private copy, from the memory file; the file and the view untouched */
+	cr_assert_eq(mm_mprotect(mm, (uint64_t)a, 2 * PG, RW), 0);
+	cr_assert_eq(mm_handle_fault(mm, (uint64_t)a, LINUX_PROT_WRITE), 0);
+	cr_assert_eq(copy_out(mm, (uint64_t)a, "XY", 2), 0);
+	const struct fake_map *fm = fake_lookup(mm, (uint64_t)a);
+	cr_assert(fm && (fm->moff + ((uint64_t)a - fm->start) < cmoff ||
+			 fm->moff + ((uint64_t)a - fm->start) >= cmoff + flen),
+		  "the copy is the memory file's, outside the cache");
+	cr_assert_eq(copy_in(mm, got, (uint64_t)a, 2 * PG), 0);
+	cr_assert_eq(memcmp(got, "XY", 2), 0);
+	cr_assert_eq(memcmp(got + 2, fdata + PG + 2, 2 * PG - 2), 0, "the rest as it was");
+	cr_assert_eq(memcmp(memfile_ptr(cmoff), fdata, sizeof(fdata)), 0, "the cache intact");
+	cr_assert_eq(pread(fd, got, PG, PG), (ssize_t)PG);
+	cr_assert_eq(memcmp(got, fdata + PG, PG), 0, "the file intact");
+	/* a fork that copies small writable VMAs leaves this one shared: its second page is
+	 * the file's, a hole in the memory file that a copy would take for zeros */
+	struct mm *child = mm_fork_copy(mm, 16 << 20);
+	cr_assert(child);
+	cr_assert_eq(copy_in(child, got, (uint64_t)a, 2 * PG), 0);
+	cr_assert_eq(memcmp(got, "XY", 2), 0);
+	cr_assert_eq(memcmp(got + PG, fdata + 2 * PG, PG), 0, "the child sees the file");
+	mm_put(child);
+
+	/* a platform that refuses the fd: the memory file's pages under the cache, filled */
+	host_refuse = 1;
+	long b = mm_mmap(mm, 0, PG, LINUX_PROT_READ, LINUX_MAP_PRIVATE, &f, 0);
+	cr_assert_gt(b, 0);
+	fm = fake_lookup(mm, (uint64_t)b);
+	cr_assert(fm && fm->moff + ((uint64_t)b - fm->start) == cmoff, "the cache's own page");
+	cr_assert_eq(pread(memfile_fd(), got, PG, (off_t)cmoff), (ssize_t)PG);
+	cr_assert_eq(memcmp(got, fdata, PG), 0, "filled from the file");
+	host_refuse = 0;
+
+	cr_assert_eq(mm_munmap(mm, (uint64_t)a, 2 * PG), 0);
+	cr_assert_eq(mm_munmap(mm, (uint64_t)b, PG), 0);
+	mm_put(mm);
+	mm = NULL;
+	mm_fcache_release(f.cache);
+	cr_assert_eq(memfile_used(), used0, "the cache's range freed");
+	cr_assert_eq(memcmp(memfile_ptr(cmoff), zero, PG), 0, "the memory file again, not the file");
+	close(fd);
+}
+
 Test(mmap, file_access_rules, .init = setup, .fini = teardown)
 {
 	struct file ro = mkfile(LINUX_O_RDONLY), wo = mkfile(LINUX_O_WRONLY);
