@@ -204,7 +204,7 @@
 #define ST_INTERRUPT_GIVE_UP_MS 5000
 
 /* The stub's fds: the memory file, the completion pipe (written by the control thread), the
- * doorbell pipe (read by it), the datagram socket host fds come over (read by it). The host
+ * doorbell pipe (read by it), the datagram socket host fds come over (st_host_fd). The host
  * fds it receives take the lowest free numbers: 3 (the boot's shared memory file, closed), then
  * 5, 6, ... (nothing else makes or closes an fd in the stub), which is how the Sentry knows
  * them without reading the result page. At most ST_HFD_MAX. */
@@ -409,8 +409,9 @@ long st_control(struct plat_as *as, long nr, const uint64_t a[6], uint64_t threa
 long st_control_ex(struct plat_as *as, long nr, const uint64_t a[6], uint64_t thread_ss,
 		   bool flush);
 /* The stub's fd number of host fd fd's file, passed to it first if it has not been (a datagram
- * on as->sock, received by the control thread). Takes as->req_lock. The fd number, -ENOSPC
- * when the stub has ST_HFD_MAX already, -ESRCH or another -errno. */
+ * on as->sock, received by a recvmsg in the batch, or by the control thread). Takes
+ * as->req_lock. The fd number, -ENOSPC when the stub has ST_HFD_MAX already, -ESRCH or another
+ * -errno. */
 int st_host_fd(struct plat_as *as, int fd);
 
 /* ---- run.c ---- */
