@@ -105,8 +105,12 @@ static void shift(void *arg, uint64_t a, uint64_t b)
 	w->fn(w->arg, a + w->delta, b + w->delta);
 }
 
+/* The resident pages of [s, e) inside v, to fn. The pages of a page cache that maps its file
+ * (fcache.c) are the host's page cache, holes in the memory file: with cached they count as
+ * resident, as Linux's mincore reports a file's cached pages; the resident set leaves them out
+ * (Linux counts those the process touched, which the Sentry does not see). */
 static void vma_resident(struct known *kn, const struct vma *v, uint64_t s, uint64_t e,
-			 void (*fn)(void *, uint64_t, uint64_t), void *arg)
+			 bool cached, void (*fn)(void *, uint64_t, uint64_t), void *arg)
 {
 	if (v->flags & VMA_FILEMAP) {
 		if (!v->fm)
@@ -118,7 +122,16 @@ static void vma_resident(struct known *kn, const struct vma *v, uint64_t s, uint
 	for (uint64_t a = s, re, moff; a < e; a = re) {
 		re = vma_run(v, a, e, &moff, NULL);
 		struct walk w = {fn, arg, a - moff};
-		memfile_data_ranges(kn, moff, moff + (re - a), shift, &w);
+		for (uint64_t m = moff, me = moff + (re - a), n, foff, plain; m < me; m += n) {
+			int fd;
+			if ((n = fcache_direct_at(m, me - m, &fd, &foff, &plain))) {
+				if (cached)
+					shift(&w, m, m + n);
+			} else {
+				memfile_data_ranges(kn, m, m + plain, shift, &w);
+				n = plain;
+			}
+		}
 	}
 }
 
@@ -135,8 +148,8 @@ uint64_t mm_resident_bytes(struct mm *mm)
 	pthread_rwlock_rdlock(&mm->lock);
 	for (size_t i = 0; i < mm->n; i++)
 		if (mm->v[i].prot != LINUX_PROT_NONE)
-			vma_resident(&kn, &mm->v[i], mm->v[i].start, mm->v[i].end, add_bytes,
-				     &total);
+			vma_resident(&kn, &mm->v[i], mm->v[i].start, mm->v[i].end, false,
+				     add_bytes, &total);
 	pthread_rwlock_unlock(&mm->lock);
 	return total;
 }
@@ -169,7 +182,7 @@ int mm_mincore(struct mm *mm, uint64_t addr, uint64_t len, unsigned char *vec)
 			break;
 		}
 		uint64_t e = MIN(end, mm->v[i].end);
-		vma_resident(&kn, &mm->v[i], addr, e, mark_pages, &m);
+		vma_resident(&kn, &mm->v[i], addr, e, true, mark_pages, &m);
 		addr = e;
 	}
 	pthread_rwlock_unlock(&mm->lock);

@@ -195,6 +195,18 @@ static void test_truncated(const char *dir)
 	ok("a private mapping of a file truncated after its first touch: SIGBUS past the end");
 }
 
+/* mincore of the page of code running now: resident, as a file's cached page is on Linux (on
+ * systrap that page is the host file's own, not a copy in the memory file). */
+static void test_mincore_text(void)
+{
+	unsigned char vec = 0;
+	uintptr_t page = (uintptr_t)&test_mincore_text & ~(uintptr_t)(pg - 1);
+
+	CHECK_OK(mincore((void *)page, (size_t)pg, &vec));
+	CHECK(vec & 1, "the running code's page is resident");
+	ok("mincore of the running code's page");
+}
+
 int main(int argc, char **argv)
 {
 	pg = sysconf(_SC_PAGESIZE);
@@ -215,5 +227,6 @@ int main(int argc, char **argv)
 	test_split_untouched();
 	test_syscall_access();
 	test_sigbus_past_eof();
+	test_mincore_text();
 	return 0;
 }

@@ -587,6 +587,9 @@ Test(mmap, page_cache_maps_its_file, .init = setup, .fini = teardown)
 	cr_assert_eq(memcmp(got, "XY", 2), 0);
 	cr_assert_eq(memcmp(got + 2, fdata + PG + 2, 2 * PG - 2), 0, "the rest as it was");
 	cr_assert_eq(memcmp(memfile_ptr(cmoff), fdata, sizeof(fdata)), 0, "the cache intact");
+	unsigned char vec[2] = {0, 0};
+	cr_assert_eq(mm_mincore(mm, (uint64_t)a, 2 * PG, vec), 0);
+	cr_assert(vec[0] && vec[1], "mincore: the copy, and the file's page in the host's cache");
 	cr_assert_eq(pread(fd, got, PG, PG), (ssize_t)PG);
 	cr_assert_eq(memcmp(got, fdata + PG, PG), 0, "the file intact");
 	/* a fork that copies small writable VMAs leaves this one shared: its second page is
