@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -93,7 +94,37 @@ static struct {
 	size_t n, cap;	      /* n: atomic for the lookup's fast path */
 } g_direct = {.lock = PTHREAD_RWLOCK_INITIALIZER};
 
-void mm_fcache_direct_enable(void) { g_direct_on = true; }
+/* A Sentry access to a cache's page past the end of its file: the host file shrank under the
+ * sandbox (a read-only mount's files are taken not to change, but nothing stops the host). The
+ * memory file's page, zeros, goes in its place and the access is made again, so the Sentry
+ * reads zeros rather than dying of SIGBUS. Any other SIGBUS stays fatal. Async-signal-safe:
+ * no lock, one mmap. */
+static void direct_sigbus(int sig, siginfo_t *si, void *uc)
+{
+	uintptr_t a = (uintptr_t)si->si_addr, base = (uintptr_t)memfile_base;
+
+	(void)uc;
+	if (si->si_code == BUS_ADRERR && base && a >= base && a - base < MEMFILE_SIZE) {
+		uintptr_t p = a & ~(uintptr_t)(PAGE_SIZE - 1);
+
+		if (mmap((void *)p, PAGE_SIZE, PROT_READ, MAP_SHARED | MAP_FIXED, memfile_fd(),
+			 (off_t)(p - base)) != MAP_FAILED)
+			return;
+	}
+	signal(sig, SIG_DFL); /* the access faults again, fatally */
+}
+
+void mm_fcache_direct_enable(void)
+{
+	struct sigaction sa = {.sa_sigaction = direct_sigbus, .sa_flags = SA_SIGINFO};
+
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGBUS, &sa, NULL) < 0) {
+		log_warn("mm: no SIGBUS handler (%s): page caches copy their files", strerror(errno));
+		return;
+	}
+	g_direct_on = true;
+}
 
 /* The index of the first cache whose range ends after moff. Lock held. */
 static size_t direct_index(uint64_t moff)

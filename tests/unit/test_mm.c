@@ -615,6 +615,10 @@ Test(mmap, page_cache_maps_its_file, .init = setup, .fini = teardown)
 	cr_assert_eq(mm_munmap(mm, (uint64_t)b, PG), 0);
 	mm_put(mm);
 	mm = NULL;
+	/* the host shrinks the file: the Sentry reads zeros past its new end, and lives */
+	cr_assert_eq(ftruncate(fd, PG), 0);
+	cr_assert_eq(memcmp(memfile_ptr(cmoff), fdata, PG), 0, "within the file: its bytes");
+	cr_assert_eq(memcmp(memfile_ptr(cmoff + 2 * PG), zero, PG), 0, "past its end: zeros");
 	mm_fcache_release(f.cache);
 	cr_assert_eq(memfile_used(), used0, "the cache's range freed");
 	cr_assert_eq(memcmp(memfile_ptr(cmoff), zero, PG), 0, "the memory file again, not the file");
