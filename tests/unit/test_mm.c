@@ -501,8 +501,9 @@ Test(mmap, readahead_fills_text_ahead, .init = setup, .fini = teardown)
 	big_done(&f);
 }
 
-/* A platform that maps host fds (host_fd_maps): memory-file mappings go to the fake, host file
- * ones are recorded here (never writable), or refused with -ENOSYS while host_refuse is set. */
+/* The as_map of a platform that maps host fds (host_fd_maps): memory-file mappings go to the
+ * fake, host file ones are recorded here (never writable), or refused with -ENOSYS while
+ * host_refuse is set. */
 static struct {
 	uint64_t addr, len, off;
 	int fd, prot;
@@ -523,16 +524,6 @@ static int host_as_map(struct plat_as *pas, uint64_t addr, uint64_t len, int pro
 	return 0;
 }
 
-static const struct platform host_plat = {
-    .name = "fake-host-fds",
-    .host_fd_maps = true,
-    .as_create = fake_as_create,
-    .as_release = fake_as_release,
-    .as_map = host_as_map,
-    .as_unmap = fake_as_unmap,
-    .as_protect = fake_as_protect,
-    .max_user_addr = TOP,
-};
 
 /* A page cache that maps its host file (mm_fcache_map_file): whole at once, the Sentry's view
  * of it the file, nothing read or copied; the platform maps the file itself, never writable;
@@ -549,6 +540,10 @@ Test(mmap, page_cache_maps_its_file, .init = setup, .fini = teardown)
 	cr_assert_geq(fd, 0);
 	unlink(path);
 	cr_assert_eq(write(fd, fdata, sizeof(fdata)), (ssize_t)sizeof(fdata));
+	static struct platform host_plat;
+	host_plat = fake_plat;
+	host_plat.host_fd_maps = true;
+	host_plat.as_map = host_as_map;
 	mm_put(mm);
 	mm = mm_create(&host_plat);
 	cr_assert(mm);
