@@ -4,6 +4,7 @@
 #include <cpuid.h>
 #include <elf.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -15,28 +16,29 @@
 
 #define AUXV_MAX 24
 
-/* AT_HWCAP on x86: CPUID leaf 1 EDX, as Linux's ELF_HWCAP. */
-static uint64_t hwcap(void)
-{
-	unsigned a, b, c, d;
-	if (!__get_cpuid(1, &a, &b, &c, &d))
-		return 0;
-	return d;
-}
+/* The CPU's values for auxv, probed once: a cpuid is a VM exit in a virtual machine (~6 us
+ * each here), three of them were a third of an exec's stack building. */
+static struct {
+	uint64_t hwcap, minsigstksz;
+} g_cpu;
+static pthread_once_t g_cpu_once = PTHREAD_ONCE_INIT;
 
-/* AT_MINSIGSTKSZ: the largest signal frame, which holds the XSAVE area for the enabled
- * features. The overhead (frame, alignment) matches what Linux 6.18 reports. */
-static uint64_t minsigstksz(void)
+static void cpu_probe(void)
 {
 	unsigned a, b, c, d;
 	uint64_t xsave = 512 + 64; /* FXSAVE area with its header */
+
+	/* AT_HWCAP on x86: CPUID leaf 1 EDX, as Linux's ELF_HWCAP. */
+	if (__get_cpuid(1, &a, &b, &c, &d))
+		g_cpu.hwcap = d;
+	/* AT_MINSIGSTKSZ: the largest signal frame, which holds the XSAVE area for the enabled
+	 * features. The overhead (frame, alignment) matches what Linux 6.18 reports. */
 	if (__get_cpuid_max(0, NULL) >= 0xd) {
 		__cpuid_count(0xd, 0, a, b, c, d);
 		if (b)
 			xsave = b;
 	}
-	uint64_t sz = (xsave + 944 + 15) & ~15ULL;
-	return MAX(sz, (uint64_t)LINUX_MINSIGSTKSZ);
+	g_cpu.minsigstksz = MAX((xsave + 944 + 15) & ~15ULL, (uint64_t)LINUX_MINSIGSTKSZ);
 }
 
 /* Copy string s below *sp; returns its application address. */
@@ -85,8 +87,9 @@ int loader_build_stack(const struct task *t, struct mm *mm, uint64_t top,
 #define AUX(k, v) (*a++ = (k), *a++ = (uint64_t)(v))
 	if (sa->vdso) /* Linux's ARCH_DLINFO comes first */
 		AUX(LINUX_AT_SYSINFO_EHDR, sa->vdso);
-	AUX(LINUX_AT_MINSIGSTKSZ, minsigstksz());
-	AUX(LINUX_AT_HWCAP, hwcap());
+	pthread_once(&g_cpu_once, cpu_probe);
+	AUX(LINUX_AT_MINSIGSTKSZ, g_cpu.minsigstksz);
+	AUX(LINUX_AT_HWCAP, g_cpu.hwcap);
 	AUX(LINUX_AT_PAGESZ, PAGE_SIZE);
 	AUX(LINUX_AT_CLKTCK, 100);
 	AUX(LINUX_AT_PHDR, sa->phdr);
