@@ -342,9 +342,11 @@ int st_host_fd(struct plat_as *as, int fd)
 	cm.h.cmsg_len = CMSG_LEN(sizeof(int));
 	memcpy(CMSG_DATA(&cm.h), &fd, sizeof(fd));
 	if (sendmsg(as->sock, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) != 1) {
-		n = -errno;
+		/* (a full socket, the host's limit on fds in flight): nothing was sent, and the
+		 * caller maps the memory file instead, as for a stub with ST_HFD_MAX fds */
+		log_debug("systrap stub %d: sending a host fd: %s", as->pid, strerror(errno));
 		pthread_mutex_unlock(&as->req_lock);
-		return n;
+		return -ENOSPC;
 	}
 	*ra = (struct recv_area){
 	    .mh = {.msg_iov = (struct iovec *)(at + offsetof(struct recv_area, iov)),

@@ -410,8 +410,8 @@ long st_control_ex(struct plat_as *as, long nr, const uint64_t a[6], uint64_t th
 		   bool flush);
 /* The stub's fd number of host fd fd's file, passed to it first if it has not been (a datagram
  * on as->sock, received by a recvmsg in the batch, or by the control thread). Takes
- * as->req_lock. The fd number, -ENOSPC when the stub has ST_HFD_MAX already, -ESRCH or another
- * -errno. */
+ * as->req_lock. The fd number, -ENOSPC when it cannot be passed (the stub has ST_HFD_MAX
+ * already, or the send failed), -ESRCH or another -errno. */
 int st_host_fd(struct plat_as *as, int fd);
 
 /* ---- run.c ---- */
