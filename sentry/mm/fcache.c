@@ -51,6 +51,16 @@ struct mm_fcache *mm_fcache_create(uint64_t len)
 
 static void direct_remove(struct mm_fcache *c);
 
+/* The Sentry's view of c's range: the memory file's again (it was c's host file). */
+static int view_restore(const struct mm_fcache *c)
+{
+	if (mmap(memfile_ptr(c->moff), c->len, PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_FIXED | MAP_NORESERVE, memfile_fd(), (off_t)c->moff) != MAP_FAILED)
+		return 0;
+	log_error("mm: a page cache's range back to the memory file: %s", strerror(errno));
+	return -1;
+}
+
 void mm_fcache_release(struct mm_fcache *c)
 {
 	if (!c)
@@ -59,11 +69,7 @@ void mm_fcache_release(struct mm_fcache *c)
 		direct_remove(c);
 		/* The Sentry's view of the range is the memory file's again before the range can
 		 * be handed out anew; failing that, the range is never freed. */
-		if (mmap(memfile_ptr(c->moff), c->len, PROT_READ | PROT_WRITE,
-			 MAP_SHARED | MAP_FIXED | MAP_NORESERVE, memfile_fd(),
-			 (off_t)c->moff) == MAP_FAILED) {
-			log_error("mm: a page cache's range back to the memory file: %s",
-				  strerror(errno));
+		if (view_restore(c) < 0) {
 			close(c->fd);
 			free(c);
 			return;
@@ -172,12 +178,7 @@ int mm_fcache_map_file(struct mm_fcache *c, int fd)
 	if (mmap(memfile_ptr(c->moff), c->len, PROT_READ, MAP_SHARED | MAP_FIXED, d, 0) ==
 	    MAP_FAILED) {
 		r = -errno;
-		/* The memory file again (MAP_FIXED may have unmapped it before failing). */
-		if (mmap(memfile_ptr(c->moff), c->len, PROT_READ | PROT_WRITE,
-			 MAP_SHARED | MAP_FIXED | MAP_NORESERVE, memfile_fd(),
-			 (off_t)c->moff) == MAP_FAILED)
-			log_error("mm: a page cache's range back to the memory file: %s",
-				  strerror(errno));
+		view_restore(c); /* MAP_FIXED may have unmapped it before failing */
 		goto out;
 	}
 	c->fd = d;
