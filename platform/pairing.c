@@ -7,11 +7,14 @@
 
 static cpu_set_t g_all;
 static bool g_on;
+static int g_ncpus;
+static int g_active;
 
 bool pairing_init(void)
 {
 	/* sched_getaffinity, not sysconf: that reads /sys, a path the confined Sentry cannot open. */
 	g_on = sched_getaffinity(0, sizeof(g_all), &g_all) == 0 && CPU_COUNT(&g_all) > 1;
+	g_ncpus = g_on ? CPU_COUNT(&g_all) : 1;
 	return g_on;
 }
 
@@ -107,4 +110,14 @@ void pairing_keep_away(pid_t tid, int *away)
 	CPU_CLR(cpu, &others);
 	if (CPU_COUNT(&others) && sched_setaffinity(tid, sizeof(others), &others) == 0)
 		*away = cpu + 1;
+}
+
+void pairing_active(int delta)
+{
+	__atomic_add_fetch(&g_active, delta, __ATOMIC_RELAXED);
+}
+
+bool pairing_solo(void)
+{
+	return g_on && __atomic_load_n(&g_active, __ATOMIC_RELAXED) <= g_ncpus - 1;
 }

@@ -52,4 +52,11 @@ void pairing_pin_here(pid_t tid, int *cpu);
  * caller's CPU does. */
 void pairing_keep_away(pid_t tid, int *away);
 
+/* The application threads that run or are being served (not asleep in the Sentry), which the
+ * kernel counts with pairing_active(+1 / -1); pairing_solo(): more than one CPU, and at most one
+ * such thread per CPU but one, so that a thread and its Sentry thread can each have a CPU
+ * (systrap's solo, platform/systrap/run.c). */
+void pairing_active(int delta);
+bool pairing_solo(void);
+
 #endif

@@ -160,6 +160,10 @@ struct platform {
 	/* From any thread: make a running ctx_run return PLAT_EV_INTERRUPT soon, or the next one
 	 * at once (without running) when none is running. ctx must stay alive meanwhile. */
 	void (*ctx_interrupt)(struct plat_ctx *ctx);
+	/* Optional (NULL: nothing to do). From ctx's owner, between ctx_run calls: its task is
+	 * about to sleep in the Sentry (a blocking call), so the thread should stop waiting
+	 * actively (spinning) for the answer. */
+	void (*ctx_blocking)(struct plat_ctx *ctx);
 
 	/* Optional (NULL: no syscall patching). Turn syscall patching on (docs/platforms.md): once,
 	 * at boot, after init and before the first as_create. Returns the address a patched site's

@@ -119,6 +119,28 @@ static uint64_t gs_from_thread(const struct plat_ctx *ctx, uint64_t gs)
 #define QUIET_ROUNDS 64
 #define QUIET_ROUNDS_MAX 8192
 
+/*
+ * Solo. While at most one application thread per CPU but one is running or being served
+ * (pairing_solo: the others sleep in the Sentry, as a shell in wait4 does while its child runs),
+ * nothing else wants the other CPU: a thread making a burst of calls (SOLO_AFTER runs in a row
+ * of at most SOLO_SHORT) runs apart from its Sentry thread, and both wait for each other by
+ * spinning only: the Sentry thread up to SOLO_SPIN (a thread that computes longer costs one
+ * wake-up on another CPU, and a spin), the stub thread up to SOLO_STUB_SPIN (a gofer round trip
+ * or an exec may take longer), and not at all once its task sleeps in the Sentry (ctx_blocking:
+ * the stub's spin checks the word). A paired hand-off is two context switches between processes
+ * (~3 us here, docs/performance.md), one between spinning threads a few cache lines (~0.5 us).
+ * Solo ends, and the pair is made again at once, when the task sleeps in the Sentry (its next
+ * run starts with a wake-up, which is cheap on one CPU and not across CPUs), when another
+ * thread becomes runnable (the Sentry thread then stops spinning too), or after SOLO_MISSES
+ * spins in a row that ended in a sleep. The quiet back-off above does not apply: a miss costs
+ * one wake-up, and the other CPU had no other work. Times in ST_SPIN_NS.
+ */
+#define SOLO_AFTER 16
+#define SOLO_SHORT 5
+#define SOLO_SPIN 50
+#define SOLO_STUB_SPIN 5
+#define SOLO_MISSES 4
+
 /* Fold a new wait into an average of the recent ones (the newest weighs half). */
 static inline void average_in(uint64_t *avg, uint64_t v)
 {
@@ -153,17 +175,27 @@ static void spin_outcome(struct plat_ctx *ctx, bool missed)
 static int wait_report(struct plat_ctx *ctx, struct plat_as *as, bool soon)
 {
 	uint32_t *w = &ctx->msg->state;
-	unsigned spin = !ctx->pair.cpu && (soon || spin_worth(ctx, ctx->app_ticks))
-				? st_spin_iterations()
-				: 0;
+	bool solo = ctx->solo_away != 0;
+	unsigned spin = solo ? SOLO_SPIN * st_spin_iterations()
+		      : !ctx->pair.cpu && (soon || spin_worth(ctx, ctx->app_ticks))
+			  ? st_spin_iterations()
+			  : 0;
 	unsigned unanswered_ms = 0;
 	uint32_t s;
 
 	for (unsigned i = 0; i < spin; i++) {
 		s = __atomic_load_n(w, __ATOMIC_ACQUIRE);
 		if (s != ST_RUN && s != ST_NEW && s != ST_SPILL) {
-			spin_outcome(ctx, false);
+			if (solo)
+				ctx->solo_misses = 0;
+			else
+				spin_outcome(ctx, false);
 			return (int)s;
+		}
+		/* Another application thread became runnable: the CPU may be wanted. */
+		if (solo && !(i & 1023) && !pairing_solo()) {
+			spin = 0;
+			break;
 		}
 		/* After a fast return the next report is likely fast too: its registers come on
 		 * three lines of their own (the ones the entry wrote). Fetching them while spinning
@@ -173,8 +205,10 @@ static int wait_report(struct plat_ctx *ctx, struct plat_as *as, bool soon)
 				__builtin_prefetch((uint8_t *)ctx->msg + MSG_REGS + l, 0, 3);
 		cpu_relax();
 	}
-	if (spin)
+	if (spin && !solo)
 		spin_outcome(ctx, true);
+	if (spin && solo && ++ctx->solo_misses >= SOLO_MISSES)
+		ctx->solo_stop = true;
 	__atomic_store_n(&ctx->msg->sentry_sleeping, 1, __ATOMIC_SEQ_CST);
 	for (;;) {
 		s = __atomic_load_n(w, __ATOMIC_SEQ_CST);
@@ -211,12 +245,16 @@ static void report_seen(struct plat_ctx *ctx, bool fast)
 	if (fast) {
 		/* The fast path stamps nothing (stub.c): the time since the release, the two
 		 * hand-offs included, which are small beside what spinning is worth. */
-		if (ctx->t_released && ctx->t_seen >= ctx->t_released)
-			average_in(&ctx->app_ticks, ctx->t_seen - ctx->t_released);
+		if (ctx->t_released && ctx->t_seen >= ctx->t_released) {
+			ctx->last_app = ctx->t_seen - ctx->t_released;
+			average_in(&ctx->app_ticks, ctx->last_app);
+		}
 		return;
 	}
-	if (t0 && t1 >= t0)
-		average_in(&ctx->app_ticks, t1 - t0);
+	if (t0 && t1 >= t0) {
+		ctx->last_app = t1 - t0;
+		average_in(&ctx->app_ticks, ctx->last_app);
+	}
 }
 
 /* After wait_report: the thread reported, or it is dead or lying. Returns 0 for a report,
@@ -452,6 +490,32 @@ static void place(struct plat_ctx *ctx, bool sentry_spins)
 
 	if (!pairing_on() || ctx->tid <= 0)
 		return;
+	/* Solo (above) first; the pairing rules below apply when it is not possible. */
+	if (ctx->solo_stop || !pairing_solo()) {
+		ctx->solo_stop = false;
+		ctx->solo_runs = 0;
+		if (ctx->solo_away) {
+			/* Back to pairing at once: the next hand-off is a wake-up. */
+			ctx->solo_away = 0;
+			ctx->pair_flips = 0;
+			pairing_follow(&ctx->pair, ctx->tid);
+			return;
+		}
+	} else if (ctx->solo_away) {
+		pairing_keep_away(ctx->tid, &ctx->solo_away);
+		return;
+	} else if (ctx->last_app < SOLO_SHORT * st_spin_ticks()) {
+		if (++ctx->solo_runs >= SOLO_AFTER) {
+			if (paired)
+				pairing_undo(&ctx->pair, ctx->tid);
+			pairing_keep_away(ctx->tid, &ctx->solo_away);
+			ctx->pair_flips = 0;
+			ctx->pair_apart = true;
+			return;
+		}
+	} else {
+		ctx->solo_runs = 0;
+	}
 	if (paired && sentry_spins && ctx->app_ticks > st_spin_ticks() / 4)
 		sentry_spins = false;
 	if (paired != sentry_spins) {
@@ -493,7 +557,9 @@ static int release_thread(struct plat_ctx *ctx, struct plat_as *as)
 	average_in(&ctx->service_ticks, ctx->t_released - ctx->t_seen);
 	ctx->rounds++;
 	place(ctx, spin_worth(ctx, ctx->app_ticks));
-	told = !ctx->pair.cpu && spin_worth(ctx, ctx->service_ticks) ? st_spin_iterations() : 0;
+	told = ctx->solo_away ? MIN(SOLO_STUB_SPIN * st_spin_iterations(), ST_SPIN_MAX)
+	       : !ctx->pair.cpu && spin_worth(ctx, ctx->service_ticks) ? st_spin_iterations()
+								     : 0;
 	/* Only a change: the thread spins on this line, and each store takes it back. */
 	if (__atomic_load_n(&ctx->msg->spin, __ATOMIC_RELAXED) != told)
 		__atomic_store_n(&ctx->msg->spin, told, __ATOMIC_RELAXED);
@@ -619,6 +685,15 @@ out:
 	while (atomic_load(&ctx->kicking))
 		cpu_relax();
 	return r;
+}
+
+/* ctx's task sleeps in the Sentry: its stub thread stops spinning for the answer (the word is
+ * read in its spin loop), and the next run pairs (see Solo above). */
+void st_ctx_blocking(struct plat_ctx *ctx)
+{
+	if (ctx->msg && __atomic_load_n(&ctx->msg->spin, __ATOMIC_RELAXED))
+		__atomic_store_n(&ctx->msg->spin, 0, __ATOMIC_RELAXED);
+	ctx->solo_stop = true;
 }
 
 void st_ctx_interrupt(struct plat_ctx *ctx)

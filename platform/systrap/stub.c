@@ -251,6 +251,8 @@ __asm__(".pushsection .rodata.systrap_stub, \"a\"\n"
 	"	jne 7f\n"
 	"	test %ecx, %ecx\n"
 	"	jz 45f\n"
+	"	cmpl $0, " XSTR(MSG_SPIN) "(%rbx)\n" /* the Sentry called the spin off */
+	"	je 45f\n"
 	"	pause\n"
 	"	dec %ecx\n"
 	"	jmp 4b\n"

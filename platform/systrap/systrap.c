@@ -467,6 +467,7 @@ const struct platform platform_systrap = {
 	.ctx_set_fpstate = systrap_ctx_set_fpstate,
 	.fpstate_size = fpstate_user_size,
 	.ctx_interrupt = st_ctx_interrupt,
+	.ctx_blocking = st_ctx_blocking,
 	.patch_enable = st_stub_patch_enable,
 	.max_user_addr = PLAT_STUB_BASE,
 };

@@ -321,6 +321,15 @@ struct plat_ctx {
 	struct pairing pair;
 	unsigned pair_flips;
 	bool pair_apart; /* unpaired, and still kept off the Sentry thread's CPU */
+	/* Solo (run.c): the CPU the stub thread is kept off, plus one (0: not solo); short runs
+	 * in a row while solo is possible; solo spins in a row that ended in a sleep; pair at the
+	 * next run (the task slept in the Sentry, or spins missed); the last run's application
+	 * time in TSC ticks. */
+	int solo_away;
+	unsigned solo_runs;
+	unsigned solo_misses;
+	bool solo_stop;
+	uint64_t last_app;
 
 	/* Syscall patching (run.c): the last report was a fast one (registers at MSG_REGS, no
 	 * signal frame: frame and seen are stale until a spill), and its registers. */
@@ -431,6 +440,8 @@ int st_fp_get(struct plat_ctx *ctx, void *buf, size_t size);
 int st_fp_set(struct plat_ctx *ctx, const void *buf, size_t size);
 /* The platform's ctx_interrupt: any thread; ctx stays alive meanwhile. */
 void st_ctx_interrupt(struct plat_ctx *ctx);
+/* The platform's ctx_blocking: ctx's owner, between runs. */
+void st_ctx_blocking(struct plat_ctx *ctx);
 /* A new ctx's pairing state (pairing, run.c), set by ctx_create. */
 void st_ctx_init_pairing(struct plat_ctx *ctx);
 

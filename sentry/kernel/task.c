@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "common/thread.h"
 #include "common/util.h"
+#include "platform/pairing.h"
 #include "sentry/kernel/cred.h"
 #include "sentry/kernel/process.h"
 #include "sentry/kernel/rusage.h"
@@ -434,8 +435,10 @@ static void *task_thread_main(void *arg)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	atomic_store(&t->host_tid, (int)syscall(SYS_gettid));
 	current_task = t;
+	pairing_active(1);
 	if (process_task_prepare(t) == 0)
 		task_run(t);
+	pairing_active(-1);
 	process_task_exit(t);
 	return NULL;
 }

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <string.h>
 
+#include "platform/pairing.h"
 #include "sentry/kernel/signal.h"
 #include "sentry/kernel/task.h"
 
@@ -61,6 +62,15 @@ static bool deadline_passed(const struct timespec *d)
 	return now.tv_sec > d->tv_sec || (now.tv_sec == d->tv_sec && now.tv_nsec >= d->tv_nsec);
 }
 
+/* The task is about to sleep in the Sentry, or is back from it (pairing.h counts the
+ * application threads that are not; the platform stops waiting actively for this one). */
+static void task_sleeps(struct task *t)
+{
+	if (t->ctx && t->plat->ctx_blocking)
+		t->plat->ctx_blocking(t->ctx);
+	pairing_active(-1);
+}
+
 int task_wait_multi(struct task *t, struct waitq **wqs, int nwq, wait_cond_fn cond, void *arg,
 		    const struct timespec *deadline)
 {
@@ -93,6 +103,7 @@ int task_wait_multi(struct task *t, struct waitq **wqs, int nwq, wait_cond_fn co
 			r = -ETIMEDOUT;
 			break;
 		}
+		task_sleeps(t);
 		pthread_mutex_lock(&t->wlock);
 		while (t->wake_seq == seq) {
 			if (deadline) {
@@ -105,6 +116,7 @@ int task_wait_multi(struct task *t, struct waitq **wqs, int nwq, wait_cond_fn co
 			}
 		}
 		pthread_mutex_unlock(&t->wlock);
+		pairing_active(1);
 	}
 	for (int i = 0; i < nwq; i++) {
 		pthread_mutex_lock(&wqs[i]->lock);
@@ -145,7 +157,9 @@ int task_host_wait(struct task *t, int fd, short events, const struct timespec *
 				return -ETIMEDOUT;
 			relp = &rel;
 		}
+		task_sleeps(t);
 		int n = ppoll(&p, 1, relp, &unblocked);
+		pairing_active(1);
 		if (n > 0)
 			return p.revents;
 		if (n == 0)

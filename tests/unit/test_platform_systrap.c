@@ -528,3 +528,30 @@ Test(systrap_patch, a_forged_fast_report)
 	P->ctx_release(f.c);
 	assert_stub_dead();
 }
+
+/* ---- solo (run.c): while at most one application thread per CPU but one runs ---- */
+
+#include "platform/pairing.h"
+
+Test(pairing, solo_while_one_thread_per_cpu_but_one_runs)
+{
+	cpu_set_t cpus;
+	int n;
+
+	cr_assert_eq(sched_getaffinity(0, sizeof(cpus), &cpus), 0);
+	n = CPU_COUNT(&cpus);
+	cr_assert_eq(pairing_init(), n > 1);
+	if (n < 2) {
+		cr_assert(!pairing_solo(), "one CPU: never solo");
+		return;
+	}
+	cr_assert(pairing_solo(), "nothing runs");
+	for (int i = 1; i < n; i++) {
+		pairing_active(1);
+		cr_assert(pairing_solo(), "%d running on %d CPUs", i, n);
+	}
+	pairing_active(1);
+	cr_assert(!pairing_solo(), "%d running on %d CPUs", n, n);
+	pairing_active(-1);
+	cr_assert(pairing_solo(), "one went to sleep");
+}
