@@ -9,6 +9,9 @@ static cpu_set_t g_all;
 static bool g_on;
 static int g_ncpus;
 static int g_active;
+/* The pairs pinned to each CPU whose thread is running or being served (pairing_idle uncounts
+ * one whose thread sleeps). */
+static int g_pairs[CPU_SETSIZE];
 
 bool pairing_init(void)
 {
@@ -46,6 +49,33 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+/* Count p's pair on cpu (-1: on none). */
+static void count(struct pairing *p, int cpu)
+{
+	if (p->counted == cpu + 1)
+		return;
+	if (p->counted)
+		__atomic_sub_fetch(&g_pairs[p->counted - 1], 1, __ATOMIC_RELAXED);
+	if (cpu >= 0)
+		__atomic_add_fetch(&g_pairs[cpu], 1, __ATOMIC_RELAXED);
+	p->counted = cpu + 1;
+}
+
+/* Where a pair about to be pinned on cpu should go instead: a CPU no other running pair is
+ * pinned to, when another one is pinned to cpu (else cpu). */
+static int less_busy(const struct pairing *p, int cpu)
+{
+	int mine = p->counted == cpu + 1;
+
+	if (__atomic_load_n(&g_pairs[cpu], __ATOMIC_RELAXED) <= mine)
+		return cpu;
+	for (int c = 0; c < CPU_SETSIZE; c++)
+		if (c != cpu && CPU_ISSET(c, &g_all) &&
+		    __atomic_load_n(&g_pairs[c], __ATOMIC_RELAXED) == 0)
+			return c;
+	return cpu;
+}
+
 void pairing_follow(struct pairing *p, pid_t tid)
 {
 	int cpu;
@@ -54,6 +84,9 @@ void pairing_follow(struct pairing *p, pid_t tid)
 	if (!g_on || tid <= 0 || (cpu = sched_getcpu()) < 0)
 		return;
 	if (!p->cpu || p->floating) {
+		/* Two running pairs on one CPU while another has none would take turns there:
+		 * move this one (the pin moves the calling thread at once). */
+		cpu = less_busy(p, cpu);
 		pin(0, cpu);
 		p->floating = false;
 		p->since = now_ns();
@@ -65,6 +98,23 @@ void pairing_follow(struct pairing *p, pid_t tid)
 		pin(tid, cpu);
 		p->cpu = cpu + 1;
 	}
+	count(p, cpu);
+}
+
+void pairing_idle(struct pairing *p)
+{
+	if (!g_on || !p->cpu)
+		return;
+	int cpu = p->counted - 1;
+
+	count(p, -1);
+	/* Another running pair on this CPU: asleep, the Sentry thread may then be woken on any CPU
+	 * (pinned, it would wait here while another idles); its next follow pins the pair where
+	 * it runs. Alone here, it stays (two system calls less per sleep). */
+	if (p->floating || cpu < 0 || __atomic_load_n(&g_pairs[cpu], __ATOMIC_RELAXED) == 0)
+		return;
+	pin(0, -1);
+	p->floating = true;
 }
 
 void pairing_undo(struct pairing *p, pid_t tid)
@@ -81,6 +131,7 @@ void pairing_undo(struct pairing *p, pid_t tid)
 	}
 	if (!p->floating)
 		pin(0, -1);
+	count(p, -1);
 	*p = (struct pairing){0};
 }
 

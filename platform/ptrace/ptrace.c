@@ -548,6 +548,15 @@ static void ptrace_ctx_interrupt(struct plat_ctx *ctx)
 	pthread_mutex_unlock(&ctx->lock);
 }
 
+/* The task sleeps in the Sentry: its pair no longer counts as running (pairing.h). */
+static void ptrace_ctx_blocking(struct plat_ctx *ctx)
+{
+	struct stub_thread *th = ctx->th;
+
+	if (th && th->tracer == stub_gettid())
+		pairing_idle(&th->pair);
+}
+
 static int ptrace_ctx_get_fpstate(struct plat_ctx *ctx, void *buf, size_t size)
 {
 	int r = ctx_own(ctx);
@@ -577,5 +586,6 @@ const struct platform platform_ptrace = {
 	.ctx_set_fpstate = ptrace_ctx_set_fpstate,
 	.fpstate_size = fpstate_user_size,
 	.ctx_interrupt = ptrace_ctx_interrupt,
+	.ctx_blocking = ptrace_ctx_blocking,
 	.max_user_addr = PLAT_STUB_BASE,
 };

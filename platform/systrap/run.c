@@ -694,6 +694,7 @@ void st_ctx_blocking(struct plat_ctx *ctx)
 	if (ctx->msg && __atomic_load_n(&ctx->msg->spin, __ATOMIC_RELAXED))
 		__atomic_store_n(&ctx->msg->spin, 0, __ATOMIC_RELAXED);
 	ctx->solo_stop = true;
+	pairing_idle(&ctx->pair);
 }
 
 void st_ctx_interrupt(struct plat_ctx *ctx)

@@ -555,3 +555,65 @@ Test(pairing, solo_while_one_thread_per_cpu_but_one_runs)
 	pairing_active(-1);
 	cr_assert(pairing_solo(), "one went to sleep");
 }
+
+/* A thread that only sleeps: the stub thread of a pair, for the pairing tests. */
+struct sleeper {
+	pthread_t th;
+	pid_t tid;
+	int fds[2];
+};
+
+static void *sleeper_main(void *arg)
+{
+	struct sleeper *s = arg;
+	char c;
+
+	__atomic_store_n(&s->tid, gettid(), __ATOMIC_RELEASE);
+	(void)!read(s->fds[0], &c, 1);
+	return NULL;
+}
+
+static void sleeper_start(struct sleeper *s)
+{
+	cr_assert_eq(pipe(s->fds), 0);
+	s->tid = 0;
+	cr_assert_eq(pthread_create(&s->th, NULL, sleeper_main, s), 0);
+	while (!__atomic_load_n(&s->tid, __ATOMIC_ACQUIRE))
+		sched_yield();
+}
+
+static void sleeper_stop(struct sleeper *s)
+{
+	(void)!write(s->fds[1], "x", 1);
+	pthread_join(s->th, NULL);
+	close(s->fds[0]);
+	close(s->fds[1]);
+}
+
+Test(pairing, a_second_running_pair_takes_a_cpu_without_one)
+{
+	struct pairing a = {0}, b = {0}, c = {0};
+	struct sleeper s1, s2;
+	cpu_set_t cpus;
+
+	cr_assert_eq(sched_getaffinity(0, sizeof(cpus), &cpus), 0);
+	if (CPU_COUNT(&cpus) < 2)
+		cr_skip_test("one CPU: nothing to pair apart");
+	cr_assert(pairing_init());
+	sleeper_start(&s1);
+	sleeper_start(&s2);
+	pairing_follow(&a, s1.tid);
+	cr_assert(a.cpu > 0);
+	pairing_follow(&b, s2.tid);
+	cr_assert(b.cpu > 0 && b.cpu != a.cpu, "two running pairs on CPU %d", a.cpu - 1);
+	cr_assert_eq(sched_getcpu() + 1, b.cpu, "the caller went with its pair");
+	/* a's thread sleeps: its CPU is free for the next pair made here (on b's). */
+	pairing_idle(&a);
+	pairing_follow(&c, s1.tid);
+	cr_assert_eq(c.cpu, a.cpu, "the free CPU, not b's");
+	pairing_undo(&c, 0);
+	pairing_undo(&b, 0);
+	pairing_undo(&a, 0);
+	sleeper_stop(&s1);
+	sleeper_stop(&s2);
+}
