@@ -8,12 +8,11 @@
  * caller) and one host thread of a stub: both pinned to the CPU the Sentry thread is on. Every
  * PAIRING_FLOAT_NS the Sentry thread is left unpinned for one hand-off, so that the scheduler
  * can move it to a less busy CPU, and the stub thread follows it there: no pair stays pinned
- * longer than that. Pairs whose threads run are counted per CPU: a pair about to be pinned
- * where another running pair is goes to a CPU without one instead (two interpreters starting
- * at once took turns on one CPU while the other idled: 117% CPU, 0.72 s for what takes 0.35 s
- * natively; 0.47 s at 188% with this), and a Sentry thread whose task sleeps on a CPU shared
- * with another running pair is unpinned meanwhile (pairing_idle), so that its wake-up can take
- * an idle CPU. docs/platforms.md has the measurements.
+ * longer than that. Pairs whose threads run are counted per CPU (pairing_idle uncounts one
+ * whose thread sleeps in the Sentry): a pair pinned again after its float where another
+ * running pair is goes to a CPU without one instead (two interpreters starting at once took
+ * turns on one CPU while the other idled: 117% CPU, 0.72 s for what takes 0.35 s natively;
+ * 0.50 s at 187% with this). docs/platforms.md has the measurements.
  *
  * Used by systrap (while neither side spins) and ptrace (always). A no-op with one CPU.
  */
@@ -46,8 +45,8 @@ void pairing_follow(struct pairing *p, pid_t tid);
  * scheduler to move one would make every spin miss meanwhile); pairing_free(tid) after its
  * next run gives it every CPU again. */
 void pairing_undo(struct pairing *p, pid_t tid);
-/* The pair's application thread sleeps in the Sentry: it no longer counts on its CPU, and the
- * calling (Sentry) thread is unpinned until the next pairing_follow. */
+/* The pair's application thread sleeps in the Sentry: it no longer counts as running on its
+ * CPU until the next pairing_follow. */
 void pairing_idle(struct pairing *p);
 void pairing_free(pid_t tid);
 /* Pin tid (0: the caller) to the caller's CPU if it is not there already (*cpu remembers where it

@@ -131,15 +131,22 @@ static uint64_t gs_from_thread(const struct plat_ctx *ctx, uint64_t gs)
  * (~3 us here, docs/performance.md), one between spinning threads a few cache lines (~0.5 us).
  * Solo ends, and the pair is made again at once, when the task sleeps in the Sentry (its next
  * run starts with a wake-up, which is cheap on one CPU and not across CPUs), when another
- * thread becomes runnable (the Sentry thread then stops spinning too), or after SOLO_MISSES
- * spins in a row that ended in a sleep. The quiet back-off above does not apply: a miss costs
- * one wake-up, and the other CPU had no other work. Times in ST_SPIN_NS.
+ * thread becomes runnable (the Sentry thread then stops spinning too), after SOLO_MISSES
+ * spins in a row that ended in a sleep, or when more than SOLO_SLOW of 256 recent answers took
+ * SOLO_SERVICE us or more: calls that move bulk data (it then crosses CPUs: sha256sum 320 ->
+ * 400 ms) or change mappings (each punch of the memory file interrupts the spinning CPU to
+ * flush its TLB: mmap + touch + munmap 14 -> 29 us) are cheaper paired, and solo is then not
+ * tried again for QUIET_ROUNDS runs, twice that after each such stop in a row. The quiet
+ * back-off above does not apply: a miss costs one wake-up, and the other CPU had no other
+ * work. Times in ST_SPIN_NS unless said.
  */
 #define SOLO_AFTER 16
 #define SOLO_SHORT 5
 #define SOLO_SPIN 50
 #define SOLO_STUB_SPIN 5
 #define SOLO_MISSES 4
+#define SOLO_SERVICE 8 /* us */
+#define SOLO_SLOW 85    /* of 256 */
 
 /* Fold a new wait into an average of the recent ones (the newest weighs half). */
 static inline void average_in(uint64_t *avg, uint64_t v)
@@ -491,6 +498,17 @@ static void place(struct plat_ctx *ctx, bool sentry_spins)
 	if (!pairing_on() || ctx->tid <= 0)
 		return;
 	/* Solo (above) first; the pairing rules below apply when it is not possible. */
+	if (ctx->solo_away && ctx->solo_slow > SOLO_SLOW) {
+		/* Slow answers: bulk data crossing CPUs, or mapping changes that interrupt the
+		 * spinning thread's CPU to flush its TLB. Not again for a while (longer each
+		 * time, until a solo stretch ends otherwise). */
+		ctx->solo_stop = true;
+		ctx->solo_backoff = ctx->solo_backoff ? MIN(2 * ctx->solo_backoff, QUIET_ROUNDS_MAX)
+						      : QUIET_ROUNDS;
+		ctx->solo_until = ctx->rounds + ctx->solo_backoff;
+	} else if (ctx->solo_away && (ctx->solo_stop || !pairing_solo())) {
+		ctx->solo_backoff = 0; /* a solo stretch that ended well */
+	}
 	if (ctx->solo_stop || !pairing_solo()) {
 		ctx->solo_stop = false;
 		ctx->solo_runs = 0;
@@ -504,7 +522,8 @@ static void place(struct plat_ctx *ctx, bool sentry_spins)
 	} else if (ctx->solo_away) {
 		pairing_keep_away(ctx->tid, &ctx->solo_away);
 		return;
-	} else if (ctx->last_app < SOLO_SHORT * st_spin_ticks()) {
+	} else if (ctx->last_app < SOLO_SHORT * st_spin_ticks() && ctx->rounds >= ctx->solo_until &&
+		   ctx->solo_slow <= SOLO_SLOW) {
 		if (++ctx->solo_runs >= SOLO_AFTER) {
 			if (paired)
 				pairing_undo(&ctx->pair, ctx->tid);
@@ -555,6 +574,9 @@ static int release_thread(struct plat_ctx *ctx, struct plat_as *as)
 
 	ctx->t_released = __builtin_ia32_rdtsc();
 	average_in(&ctx->service_ticks, ctx->t_released - ctx->t_seen);
+	/* The share of slow answers, of 256, over the last ~16 (Solo above). */
+	ctx->solo_slow = ctx->solo_slow - ctx->solo_slow / 16 +
+			 (ctx->t_released - ctx->t_seen >= SOLO_SERVICE * st_spin_ticks() / 20 ? 16 : 0);
 	ctx->rounds++;
 	place(ctx, spin_worth(ctx, ctx->app_ticks));
 	told = ctx->solo_away ? MIN(SOLO_STUB_SPIN * st_spin_iterations(), ST_SPIN_MAX)

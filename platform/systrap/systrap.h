@@ -330,6 +330,8 @@ struct plat_ctx {
 	unsigned solo_misses;
 	bool solo_stop;
 	uint64_t last_app;
+	unsigned solo_slow;     /* the share of recent answers that were slow, of 256 (run.c) */
+	uint64_t solo_until, solo_backoff; /* no solo before round solo_until (run.c) */
 
 	/* Syscall patching (run.c): the last report was a fast one (registers at MSG_REGS, no
 	 * signal frame: frame and seen are stale until a spill), and its registers. */

@@ -590,7 +590,7 @@ static void sleeper_stop(struct sleeper *s)
 	close(s->fds[1]);
 }
 
-Test(pairing, a_second_running_pair_takes_a_cpu_without_one)
+Test(pairing, a_running_pair_moves_off_another_at_its_float)
 {
 	struct pairing a = {0}, b = {0}, c = {0};
 	struct sleeper s1, s2;
@@ -604,11 +604,21 @@ Test(pairing, a_second_running_pair_takes_a_cpu_without_one)
 	sleeper_start(&s2);
 	pairing_follow(&a, s1.tid);
 	cr_assert(a.cpu > 0);
+	/* A new pair stays where it is made (a short-lived thread is best next to its maker)... */
+	pairing_follow(&b, s2.tid);
+	cr_assert_eq(b.cpu, a.cpu);
+	/* ... until its float: then it goes where no other running pair is. */
+	b.since = 0;
+	pairing_follow(&b, s2.tid);
+	cr_assert(b.floating);
 	pairing_follow(&b, s2.tid);
 	cr_assert(b.cpu > 0 && b.cpu != a.cpu, "two running pairs on CPU %d", a.cpu - 1);
 	cr_assert_eq(sched_getcpu() + 1, b.cpu, "the caller went with its pair");
-	/* a's thread sleeps: its CPU is free for the next pair made here (on b's). */
+	/* a's thread sleeps: its CPU is free for the next pair to float here (on b's). */
 	pairing_idle(&a);
+	pairing_follow(&c, s1.tid);
+	cr_assert_eq(c.cpu, b.cpu, "made next to its maker");
+	c.floating = true;
 	pairing_follow(&c, s1.tid);
 	cr_assert_eq(c.cpu, a.cpu, "the free CPU, not b's");
 	pairing_undo(&c, 0);
