@@ -528,6 +528,7 @@ static void place(struct plat_ctx *ctx, bool sentry_spins)
 			if (paired)
 				pairing_undo(&ctx->pair, ctx->tid);
 			pairing_keep_away(ctx->tid, &ctx->solo_away);
+			ctx->solo_misses = 0;
 			ctx->pair_flips = 0;
 			ctx->pair_apart = true;
 			return;
