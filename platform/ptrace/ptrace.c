@@ -551,10 +551,8 @@ static void ptrace_ctx_interrupt(struct plat_ctx *ctx)
 /* The task sleeps in the Sentry: its pair no longer counts as running (pairing.h). */
 static void ptrace_ctx_blocking(struct plat_ctx *ctx)
 {
-	struct stub_thread *th = ctx->th;
-
-	if (th && th->tracer == stub_gettid())
-		pairing_idle(&th->pair);
+	if (ctx_tracer(ctx) == stub_gettid())
+		pairing_idle(&ctx->th->pair);
 }
 
 static int ptrace_ctx_get_fpstate(struct plat_ctx *ctx, void *buf, size_t size)
