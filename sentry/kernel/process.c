@@ -55,7 +55,29 @@ int process_task_prepare(struct task *t)
 			return -errno;
 		}
 	}
+	if (t->fork_fpstate) {
+		r = t->plat->ctx_set_fpstate(t->ctx, t->fork_fpstate, t->plat->fpstate_size());
+		free(steal_pointer(&t->fork_fpstate));
+		if (r < 0) {
+			log_warn("task %d: the parent's FPU state: %s", t->tid, strerror(-r));
+			return r;
+		}
+	}
 	return 0;
+}
+
+/* A forked child's FPU/SSE/AVX state is its parent's (MXCSR's rounding mode, the x87 control
+ * word, the vector registers): read now, given to the child's context when it is made, in its
+ * own address space (process_task_prepare). 0 or -errno. */
+static int fork_fpstate(struct task *t, struct task *c)
+{
+	if (!t->plat->ctx_get_fpstate || !t->plat->ctx_set_fpstate || !t->plat->fpstate_size)
+		return 0;
+	size_t n = t->plat->fpstate_size();
+	c->fork_fpstate = aligned_alloc(64, (n + 63) & ~(size_t)63);
+	if (!c->fork_fpstate)
+		return -ENOMEM;
+	return t->plat->ctx_get_fpstate(t->ctx, c->fork_fpstate, n);
 }
 
 /* ---- clone ---- */
@@ -152,6 +174,8 @@ long process_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t ptid
 			r = -ENOMEM;
 			goto fail;
 		}
+		if ((r = fork_fpstate(t, c)) < 0)
+			goto fail;
 	}
 	c->fdt = (flags & LINUX_CLONE_FILES) ? fdtable_get_ref(t->fdt) : fdtable_copy(t->fdt);
 	c->fs = (flags & LINUX_CLONE_FS) ? fs_context_get(t->fs) : fs_context_copy(t->fs);

@@ -143,6 +143,7 @@ void task_put_locked(struct task *t)
 void task_struct_free(struct task *t)
 {
 	sigpending_clear(&t->pending);
+	free(t->fork_fpstate);
 	pthread_cond_destroy(&t->wcond);
 	pthread_mutex_destroy(&t->wlock);
 	free(t);

@@ -143,6 +143,9 @@ struct task {
 	const struct platform *plat;
 	struct plat_ctx *ctx;
 	struct plat_regs regs;
+	/* A forked child before its first run: the parent's FPU/SSE/AVX state at the fork
+	 * (fpstate_size bytes, malloc'd), which process_task_prepare gives its new context. */
+	void *fork_fpstate;
 
 	int pdeathsig;
 	int dumpable;

@@ -1,4 +1,5 @@
-/* fork.c: fork: pids, memory independence, shared fds and offsets, many and nested children. */
+/* fork.c: fork: pids, memory independence, shared fds and offsets, many and nested children,
+ * the FPU state. */
 #include "sc.h"
 
 #include <sys/mman.h>
@@ -170,6 +171,51 @@ static void test_exit_codes(void)
 	ok("exit codes are truncated to 8 bits");
 }
 
+/* The FPU/SSE state at the fork is the child's too: MXCSR (rounding mode, flush-to-zero), the
+ * x87 control word, and xmm registers, which the kernel keeps across the syscall instruction
+ * (a raw one here: libc's fork() may use xmm registers after it). */
+static void test_fpu_state(void)
+{
+	const uint32_t mxcsr = 0x5f80 | 0x8000; /* round up, exceptions masked, flush-to-zero */
+	const uint16_t fcw = 0x027f;            /* 53-bit precision (Linux starts with 0x037f) */
+	const uint64_t pattern = 0x0123456789abcdefULL;
+	uint32_t mx_in = mxcsr, mx_out = 0, mx_old;
+	uint16_t cw_in = fcw, cw_out = 0, cw_old;
+	uint64_t x7 = 0, x15 = 0;
+	long ret;
+
+	fflush(NULL);
+	__asm__ volatile("stmxcsr %0; fnstcw %1" : "=m"(mx_old), "=m"(cw_old));
+	__asm__ volatile("ldmxcsr %[mx]\n\t"
+			 "fldcw %[cw]\n\t"
+			 "movq %[pat], %%xmm7\n\t"
+			 "movq %[pat], %%xmm15\n\t"
+			 "syscall\n\t"
+			 "movq %%xmm7, %[x7]\n\t"
+			 "movq %%xmm15, %[x15]\n\t"
+			 "stmxcsr %[mxo]\n\t"
+			 "fnstcw %[cwo]"
+			 : "=a"(ret), [x7] "=r"(x7), [x15] "=r"(x15), [mxo] "=m"(mx_out),
+			   [cwo] "=m"(cw_out)
+			 : "a"((long)SYS_fork), [mx] "m"(mx_in), [cw] "m"(cw_in), [pat] "r"(pattern)
+			 : "rcx", "r11", "xmm7", "xmm15", "memory");
+	if (ret == 0) {
+		int bad = (mx_out != mxcsr) | (cw_out != fcw) << 1 | (x7 != pattern) << 2 |
+			  (x15 != pattern) << 3;
+		syscall(SYS_exit_group, bad);
+	}
+	__asm__ volatile("ldmxcsr %0; fldcw %1" : : "m"(mx_old), "m"(cw_old));
+	CHECK(ret > 0, "fork: %ld", ret);
+	CHECK(mx_out == mxcsr && cw_out == fcw && x7 == pattern && x15 == pattern,
+	      "the parent's state changed: mxcsr %#x fcw %#x xmm7 %#lx xmm15 %#lx", mx_out, cw_out,
+	      (unsigned long)x7, (unsigned long)x15);
+	int st = sc_wait((pid_t)ret);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	      "the child's FPU state differs (bits: 1 mxcsr, 2 x87 cw, 4 xmm7, 8 xmm15): status %#x",
+	      st);
+	ok("the child starts with the parent's MXCSR, x87 control word and xmm registers");
+}
+
 int main(void)
 {
 	test_pids();
@@ -178,5 +224,6 @@ int main(void)
 	test_many();
 	test_nested();
 	test_exit_codes();
+	test_fpu_state();
 	return 0;
 }
