@@ -320,6 +320,7 @@ void tg_release_locked(struct thread_group *tg)
 	struct task *leader = task_lookup(tg->tgid);
 
 	list_del(&tg->sibling);
+	rusage_release_locked(tg);
 	if (leader && leader->tg == tg) {
 		pid_free_locked(tg->tgid);
 		list_del(&leader->tg_link);
@@ -454,9 +455,10 @@ void process_task_exit(struct task *t)
 	t->fs = NULL;
 	t->exe_file = NULL;
 	kernel_unlock();
-	/* the process's resident set as it ends, for its maxrss */
-	uint64_t rss_kb = last ? rusage_mm_rss_kb(mm) : 0;
-	if (mm)
+	/* the process's resident set as it ends counts for its maxrss */
+	if (mm && last)
+		rusage_put_mm(t, mm);
+	else if (mm)
 		mm_put_later(mm);
 	if (fdt)
 		fdtable_put(fdt);
@@ -468,7 +470,7 @@ void process_task_exit(struct task *t)
 	int final_status;
 	kernel_lock();
 	signal_retarget_locked(t);
-	rusage_thread_exit_locked(t, rss_kb);
+	rusage_thread_exit_locked(t);
 	if (!leader) {
 		/* before the group can be reaped below: tg->threads is in the group */
 		list_del(&t->tg_link);
@@ -544,9 +546,6 @@ long process_execve(struct task *t, int dirfd, const char *path, char **argv, ch
 	long r;
 
 	mm_get(old_mm);
-	/* the old image's resident set still counts for maxrss (measured before the new image
-	 * makes the exec visible) */
-	uint64_t old_rss_kb = rusage_mm_rss_kb(old_mm);
 	r = loader_exec(t, dirfd, path, argv, envp, flags);
 	if (r < 0) {
 		mm_put(old_mm);
@@ -564,9 +563,14 @@ long process_execve(struct task *t, int dirfd, const char *path, char **argv, ch
 	/* procfs readers that saw the old mm under g_kernel.lock hold their own reference once
 	 * this lock/unlock pair has passed */
 	kernel_lock();
+	bool vforked = t->tg->vfork_parent != NULL;
 	kernel_unlock();
-	mm_put_later(old_mm);
-	rusage_exec(t, old_rss_kb);
+	/* The old image's resident set still counts for maxrss; a vfork child's was its
+	 * parent's, counted there. */
+	if (vforked)
+		mm_put_later(old_mm);
+	else
+		rusage_put_mm(t, old_mm);
 	if (r < 0)
 		return r;
 	r = process_task_prepare(t);

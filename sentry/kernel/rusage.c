@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -206,24 +207,112 @@ void rusage_tg_times_locked(struct thread_group *tg, int64_t *utime, int64_t *st
 	}
 }
 
-void rusage_thread_exit_locked(struct task *t, uint64_t rss_kb)
+void rusage_thread_exit_locked(struct task *t)
 {
 	int64_t u, s;
 
 	rusage_task_times_locked(t, &u, &s);
 	t->tg->ru.utime_ns += u;
 	t->tg->ru.stime_ns += s;
-	t->tg->ru.maxrss_kb = MAX(t->tg->ru.maxrss_kb, rss_kb);
-}
-
-void rusage_exec(struct task *t, uint64_t old_rss_kb)
-{
-	kernel_lock();
-	t->tg->ru.maxrss_kb = MAX(t->tg->ru.maxrss_kb, old_rss_kb);
-	kernel_unlock();
 }
 
 uint64_t rusage_mm_rss_kb(struct mm *mm) { return mm ? mm_resident_bytes(mm) / 1024 : 0; }
+
+/*
+ * Resident sets measured later. Walking an address space's memory-file ranges costs ~10 us for
+ * a small process and ~0.1-1 ms for a compiler; at exit and exec it stood between the process
+ * and its parent's wait4 (a shell running a command: twice per command). So the thread that
+ * tears the address space down measures it, and the figure joins the maxrss of the process
+ * (struct rss_due's tg), or, once that was reaped, its parent's children's maxrss; readers of
+ * either wait for it. A due lives from rusage_put_mm to its measurement, at most as long as the
+ * teardown's backlog (mm.c: past it, the putter tears down itself).
+ */
+struct rss_due {
+	struct list_head link;	 /* in g_rss_dues, g_kernel.lock */
+	struct thread_group *tg; /* whose figure it joins; NULL: nobody's (released unreaped) */
+	bool children;		 /* tg's children's maxrss (tg reaped the process) */
+};
+static struct list_head g_rss_dues = LIST_HEAD_INIT(g_rss_dues);
+static pthread_cond_t g_rss_landed = PTHREAD_COND_INITIALIZER; /* with g_kernel.lock */
+
+static void rss_join_locked(struct thread_group *tg, bool children, uint64_t kb)
+{
+	if (!tg)
+		return;
+	if (children)
+		tg->ru.cmaxrss_kb = MAX(tg->ru.cmaxrss_kb, kb);
+	else
+		tg->ru.maxrss_kb = MAX(tg->ru.maxrss_kb, kb);
+}
+
+/* mm_put_last_then's: on the teardown's thread, without g_kernel.lock. */
+static void rss_measure(struct mm *mm, void *arg)
+{
+	struct rss_due *due = arg;
+	uint64_t kb = rusage_mm_rss_kb(mm);
+
+	kernel_lock();
+	rss_join_locked(due->tg, due->children, kb);
+	list_del(&due->link);
+	pthread_cond_broadcast(&g_rss_landed);
+	kernel_unlock();
+	free(due);
+}
+
+void rusage_put_mm(struct task *t, struct mm *mm)
+{
+	struct rss_due *due = malloc(sizeof(*due));
+
+	if (due) {
+		kernel_lock();
+		due->tg = t->tg;
+		due->children = false;
+		list_add_tail(&due->link, &g_rss_dues);
+		kernel_unlock();
+		if (mm_put_last_then(mm, rss_measure, due))
+			return;
+		kernel_lock();
+		list_del(&due->link);
+		kernel_unlock();
+		free(due);
+	}
+	uint64_t kb = rusage_mm_rss_kb(mm); /* shared still (or no memory): now */
+	kernel_lock();
+	rss_join_locked(t->tg, false, kb);
+	kernel_unlock();
+	mm_put_later(mm);
+}
+
+/* Is a due on its way for tg's own figure (children false) or its children's? */
+static bool rss_pending_locked(const struct thread_group *tg, bool children)
+{
+	struct list_head *pos;
+
+	list_for_each(pos, &g_rss_dues) {
+		struct rss_due *due = list_entry(pos, struct rss_due, link);
+		if (due->tg == tg && due->children == children)
+			return true;
+	}
+	return false;
+}
+
+bool rusage_zombie_pending_locked(struct thread_group *ch)
+{
+	return rss_pending_locked(ch, false) || rss_pending_locked(ch, true);
+}
+
+void rusage_wait_locked(void) { pthread_cond_wait(&g_rss_landed, &g_kernel.lock); }
+
+void rusage_release_locked(struct thread_group *tg)
+{
+	struct list_head *pos;
+
+	list_for_each(pos, &g_rss_dues) {
+		struct rss_due *due = list_entry(pos, struct rss_due, link);
+		if (due->tg == tg)
+			due->tg = NULL;
+	}
+}
 
 static void put_time(struct linux_timeval *tv, int64_t ns)
 {
@@ -243,6 +332,8 @@ int rusage_get(struct task *t, int who, struct linux_rusage *out)
 		rss = rusage_mm_rss_kb(t->mm); /* before the lock: it takes the mm's */
 	kernel_lock();
 	struct thread_group *tg = t->tg;
+	while (rss_pending_locked(tg, who == LINUX_RUSAGE_CHILDREN))
+		rusage_wait_locked();
 	switch (who) {
 	case LINUX_RUSAGE_SELF:
 		rusage_tg_times_locked(tg, &u, &s);
@@ -277,6 +368,16 @@ void rusage_zombie_locked(struct thread_group *ch, struct linux_rusage *out)
 
 void rusage_reap_locked(struct thread_group *parent, struct thread_group *ch)
 {
+	struct list_head *pos;
+
+	/* Figures still on their way for ch join its parent's children's. */
+	list_for_each(pos, &g_rss_dues) {
+		struct rss_due *due = list_entry(pos, struct rss_due, link);
+		if (due->tg == ch) {
+			due->tg = parent;
+			due->children = true;
+		}
+	}
 	parent->ru.cutime_ns += ch->ru.utime_ns + ch->ru.cutime_ns;
 	parent->ru.cstime_ns += ch->ru.stime_ns + ch->ru.cstime_ns;
 	parent->ru.cmaxrss_kb =

@@ -10,7 +10,10 @@
  *    systrap's spinning) lands there too.
  * The maximum resident set is sampled, not a true high-water mark: the resident size of the
  * address space (pages backed in the memory file) when getrusage asks, when the last thread
- * exits and at execve. Fault and context-switch counters are zero. */
+ * exits and at execve (not of a vfork child, whose address space is its parent's). The last
+ * two are measured by the thread that tears the address space down, after the exit or the
+ * exec has gone on: a reader of a figure still being measured (getrusage, wait4's rusage)
+ * waits for it. Fault and context-switch counters are zero. */
 #ifndef SENTRY_KERNEL_RUSAGE_H
 #define SENTRY_KERNEL_RUSAGE_H
 
@@ -93,15 +96,24 @@ void rusage_task_times_locked(struct task *t, int64_t *utime, int64_t *stime);
 /* The same summed over tg's live threads plus its exited ones. g_kernel.lock held. */
 void rusage_tg_times_locked(struct thread_group *tg, int64_t *utime, int64_t *stime);
 /* Called by the exiting thread t itself, g_kernel.lock held, before it stops counting as a
- * live thread: its times go into its process's totals. rss_kb: the address space's resident
- * size when it is the last thread, else 0. */
-void rusage_thread_exit_locked(struct task *t, uint64_t rss_kb);
-/* execve replaced the address space of t's process: the old one's resident size (KiB) still
- * counts for maxrss. */
-void rusage_exec(struct task *t, uint64_t old_rss_kb);
+ * live thread: its times go into its process's totals. */
+void rusage_thread_exit_locked(struct task *t);
+/* The address space mm, which t's process has just left (its last thread exited, or it
+ * exec'd), counts for the process's maxrss: its resident size is measured by the thread that
+ * tears it down (mm_put_last_then), or at once when something else still holds mm. Consumes
+ * the caller's reference, as mm_put_later. Call without g_kernel.lock. */
+void rusage_put_mm(struct task *t, struct mm *mm);
 /* The resident size of mm in KiB (0 for NULL). Takes the mm's lock: call without
  * g_kernel.lock. */
 uint64_t rusage_mm_rss_kb(struct mm *mm);
+/* tg is being freed (reaped, or released with nobody to reap it): measurements still on their
+ * way for it are dropped. g_kernel.lock held. */
+void rusage_release_locked(struct thread_group *tg);
+/* Are measurements still on their way for zombie ch's usage (rusage_zombie_locked)? Then wait
+ * for one to land with rusage_wait_locked, which drops g_kernel.lock meanwhile (so look again
+ * at everything after it). g_kernel.lock held. */
+bool rusage_zombie_pending_locked(struct thread_group *ch);
+void rusage_wait_locked(void);
 
 /* getrusage(who) of t (LINUX_RUSAGE_SELF/CHILDREN/THREAD). 0 or -EINVAL. */
 int rusage_get(struct task *t, int who, struct linux_rusage *out);

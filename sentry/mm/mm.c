@@ -128,6 +128,8 @@ void mm_get(struct mm *mm) { __atomic_add_fetch(&mm->refs, 1, __ATOMIC_RELAXED);
 /* The last reference is gone: tear mm down. */
 static void mm_free(struct mm *mm)
 {
+	if (mm->before_free)
+		mm->before_free(mm, mm->before_free_arg);
 	/* Releasing the address space drops all its mappings at once; then the pages can go. */
 	if (mm->as)
 		mm->plat->as_release(mm->as);
@@ -200,6 +202,18 @@ void mm_put_later(struct mm *mm)
 	g_teardown.n++;
 	pthread_cond_signal(&g_teardown.cond);
 	pthread_mutex_unlock(&g_teardown.lock);
+}
+
+bool mm_put_last_then(struct mm *mm, void (*fn)(struct mm *mm, void *arg), void *arg)
+{
+	/* The last reference is the caller's: nobody can take another (the mm is no task's any
+	 * more), so refs stays 1 until the put below. */
+	if (__atomic_load_n(&mm->refs, __ATOMIC_ACQUIRE) != 1)
+		return false;
+	mm->before_free = fn;
+	mm->before_free_arg = arg;
+	mm_put_later(mm);
+	return true;
 }
 
 /* The pages of a page cache that maps its host file are that file's (fcache.c): mapped from

@@ -181,6 +181,11 @@ void mm_put(struct mm *mm);
  * (or its parent learns of the exit) without waiting for it. Nothing can use mm meanwhile: it
  * has no references, and the platform address space runs no context. */
 void mm_put_later(struct mm *mm);
+/* mm_put_later of the last reference, with fn(mm, arg) called first on the thread that tears
+ * mm down, while its memory is all there: for what measures it off the caller's critical
+ * path (the resident set of an exit or an exec). Returns false, with nothing done, when mm has
+ * other references (the teardown would wait for them). */
+bool mm_put_last_then(struct mm *mm, void (*fn)(struct mm *mm, void *arg), void *arg);
 /* The platform address space, NULL before mm_activate. Call it on a thread that runs the mm,
  * right before running it (the run loop does, before every ctx_run): it first applies the
  * invalidations other threads queued for this mm (pages of a file truncated under its shared

@@ -131,6 +131,9 @@ struct mm_zap;
 struct mm {
 	int refs; /* atomic */
 	struct mm *next_free; /* in mm_put_later's queue, once refs is 0 */
+	/* mm_put_last_then's: called by mm_free before anything goes */
+	void (*before_free)(struct mm *mm, void *arg);
+	void *before_free_arg;
 	/* Taken for writing by every change of the VMA set and its platform mirror (faults that
 	 * break copy-on-write too), for reading by copy_in/copy_out. Writer-preferring, so never
 	 * take it twice in one thread. Lock order: mm->lock, then the memory file's lock. */

@@ -136,6 +136,7 @@ struct wait_result {
 	int cstatus;
 	uint32_t cuid;
 	struct linux_rusage ru; /* an exited child's usage (rusage.h), else zeros */
+	bool want_ru;           /* the caller asked for ru: wait for its figures (rusage.h) */
 };
 
 /* Does child match (idtype, id) and the __WCLONE/__WALL rule? */
@@ -158,7 +159,8 @@ static bool wait_matches(struct thread_group *ch, int idtype, int id, int option
 }
 
 /* One scan of t's children (g_kernel.lock held). Returns 1 with *res filled, 0 when a matching
- * child exists but has nothing to report, -ECHILD when none matches. */
+ * child exists but has nothing to report, 2 when a zombie's usage is still being measured (and
+ * res->want_ru), -ECHILD when none matches. */
 static int wait_scan_locked(struct task *t, int idtype, int id, int options,
 			    struct wait_result *res)
 {
@@ -171,6 +173,8 @@ static int wait_scan_locked(struct task *t, int idtype, int id, int options,
 			continue;
 		any = true;
 		if (ch->state == TG_ZOMBIE && (options & LINUX_WEXITED)) {
+			if (res->want_ru && rusage_zombie_pending_locked(ch))
+				return 2;
 			int st = ch->exit_status;
 			res->pid = ch->tgid;
 			res->status = st;
@@ -234,7 +238,11 @@ static long do_wait(struct task *t, int idtype, int id, int options, struct wait
 		kernel_lock();
 		w.seen = t->tg->child_events;
 		int r = wait_scan_locked(t, idtype, id, options, res);
+		if (r == 2)
+			rusage_wait_locked(); /* then scan again */
 		kernel_unlock();
+		if (r == 2)
+			continue;
 		if (r != 0)
 			return r;
 		if (options & LINUX_WNOHANG)
@@ -249,7 +257,7 @@ SYSCALL_DEFINE(wait4)
 {
 	int pid = (int)a->a[0], options = (int)a->a[2];
 	int idtype, id;
-	struct wait_result res = {0};
+	struct wait_result res = {.want_ru = a->a[3] != 0};
 	long r;
 
 	if (options & ~(LINUX_WNOHANG | LINUX_WUNTRACED | LINUX_WCONTINUED | LINUX_WNOTHREAD |
@@ -283,7 +291,7 @@ SYSCALL_DEFINE(wait4)
 SYSCALL_DEFINE(waitid)
 {
 	int idtype = (int)a->a[0], id = (int)a->a[1], options = (int)a->a[3];
-	struct wait_result res = {0};
+	struct wait_result res = {.want_ru = a->a[4] != 0};
 	long r;
 
 	if (options & ~(LINUX_WNOHANG | LINUX_WSTOPPED | LINUX_WEXITED | LINUX_WCONTINUED |

@@ -1,8 +1,10 @@
 /* rusage.c: getrusage (self, children, thread), wait4's rusage, times, and the CPU-time clocks:
- * busy time is counted, sleeping is not, children's time arrives when they are reaped. */
+ * busy time is counted, sleeping is not, children's time arrives when they are reaped; the
+ * maximum resident set keeps memory a child touched before it exited or exec'd. */
 #include "sc.h"
 
 #include <pthread.h>
+#include <sys/mman.h>
 #include <sys/times.h>
 
 #define MS(tv) ((long)(tv).tv_sec * 1000L + (long)(tv).tv_usec / 1000L)
@@ -189,12 +191,72 @@ static void test_clocks(void)
 	ok("pthread_getcpuclockid");
 }
 
-int main(void)
+/* Touch mb MiB of fresh anonymous memory (kept: the process's resident set grows by it). */
+static void touch_mb(long mb)
 {
+	char *p = mmap(NULL, (size_t)mb << 20, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	CHECK(p != MAP_FAILED, "mmap %ld MiB", mb);
+	for (long i = 0; i < mb << 20; i += 4096)
+		p[i] = 1;
+}
+
+#define RSS_MB 48
+
+/* The maximum resident set outlives the memory: a child's, once it has exited, in wait4's
+ * rusage and (reaped without asking for it) in RUSAGE_CHILDREN; an image's, after exec, in
+ * the new image's RUSAGE_SELF. */
+static void test_maxrss(const char *self)
+{
+	struct rusage w, c;
+	int st;
+
+	pid_t pid = sc_fork();
+	if (pid == 0) {
+		touch_mb(RSS_MB);
+		_exit(0);
+	}
+	CHECK(wait4(pid, &st, 0, &w) == pid && WIFEXITED(st), "wait4 status %#x", st);
+	CHECK(w.ru_maxrss >= RSS_MB * 1024, "wait4 rusage maxrss %ld KiB after %d MiB touched",
+	      w.ru_maxrss, RSS_MB);
+	ok("wait4's rusage holds the maxrss of a child that touched memory");
+
+	pid = sc_fork();
+	if (pid == 0) {
+		touch_mb(2 * RSS_MB);
+		_exit(0);
+	}
+	expect_exit(pid, 0); /* no rusage asked for: it joins RUSAGE_CHILDREN */
+	CHECK_OK(getrusage(RUSAGE_CHILDREN, &c));
+	CHECK(c.ru_maxrss >= 2 * RSS_MB * 1024, "children maxrss %ld KiB after %d MiB touched",
+	      c.ru_maxrss, 2 * RSS_MB);
+	ok("RUSAGE_CHILDREN holds the maxrss of a reaped child");
+
+	pid = sc_fork();
+	if (pid == 0) {
+		touch_mb(RSS_MB);
+		execl(self, self, "--maxrss-after-exec", (char *)NULL);
+		_exit(100);
+	}
+	expect_exit(pid, 0);
+	ok("RUSAGE_SELF after exec holds the old image's maxrss");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1 && !strcmp(argv[1], "--maxrss-after-exec")) {
+		struct rusage r;
+		CHECK_OK(getrusage(RUSAGE_SELF, &r));
+		CHECK(r.ru_maxrss >= RSS_MB * 1024, "maxrss %ld KiB after exec, %d MiB before",
+		      r.ru_maxrss, RSS_MB);
+		return 0;
+	}
 	test_self();
 	test_threads();
 	test_children();
 	test_times();
 	test_clocks();
+	test_maxrss(argv[0]);
 	return 0;
 }
