@@ -47,7 +47,7 @@ void gofer_client_log_stats(struct gofer_client *c)
 	    [GOFER_CREATE] = "create",	   [GOFER_MKDIR] = "mkdir",	  [GOFER_UNLINK] = "unlink",
 	    [GOFER_RENAME] = "rename",	   [GOFER_SYMLINK] = "symlink",	  [GOFER_LINK] = "link",
 	    [GOFER_SETATTR] = "setattr",   [GOFER_STATFS] = "statfs",	  [GOFER_ATTACH] = "attach",
-	    [GOFER_HINT] = "hint",
+	    [GOFER_HINT] = "hint",	   [GOFER_LOOKUP] = "lookup",
 	};
 	char line[512];
 	size_t off = 0;
@@ -207,8 +207,12 @@ static int transact(struct gofer_client *c, struct gofer_req *req, struct gofer_
 			close(rfd);
 		return broke(c, "malformed reply", err);
 	}
-	/* An fd comes with a successful OPEN or CREATE and with nothing else. */
+	/* An fd comes with a successful OPEN or CREATE, may come with a successful LOOKUP of a
+	 * regular file, and comes with nothing else. */
 	int want_fd = (req->type == GOFER_OPEN || req->type == GOFER_CREATE) && rep->err == 0;
+	if (req->type == GOFER_LOOKUP && rep->err == 0 &&
+	    (rep->lookup.st.mode & LINUX_S_IFMT) == LINUX_S_IFREG)
+		want_fd = rfd >= 0;
 	if (want_fd != (rfd >= 0)) {
 		if (rfd >= 0)
 			close(rfd);
@@ -345,6 +349,23 @@ int gofer_open(struct gofer_client *c, uint32_t fid, int flags, int *fd)
 	return gofer_open_at(c, fid, NULL, flags, fd);
 }
 
+/* transact for a reply that may carry an fd (*rfd, -1 when none came), which must be what an
+ * open with flags gives. The gofer's answer (rep->err) or -errno. Caller holds c->lock. */
+static int transact_fd(struct gofer_client *c, struct gofer_req *req, struct gofer_rep *rep,
+		       int flags, int *rfd)
+{
+	int err = transact(c, req, rep, rfd);
+
+	if (err == 0)
+		err = rep->err;
+	if (err == 0 && *rfd >= 0 && check_donated_fd(*rfd, flags) < 0) {
+		close(*rfd);
+		*rfd = -1;
+		err = broke(c, "the gofer donated an fd of the wrong kind", -EPROTO);
+	}
+	return err;
+}
+
 int gofer_open_at(struct gofer_client *c, uint32_t fid, const char *path, int flags, int *fd)
 {
 	struct gofer_req req = {.type = GOFER_OPEN, .fid = fid, .flags = (uint32_t)flags};
@@ -354,12 +375,33 @@ int gofer_open_at(struct gofer_client *c, uint32_t fid, const char *path, int fl
 	if (err < 0)
 		return err;
 	pthread_mutex_lock(&c->lock);
-	err = transact(c, &req, &rep, &rfd);
+	err = transact_fd(c, &req, &rep, flags, &rfd);
+	pthread_mutex_unlock(&c->lock);
 	if (err == 0)
-		err = rep.err;
-	if (err == 0 && check_donated_fd(rfd, flags) < 0) {
-		close(rfd);
-		err = broke(c, "OPEN donated an fd of the wrong kind", -EPROTO);
+		*fd = rfd;
+	return err;
+}
+
+int gofer_lookup_at(struct gofer_client *c, uint32_t fid, const char *path, struct gofer_stat *st,
+		    int *fd, char *target, size_t size, size_t *target_len)
+{
+	struct gofer_req req = {.type = GOFER_LOOKUP, .fid = fid};
+	struct gofer_rep rep;
+	int err = set_path(req.name, path, true), rfd = -1;
+
+	*fd = -1;
+	*target_len = 0;
+	if (err < 0)
+		return err;
+	pthread_mutex_lock(&c->lock);
+	err = transact_fd(c, &req, &rep, LINUX_O_RDONLY, &rfd);
+	if (err == 0) {
+		*st = rep.lookup.st;
+		if (rep.lookup.len && rep.lookup.len < size) {
+			memcpy(target, rep.lookup.target, rep.lookup.len);
+			target[rep.lookup.len] = '\0';
+			*target_len = rep.lookup.len;
+		}
 	}
 	pthread_mutex_unlock(&c->lock);
 	if (err == 0)

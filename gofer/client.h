@@ -89,6 +89,11 @@ int gofer_stat(struct gofer_client *c, uint32_t fid, struct gofer_stat *st);
  * itself) without making a fid for it: one round trip, and nothing to clunk. */
 int gofer_stat_at(struct gofer_client *c, uint32_t fid, const char *path, struct gofer_stat *st);
 int gofer_open_at(struct gofer_client *c, uint32_t fid, const char *path, int flags, int *fd);
+/* gofer_stat_at, and in the same round trip (LOOKUP, protocol.h) a symlink's target into
+ * target (NUL-terminated, *target_len its length; 0 when there is none or it does not fit in
+ * size) and a regular file's read-only host fd into *fd (the caller's; -1 when none came). */
+int gofer_lookup_at(struct gofer_client *c, uint32_t fid, const char *path, struct gofer_stat *st,
+		    int *fd, char *target, size_t size, size_t *target_len);
 long gofer_readlink_at(struct gofer_client *c, uint32_t fid, const char *path, char *buf,
 		       size_t size);
 /* Up to max entries of directory fid/path after cookie, as gofer_getdents, each handed to

@@ -328,6 +328,7 @@ static int has_path(uint8_t type)
 	case GOFER_OPEN:
 	case GOFER_READLINK:
 	case GOFER_GETDENTS:
+	case GOFER_LOOKUP:
 		return 2;
 	}
 	return 0;
@@ -365,6 +366,7 @@ ssize_t gofer_encode_req(void *buf, size_t size, const struct gofer_req *req)
 	case GOFER_WALK:
 	case GOFER_STAT:
 	case GOFER_READLINK:
+	case GOFER_LOOKUP:
 		put_name(&w, req->name, n);
 		break;
 	case GOFER_OPEN:
@@ -446,6 +448,7 @@ int gofer_decode_req(const void *buf, size_t len, struct gofer_req *req)
 	case GOFER_WALK:
 	case GOFER_STAT:
 	case GOFER_READLINK:
+	case GOFER_LOOKUP:
 		err = get_path(&r, req->name, has_path(h.type) == 2);
 		break;
 	case GOFER_OPEN:
@@ -564,6 +567,15 @@ static int dirents_walk(const uint8_t *p, size_t len, uint32_t count, uint32_t f
 	return r.off == len ? 0 : -EPROTO;
 }
 
+/* A LOOKUP reply's target: none (len 0), or a symlink's, without NUL. */
+static bool lookup_target_valid(const struct gofer_stat *st, const char *t, uint32_t len)
+{
+	if (len == 0)
+		return true;
+	return (st->mode & LINUX_S_IFMT) == LINUX_S_IFLNK && len < GOFER_PATH_MAX && t &&
+	       !memchr(t, '\0', len);
+}
+
 ssize_t gofer_encode_rep(void *buf, size_t size, const struct gofer_rep *rep)
 {
 	struct wcur w = {.p = buf, .size = size};
@@ -599,6 +611,13 @@ ssize_t gofer_encode_rep(void *buf, size_t size, const struct gofer_rep *rep)
 			return -EINVAL;
 		put32(&w, rep->readlink.len);
 		put(&w, rep->readlink.target, rep->readlink.len);
+		break;
+	case GOFER_LOOKUP:
+		if (!lookup_target_valid(&rep->lookup.st, rep->lookup.target, rep->lookup.len))
+			return -EINVAL;
+		put_stat(&w, &rep->lookup.st);
+		put32(&w, rep->lookup.len);
+		put(&w, rep->lookup.target, rep->lookup.len);
 		break;
 	case GOFER_GETDENTS:
 		if ((rep->getdents.flags & ~GOFER_GETDENTS_STAT) ||
@@ -669,6 +688,23 @@ int gofer_decode_rep(const void *buf, size_t len, uint8_t type, uint32_t tag, st
 	case GOFER_STATFS:
 		get_statfs(&r, &rep->statfs);
 		break;
+	case GOFER_LOOKUP: {
+		get_stat(&r, &rep->lookup.st);
+		uint32_t n = get32(&r);
+		if (r.err)
+			return r.err;
+		if (n >= GOFER_PATH_MAX)
+			return -EPROTO;
+		const uint8_t *t = get_ref(&r, n);
+		if (r.err)
+			return r.err;
+		if (!stat_valid(&rep->lookup.st) ||
+		    !lookup_target_valid(&rep->lookup.st, (const char *)t, n))
+			return -EINVAL;
+		rep->lookup.target = n ? (const char *)t : NULL;
+		rep->lookup.len = n;
+		break;
+	}
 	case GOFER_READLINK: {
 		uint32_t n = get32(&r);
 		if (r.err)

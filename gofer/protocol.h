@@ -36,10 +36,14 @@
  *	STATFS    u32 fid                         u64 type, bsize, blocks, bfree, bavail, files,
  *	                                          ffree, namelen, frsize, flags
  *	HINT      u32 cpu                         none: no reply is sent (see below)
+ *	LOOKUP    u32 fid, u16 n, path[n]         stat, u32 t, target[t] (t > 0 only for a
+ *	                                          symlink: its target, 1 <= t < GOFER_PATH_MAX,
+ *	                                          no NUL); a regular file's may come with its
+ *	                                          host fd, read-only, in SCM_RIGHTS
  *
  * A path names a file beneath a fid: one or more names joined by single '/' (no leading,
  * trailing or doubled '/', no "." or ".." component), shorter than GOFER_PATH_MAX. WALK needs
- * one; for STAT, OPEN, READLINK and GETDENTS it may be empty (n 0: the fid's own file). The
+ * one; for STAT, OPEN, READLINK, GETDENTS and LOOKUP it may be empty (n 0: the fid's own file). The
  * gofer resolves it in one openat2 beneath the fid with RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS
  * | RESOLVE_NO_MAGICLINKS and without following the last component, so a symlink anywhere
  * on the way fails (-ELOOP) and nothing outside the fid's tree is reached: the Sentry sends
@@ -60,7 +64,9 @@
  * stat is 96 bytes: u64 dev, ino; u32 mode, nlink, uid, gid; u64 rdev, size, blocks;
  * {i64 sec, u32 nsec} x (atime, mtime, ctime); u32 blksize.
  * Names are one path component: 1..255 bytes, no '/' or NUL, not "." or "..".
- * Only a reply to OPEN or CREATE carries an fd; any other fd is a protocol error.
+ * Only a reply to OPEN or CREATE carries an fd, and one to LOOKUP may for a regular file; any
+ * other fd is a protocol error. LOOKUP is STAT, READLINK and OPEN (read-only) in one round trip
+ * for a file about to be looked up: what a path walk ending in an open or a symlink asks next.
  *
  * HINT is the one request without a reply: the CPU the Sentry thread that sends the next
  * requests runs on. The gofer keeps its thread on that CPU (if it may run there; anything
@@ -83,7 +89,7 @@
 #include "gofer/client.h"
 
 #define GOFER_MAGIC 0x4647u /* "GF" */
-#define GOFER_VERSION 3
+#define GOFER_VERSION 4
 #define GOFER_MSG_MAX 65536u
 #define GOFER_HDR_SIZE 12u
 #define GOFER_REP_HDR_SIZE (GOFER_HDR_SIZE + 4u) /* header + err */
@@ -115,7 +121,8 @@ enum gofer_type {
 	GOFER_STATFS = 14,
 	GOFER_ATTACH = 15,
 	GOFER_HINT = 16,
-	GOFER_TYPE_MAX = 16,
+	GOFER_LOOKUP = 17,
+	GOFER_TYPE_MAX = 17,
 };
 
 /* SETATTR's valid bits. */
@@ -141,7 +148,7 @@ struct gofer_req {
 	uint32_t tag;
 	uint32_t fid;
 	/* the name (CREATE MKDIR UNLINK RENAME SYMLINK LINK) or path (WALK STAT OPEN READLINK
-	 * GETDENTS; "" for the fid itself) */
+	 * GETDENTS LOOKUP; "" for the fid itself) */
 	char name[GOFER_PATH_MAX];
 	uint32_t fid2;			/* RENAME (new directory), LINK (the file) */
 	char name2[GOFER_NAME_MAX + 1]; /* RENAME (new name) */
@@ -164,7 +171,7 @@ struct gofer_req {
 };
 
 /* A reply. type is the request's type (without GOFER_REPLY); ATTACH, CREATE, MKDIR, SYMLINK
- * and LINK answer in walk's shape, SETATTR in stat's. The pointers of readlink and
+ * and LINK answer in walk's shape, SETATTR in stat's. The pointers of readlink, lookup and
  * getdents point into the buffer the reply was decoded from (or is encoded from). */
 struct gofer_rep {
 	uint8_t type;
@@ -181,6 +188,11 @@ struct gofer_rep {
 			const char *target;
 			uint32_t len;
 		} readlink;
+		struct {
+			struct gofer_stat st;
+			const char *target; /* a symlink's (len > 0), else NULL */
+			uint32_t len;
+		} lookup;
 		struct {
 			uint32_t count;
 			uint32_t flags;	     /* GOFER_GETDENTS_STAT: each entry carries its stat */

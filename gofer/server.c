@@ -335,22 +335,6 @@ static int do_attach(struct server *s, const struct gofer_req *req, struct gofer
 	return 0;
 }
 
-static int do_stat(struct server *s, const struct gofer_req *req, struct gofer_rep *rep)
-{
-	struct target t;
-	int err = 0;
-	struct fid *f = req_target(s, req, &t, &err);
-	struct stat st;
-
-	if (f == NULL)
-		return err;
-	if (fstat(f->node->fd, &st) < 0)
-		err = -errno;
-	else
-		srv_stat_to_gofer(&st, &rep->stat);
-	target_done(&t);
-	return err;
-}
 
 /* Clear O_NONBLOCK (set so a FIFO raced in cannot block the gofer) before donating fd.
  * Returns 0, or -errno and closes fd. */
@@ -450,6 +434,44 @@ static int do_readlink(struct server *s, const struct gofer_req *req, struct gof
 	return err;
 }
 
+/* STAT; LOOKUP is STAT, and for a symlink READLINK and for a regular file OPEN (read-only)
+ * while the file is at hand: a file that could not be opened (the gofer may not read it) comes
+ * without its fd. */
+static int do_stat(struct server *s, const struct gofer_req *req, struct gofer_rep *rep,
+		   int *out_fd)
+{
+	struct target t;
+	int err = 0;
+	struct fid *f = req_target(s, req, &t, &err);
+	struct stat st;
+
+	if (f == NULL)
+		return err;
+	if (fstat(f->node->fd, &st) < 0) {
+		err = -errno;
+		goto out;
+	}
+	if (req->type == GOFER_STAT) {
+		srv_stat_to_gofer(&st, &rep->stat);
+		goto out;
+	}
+	srv_stat_to_gofer(&st, &rep->lookup.st);
+	if (S_ISLNK(st.st_mode)) {
+		struct gofer_rep rl;
+		/* The target goes into the reply buffer, past the part the reply header takes. */
+		if (readlink_fid(f, s->dents, &rl) == 0) {
+			rep->lookup.target = rl.readlink.target;
+			rep->lookup.len = rl.readlink.len;
+		}
+	} else if (S_ISREG(st.st_mode) && S_ISREG(f->mode) &&
+		   open_fid(s, f, LINUX_O_RDONLY, out_fd) < 0) {
+		*out_fd = -1;
+	}
+out:
+	target_done(&t);
+	return err;
+}
+
 /* Entries after cookie. The cookie is the host's d_off of the last entry returned (the
  * offset of the next one), so each call is a fresh open + lseek + getdents64 and the gofer
  * keeps no per-directory state; the Sentry can hand the same values to the application as
@@ -540,7 +562,8 @@ static int dispatch(struct server *s, const struct gofer_req *req, struct gofer_
 	case GOFER_WALK:
 		return do_walk(s, req, rep);
 	case GOFER_STAT:
-		return do_stat(s, req, rep);
+	case GOFER_LOOKUP:
+		return do_stat(s, req, rep, fd);
 	case GOFER_OPEN:
 		return do_open(s, req, fd);
 	case GOFER_READLINK:

@@ -506,6 +506,29 @@ static bool list_on_lookup(struct inode *dir)
 	       !__atomic_exchange_n(&gi->listed_for_misses, true, __ATOMIC_RELAXED);
 }
 
+/* What a LOOKUP brought besides the stat for inode, new: a regular file's host fd, kept as
+ * after a last close (if there is room, else closed), so that the open that usually follows
+ * asks the gofer nothing; a symlink's target, for readlink. */
+static void lookup_extras(struct inode *inode, int fd, const char *target)
+{
+	struct gofer_inode *gi = GI(inode);
+
+	if (fd >= 0) {
+		if ((inode->mode & LINUX_S_IFMT) == LINUX_S_IFREG &&
+		    __atomic_add_fetch(&g_idle_fds, 1, __ATOMIC_RELAXED) <= idle_fds_cap()) {
+			gi->host_fd = fd;
+			gi->keeps_fd = true;
+		} else {
+			if ((inode->mode & LINUX_S_IFMT) == LINUX_S_IFREG)
+				__atomic_sub_fetch(&g_idle_fds, 1, __ATOMIC_RELAXED);
+			close(fd);
+		}
+	}
+	if (target && (inode->mode & LINUX_S_IFMT) == LINUX_S_IFLNK &&
+	    strlen(target) < LINUX_PATH_MAX)
+		gi->target = strdup(target); /* (NULL: readlink asks the gofer) */
+}
+
 static int gofer_lookup(struct inode *dir, struct dentry *d)
 {
 	struct gofer_client *c = sb_client(dir->sb);
@@ -553,8 +576,15 @@ static int gofer_lookup(struct inode *dir, struct dentry *d)
 		r = gofer_walk(c, fid, path, &fid, &st);
 		inode = r == 0 ? gofer_new_inode(dir->sb, fid, &st) : NULL;
 	} else {
-		r = gofer_stat_at(c, fid, path, &st);
+		/* The path goes into the request: its buffer holds a symlink's target after. */
+		int hfd;
+		size_t tlen;
+		r = gofer_lookup_at(c, fid, path, &st, &hfd, path, GOFER_PATH_MAX, &tlen);
 		inode = r == 0 ? gofer_new_named(dir, d->name, &st) : NULL;
+		if (inode)
+			lookup_extras(inode, hfd, tlen ? path : NULL);
+		else if (hfd >= 0)
+			close(hfd);
 	}
 	free(path);
 	if (r == -ENOENT) {

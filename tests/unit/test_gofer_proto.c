@@ -344,6 +344,43 @@ Test(gofer_proto, reply_round_trips)
 	cr_assert_eq(gofer_encode_rep(buf, sizeof(buf), &in), -EINVAL);
 }
 
+/* LOOKUP's reply: a stat, and a symlink's target or nothing; a target for anything but a
+ * symlink, or with a NUL in it, is refused both ways. */
+Test(gofer_proto, lookup_reply)
+{
+	struct gofer_rep in = {.type = GOFER_LOOKUP, .tag = 3}, out;
+	in.lookup.st = sample_stat();
+	ssize_t n = gofer_encode_rep(buf, sizeof(buf), &in);
+	cr_assert_eq(n, GOFER_REP_HDR_SIZE + GOFER_STAT_SIZE + 4);
+	cr_assert_eq(gofer_decode_rep(buf, (size_t)n, GOFER_LOOKUP, 3, &out), 0);
+	cr_assert_eq(out.lookup.st.ino, 2);
+	cr_assert_eq(out.lookup.len, 0);
+	cr_assert_null(out.lookup.target);
+
+	in.lookup.st.mode = LINUX_S_IFLNK | 0777;
+	in.lookup.target = "sub/inner";
+	in.lookup.len = 9;
+	n = gofer_encode_rep(buf, sizeof(buf), &in);
+	cr_assert_eq(gofer_decode_rep(buf, (size_t)n, GOFER_LOOKUP, 3, &out), 0);
+	cr_assert_eq(out.lookup.len, 9);
+	cr_assert_eq(memcmp(out.lookup.target, "sub/inner", 9), 0);
+	/* The same bytes with a regular file's mode: a target it cannot have. */
+	memcpy(buf + GOFER_REP_HDR_SIZE + 16, &(uint32_t){LINUX_S_IFREG | 0644}, 4);
+	cr_assert_eq(gofer_decode_rep(buf, (size_t)n, GOFER_LOOKUP, 3, &out), -EINVAL);
+	in.lookup.st.mode = LINUX_S_IFREG | 0644;
+	cr_assert_eq(gofer_encode_rep(buf, sizeof(buf), &in), -EINVAL);
+	in.lookup.st.mode = LINUX_S_IFLNK | 0777;
+	in.lookup.target = "a\0b";
+	in.lookup.len = 3;
+	cr_assert_eq(gofer_encode_rep(buf, sizeof(buf), &in), -EINVAL);
+	/* A target longer than the message: truncated. */
+	in.lookup.target = "sub/inner";
+	in.lookup.len = 9;
+	n = gofer_encode_rep(buf, sizeof(buf), &in);
+	put32_at((size_t)n - 9 - 4, 1000);
+	cr_assert_eq(gofer_decode_rep(buf, (size_t)n, GOFER_LOOKUP, 3, &out), -EPROTO);
+}
+
 static uint8_t ents[GOFER_DENTS_SPACE];
 
 Test(gofer_proto, dirents_round_trip)

@@ -138,6 +138,42 @@ Test(gofer_serve, readlink)
 	cr_assert_eq(gofer_readlink(&cl, GOFER_ROOT_FID, buf, sizeof(buf)), -EINVAL);
 }
 
+/* LOOKUP: the stat, with a regular file's read-only fd or a symlink's target; a FIFO and a
+ * directory come with neither, a missing name with -ENOENT. */
+Test(gofer_serve, lookup)
+{
+	struct gofer_stat st;
+	char t[64], buf[32];
+	size_t tlen;
+	int fd;
+
+	cr_assert_eq(gofer_lookup_at(&cl, GOFER_ROOT_FID, "hello.txt", &st, &fd, t, sizeof(t), &tlen),
+		     0);
+	cr_assert_eq(st.mode & LINUX_S_IFMT, LINUX_S_IFREG);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(tlen, 0);
+	cr_assert_eq(pread(fd, buf, sizeof(buf), 0), 13);
+	cr_assert_eq(memcmp(buf, "hello, gofer\n", 13), 0);
+	cr_assert_eq(write(fd, "x", 1), -1, "the fd is read-only");
+	close(fd);
+	cr_assert_eq(gofer_lookup_at(&cl, GOFER_ROOT_FID, "link", &st, &fd, t, sizeof(t), &tlen), 0);
+	cr_assert_eq(st.mode & LINUX_S_IFMT, LINUX_S_IFLNK);
+	cr_assert_eq(fd, -1);
+	cr_assert_eq(tlen, 9);
+	cr_assert_str_eq(t, "sub/inner");
+	cr_assert_eq(gofer_lookup_at(&cl, GOFER_ROOT_FID, "link", &st, &fd, t, 5, &tlen), 0);
+	cr_assert_eq(tlen, 0, "a target that does not fit is left out");
+	cr_assert_eq(gofer_lookup_at(&cl, GOFER_ROOT_FID, "fifo", &st, &fd, t, sizeof(t), &tlen), 0);
+	cr_assert_eq(st.mode & LINUX_S_IFMT, LINUX_S_IFIFO);
+	cr_assert_eq(fd, -1);
+	cr_assert_eq(gofer_lookup_at(&cl, GOFER_ROOT_FID, "sub", &st, &fd, t, sizeof(t), &tlen), 0);
+	cr_assert_eq(fd, -1);
+	cr_assert_eq(gofer_lookup_at(&cl, GOFER_ROOT_FID, "nope", &st, &fd, t, sizeof(t), &tlen),
+		     -ENOENT);
+	cr_assert_eq(gofer_lookup_at(&cl, GOFER_ROOT_FID, "link/x", &st, &fd, t, sizeof(t), &tlen),
+		     -ELOOP);
+}
+
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);

@@ -108,6 +108,18 @@ int gofer_stat(struct gofer_client *c, uint32_t fid, struct gofer_stat *st)
 {
 	return gofer_stat_at(c, fid, NULL, st);
 }
+/* A host fd of node i: a memfd with its contents. */
+static int fake_fd(int i, int *fd)
+{
+	const char *data = fake_tree[i].data;
+	int m = memfd_create("fake", 0);
+	if (m < 0)
+		return -errno;
+	if (data && write(m, data, strlen(data)) < 0)
+		return -errno;
+	*fd = m;
+	return 0;
+}
 static int n_gofer_open;
 int gofer_open_at(struct gofer_client *c, uint32_t fid, const char *path, int flags, int *fd)
 {
@@ -117,14 +129,7 @@ int gofer_open_at(struct gofer_client *c, uint32_t fid, const char *path, int fl
 	int i = fake_resolve(fake_fids[fid], path);
 	if (i < 0)
 		return i;
-	const char *data = fake_tree[i].data;
-	int m = memfd_create("fake", 0);
-	if (m < 0)
-		return -errno;
-	if (data && write(m, data, strlen(data)) < 0)
-		return -errno;
-	*fd = m;
-	return 0;
+	return fake_fd(i, fd);
 }
 int gofer_open(struct gofer_client *c, uint32_t fid, int flags, int *fd)
 {
@@ -143,6 +148,26 @@ long gofer_readlink_at(struct gofer_client *c, uint32_t fid, const char *path, c
 	size_t n = MIN(strlen(t), size);
 	memcpy(buf, t, n);
 	return (long)n;
+}
+/* As the gofer's: the stat, a symlink's target, a regular file's fd (not an OPEN). */
+int gofer_lookup_at(struct gofer_client *c, uint32_t fid, const char *path, struct gofer_stat *st,
+		    int *fd, char *target, size_t size, size_t *target_len)
+{
+	(void)c;
+	*fd = -1;
+	*target_len = 0;
+	int i = fake_resolve(fake_fids[fid], path);
+	if (i < 0)
+		return i;
+	fake_stat(i, st);
+	const char *data = fake_tree[i].data;
+	if (LINUX_S_ISLNK(fake_tree[i].mode) && strlen(data) < size) {
+		strcpy(target, data);
+		*target_len = strlen(data);
+	} else if (LINUX_S_ISREG(fake_tree[i].mode)) {
+		return fake_fd(i, fd);
+	}
+	return 0;
 }
 long gofer_readlink(struct gofer_client *c, uint32_t fid, char *buf, size_t size)
 {
@@ -841,6 +866,28 @@ Test(overlay, gofer_round_trips)
 	cr_assert_str_eq(t, "usr/lib");
 	path_put(&p);
 	cr_assert_eq(fake_open_fids, fids);
+}
+
+/* A lookup brings a regular file's host fd and a symlink's target with its stat (LOOKUP): the
+ * open and the readlink that follow ask the gofer nothing. */
+Test(overlay, lookup_brings_fd_and_target)
+{
+	char buf[64], t[16] = {0};
+	struct path p;
+	int calls = n_gofer_calls, opens = n_gofer_open;
+
+	cr_assert_eq(ino_of("/etc/sub/deep", 0), 1014);
+	calls = n_gofer_calls;
+	cr_assert_eq(slurp("/etc/sub/deep", buf, sizeof(buf)), 5);
+	cr_assert_str_eq(buf, "deep\n");
+	cr_assert_eq(n_gofer_open, opens, "an OPEN after the lookup");
+	cr_assert_eq(n_gofer_calls, calls, "a request to open a looked-up file");
+	cr_assert_eq(vfs_lookup(&g_task, LINUX_AT_FDCWD, "/lib", 0, &p), 0);
+	calls = n_gofer_calls;
+	cr_assert_eq(vfs_readlink_dentry(p.dentry, t, sizeof(t)), 7);
+	cr_assert_str_eq(t, "usr/lib");
+	cr_assert_eq(n_gofer_calls, calls, "a READLINK after the lookup");
+	path_put(&p);
 }
 
 /* Names missing from a directory nothing listed: after two, the next lookup lists its names
