@@ -1,7 +1,14 @@
-/* Starting the Sentry's own helper threads (thread.h). */
+/* Starting the Sentry's own helper threads, and a short time slice (thread.h). */
+#define _GNU_SOURCE
 #include "common/thread.h"
 
+#include <errno.h>
+#include <stdint.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 int thread_start_detached(pthread_t *th, void *(*fn)(void *), void *arg, size_t stack,
 			  bool no_signals)
@@ -24,4 +31,25 @@ int thread_start_detached(pthread_t *th, void *(*fn)(void *), void *arg, size_t 
 	if (no_signals)
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return -r;
+}
+
+int thread_short_slice(unsigned long ns)
+{
+	/* sched_setattr(2)'s struct, its first version (glibc 2.36 has no declaration, and
+	 * <linux/sched/types.h> clashes with <sched.h>) */
+	struct {
+		uint32_t size, sched_policy;
+		uint64_t sched_flags;
+		int32_t sched_nice;
+		uint32_t sched_priority;
+		uint64_t sched_runtime, sched_deadline, sched_period;
+	} attr = {.size = sizeof(attr), .sched_policy = SCHED_OTHER};
+
+	errno = 0;
+	int nice = getpriority(PRIO_PROCESS, 0); /* (of the calling thread) */
+	if (nice == -1 && errno)
+		return -errno;
+	attr.sched_nice = nice;
+	attr.sched_runtime = ns;
+	return syscall(SYS_sched_setattr, 0, &attr, 0) < 0 ? -errno : 0;
 }

@@ -1,4 +1,4 @@
-/* Starting the Sentry's own helper threads. */
+/* Starting the Sentry's own helper threads, and a short time slice. */
 #ifndef COMMON_THREAD_H
 #define COMMON_THREAD_H
 
@@ -11,5 +11,12 @@
  * signals included). *th (may be NULL) gets the thread. Returns 0 or -errno. */
 int thread_start_detached(pthread_t *th, void *(*fn)(void *), void *arg, size_t stack,
 			  bool no_signals);
+
+/* Ask the host scheduler for a time slice of ns for the calling thread (SCHED_OTHER, its nice
+ * value kept): a thread that runs a few microseconds per wake-up (the gofer) then takes the
+ * CPU from one that has run for longer as soon as it wakes, instead of waiting up to a whole
+ * default slice (Linux 6.12's sched_attr.sched_runtime for fair tasks; older kernels ignore
+ * it). Best effort: returns 0 or -errno, and changes nothing on failure. */
+int thread_short_slice(unsigned long ns);
 
 #endif

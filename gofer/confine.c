@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/thread.h"
 #include "common/util.h"
 
 /* Filesystems of the host kernel's own state (processes, devices, cgroups...) that a bind of
@@ -322,6 +323,8 @@ static int drop_capabilities(void)
 	return 0;
 }
 
+#define GOFER_SLICE_NS 100000 /* 0.1 ms, the shortest Linux takes */
+
 int gofer_main(int sock, const char *rootfs, const struct gofer_bind *binds, size_t nbinds)
 {
 	struct rlimit rl;
@@ -376,6 +379,10 @@ int gofer_main(int sock, const char *rootfs, const struct gofer_bind *binds, siz
 	}
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	umask(0);
+	/* A request takes the gofer a few microseconds: with a short slice it runs as soon as one
+	 * wakes it, rather than after whatever else has the CPU (a teardown, a stub's fork, a
+	 * thread spinning): the cold gcc workload's round trips 5.7 -> 4.7 ms (medians of 8). */
+	thread_short_slice(GOFER_SLICE_NS);
 	if ((err = drop_capabilities()) < 0) {
 		log_error("cannot drop capabilities: %s", strerror(-err));
 		goto fail;
