@@ -731,6 +731,25 @@ void st_ctx_interrupt(struct plat_ctx *ctx)
 	atomic_fetch_sub(&ctx->kicking, 1);
 }
 
+/* A thread stopped in a fast report saves its FPU state before it sleeps (stub.c, 45:): is it
+ * there? A thread still spinning is told to stop, which saves it, and waited for a while (it
+ * runs on another CPU; if it does not come, a spill still works). The thread's area is the
+ * application's memory: what is there is the application's own state, checked as a frame's. */
+static bool fp_saved(struct plat_ctx *ctx)
+{
+	if (!(st_stub_flags() & D_FLAG_FPSAVE))
+		return false;
+	if (__atomic_load_n(&ctx->msg->fpvalid, __ATOMIC_ACQUIRE))
+		return true;
+	__atomic_store_n(&ctx->msg->spin, 0, __ATOMIC_RELAXED);
+	for (uint32_t i = st_spin_iterations(); i; i--) {
+		if (__atomic_load_n(&ctx->msg->fpvalid, __ATOMIC_ACQUIRE))
+			return true;
+		cpu_relax();
+	}
+	return false;
+}
+
 int st_fp_get(struct plat_ctx *ctx, void *buf, size_t size)
 {
 	size_t n = fpstate_user_size();
@@ -745,9 +764,12 @@ int st_fp_get(struct plat_ctx *ctx, void *buf, size_t size)
 	}
 	if (!ctx->as || atomic_load(&ctx->as->dead))
 		return -ESRCH;
-	if (ctx->fast && (r = spill(ctx, ctx->as)) < 0)
+	if (ctx->fast && fp_saved(ctx))
+		memcpy(buf, (const uint8_t *)ctx->msg - MSG_STATE + MSG_FPSAVE, n);
+	else if (ctx->fast && (r = spill(ctx, ctx->as)) < 0)
 		return r;
-	memcpy(buf, shm_ptr(ctx->as, ctx->fpstate), n);
+	else
+		memcpy(buf, shm_ptr(ctx->as, ctx->fpstate), n);
 	/* The software bytes as Linux writes them, whatever the frame holds now. */
 	fpstate_put_sw_bytes(buf);
 	if (fpstate_xsave()) {

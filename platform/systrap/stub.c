@@ -43,6 +43,7 @@ _Static_assert(offsetof(struct st_msg, state) == MSG_STATE &&
 		       offsetof(struct st_msg, t_report) == MSG_T_REPORT &&
 		       offsetof(struct st_msg, t_resume) == MSG_T_RESUME &&
 		       offsetof(struct st_msg, kind) == MSG_KIND &&
+		       offsetof(struct st_msg, fpvalid) == MSG_FPVALID &&
 		       sizeof(struct st_msg) <= MSG_REGS,
 	       "the handler's offsets");
 _Static_assert(offsetof(struct linux_regs, r15) == LR_R15 &&
@@ -256,7 +257,19 @@ __asm__(".pushsection .rodata.systrap_stub, \"a\"\n"
 	"	pause\n"
 	"	dec %ecx\n"
 	"	jmp 4b\n"
-	"45:	movl $1, " XSTR(MSG_STUB_SLEEPING) "(%rbx)\n"
+	/* About to sleep in a fast report: the application's FPU state is live in this thread;
+	 * save it where the Sentry can read it without waking the thread (run.c, st_fp_get). */
+	"45:	test %r12d, %r12d\n"
+	"	jz 46f\n"
+	"	movabs $(" XSTR(ST_DATA) " + " XSTR(D_FLAGS) "), %rax\n"
+	"	testl $" XSTR(D_FLAG_FPSAVE) ", (%rax)\n"
+	"	jz 46f\n"
+	"	movabs $(" XSTR(ST_DATA) " + " XSTR(D_RFBM) "), %rdx\n"
+	"	mov (%rdx), %eax\n"
+	"	mov 4(%rdx), %edx\n"
+	"	xsave " XSTR(MSG_FPSAVE) "(%rbx)\n"
+	"	movl $1, " XSTR(MSG_FPVALID) "(%rbx)\n"
+	"46:	movl $1, " XSTR(MSG_STUB_SLEEPING) "(%rbx)\n"
 	"	mfence\n"
 	"5:	mov " XSTR(MSG_STATE) "(%rbx), %eax\n"
 	"	cmp $" XSTR(ST_REPORT) ", %eax\n"
@@ -271,7 +284,8 @@ __asm__(".pushsection .rodata.systrap_stub, \"a\"\n"
 	"	syscall\n"
 	"	jmp 5b\n"
 	"6:	movl $0, " XSTR(MSG_STUB_SLEEPING) "(%rbx)\n"
-	"7:	mov %eax, %r13d\n"
+	"7:	movl $0, " XSTR(MSG_FPVALID) "(%rbx)\n" /* the state may change from here on */
+	"	mov %eax, %r13d\n"
 	"	cmp $" XSTR(ST_RUN) ", %eax\n"
 	"	je .Lbatch\n"
 	"	cmp $" XSTR(ST_SPILL) ", %eax\n"   /* a spill: only of a fast report */
@@ -835,6 +849,14 @@ uint64_t st_stub_batch_rip(void)
 	return ST_CODE + (uint64_t)(st_stub_batch_after - st_stub_code);
 }
 
+uint32_t st_stub_flags(void)
+{
+	uint32_t flags;
+
+	memcpy(&flags, g_data + D_FLAGS, sizeof(flags));
+	return flags;
+}
+
 uint64_t st_app_mask(void)
 {
 	uint64_t mask;
@@ -855,6 +877,9 @@ int st_stub_init(void)
 {
 	uint64_t mask = ~0ULL, rfbm = fpstate_user_features();
 	uint32_t ready = ST_READY_TOKEN, flags = fpstate_xsave() ? D_FLAG_XSAVE : 0;
+
+	if (fpstate_xsave() && fpstate_user_size() <= ST_FPSAVE_MAX)
+		flags |= D_FLAG_FPSAVE;
 	const uint16_t fcw = 0x37f;
 	const uint32_t mxcsr = 0x1f80;
 

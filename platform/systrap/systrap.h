@@ -101,6 +101,7 @@
 #define D_FILTER_B 512 /* filter B's instructions */
 #define D_FPINIT 1024  /* a clean XSAVE (or FXSAVE) area, 64-byte aligned */
 #define D_FLAG_XSAVE 1
+#define D_FLAG_FPSAVE 2 /* XSAVE, and the state fits at MSG_FPSAVE */
 #define D_FILTER_MAX 48 /* instructions per filter */
 
 /* The request page: written by the Sentry, read by the control thread. */
@@ -136,12 +137,18 @@
 #define MSG_KIND 56    /* u32: what the report is: MSG_KIND_FRAME or MSG_KIND_FAST */
 #define MSG_PENDING 60 /* u32: an interrupt came while the thread was in the stub's code */
 #define MSG_FRAME 64
+#define MSG_FPVALID 72 /* u32: the thread saved its FPU state at MSG_FPSAVE in this report */
 #define MSG_REGS 256   /* a fast report's registers: struct linux_regs up to rsp */
 #define MSG_SELF 0x7c8 /* u64: the area's address + ST_SELF_BIAS (the fast entry's check) */
 #define MSG_COOKIE 0x7d0 /* u64: the stub's cookie while a batch of mapping changes is pending */
 #define MSG_NOPS 0x7d8   /* u32: the batch's length */
 #define MSG_OPS 0x800    /* the batch: ST_OPS_MAX struct st_op */
 #define ST_OPS_MAX 32
+/* Where a thread stopped in a fast report saves its FPU state (XSAVE, standard format) before it
+ * sleeps: the bottom of its signal stack, which nothing uses then (a fast report runs on the
+ * area's top, and so would a signal's frame). At most ST_FPSAVE_MAX bytes (D_FLAG_FPSAVE). */
+#define MSG_FPSAVE 0x1000
+#define ST_FPSAVE_MAX 0x3000
 #define OP_SIZE 64       /* struct st_op: nr, six arguments, the result expected */
 #define OP_EXPECT 56
 #define MSG_KIND_FRAME 0 /* the handler's: the registers are in the signal frame */
@@ -231,6 +238,7 @@ struct st_msg {
 	uint32_t pending;  /* the interrupt signal came while the thread ran the stub's code: its
 			    * fast return stops with a trap instead (see stub.c) */
 	uint64_t frame;    /* the handler's frame (its rt_sigframe), a stub address */
+	uint32_t fpvalid;  /* MSG_FPVALID */
 };
 
 struct st_req {
@@ -386,6 +394,8 @@ void st_stub_kill(struct plat_as *as, const char *why);
 /* The number of pause iterations that take about ST_SPIN_NS (0 on a single CPU), and the TSC
  * ticks of ST_SPIN_NS. */
 unsigned st_spin_iterations(void);
+/* The stub's D_FLAGS (D_FLAG_XSAVE, D_FLAG_FPSAVE), once st_stub_init has run. */
+uint32_t st_stub_flags(void);
 uint64_t st_spin_ticks(void);
 /* The pause iterations of ST_CTL_SPIN_NS (0 on a single CPU). */
 unsigned st_ctl_spin_iterations(void);
