@@ -1,5 +1,5 @@
 /* syspatch: `mov $nr,%eax; syscall` sites, which systrap's syscall patching rewrites into jumps to
- * trampolines on their first trap (docs/platforms.md): many threads on fresh and patched sites
+ * trampolines on their second trap (docs/platforms.md): many threads on fresh and patched sites
  * at once, rcx/r11 after the call, signals (and the FPU state) around patched calls, restarts
  * (SA_RESTART, EINTR, restart_syscall after a stop), fork, threads and execve from patched
  * sites, and a program that rewrites its own code after it was patched. Natively nothing is
@@ -32,7 +32,8 @@ SITE3(site_nanosleep, 35)
 SITE3(site_fork, 57)
 SITE3(site_execve, 59)
 
-/* Sites first run by many threads at once (each one's first trap races with the others). */
+/* Sites first run by many threads at once (twice each: a thread's second trap patches, and
+ * races with the others' traps and patches). */
 SITE3(fresh0, 39)
 SITE3(fresh1, 39)
 SITE3(fresh2, 110)
@@ -59,6 +60,7 @@ static void *hammer(void *arg)
 
 		pthread_barrier_wait(&g_barrier);
 		CHECK(g_fresh[k](0, 0, 0) == want, "fresh site %zu", k);
+		CHECK(g_fresh[k](0, 0, 0) == want, "fresh site %zu again", k);
 	}
 	for (int i = 0; i < 20000; i++) {
 		CHECK(site_getpid(0, 0, 0) == sc_main_pid, "getpid through a site");
@@ -166,7 +168,8 @@ static void test_restart(void)
 		sa.sa_flags = restart ? SA_RESTART : 0;
 		CHECK_OK(sigaction(SIGUSR1, &sa, NULL));
 		g_usr1 = 0;
-		site_read(-1, 0, 0); /* patch the site first (EBADF) */
+		site_read(-1, 0, 0); /* patch the site first (EBADF; the second trap patches) */
+		site_read(-1, 0, 0);
 		CHECK(pthread_create(&th, NULL, reader, NULL) == 0, "pthread_create");
 		msleep(50);
 		CHECK(pthread_kill(th, SIGUSR1) == 0, "pthread_kill");
@@ -186,7 +189,8 @@ static void test_restart(void)
 		struct timespec ts = {0, 1000000};
 		long t0;
 
-		site_nanosleep((long)&ts, 0, 0); /* patched */
+		site_nanosleep((long)&ts, 0, 0); /* patched by the second */
+		site_nanosleep((long)&ts, 0, 0);
 		ts.tv_nsec = 300 * 1000000L;
 		t0 = now_ms();
 		if (site_nanosleep((long)&ts, 0, 0) != 0 || now_ms() - t0 < 290)
@@ -204,7 +208,7 @@ static void test_restart(void)
 /* fork and execve from patched sites. */
 static void test_fork_exec(char *self)
 {
-	for (int round = 0; round < 2; round++) { /* the second fork is from a patched site */
+	for (int round = 0; round < 3; round++) { /* the third fork is from a patched site */
 		long pid = site_fork(0, 0, 0);
 
 		if (pid == 0) {
@@ -215,15 +219,15 @@ static void test_fork_exec(char *self)
 		CHECK(pid > 0, "fork: %ld", pid);
 		expect_exit((pid_t)pid, 0);
 	}
-	ok("fork through a site, twice");
+	ok("fork through a site, fresh and patched");
 	for (int round = 0; round < 2; round++) {
 		pid_t pid = sc_fork();
 
 		if (pid == 0) {
 			char *argv[] = {self, "child", NULL}, *envp[] = {NULL};
 
-			if (round)
-				site_execve((long)"/nonexistent", (long)argv, (long)envp); /* patch */
+			for (int i = 0; i < 2 * round; i++) /* patch (ENOENT) */
+				site_execve((long)"/nonexistent", (long)argv, (long)envp);
 			site_execve((long)self, (long)argv, (long)envp);
 			_exit(2);
 		}
