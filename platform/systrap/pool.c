@@ -92,6 +92,13 @@ static void keeper_start_locked(void)
 		log_warn("systrap pool: no keeper thread: as_create forks its stubs itself");
 }
 
+void st_pool_start(void)
+{
+	pthread_mutex_lock(&g_pool.lock);
+	keeper_start_locked();
+	pthread_mutex_unlock(&g_pool.lock);
+}
+
 struct plat_as *st_pool_take(void)
 {
 	struct plat_as *as = NULL;

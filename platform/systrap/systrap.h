@@ -370,6 +370,9 @@ int st_as_first_thread(struct plat_as *as);
 /* An address space made ahead, with its first thread (its creator: set it), or NULL when none
  * is ready; either way the pool's thread (started on the first call) makes the next ones. */
 struct plat_as *st_pool_take(void);
+/* Start the pool's keeper now (as_create's first take would): it makes the first stubs while
+ * the Sentry boots. */
+void st_pool_start(void);
 
 /* ---- stub.c ---- */
 
