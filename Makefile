@@ -46,6 +46,18 @@ $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
+# The Sentry's seccomp program, compiled from its allowlist by libseccomp at build time
+# (tools/sentry_bpf.c), so that the Sentry's boot loads it without compiling it.
+$(B)/tools/sentry_bpf: tools/sentry_bpf.c $(B)/obj/runsc-c/sentry_seccomp.o $(B)/obj/common/log.o
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lseccomp
+
+$(B)/gen/sentry_bpf.h: $(B)/tools/sentry_bpf
+	@mkdir -p $(dir $@)
+	$< > $@.tmp && mv $@.tmp $@
+
+$(B)/obj/runsc-c/sentry_seccomp_load.o: $(B)/gen/sentry_bpf.h
+
 # The sandbox's vDSO (vdso/): freestanding and position independent, its own flags (no
 # sanitizer, no stack protector), linked at 0 by vdso.lds; a build that gave it relocations
 # fails. Embedded in the binary as vdso_image[] (sentry/loader/vdso_map.c).

@@ -1,4 +1,5 @@
-/* The Sentry's seccomp allowlist, in one table with a reason per syscall, and its installation.
+/* The Sentry's seccomp allowlist, in one table with a reason per syscall (its installation, from
+ * the program compiled at build time: sentry_seccomp_load.c).
  *
  * Everything not listed traps (SCMP_ACT_TRAP), and so does a call of another architecture: the
  * Sentry has no SIGSYS handler (but in debug mode, where one names the call and exits), so it
@@ -212,72 +213,6 @@ fail:
 	seccomp_release(ctx);
 	errno = -r;
 	return NULL;
-}
-
-/* ---- debug mode: name the blocked syscall before dying ---- */
-
-#define DEBUG_NAMES 512
-static char debug_names[DEBUG_NAMES][32];
-
-/* Resolve every syscall name now: the SIGSYS handler may not allocate. */
-static void debug_names_init(void)
-{
-	for (int nr = 0; nr < DEBUG_NAMES; nr++) {
-		char *n = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
-		if (n) {
-			snprintf(debug_names[nr], sizeof(debug_names[nr]), "%s", n);
-			free(n);
-		}
-	}
-}
-
-static void put_str(char *buf, size_t *len, size_t cap, const char *s)
-{
-	while (*s && *len < cap)
-		buf[(*len)++] = *s++;
-}
-
-static void sigsys_handler(int sig, siginfo_t *si, void *uc)
-{
-	char buf[160], num[24];
-	size_t len = 0, nl = 0;
-	int nr = si->si_syscall;
-	unsigned v = nr < 0 ? 0 : (unsigned)nr;
-
-	do
-		num[nl++] = (char)('0' + v % 10);
-	while ((v /= 10) && nl < sizeof(num));
-	put_str(buf, &len, sizeof(buf), "runsc-c: sentry: seccomp blocked host syscall ");
-	put_str(buf, &len, sizeof(buf),
-		nr >= 0 && nr < DEBUG_NAMES && debug_names[nr][0] ? debug_names[nr] : "?");
-	put_str(buf, &len, sizeof(buf), " (");
-	while (nl && len < sizeof(buf))
-		buf[len++] = num[--nl];
-	put_str(buf, &len, sizeof(buf), ")\n");
-	ssize_t r = write(log_fd(), buf, len);
-	(void)r;
-	/* The Sentry is pid 1 of its namespace and cannot kill itself with a signal it does not
-	 * handle: exit with the status a shell gives a SIGSYS death, which the CLI recognises. */
-	_exit(128 + SIGSYS);
-}
-
-int sentry_seccomp_install(bool debug)
-{
-	scmp_filter_ctx ctx;
-	int r;
-
-	if (debug) {
-		struct sigaction sa = {.sa_sigaction = sigsys_handler, .sa_flags = SA_SIGINFO};
-		debug_names_init();
-		if (sigaction(SIGSYS, &sa, NULL) < 0)
-			return -errno;
-	}
-	ctx = sentry_seccomp_build(SCMP_ACT_TRAP);
-	if (!ctx)
-		return -errno;
-	r = seccomp_load(ctx);
-	seccomp_release(ctx);
-	return r;
 }
 
 void sentry_seccomp_print(FILE *f)

@@ -30,6 +30,10 @@ size_t sentry_seccomp_count(void);
  * errno set on failure; release with seccomp_release(). */
 scmp_filter_ctx sentry_seccomp_build(uint32_t default_action);
 
+/* The allowlist's program as compiled at build time, *len instructions (sentry_seccomp_load.c). */
+struct sock_filter;
+const struct sock_filter *sentry_seccomp_program(size_t *len);
+
 /* Load the allowlist into the calling process (all threads). With debug, a blocked call is
  * reported by name on log_fd() before the process dies of SIGSYS. Sets NO_NEW_PRIVS.
  * Returns 0 or -errno. */

@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/filter.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -545,6 +547,27 @@ Test(seccomp, no_path_based_or_escape_syscalls)
 			cr_assert(strcmp(forbidden[i], sentry_seccomp_rules[j].name) != 0 ||
 				      sentry_seccomp_rules[j].err,
 				  "%s must not be allowed", forbidden[i]);
+}
+
+/* The program compiled at build time is the one libseccomp makes of the allowlist now. */
+Test(seccomp, built_program_is_the_allowlist)
+{
+	scmp_filter_ctx ctx = sentry_seccomp_build(SCMP_ACT_TRAP);
+	int fd = memfd_create("bpf", 0);
+	size_t n;
+	const struct sock_filter *built = sentry_seccomp_program(&n);
+	struct sock_filter *now = calloc(n + 1, sizeof(*now));
+
+	cr_assert_not_null(ctx);
+	cr_assert_geq(fd, 0);
+	cr_assert_gt(n, 40);
+	cr_assert_eq(seccomp_export_bpf(ctx, fd), 0);
+	seccomp_release(ctx);
+	cr_assert_eq(lseek(fd, 0, SEEK_CUR), (off_t)(n * sizeof(*now)), "a program of another size");
+	cr_assert_eq(pread(fd, now, n * sizeof(*now), 0), (ssize_t)(n * sizeof(*now)));
+	cr_assert_eq(memcmp(now, built, n * sizeof(*now)), 0, "the built program is stale");
+	free(now);
+	close(fd);
 }
 
 /* Run fn in a child with the allowlist loaded; returns the child's wait status. */
