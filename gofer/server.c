@@ -335,7 +335,6 @@ static int do_attach(struct server *s, const struct gofer_req *req, struct gofer
 	return 0;
 }
 
-
 /* Clear O_NONBLOCK (set so a FIFO raced in cannot block the gofer) before donating fd.
  * Returns 0, or -errno and closes fd. */
 int srv_clear_nonblock(int fd)
@@ -463,9 +462,8 @@ static int do_stat(struct server *s, const struct gofer_req *req, struct gofer_r
 			rep->lookup.target = rl.readlink.target;
 			rep->lookup.len = rl.readlink.len;
 		}
-	} else if (S_ISREG(st.st_mode) && S_ISREG(f->mode) &&
-		   open_fid(s, f, LINUX_O_RDONLY, out_fd) < 0) {
-		*out_fd = -1;
+	} else if (S_ISREG(st.st_mode) && S_ISREG(f->mode)) {
+		open_fid(s, f, LINUX_O_RDONLY, out_fd); /* sets *out_fd only when it opened */
 	}
 out:
 	target_done(&t);

@@ -10,7 +10,6 @@
 #include <linux/seccomp.h>
 #include <signal.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -93,4 +92,3 @@ int sentry_seccomp_install(bool debug)
 		return -errno;
 	return r > 0 ? -EBUSY : 0; /* a thread that could not take it */
 }
-

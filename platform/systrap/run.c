@@ -756,12 +756,13 @@ int st_fp_get(struct plat_ctx *ctx, void *buf, size_t size)
 	}
 	if (!ctx->as || atomic_load(&ctx->as->dead))
 		return -ESRCH;
-	if (ctx->fast && fp_saved(ctx))
+	if (ctx->fast && fp_saved(ctx)) {
 		memcpy(buf, (const uint8_t *)ctx->msg - MSG_STATE + MSG_FPSAVE, n);
-	else if (ctx->fast && (r = spill(ctx, ctx->as)) < 0)
-		return r;
-	else
+	} else {
+		if (ctx->fast && (r = spill(ctx, ctx->as)) < 0)
+			return r;
 		memcpy(buf, shm_ptr(ctx->as, ctx->fpstate), n);
+	}
 	/* The software bytes as Linux writes them, whatever the frame holds now. */
 	fpstate_put_sw_bytes(buf);
 	if (fpstate_xsave()) {

@@ -62,6 +62,12 @@ _Static_assert(offsetof(struct linux_regs, r15) == LR_R15 &&
 	       "the fast entry's offsets");
 _Static_assert(SYSPATCH_SLOW_NR == 1 && SYSPATCH_SLOW_RET == 24, "the fast entry's reads");
 
+/* edx:eax = the XSAVE features the stub saves and restores (D_RFBM), for xsave/xrstor. */
+#define LOAD_RFBM                                                                                  \
+	"	movabs $(" XSTR(ST_DATA) " + " XSTR(D_RFBM) "), %rdx\n"                                \
+	"	mov (%rdx), %eax\n"                                                                    \
+	"	mov 4(%rdx), %edx\n"
+
 /* The rt_sigframe's registers (its uc_mcontext starts at 48), for the handler. */
 #define FR_R8 48
 #define FR_R9 56
@@ -265,9 +271,7 @@ __asm__(".pushsection .rodata.systrap_stub, \"a\"\n"
 	"	movabs $(" XSTR(ST_DATA) " + " XSTR(D_FLAGS) "), %rax\n"
 	"	testl $" XSTR(D_FLAG_FPSAVE) ", (%rax)\n"
 	"	jz 46f\n"
-	"	movabs $(" XSTR(ST_DATA) " + " XSTR(D_RFBM) "), %rdx\n"
-	"	mov (%rdx), %eax\n"
-	"	mov 4(%rdx), %edx\n"
+	LOAD_RFBM
 	"	xsave " XSTR(MSG_FPSAVE) "(%rbx)\n"
 	"	movl $1, " XSTR(MSG_FPVALID) "(%rbx)\n"
 	"46:	movl $1, " XSTR(MSG_STUB_SLEEPING) "(%rbx)\n"
@@ -417,9 +421,7 @@ __asm__(".pushsection .rodata.systrap_stub, \"a\"\n"
 	"	movabs $(" XSTR(ST_DATA) " + " XSTR(D_FLAGS) "), %rax\n"
 	"	testl $" XSTR(D_FLAG_XSAVE) ", (%rax)\n"
 	"	jz 1f\n"
-	"	movabs $(" XSTR(ST_DATA) " + " XSTR(D_RFBM) "), %rdx\n"
-	"	mov (%rdx), %eax\n"
-	"	mov 4(%rdx), %edx\n"
+	LOAD_RFBM
 	"	xrstor (%rcx)\n"
 	"	jmp 2f\n"
 	"1:	fxrstor (%rcx)\n"
@@ -887,11 +889,11 @@ int st_stub_init(void)
 {
 	uint64_t mask = ~0ULL, rfbm = fpstate_user_features();
 	uint32_t ready = ST_READY_TOKEN, flags = fpstate_xsave() ? D_FLAG_XSAVE : 0;
+	const uint16_t fcw = 0x37f;
+	const uint32_t mxcsr = 0x1f80;
 
 	if (fpstate_xsave() && fpstate_user_size() <= ST_FPSAVE_MAX)
 		flags |= D_FLAG_FPSAVE;
-	const uint16_t fcw = 0x37f;
-	const uint32_t mxcsr = 0x1f80;
 
 	if ((size_t)(st_stub_code_end - st_stub_code) > ST_CODE_SIZE)
 		return -E2BIG;

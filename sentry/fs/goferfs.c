@@ -111,6 +111,15 @@ static int idle_fds_cap(void)
 }
 static int g_idle_fds; /* atomic */
 
+/* A place among the idle fds (the inode that takes it sets keeps_fd), or false: none left. */
+static bool idle_fd_take(void)
+{
+	if (__atomic_add_fetch(&g_idle_fds, 1, __ATOMIC_RELAXED) <= idle_fds_cap())
+		return true;
+	__atomic_sub_fetch(&g_idle_fds, 1, __ATOMIC_RELAXED);
+	return false;
+}
+
 static const struct inode_ops gofer_iops;
 static const struct file_ops gofer_file_fops, gofer_dir_fops;
 
@@ -513,20 +522,15 @@ static void lookup_extras(struct inode *inode, int fd, const char *target)
 {
 	struct gofer_inode *gi = GI(inode);
 
-	if (fd >= 0) {
-		if ((inode->mode & LINUX_S_IFMT) == LINUX_S_IFREG &&
-		    __atomic_add_fetch(&g_idle_fds, 1, __ATOMIC_RELAXED) <= idle_fds_cap()) {
-			gi->host_fd = fd;
-			gi->keeps_fd = true;
-		} else {
-			if ((inode->mode & LINUX_S_IFMT) == LINUX_S_IFREG)
-				__atomic_sub_fetch(&g_idle_fds, 1, __ATOMIC_RELAXED);
-			close(fd);
-		}
+	if (fd >= 0 && (inode->mode & LINUX_S_IFMT) == LINUX_S_IFREG && idle_fd_take()) {
+		gi->host_fd = fd;
+		gi->keeps_fd = true;
+	} else if (fd >= 0) {
+		close(fd);
 	}
-	if (target && (inode->mode & LINUX_S_IFMT) == LINUX_S_IFLNK &&
-	    strlen(target) < LINUX_PATH_MAX)
-		gi->target = strdup(target); /* (NULL: readlink asks the gofer) */
+	/* (shorter than GOFER_PATH_MAX == LINUX_PATH_MAX; NULL: readlink asks the gofer) */
+	if (target && (inode->mode & LINUX_S_IFMT) == LINUX_S_IFLNK)
+		gi->target = strdup(target);
 }
 
 static int gofer_lookup(struct inode *dir, struct dentry *d)
@@ -942,10 +946,9 @@ static void gofer_file_release(struct file *f)
 		gi->wfd = -1;
 	}
 	if (--gi->nopen == 0 && gi->host_fd >= 0 && !gi->keeps_fd) {
-		if (__atomic_add_fetch(&g_idle_fds, 1, __ATOMIC_RELAXED) <= idle_fds_cap()) {
+		if (idle_fd_take()) {
 			gi->keeps_fd = true;
 		} else {
-			__atomic_sub_fetch(&g_idle_fds, 1, __ATOMIC_RELAXED);
 			close(gi->host_fd);
 			gi->host_fd = -1;
 		}

@@ -25,9 +25,10 @@ static __thread struct {
 	uint64_t site;
 } t_miss[MISS_SLOTS];
 
-static size_t miss_slot(uint64_t site)
+/* A site's slot in a per-thread table of n (below). */
+static size_t site_slot(uint64_t site, size_t n)
 {
-	return (size_t)((site ^ (site >> 6) ^ (site >> 12)) % MISS_SLOTS);
+	return (size_t)((site ^ (site >> 6) ^ (site >> 12)) % n);
 }
 
 /* Sites this thread saw trap once: a site is patched when it traps again. A patch costs more
@@ -43,7 +44,7 @@ static __thread struct {
 /* Has this thread seen site of mm trap before? Remembers it if not. */
 static bool seen_before(const struct mm *mm, uint64_t site)
 {
-	size_t i = (size_t)((site ^ (site >> 8) ^ (site >> 16)) % SEEN_SLOTS);
+	size_t i = site_slot(site, SEEN_SLOTS);
 
 	if (t_seen[i].mm == mm && t_seen[i].site == site)
 		return true;
@@ -116,7 +117,7 @@ void syspatch_site(struct task *t)
 	const struct linux_regs *r = &t->regs.regs;
 	uint64_t site = r->rip - SYSPATCH_SITE_LEN;
 	uint8_t code[SYSPATCH_SITE_LEN];
-	size_t m = miss_slot(site);
+	size_t m = site_slot(site, MISS_SLOTS);
 	uint32_t nr;
 	int err;
 
