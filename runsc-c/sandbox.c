@@ -436,18 +436,14 @@ int sandbox_spawn(const struct sandbox_spec *s, struct sandbox *sb)
 	sb->status_r = status[0];
 	sb->control = ctl[0];
 
-	sb->gofer = spawn_gofer(sb->exe_fd, sock[1], s->rootfs, s->boot, s->log_fd, s->log_level,
-				&sb->old_mask);
-	if (sb->gofer < 0)
-		die_status(EXIT_RUNTIME, "starting the gofer: %s", strerror(-sb->gofer));
-	close(sock[1]);
-
+	/* The Sentry first: its way to its first request (an exec, its boot) is the longer of the
+	 * two, and the gofer starts while the Sentry boots, not before it begins. */
 	const int sentry_fds[] = {sock[0],   cfg_fd, status[1], s->log_fd, s->control ? ctl[1] : -1,
 				  sb->exe_fd};
 	const int plain_fds[] = {sock[0], cfg_fd, status[1], s->log_fd, sb->exe_fd};
 	sb->sentry = s->control ? spawn_sentry(sentry_fds, 6, &sb->old_mask, &sb->sync_w)
 				: spawn_sentry(plain_fds, 5, &sb->old_mask, &sb->sync_w);
-	close(sock[0]); /* the gofer now sees EOF when the Sentry is gone */
+	close(sock[0]); /* the gofer will see EOF when the Sentry is gone */
 	close(status[1]);
 	if (ctl[1] >= 0)
 		close(ctl[1]);
@@ -460,9 +456,17 @@ int sandbox_spawn(const struct sandbox_spec *s, struct sandbox *sb)
 		else
 			fprintf(stderr, "runsc-c: starting the Sentry: %s\n",
 				strerror(-sb->sentry));
-		reap_gofer(sb->gofer);
+		close(sock[1]);
 		sandbox_close(sb);
 		return EXIT_RUNTIME;
+	}
+	sb->gofer = spawn_gofer(sb->exe_fd, sock[1], s->rootfs, s->boot, s->log_fd, s->log_level,
+				&sb->old_mask);
+	close(sock[1]);
+	if (sb->gofer < 0) {
+		kill(sb->sentry, SIGKILL);
+		waitpid(sb->sentry, NULL, 0);
+		die_status(EXIT_RUNTIME, "starting the gofer: %s", strerror(-sb->gofer));
 	}
 	g_sentry_pid = sb->sentry;
 	log_debug("gofer pid %d, sentry pid %d", (int)sb->gofer, (int)sb->sentry);
