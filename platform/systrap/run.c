@@ -599,8 +599,8 @@ static int release_thread(struct plat_ctx *ctx, struct plat_as *as)
 }
 
 /* Turn ctx's fast report into a signal frame: the thread reloads the registers it saved and
- * traps (ud2 at a known place), so that they and its live FPU state land in a frame, which is
- * what the FPU accessors and every return but the fast one work with. Its rip is the ud2's
+ * traps (int3 at a known place), so that they and its live FPU state land in a frame, which is
+ * what the FPU accessors and every return but the fast one work with. Its rip is the trap's
  * until the next load_frame writes the Sentry's. Returns 0 or -ESRCH (the stub is killed: the
  * thread did something else). */
 static int spill(struct plat_ctx *ctx, struct plat_as *as)
@@ -624,7 +624,7 @@ static int spill(struct plat_ctx *ctx, struct plat_as *as)
 		return r;
 	memcpy(&signo, f.info + SI_SIGNO, sizeof(signo));
 	if (__atomic_load_n(&ctx->msg->kind, __ATOMIC_RELAXED) != MSG_KIND_FRAME ||
-	    signo != SIGILL || f.uc_mcontext.rip != st_stub_spill_rip()) {
+	    signo != SIGTRAP || f.uc_mcontext.rip != st_stub_spill_rip()) {
 		st_stub_kill(as, "a stub thread did not spill its registers");
 		return -ESRCH;
 	}
@@ -692,7 +692,7 @@ int st_ctx_run(struct plat_ctx *ctx, struct plat_as *as, struct plat_regs *regs,
 	decode(ctx, &f, regs, ev);
 	/* The interrupt came while the thread ran the stub's code on its fast return: it stopped
 	 * with the spill's trap instead of returning, every register as the Sentry left it. */
-	if (ctx->fast && ev->kind == PLAT_EV_FAULT && ev->signo == SIGILL &&
+	if (ctx->fast && ev->kind == PLAT_EV_FAULT && ev->signo == SIGTRAP &&
 	    regs->regs.rip == st_stub_spill_rip()) {
 		regs->regs.rip = ctx->fast_rip;
 		memset(ev, 0, sizeof(*ev));

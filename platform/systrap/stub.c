@@ -176,16 +176,16 @@ _Static_assert(offsetof(struct st_req, seq) == REQ_SEQ && offsetof(struct st_req
  *   scheduler runs the two threads on one CPU rather than wake an idle one). Its EOF means the
  *   Sentry is gone: exit_group.
  * .Lthread_start (a new thread; r12 its stack_t in the read-only table, every signal blocked):
- *   sigaltstack, filter B, unblock the handled signals, then trap (ud2) into the handler: its
+ *   sigaltstack, filter B, unblock the handled signals, then trap (int3) into the handler: its
  *   first report.
  */
 // clang-format off
 __asm__(".pushsection .rodata.systrap_stub, \"a\"\n"
 	"	.balign 64\n"
 	"	.globl st_stub_code, st_stub_handler, st_stub_restorer, st_stub_entry\n"
-	"	.globl st_stub_code_end, st_stub_wake_syscall, st_stub_fast, st_stub_spill_ud2\n"
+	"	.globl st_stub_code_end, st_stub_wake_syscall, st_stub_fast, st_stub_spill_trap\n"
 	"	.hidden st_stub_code, st_stub_handler, st_stub_restorer, st_stub_entry\n"
-	"	.hidden st_stub_code_end, st_stub_wake_syscall, st_stub_fast, st_stub_spill_ud2\n"
+	"	.hidden st_stub_code_end, st_stub_wake_syscall, st_stub_fast, st_stub_spill_trap\n"
 	"st_stub_code:\n"
 	"st_stub_handler:\n"
 	"	cmpl $0, 8(%rsi)\n"                 /* si_code */
@@ -353,8 +353,8 @@ __asm__(".pushsection .rodata.systrap_stub, \"a\"\n"
 	"	movl $0, " XSTR(MSG_PENDING) "(%rbx)\n" /* Sentry sees it as the interrupt) */
 	".Lspill:\n"
 	FAST_RESTORE
-	"st_stub_spill_ud2:\n"                  /* the spill's trap: its frame holds every */
-	"	ud2\n"                              /* register of the fast report, and the FPU's */
+	"st_stub_spill_trap:\n"                 /* the spill's trap: its frame holds every */
+	"	int3\n"                             /* register of the fast report, and the FPU's */
 
 	/* The fast entry, from a patched site's trampoline: r11 the entry's slow path, rax and rcx
 	 * free (syscall clobbers them), the rest the application's. Only mov, not, lea and jrcxz
@@ -575,7 +575,7 @@ __asm__(".pushsection .rodata.systrap_stub, \"a\"\n"
 	"	syscall\n"
 	"	test %rax, %rax\n"
 	"	jnz 1f\n"
-	"	ud2\n"                               /* the first report */
+	"	int3\n"                              /* the first report */
 	"1:	mov $" XSTR(__NR_exit) ", %eax\n"
 	"	mov $1, %edi\n"
 	"	syscall\n"
@@ -584,7 +584,7 @@ __asm__(".pushsection .rodata.systrap_stub, \"a\"\n"
 	"	.popsection\n");
 // clang-format on
 extern const uint8_t st_stub_code[], st_stub_handler[], st_stub_restorer[], st_stub_entry[],
-	st_stub_wake_syscall[], st_stub_fast[], st_stub_spill_ud2[], st_stub_batch_after[],
+	st_stub_wake_syscall[], st_stub_fast[], st_stub_spill_trap[], st_stub_batch_after[],
 	st_stub_code_end[];
 
 /* ---- the data page ---- */
@@ -853,7 +853,7 @@ uint64_t st_stub_patch_enable(void)
 
 uint64_t st_stub_spill_rip(void)
 {
-	return ST_CODE + (uint64_t)(st_stub_spill_ud2 - st_stub_code);
+	return ST_CODE + (uint64_t)(st_stub_spill_trap - st_stub_code) + 1; /* past the int3 */
 }
 
 uint64_t st_stub_batch_rip(void)

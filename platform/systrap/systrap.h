@@ -18,7 +18,8 @@
  *    (and a late one cannot map memory the Sentry has given to someone else meanwhile).
  *  - one stub thread per context, cloned by the control thread. It installs a second seccomp
  *    filter (B) on itself before it touches memory the application can write, then traps once
- *    (ud2) and waits in its signal handler for its first run.
+ *    (int3: a ud2's #UD costs a VM exit, ~7 us more, where a hypervisor intercepts it, as KVM
+ *    does) and waits in its signal handler for its first run.
  *
  * Every syscall the application makes traps (seccomp RET_TRAP, filter A, on the whole process):
  * the SIGSYS handler, on the thread's alternate stack in its area of the shared region, records
@@ -187,7 +188,7 @@
 #define ST_RUN 3    /* the Sentry's go: return to the application */
 #define ST_EXIT 4   /* the Sentry's end: exit(0) */
 #define ST_SPILL 5  /* the Sentry's: a thread stopped in a fast report reloads the registers and
-		     * traps (ud2), so that they and the FPU state land in a signal frame */
+		     * traps (int3), so that they and the FPU state land in a signal frame */
 
 /* The signal ctx_interrupt sends to a stub thread. */
 #define ST_SIG_INTERRUPT 12 /* SIGUSR2 */
@@ -407,7 +408,7 @@ uint64_t st_app_mask(void);
 /* The stub address of a syscall instruction in the stub's code (for tests). */
 uint64_t st_stub_test_syscall(void);
 /* Syscall patching: turn it on for stubs made from now on; the fast entry's stub address. The
- * address of the spill's ud2. */
+ * rip of the spill's trap as its frame has it (past the int3). */
 extern bool st_patching;
 uint64_t st_stub_patch_enable(void);
 uint64_t st_stub_spill_rip(void);

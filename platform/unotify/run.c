@@ -277,7 +277,7 @@ int un_worker_start(struct plat_ctx *ctx, struct plat_ctx *src)
 		return stub_violation(ctx, "a start without a signal frame");
 	memcpy(&uc, ucp, sizeof(uc));
 	memcpy(&si, sip, sizeof(si));
-	if (args[0] != SIGILL || si.si_signo != SIGILL || uc.uc_mcontext.rip != g_un.start_ud2)
+	if (args[0] != SIGTRAP || si.si_signo != SIGTRAP || uc.uc_mcontext.rip != g_un.start_rip)
 		return stub_violation(ctx, "a start that is not the stub's");
 	ctx->uc = args[2];
 	/* Its copy of the listener: the Sentry holds its own now. */

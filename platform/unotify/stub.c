@@ -43,7 +43,8 @@ _Static_assert(UN_CODE == PLAT_STUB_BASE && UN_REGION_END <= PLAT_STUB_BASE + PL
  *    waits for CTL_REQ to move and clones a worker into the slot CTL_SLOT names. The worker
  *    reports in its slot (SLOT_READY); a failed clone is reported there too.
  *  - a worker (the clone's child): r13 its slot, rsp its first stack. Sets its signal stack,
- *    installs Fw with a new listener, publishes the listener, and reports itself with a ud2.
+ *    installs Fw with a new listener, publishes the listener, and reports itself with an int3
+ *    (not a ud2: a #UD costs a VM exit where a hypervisor intercepts it, as KVM does).
  *  - un_handler (every signal, on the worker's signal stack): rdi, rsi, rdx the signal, its
  *    siginfo and ucontext. Hands them over (with fs_base and gs_base when rdfsbase works) and
  *    runs the commands the answers carry until one says resume.
@@ -150,8 +151,8 @@ __asm__(".pushsection .rodata.unotify_stub, \"a\"\n"
 	"	call un_sys\n"
 	"	test %r14, %r14\n"
 	"	js .Lworker_fail\n"
-	"un_start_ud2:\n"
-	"	ud2\n"
+	"un_start_trap:\n"
+	"	int3\n"
 	".Lworker_fail:\n"
 	"	xor %edi, %edi\n"
 	"	mov $" XSTR(__NR_exit) ", %eax\n"
@@ -236,7 +237,7 @@ __asm__(".pushsection .rodata.unotify_stub, \"a\"\n"
 	"un_code_end:\n"
 	"	.popsection\n");
 extern const char un_code[], un_code_end[], un_boot[], un_handler[], un_restorer[], un_sys_ret[],
-	un_vsys_ret[], un_clone_ret[], un_handoff_ret[], un_start_ud2[];
+	un_vsys_ret[], un_clone_ret[], un_handoff_ret[], un_start_trap[];
 
 struct un_image {
 	uint8_t code[UN_CODE_MAX];
@@ -452,7 +453,7 @@ void un_stub_init(void)
 		.vsys_ret = code_addr(un_vsys_ret),
 		.clone_ret = code_addr(un_clone_ret),
 		.handoff_ret = code_addr(un_handoff_ret),
-		.start_ud2 = code_addr(un_start_ud2),
+		.start_rip = code_addr(un_start_trap) + 1, /* past the int3 */
 	};
 	memset(&g_image, 0xcc, sizeof(g_image.code));
 	memcpy(g_image.code, un_code, (size_t)(un_code_end - un_code));

@@ -171,7 +171,7 @@ struct un_addrs {
 	uint64_t vsys_ret;    /* after the verified syscall (mmap, mprotect) */
 	uint64_t clone_ret;   /* after the factory's clone */
 	uint64_t handoff_ret; /* after the hand-off */
-	uint64_t start_ud2;   /* the ud2 a new worker reports itself with */
+	uint64_t start_rip;   /* rip of the int3 trap a new worker reports itself with */
 };
 extern struct un_addrs g_un;
 
