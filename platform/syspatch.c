@@ -48,8 +48,26 @@ bool syspatch_is_jump(const uint8_t code[SYSPATCH_SITE_LEN], uint64_t *slot)
 	return true;
 }
 
-void syspatch_entry(uint64_t slot, uint32_t nr, uint64_t site, uint64_t stub,
-		    uint8_t out[SYSPATCH_ENTRY])
+bool syspatch_match_reg(const uint8_t code[SYSPATCH_SITE_LEN])
+{
+	return code[0] >= 0xb9 && code[0] <= 0xbf && code[0] != 0xbc && code[5] == 0x0f &&
+	       code[6] == 0x05;
+}
+
+static const uint8_t g_read_site[SYSPATCH_READ_LEN] = {0x31, 0xc0, 0x0f, 0x05, 0x48,
+						       0x3d, 0x00, 0xf0, 0xff, 0xff};
+
+bool syspatch_match_read(const uint8_t code[SYSPATCH_READ_LEN])
+{
+	return memcmp(code, g_read_site, sizeof(g_read_site)) == 0;
+}
+
+/* The entry's slow path's last instruction (+31): jmp *ret(%rip), or a read entry's jmp +64. */
+#define SLOW_JMP (SYSPATCH_SLOW + 7)
+static const uint8_t g_read_tail[2] = {0xeb, SYSPATCH_ENTRY - (SLOW_JMP + 2)};
+
+static void entry(uint64_t slot, uint32_t nr, uint64_t ret, uint64_t stub,
+		  uint8_t out[SYSPATCH_ENTRY])
 {
 	static const uint8_t code[] = {
 		/* +8: lea slow(%rip), %r11 (next rip +15, slow +24) */
@@ -73,5 +91,66 @@ void syspatch_entry(uint64_t slot, uint32_t nr, uint64_t site, uint64_t stub,
 	memcpy(out + 8, code, sizeof(code));
 	put32(out + SYSPATCH_SLOW + SYSPATCH_SLOW_NR, nr);
 	put64(out + 40, stub);
-	put64(out + SYSPATCH_SLOW + SYSPATCH_SLOW_RET, site + SYSPATCH_SITE_LEN);
+	put64(out + SYSPATCH_SLOW + SYSPATCH_SLOW_RET, ret);
+}
+
+void syspatch_entry(uint64_t slot, uint32_t nr, uint64_t site, uint64_t stub,
+		    uint8_t out[SYSPATCH_ENTRY])
+{
+	entry(slot, nr, site + SYSPATCH_SITE_LEN, stub, out);
+}
+
+void syspatch_entry_reg(uint64_t slot, uint32_t nr, const uint8_t code[SYSPATCH_SITE_LEN],
+			uint64_t site, uint64_t stub, uint8_t out[SYSPATCH_ENTRY2])
+{
+	uint8_t *b = out + SYSPATCH_ENTRY;
+
+	entry(slot, nr, site + SYSPATCH_SITE_LEN, stub, out);
+	memset(b, 0xcc, SYSPATCH_ENTRY);
+	put64(out, slot + SYSPATCH_ENTRY);
+	/* +64: the site's mov; +69: cmp $nr, %eax; +74: jne to the slow path's syscall (+29);
+	 * +76: jmp to +8. */
+	memcpy(b, code, 5);
+	b[5] = 0x3d;
+	put32(b + 6, nr);
+	b[10] = 0x75;
+	b[11] = (uint8_t)(SYSPATCH_SLOW_SYSCALL - (SYSPATCH_ENTRY + 12));
+	b[12] = 0xeb;
+	b[13] = (uint8_t)(8 - (SYSPATCH_ENTRY + 14));
+}
+
+void syspatch_jump_read(uint64_t slot, uint8_t out[SYSPATCH_READ_LEN])
+{
+	syspatch_jump(slot, out);
+	memset(out + SYSPATCH_SITE_LEN, 0xcc, SYSPATCH_READ_LEN - SYSPATCH_SITE_LEN);
+}
+
+uint64_t syspatch_read_return(uint64_t slot)
+{
+	return slot + SLOW_JMP;
+}
+
+void syspatch_entry_read(uint64_t slot, uint64_t site, uint64_t stub,
+			 uint8_t out[SYSPATCH_ENTRY2])
+{
+	static const uint8_t tail[] = {
+		/* +64: cmp $-4096, %rax */
+		0x48, 0x3d, 0x00, 0xf0, 0xff, 0xff,
+		/* +70: jmp *4(%rip) (next rip +76, the site + 10 at +80) */
+		0xff, 0x25, 4, 0, 0, 0,
+	};
+	uint8_t *b = out + SYSPATCH_ENTRY;
+
+	/* The stub returns to slow+7, as the slow path's syscall does: a jump to +64. */
+	entry(slot, 0, syspatch_read_return(slot), stub, out);
+	memcpy(out + SLOW_JMP, g_read_tail, sizeof(g_read_tail));
+	memset(out + SLOW_JMP + 2, 0xcc, 40 - (SLOW_JMP + 2));
+	memset(b, 0xcc, SYSPATCH_ENTRY);
+	memcpy(b, tail, sizeof(tail));
+	put64(b + 16, site + SYSPATCH_READ_LEN);
+}
+
+bool syspatch_entry_is_read(const uint8_t e[SYSPATCH_SLOW + 9])
+{
+	return memcmp(e + SLOW_JMP, g_read_tail, sizeof(g_read_tail)) == 0;
 }

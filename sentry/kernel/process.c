@@ -139,6 +139,7 @@ long process_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t ptid
 	c->cred = t->cred;
 	memcpy(c->comm, t->comm, sizeof(c->comm));
 	c->dumpable = t->dumpable;
+	c->had_sigframe = t->had_sigframe;
 	c->no_new_privs = t->no_new_privs;
 	c->keepcaps = t->keepcaps;
 	rusage_task_init(c, t);
@@ -585,6 +586,7 @@ long process_execve(struct task *t, int dirfd, const char *path, char **argv, ch
 	}
 	fdtable_close_on_exec(t->fdt);
 	signal_exec_reset(t);
+	t->had_sigframe = false;
 	/* capabilities as a file without file capabilities gives them; keepcaps ends */
 	kernel_lock();
 	cred_exec(&t->cred, false);

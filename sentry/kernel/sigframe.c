@@ -137,6 +137,7 @@ int sigframe_setup(struct task *t, int sig, const struct linux_siginfo *info,
 	/* x86-64 handlers return through sa_restorer; Linux refuses a frame without one */
 	if (!(ka->flags & LINUX_SA_RESTORER))
 		return -EFAULT;
+	t->had_sigframe = true;
 	pthread_once(&g_fpu_once, fpu_probe);
 	math_size = g_fpu.xsave ? g_fpu.user_size + LINUX_FP_XSTATE_MAGIC2_SIZE : FXSAVE_SIZE;
 	frame = sigframe_place(r->rsp, ka->flags & LINUX_SA_ONSTACK, ss, math_size, &fp);

@@ -147,6 +147,10 @@ struct task {
 	 * (fpstate_size bytes, malloc'd), which process_task_prepare gives its new context. */
 	void *fork_fpstate;
 
+	/* A signal frame was pushed on this image's stacks (inherited by fork, cleared by exec):
+	 * one may hold a return address into code syscall patching has moved (syspatch.c). */
+	bool had_sigframe;
+
 	int pdeathsig;
 	int dumpable;
 	int keepcaps;

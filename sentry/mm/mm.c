@@ -125,6 +125,8 @@ out:
 
 void mm_get(struct mm *mm) { __atomic_add_fetch(&mm->refs, 1, __ATOMIC_RELAXED); }
 
+bool mm_sole_ref(struct mm *mm) { return __atomic_load_n(&mm->refs, __ATOMIC_ACQUIRE) == 1; }
+
 /* The last reference is gone: tear mm down. */
 static void mm_free(struct mm *mm)
 {

@@ -175,6 +175,8 @@ int mm_handle_fault(struct mm *mm, uint64_t addr, int access);
  * mm_put unmaps everything and releases the platform address space (no context may be running
  * in it). */
 void mm_get(struct mm *mm);
+/* Does the caller hold the only reference to mm (no other task, no reader of it, shares it)? */
+bool mm_sole_ref(struct mm *mm);
 void mm_put(struct mm *mm);
 /* mm_put, but the last one leaves the teardown (the platform's as_release: a stub killed and
  * reaped; the pages freed) to a Sentry thread of its own: for exit and exec, whose task goes on

@@ -2,8 +2,12 @@
  * trampolines on their second trap (docs/platforms.md): many threads on fresh and patched sites
  * at once, rcx/r11 after the call, signals (and the FPU state) around patched calls, restarts
  * (SA_RESTART, EINTR, restart_syscall after a stop), fork, threads and execve from patched
- * sites, and a program that rewrites its own code after it was patched. Natively nothing is
- * patched and everything must hold the same. */
+ * sites, and a program that rewrites its own code after it was patched. Then the two other
+ * kinds of site, in a fresh image (a read site is patched only in a process with one thread
+ * that never had a signal frame): `mov $imm,%r32; syscall` with eax set before, called with
+ * other numbers once patched, and glibc's read, `xor %eax,%eax; syscall; cmp $-4096,%rax`,
+ * whose cmp moves into the trampoline: its flags, errors, threads, fork and signals around it.
+ * Natively nothing is patched and everything must hold the same. */
 #include "sc.h"
 
 #include <pthread.h>
@@ -31,6 +35,33 @@ SITE3(site_read, 0)
 SITE3(site_nanosleep, 35)
 SITE3(site_fork, 57)
 SITE3(site_execve, 59)
+
+/* `mov $100,%edi; syscall`, the number in eax from before (ld.so's open has this shape);
+ * rdi holds something else until the site's mov. */
+static __attribute__((noinline)) long site_reg(long nr, long b)
+{
+	long r, rdi = -1;
+
+	__asm__ volatile("mov %2, %%rax\n\tmov $100, %%edi\n\tsyscall"
+			 : "=&a"(r), "+D"(rdi)
+			 : "r"(nr), "S"(b)
+			 : "rcx", "r11", "memory");
+	return r;
+}
+
+/* glibc's read: `xor %eax,%eax; syscall; cmp $-4096,%rax`, then what the flags say. */
+static __attribute__((noinline)) long site_xor_read(long fd, long buf, long n, int *above)
+{
+	long r;
+	unsigned char a;
+
+	__asm__ volatile("xor %%eax, %%eax\n\tsyscall\n\tcmp $-4096, %%rax\n\tseta %1"
+			 : "=&a"(r), "=q"(a)
+			 : "D"(fd), "S"(buf), "d"(n)
+			 : "rcx", "r11", "memory", "cc");
+	*above = a;
+	return r;
+}
 
 /* Sites first run by many threads at once (twice each: a thread's second trap patches, and
  * races with the others' traps and patches). */
@@ -157,29 +188,36 @@ static void *reader(void *arg)
 	return (void *)site_read(g_pipe[0], (long)buf, sizeof(buf));
 }
 
-static void test_restart(void)
+/* A thread blocked in a read (reader(arg)) gets SIGUSR1 (SA_RESTART or not), then the pipe
+ * gets 2 bytes if it restarts; the thread's result. */
+static void *interrupt_read(void *(*reader_fn)(void *), void *arg, int wfd, int restart)
 {
-	struct sigaction sa = {.sa_handler = on_usr1};
+	struct sigaction sa = {.sa_handler = on_usr1, .sa_flags = restart ? SA_RESTART : 0};
 	pthread_t th;
 	void *ret;
 
+	CHECK_OK(sigaction(SIGUSR1, &sa, NULL));
+	g_usr1 = 0;
+	CHECK(pthread_create(&th, NULL, reader_fn, arg) == 0, "pthread_create");
+	msleep(50);
+	CHECK(pthread_kill(th, SIGUSR1) == 0, "pthread_kill");
+	while (!g_usr1)
+		msleep(5);
+	msleep(50);
+	if (restart)
+		CHECK(write(wfd, "ab", 2) == 2, "write");
+	CHECK(pthread_join(th, &ret) == 0, "join");
+	return ret;
+}
+
+static void test_restart(void)
+{
 	CHECK_OK(pipe(g_pipe));
 	for (int restart = 1; restart >= 0; restart--) {
-		sa.sa_flags = restart ? SA_RESTART : 0;
-		CHECK_OK(sigaction(SIGUSR1, &sa, NULL));
-		g_usr1 = 0;
 		site_read(-1, 0, 0); /* patch the site first (EBADF; the second trap patches) */
 		site_read(-1, 0, 0);
-		CHECK(pthread_create(&th, NULL, reader, NULL) == 0, "pthread_create");
-		msleep(50);
-		CHECK(pthread_kill(th, SIGUSR1) == 0, "pthread_kill");
-		while (!g_usr1)
-			msleep(5);
-		msleep(50);
-		if (restart)
-			CHECK(write(g_pipe[1], "ab", 2) == 2, "write");
-		CHECK(pthread_join(th, &ret) == 0, "join");
-		CHECK((long)ret == (restart ? 2 : -EINTR), "read returned %ld", (long)ret);
+		long ret = (long)interrupt_read(reader, NULL, g_pipe[1], restart);
+		CHECK(ret == (restart ? 2 : -EINTR), "read returned %ld", ret);
 	}
 	ok("a patched read restarts after SA_RESTART and fails with EINTR without");
 
@@ -353,10 +391,81 @@ static void test_gs(void)
 	ok("patched sites with a gs_base of the program's own, and back to 0");
 }
 
+/* Reads through the read site: data, EOF, and errors with the flags the cmp sets. */
+static void xor_reads(int fd_r, int fd_w, const char *what)
+{
+	char buf[8];
+	int above;
+
+	for (int i = 0; i < 4; i++) {
+		CHECK(write(fd_w, "abc", 3) == 3, "write");
+		CHECK(site_xor_read(fd_r, (long)buf, sizeof(buf), &above) == 3 && !above &&
+			  !memcmp(buf, "abc", 3),
+		      "%s: read 3 bytes", what);
+		CHECK(site_xor_read(-1, (long)buf, 1, &above) == -EBADF && above,
+		      "%s: EBADF, and the cmp's flags say so", what);
+	}
+}
+
+static void *xor_reader(void *arg)
+{
+	int *p = arg, above;
+	char buf[4];
+	long n = site_xor_read(p[0], (long)buf, sizeof(buf), &above);
+
+	return (void *)(long)(n == 2 ? 0 : n == -EINTR && above ? 1 : 2);
+}
+
+/* The other kinds of site, in a fresh image (main, "sites"). */
+static int test_other_sites(void)
+{
+	int p[2], fd, above;
+	pthread_t th;
+	void *ret;
+
+	/* mov $imm,%r32: fd 100 is close-on-exec, and only the site's mov puts 100 in edi. */
+	CHECK_OK(fd = open("/dev/null", O_RDONLY));
+	CHECK(dup3(fd, 100, O_CLOEXEC) == 100, "dup3");
+	for (int i = 0; i < 4; i++) { /* patched by the second fcntl: the others differ */
+		CHECK(site_reg(SYS_fcntl, F_GETFD) == FD_CLOEXEC, "fcntl(100) through the site");
+		CHECK(site_reg(SYS_fcntl, F_GETFD) == FD_CLOEXEC, "fcntl(100) through the site");
+		CHECK(site_reg(SYS_getpid, 0) == getpid(), "another number through the site");
+		CHECK(site_reg(SYS_gettid, 0) == getpid(), "and a third");
+	}
+	ok("mov $imm,%%edi; syscall sites, with the number from before, fresh and patched");
+
+	CHECK_OK(pipe(p));
+	xor_reads(p[0], p[1], "fresh and patched");
+	CHECK(close(p[1]) == 0 && site_xor_read(p[0], (long)&fd, 1, &above) == 0 && !above,
+	      "EOF");
+	CHECK_OK(close(p[0]));
+	CHECK_OK(pipe(p));
+	CHECK(pthread_create(&th, NULL, xor_reader, p) == 0, "pthread_create");
+	CHECK(write(p[1], "xy", 2) == 2, "write");
+	CHECK(pthread_join(th, &ret) == 0 && ret == 0, "a thread's read through the site");
+	xor_reads(p[0], p[1], "after a thread");
+	pid_t pid = sc_fork();
+	if (pid == 0) {
+		xor_reads(p[0], p[1], "in a forked child");
+		_exit(0);
+	}
+	expect_exit(pid, 0);
+	/* A read blocked in the site: a signal restarts it (SA_RESTART) or ends it (EINTR). */
+	for (int restart = 1; restart >= 0; restart--) {
+		long ret = (long)interrupt_read(xor_reader, p, p[1], restart);
+		CHECK(ret == !restart, "the blocked read returned as it should (%ld)", ret);
+	}
+	xor_reads(p[0], p[1], "after signals");
+	ok("xor %%eax,%%eax; syscall; cmp reads: data, errors, EOF, threads, fork, restarts");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && !strcmp(argv[1], "child"))
 		return site_getpid(0, 0, 0) == getpid() && site_gettid(0, 0, 0) == getpid() ? 0 : 1;
+	if (argc > 1 && !strcmp(argv[1], "sites"))
+		return test_other_sites();
 	test_rcx_r11();
 	test_threads();
 	test_signals_fpu();
@@ -365,5 +474,17 @@ int main(int argc, char **argv)
 	test_fork_exec(argv[0]);
 	test_self_modify();
 	test_gs();
+	pid_t pid = sc_fork();
+	if (pid == 0) {
+		char *av[] = {argv[0], "sites", NULL}, *envp[] = {NULL};
+
+		execve(argv[0], av, envp);
+		_exit(2);
+	}
+	expect_exit(pid, 0);
+	int p[2];
+	CHECK_OK(pipe(p));
+	xor_reads(p[0], p[1], "in a process that had signals"); /* (not patched: it trapped) */
+	ok("read sites in a process that had signal frames");
 	return 0;
 }
