@@ -15,7 +15,6 @@ int mm_code_rewrite(struct mm *mm, uint64_t addr, const uint8_t *expect, const u
 		    size_t n, size_t trap_at)
 {
 	const struct vma *v;
-	uint8_t *p;
 	uint64_t moff;
 	size_t i;
 	int r = -EFAULT;
@@ -34,28 +33,36 @@ int mm_code_rewrite(struct mm *mm, uint64_t addr, const uint8_t *expect, const u
 	if ((v->flags & VMA_NOT_PRIVATE) || !(v->prot & LINUX_PROT_EXEC) ||
 	    (v->prot & LINUX_PROT_WRITE) || addr + n > vma_valid_end(v))
 		goto out;
-	/* One page: a write the other threads may run must not straddle two backings. */
-	if (PAGE_ALIGN_DOWN(addr) != PAGE_ALIGN_DOWN(addr + n - 1))
-		goto out;
-	/* Another mm may hold the page since a fork: this mm's copy first. */
-	if ((r = mm_cow_break(mm, PAGE_ALIGN_DOWN(addr), PAGE_SIZE)) < 0)
+	/* Another mm may hold the page (or the two a site spans) since a fork: this mm's copy
+	 * first. */
+	uint64_t first = PAGE_ALIGN_DOWN(addr), split = PAGE_ALIGN_UP(addr + 1);
+	if ((r = mm_cow_break(mm, first, PAGE_ALIGN_UP(addr + n) - first)) < 0)
 		goto out;
 	v = &mm->v[vma_index(mm, addr)];
-	if (vma_run(v, addr, addr + n, &moff, NULL) < addr + n) {
-		r = -EFAULT;
-		goto out;
+	/* Where each byte is in the memory file: the two pages' backings need not be adjacent. */
+	uint8_t *p[16];
+	for (i = 0; i < n; i++) {
+		uint64_t a = addr + i;
+		if (i == 0 || a == split) {
+			if (vma_run(v, a, a + 1, &moff, NULL) < a + 1) {
+				r = -EFAULT;
+				goto out;
+			}
+			moff -= i;
+		}
+		p[i] = (uint8_t *)memfile_base + moff + i;
 	}
-	p = (uint8_t *)memfile_base + moff;
 	r = -EAGAIN;
-	if (memcmp(p, expect, n) != 0)
-		goto out; /* changed under us (another thread patched it, or the program did) */
+	for (i = 0; i < n; i++)
+		if (*p[i] != expect[i])
+			goto out; /* changed under us (another thread patched it, or the program did) */
 	/* Other threads may be running this code: the byte at trap_at first, then the rest but
 	 * the first, then the first, each step visible before the next. */
-	__atomic_store_n(&p[trap_at], repl[trap_at], __ATOMIC_SEQ_CST);
+	__atomic_store_n(p[trap_at], repl[trap_at], __ATOMIC_SEQ_CST);
 	for (size_t k = 1; k < n; k++)
 		if (k != trap_at)
-			__atomic_store_n(&p[k], repl[k], __ATOMIC_SEQ_CST);
-	__atomic_store_n(&p[0], repl[0], __ATOMIC_SEQ_CST);
+			__atomic_store_n(p[k], repl[k], __ATOMIC_SEQ_CST);
+	__atomic_store_n(p[0], repl[0], __ATOMIC_SEQ_CST);
 	r = 0;
 out:
 	pthread_rwlock_unlock(&mm->lock);

@@ -282,7 +282,7 @@ long copy_in_str(struct mm *mm, char *dst, uint64_t src, size_t max);
  * mapped, or the kernel writing the initial stack); the range must still be mapped. */
 int copy_out_force(struct mm *mm, uint64_t dst, const void *src, size_t n);
 /* (copy_out and copy_out_force make copy-on-write pages private before writing them.) */
-/* Syscall patching (code.c): rewrite the n bytes (2..16, on one page) of application code at
+/* Syscall patching (code.c): rewrite the n bytes (2..16, in one mapping) of application code at
  * addr from expect to repl, if they still read expect, in a private mapping of this mm that is
  * executable and not writable (never shared memory or a file's own pages, never code the
  * program may be writing; copy-on-write is broken first). Threads may be

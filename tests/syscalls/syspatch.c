@@ -63,6 +63,17 @@ static __attribute__((noinline)) long site_xor_read(long fd, long buf, long n, i
 	return r;
 }
 
+/* A site across a page boundary (the mov's immediate on one page, the syscall on the next).
+ * An array, not a function: a function's address is assumed aligned. */
+extern const char cross_page_site[];
+__asm__(".text\n"
+	"	.p2align 12\n"
+	"	.skip 4093, 0xcc\n"
+	"cross_page_site:\n"
+	"	mov $39, %eax\n"
+	"	syscall\n"
+	"	ret\n");
+
 /* Sites first run by many threads at once (twice each: a thread's second trap patches, and
  * races with the others' traps and patches). */
 SITE3(fresh0, 39)
@@ -287,6 +298,16 @@ static __attribute__((noinline)) long call_rw_site(void)
 	return r;
 }
 
+static void test_cross_page(void)
+{
+	CHECK(((uintptr_t)cross_page_site & 4095) == 4093, "the site spans two pages");
+	long (*fn)(void) = (long (*)(void))(uintptr_t)cross_page_site;
+
+	for (int i = 0; i < 100; i++)
+		CHECK(fn() == getpid(), "getpid through a site across two pages");
+	ok("a site across a page boundary, fresh and patched");
+}
+
 static void test_self_modify(void)
 {
 	static const uint8_t getpid_code[7] = {0xb8, 39, 0, 0, 0, 0x0f, 0x05};
@@ -473,6 +494,7 @@ int main(int argc, char **argv)
 	test_restart();
 	test_fork_exec(argv[0]);
 	test_self_modify();
+	test_cross_page();
 	test_gs();
 	pid_t pid = sc_fork();
 	if (pid == 0) {

@@ -874,13 +874,19 @@ Test(code_rewrite, private_code_only, .init = setup, .fini = teardown)
 	cr_assert(c);
 	cr_assert_eq(mm_activate(c), 0);
 	cr_assert_eq(mm_code_rewrite(mm, s, new, old, 7, 5), -EAGAIN, "not the expected bytes");
-	cr_assert_eq(mm_code_rewrite(mm, a + PG - 3, old, new, 7, 5), -EACCES, "across pages");
 	cr_assert_eq(mm_code_rewrite(mm, a + 2 * PG, old, new, 7, 5), -EFAULT, "unmapped");
+	cr_assert_eq(mm_code_rewrite(mm, a + 2 * PG - 3, old, new, 7, 5), -EFAULT, "past the end");
 	cr_assert_eq(mm_code_rewrite(mm, s, old, new, 7, 5), 0);
 	cr_assert_eq(copy_in(mm, got, s, 7), 0);
 	cr_assert(!memcmp(got, new, 7), "rewritten");
 	cr_assert_eq(copy_in(c, got, s, 7), 0);
 	cr_assert(!memcmp(got, old, 7), "the fork child keeps its copy");
+	/* Across two pages, the first copied already (above), the second now: two backings. */
+	cr_assert_eq(mm_code_rewrite(mm, a + PG - 3, old, new, 7, 5), 0, "across pages");
+	cr_assert_eq(copy_in(mm, got, a + PG - 3, 7), 0);
+	cr_assert(!memcmp(got, new, 7), "rewritten across pages");
+	cr_assert_eq(copy_in(c, got, a + PG - 3, 7), 0);
+	cr_assert(!memcmp(got, old, 7), "the fork child keeps both pages");
 	check_mirror(mm);
 	check_mirror(c);
 	mm_put(c);
