@@ -798,6 +798,13 @@ int st_fp_set(struct plat_ctx *ctx, const void *buf, size_t size)
 	}
 	if (!ctx->as || atomic_load(&ctx->as->dead))
 		return -ESRCH;
+	/* A thread asleep in a fast report (its state saved, so it has XSAVE) loads the state with
+	 * XRSTOR on its way out: no spill (a signal's delivery resets the FPU for its handler). */
+	if (ctx->fast && fp_saved(ctx)) {
+		memcpy((uint8_t *)ctx->msg - MSG_STATE + MSG_FPSAVE, img, n);
+		__atomic_store_n(&ctx->msg->fpload, 1, __ATOMIC_RELEASE);
+		return 0;
+	}
 	if (ctx->fast && (r = spill(ctx, ctx->as)) < 0)
 		return r;
 	put_fp(ctx, ctx->as, img);

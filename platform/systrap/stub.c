@@ -45,6 +45,7 @@ _Static_assert(offsetof(struct st_msg, state) == MSG_STATE &&
 		       offsetof(struct st_msg, t_resume) == MSG_T_RESUME &&
 		       offsetof(struct st_msg, kind) == MSG_KIND &&
 		       offsetof(struct st_msg, fpvalid) == MSG_FPVALID &&
+		       offsetof(struct st_msg, fpload) == MSG_FPLOAD &&
 		       sizeof(struct st_msg) <= MSG_REGS,
 	       "the handler's offsets");
 _Static_assert(offsetof(struct linux_regs, r15) == LR_R15 &&
@@ -341,7 +342,13 @@ __asm__(".pushsection .rodata.systrap_stub, \"a\"\n"
 	"	or %rdx, %rax\n"
 	"	mov %rax, " XSTR(MSG_T_RESUME) "(%rbx)\n"
 	"	jmp .Lsigreturn\n"
-	"9:	cmp $" XSTR(ST_SPILL) ", %r13d\n"
+	/* A fast return (or a spill) loads the FPU state the Sentry left at MSG_FPSAVE, if any. */
+	"9:	cmpl $0, " XSTR(MSG_FPLOAD) "(%rbx)\n"
+	"	je 91f\n"
+	LOAD_RFBM
+	"	xrstor " XSTR(MSG_FPSAVE) "(%rbx)\n"
+	"	movl $0, " XSTR(MSG_FPLOAD) "(%rbx)\n"
+	"91:	cmp $" XSTR(ST_SPILL) ", %r13d\n"
 	"	je .Lspill\n"
 	"	cmpl $0, " XSTR(MSG_PENDING) "(%rbx)\n"
 	".Lfast_commit:\n"                      /* an interrupt from here on: see the handler */

@@ -139,6 +139,7 @@
 #define MSG_PENDING 60 /* u32: an interrupt came while the thread was in the stub's code */
 #define MSG_FRAME 64
 #define MSG_FPVALID 72 /* u32: the thread saved its FPU state at MSG_FPSAVE in this report */
+#define MSG_FPLOAD 76  /* u32: the Sentry put the FPU state to load at MSG_FPSAVE (XRSTOR) */
 #define MSG_REGS 256   /* a fast report's registers: struct linux_regs up to rsp */
 #define MSG_SELF 0x7c8 /* u64: the area's address + ST_SELF_BIAS (the fast entry's check) */
 #define MSG_COOKIE 0x7d0 /* u64: the stub's cookie while a batch of mapping changes is pending */
@@ -240,6 +241,7 @@ struct st_msg {
 			    * fast return stops with a trap instead (see stub.c) */
 	uint64_t frame;    /* the handler's frame (its rt_sigframe), a stub address */
 	uint32_t fpvalid;  /* MSG_FPVALID */
+	uint32_t fpload;   /* MSG_FPLOAD */
 };
 
 struct st_req {

@@ -199,11 +199,12 @@ static void *reader(void *arg)
 	return (void *)site_read(g_pipe[0], (long)buf, sizeof(buf));
 }
 
-/* A thread blocked in a read (reader(arg)) gets SIGUSR1 (SA_RESTART or not), then the pipe
- * gets 2 bytes if it restarts; the thread's result. */
-static void *interrupt_read(void *(*reader_fn)(void *), void *arg, int wfd, int restart)
+/* A thread blocked in a read (reader(arg)) gets SIGUSR1 (handled by handler, which counts
+ * g_usr1; SA_RESTART or not), then the pipe gets 2 bytes if it restarts; the thread's result. */
+static void *interrupt_read(void (*handler)(int), void *(*reader_fn)(void *), void *arg, int wfd,
+			    int restart)
 {
-	struct sigaction sa = {.sa_handler = on_usr1, .sa_flags = restart ? SA_RESTART : 0};
+	struct sigaction sa = {.sa_handler = handler, .sa_flags = restart ? SA_RESTART : 0};
 	pthread_t th;
 	void *ret;
 
@@ -227,7 +228,7 @@ static void test_restart(void)
 	for (int restart = 1; restart >= 0; restart--) {
 		site_read(-1, 0, 0); /* patch the site first (EBADF; the second trap patches) */
 		site_read(-1, 0, 0);
-		long ret = (long)interrupt_read(reader, NULL, g_pipe[1], restart);
+		long ret = (long)interrupt_read(on_usr1, reader, NULL, g_pipe[1], restart);
 		CHECK(ret == (restart ? 2 : -EINTR), "read returned %ld", ret);
 	}
 	ok("a patched read restarts after SA_RESTART and fails with EINTR without");
@@ -252,6 +253,70 @@ static void test_restart(void)
 	CHECK_OK(kill(pid, SIGCONT));
 	expect_exit(pid, 0);
 	ok("a patched nanosleep resumes after a stop (restart_syscall)");
+}
+
+/* A signal to a thread asleep in a patched read: its handler starts with a clean FPU state
+ * (which the platform may hand over without stopping the thread), and the thread's own state
+ * (xmm0, xmm8, MXCSR) is back after the handler and the restarted read. */
+#define FP_OLD 0xdeadbeeffacefeedULL
+static volatile uint64_t g_h_xmm0;
+static volatile uint32_t g_h_mxcsr;
+
+static void on_usr1_fp(int sig)
+{
+	uint64_t v;
+	uint32_t mx;
+
+	__asm__ volatile("movq %%xmm0, %0\n\tstmxcsr %1" : "=r"(v), "=m"(mx));
+	g_h_xmm0 = v;
+	g_h_mxcsr = mx;
+	__asm__ volatile("pcmpeqd %%xmm0, %%xmm0\n\tpcmpeqd %%xmm8, %%xmm8\n\tldmxcsr %0"
+			 :
+			 : "m"(*(uint32_t[]){0x7f80})
+			 : "xmm0", "xmm8");
+	g_usr1++;
+}
+
+static void *fp_reader(void *arg)
+{
+	static uint64_t got[3];
+	uint32_t mx_in = 0x3f80, mx_out = 0;
+	char buf[4];
+
+	for (int i = 0; i < 3; i++) { /* EBADF twice: the site is patched; then it blocks */
+		long fd = i < 2 ? -1 : g_pipe[0], r;
+
+		__asm__ volatile("ldmxcsr %[mxi]\n\t"
+				 "movq %[old], %%xmm0\n\t"
+				 "movq %[old], %%xmm8\n\t"
+				 "mov $0, %%eax\n\t"
+				 "syscall\n\t"
+				 "movq %%xmm0, %[g0]\n\t"
+				 "movq %%xmm8, %[g8]\n\t"
+				 "stmxcsr %[mxo]"
+				 : "=&a"(r), [g0] "=m"(got[0]), [g8] "=m"(got[1]), [mxo] "=m"(mx_out)
+				 : [mxi] "m"(mx_in), [old] "r"(FP_OLD), "D"(fd), "S"(buf), "d"(2L)
+				 : "rcx", "r11", "xmm0", "xmm8", "memory");
+		got[2] = (uint64_t)r;
+		uint32_t dflt = 0x1f80;
+		__asm__ volatile("ldmxcsr %0" ::"m"(dflt));
+		if (got[0] != FP_OLD || got[1] != FP_OLD || mx_out != mx_in)
+			return (void *)1;
+	}
+	return got[2] == 2 ? NULL : (void *)2;
+}
+
+static void test_signal_fpu_asleep(void)
+{
+	CHECK_OK(pipe(g_pipe));
+	void *ret = interrupt_read(on_usr1_fp, fp_reader, NULL, g_pipe[1], 1);
+	CHECK(g_h_xmm0 == 0 && g_h_mxcsr == 0x1f80,
+	      "the handler starts with a clean FPU state: xmm0 %#lx, MXCSR %#x",
+	      (unsigned long)g_h_xmm0, (unsigned)g_h_mxcsr);
+	CHECK(ret == NULL, "the read's xmm0, xmm8, MXCSR and result after the handler (%ld)",
+	      (long)ret);
+	CHECK(close(g_pipe[0]) == 0 && close(g_pipe[1]) == 0, "close");
+	ok("a signal to a thread asleep in a patched read: clean FPU in the handler, state back after");
 }
 
 /* fork and execve from patched sites. */
@@ -473,7 +538,7 @@ static int test_other_sites(void)
 	expect_exit(pid, 0);
 	/* A read blocked in the site: a signal restarts it (SA_RESTART) or ends it (EINTR). */
 	for (int restart = 1; restart >= 0; restart--) {
-		long ret = (long)interrupt_read(xor_reader, p, p[1], restart);
+		long ret = (long)interrupt_read(on_usr1, xor_reader, p, p[1], restart);
 		CHECK(ret == !restart, "the blocked read returned as it should (%ld)", ret);
 	}
 	xor_reads(p[0], p[1], "after signals");
@@ -492,6 +557,7 @@ int main(int argc, char **argv)
 	test_signals_fpu();
 	test_interrupts();
 	test_restart();
+	test_signal_fpu_asleep();
 	test_fork_exec(argv[0]);
 	test_self_modify();
 	test_cross_page();
