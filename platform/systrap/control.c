@@ -32,7 +32,7 @@ static bool alone_locked(struct plat_as *as, const struct plat_ctx *c)
 		const struct st_msg *m =
 			(const struct st_msg *)(as->shm + ST_AREAS_OFF + (size_t)i * ST_AREA_SIZE);
 
-		if ((int)i == c->slot || as->slot[i] == SLOT_FREE)
+		if ((int)i == c->slot || as->slot[i] == SLOT_FREE || as->slot[i] == SLOT_SPARE)
 			continue;
 		if (as->slot[i] != SLOT_EXITING ||
 		    __atomic_load_n(&m->state, __ATOMIC_ACQUIRE) != ST_DEAD)

@@ -718,6 +718,7 @@ void st_ctx_blocking(struct plat_ctx *ctx)
 		__atomic_store_n(&ctx->msg->spin, 0, __ATOMIC_RELAXED);
 	ctx->solo_stop = true;
 	pairing_idle(&ctx->pair);
+	st_as_spare(ctx);
 }
 
 void st_ctx_interrupt(struct plat_ctx *ctx)

@@ -304,7 +304,41 @@ int st_as_first_thread(struct plat_as *as)
 	if (tid <= 0 || tid > INT32_MAX)
 		return tid < 0 && tid >= -4095 ? (int)tid : -EIO;
 	as->pre_tid = (pid_t)tid;
+	as->pre_slot = 0;
 	return 0;
+}
+
+void st_as_spare(struct plat_ctx *ctx)
+{
+	struct plat_as *as = ctx->as;
+	long tid;
+	int slot;
+
+	if (!as || !ctx->started || atomic_load(&ctx->owner) != st_self())
+		return;
+	/* A glance first: this comes before every sleep of every task. */
+	if (__atomic_load_n(&as->pre_tid, __ATOMIC_RELAXED) ||
+	    __atomic_load_n(&as->nctx_made, __ATOMIC_RELAXED) < 2)
+		return;
+	pthread_mutex_lock(&as->lock);
+	slot = as->nctx_made >= 2 && !as->pre_tid && !atomic_load(&as->dead)
+		       ? slot_take_locked(as)
+		       : -1;
+	if (slot >= 0)
+		as->slot[slot] = SLOT_SPARE;
+	pthread_mutex_unlock(&as->lock);
+	if (slot < 0)
+		return;
+	/* The clone request flushes the queue first, as a second context's does. */
+	tid = slot_thread(as, slot, true);
+	pthread_mutex_lock(&as->lock);
+	if (tid > 0 && tid <= INT32_MAX) {
+		as->pre_tid = (pid_t)tid;
+		as->pre_slot = slot;
+	} else {
+		as->slot[slot] = SLOT_FREE;
+	}
+	pthread_mutex_unlock(&as->lock);
 }
 
 /* A new stub thread, cloned by the control thread into a free area; it waits for its first run.
@@ -332,11 +366,12 @@ static struct plat_ctx *systrap_ctx_create(struct plat_as *as)
 		errno = ESRCH;
 		return NULL;
 	}
-	if (as->pre_tid && as->nctx_made == 0) {
-		/* The first context of a pooled address space: its thread waits in slot 0. */
+	if (as->pre_tid) {
+		/* A thread made before: a pooled address space's first, or a spare. */
 		pre = as->pre_tid;
 		as->pre_tid = 0;
-		slot = 0;
+		slot = as->pre_slot;
+		as->slot[slot] = SLOT_USED;
 	} else {
 		slot = slot_take_locked(as);
 	}
@@ -360,6 +395,9 @@ static struct plat_ctx *systrap_ctx_create(struct plat_as *as)
 		r = st_fp_get(src, ctx->init_fp, fpn);
 	else
 		r = (fpstate_initial(ctx->init_fp), 0);
+	/* A spare was made before mapping changes queued since: they go first, as a clone's. */
+	if (r == 0 && pre && !first)
+		r = (int)st_control_ex(as, -1, NULL, 0, true);
 	tid = r < 0 ? r : pre ? pre : slot_thread(as, slot, !first);
 	if (tid <= 0 || tid > INT32_MAX) {
 		pthread_mutex_lock(&as->lock);

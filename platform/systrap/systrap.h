@@ -273,7 +273,12 @@ struct plat_as {
 	uint8_t slot[ST_MAX_THREADS]; /* SLOT_FREE, SLOT_USED, SLOT_EXITING */
 	unsigned slots_hi;      /* slots above this one were never used */
 
-	pid_t pre_tid;    /* a pooled stub's first thread, in slot 0, until ctx_create takes it */
+	/* A thread made before it is needed, waiting in its handler in slot pre_slot until
+	 * ctx_create takes it: a pooled stub's first (slot 0), or a spare (SLOT_SPARE) made
+	 * while a task of an address space that made a second context before sleeps in the
+	 * Sentry (st_as_spare): a shell's next vfork, a program's next thread. */
+	pid_t pre_tid;
+	int pre_slot;
 
 	/* Host fds passed to the stub (the files it maps; see ST_FD_SOCK), by file; req_lock. */
 	int sock;
@@ -292,7 +297,8 @@ struct plat_as {
 	} ops[ST_OPS_MAX];
 };
 
-enum { SLOT_FREE, SLOT_USED, SLOT_EXITING };
+/* SLOT_SPARE: a spare's (pre_tid), which runs no application code: batching goes on. */
+enum { SLOT_FREE, SLOT_USED, SLOT_EXITING, SLOT_SPARE };
 
 /* The sigcontext words from r8 to the selectors (run.c). */
 #define SC_WORDS 19
@@ -460,6 +466,9 @@ int st_fp_set(struct plat_ctx *ctx, const void *buf, size_t size);
 void st_ctx_interrupt(struct plat_ctx *ctx);
 /* The platform's ctx_blocking: ctx's owner, between runs. */
 void st_ctx_blocking(struct plat_ctx *ctx);
+/* Make a spare thread in ctx's address space if it made a second context before and has
+ * none (from ctx's owner, its thread stopped). */
+void st_as_spare(struct plat_ctx *ctx);
 /* A new ctx's pairing state (pairing, run.c), set by ctx_create. */
 void st_ctx_init_pairing(struct plat_ctx *ctx);
 
