@@ -216,10 +216,14 @@ int itimer_init(void)
 void itimer_update_locked(struct thread_group *tg)
 {
 	if (tg->state != TG_ALIVE) {
+		/* A process's end takes its timers; the timer thread need not hear of it (every
+		 * exit woke it, often on the other CPU, to take the kernel lock and look at every
+		 * process): a wake-up it planned for one of them finds nothing due. */
 		struct cpu_itimers *c = cpu_find(tg);
 		memset(&tg->itimer, 0, sizeof(tg->itimer));
 		if (c)
 			cpu_free(c);
+		return;
 	}
 	if (g_itimer_started)
 		pthread_cond_signal(&g_itimer_cond);
