@@ -85,6 +85,17 @@ static const uint8_t *get_ref(struct rcur *r, size_t n)
 	return q;
 }
 
+/* A u32 length n (< GOFER_PATH_MAX), then n bytes (*t points at them): READLINK's and LOOKUP's
+ * target. 0, or -EPROTO. */
+static int get_target(struct rcur *r, const uint8_t **t, uint32_t *n)
+{
+	*n = get32(r);
+	if (!r->err && *n >= GOFER_PATH_MAX)
+		return -EPROTO;
+	*t = get_ref(r, *n);
+	return r->err;
+}
+
 int gofer_name_valid(const char *name, size_t len)
 {
 	if (name == NULL || len == 0 || len > GOFER_NAME_MAX)
@@ -690,14 +701,10 @@ int gofer_decode_rep(const void *buf, size_t len, uint8_t type, uint32_t tag, st
 		break;
 	case GOFER_LOOKUP: {
 		get_stat(&r, &rep->lookup.st);
-		uint32_t n = get32(&r);
-		if (r.err)
-			return r.err;
-		if (n >= GOFER_PATH_MAX)
-			return -EPROTO;
-		const uint8_t *t = get_ref(&r, n);
-		if (r.err)
-			return r.err;
+		uint32_t n;
+		const uint8_t *t;
+		if ((err = get_target(&r, &t, &n)) < 0)
+			return err;
 		if (!stat_valid(&rep->lookup.st) ||
 		    !lookup_target_valid(&rep->lookup.st, (const char *)t, n))
 			return -EINVAL;
@@ -706,14 +713,12 @@ int gofer_decode_rep(const void *buf, size_t len, uint8_t type, uint32_t tag, st
 		break;
 	}
 	case GOFER_READLINK: {
-		uint32_t n = get32(&r);
-		if (r.err)
-			return r.err;
-		if (n == 0 || n >= GOFER_PATH_MAX)
+		uint32_t n;
+		const uint8_t *t;
+		if ((err = get_target(&r, &t, &n)) < 0)
+			return err;
+		if (n == 0)
 			return -EPROTO;
-		const uint8_t *t = get_ref(&r, n);
-		if (r.err)
-			return r.err;
 		if (memchr(t, '\0', n))
 			return -EINVAL;
 		rep->readlink.target = (const char *)t;

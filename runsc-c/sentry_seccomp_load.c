@@ -83,8 +83,9 @@ int sentry_seccomp_install(bool debug)
 	}
 	/* What libseccomp's load does with the filter's attributes: NO_NEW_PRIVS, and every
 	 * thread (TSYNC; none is expected). */
-	struct sock_fprog prog = {.len = (unsigned short)ARRAY_SIZE(sentry_bpf),
-				  .filter = (struct sock_filter *)sentry_bpf};
+	size_t len;
+	const struct sock_filter *program = sentry_seccomp_program(&len);
+	struct sock_fprog prog = {.len = (unsigned short)len, .filter = (struct sock_filter *)program};
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return -errno;
 	r = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog);

@@ -743,6 +743,12 @@ static bool fp_saved(struct plat_ctx *ctx)
 	       __atomic_load_n(&ctx->msg->fpvalid, __ATOMIC_ACQUIRE);
 }
 
+/* Where that saved copy is (and where st_fp_set leaves a state for the thread to load). */
+static uint8_t *fp_save_area(struct plat_ctx *ctx)
+{
+	return (uint8_t *)ctx->msg - MSG_STATE + MSG_FPSAVE;
+}
+
 int st_fp_get(struct plat_ctx *ctx, void *buf, size_t size)
 {
 	size_t n = fpstate_user_size();
@@ -758,7 +764,7 @@ int st_fp_get(struct plat_ctx *ctx, void *buf, size_t size)
 	if (!ctx->as || atomic_load(&ctx->as->dead))
 		return -ESRCH;
 	if (ctx->fast && fp_saved(ctx)) {
-		memcpy(buf, (const uint8_t *)ctx->msg - MSG_STATE + MSG_FPSAVE, n);
+		memcpy(buf, fp_save_area(ctx), n);
 	} else {
 		if (ctx->fast && (r = spill(ctx, ctx->as)) < 0)
 			return r;
@@ -802,7 +808,7 @@ int st_fp_set(struct plat_ctx *ctx, const void *buf, size_t size)
 	/* A thread asleep in a fast report (its state saved, so it has XSAVE) loads the state with
 	 * XRSTOR on its way out: no spill (a signal's delivery resets the FPU for its handler). */
 	if (ctx->fast && fp_saved(ctx)) {
-		memcpy((uint8_t *)ctx->msg - MSG_STATE + MSG_FPSAVE, img, n);
+		memcpy(fp_save_area(ctx), img, n);
 		__atomic_store_n(&ctx->msg->fpload, 1, __ATOMIC_RELEASE);
 		return 0;
 	}

@@ -303,15 +303,24 @@ bool rusage_zombie_pending_locked(struct thread_group *ch)
 
 void rusage_wait_locked(void) { pthread_cond_wait(&g_rss_landed, &g_kernel.lock); }
 
-void rusage_release_locked(struct thread_group *tg)
+/* Figures on their way for tg's own maxrss go to to's (children: its children's) instead. */
+static void rss_retarget_locked(const struct thread_group *tg, struct thread_group *to,
+				bool children)
 {
 	struct list_head *pos;
 
 	list_for_each(pos, &g_rss_dues) {
 		struct rss_due *due = list_entry(pos, struct rss_due, link);
-		if (due->tg == tg)
-			due->tg = NULL;
+		if (due->tg == tg) {
+			due->tg = to;
+			due->children = children;
+		}
 	}
+}
+
+void rusage_release_locked(struct thread_group *tg)
+{
+	rss_retarget_locked(tg, NULL, false);
 }
 
 static void put_time(struct linux_timeval *tv, int64_t ns)
@@ -368,16 +377,8 @@ void rusage_zombie_locked(struct thread_group *ch, struct linux_rusage *out)
 
 void rusage_reap_locked(struct thread_group *parent, struct thread_group *ch)
 {
-	struct list_head *pos;
-
 	/* Figures still on their way for ch join its parent's children's. */
-	list_for_each(pos, &g_rss_dues) {
-		struct rss_due *due = list_entry(pos, struct rss_due, link);
-		if (due->tg == ch) {
-			due->tg = parent;
-			due->children = true;
-		}
-	}
+	rss_retarget_locked(ch, parent, true);
 	parent->ru.cutime_ns += ch->ru.utime_ns + ch->ru.cutime_ns;
 	parent->ru.cstime_ns += ch->ru.stime_ns + ch->ru.cstime_ns;
 	parent->ru.cmaxrss_kb =

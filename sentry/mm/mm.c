@@ -210,7 +210,7 @@ bool mm_put_last_then(struct mm *mm, void (*fn)(struct mm *mm, void *arg), void 
 {
 	/* The last reference is the caller's: nobody can take another (the mm is no task's any
 	 * more), so refs stays 1 until the put below. */
-	if (__atomic_load_n(&mm->refs, __ATOMIC_ACQUIRE) != 1)
+	if (!mm_sole_ref(mm))
 		return false;
 	mm->before_free = fn;
 	mm->before_free_arg = arg;
