@@ -9,11 +9,13 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "common/log.h"
@@ -161,6 +163,26 @@ static void exec_free(struct sentry_exec *e)
 	memset(e, 0, sizeof(*e));
 }
 
+/* Host fds the Sentry's fd table has room for from the start (below). */
+#define BOOT_FD_TABLE 4096
+
+/* Grow the Sentry's host fd table now, while it has one thread: Linux grows a table that
+ * threads share only after an RCU grace period (expand_fdtable), 6-16 ms here for each
+ * doubling past 256 fds, taken by whichever task's call opened the fd. The Sentry holds a host
+ * fd per open file of the sandbox and keeps up to 1024 idle ones (goferfs), so a workload
+ * that touches many files would stall once per doubling. 32 KiB of table, at most. */
+static void reserve_fd_table(int any_fd)
+{
+	struct rlimit rl;
+	long want = BOOT_FD_TABLE;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)want)
+		want = (long)rl.rlim_cur;
+	int fd = fcntl(any_fd, F_DUPFD_CLOEXEC, (int)want - 1);
+	if (fd >= 0)
+		close(fd); /* the table stays as large */
+}
+
 int cmd_boot(struct global_opts *g, int argc, char **argv)
 {
 	struct boot_config c;
@@ -183,6 +205,7 @@ int cmd_boot(struct global_opts *g, int argc, char **argv)
 	vdso_probe_host(); /* reads /proc/cpuinfo: before confine_fs hides it */
 	if (confine_fs() < 0 || confine_hostname(c.hostname) < 0 || confine_caps() < 0)
 		return EXIT_RUNTIME;
+	reserve_fd_table(f.log); /* after confine_caps raised RLIMIT_NOFILE; before any thread */
 	/* glibc's malloc sizes its arena limit from get_nprocs(), which reads
 	 * /sys/devices/system/cpu/online the first time a second thread allocates: a path-based
 	 * open the Sentry's filter kills. A fixed limit means it never asks. */
