@@ -51,9 +51,10 @@ static int write_file(const char *path, const char *s)
 
 /* New mount, net, ipc and uts namespaces; a new user namespace first (mapping our ids to 0)
  * only if we may not make them in the current one. */
-static int enter_namespaces(void)
+/* New namespaces for the gofer; a new network namespace only if it has not joined one. */
+static int enter_namespaces(bool have_net)
 {
-	const int flags = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS;
+	const int flags = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | (have_net ? 0 : CLONE_NEWNET);
 	char map[64];
 	uid_t uid = getuid();
 	gid_t gid = getgid();
@@ -325,7 +326,22 @@ static int drop_capabilities(void)
 
 #define GOFER_SLICE_NS 100000 /* 0.1 ms, the shortest Linux takes */
 
-int gofer_main(int sock, const char *rootfs, const struct gofer_bind *binds, size_t nbinds)
+/* Join the network namespace netns_fd refers to (closed here). Only a caller with
+ * CAP_SYS_ADMIN over it can (the CLI as root): false otherwise, and the gofer makes its own. */
+static bool join_netns(int netns_fd)
+{
+	if (netns_fd < 0)
+		return false;
+	bool joined = setns(netns_fd, CLONE_NEWNET) == 0;
+	if (!joined)
+		log_debug("gofer: not joining the Sentry's network namespace (%s): a new one",
+			  strerror(errno));
+	close(netns_fd);
+	return joined;
+}
+
+int gofer_main(int sock, const char *rootfs, const struct gofer_bind *binds, size_t nbinds,
+	       int netns_fd)
 {
 	struct rlimit rl;
 	struct gofer_root *roots = NULL;
@@ -335,6 +351,7 @@ int gofer_main(int sock, const char *rootfs, const struct gofer_bind *binds, siz
 	int err;
 
 	log_set_role("gofer");
+	bool have_net = join_netns(netns_fd);
 	close_other_fds(sock, log_fd());
 	if (nbinds >= GOFER_ROOTS_MAX) {
 		err = -E2BIG;
@@ -348,7 +365,7 @@ int gofer_main(int sock, const char *rootfs, const struct gofer_bind *binds, siz
 		log_error("out of memory");
 		goto fail;
 	}
-	if ((err = enter_namespaces()) < 0) {
+	if ((err = enter_namespaces(have_net)) < 0) {
 		log_error("cannot enter new namespaces: %s", strerror(-err));
 		goto fail;
 	}

@@ -25,7 +25,7 @@ static int parse_int(const char *s)
 
 int cmd_gofer(struct global_opts *g, int argc, char **argv)
 {
-	int sock = -1, log = -1, level = LOG_WARN;
+	int sock = -1, log = -1, level = LOG_WARN, netns = -1;
 	const char *rootfs = NULL;
 	/* at most one bind per pair of arguments */
 	struct gofer_bind *binds = calloc((size_t)argc / 2 + 1, sizeof(*binds));
@@ -40,6 +40,8 @@ int cmd_gofer(struct global_opts *g, int argc, char **argv)
 			log = parse_int(argv[i + 1]);
 		else if (strcmp(argv[i], "--log-level") == 0)
 			level = parse_int(argv[i + 1]);
+		else if (strcmp(argv[i], "--netns-fd") == 0)
+			netns = parse_int(argv[i + 1]);
 		else if (strcmp(argv[i], "--rootfs") == 0)
 			rootfs = argv[i + 1];
 		else if (strcmp(argv[i], "--bind-ro") == 0 || strcmp(argv[i], "--bind-rw") == 0)
@@ -57,5 +59,5 @@ int cmd_gofer(struct global_opts *g, int argc, char **argv)
 	log_set_role("gofer");
 	/* _exit: the gofer's seccomp filter has no room for exit-time work (atexit handlers, a
 	 * sanitizer's leak check), and it has no stdio to flush. */
-	_exit(gofer_main(sock, rootfs, binds, nbinds));
+	_exit(gofer_main(sock, rootfs, binds, nbinds, netns));
 }

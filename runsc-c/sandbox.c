@@ -98,18 +98,27 @@ static noreturn void child_fail(const char *what, int err)
 
 static char *const empty_env[] = {NULL};
 
-/* The gofer's argv: the fixed flags, then "--bind-ro|--bind-rw SOURCE" for each bind mount
- * of boot in order (they become its roots 1, 2, ...). NULL on ENOMEM; free() the array only. */
-static char **gofer_argv(const char *rootfs, const struct boot_config *boot, char *level_str)
+/* The fd the gofer finds the Sentry's network namespace at (spawn_gofer). */
+#define GOFER_NETNS_FD "7"
+
+/* The gofer's argv: the fixed flags, "--netns-fd 7" if it gets the Sentry's network namespace,
+ * then "--bind-ro|--bind-rw SOURCE" for each bind mount of boot in order (they become its
+ * roots 1, 2, ...). NULL on ENOMEM; free() the array only. */
+static char **gofer_argv(const char *rootfs, const struct boot_config *boot, char *level_str,
+			 bool netns)
 {
 	char *fixed[] = {"runsc-c", "gofer",	   "--sock-fd", "3",	    "--log-fd",
 			 "4",	    "--log-level", level_str,	"--rootfs", (char *)rootfs};
 	size_t nfixed = ARRAY_SIZE(fixed), n = nfixed;
-	char **argv = calloc(nfixed + 2 * boot->nmounts + 1, sizeof(*argv));
+	char **argv = calloc(nfixed + 2 + 2 * boot->nmounts + 1, sizeof(*argv));
 
 	if (!argv)
 		return NULL;
 	memcpy(argv, fixed, sizeof(fixed));
+	if (netns) {
+		argv[n++] = "--netns-fd";
+		argv[n++] = GOFER_NETNS_FD;
+	}
 	for (size_t i = 0; i < boot->nmounts; i++) {
 		const struct boot_mount *m = &boot->mounts[i];
 		if (strcmp(m->type, "bind") != 0)
@@ -120,11 +129,12 @@ static char **gofer_argv(const char *rootfs, const struct boot_config *boot, cha
 	return argv;
 }
 
+/* Fork and exec the gofer. netns_fd: the Sentry's network namespace for it to join, or -1. */
 static pid_t spawn_gofer(int exe_fd, int sock, const char *rootfs, const struct boot_config *boot,
-			 int log_fd, int level, const sigset_t *mask)
+			 int log_fd, int level, int netns_fd, const sigset_t *mask)
 {
 	char level_str[4];
-	char **argv = gofer_argv(rootfs, boot, level_str);
+	char **argv = gofer_argv(rootfs, boot, level_str, netns_fd >= 0);
 	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	pid_t pid;
 
@@ -144,7 +154,8 @@ static pid_t spawn_gofer(int exe_fd, int sock, const char *rootfs, const struct 
 		return -e;
 	}
 	if (pid == 0) {
-		const int fds[] = {sock, log_fd, exe_fd, devnull};
+		/* 3 sock, 4 log, 5 exe, 6 /dev/null (then 0-2), 7 the network namespace */
+		const int fds[] = {sock, log_fd, exe_fd, devnull, netns_fd};
 		int r;
 
 		/* The terminal's ^C goes to the whole process group: the gofer stays until the
@@ -152,7 +163,7 @@ static pid_t spawn_gofer(int exe_fd, int sock, const char *rootfs, const struct 
 		child_reset_signals(mask, SIG_IGN);
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
 			child_fail("gofer: PR_SET_PDEATHSIG", errno);
-		if ((r = child_move_fds(fds, 4, 3)) < 0)
+		if ((r = child_move_fds(fds, netns_fd >= 0 ? 5 : 4, 3)) < 0)
 			child_fail("gofer: fds", -r);
 		for (int fd = 0; fd < 3; fd++)
 			dup2(6, fd);
@@ -460,9 +471,16 @@ int sandbox_spawn(const struct sandbox_spec *s, struct sandbox *sb)
 		sandbox_close(sb);
 		return EXIT_RUNTIME;
 	}
+	/* The gofer joins the Sentry's network namespace (empty, like the one it would make):
+	 * one namespace made and torn down per sandbox, not two. */
+	char ns_path[64];
+	snprintf(ns_path, sizeof(ns_path), "/proc/%d/ns/net", (int)sb->sentry);
+	int netns_fd = open(ns_path, O_RDONLY | O_CLOEXEC);
 	sb->gofer = spawn_gofer(sb->exe_fd, sock[1], s->rootfs, s->boot, s->log_fd, s->log_level,
-				&sb->old_mask);
+				netns_fd, &sb->old_mask);
 	close(sock[1]);
+	if (netns_fd >= 0)
+		close(netns_fd);
 	if (sb->gofer < 0) {
 		kill(sb->sentry, SIGKILL);
 		waitpid(sb->sentry, NULL, 0);

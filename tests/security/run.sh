@@ -170,17 +170,20 @@ descendants() {
 	done
 }
 
-# find_sentry PID: the first descendant of PID whose command line has a "boot" argument.
-find_sentry() {
+# find_role PID ROLE: the first descendant of PID whose command line has a ROLE argument.
+find_role() {
 	local p
 	for p in $(descendants "$1"); do
-		if tr '\0' '\n' <"/proc/$p/cmdline" 2>/dev/null | grep -qx boot; then
+		if tr '\0' '\n' <"/proc/$p/cmdline" 2>/dev/null | grep -qx "$2"; then
 			echo "$p"
 			return 0
 		fi
 	done
 	return 1
 }
+
+# find_sentry PID: the first descendant of PID whose command line has a "boot" argument.
+find_sentry() { find_role "$1" boot; }
 
 status_field() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status" 2>/dev/null; }
 
@@ -302,12 +305,30 @@ check_confinement() {
 	for f in etc/passwd usr/bin bin/busybox; do
 		[[ -e /proc/$s/root/$f ]] && RT_CONFINE+=("root: the Sentry's root still shows /$f")
 	done
+	# The gofer: its own mount namespace, and the Sentry's empty network namespace (joined,
+	# not the host's), ipc and uts of its own.
+	local g
+	if ! g=$(find_role "$2" gofer); then
+		RT_CONFINE+=("gofer: no gofer (a descendant with a 'gofer' argument) found")
+		return 0
+	fi
+	for ns in mnt net ipc uts; do
+		mine=$(readlink /proc/self/ns/$ns)
+		theirs=$(readlink "/proc/$g/ns/$ns" 2>/dev/null)
+		[[ -n $theirs && $theirs != "$mine" ]] || RT_CONFINE+=("gofer: the gofer shares the host's $ns namespace ($theirs)")
+	done
+	[[ $(readlink "/proc/$g/ns/net") == "$(readlink "/proc/$s/ns/net")" ]] ||
+		RT_CONFINE+=("gofer: the gofer is not in the Sentry's network namespace")
+	[[ $(readlink "/proc/$g/ns/mnt") != "$(readlink "/proc/$s/ns/mnt")" ]] ||
+		RT_CONFINE+=("gofer: the gofer shares the Sentry's mount namespace")
+	[[ $(status_field "$g" Seccomp) == 2 ]] || RT_CONFINE+=("gofer: Seccomp is '$(status_field "$g" Seccomp)', want 2 (filter)")
 }
 
 test_confinement() {
 	local n topic
-	for topic in seccomp caps namespaces root; do
+	for topic in seccomp caps namespaces root gofer; do
 		n=sentry-confined-$topic
+		[[ $topic == gofer ]] && n=gofer-confined
 		rt_selected $n || continue
 		if [[ -n $RT_CONFINE_SKIP ]]; then
 			rt_result $n fail "$RT_CONFINE_SKIP"

@@ -18,9 +18,9 @@ static char top[64];
 static struct gofer_client cl;
 static pid_t gofer_pid;
 
-/* Fork a child that runs gofer_main(rootfs, binds), as uid (if uid != 0). */
-static void start_binds(const char *rootfs, uid_t uid, const struct gofer_bind *binds,
-			size_t nbinds)
+/* Fork a child that runs gofer_main(rootfs, binds, netns_fd), as uid (if uid != 0). */
+static void start_netns(const char *rootfs, uid_t uid, const struct gofer_bind *binds,
+			size_t nbinds, int netns_fd)
 {
 	int sv[2];
 	cr_assert_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
@@ -34,10 +34,16 @@ static void start_binds(const char *rootfs, uid_t uid, const struct gofer_bind *
 		/* Changing uid made us non-dumpable, which a user running the CLI is not. */
 		if (uid != 0)
 			prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
-		_exit(gofer_main(sv[1], rootfs, binds, nbinds));
+		_exit(gofer_main(sv[1], rootfs, binds, nbinds, netns_fd));
 	}
 	close(sv[1]);
 	cr_assert_eq(gofer_client_init(&cl, sv[0]), 0);
+}
+
+static void start_binds(const char *rootfs, uid_t uid, const struct gofer_bind *binds,
+			size_t nbinds)
+{
+	start_netns(rootfs, uid, binds, nbinds, -1);
 }
 
 static void start(const char *rootfs, uid_t uid) { start_binds(rootfs, uid, NULL, 0); }
@@ -109,6 +115,47 @@ static void proc_status(pid_t pid, const char *key, char *val, size_t size)
 			val[strcspn(val, "\n")] = '\0';
 		}
 	fclose(f);
+}
+
+/* Do processes a and b share namespace ns? */
+static bool ns_equal(pid_t a, pid_t b, const char *ns)
+{
+	char la[64], lb[64], pa[64], pb[64];
+	snprintf(pa, sizeof(pa), "/proc/%d/ns/%s", (int)a, ns);
+	snprintf(pb, sizeof(pb), "/proc/%d/ns/%s", (int)b, ns);
+	ssize_t na = readlink(pa, la, sizeof(la) - 1), nb = readlink(pb, lb, sizeof(lb) - 1);
+	cr_assert(na > 0 && nb > 0);
+	la[na] = lb[nb] = '\0';
+	return strcmp(la, lb) == 0;
+}
+
+/* A child holding a new, empty network namespace (the Sentry's, in the CLI), until killed;
+ * *fd gets that namespace, as the CLI opens it. */
+static pid_t netns_holder(int *fd)
+{
+	int sync[2];
+	char c, path[64];
+
+	cr_assert_eq(pipe(sync), 0);
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		close(sync[0]);
+		/* gone with the test, even one that failed before its kill */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || unshare(CLONE_NEWNET) < 0)
+			_exit(1);
+		if (write(sync[1], "k", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	close(sync[1]);
+	cr_assert_eq(read(sync[0], &c, 1), 1);
+	close(sync[0]);
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+	*fd = open(path, O_RDONLY | O_CLOEXEC);
+	cr_assert_geq(*fd, 0);
+	return pid;
 }
 
 static int same_ns(pid_t pid, const char *ns)
@@ -252,6 +299,46 @@ static void need_userns(void)
 	}
 	if (gt_wait(pid) != 0)
 		cr_skip_test("no unprivileged user namespaces");
+}
+
+/* The CLI hands the gofer the Sentry's network namespace: the gofer joins it rather than
+ * making a second one, and is in no other process's (the host's) namespace. */
+Test(gofer_confine, joins_the_network_namespace_it_is_given)
+{
+	char buf[64];
+	int fd;
+
+	need_root();
+	pid_t holder = netns_holder(&fd);
+	start_netns(top, 0, NULL, 0, fd);
+	close(fd);
+	read_via_gofer("hello", buf, sizeof(buf)); /* confinement is done */
+	cr_assert(ns_equal(gofer_pid, holder, "net"));
+	cr_assert(!same_ns(gofer_pid, "net"));
+	cr_assert(!same_ns(gofer_pid, "mnt"));
+	cr_assert(!ns_equal(gofer_pid, holder, "mnt"));
+	cr_assert_eq(stop(), 0);
+	kill(holder, SIGKILL);
+	gt_wait(holder);
+}
+
+/* A gofer that may not join it (an unprivileged caller) makes its own instead, as before. */
+Test(gofer_confine, unprivileged_makes_its_own_network_namespace)
+{
+	char buf[64];
+	int fd;
+
+	need_root(); /* for the holder's namespace; the gofer itself runs as nobody */
+	need_userns();
+	pid_t holder = netns_holder(&fd);
+	start_netns(top, 65534, NULL, 0, fd);
+	close(fd);
+	read_via_gofer("hello", buf, sizeof(buf));
+	cr_assert(!ns_equal(gofer_pid, holder, "net"));
+	cr_assert(!same_ns(gofer_pid, "net"));
+	cr_assert_eq(stop(), 0);
+	kill(holder, SIGKILL);
+	gt_wait(holder);
 }
 
 Test(gofer_confine, unprivileged_makes_its_own_user_namespace)
