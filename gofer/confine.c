@@ -49,9 +49,9 @@ static int write_file(const char *path, const char *s)
 	return err;
 }
 
-/* New mount, net, ipc and uts namespaces; a new user namespace first (mapping our ids to 0)
- * only if we may not make them in the current one. */
-/* New namespaces for the gofer; a new network namespace only if it has not joined one. */
+/* New mount, ipc and uts namespaces, and a network namespace unless have_net (joined one
+ * already); a new user namespace first (mapping our ids to 0) only if we may not make them in
+ * the current one. */
 static int enter_namespaces(bool have_net)
 {
 	const int flags = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | (have_net ? 0 : CLONE_NEWNET);

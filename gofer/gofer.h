@@ -16,11 +16,12 @@ struct gofer_bind {
  * Enters new mount, ipc and uts namespaces and a network namespace: netns_fd's (the Sentry's
  * empty one, which the CLI passes so that a sandbox makes one, not two: ~0.3 ms each here), or
  * a new one if netns_fd is -1 or cannot be joined (an unprivileged caller); and a new user
- * namespace first if the process is not privileged enough for the rest. Then it makes rootfs (which may be "/") the root of its mount
- * namespace, recursively read-only, nosuid and nodev, with host pseudo filesystems (proc,
- * sysfs, cgroup, ...) beneath it detached, closes every fd but sock and the log fd, drops all
- * capabilities but CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH, sets no_new_privs, installs its
- * seccomp allowlist (gofer/seccomp.c) and serves sock until the Sentry closes it.
+ * namespace first if the process is not privileged enough for the rest. Then it makes rootfs
+ * (which may be "/") the root of its mount namespace, recursively read-only, nosuid and nodev,
+ * with host pseudo filesystems (proc, sysfs, cgroup, ...) beneath it detached, closes every fd
+ * but sock and the log fd, drops all capabilities but CAP_DAC_OVERRIDE and
+ * CAP_DAC_READ_SEARCH, sets no_new_privs, installs its seccomp allowlist (gofer/seccomp.c) and
+ * serves sock until the Sentry closes it.
  * Each of binds[0..nbinds) is opened before the pivot as a detached recursive clone of its
  * mount tree (open_tree), nosuid and nodev, and read-only all the way down unless writable
  * (a file's directory is cloned, and only the file is served); they are roots 1.. of
