@@ -333,6 +333,25 @@ t_delete_force() {
 }
 rt_selected delete-force && check delete-force t_delete_force
 
+# ---- a container's gofer has a network namespace of its own (not the Sentry's, which the
+# runtime's hooks may configure, nor the host's) ----
+t_gofer_netns() {
+	local b sentry gofer host
+	b=$(bundle gofernet 'while :; do sleep 1; done')
+	: >"$LOG"
+	"${RC[@]}" run --detach --bundle "$b" gofernet 2>>"$LOG" || return 1
+	sentry=$(grep -oE '"sentry": ?[0-9]+' "$ROOT/gofernet/pids" | grep -oE '[0-9]+$')
+	gofer=$(grep -oE '"gofer": ?[0-9]+' "$ROOT/gofernet/pids" | grep -oE '[0-9]+$')
+	host=$(readlink /proc/self/ns/net)
+	local sn gn
+	sn=$(readlink "/proc/$sentry/ns/net")
+	gn=$(readlink "/proc/$gofer/ns/net")
+	echo "sentry $sentry $sn, gofer $gofer $gn, host $host" >>"$LOG"
+	"${RC[@]}" delete --force gofernet 2>>"$LOG" || return 1
+	[[ -n $sn && -n $gn && $gn != "$sn" && $gn != "$host" && $sn != "$host" ]]
+}
+rt_selected gofer-netns && check gofer-netns t_gofer_netns
+
 # ---- two containers side by side ----
 t_two() {
 	local a b
