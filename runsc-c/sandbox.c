@@ -475,9 +475,12 @@ int sandbox_spawn(const struct sandbox_spec *s, struct sandbox *sb)
 	 * one namespace made and torn down per sandbox, not two. Not a container's: that one is
 	 * the runtime's to configure (its hooks, CNI's among them, get the Sentry's pid), so
 	 * there the gofer keeps one of its own, empty whatever they add. */
-	char ns_path[64];
-	snprintf(ns_path, sizeof(ns_path), "/proc/%d/ns/net", (int)sb->sentry);
-	int netns_fd = s->control ? -1 : open(ns_path, O_RDONLY | O_CLOEXEC);
+	int netns_fd = -1;
+	if (!s->control) {
+		char ns_path[64];
+		snprintf(ns_path, sizeof(ns_path), "/proc/%d/ns/net", (int)sb->sentry);
+		netns_fd = open(ns_path, O_RDONLY | O_CLOEXEC);
+	}
 	sb->gofer = spawn_gofer(sb->exe_fd, sock[1], s->rootfs, s->boot, s->log_fd, s->log_level,
 				netns_fd, &sb->old_mask);
 	close(sock[1]);

@@ -110,12 +110,13 @@ static int patch(struct mm *mm, struct site *s, uint32_t nr, uint64_t *slot_out)
 		r = -ENOSPC;
 		goto out;
 	}
-	syspatch_jump(slot, s->repl);
 	switch (s->kind) {
 	case MOV_EAX:
+		syspatch_jump(slot, s->repl);
 		syspatch_entry(slot, nr, s->addr, g_kernel.patch_stub, s->entry);
 		break;
 	case MOV_REG:
+		syspatch_jump(slot, s->repl);
 		syspatch_entry_reg(slot, nr, s->code, s->addr, g_kernel.patch_stub, s->entry);
 		break;
 	case READ:

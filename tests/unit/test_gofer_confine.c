@@ -158,15 +158,8 @@ static pid_t netns_holder(int *fd)
 	return pid;
 }
 
-static int same_ns(pid_t pid, const char *ns)
-{
-	char a[64], b[64], pa[64], pb[64];
-	snprintf(pa, sizeof(pa), "/proc/self/ns/%s", ns);
-	snprintf(pb, sizeof(pb), "/proc/%d/ns/%s", (int)pid, ns);
-	ssize_t na = readlink(pa, a, sizeof(a) - 1), nb = readlink(pb, b, sizeof(b) - 1);
-	cr_assert(na > 0 && nb > 0);
-	return na == nb && memcmp(a, b, (size_t)na) == 0;
-}
+/* Does pid share namespace ns with this process? */
+static bool same_ns(pid_t pid, const char *ns) { return ns_equal(getpid(), pid, ns); }
 
 Test(gofer_confine, serves_a_tree_as_root)
 {
