@@ -188,27 +188,16 @@ static int map_interp(struct mm *mm, struct file *f, const struct elf_image *img
 	uint64_t slack = align - PAGE_SIZE;
 	if (span + slack < span)
 		return -ENOMEM;
-	/* Reserve the whole span (plus room to align it), then map the segments over it. */
-	long res = mm_mmap(mm, 0, span + slack, LINUX_PROT_NONE,
-			   LINUX_MAP_PRIVATE | LINUX_MAP_ANONYMOUS, NULL, 0);
+	/* Room for the whole span (plus room to align it), found but not reserved: nothing else
+	 * maps into an mm being exec'd, and a reservation mapped only to be replaced would cost
+	 * memory-file space and its release (a punch) for nothing. The gaps between the segments
+	 * stay unmapped, as Linux leaves them. */
+	long res = mm_find_unmapped(mm, span + slack);
 	if (res < 0)
 		return (int)res;
 	uint64_t base = ((uint64_t)res + slack) & ~(align - 1);
 	*bias = base - img->lo;
-	int r = map_image(mm, f, img, *bias, (uint64_t)res + span + slack, &end);
-	if (r < 0)
-		return r;
-	/* What is left of the reservation: below, between and above the segments. */
-	uint64_t prev = (uint64_t)res;
-	for (size_t i = 0; i <= img->nseg; i++) {
-		uint64_t next = i < img->nseg ? PAGE_ALIGN_DOWN(img->seg[i].vaddr + *bias)
-					      : (uint64_t)res + span + slack;
-		if (next > prev)
-			mm_munmap(mm, prev, next - prev);
-		if (i < img->nseg)
-			prev = PAGE_ALIGN_UP(img->seg[i].vaddr + *bias + img->seg[i].memsz);
-	}
-	return 0;
+	return map_image(mm, f, img, *bias, (uint64_t)res + span + slack, &end);
 }
 
 /* Open the interpreter named by img's PT_INTERP (in f) as Linux's load_elf_binary does, and

@@ -276,6 +276,16 @@ uint64_t mm_stack_top(struct mm *mm) { return mm->max_addr; }
 
 uint64_t mm_mmap_base(struct mm *mm) { return mm->mmap_base; }
 
+long mm_find_unmapped(struct mm *mm, uint64_t len)
+{
+	if (!len || !IS_PAGE_ALIGNED(len))
+		return -ENOMEM;
+	pthread_rwlock_rdlock(&mm->lock);
+	long r = vma_find_free(mm, 0, len, 0);
+	pthread_rwlock_unlock(&mm->lock);
+	return r;
+}
+
 /* The filesystems define it (mm.h); referenced weakly so that the mm links without them (unit
  * tests of other modules): then no file has memory pages. */
 extern struct mm_filemap *file_filemap(struct file *f) __attribute__((weak));

@@ -197,6 +197,9 @@ struct plat_as *mm_plat_as(struct mm *mm);
 uint64_t mm_stack_top(struct mm *mm);
 /* Top of the area mmap searches when given no usable hint (below the stack's reserve). */
 uint64_t mm_mmap_base(struct mm *mm);
+/* Where mmap without a hint would put len bytes (page aligned), without mapping anything: for
+ * an exec, whose mm nobody else maps into meanwhile. The address or -ENOMEM. */
+long mm_find_unmapped(struct mm *mm, uint64_t len);
 
 /* mmap semantics (LINUX_PROT_*, LINUX_MAP_*). f is NULL for anonymous mappings; a file mapping
  * takes its own reference on f (the caller keeps its own). Checks everything Linux's do_mmap
