@@ -107,6 +107,24 @@ Test(mmap, anonymous_top_down, .init = setup, .fini = teardown)
 	check_mirror(mm);
 }
 
+/* What an exec's loader asks before it maps an interpreter's segments: where mmap would put the
+ * span, with nothing mapped and no memory-file space taken (sentry/loader/loader.c). */
+Test(mmap, find_unmapped_maps_nothing, .init = setup, .fini = teardown)
+{
+	long a = anon(0, 2 * PG, RW, 0);
+	cr_assert_gt(a, 0);
+	uint64_t used = memfile_used();
+	long f = mm_find_unmapped(mm, 3 * PG);
+	cr_assert_eq(f, a - 3 * (long)PG, "top-down below the last mapping, as mmap would");
+	cr_assert_eq(memfile_used(), used, "no memory-file space");
+	cr_assert_eq(mm_range_mapped(mm, (uint64_t)f, PG), false, "nothing mapped");
+	cr_assert_eq(anon(0, 3 * PG, RW, 0), f, "mmap without a hint picks the same place");
+	cr_assert_eq(mm_find_unmapped(mm, 0), -ENOMEM);
+	cr_assert_eq(mm_find_unmapped(mm, PG + 1), -ENOMEM, "a length that is not page aligned");
+	cr_assert_eq(mm_find_unmapped(mm, mm_stack_top(mm)), -ENOMEM, "more than there is");
+	check_mirror(mm);
+}
+
 Test(mmap, hint_and_fixed, .init = setup, .fini = teardown)
 {
 	uint64_t h = 0x10000000;
