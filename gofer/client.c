@@ -1,4 +1,6 @@
-/* The Sentry's gofer client: one request, one reply, under a mutex; every reply checked. */
+/* The Sentry's gofer client: one request, one reply, under a mutex; every reply checked. A
+ * request goes over the gofer's connection for the caller's CPU once it handed them over
+ * (CHANNELS), else over the first. */
 #define _GNU_SOURCE
 #include "common/host.h"
 #include "gofer/client.h"
@@ -47,7 +49,7 @@ void gofer_client_log_stats(struct gofer_client *c)
 	    [GOFER_CREATE] = "create",	   [GOFER_MKDIR] = "mkdir",	  [GOFER_UNLINK] = "unlink",
 	    [GOFER_RENAME] = "rename",	   [GOFER_SYMLINK] = "symlink",	  [GOFER_LINK] = "link",
 	    [GOFER_SETATTR] = "setattr",   [GOFER_STATFS] = "statfs",	  [GOFER_ATTACH] = "attach",
-	    [GOFER_HINT] = "hint",	   [GOFER_LOOKUP] = "lookup",
+	    [GOFER_CHANNELS] = "channels", [GOFER_LOOKUP] = "lookup",
 	};
 	char line[512];
 	size_t off = 0;
@@ -59,8 +61,7 @@ void gofer_client_log_stats(struct gofer_client *c)
 	for (int i = 0; i <= GOFER_TYPE_MAX; i++) {
 		if (!c->calls[i] || !names[i])
 			continue;
-		if (i != GOFER_HINT) /* no reply: not a round trip */
-			total += c->calls[i];
+		total += c->calls[i];
 		int n = snprintf(line + off, sizeof(line) - off, " %s %u", names[i], c->calls[i]);
 		if (n > 0 && (size_t)n < sizeof(line) - off)
 			off += (size_t)n;
@@ -75,6 +76,9 @@ void gofer_client_close(struct gofer_client *c)
 	if (c->sock >= 0)
 		close(c->sock);
 	c->sock = -1;
+	for (uint32_t i = 0; i < c->nchans; i++)
+		close(c->chan_sock[i]);
+	c->nchans = 0;
 	free(c->buf);
 	c->buf = NULL;
 	c->broken = 1;
@@ -90,41 +94,41 @@ static int broke(struct gofer_client *c, const char *why, int err)
 	return -EIO;
 }
 
-static int send_request(struct gofer_client *c, size_t len)
+static int send_request(struct gofer_client *c, int sock, size_t len)
 {
 	struct iovec iov = {.iov_base = c->buf, .iov_len = len};
 	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
 
 	for (;;) {
-		if (sendmsg(c->sock, &m, MSG_NOSIGNAL) >= 0)
+		if (sendmsg(sock, &m, MSG_NOSIGNAL) >= 0)
 			return 0;
 		if (errno != EINTR)
 			return -errno;
 	}
 }
 
-/* Receive one message into c->buf. *fd gets the one fd it carried, or -1. Returns the
- * length, 0 at EOF, -EPROTO (truncated, more than one fd, a foreign control message) or
- * -errno. No fd is left open on error. */
-static ssize_t recv_reply(struct gofer_client *c, int *fd)
+/* Receive one message on sock into c->buf; fds[0..*nfds) get the fds it carried, at most max.
+ * Returns the length, 0 at EOF, -EPROTO (truncated, more than max fds, a foreign control
+ * message) or -errno. No fd is left open on error. */
+static ssize_t recv_msg(struct gofer_client *c, int sock, int *fds, size_t max, size_t *nfds)
 {
 	union {
 		struct cmsghdr h;
-		char b[CMSG_SPACE(sizeof(int))];
+		char b[CMSG_SPACE(sizeof(int) * GOFER_CHANNELS_MAX)];
 	} cbuf;
 	struct iovec iov = {.iov_base = c->buf, .iov_len = GOFER_MSG_MAX + 1};
 	struct msghdr m;
 	ssize_t n;
 	int bad = 0;
 
-	*fd = -1;
+	*nfds = 0;
 	do {
 		memset(&m, 0, sizeof(m));
 		m.msg_iov = &iov;
 		m.msg_iovlen = 1;
 		m.msg_control = cbuf.b;
 		m.msg_controllen = sizeof(cbuf.b);
-		n = recvmsg(c->sock, &m, MSG_CMSG_CLOEXEC);
+		n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
 	} while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return -errno;
@@ -134,46 +138,50 @@ static ssize_t recv_reply(struct gofer_client *c, int *fd)
 			bad = 1;
 			continue;
 		}
-		size_t nfds = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; i < nfds; i++) {
+		size_t k = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < k; i++) {
 			int x;
 			memcpy(&x, CMSG_DATA(h) + i * sizeof(int), sizeof(int));
-			if (*fd < 0 && x >= 0)
-				*fd = x;
-			else {
+			if (x < 0)
+				continue;
+			if (*nfds < max) {
+				fds[(*nfds)++] = x;
+			} else {
 				bad = 1;
-				if (x >= 0)
-					close(x);
+				close(x);
 			}
 		}
 	}
 	/* With MSG_CTRUNC the kernel closed the fds that did not fit. */
 	if (bad || (m.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
-		if (*fd >= 0)
-			close(*fd);
-		*fd = -1;
+		while (*nfds > 0)
+			close(fds[--*nfds]);
 		return -EPROTO;
 	}
 	return n;
 }
 
-/* Tell the gofer which CPU this thread is on when that changed (HINT, protocol.h: no reply).
- * A failure here shows in the request that follows. Caller holds c->lock. */
-static void hint_cpu(struct gofer_client *c)
+/* recv_msg for a reply that carries at most one fd: *fd gets it, or -1. */
+static ssize_t recv_reply(struct gofer_client *c, int sock, int *fd)
 {
-	struct gofer_req req = {.type = GOFER_HINT};
-	int cpu = sched_getcpu(); /* glibc reads its rseq area: no system call */
-	ssize_t n;
+	size_t n = 0;
+	ssize_t r = recv_msg(c, sock, fd, 1, &n);
 
-	if (cpu < 0 || cpu + 1 == c->hint_cpu)
-		return;
-	req.tag = c->next_tag++;
-	req.fid = (uint32_t)cpu;
-	if ((n = gofer_encode_req(c->buf, GOFER_MSG_MAX, &req)) > 0 &&
-	    send_request(c, (size_t)n) == 0) {
-		c->hint_cpu = cpu + 1;
-		c->calls[GOFER_HINT]++;
-	}
+	if (n == 0)
+		*fd = -1;
+	return r;
+}
+
+/* The connection for a request from the caller's CPU. Caller holds c->lock. */
+static int chan_sock(const struct gofer_client *c)
+{
+	if (c->nchans == 0)
+		return c->sock;
+	int cpu = sched_getcpu(); /* glibc reads its rseq area: no system call */
+	for (uint32_t i = 0; i < c->nchans; i++)
+		if ((int)c->chan_cpu[i] == cpu)
+			return c->chan_sock[i];
+	return c->sock;
 }
 
 /* Send req (its tag is set here), wait for the matching reply and decode it into rep, whose
@@ -188,15 +196,15 @@ static int transact(struct gofer_client *c, struct gofer_req *req, struct gofer_
 		*fd = -1;
 	if (c->broken)
 		return -EIO;
-	hint_cpu(c);
+	int sock = chan_sock(c);
 	req->tag = c->next_tag++;
 	c->calls[req->type & 31]++;
 	n = gofer_encode_req(c->buf, GOFER_MSG_MAX, req);
 	if (n < 0)
 		return (int)n; /* our own bad argument; the connection is fine */
-	if ((err = send_request(c, (size_t)n)) < 0)
+	if ((err = send_request(c, sock, (size_t)n)) < 0)
 		return broke(c, "send", err);
-	n = recv_reply(c, &rfd);
+	n = recv_reply(c, sock, &rfd);
 	if (n == 0)
 		return broke(c, "gofer closed the connection", 0);
 	if (n < 0)
@@ -222,6 +230,67 @@ static int transact(struct gofer_client *c, struct gofer_req *req, struct gofer_
 	if (fd)
 		*fd = rfd;
 	return 0;
+}
+
+int gofer_client_channels(struct gofer_client *c)
+{
+	struct gofer_req req = {.type = GOFER_CHANNELS};
+	struct gofer_rep rep;
+	int fds[GOFER_CHANNELS_MAX];
+	size_t nfds = 0;
+	ssize_t n;
+	int err = 0;
+
+	pthread_mutex_lock(&c->lock);
+	if (c->broken) {
+		err = -EIO;
+		goto out;
+	}
+	if (c->nchans) {
+		err = -EALREADY;
+		goto out;
+	}
+	req.tag = c->next_tag++;
+	c->calls[GOFER_CHANNELS]++;
+	if ((n = gofer_encode_req(c->buf, GOFER_MSG_MAX, &req)) < 0 ||
+	    (err = send_request(c, c->sock, (size_t)n)) < 0) {
+		err = broke(c, "send", n < 0 ? (int)n : err);
+		goto out;
+	}
+	n = recv_msg(c, c->sock, fds, GOFER_CHANNELS_MAX, &nfds);
+	if (n <= 0) {
+		err = broke(c, n == 0 ? "gofer closed the connection" : "receive", (int)n);
+		goto out;
+	}
+	if ((err = gofer_decode_rep(c->buf, (size_t)n, GOFER_CHANNELS, req.tag, &rep)) < 0) {
+		err = broke(c, "malformed reply", err);
+		goto close;
+	}
+	/* As many fds as CPUs (none with an error), each a connection: a socket (a file would
+	 * take requests nowhere). */
+	if (nfds != (rep.err ? 0 : rep.channels.count))
+		err = broke(c, "CHANNELS fds", -EPROTO);
+	else
+		err = rep.err;
+	for (size_t i = 0; err == 0 && i < nfds; i++) {
+		struct stat st;
+		if (host_fstat(fds[i], &st) < 0 || !S_ISSOCK(st.st_mode))
+			err = broke(c, "CHANNELS fd is no socket", -EPROTO);
+	}
+	if (err == 0) {
+		for (size_t i = 0; i < nfds; i++) {
+			c->chan_cpu[i] = rep.channels.cpu[i];
+			c->chan_sock[i] = fds[i];
+		}
+		c->nchans = (uint32_t)nfds;
+		goto out;
+	}
+close:
+	while (nfds > 0)
+		close(fds[--nfds]);
+out:
+	pthread_mutex_unlock(&c->lock);
+	return err;
 }
 
 /* Copy name (one component) into a request's name field. 0, -ENAMETOOLONG or -EINVAL. */

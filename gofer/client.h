@@ -53,14 +53,21 @@ struct gofer_attr {
 	uint32_t atime_nsec, mtime_nsec;
 };
 
+/* Most connections besides the first a gofer hands over (gofer_client_channels). */
+#define GOFER_CHANNELS_MAX 16u
+
 struct gofer_client {
-	int sock;
+	int sock; /* the first connection */
 	pthread_mutex_t lock;
 	uint32_t next_tag;
 	uint8_t *buf;	    /* one message, under lock */
 	int broken;	    /* the gofer broke the protocol or went away: every call is -EIO */
 	uint32_t calls[32]; /* round trips per request type (GOFER_TYPE_MAX < 32), under lock */
-	int hint_cpu;	    /* the CPU the last HINT named, plus one (0: none yet), under lock */
+	/* The gofer's connections per CPU (gofer_client_channels): a request made on
+	 * chan_cpu[i] goes over chan_sock[i], any other over sock. Set once, under lock. */
+	uint32_t nchans;
+	uint32_t chan_cpu[GOFER_CHANNELS_MAX];
+	int chan_sock[GOFER_CHANNELS_MAX];
 };
 
 /* Use sock (a connected SOCK_SEQPACKET socket to the gofer). Takes ownership of sock (closed
@@ -72,6 +79,12 @@ struct gofer_client {
  * where none belongs...). After an -EIO of the second kind every later call is -EIO: the
  * connection is not trusted again. Received fds are closed on every error. */
 int gofer_client_init(struct gofer_client *c, int sock);
+/* Ask the gofer for its connections per CPU (CHANNELS, protocol.h) and use them from then on:
+ * a request then goes over the connection of the CPU its thread is on, which a gofer thread
+ * on that CPU serves. Returns 0; -EOPNOTSUPP when the gofer has none (one CPU) and
+ * -EALREADY when they were handed over before (the client goes on with what it has); -EIO
+ * as every call (a reply whose fds are not that many sockets breaks the connection). */
+int gofer_client_channels(struct gofer_client *c);
 /* Log (at debug level) how many round trips of each type were made. */
 void gofer_client_log_stats(struct gofer_client *c);
 /* Close the socket and free the client's memory. No call may be in progress. */

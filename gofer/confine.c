@@ -324,8 +324,6 @@ static int drop_capabilities(void)
 	return 0;
 }
 
-#define GOFER_SLICE_NS 100000 /* 0.1 ms, the shortest Linux takes */
-
 /* Join the network namespace netns_fd refers to (closed here). Only a caller with
  * CAP_SYS_ADMIN over it can (the CLI as root): false otherwise, and the gofer makes its own. */
 static bool join_netns(int netns_fd)
@@ -396,20 +394,24 @@ int gofer_main(int sock, const char *rootfs, const struct gofer_bind *binds, siz
 	}
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	umask(0);
-	/* A request takes the gofer a few microseconds: with a short slice it runs as soon as one
-	 * wakes it, rather than after whatever else has the CPU (a teardown, a stub's fork, a
-	 * thread spinning): the cold gcc workload's round trips 5.7 -> 4.7 ms (medians of 8). */
 	thread_short_slice(GOFER_SLICE_NS);
 	if ((err = drop_capabilities()) < 0) {
 		log_error("cannot drop capabilities: %s", strerror(-err));
 		goto fail;
 	}
-	if ((err = gofer_install_seccomp(sock, log_fd(), writable)) < 0) {
+	/* A thread per CPU, each serving a connection of its own (CHANNELS): without them, one
+	 * thread followed the Sentry's threads from CPU to CPU, and each move cost ~190 us of
+	 * the round trip it came with (~12 a gcc run, 2.2 ms). After the capabilities are
+	 * dropped, which is per thread: a new thread starts with its creator's. The filter
+	 * (TSYNC) and no_new_privs reach them all. */
+	static struct gofer_channels chans;
+	gofer_channels_open(&chans);
+	if ((err = gofer_install_seccomp(sock, &chans, log_fd(), writable)) < 0) {
 		log_error("cannot install seccomp filter: %s", strerror(-err));
 		goto fail;
 	}
 	/* From here on only the allowlisted syscalls: no strerror (locale files), no stdio. */
-	err = gofer_serve_roots(sock, roots, n);
+	err = gofer_serve_roots(sock, roots, n, &chans);
 	close(sock);
 	/* names and roots stay allocated: free() is allowed, but the process ends now. */
 	if (err < 0) {

@@ -435,7 +435,7 @@ ssize_t gofer_encode_req(void *buf, size_t size, const struct gofer_req *req)
 		put64(&w, (uint64_t)req->setattr.mtime_sec);
 		put32(&w, req->setattr.mtime_nsec);
 		break;
-	default: /* CLUNK, STATFS, ATTACH: the fid alone */
+	default: /* CLUNK, STATFS, ATTACH, CHANNELS: the fid alone */
 		break;
 	}
 	return finish(&w);
@@ -587,6 +587,17 @@ static bool lookup_target_valid(const struct gofer_stat *st, const char *t, uint
 	       !memchr(t, '\0', len);
 }
 
+/* A CHANNELS reply's list: 1..GOFER_CHANNELS_MAX CPUs, each below GOFER_CPU_MAX, increasing. */
+static bool channels_valid(uint32_t count, const uint32_t *cpu)
+{
+	if (count == 0 || count > GOFER_CHANNELS_MAX)
+		return false;
+	for (uint32_t i = 0; i < count; i++)
+		if (cpu[i] >= GOFER_CPU_MAX || (i > 0 && cpu[i] <= cpu[i - 1]))
+			return false;
+	return true;
+}
+
 ssize_t gofer_encode_rep(void *buf, size_t size, const struct gofer_rep *rep)
 {
 	struct wcur w = {.p = buf, .size = size};
@@ -639,11 +650,17 @@ ssize_t gofer_encode_rep(void *buf, size_t size, const struct gofer_rep *rep)
 		put32(&w, rep->getdents.flags);
 		put(&w, rep->getdents.ents, rep->getdents.len);
 		break;
+	case GOFER_CHANNELS:
+		if (!channels_valid(rep->channels.count, rep->channels.cpu))
+			return -EINVAL;
+		put32(&w, rep->channels.count);
+		for (uint32_t i = 0; i < rep->channels.count; i++)
+			put32(&w, rep->channels.cpu[i]);
+		break;
 	case GOFER_OPEN:
 	case GOFER_CLUNK:
 	case GOFER_UNLINK:
 	case GOFER_RENAME:
-	case GOFER_HINT: /* never sent: the table's "none" */
 		break;
 	default:
 		return -EINVAL;
@@ -745,11 +762,25 @@ int gofer_decode_rep(const void *buf, size_t len, uint8_t type, uint32_t tag, st
 		rep->getdents.len = (uint32_t)rest;
 		break;
 	}
+	case GOFER_CHANNELS: {
+		uint32_t count = get32(&r);
+		if (r.err)
+			return r.err;
+		if (count == 0 || count > GOFER_CHANNELS_MAX)
+			return -EPROTO;
+		rep->channels.count = count;
+		for (uint32_t i = 0; i < count; i++)
+			rep->channels.cpu[i] = get32(&r);
+		if (r.err)
+			return r.err;
+		if (!channels_valid(count, rep->channels.cpu))
+			return -EINVAL;
+		break;
+	}
 	case GOFER_OPEN:
 	case GOFER_CLUNK:
 	case GOFER_UNLINK:
 	case GOFER_RENAME:
-	case GOFER_HINT: /* never sent: the table's "none" */
 		break;
 	default:
 		return -EPROTO;

@@ -35,7 +35,9 @@
  *	          {i64 sec, u32 nsec} x (atime, mtime)
  *	STATFS    u32 fid                         u64 type, bsize, blocks, bfree, bavail, files,
  *	                                          ffree, namelen, frsize, flags
- *	HINT      u32 cpu                         none: no reply is sent (see below)
+ *	CHANNELS  u32 fid (0)                     u32 count, count x u32 cpu (1 <= count <=
+ *	                                          GOFER_CHANNELS_MAX, each < GOFER_CPU_MAX,
+ *	                                          increasing); count socket fds in SCM_RIGHTS
  *	LOOKUP    u32 fid, u16 n, path[n]         stat, u32 t, target[t] (t > 0 only for a
  *	                                          symlink: its target, 1 <= t < GOFER_PATH_MAX,
  *	                                          no NUL); a regular file's may come with its
@@ -68,11 +70,13 @@
  * other fd is a protocol error. LOOKUP is STAT, READLINK and OPEN (read-only) in one round trip
  * for a file about to be looked up: what a path walk ending in an open or a symlink asks next.
  *
- * HINT is the one request without a reply: the CPU the Sentry thread that sends the next
- * requests runs on. The gofer keeps its thread on that CPU (if it may run there; anything
- * else is ignored), so that each round trip is two wake-ups on one CPU rather than two
- * interrupts to another (tens of microseconds each in a VM). A scheduling hint only: it
- * changes no answer.
+ * CHANNELS hands over the Sentry's ends of more connections to the same gofer, one per CPU
+ * the gofer may run on: each is served by a gofer thread kept on that CPU, so that a request
+ * sent from that CPU is two wake-ups on one CPU rather than two interrupts to another (tens
+ * of microseconds each in a VM) or a move of the gofer's thread. The gofer answers it once,
+ * on the connection it started with (-EALREADY after that, -EOPNOTSUPP when it has no
+ * channels: one CPU); the fds come in the order of the cpus. Requests are the same on every
+ * connection, answered on the one they came in on, and served one at a time.
  *
  * Everything here is pure (no I/O) and treats its input as hostile: the gofer distrusts the
  * Sentry and the Sentry distrusts the gofer. Decoders return -EPROTO for a malformed message
@@ -89,7 +93,7 @@
 #include "gofer/client.h"
 
 #define GOFER_MAGIC 0x4647u /* "GF" */
-#define GOFER_VERSION 4
+#define GOFER_VERSION 5
 #define GOFER_MSG_MAX 65536u
 #define GOFER_HDR_SIZE 12u
 #define GOFER_REP_HDR_SIZE (GOFER_HDR_SIZE + 4u) /* header + err */
@@ -98,6 +102,7 @@
 #define GOFER_STAT_SIZE 96u
 #define GOFER_DIRENT_HDR_SIZE 18u /* ino, next, type, name length */
 #define GOFER_FID_MAX (1u << 16)  /* fids are < GOFER_FID_MAX */
+#define GOFER_CPU_MAX 1024u	  /* a CPU number CHANNELS names is below this (CPU_SETSIZE) */
 
 #define GOFER_REPLY 0x80u
 
@@ -120,7 +125,7 @@ enum gofer_type {
 	GOFER_SETATTR = 13,
 	GOFER_STATFS = 14,
 	GOFER_ATTACH = 15,
-	GOFER_HINT = 16,
+	GOFER_CHANNELS = 16,
 	GOFER_LOOKUP = 17,
 	GOFER_TYPE_MAX = 17,
 };
@@ -193,6 +198,10 @@ struct gofer_rep {
 			const char *target; /* a symlink's (len > 0), else NULL */
 			uint32_t len;
 		} lookup;
+		struct {
+			uint32_t count;
+			uint32_t cpu[GOFER_CHANNELS_MAX]; /* increasing */
+		} channels;
 		struct {
 			uint32_t count;
 			uint32_t flags;	     /* GOFER_GETDENTS_STAT: each entry carries its stat */

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <seccomp.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -12,9 +13,9 @@
 #include "common/util.h"
 
 /* The allowlist: 22 syscalls, and 9 more when some root is writable. Everything else kills
- * the whole gofer (SCMP_ACT_KILL_PROCESS).
+ * the whole gofer (SCMP_ACT_KILL_PROCESS), whichever of its threads makes it (TSYNC).
  *
- *   recvmsg, sendmsg       the request socket only (fd == sock)
+ *   recvmsg, sendmsg       the request sockets only (fd == sock or a channel's)
  *   openat2                every path lookup and reopen (RESOLVE_* flags are in memory,
  *                          which seccomp cannot read; the lookups are beneath the pivoted,
  *                          read-only root anyway)
@@ -26,7 +27,8 @@
  *   close
  *   write                  the log fd only
  *   getpid                 log lines carry the pid
- *   sched_setaffinity      HINT: its own thread only (pid 0)
+ *   futex                  FUTEX_WAIT_PRIVATE and FUTEX_WAKE_PRIVATE only: the lock the
+ *                          connections' threads take turns with
  *   brk, mmap, munmap, mremap, madvise, mprotect   malloc; mmap and mprotect without PROT_EXEC
  *   exit_group, exit
  * With a writable root (the mutations; paths are single names beneath an fid's fd, and the
@@ -41,7 +43,8 @@
 #define GOFER_SECCOMP_COUNT 22
 #define GOFER_SECCOMP_RW_COUNT 9
 
-int gofer_install_seccomp(int sock, int log_fd, bool writable)
+int gofer_install_seccomp(int sock, const struct gofer_channels *chans, int log_fd,
+			  bool writable)
 {
 	scmp_filter_ctx ctx;
 	int n = 0, err = 0;
@@ -61,6 +64,14 @@ int gofer_install_seccomp(int sock, int log_fd, bool writable)
 
 	ALLOW(recvmsg, 1, SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)sock));
 	ALLOW(sendmsg, 1, SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)sock));
+	/* (more rules for the same two calls: not counted) */
+	for (uint32_t i = 0; chans && i < chans->n && err == 0; i++) {
+		err = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(recvmsg), 1,
+				       SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)chans->srv[i]));
+		if (err == 0)
+			err = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sendmsg), 1,
+					       SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)chans->srv[i]));
+	}
 	ALLOW(openat2, 0);
 	ALLOW(newfstatat, 0);
 	ALLOW(fstat, 0);
@@ -72,7 +83,10 @@ int gofer_install_seccomp(int sock, int log_fd, bool writable)
 	ALLOW(close, 0);
 	ALLOW(write, 1, SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)log_fd));
 	ALLOW(getpid, 0);
-	ALLOW(sched_setaffinity, 1, SCMP_A0(SCMP_CMP_EQ, 0));
+	ALLOW(futex, 1, SCMP_A1(SCMP_CMP_EQ, FUTEX_WAIT_PRIVATE));
+	if (err == 0) /* (the same call again: not counted) */
+		err = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(futex), 1,
+				       SCMP_A1(SCMP_CMP_EQ, FUTEX_WAKE_PRIVATE));
 	ALLOW(brk, 0);
 	ALLOW(mmap, 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
 	ALLOW(munmap, 0);
@@ -96,6 +110,8 @@ int gofer_install_seccomp(int sock, int log_fd, bool writable)
 
 	if (err == 0 && n != GOFER_SECCOMP_COUNT + (writable ? GOFER_SECCOMP_RW_COUNT : 0))
 		err = -EINVAL;
+	if (err == 0)
+		err = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
 	if (err == 0)
 		err = seccomp_load(ctx);
 	seccomp_release(ctx);

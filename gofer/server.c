@@ -9,6 +9,7 @@
 #include <sched.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 
 #include "abi/linux.h"
 #include "common/log.h"
+#include "common/thread.h"
 #include "common/util.h"
 #include "gofer/protocol.h"
 #include "gofer/server.h"
@@ -593,28 +595,28 @@ static int dispatch(struct server *s, const struct gofer_req *req, struct gofer_
 	}
 }
 
-/* Send len bytes of s->out, with fd attached if fd >= 0. Returns 0 or -errno. */
-static int send_reply(struct server *s, size_t len, int fd)
+/* Send len bytes of s->out on sock, with fds[0..nfds) attached. Returns 0 or -errno. */
+static int send_reply(struct server *s, int sock, size_t len, const int *fds, size_t nfds)
 {
 	union {
 		struct cmsghdr h;
-		char b[CMSG_SPACE(sizeof(int))];
+		char b[CMSG_SPACE(sizeof(int) * GOFER_CHANNELS_MAX)];
 	} cbuf;
 	struct iovec iov = {.iov_base = s->out, .iov_len = len};
 	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
 
-	if (fd >= 0) {
+	if (nfds > 0) {
 		memset(&cbuf, 0, sizeof(cbuf));
 		m.msg_control = cbuf.b;
-		m.msg_controllen = sizeof(cbuf.b);
+		m.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
 		struct cmsghdr *c = CMSG_FIRSTHDR(&m);
 		c->cmsg_level = SOL_SOCKET;
 		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+		c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
 	}
 	for (;;) {
-		ssize_t r = sendmsg(s->sock, &m, MSG_NOSIGNAL);
+		ssize_t r = sendmsg(sock, &m, MSG_NOSIGNAL);
 		if (r >= 0)
 			return 0;
 		if (errno != EINTR)
@@ -622,16 +624,16 @@ static int send_reply(struct server *s, size_t len, int fd)
 	}
 }
 
-/* Receive one request into s->in. Returns its length, 0 at EOF, -EPROTO for fds or an
- * oversized datagram, or -errno. */
-static ssize_t recv_request(struct server *s)
+/* Receive one request on sock into in (GOFER_MSG_MAX + 1 bytes). Returns its length, 0 at
+ * EOF, -EPROTO for fds or an oversized datagram, or -errno. */
+static ssize_t recv_request(int sock, uint8_t *in)
 {
-	struct iovec iov = {.iov_base = s->in, .iov_len = GOFER_MSG_MAX + 1};
+	struct iovec iov = {.iov_base = in, .iov_len = GOFER_MSG_MAX + 1};
 	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
 	ssize_t n;
 
 	do
-		n = recvmsg(s->sock, &m, MSG_CMSG_CLOEXEC);
+		n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return -errno;
@@ -641,63 +643,87 @@ static ssize_t recv_request(struct server *s)
 	return n;
 }
 
-/* HINT: keep this thread on cpu, where the Sentry thread that sends the next requests runs. A
- * CPU it may not use (offline, outside its cpuset) leaves it where it is. */
-static void follow_cpu(uint32_t cpu)
+/* CHANNELS: the Sentry's ends of the channels, once (their fds go into fds). */
+static int do_channels(struct server *s, struct gofer_rep *rep, int *fds, size_t *nfds)
 {
-	cpu_set_t one;
+	struct gofer_channels *ch = s->chans;
 
-	if (cpu >= CPU_SETSIZE)
-		return;
-	CPU_ZERO(&one);
-	CPU_SET(cpu, &one);
-	sched_setaffinity(0, sizeof(one), &one);
+	if (!ch || ch->n == 0)
+		return -EOPNOTSUPP;
+	if (ch->cli[0] < 0)
+		return -EALREADY;
+	rep->channels.count = ch->n;
+	for (uint32_t i = 0; i < ch->n; i++) {
+		rep->channels.cpu[i] = ch->cpu[i];
+		fds[i] = ch->cli[i];
+	}
+	*nfds = ch->n;
+	return 0;
 }
 
-/* One request in, one reply out (none for HINT). Returns 0 to go on, 1 at EOF, or -errno to
- * stop. */
-static int serve_one(struct server *s)
+/* Answer the n-byte request in in, which came on sock. Caller holds s->lock. Returns 0 to go
+ * on, 1 when the peer is gone, or -errno to stop. */
+static int answer(struct server *s, int sock, const uint8_t *in, size_t n)
 {
 	struct gofer_req req;
 	struct gofer_rep rep;
-	int fd = -1;
+	int fds[GOFER_CHANNELS_MAX], fd = -1;
+	size_t nfds = 0;
 
-	ssize_t n = recv_request(s);
-	if (n == 0)
-		return 1;
-	if (n < 0)
-		return (int)n;
-	int err = gofer_decode_req(s->in, (size_t)n, &req);
+	int err = gofer_decode_req(in, n, &req);
 	if (err < 0 && req.type == 0) {
-		log_warn("gofer: malformed message (%zd bytes), closing", n);
+		log_warn("gofer: malformed message (%zu bytes), closing", n);
 		return -EPROTO;
-	}
-	if (req.type == GOFER_HINT) { /* no reply (protocol.h) */
-		if (err == 0)
-			follow_cpu(req.fid);
-		return 0;
 	}
 	memset(&rep, 0, sizeof(rep));
 	rep.type = req.type;
 	rep.tag = req.tag;
-	rep.err = err < 0 ? err : dispatch(s, &req, &rep, &fd);
+	if (err == 0 && req.type == GOFER_CHANNELS) {
+		rep.err = do_channels(s, &rep, fds, &nfds);
+	} else {
+		rep.err = err < 0 ? err : dispatch(s, &req, &rep, &fd);
+		if (fd >= 0)
+			fds[nfds++] = fd;
+	}
 	ssize_t len = gofer_encode_rep(s->out, GOFER_MSG_MAX, &rep);
 	if (len < 0) { /* cannot happen for what dispatch builds; answer with the error */
 		log_warn("gofer: cannot encode reply to type %u: %zd", req.type, len);
 		if (fd >= 0)
 			close(fd);
 		fd = -1;
+		nfds = 0;
 		rep.err = -EIO;
 		len = gofer_encode_rep(s->out, GOFER_MSG_MAX, &rep);
 		if (len < 0)
 			return (int)len;
 	}
-	err = send_reply(s, (size_t)len, fd);
+	err = send_reply(s, sock, (size_t)len, fds, nfds);
 	if (fd >= 0)
 		close(fd); /* the peer has its own copy now */
+	if (req.type == GOFER_CHANNELS && nfds > 0) {
+		/* Handed over (or lost with a connection that failed): not ours any more. */
+		for (uint32_t i = 0; i < s->chans->n; i++) {
+			close(s->chans->cli[i]);
+			s->chans->cli[i] = -1;
+		}
+	}
 	if (err == -EPIPE || err == -ECONNRESET)
 		return 1;
 	return err;
+}
+
+/* What recv_request on sock into in returned (n), answered in turn with every other
+ * connection's requests. Returns 0 to go on, 1 at EOF (or once stopped), or -errno to stop. */
+static int serve_one(struct server *s, int sock, const uint8_t *in, ssize_t n)
+{
+	if (n == 0)
+		return 1;
+	if (n < 0)
+		return (int)n;
+	pthread_mutex_lock(&s->lock);
+	int r = s->stopped ? 1 : answer(s, sock, in, (size_t)n);
+	pthread_mutex_unlock(&s->lock);
+	return r;
 }
 
 static struct node *node_new(int fd)
@@ -762,56 +788,171 @@ static void root_free(struct root *r)
 	free(r->f.name);
 }
 
-int gofer_serve_roots(int sock, const struct gofer_root *roots, size_t nroots)
+/* The server the channels' threads serve, once gofer_serve_roots has made it. A request can
+ * reach a channel only after CHANNELS handed its other end over, which gofer_serve_roots
+ * answers: the socket orders this store before any channel's first request. */
+static struct server *g_served;
+
+struct chan_thread {
+	struct gofer_channels *ch;
+	uint32_t i;
+};
+
+static void *channel_main(void *arg)
 {
-	struct server s = {.sock = sock};
+	struct chan_thread *t = arg;
+	struct gofer_channels *ch = t->ch;
+	uint32_t i = t->i;
+	cpu_set_t one;
+	int r;
+
+	free(t);
+	CPU_ZERO(&one);
+	CPU_SET(ch->cpu[i], &one);
+	/* Everything a thread's first calls would bring (its malloc arena: glibc sizes the
+	 * limit by reading /sys, which the filter kills) is done now, before the filter. */
+	uint8_t *in = malloc(GOFER_MSG_MAX + 1);
+	int ok = in && sched_setaffinity(0, sizeof(one), &one) == 0;
+	thread_short_slice(GOFER_SLICE_NS);
+	__atomic_store_n(&ch->ready[i], ok ? 1 : -1, __ATOMIC_RELEASE);
+	if (!ok)
+		return NULL; /* before the filter: a normal thread exit */
+	do {
+		ssize_t n = recv_request(ch->srv[i], in);
+		struct server *s = __atomic_load_n(&g_served, __ATOMIC_ACQUIRE);
+		/* (no server yet: only a peer that made up the connection could have sent it) */
+		r = s ? serve_one(s, ch->srv[i], in, n) : n == 0 ? 1 : -EPROTO;
+	} while (r == 0);
+	if (r < 0) {
+		log_error("gofer: channel %u: %d", i, r);
+		_exit(1); /* as the first connection's end: the whole gofer stops */
+	}
+	/* The Sentry closed it. Only the thread ends, with the bare exit(2): glibc's thread exit
+	 * blocks every signal first (rt_sigprocmask), which the filter does not allow. */
+	syscall(SYS_exit, 0);
+	return NULL;
+}
+
+void gofer_channels_open(struct gofer_channels *ch)
+{
+	cpu_set_t set;
+	uint32_t n = 0;
+
+	memset(ch, 0, sizeof(*ch));
+	if (sched_getaffinity(0, sizeof(set), &set) < 0 || CPU_COUNT(&set) < 2)
+		return;
+	for (int cpu = 0; cpu < CPU_SETSIZE && n < GOFER_CHANNELS_MAX; cpu++) {
+		int sv[2];
+		struct chan_thread *t;
+
+		if (!CPU_ISSET(cpu, &set))
+			continue;
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+			break;
+		ch->cpu[n] = (uint32_t)cpu;
+		ch->srv[n] = sv[0];
+		ch->cli[n] = sv[1];
+		t = malloc(sizeof(*t));
+		if (t)
+			*t = (struct chan_thread){.ch = ch, .i = n};
+		if (!t || thread_start_detached(NULL, channel_main, t, 256 << 10, true) < 0) {
+			free(t);
+			close(sv[0]);
+			close(sv[1]);
+			break;
+		}
+		n++;
+	}
+	/* Wait until each is set up: the filter comes next. */
+	for (uint32_t i = 0; i < n; i++)
+		while (!__atomic_load_n(&ch->ready[i], __ATOMIC_ACQUIRE))
+			sched_yield();
+	ch->n = n;
+	for (uint32_t i = 0; i < n; i++) {
+		if (ch->ready[i] > 0)
+			continue;
+		/* A thread that could not set up leaves no channel at all: CHANNELS would hand
+		 * over a connection nobody serves. The others end at EOF. */
+		for (uint32_t j = 0; j < n; j++) {
+			close(ch->srv[j]);
+			close(ch->cli[j]);
+		}
+		ch->n = 0;
+		break;
+	}
+}
+
+int gofer_serve_roots(int sock, const struct gofer_root *roots, size_t nroots,
+		      struct gofer_channels *chans)
+{
+	/* On the heap: the channels' threads may still wait for its lock when this returns. */
+	struct server *s = calloc(1, sizeof(*s));
+	uint8_t *in = malloc(GOFER_MSG_MAX + 1);
 	int ret = 0;
 	size_t i;
 
-	if (nroots == 0 || nroots > GOFER_ROOTS_MAX || roots[0].name) {
+	if (!s || !in)
+		ret = -ENOMEM;
+	else if (nroots == 0 || nroots > GOFER_ROOTS_MAX || roots[0].name)
+		ret = -EINVAL;
+	if (ret < 0) {
 		for (i = 0; i < nroots; i++)
 			close(roots[i].fd);
-		return -EINVAL;
+		free(s);
+		free(in);
+		return ret;
 	}
-	s.roots = calloc(nroots, sizeof(*s.roots));
+	pthread_mutex_init(&s->lock, NULL);
+	s->chans = chans;
+	s->roots = calloc(nroots, sizeof(*s->roots));
 	for (i = 0; i < nroots; i++) {
-		if (ret == 0 && !s.roots)
+		if (ret == 0 && !s->roots)
 			ret = -ENOMEM;
 		if (ret < 0) {
 			close(roots[i].fd);
 			continue;
 		}
-		ret = root_init(&s.roots[i], &roots[i]);
-		s.roots[i].f.root = (uint32_t)i;
-		s.nroots = (uint32_t)i + 1;
+		ret = root_init(&s->roots[i], &roots[i]);
+		s->roots[i].f.root = (uint32_t)i;
+		s->nroots = (uint32_t)i + 1;
 	}
 	if (ret < 0)
 		goto out;
-	s.in = malloc(GOFER_MSG_MAX + 1);
-	s.out = malloc(GOFER_MSG_MAX);
-	s.dents = malloc(GOFER_DENTS_SPACE);
-	if (!s.in || !s.out || !s.dents || fid_alloc(&s) != GOFER_ROOT_FID) {
+	s->out = malloc(GOFER_MSG_MAX);
+	s->dents = malloc(GOFER_DENTS_SPACE);
+	if (!s->out || !s->dents || fid_alloc(s) != GOFER_ROOT_FID) {
 		ret = -ENOMEM;
 		goto out;
 	}
 	/* Fid 0 is root 0 for the connection's life. */
-	s.fids[0] = s.roots[0].f;
-	s.fids[0].node->refs++;
-	while ((ret = serve_one(&s)) == 0)
+	s->fids[0] = s->roots[0].f;
+	s->fids[0].node->refs++;
+	if (chans)
+		__atomic_store_n(&g_served, s, __ATOMIC_RELEASE);
+	while ((ret = serve_one(s, sock, in, recv_request(sock, in))) == 0)
 		;
 	if (ret == 1)
 		ret = 0;
 out:
-	for (uint32_t j = s.nfids; j-- > 0;)
-		if (s.fids[j].node)
-			srv_fid_free(&s, j);
-	for (uint32_t j = 0; j < s.nroots; j++)
-		root_free(&s.roots[j]);
-	free(s.roots);
-	free(s.fids);
-	free(s.in);
-	free(s.out);
-	free(s.dents);
+	/* The channels' threads find it stopped from now on; the server itself stays. */
+	pthread_mutex_lock(&s->lock);
+	s->stopped = true;
+	for (uint32_t j = s->nfids; j-- > 0;)
+		if (s->fids[j].node)
+			srv_fid_free(s, j);
+	for (uint32_t j = 0; j < s->nroots; j++)
+		root_free(&s->roots[j]);
+	free(s->roots);
+	free(s->fids);
+	free(s->out);
+	free(s->dents);
+	s->roots = NULL;
+	s->fids = NULL;
+	s->nroots = s->nfids = 0;
+	pthread_mutex_unlock(&s->lock);
+	free(in);
+	if (!chans || chans->n == 0)
+		free(s);
 	return ret;
 }
 
@@ -819,5 +960,5 @@ int gofer_serve(int sock, int root_fd)
 {
 	struct gofer_root r = {.fd = root_fd};
 
-	return gofer_serve_roots(sock, &r, 1);
+	return gofer_serve_roots(sock, &r, 1, NULL);
 }

@@ -1,9 +1,10 @@
 /* Internal to the gofer's server (server.c: the fid table, the loop and the read requests;
- * server_rw.c: the mutations). Everything here runs on the gofer's one thread. */
+ * server_rw.c: the mutations). Everything here runs under the server's lock. */
 #ifndef GOFER_SERVER_H
 #define GOFER_SERVER_H
 
 #include <linux/openat2.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -37,14 +38,18 @@ struct root {
 	bool writable;
 };
 
+/* The server's state, shared by the threads of its connections (the first and the channels':
+ * gofer_channels_open), which take turns under lock: one request at a time. */
 struct server {
-	int sock;
+	pthread_mutex_t lock;
+	bool stopped; /* the first connection ended: the channels' threads serve no more */
 	struct root *roots;
 	uint32_t nroots;
 	struct fid *fids;
 	uint32_t nfids; /* allocated slots */
 	uint32_t hint;	/* lowest slot that may be free */
-	uint8_t *in, *out, *dents;
+	uint8_t *out, *dents;
+	struct gofer_channels *chans; /* NULL: none (CHANNELS is -EOPNOTSUPP) */
 };
 
 #define RESOLVE_ONE (RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS)

@@ -272,6 +272,11 @@ int sentry_main(const struct sentry_config *cfg)
 		return r;
 	}
 	g_kernel.gofer = &g_gofer;
+	/* A connection per CPU from here on (the gofer's threads answer on the caller's CPU);
+	 * without them (one CPU), the first serves everything. A broken one fails what follows. */
+	r = gofer_client_channels(&g_gofer);
+	if (r < 0 && r != -EOPNOTSUPP)
+		log_warn("gofer channels: %s", strerror(-r));
 	struct vfs_config vcfg = {.gofer = &g_gofer,
 				  .mounts = cfg->mounts,
 				  .nmounts = cfg->nmounts,

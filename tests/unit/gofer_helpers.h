@@ -57,25 +57,31 @@ struct gt_server {
 	pid_t pid;
 };
 
-/* Fork a child that serves root (a directory path) on a socketpair with gofer_serve, no
- * confinement. The child exits 0 if gofer_serve returned 0, else 100 + (-ret). */
-static inline struct gt_server gt_serve(const char *root)
+/* Fork a child that serves root (a directory path) on a socketpair with gofer_serve_roots, no
+ * confinement; with channels, with a channel per CPU too (gofer_channels_open), as the gofer
+ * process serves. The child exits 0 if serving returned 0, else 100 + (-ret). */
+static inline struct gt_server gt_serve_with(const char *root, bool channels)
 {
 	int sv[2];
 	cr_assert_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
 	pid_t pid = fork();
 	cr_assert_geq(pid, 0);
 	if (pid == 0) {
+		static struct gofer_channels ch;
 		close(sv[0]);
-		int root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (root_fd < 0)
+		struct gofer_root r = {.fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC)};
+		if (r.fd < 0)
 			_exit(99);
-		int r = gofer_serve(sv[1], root_fd);
-		_exit(r == 0 ? 0 : 100 + (-r > 100 ? 100 : -r));
+		if (channels)
+			gofer_channels_open(&ch);
+		int ret = gofer_serve_roots(sv[1], &r, 1, channels ? &ch : NULL);
+		_exit(ret == 0 ? 0 : 100 + (-ret > 100 ? 100 : -ret));
 	}
 	close(sv[1]);
 	return (struct gt_server){.sock = sv[0], .pid = pid};
 }
+
+static inline struct gt_server gt_serve(const char *root) { return gt_serve_with(root, false); }
 
 /* A root for gt_serve_roots: a directory path, or with file set a regular file's path. */
 struct gt_root {
@@ -109,7 +115,7 @@ static inline struct gt_server gt_serve_roots(const struct gt_root *roots, size_
 			if (gr[i].fd < 0)
 				_exit(99);
 		}
-		int r = gofer_serve_roots(sv[1], gr, n);
+		int r = gofer_serve_roots(sv[1], gr, n, NULL);
 		_exit(r == 0 ? 0 : 100 + (-r > 100 ? 100 : -r));
 	}
 	close(sv[1]);

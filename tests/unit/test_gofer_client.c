@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <poll.h>
 #include <sched.h>
 
 #include "abi/linux.h"
@@ -25,7 +26,11 @@ enum lie {
 	LIE_BAD_MODE,
 	LIE_OVERSIZED,
 	LIE_TRUNCATED,
-	LIE_HONEST, /* a well-formed STAT reply */
+	LIE_CHANNELS_FEW_FDS,	 /* two channels, one fd */
+	LIE_CHANNELS_NOT_SOCKET, /* a file where a connection belongs */
+	LIE_CHANNELS_UNSORTED,	 /* the same CPU twice */
+	LIE_CHANNELS_ERROR_FD,	 /* -EOPNOTSUPP with an fd */
+	LIE_HONEST,		 /* a well-formed STAT reply */
 };
 
 static char tmpfile_path[64];
@@ -73,8 +78,6 @@ static void liar(int sock, enum lie lie)
 			_exit(0);
 		if (gofer_decode_req(in, (size_t)n, &req) < 0)
 			_exit(2);
-		if (req.type == GOFER_HINT)
-			continue; /* no reply (protocol.h) */
 		struct gofer_rep rep = {.type = req.type, .tag = req.tag};
 		int fds[2] = {-1, -1}, nfds = 0;
 		size_t off = 0;
@@ -140,6 +143,21 @@ static void liar(int sock, enum lie lie)
 		case LIE_HONEST:
 			rep.stat.mode = LINUX_S_IFDIR | 0755;
 			break;
+		case LIE_CHANNELS_FEW_FDS:
+		case LIE_CHANNELS_NOT_SOCKET:
+		case LIE_CHANNELS_UNSORTED:
+			rep.channels.count = 2;
+			rep.channels.cpu[0] = 0;
+			rep.channels.cpu[1] = 1;
+			fds[nfds++] = lie == LIE_CHANNELS_NOT_SOCKET ? open(tmpfile_path, O_RDONLY)
+								     : dup(sock);
+			if (lie != LIE_CHANNELS_FEW_FDS)
+				fds[nfds++] = dup(sock);
+			break;
+		case LIE_CHANNELS_ERROR_FD:
+			rep.err = -EOPNOTSUPP;
+			fds[nfds++] = dup(sock);
+			break;
 		default:
 			rep.err = -EIO;
 			break;
@@ -164,6 +182,10 @@ static void liar(int sock, enum lie lie)
 		}
 		if (lie == LIE_TRUNCATED) {
 			n -= 1; /* and the header still says the full length */
+		}
+		if (lie == LIE_CHANNELS_UNSORTED) {
+			uint32_t again = 0; /* the second CPU: the first's again */
+			memcpy(out + GOFER_REP_HDR_SIZE + 8, &again, 4);
 		}
 		send_with_fds(sock, out, (size_t)n, fds, nfds);
 		for (int i = 0; i < nfds; i++)
@@ -237,6 +259,10 @@ static void expect_eio(enum lie lie, int call)
 		r = (int)gofer_readdir(&cl, 0, "a/b", 0, 4, GOFER_GETDENTS_STAT, ignore_dirent,
 				       NULL, NULL);
 		break;
+	case GOFER_CHANNELS:
+		r = gofer_client_channels(&cl);
+		cr_assert_eq(cl.nchans, 0, "channels kept");
+		break;
 	default:
 		r = gofer_stat(&cl, 0, &st);
 		break;
@@ -257,47 +283,87 @@ Test(gofer_client, honest_reply_accepted)
 	stop();
 }
 
-/* The first call tells the gofer the caller's CPU (HINT, no reply), then makes its request; a
- * later call from the same CPU sends no HINT. */
-Test(gofer_client, hint_before_first_request)
+/* Wait for a request on one of socks[0..n); which one had it? The request is answered. */
+static int answer_one(const int *socks, int n)
+{
+	static uint8_t in[GOFER_MSG_MAX + 1], out[512];
+	struct pollfd p[3];
+	struct gofer_req req;
+
+	for (int i = 0; i < n; i++)
+		p[i] = (struct pollfd){.fd = socks[i], .events = POLLIN};
+	if (poll(p, (nfds_t)n, 5000) <= 0)
+		_exit(50);
+	for (int i = 0; i < n; i++) {
+		if (!(p[i].revents & POLLIN))
+			continue;
+		ssize_t len = recv(socks[i], in, sizeof(in), 0);
+		if (len <= 0 || gofer_decode_req(in, (size_t)len, &req) < 0)
+			_exit(51);
+		struct gofer_rep rep = {.type = req.type, .tag = req.tag};
+		rep.stat.mode = LINUX_S_IFDIR | 0755;
+		len = gofer_encode_rep(out, sizeof(out), &rep);
+		if (len < 0 || send(socks[i], out, (size_t)len, 0) != len)
+			_exit(52);
+		return i;
+	}
+	_exit(53);
+}
+
+/* After CHANNELS, a request goes over the connection of the CPU its thread is on; from a CPU
+ * that has none, over the first. */
+Test(gofer_client, channels_carry_their_cpus_requests)
 {
 	static uint8_t in[GOFER_MSG_MAX + 1], out[512];
 	struct gofer_req req;
 	struct gofer_stat st;
 	cpu_set_t one;
-	int sv[2];
+	int sv[2], a[2], b[2];
 
-	/* Stay on one CPU, so that the second call has nothing new to tell. */
+	/* This thread stays on one CPU; the fake gofer names it and one other. */
+	int cpu = sched_getcpu();
+	uint32_t other = cpu == 0 ? 1 : 0;
 	CPU_ZERO(&one);
-	CPU_SET(sched_getcpu(), &one);
+	CPU_SET(cpu, &one);
 	cr_assert_eq(sched_setaffinity(0, sizeof(one), &one), 0);
 	cr_assert_eq(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, a), 0);
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, b), 0);
 	cr_assert_eq(gofer_client_init(&cl, sv[0]), 0);
 	pid_t pid = fork();
 	cr_assert_geq(pid, 0);
 	if (pid == 0) {
-		uint8_t types[3] = {0};
-		for (int i = 0; i < 3; i++) {
-			ssize_t n = recv(sv[1], in, sizeof(in), 0);
-			if (n <= 0 || gofer_decode_req(in, (size_t)n, &req) < 0)
-				_exit(10 + i);
-			types[i] = req.type;
-			if (req.type == GOFER_HINT) {
-				if (req.fid != (uint32_t)sched_getcpu())
-					_exit(20);
-				continue;
-			}
-			struct gofer_rep rep = {.type = req.type, .tag = req.tag};
-			rep.stat.mode = LINUX_S_IFDIR | 0755;
-			ssize_t len = gofer_encode_rep(out, sizeof(out), &rep);
-			if (len < 0 || send(sv[1], out, (size_t)len, 0) != len)
-				_exit(30);
-		}
-		_exit(types[0] == GOFER_HINT && types[1] == GOFER_STAT && types[2] == GOFER_STAT ? 0
-															 : 40);
+		ssize_t n = recv(sv[1], in, sizeof(in), 0);
+		if (n <= 0 || gofer_decode_req(in, (size_t)n, &req) < 0 ||
+		    req.type != GOFER_CHANNELS)
+			_exit(10);
+		/* channel 0 is this CPU's (a), channel 1 the other one's (b), in CPU order */
+		bool mine_first = (uint32_t)cpu < other;
+		struct gofer_rep rep = {.type = req.type, .tag = req.tag};
+		rep.channels.count = 2;
+		rep.channels.cpu[0] = mine_first ? (uint32_t)cpu : other;
+		rep.channels.cpu[1] = mine_first ? other : (uint32_t)cpu;
+		int fds[2] = {mine_first ? a[0] : b[0], mine_first ? b[0] : a[0]};
+		n = gofer_encode_rep(out, sizeof(out), &rep);
+		if (n < 0)
+			_exit(11);
+		send_with_fds(sv[1], out, (size_t)n, fds, 2);
+		int socks[3] = {a[1], b[1], sv[1]};
+		int first = answer_one(socks, 3), second = answer_one(socks, 3);
+		_exit(first == 0 && second == 2 ? 0 : 20 + first * 3 + second);
 	}
 	close(sv[1]);
-	cr_assert_eq(gofer_stat(&cl, GOFER_ROOT_FID, &st), 0);
+	close(a[1]);
+	close(b[1]);
+	close(a[0]);
+	close(b[0]);
+	cr_assert_eq(gofer_client_channels(&cl), 0);
+	cr_assert_eq(cl.nchans, 2);
+	cr_assert_eq(gofer_client_channels(&cl), -EALREADY);
+	cr_assert_eq(gofer_stat(&cl, GOFER_ROOT_FID, &st), 0); /* on this CPU's channel */
+	/* A CPU the gofer named no channel for: the first connection. */
+	for (uint32_t i = 0; i < cl.nchans; i++)
+		cl.chan_cpu[i] += 1000;
 	cr_assert_eq(gofer_stat(&cl, GOFER_ROOT_FID, &st), 0);
 	int status;
 	cr_assert_eq(waitpid(pid, &status, 0), pid);
@@ -324,6 +390,10 @@ Test(gofer_client, dents_bad_stat) { expect_eio(LIE_DENTS_BAD_STAT, GOFER_GETDEN
 Test(gofer_client, bad_mode) { expect_eio(LIE_BAD_MODE, GOFER_STAT); }
 Test(gofer_client, oversized) { expect_eio(LIE_OVERSIZED, GOFER_STAT); }
 Test(gofer_client, truncated) { expect_eio(LIE_TRUNCATED, GOFER_STAT); }
+Test(gofer_client, channels_fewer_fds) { expect_eio(LIE_CHANNELS_FEW_FDS, GOFER_CHANNELS); }
+Test(gofer_client, channels_not_sockets) { expect_eio(LIE_CHANNELS_NOT_SOCKET, GOFER_CHANNELS); }
+Test(gofer_client, channels_same_cpu_twice) { expect_eio(LIE_CHANNELS_UNSORTED, GOFER_CHANNELS); }
+Test(gofer_client, channels_error_with_fd) { expect_eio(LIE_CHANNELS_ERROR_FD, GOFER_CHANNELS); }
 
 Test(gofer_client, gofer_gone)
 {

@@ -1,7 +1,9 @@
 /* Unit tests: gofer_main's confinement (pivoted read-only root, namespaces, caps, seccomp). */
 #include "tests/unit/gofer_helpers.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <linux/futex.h>
 #include <sched.h>
 #include <grp.h>
 #include <sys/mount.h>
@@ -11,6 +13,7 @@
 #include <sys/syscall.h>
 
 #include "abi/linux.h"
+#include "common/util.h"
 #include "gofer/client.h"
 #include "gofer/protocol.h"
 
@@ -180,24 +183,47 @@ Test(gofer_confine, serves_a_tree_as_root)
 	cr_assert_eq(stop(), 0);
 }
 
+/* Every thread of pid (the connections' too): its status line key is want. Returns how many
+ * threads there are. */
+static int each_thread_says(pid_t pid, const char *key, const char *want)
+{
+	char p[64], v[128];
+	int n = 0;
+
+	snprintf(p, sizeof(p), "/proc/%d/task", (int)pid);
+	DIR *d = opendir(p);
+	cr_assert_not_null(d);
+	for (struct dirent *e; (e = readdir(d));) {
+		if (e->d_name[0] == '.')
+			continue;
+		proc_status((pid_t)atoi(e->d_name), key, v, sizeof(v));
+		cr_assert_str_eq(v, want, "thread %s: %s is %s", e->d_name, key, v);
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
 Test(gofer_confine, namespaces_caps_seccomp)
 {
-	char v[128];
+	cpu_set_t cpus;
 
 	need_root();
 	start(top, 0);
 	struct gofer_stat st;
 	cr_assert_eq(gofer_stat(&cl, GOFER_ROOT_FID, &st), 0); /* confinement is done */
-	proc_status(gofer_pid, "Seccomp", v, sizeof(v));
-	cr_assert_str_eq(v, "2");
-	proc_status(gofer_pid, "NoNewPrivs", v, sizeof(v));
-	cr_assert_str_eq(v, "1");
-	proc_status(gofer_pid, "CapEff", v, sizeof(v));
-	cr_assert_str_eq(v, "0000000000000006"); /* DAC_OVERRIDE, DAC_READ_SEARCH */
-	proc_status(gofer_pid, "CapBnd", v, sizeof(v));
-	cr_assert_str_eq(v, "0000000000000006");
-	proc_status(gofer_pid, "CapInh", v, sizeof(v));
-	cr_assert_str_eq(v, "0000000000000000");
+	each_thread_says(gofer_pid, "Seccomp", "2");
+	each_thread_says(gofer_pid, "NoNewPrivs", "1");
+	/* DAC_OVERRIDE, DAC_READ_SEARCH */
+	each_thread_says(gofer_pid, "CapEff", "0000000000000006");
+	each_thread_says(gofer_pid, "CapPrm", "0000000000000006");
+	each_thread_says(gofer_pid, "CapBnd", "0000000000000006");
+	each_thread_says(gofer_pid, "CapAmb", "0000000000000000");
+	int n = each_thread_says(gofer_pid, "CapInh", "0000000000000000");
+	/* a thread per CPU besides the first (CHANNELS), none with one CPU */
+	cr_assert_eq(sched_getaffinity(0, sizeof(cpus), &cpus), 0);
+	int ncpu = CPU_COUNT(&cpus);
+	cr_assert_eq(n, ncpu < 2 ? 1 : 1 + MIN(ncpu, (int)GOFER_CHANNELS_MAX));
 	cr_assert(!same_ns(gofer_pid, "mnt"));
 	cr_assert(!same_ns(gofer_pid, "net"));
 	cr_assert(!same_ns(gofer_pid, "ipc"));
@@ -377,18 +403,23 @@ Test(gofer_confine, bad_rootfs_fails_cleanly)
 }
 
 /* Run body in a child under the gofer's filter (sock 5, log fd 2); how did it end? */
-static int under_filter_rw(int (*body)(void), bool writable)
+static int under_filter_chans(int (*body)(void), bool writable, const struct gofer_channels *ch)
 {
 	pid_t pid = fork();
 	cr_assert_geq(pid, 0);
 	if (pid == 0) {
 		struct rlimit no_core = {0, 0};
 		setrlimit(RLIMIT_CORE, &no_core);
-		if (gofer_install_seccomp(5, 2, writable) < 0)
+		if (gofer_install_seccomp(5, ch, 2, writable) < 0)
 			_exit(97);
 		_exit(body());
 	}
 	return gt_wait(pid);
+}
+
+static int under_filter_rw(int (*body)(void), bool writable)
+{
+	return under_filter_chans(body, writable, NULL);
 }
 
 static int under_filter(int (*body)(void)) { return under_filter_rw(body, false); }
@@ -422,6 +453,29 @@ static int body_sendmsg_elsewhere(void)
 	return (int)sendmsg(7, &m, 0) + 50;
 }
 static int body_socket(void) { return socket(AF_INET, SOCK_STREAM, 0) + 50; }
+static int body_setaffinity(void)
+{
+	cpu_set_t all;
+	CPU_ZERO(&all);
+	CPU_SET(0, &all);
+	return sched_setaffinity(0, sizeof(all), &all) + 50;
+}
+static uint32_t futex_word;
+static int body_futex_private(void)
+{
+	/* what the connections' lock takes: a wake of nobody, a wait that finds the word changed */
+	return (int)syscall(SYS_futex, &futex_word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0) +
+	       (int)syscall(SYS_futex, &futex_word, FUTEX_WAIT_PRIVATE, 1, NULL, NULL, 0) + 1;
+}
+static int body_futex_shared(void)
+{
+	return (int)syscall(SYS_futex, &futex_word, FUTEX_WAKE, 1, NULL, NULL, 0) + 50;
+}
+static int body_sendmsg_chan(void)
+{
+	struct msghdr m = {0};
+	return (int)sendmsg(200, &m, MSG_DONTWAIT) < 0 && errno != EAGAIN ? 1 : 0;
+}
 
 Test(gofer_confine, seccomp_allows_only_the_list)
 {
@@ -432,6 +486,25 @@ Test(gofer_confine, seccomp_allows_only_the_list)
 	cr_assert_eq(under_filter(body_exec_mapping), 128 + SIGSYS);
 	cr_assert_eq(under_filter(body_sendmsg_elsewhere), 128 + SIGSYS);
 	cr_assert_eq(under_filter(body_socket), 128 + SIGSYS);
+	cr_assert_eq(under_filter(body_setaffinity), 128 + SIGSYS);
+	cr_assert_eq(under_filter(body_futex_private), 0); /* 0 woken, -1 EAGAIN, + 1 */
+	cr_assert_eq(under_filter(body_futex_shared), 128 + SIGSYS);
+}
+
+/* A channel's connection is the gofer's too: sendmsg on it is allowed (and only on it). */
+Test(gofer_confine, seccomp_allows_the_channels)
+{
+	/* (fd 200: a number the test harness leaves free) */
+	struct gofer_channels ch = {.n = 1, .srv = {200}};
+	int sv[2];
+
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+	cr_assert_eq(dup2(sv[0], 200), 200);
+	cr_assert_eq(under_filter_chans(body_sendmsg_chan, false, &ch), 0);
+	cr_assert_eq(under_filter(body_sendmsg_chan), 128 + SIGSYS); /* without the channel */
+	close(200);
+	close(sv[0]);
+	close(sv[1]);
 }
 
 static int body_mkdirat(void) { return mkdirat(AT_FDCWD, "/nonexistent/x", 0700) + 50; }

@@ -344,6 +344,56 @@ Test(gofer_proto, reply_round_trips)
 	cr_assert_eq(gofer_encode_rep(buf, sizeof(buf), &in), -EINVAL);
 }
 
+/* CHANNELS: the request is the fid alone; the reply 1..GOFER_CHANNELS_MAX CPUs in increasing
+ * order, each below GOFER_CPU_MAX, checked both ways. */
+Test(gofer_proto, channels)
+{
+	struct gofer_req rq = {.type = GOFER_CHANNELS, .tag = 5}, rq2;
+	struct gofer_rep in = {.type = GOFER_CHANNELS, .tag = 6}, out;
+	ssize_t n = gofer_encode_req(buf, sizeof(buf), &rq);
+
+	cr_assert_eq(n, GOFER_HDR_SIZE + 4);
+	cr_assert_eq(gofer_decode_req(buf, (size_t)n, &rq2), 0);
+	cr_assert_eq(rq2.type, GOFER_CHANNELS);
+
+	in.channels.count = 3;
+	in.channels.cpu[0] = 0;
+	in.channels.cpu[1] = 2;
+	in.channels.cpu[2] = GOFER_CPU_MAX - 1;
+	n = gofer_encode_rep(buf, sizeof(buf), &in);
+	cr_assert_eq(n, GOFER_REP_HDR_SIZE + 4 + 3 * 4);
+	cr_assert_eq(gofer_decode_rep(buf, (size_t)n, GOFER_CHANNELS, 6, &out), 0);
+	cr_assert_eq(out.channels.count, 3);
+	cr_assert_eq(out.channels.cpu[1], 2);
+	cr_assert_eq(out.channels.cpu[2], GOFER_CPU_MAX - 1);
+
+	/* decoding: a CPU out of range, out of order, twice; a count of 0, too many, past
+	 * the end; trailing bytes */
+	put32_at(GOFER_REP_HDR_SIZE + 12, GOFER_CPU_MAX);
+	cr_assert_eq(gofer_decode_rep(buf, (size_t)n, GOFER_CHANNELS, 6, &out), -EINVAL);
+	put32_at(GOFER_REP_HDR_SIZE + 12, 1);
+	cr_assert_eq(gofer_decode_rep(buf, (size_t)n, GOFER_CHANNELS, 6, &out), -EINVAL);
+	put32_at(GOFER_REP_HDR_SIZE + 12, 2);
+	cr_assert_eq(gofer_decode_rep(buf, (size_t)n, GOFER_CHANNELS, 6, &out), -EINVAL);
+	put32_at(GOFER_REP_HDR_SIZE + 12, 3);
+	put32_at(GOFER_REP_HDR_SIZE, 0);
+	cr_assert_eq(gofer_decode_rep(buf, (size_t)n, GOFER_CHANNELS, 6, &out), -EPROTO);
+	put32_at(GOFER_REP_HDR_SIZE, GOFER_CHANNELS_MAX + 1);
+	cr_assert_eq(gofer_decode_rep(buf, (size_t)n, GOFER_CHANNELS, 6, &out), -EPROTO);
+	put32_at(GOFER_REP_HDR_SIZE, 4);
+	cr_assert_eq(gofer_decode_rep(buf, (size_t)n, GOFER_CHANNELS, 6, &out), -EPROTO);
+	put32_at(GOFER_REP_HDR_SIZE, 2);
+	cr_assert_eq(gofer_decode_rep(buf, (size_t)n, GOFER_CHANNELS, 6, &out), -EPROTO);
+
+	/* encoding refuses what decoding would */
+	in.channels.cpu[2] = 2;
+	cr_assert_eq(gofer_encode_rep(buf, sizeof(buf), &in), -EINVAL);
+	in.channels.count = 0;
+	cr_assert_eq(gofer_encode_rep(buf, sizeof(buf), &in), -EINVAL);
+	in.channels.count = GOFER_CHANNELS_MAX + 1;
+	cr_assert_eq(gofer_encode_rep(buf, sizeof(buf), &in), -EINVAL);
+}
+
 /* LOOKUP's reply: a stat, and a symlink's target or nothing; a target for anything but a
  * symlink, or with a NUL in it, is refused both ways. */
 Test(gofer_proto, lookup_reply)

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "abi/linux.h"
+#include "common/util.h"
 #include "gofer/client.h"
 #include "gofer/protocol.h"
 
@@ -379,38 +380,87 @@ Test(gofer_serve, mutations_on_readonly_root)
 	cr_assert_eq(gofer_stat(&cl, GOFER_ROOT_FID, &st), 0); /* still in step */
 }
 
-/* HINT gets no reply and moves the gofer's thread to that CPU; the next request is answered
- * as usual. A CPU that does not exist changes nothing. */
-static void send_hint(uint32_t cpu)
+/* How many threads of process pid may run on exactly one CPU, cpu? */
+static int threads_pinned_to(pid_t pid, int cpu)
 {
-	uint8_t buf[64];
-	struct gofer_req req = {.type = GOFER_HINT, .tag = 77, .fid = cpu};
-	ssize_t n = gofer_encode_req(buf, sizeof(buf), &req);
+	char path[320], line[256], want[16];
+	int n = 0;
 
-	cr_assert_gt(n, 0);
-	cr_assert_eq(send(srv.sock, buf, (size_t)n, 0), n);
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	snprintf(want, sizeof(want), "%d\n", cpu);
+	DIR *d = opendir(path);
+	cr_assert_not_null(d);
+	for (struct dirent *e; (e = readdir(d));) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/status", (int)pid, e->d_name);
+		FILE *f = fopen(path, "r");
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f))
+			if (strncmp(line, "Cpus_allowed_list:\t", 19) == 0 &&
+			    strcmp(line + 19, want) == 0)
+				n++;
+		fclose(f);
+	}
+	closedir(d);
+	return n;
 }
 
-Test(gofer_serve, hint_has_no_reply)
+/* CHANNELS: a connection per CPU, each answered by a gofer thread kept on that CPU; a request
+ * from any CPU is answered. Handed over once. */
+Test(gofer_serve, channels_per_cpu)
 {
 	struct gofer_stat st;
-	cpu_set_t set;
-	int other;
+	cpu_set_t all, one;
+	uint8_t buf[128];
 
-	/* The client's own HINT (first call) names CPU 0; then ours names another one. */
-	CPU_ZERO(&set);
-	CPU_SET(0, &set);
-	cr_assert_eq(sched_setaffinity(0, sizeof(set), &set), 0);
+	cr_assert_eq(sched_getaffinity(0, sizeof(all), &all), 0);
+	if (CPU_COUNT(&all) < 2)
+		cr_skip_test("one CPU: the gofer makes no channels (channels_none tests that)");
+	gofer_client_close(&cl);
+	gt_wait(srv.pid);
+	srv = gt_serve_with(root, true);
+	cr_assert_eq(gofer_client_init(&cl, srv.sock), 0);
+	cr_assert_eq(gofer_client_channels(&cl), 0);
+	cr_assert_eq(cl.nchans, (uint32_t)MIN(CPU_COUNT(&all), (int)GOFER_CHANNELS_MAX));
+	for (uint32_t i = 0; i < cl.nchans; i++) {
+		cr_assert(CPU_ISSET(cl.chan_cpu[i], &all));
+		cr_assert_eq(threads_pinned_to(srv.pid, (int)cl.chan_cpu[i]), 1,
+			     "no gofer thread on CPU %u alone", cl.chan_cpu[i]);
+		CPU_ZERO(&one);
+		CPU_SET(cl.chan_cpu[i], &one);
+		cr_assert_eq(sched_setaffinity(0, sizeof(one), &one), 0);
+		cr_assert_eq(gofer_stat(&cl, GOFER_ROOT_FID, &st), 0);
+		cr_assert_eq(st.mode & LINUX_S_IFMT, LINUX_S_IFDIR);
+	}
+	cr_assert_eq(sched_setaffinity(0, sizeof(all), &all), 0);
+	/* A second CHANNELS, asked by hand (the client does not ask twice): -EALREADY, no fd. */
+	struct gofer_req req = {.type = GOFER_CHANNELS, .tag = 4242};
+	struct gofer_rep rep;
+	ssize_t n = gofer_encode_req(buf, sizeof(buf), &req);
+	cr_assert_gt(n, 0);
+	cr_assert_eq(send(srv.sock, buf, (size_t)n, 0), n);
+	n = recv(srv.sock, buf, sizeof(buf), 0);
+	cr_assert_gt(n, 0);
+	cr_assert_eq(gofer_decode_rep(buf, (size_t)n, GOFER_CHANNELS, 4242, &rep), 0);
+	cr_assert_eq(rep.err, -EALREADY);
+	/* Closing every connection ends the gofer cleanly, its threads included. */
+	gofer_client_close(&cl);
+	cr_assert_eq(gt_wait(srv.pid), 0);
+	srv.pid = 0;
+	cr_assert_eq(gofer_client_init(&cl, open("/dev/null", O_RDONLY | O_CLOEXEC)), 0);
+}
+
+/* A gofer served without channels (one CPU, or gofer_serve) says so; the first connection
+ * serves everything. */
+Test(gofer_serve, channels_none)
+{
+	struct gofer_stat st;
+
+	cr_assert_eq(gofer_client_channels(&cl), -EOPNOTSUPP);
+	cr_assert_eq(cl.nchans, 0);
 	cr_assert_eq(gofer_stat(&cl, GOFER_ROOT_FID, &st), 0);
-	other = sysconf(_SC_NPROCESSORS_ONLN) > 1 ? 1 : 0;
-	send_hint((uint32_t)other);
-	/* A reply to the HINT would be taken as this STAT's and break the connection. */
-	cr_assert_eq(gofer_stat(&cl, GOFER_ROOT_FID, &st), 0);
-	send_hint(100000);
-	cr_assert_eq(gofer_stat(&cl, GOFER_ROOT_FID, &st), 0);
-	cr_assert_eq(sched_getaffinity(srv.pid, sizeof(set), &set), 0);
-	cr_assert_eq(CPU_COUNT(&set), 1);
-	cr_assert(CPU_ISSET(other, &set), "the gofer is not on CPU %d", other);
 }
 
 Test(gofer_serve, garbage_header_disconnects)
