@@ -46,6 +46,7 @@ LABELS = {
     "fork_wait": (0, "fork + exit + wait"),
     "fork_exec": (0, "fork + exec /bin/true + wait"),
     "thread_create": (0, "thread create + join"),
+    "compute_syscall": (0, "~1 ms of work over 4 MiB, then getppid"),
     "true": (1, "`/bin/true` (start-up)"),
     "python3": (1, "`python3 -c pass`"),
     "busybox_sh": (1, "busybox sh script"),

@@ -46,7 +46,7 @@ RUNSC=$(realpath "$RUNSC" 2>/dev/null || echo "$RUNSC")
 
 # The microbenchmarks, in table order; then any other static program in build/benchmarks.
 MICRO_ORDER=(getpid clock_gettime open_close stat read_4k write_devnull pipe_pingpong mmap_touch
-	fork_wait fork_exec thread_create)
+	fork_wait fork_exec thread_create compute_syscall)
 
 for f in "$CMDTIME" "$BIN/getpid"; do
 	if [[ ! -x $f ]]; then
