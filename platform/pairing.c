@@ -93,7 +93,8 @@ void pairing_follow(struct pairing *p, pid_t tid)
 		pin(0, cpu);
 		p->floating = false;
 		p->since = now_ns();
-	} else if (now_ns() - p->since > PAIRING_FLOAT_NS) {
+	} else if (now_ns() - p->since > PAIRING_FLOAT_NS &&
+		   __atomic_load_n(&g_active, __ATOMIC_RELAXED) > 1) {
 		pin(0, -1);
 		p->floating = true;
 	}

@@ -8,11 +8,15 @@
  * caller) and one host thread of a stub: both pinned to the CPU the Sentry thread is on. Every
  * PAIRING_FLOAT_NS the Sentry thread is left unpinned for one hand-off, so that the scheduler
  * can move it to a less busy CPU, and the stub thread follows it there: no pair stays pinned
- * longer than that. Pairs whose threads run are counted per CPU (pairing_idle uncounts one
- * whose thread sleeps in the Sentry): a pair pinned again after its float where another
- * running pair is goes to a CPU without one instead (two interpreters starting at once took
- * turns on one CPU while the other idled: 117% CPU, 0.72 s for what takes 0.35 s natively;
- * 0.50 s at 187% with this). docs/platforms.md has the measurements.
+ * longer than that while another application thread runs (pairing_active's count). A thread
+ * running alone is not floated: there is nothing to balance, and each move took the program's
+ * caches and TLB away from it (~1 ms of work over 4 MiB between two calls: 1.34 ms natively,
+ * 1.60 ms with the move, 1.39 without; benchmarks/compute_syscall). Pairs whose threads run
+ * are counted per CPU (pairing_idle uncounts one whose thread sleeps in the Sentry): a pair
+ * pinned again after its float where another running pair is goes to a CPU without one
+ * instead (two interpreters starting at once took turns on one CPU while the other idled:
+ * 117% CPU, 0.72 s for what takes 0.35 s natively; 0.50 s at 187% with this).
+ * docs/platforms.md has the measurements.
  *
  * Used by systrap (while neither side spins) and ptrace (always). A no-op with one CPU.
  */

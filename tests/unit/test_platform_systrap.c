@@ -600,6 +600,7 @@ Test(pairing, a_running_pair_moves_off_another_at_its_float)
 	if (CPU_COUNT(&cpus) < 2)
 		cr_skip_test("one CPU: nothing to pair apart");
 	cr_assert(pairing_init());
+	pairing_active(2); /* the two pairs' application threads run */
 	sleeper_start(&s1);
 	sleeper_start(&s2);
 	pairing_follow(&a, s1.tid);
@@ -626,4 +627,34 @@ Test(pairing, a_running_pair_moves_off_another_at_its_float)
 	pairing_undo(&a, 0);
 	sleeper_stop(&s1);
 	sleeper_stop(&s2);
+	pairing_active(-2);
+}
+
+/* A pair whose application thread runs alone is not floated: it stays on its CPU (a move
+ * costs the program its caches), until another thread runs. */
+Test(pairing, a_lone_pair_does_not_float)
+{
+	struct pairing a = {0};
+	struct sleeper s1;
+	cpu_set_t cpus;
+
+	cr_assert_eq(sched_getaffinity(0, sizeof(cpus), &cpus), 0);
+	if (CPU_COUNT(&cpus) < 2)
+		cr_skip_test("one CPU: nothing to pair apart");
+	cr_assert(pairing_init());
+	pairing_active(1);
+	sleeper_start(&s1);
+	pairing_follow(&a, s1.tid);
+	int cpu = a.cpu;
+	cr_assert(cpu > 0);
+	a.since = 0; /* pinned for long */
+	pairing_follow(&a, s1.tid);
+	cr_assert(!a.floating, "a lone pair floated");
+	cr_assert_eq(a.cpu, cpu);
+	pairing_active(1); /* another thread runs: now it floats */
+	pairing_follow(&a, s1.tid);
+	cr_assert(a.floating);
+	pairing_undo(&a, 0);
+	sleeper_stop(&s1);
+	pairing_active(-2);
 }
