@@ -161,17 +161,6 @@ static ssize_t recv_msg(struct gofer_client *c, int sock, int *fds, size_t max, 
 	return n;
 }
 
-/* recv_msg for a reply that carries at most one fd: *fd gets it, or -1. */
-static ssize_t recv_reply(struct gofer_client *c, int sock, int *fd)
-{
-	size_t n = 0;
-	ssize_t r = recv_msg(c, sock, fd, 1, &n);
-
-	if (n == 0)
-		*fd = -1;
-	return r;
-}
-
 /* The connection for a request from the caller's CPU. Caller holds c->lock. */
 static int chan_sock(const struct gofer_client *c)
 {
@@ -184,37 +173,56 @@ static int chan_sock(const struct gofer_client *c)
 	return c->sock;
 }
 
-/* Send req (its tag is set here), wait for the matching reply and decode it into rep, whose
- * pointers then point into c->buf. For OPEN, *fd gets the donated fd (caller owns it).
- * Returns 0 (rep->err is the gofer's answer) or -errno. Caller holds c->lock. */
-static int transact(struct gofer_client *c, struct gofer_req *req, struct gofer_rep *rep, int *fd)
+/* Send req over sock (its tag is set here), wait for the matching reply and decode it into
+ * rep, whose pointers then point into c->buf; fds[0..*nfds) get the fds it carried, at most
+ * max (the caller checks which belong, and owns them). Returns 0; the encoder's error for our
+ * own bad argument (the connection is fine); -EIO when the connection broke (no fd left open).
+ * Caller holds c->lock. */
+static int exchange(struct gofer_client *c, int sock, struct gofer_req *req,
+		    struct gofer_rep *rep, int *fds, size_t max, size_t *nfds)
 {
-	int rfd = -1, err;
 	ssize_t n;
+	int err;
 
-	if (fd)
-		*fd = -1;
+	*nfds = 0;
 	if (c->broken)
 		return -EIO;
-	int sock = chan_sock(c);
 	req->tag = c->next_tag++;
 	c->calls[req->type & 31]++;
 	n = gofer_encode_req(c->buf, GOFER_MSG_MAX, req);
 	if (n < 0)
-		return (int)n; /* our own bad argument; the connection is fine */
+		return (int)n;
 	if ((err = send_request(c, sock, (size_t)n)) < 0)
 		return broke(c, "send", err);
-	n = recv_reply(c, sock, &rfd);
+	n = recv_msg(c, sock, fds, max, nfds);
 	if (n == 0)
 		return broke(c, "gofer closed the connection", 0);
 	if (n < 0)
 		return broke(c, "receive", (int)n);
 	err = gofer_decode_rep(c->buf, (size_t)n, req->type, req->tag, rep);
 	if (err < 0) {
-		if (rfd >= 0)
-			close(rfd);
+		while (*nfds > 0)
+			close(fds[--*nfds]);
 		return broke(c, "malformed reply", err);
 	}
+	return 0;
+}
+
+/* exchange over the connection of the caller's CPU, and check the fd: for OPEN, *fd gets the
+ * donated fd (caller owns it). Returns 0 (rep->err is the gofer's answer) or -errno. Caller
+ * holds c->lock. */
+static int transact(struct gofer_client *c, struct gofer_req *req, struct gofer_rep *rep, int *fd)
+{
+	int rfd = -1;
+	size_t nfds;
+	int err = exchange(c, chan_sock(c), req, rep, &rfd, 1, &nfds);
+
+	if (fd)
+		*fd = -1;
+	if (err < 0)
+		return err;
+	if (nfds == 0)
+		rfd = -1;
 	/* An fd comes with a successful OPEN or CREATE, may come with a successful LOOKUP of a
 	 * regular file, and comes with nothing else. */
 	int want_fd = (req->type == GOFER_OPEN || req->type == GOFER_CREATE) && rep->err == 0;
@@ -238,34 +246,15 @@ int gofer_client_channels(struct gofer_client *c)
 	struct gofer_rep rep;
 	int fds[GOFER_CHANNELS_MAX];
 	size_t nfds = 0;
-	ssize_t n;
-	int err = 0;
+	int err;
 
 	pthread_mutex_lock(&c->lock);
-	if (c->broken) {
-		err = -EIO;
-		goto out;
-	}
 	if (c->nchans) {
 		err = -EALREADY;
 		goto out;
 	}
-	req.tag = c->next_tag++;
-	c->calls[GOFER_CHANNELS]++;
-	if ((n = gofer_encode_req(c->buf, GOFER_MSG_MAX, &req)) < 0 ||
-	    (err = send_request(c, c->sock, (size_t)n)) < 0) {
-		err = broke(c, "send", n < 0 ? (int)n : err);
-		goto out;
-	}
-	n = recv_msg(c, c->sock, fds, GOFER_CHANNELS_MAX, &nfds);
-	if (n <= 0) {
-		err = broke(c, n == 0 ? "gofer closed the connection" : "receive", (int)n);
-		goto out;
-	}
-	if ((err = gofer_decode_rep(c->buf, (size_t)n, GOFER_CHANNELS, req.tag, &rep)) < 0) {
-		err = broke(c, "malformed reply", err);
-		goto close;
-	}
+	if ((err = exchange(c, c->sock, &req, &rep, fds, GOFER_CHANNELS_MAX, &nfds)) < 0)
+		goto out; /* (nothing left open) */
 	/* As many fds as CPUs (none with an error), each a connection: a socket (a file would
 	 * take requests nowhere). */
 	if (nfds != (rep.err ? 0 : rep.channels.count))
@@ -277,17 +266,16 @@ int gofer_client_channels(struct gofer_client *c)
 		if (host_fstat(fds[i], &st) < 0 || !S_ISSOCK(st.st_mode))
 			err = broke(c, "CHANNELS fd is no socket", -EPROTO);
 	}
-	if (err == 0) {
-		for (size_t i = 0; i < nfds; i++) {
+	for (size_t i = 0; i < nfds; i++) {
+		if (err == 0) {
 			c->chan_cpu[i] = rep.channels.cpu[i];
 			c->chan_sock[i] = fds[i];
+		} else {
+			close(fds[i]);
 		}
-		c->nchans = (uint32_t)nfds;
-		goto out;
 	}
-close:
-	while (nfds > 0)
-		close(fds[--nfds]);
+	if (err == 0)
+		c->nchans = (uint32_t)nfds;
 out:
 	pthread_mutex_unlock(&c->lock);
 	return err;
