@@ -257,21 +257,25 @@ static int do_walk(struct server *s, const struct gofer_req *req, struct gofer_r
 
 /* The file a STAT, OPEN, READLINK or GETDENTS names: the fid itself (empty path), or the path
  * beneath it, opened O_PATH now (no symlink followed, nothing outside reached) into *t as a
- * fid of its own that reopens as fid + path. Release with target_done. NULL and *err on
- * failure (-EBADF, -EINVAL for a bad path, the host's -ENOENT, -ENOTDIR, -ELOOP...). */
+ * fid of its own that reopens as fid + path, with its fstat in t->st (t->have_st). Release
+ * with target_done. NULL and *err on failure (-EBADF, -EINVAL for a bad path, the host's
+ * -ENOENT, -ENOTDIR, -ELOOP...). */
 struct target {
 	struct fid f;
 	struct node node;
+	struct stat st;
+	bool have_st;
 };
 
 static struct fid *req_target(struct server *s, const struct gofer_req *req, struct target *t,
 			      int *err)
 {
 	struct fid *f = srv_fid_get(s, req->fid);
-	struct stat st;
+	struct stat *st = &t->st;
 	int fd;
 
 	t->node.fd = -1;
+	t->have_st = false;
 	if (f == NULL) {
 		*err = -EBADF;
 		return NULL;
@@ -287,18 +291,19 @@ static struct fid *req_target(struct server *s, const struct gofer_req *req, str
 		*err = fd;
 		return NULL;
 	}
-	if (fstat(fd, &st) < 0) {
+	if (fstat(fd, st) < 0) {
 		*err = -errno;
 		close(fd);
 		return NULL;
 	}
+	t->have_st = true;
 	t->node = (struct node){.fd = fd, .refs = 1};
 	t->f = (struct fid){.node = &t->node,
 			    .parent = f->node,
 			    .name = (char *)req->name,
-			    .mode = st.st_mode,
-			    .dev = st.st_dev,
-			    .ino = st.st_ino,
+			    .mode = st->st_mode,
+			    .dev = st->st_dev,
+			    .ino = st->st_ino,
 			    .root = f->root};
 	return &t->f;
 }
@@ -448,7 +453,10 @@ static int do_stat(struct server *s, const struct gofer_req *req, struct gofer_r
 
 	if (f == NULL)
 		return err;
-	if (fstat(f->node->fd, &st) < 0) {
+	/* A path's target was just opened and stat'ed; the fid itself is stat'ed now. */
+	if (t.have_st)
+		st = t.st;
+	else if (fstat(f->node->fd, &st) < 0) {
 		err = -errno;
 		goto out;
 	}
