@@ -65,9 +65,9 @@ struct gofer_channels {
 /* Make a channel for each CPU the calling thread may run on, up to GOFER_CHANNELS_MAX (none
  * with one CPU), and start its thread: on that CPU, with a short slice and its buffer
  * allocated (so that what follows runs under the seccomp filter: recvmsg, the requests,
- * exit), then waiting for requests, which it serves once gofer_serve_roots runs. Returns once every thread is set
- * up; fewer channels than CPUs (or none) if a socket or thread cannot be made. Best effort:
- * the first connection serves every request anyway. */
+ * exit), then waiting for requests, which it serves once gofer_serve_roots runs. Returns once
+ * every thread is set up; fewer channels than CPUs (or none) if a socket or thread cannot be
+ * made. Best effort: the first connection serves every request anyway. */
 void gofer_channels_open(struct gofer_channels *ch);
 
 /* Serve the gofer protocol (gofer/protocol.h) on sock with roots[0..n): fid 0 is roots[0]
