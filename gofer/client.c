@@ -509,7 +509,7 @@ long gofer_readdir(struct gofer_client *c, uint32_t fid, const char *path, uint6
 
 	if (end)
 		*end = false;
-	if (max == 0 || (flags & ~GOFER_GETDENTS_STAT))
+	if (max == 0 || !GOFER_GETDENTS_FLAGS_VALID(flags))
 		return -EINVAL;
 	if ((ret = set_path(req.name, path, true)) < 0)
 		return ret;
@@ -528,13 +528,15 @@ long gofer_readdir(struct gofer_client *c, uint32_t fid, const char *path, uint6
 			ret = gofer_dirents_each(rep.getdents.ents, rep.getdents.len,
 						 rep.getdents.count, flags, fn, arg);
 		if (ret == 0) {
+			/* the largest entry there could have been room for */
+			size_t most =
+			    GOFER_DIRENT_HDR_SIZE + GOFER_NAME_MAX +
+			    ((flags & GOFER_GETDENTS_STAT) ? GOFER_STAT_SIZE : 0) +
+			    ((flags & GOFER_GETDENTS_TARGET) ? 2 + GOFER_PATH_MAX - 1 : 0);
 			ret = rep.getdents.count;
 			if (end)
-				*end =
-				    (size_t)ret < req.getdents.max &&
-				    rep.getdents.len + GOFER_DIRENT_HDR_SIZE + GOFER_NAME_MAX +
-					    ((flags & GOFER_GETDENTS_STAT) ? GOFER_STAT_SIZE : 0) <=
-					GOFER_DENTS_SPACE;
+				*end = (size_t)ret < req.getdents.max &&
+				       rep.getdents.len + most <= GOFER_DENTS_SPACE;
 		}
 	}
 	pthread_mutex_unlock(&c->lock);

@@ -38,6 +38,10 @@ struct gofer_dirent {
 	uint8_t type;  /* LINUX_DT_* */
 	char name[256];
 	struct gofer_stat st; /* lstat of the entry (gofer_readdir with stats), else zero */
+	/* a symlink's target (gofer_readdir with GOFER_GETDENTS_TARGET), not NUL-terminated, valid
+	 * as long as the reply it came in; NULL (target_len 0) when there is none */
+	const char *target;
+	uint32_t target_len;
 };
 
 /* STATFS's answer, in Linux's statfs terms. */
@@ -112,7 +116,8 @@ long gofer_readlink_at(struct gofer_client *c, uint32_t fid, const char *path, c
 /* Up to max entries of directory fid/path after cookie, as gofer_getdents, each handed to
  * fn(arg, entry) (entry valid during the call only; fn runs under the client's lock and must
  * not call the client). With flags GOFER_GETDENTS_STAT (protocol.h) each entry's st is its
- * lstat. A non-zero return of fn stops and is returned. Returns the count or -errno. */
+ * lstat, and with GOFER_GETDENTS_TARGET too a symlink's target comes with it (when the gofer
+ * could read it). A non-zero return of fn stops and is returned. Returns the count or -errno. */
 long gofer_readdir(struct gofer_client *c, uint32_t fid, const char *path, uint64_t cookie,
 		   size_t max, uint32_t flags, int (*fn)(void *arg, const struct gofer_dirent *e),
 		   void *arg, bool *end);

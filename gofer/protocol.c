@@ -280,7 +280,7 @@ static int req_values_valid(const struct gofer_req *req)
 	case GOFER_RENAME:
 		return req->flags == 0 || req->flags == LINUX_RENAME_NOREPLACE;
 	case GOFER_GETDENTS:
-		return (req->getdents.flags & ~GOFER_GETDENTS_STAT) == 0;
+		return GOFER_GETDENTS_FLAGS_VALID(req->getdents.flags);
 	case GOFER_SETATTR:
 		return (req->setattr.valid & ~GOFER_SETATTR_ALL) == 0 && req->mode <= 07777 &&
 		       req->setattr.size <= INT64_MAX && req->setattr.atime_nsec < 1000000000u &&
@@ -535,10 +535,19 @@ int gofer_decode_req(const void *buf, size_t len, struct gofer_req *req)
 	return req_values_valid(req) ? 0 : -EINVAL;
 }
 
+/* A directory entry's target: none (len 0), or a symlink's, without NUL. */
+static bool dirent_target_valid(const struct gofer_stat *st, const uint8_t *t, size_t len)
+{
+	if (len == 0)
+		return true;
+	return (st->mode & LINUX_S_IFMT) == LINUX_S_IFLNK && len < GOFER_PATH_MAX && t &&
+	       !memchr(t, '\0', len);
+}
+
 /* Walk count packed entries at p (len bytes), each with a stat if flags has
- * GOFER_GETDENTS_STAT, checking each; they must fill p exactly. For each, if fn is not NULL,
- * decode it into *tmp and call fn(arg, tmp); a non-zero return stops the walk and is
- * returned. Returns 0, -EPROTO or -EINVAL. */
+ * GOFER_GETDENTS_STAT and a target field if GOFER_GETDENTS_TARGET, checking each; they must
+ * fill p exactly. For each, if fn is not NULL, decode it into *tmp and call fn(arg, tmp); a
+ * non-zero return stops the walk and is returned. Returns 0, -EPROTO or -EINVAL. */
 static int dirents_walk(const uint8_t *p, size_t len, uint32_t count, uint32_t flags,
 			struct gofer_dirent *tmp,
 			int (*fn)(void *arg, const struct gofer_dirent *e), void *arg)
@@ -552,13 +561,21 @@ static int dirents_walk(const uint8_t *p, size_t len, uint32_t count, uint32_t f
 		uint8_t type = get8(&r);
 		uint8_t n = get8(&r);
 		const uint8_t *name = get_ref(&r, n);
+		const uint8_t *target = NULL;
+		uint16_t tlen = 0;
 		if (flags & GOFER_GETDENTS_STAT)
 			get_stat(&r, &st);
+		if (flags & GOFER_GETDENTS_TARGET) {
+			tlen = get16(&r);
+			target = get_ref(&r, tlen);
+		}
 		if (r.err)
 			return r.err;
 		if (!dtype_valid(type) || !gofer_name_valid((const char *)name, n))
 			return -EINVAL;
 		if ((flags & GOFER_GETDENTS_STAT) && !stat_valid(&st))
+			return -EINVAL;
+		if ((flags & GOFER_GETDENTS_TARGET) && !dirent_target_valid(&st, target, tlen))
 			return -EINVAL;
 		if (fn) {
 			tmp->ino = ino;
@@ -570,6 +587,8 @@ static int dirents_walk(const uint8_t *p, size_t len, uint32_t count, uint32_t f
 				tmp->st = st;
 			else
 				memset(&tmp->st, 0, sizeof(tmp->st));
+			tmp->target = tlen ? (const char *)target : NULL;
+			tmp->target_len = tlen;
 			int err = fn(arg, tmp);
 			if (err)
 				return err;
@@ -642,7 +661,7 @@ ssize_t gofer_encode_rep(void *buf, size_t size, const struct gofer_rep *rep)
 		put(&w, rep->lookup.target, rep->lookup.len);
 		break;
 	case GOFER_GETDENTS:
-		if ((rep->getdents.flags & ~GOFER_GETDENTS_STAT) ||
+		if (!GOFER_GETDENTS_FLAGS_VALID(rep->getdents.flags) ||
 		    dirents_walk(rep->getdents.ents, rep->getdents.len, rep->getdents.count,
 				 rep->getdents.flags, NULL, NULL, NULL) < 0)
 			return -EINVAL;
@@ -747,7 +766,7 @@ int gofer_decode_rep(const void *buf, size_t len, uint8_t type, uint32_t tag, st
 		uint32_t flags = get32(&r);
 		if (r.err)
 			return r.err;
-		if (flags & ~GOFER_GETDENTS_STAT)
+		if (!GOFER_GETDENTS_FLAGS_VALID(flags))
 			return -EPROTO;
 		/* Each entry takes at least GOFER_DIRENT_HDR_SIZE + 1 bytes. */
 		size_t rest = len - r.off;
@@ -790,12 +809,17 @@ int gofer_decode_rep(const void *buf, size_t len, uint8_t type, uint32_t tag, st
 	return r.off == len ? 0 : -EPROTO;
 }
 
-int gofer_dirent_pack(uint8_t *buf, size_t size, size_t *off, uint64_t ino, uint64_t next,
-		      uint8_t type, const char *name, size_t name_len, const struct gofer_stat *st)
+/* gofer_dirent_pack and gofer_dirent_pack_target: with_target writes the target field. */
+static int dirent_pack(uint8_t *buf, size_t size, size_t *off, uint64_t ino, uint64_t next,
+		       uint8_t type, const char *name, size_t name_len, const struct gofer_stat *st,
+		       bool with_target, const char *target, size_t target_len)
 {
-	size_t need = GOFER_DIRENT_HDR_SIZE + name_len + (st ? GOFER_STAT_SIZE : 0);
+	size_t need = GOFER_DIRENT_HDR_SIZE + name_len + (st ? GOFER_STAT_SIZE : 0) +
+		      (with_target ? 2 + target_len : 0);
 
 	if (!gofer_name_valid(name, name_len) || !dtype_valid(type))
+		return -EINVAL;
+	if (with_target && (!st || !dirent_target_valid(st, (const uint8_t *)target, target_len)))
 		return -EINVAL;
 	if (*off > size || need > size - *off)
 		return -ENOSPC;
@@ -807,8 +831,26 @@ int gofer_dirent_pack(uint8_t *buf, size_t size, size_t *off, uint64_t ino, uint
 	put(&w, name, name_len);
 	if (st)
 		put_stat(&w, st);
+	if (with_target) {
+		put16(&w, (uint16_t)target_len);
+		put(&w, target, target_len);
+	}
 	*off = w.off;
 	return 0;
+}
+
+int gofer_dirent_pack(uint8_t *buf, size_t size, size_t *off, uint64_t ino, uint64_t next,
+		      uint8_t type, const char *name, size_t name_len, const struct gofer_stat *st)
+{
+	return dirent_pack(buf, size, off, ino, next, type, name, name_len, st, false, NULL, 0);
+}
+
+int gofer_dirent_pack_target(uint8_t *buf, size_t size, size_t *off, uint64_t ino, uint64_t next,
+			     uint8_t type, const char *name, size_t name_len,
+			     const struct gofer_stat *st, const char *target, size_t target_len)
+{
+	return dirent_pack(buf, size, off, ino, next, type, name, name_len, st, true, target,
+			   target_len);
 }
 
 int gofer_dirent_array_add(void *arg, const struct gofer_dirent *e)

@@ -16,9 +16,10 @@
  *	          u16 n, path[n]
  *	READLINK  u32 fid, u16 n, path[n]         u32 n, target[n] (1 <= n < GOFER_PATH_MAX, no NUL)
  *	GETDENTS  u32 fid, u64 cookie, u32 max,   u32 count, u32 flags, count x {u64 ino, u64 next,
- *	          u32 flags, u16 n, path[n]       u8 type, u8 n, name[n], [stat]}; a reply ends
- *	                                          before the end of the directory only at max
- *	                                          entries or when the next entry does not fit
+ *	          u32 flags, u16 n, path[n]       u8 type, u8 n, name[n], [stat], [u16 t,
+ *	                                          target[t]]}; a reply ends before the end of
+ *	                                          the directory only at max entries or when the
+ *	                                          next entry does not fit
  *	CLUNK     u32 fid                         nothing
  *	ATTACH    u32 root                        u32 fid, stat
  *	CREATE    u32 fid, u32 flags, u32 mode,   u32 fid, stat; one host fd in SCM_RIGHTS
@@ -51,8 +52,11 @@
  * on the way fails (-ELOOP) and nothing outside the fid's tree is reached: the Sentry sends
  * only paths it walked itself, so it names a file without holding a fid for it (a read-only
  * root's files need none). GETDENTS's flags: GOFER_GETDENTS_STAT asks for each entry's stat
- * (as lstat sees it); the reply's flags say what its entries carry and must be the request's.
- * An entry whose stat fails (removed meanwhile) is left out.
+ * (as lstat sees it), and GOFER_GETDENTS_TARGET (only with it) for each symlink's target as
+ * well: every entry then carries t, which is 0 but for a symlink whose target the gofer read
+ * (1 <= t < GOFER_PATH_MAX, no NUL), so that a listing answers the readlink a stat following
+ * the link needs. The reply's flags say what its entries carry and must be the request's. An
+ * entry whose stat fails (removed meanwhile) is left out.
  *
  * ATTACH gives a new fid for root number root (0 is the container root, which fid 0 also
  * names; 1.. are the bind mounts in the order the gofer was given them); -ENOENT past the
@@ -93,7 +97,7 @@
 #include "gofer/client.h"
 
 #define GOFER_MAGIC 0x4647u /* "GF" */
-#define GOFER_VERSION 5
+#define GOFER_VERSION 6
 #define GOFER_MSG_MAX 65536u
 #define GOFER_HDR_SIZE 12u
 #define GOFER_REP_HDR_SIZE (GOFER_HDR_SIZE + 4u) /* header + err */
@@ -108,6 +112,11 @@
 
 /* GETDENTS's flags. */
 #define GOFER_GETDENTS_STAT 0x1u
+#define GOFER_GETDENTS_TARGET 0x2u /* with STAT only */
+/* Is flags a GETDENTS flags word the protocol allows? */
+#define GOFER_GETDENTS_FLAGS_VALID(flags)                                                          \
+	((flags) == 0 || (flags) == GOFER_GETDENTS_STAT ||                                         \
+	 (flags) == (GOFER_GETDENTS_STAT | GOFER_GETDENTS_TARGET))
 
 enum gofer_type {
 	GOFER_WALK = 1,
@@ -204,7 +213,7 @@ struct gofer_rep {
 		} channels;
 		struct {
 			uint32_t count;
-			uint32_t flags;	     /* GOFER_GETDENTS_STAT: each entry carries its stat */
+			uint32_t flags;	     /* GOFER_GETDENTS_*: what each entry carries */
 			const uint8_t *ents; /* count packed entries (gofer_dirent_pack) */
 			uint32_t len;	     /* their size in bytes */
 		} getdents;
@@ -253,11 +262,18 @@ int gofer_decode_rep(const void *buf, size_t len, uint8_t type, uint32_t tag,
  * -EINVAL for a bad name or type. */
 int gofer_dirent_pack(uint8_t *buf, size_t size, size_t *off, uint64_t ino, uint64_t next,
 		      uint8_t type, const char *name, size_t name_len, const struct gofer_stat *st);
+/* The same for a GOFER_GETDENTS_TARGET listing: st is required, and target (target_len bytes,
+ * no NUL; NULL and 0 for none) is a symlink's. -EINVAL also for a target on what st says is
+ * not a symlink, or one too long. */
+int gofer_dirent_pack_target(uint8_t *buf, size_t size, size_t *off, uint64_t ino, uint64_t next,
+			     uint8_t type, const char *name, size_t name_len,
+			     const struct gofer_stat *st, const char *target, size_t target_len);
 
-/* Unpack count entries (each with a stat if flags has GOFER_GETDENTS_STAT) from the len bytes
- * at p into out (room for max). The entries must fill p exactly. Returns count, -EPROTO
- * (overrun, trailing bytes, count > max) or -EINVAL (bad name, type or stat). Names are
- * NUL-terminated in out; st is zero without GOFER_GETDENTS_STAT. */
+/* Unpack count entries (each with a stat if flags has GOFER_GETDENTS_STAT, and a target field
+ * if GOFER_GETDENTS_TARGET) from the len bytes at p into out (room for max). The entries must
+ * fill p exactly. Returns count, -EPROTO (overrun, trailing bytes, count > max) or -EINVAL
+ * (bad name, type, stat or target). Names are NUL-terminated in out; st is zero without
+ * GOFER_GETDENTS_STAT; target points into p (not NUL-terminated), NULL when there is none. */
 long gofer_dirents_unpack(const uint8_t *p, size_t len, uint32_t count, uint32_t flags,
 			  struct gofer_dirent *out, size_t max);
 

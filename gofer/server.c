@@ -491,6 +491,8 @@ static int getdents_fid(struct server *s, struct fid *f, const struct gofer_req 
 	size_t off = 0;
 	uint32_t count = 0;
 	bool full = false, with_stat = req->getdents.flags & GOFER_GETDENTS_STAT;
+	bool with_target = req->getdents.flags & GOFER_GETDENTS_TARGET;
+	char target[GOFER_PATH_MAX];
 	_cleanup_close_ int fd = -1;
 	struct stat hst;
 	struct gofer_stat gst;
@@ -498,7 +500,7 @@ static int getdents_fid(struct server *s, struct fid *f, const struct gofer_req 
 	if (!S_ISDIR(f->mode))
 		return -ENOTDIR;
 	if (req->getdents.max == 0 || req->getdents.cookie > INT64_MAX ||
-	    (req->getdents.flags & ~GOFER_GETDENTS_STAT))
+	    !GOFER_GETDENTS_FLAGS_VALID(req->getdents.flags))
 		return -EINVAL;
 	fd = srv_fid_reopen(f, O_RDONLY | O_DIRECTORY);
 	if (fd < 0)
@@ -524,9 +526,23 @@ static int getdents_fid(struct server *s, struct fid *f, const struct gofer_req 
 					continue;
 				srv_stat_to_gofer(&hst, &gst);
 			}
-			int err = gofer_dirent_pack(s->dents, GOFER_DENTS_SPACE, &off, d->d_ino,
-						    (uint64_t)d->d_off, d->d_type, d->d_name, len,
-						    with_stat ? &gst : NULL);
+			/* A symlink's target, read the same way (the link itself, not followed);
+			 * none if that fails or it changed into something else meanwhile. */
+			ssize_t tlen = 0;
+			if (with_target && S_ISLNK(hst.st_mode)) {
+				tlen = readlinkat(fd, d->d_name, target, sizeof(target));
+				if (tlen < 0 || (size_t)tlen >= sizeof(target) ||
+				    memchr(target, '\0', (size_t)tlen))
+					tlen = 0;
+			}
+			int err = with_target
+				      ? gofer_dirent_pack_target(s->dents, GOFER_DENTS_SPACE, &off,
+								 d->d_ino, (uint64_t)d->d_off,
+								 d->d_type, d->d_name, len, &gst,
+								 target, (size_t)tlen)
+				      : gofer_dirent_pack(s->dents, GOFER_DENTS_SPACE, &off,
+							  d->d_ino, (uint64_t)d->d_off, d->d_type,
+							  d->d_name, len, with_stat ? &gst : NULL);
 			if (err == -ENOSPC)
 				full = true;
 			else if (err == 0 && ++count == req->getdents.max)

@@ -41,6 +41,7 @@ struct dircache {
 		uint64_t ino; /* the listing's (d_ino), which a mount point's st.ino is not */
 		uint8_t type;
 		struct gofer_stat st;
+		char *target;	/* a symlink's, when the listing has stats and it came; else NULL */
 	} * ents;		/* in the host's order, which listings keep */
 	struct dc_ent **byname; /* the same, sorted by name (strcmp) for lookups */
 	size_t bytes;		/* what it counts in g_dircache_bytes */
@@ -131,8 +132,10 @@ static void dircache_free(struct dircache *dc)
 {
 	if (!dc)
 		return;
-	for (size_t i = 0; i < dc->n; i++)
+	for (size_t i = 0; i < dc->n; i++) {
 		free(dc->ents[i].name);
+		free(dc->ents[i].target);
+	}
 	free(dc->ents);
 	free(dc->byname);
 	free(dc);
@@ -304,9 +307,10 @@ static struct inode *gofer_new_named(struct inode *dir, const char *name,
 	return inode;
 }
 
-/* name in dir's kept listing: 1 (*st filled), 2 (there, but the listing has no stats), 0 if
- * the listing has no such name (it does not exist), -ENOENT if dir has no kept listing. */
-static int dircache_find(struct inode *dir, const char *name, struct gofer_stat *st)
+/* name in dir's kept listing: 1 (*st filled, and *target a copy of a symlink's target if the
+ * listing has it, else NULL), 2 (there, but the listing has no stats), 0 if the listing has no
+ * such name (it does not exist), -ENOENT if dir has no kept listing. */
+static int dircache_find(struct inode *dir, const char *name, struct gofer_stat *st, char **target)
 {
 	struct gofer_inode *gi = GI(dir);
 	int r = -ENOENT;
@@ -319,7 +323,9 @@ static int dircache_find(struct inode *dir, const char *name, struct gofer_stat 
 			size_t mid = lo + (hi - lo) / 2;
 			int c = strcmp(name, gi->dc->byname[mid]->name);
 			if (c == 0) {
-				*st = gi->dc->byname[mid]->st;
+				const struct dc_ent *e = gi->dc->byname[mid];
+				*st = e->st;
+				*target = e->target ? strdup(e->target) : NULL;
 				r = gi->dc->stats ? 1 : 2;
 				break;
 			}
@@ -369,13 +375,17 @@ static int read_one(void *arg, const struct gofer_dirent *e)
 			return -ENOMEM;
 		dc->ents = p;
 	}
-	char *nm = malloc(len + 1);
-	if (!nm)
+	char *nm = malloc(len + 1), *target = e->target ? strndup(e->target, e->target_len) : NULL;
+	if (!nm || (e->target && !target)) {
+		free(nm);
+		free(target);
 		return -ENOMEM;
+	}
 	memcpy(nm, e->name, len + 1);
-	dc->ents[dc->n++] =
-	    (struct dc_ent){.name = nm, .ino = e->ino, .type = e->type, .st = e->st};
-	dc->bytes += sizeof(struct dc_ent) + sizeof(struct dc_ent *) + len + 1;
+	dc->ents[dc->n++] = (struct dc_ent){
+	    .name = nm, .ino = e->ino, .type = e->type, .st = e->st, .target = target};
+	dc->bytes += sizeof(struct dc_ent) + sizeof(struct dc_ent *) + len + 1 +
+		     (target ? e->target_len + 1 : 0);
 	return 0;
 }
 
@@ -468,7 +478,8 @@ static int read_listing(struct inode *dir, bool stats, struct dirlist **out)
 	fid = gi_locate(dir, path);
 	while (!end) {
 		n = gofer_readdir(sb_client(dir->sb), fid, path, rc.next, GOFER_DIRENT_BATCH,
-				  stats ? GOFER_GETDENTS_STAT : 0, read_one, &rc, &end);
+				  stats ? GOFER_GETDENTS_STAT | GOFER_GETDENTS_TARGET : 0, read_one,
+				  &rc, &end);
 		if (n < 0) {
 			r = (int)n;
 			goto out;
@@ -557,17 +568,22 @@ static int gofer_lookup(struct inode *dir, struct dentry *d)
 	 * what lies beneath it, so that no path sent grows past GOFER_REL_PATH_MAX. */
 	bool deep =
 	    (dgi->fid == GOFER_NO_FID ? dgi->pathlen + 1 : 0) + d->namelen > GOFER_REL_PATH_MAX;
-	r = dircache_find(dir, d->name, &st);
+	char *target = NULL;
+	r = dircache_find(dir, d->name, &st, &target);
 	if (r == -ENOENT && !deep && list_on_lookup(dir)) {
 		read_listing(dir, false, NULL); /* (failed: as if not tried) */
-		r = dircache_find(dir, d->name, &st);
+		r = dircache_find(dir, d->name, &st, &target);
 	}
 	if (r == 0)
 		return 0; /* not in the listing: negative */
 	if (r == 1 && !deep) {
 		inode = gofer_new_named(dir, d->name, &st);
+		if (inode && target && (inode->mode & LINUX_S_IFMT) == LINUX_S_IFLNK)
+			GI(inode)->target = steal_pointer(&target);
+		free(target);
 		goto out;
 	}
+	free(target);
 	/* Not listed (or deep): ask the gofer for the one name. */
 	if (!(path = malloc(GOFER_PATH_MAX)))
 		return -ENOMEM;

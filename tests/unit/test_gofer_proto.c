@@ -580,6 +580,80 @@ Test(gofer_proto, dirents_with_stat)
 		     -ENOSPC);
 }
 
+/* Entries that carry their stat and a symlink's target (GOFER_GETDENTS_TARGET). */
+Test(gofer_proto, dirents_with_target)
+{
+	struct gofer_stat link = sample_stat(), reg = sample_stat();
+	struct gofer_dirent got[2];
+	struct gofer_rep out, in = {.type = GOFER_GETDENTS, .tag = 9};
+	size_t off = 0;
+
+	link.mode = LINUX_S_IFLNK | 0777;
+	reg.mode = LINUX_S_IFREG | 0644;
+	cr_assert_eq(gofer_dirent_pack_target(ents, sizeof(ents), &off, 7, 1, LINUX_DT_LNK, "l", 1,
+					      &link, "usr/lib", 7),
+		     0);
+	cr_assert_eq(off, GOFER_DIRENT_HDR_SIZE + 1 + GOFER_STAT_SIZE + 2 + 7);
+	cr_assert_eq(gofer_dirent_pack_target(ents, sizeof(ents), &off, 8, 2, LINUX_DT_REG, "f", 1,
+					      &reg, NULL, 0),
+		     0);
+	in.getdents.count = 2;
+	in.getdents.flags = GOFER_GETDENTS_STAT | GOFER_GETDENTS_TARGET;
+	in.getdents.ents = ents;
+	in.getdents.len = (uint32_t)off;
+	ssize_t n = gofer_encode_rep(buf, sizeof(buf), &in);
+	cr_assert_gt(n, 0);
+	cr_assert_eq(gofer_decode_rep(buf, (size_t)n, GOFER_GETDENTS, 9, &out), 0);
+	cr_assert_eq(gofer_dirents_unpack(out.getdents.ents, out.getdents.len, 2,
+					  out.getdents.flags, got, 2),
+		     2);
+	cr_assert_eq(got[0].target_len, 7);
+	cr_assert_eq(memcmp(got[0].target, "usr/lib", 7), 0);
+	cr_assert_null(got[1].target);
+	cr_assert_eq(got[1].target_len, 0);
+	/* Read as a listing with stats only, the target fields are not entries. */
+	cr_assert_lt(gofer_dirents_unpack(out.getdents.ents, out.getdents.len, 2,
+					  GOFER_GETDENTS_STAT, got, 2),
+		     0);
+	/* The packer refuses a target on what is no symlink, one with a NUL or too long, and
+	 * an entry without its stat. */
+	char longest[GOFER_PATH_MAX];
+	memset(longest, 'x', sizeof(longest));
+	size_t o2 = 0;
+	cr_assert_eq(gofer_dirent_pack_target(ents, sizeof(ents), &o2, 1, 1, LINUX_DT_REG, "f", 1,
+					      &reg, "t", 1),
+		     -EINVAL);
+	cr_assert_eq(gofer_dirent_pack_target(ents, sizeof(ents), &o2, 1, 1, LINUX_DT_LNK, "l", 1,
+					      &link, "a\0b", 3),
+		     -EINVAL);
+	cr_assert_eq(gofer_dirent_pack_target(ents, sizeof(ents), &o2, 1, 1, LINUX_DT_LNK, "l", 1,
+					      &link, longest, sizeof(longest)),
+		     -EINVAL);
+	cr_assert_eq(gofer_dirent_pack_target(ents, sizeof(ents), &o2, 1, 1, LINUX_DT_LNK, "l", 1,
+					      NULL, NULL, 0),
+		     -EINVAL);
+	cr_assert_eq(o2, 0);
+	/* On the wire: the link's stat turned into a regular file's (a target on it), a NUL in
+	 * the target, a target length past the end. */
+	const size_t stat0 = GOFER_REP_HDR_SIZE + 8 + GOFER_DIRENT_HDR_SIZE + 1;
+	const size_t tlen0 = stat0 + GOFER_STAT_SIZE;
+	uint32_t mode = LINUX_S_IFREG | 0644;
+	memcpy(buf + stat0 + 16, &mode, 4);
+	cr_assert_eq(gofer_decode_rep(buf, (size_t)n, GOFER_GETDENTS, 9, &out), -EINVAL);
+	n = gofer_encode_rep(buf, sizeof(buf), &in);
+	buf[tlen0 + 2 + 3] = '\0';
+	cr_assert_eq(gofer_decode_rep(buf, (size_t)n, GOFER_GETDENTS, 9, &out), -EINVAL);
+	n = gofer_encode_rep(buf, sizeof(buf), &in);
+	uint16_t huge = 4000;
+	memcpy(buf + tlen0, &huge, 2);
+	cr_assert_eq(gofer_decode_rep(buf, (size_t)n, GOFER_GETDENTS, 9, &out), -EPROTO);
+	/* A request for targets without stats. */
+	struct gofer_req rq = {.type = GOFER_GETDENTS, .tag = 9};
+	rq.getdents.max = 1;
+	rq.getdents.flags = GOFER_GETDENTS_TARGET;
+	cr_assert_eq(gofer_encode_req(buf, sizeof(buf), &rq), -EINVAL);
+}
+
 Test(gofer_proto, hostile_replies_rejected)
 {
 	struct gofer_rep out, in = {.type = GOFER_STAT, .tag = 5, .stat = sample_stat()};

@@ -288,6 +288,31 @@ static int collect(void *arg, const struct gofer_dirent *e)
 	return 0;
 }
 
+/* Some entries' targets from a listing with GOFER_GETDENTS_TARGET (copied: they point into
+ * the reply). */
+struct targets_got {
+	char abs[64], rel[64], magic[64];
+	int dirs, dirs_with_target;
+};
+
+static int collect_targets(void *arg, const struct gofer_dirent *e)
+{
+	struct targets_got *g = arg;
+	char *dst = !strcmp(e->name, "abs")	? g->abs
+		    : !strcmp(e->name, "rel")	? g->rel
+		    : !strcmp(e->name, "magic") ? g->magic
+						: NULL;
+	if ((e->st.mode & LINUX_S_IFMT) == LINUX_S_IFDIR) {
+		g->dirs++;
+		g->dirs_with_target += e->target != NULL;
+	}
+	if (dst && e->target && e->target_len < 64) {
+		memcpy(dst, e->target, e->target_len);
+		dst[e->target_len] = '\0';
+	}
+	return 0;
+}
+
 /* Files named by fid + path, without a fid of their own: the same confinement as a walk. */
 Test(gofer_resolve, path_requests)
 {
@@ -342,6 +367,21 @@ Test(gofer_resolve, path_requests)
 		     -ELOOP);
 	cr_assert_eq(gofer_readdir(&c, GOFER_ROOT_FID, "etc/passwd", 0, 8, 0, collect, &got, NULL),
 		     -ENOTDIR);
+	/* with the symlinks' targets: read from the links themselves, none for the rest */
+	struct targets_got tg = {0};
+	cr_assert_gt(gofer_readdir(&c, GOFER_ROOT_FID, "", 0, 64,
+				   GOFER_GETDENTS_STAT | GOFER_GETDENTS_TARGET, collect_targets,
+				   &tg, NULL),
+		     8);
+	cr_assert_str_eq(tg.abs, "/etc/passwd");
+	cr_assert_str_eq(tg.rel, "../../../../etc");
+	cr_assert_str_eq(tg.magic, "/proc/self/root/etc/passwd");
+	cr_assert_eq(tg.dirs_with_target, 0);
+	cr_assert_gt(tg.dirs, 0);
+	/* a target without the stats is no listing the protocol has */
+	cr_assert_eq(
+	    gofer_readdir(&c, GOFER_ROOT_FID, "", 0, 8, GOFER_GETDENTS_TARGET, collect, &got, NULL),
+	    -EINVAL);
 	gofer_client_close(&c);
 	cr_assert_eq(gt_wait(s.pid), 0);
 }

@@ -196,6 +196,10 @@ long gofer_readdir(struct gofer_client *c, uint32_t fid, const char *path, uint6
 		snprintf(e.name, sizeof(e.name), "%s", fake_tree[i].name);
 		if (flags & GOFER_GETDENTS_STAT)
 			fake_stat(i, &e.st);
+		if ((flags & GOFER_GETDENTS_TARGET) && LINUX_S_ISLNK(fake_tree[i].mode)) {
+			e.target = fake_tree[i].data;
+			e.target_len = (uint32_t)strlen(e.target);
+		}
 		int r = fn(arg, &e);
 		if (r)
 			return r;
@@ -888,6 +892,26 @@ Test(overlay, lookup_brings_fd_and_target)
 	cr_assert_str_eq(t, "usr/lib");
 	cr_assert_eq(n_gofer_calls, calls, "a READLINK after the lookup");
 	path_put(&p);
+}
+
+/* A program's listing of a read-only directory brings each symlink's target with its stat
+ * (GETDENTS with targets): a stat that follows one, and a readlink, ask the gofer nothing. */
+Test(overlay, listing_brings_targets)
+{
+	char t[16] = {0};
+	struct path p;
+	int calls;
+
+	cr_assert_str_eq(list("/"), "etc bin tmp lib usr proc dev ");
+	calls = n_gofer_calls;
+	cr_assert_eq(vfs_lookup(&g_task, LINUX_AT_FDCWD, "/lib", 0, &p), 0);
+	cr_assert_eq(vfs_readlink_dentry(p.dentry, t, sizeof(t)), 7);
+	cr_assert_str_eq(t, "usr/lib");
+	path_put(&p);
+	cr_assert_eq(n_gofer_calls, calls, "a READLINK of a listed symlink");
+	/* following it: "usr" is in the listing, its "lib" is asked for */
+	cr_assert_eq(ino_of("/lib", LOOKUP_FOLLOW), 1009);
+	cr_assert_eq(n_gofer_calls, calls + 1, "%d requests", n_gofer_calls - calls);
 }
 
 /* Names missing from a directory nothing listed: after two, the next lookup lists its names
