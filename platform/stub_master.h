@@ -84,7 +84,8 @@ int stub_master_start(int memfd, size_t shm_size, stub_boot_fn boot,
  * when it is gone, or the errno of the failed step. */
 int stub_master_spawn(struct stub_spawn *out);
 
-/* For tests: the master's pid, or 0 when none runs. */
+/* The master's pid (the systrap pool keeps it off the CPU of the thread that takes a stub),
+ * or 0 when none runs. */
 pid_t stub_master_pid(void);
 /* For tests: the stub the master made ahead of the next request (also a child of the Sentry),
  * or 0. */

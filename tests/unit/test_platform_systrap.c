@@ -658,3 +658,43 @@ Test(pairing, a_lone_pair_does_not_float)
 	sleeper_stop(&s1);
 	pairing_active(-2);
 }
+
+/* ---- the stub pool ---- */
+
+#include "platform/stub_master.h"
+
+TestSuite(systrap_pool, .init = setup, .fini = teardown, .timeout = 30);
+
+/* A take keeps the pool's refill (the keeper thread and the stub master) off the taker's CPU,
+ * where the new process is about to start; a stub made meanwhile gets every CPU back. */
+Test(systrap_pool, the_refill_runs_off_the_takers_cpu)
+{
+	cpu_set_t all, one, got;
+	struct plat_as *b, *c, *d;
+	int cpu = sched_getcpu();
+
+	cr_assert_eq(sched_getaffinity(0, sizeof(all), &all), 0);
+	if (CPU_COUNT(&all) < 2)
+		cr_skip_test("one CPU: nowhere else to refill");
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	cr_assert_eq(sched_setaffinity(0, sizeof(one), &one), 0);
+	b = P->as_create();
+	cr_assert_not_null(b);
+	cr_assert_eq(sched_getaffinity(stub_master_pid(), sizeof(got), &got), 0);
+	cr_assert(!CPU_ISSET(cpu, &got), "the master may still run on the taker's CPU %d", cpu);
+	cr_assert_eq(CPU_COUNT(&got), CPU_COUNT(&all) - 1);
+	msleep(100); /* the refill (the newest stub is the next one taken) */
+	cr_assert_eq(sched_setaffinity(0, sizeof(all), &all), 0);
+	c = P->as_create();
+	d = P->as_create();
+	cr_assert(c && d);
+	cr_assert_eq(sched_getaffinity(plat_systrap_as_pid(c), sizeof(got), &got), 0);
+	cr_assert(CPU_EQUAL(&got, &all), "a stub made during the refill: %d CPUs of %d",
+		  CPU_COUNT(&got), CPU_COUNT(&all));
+	cr_assert_eq(sched_getaffinity(plat_systrap_as_pid(d), sizeof(got), &got), 0);
+	cr_assert(CPU_EQUAL(&got, &all));
+	P->as_release(b);
+	P->as_release(c);
+	P->as_release(d);
+}
