@@ -13,9 +13,9 @@
  * microseconds, while the refill it starts (the master's fork, the new stub's boot, its first
  * thread: ~100-150 us of CPU) would be woken onto the same CPU, its waker's. So each take keeps
  * the keeper and the master off the taker's CPU (pairing_keep_away, as for the readahead
- * thread); a new stub inherits the master's mask, and its threads get every CPU back once it
- * is made (its application thread is then placed by pairing at its first run). Fork + exit +
- * wait p50 ~375 -> ~250 us; the busybox script 134 -> 123 ms (docs/performance.md).
+ * thread); a new stub inherits the master's mask and gets every CPU back once it is made
+ * (pool_make; its application thread is then placed by pairing at its first run). Fork + exit
+ * + wait p50 ~385 -> ~265 us; the busybox script 132 -> 119 ms (docs/performance.md).
  */
 #define _GNU_SOURCE
 #include "platform/systrap/systrap.h"
@@ -61,8 +61,9 @@ static struct plat_as *pool_make(void)
 		platform_systrap.as_release(as);
 		return NULL;
 	}
-	/* It was forked with the master's mask (above): every CPU again. Its first thread, made
-	 * with that mask too, is placed at its first run. */
+	/* Forked with the master's mask (above), and its control thread pinned where the keeper
+	 * runs: every CPU again. Its first thread is placed by pairing at its first run; the
+	 * control thread is pinned again by the next control request from another CPU. */
 	pairing_free(plat_systrap_as_pid(as));
 	return as;
 }
