@@ -535,8 +535,9 @@ int gofer_decode_req(const void *buf, size_t len, struct gofer_req *req)
 	return req_values_valid(req) ? 0 : -EINVAL;
 }
 
-/* A directory entry's target: none (len 0), or a symlink's, without NUL. */
-static bool dirent_target_valid(const struct gofer_stat *st, const uint8_t *t, size_t len)
+/* A LOOKUP reply's or a directory entry's target: none (len 0), or a symlink's (st says so),
+ * shorter than GOFER_PATH_MAX, without NUL. */
+static bool target_valid(const struct gofer_stat *st, const void *t, size_t len)
 {
 	if (len == 0)
 		return true;
@@ -575,7 +576,7 @@ static int dirents_walk(const uint8_t *p, size_t len, uint32_t count, uint32_t f
 			return -EINVAL;
 		if ((flags & GOFER_GETDENTS_STAT) && !stat_valid(&st))
 			return -EINVAL;
-		if ((flags & GOFER_GETDENTS_TARGET) && !dirent_target_valid(&st, target, tlen))
+		if ((flags & GOFER_GETDENTS_TARGET) && !target_valid(&st, target, tlen))
 			return -EINVAL;
 		if (fn) {
 			tmp->ino = ino;
@@ -595,15 +596,6 @@ static int dirents_walk(const uint8_t *p, size_t len, uint32_t count, uint32_t f
 		}
 	}
 	return r.off == len ? 0 : -EPROTO;
-}
-
-/* A LOOKUP reply's target: none (len 0), or a symlink's, without NUL. */
-static bool lookup_target_valid(const struct gofer_stat *st, const char *t, uint32_t len)
-{
-	if (len == 0)
-		return true;
-	return (st->mode & LINUX_S_IFMT) == LINUX_S_IFLNK && len < GOFER_PATH_MAX && t &&
-	       !memchr(t, '\0', len);
 }
 
 /* A CHANNELS reply's list: 1..GOFER_CHANNELS_MAX CPUs, each below GOFER_CPU_MAX, increasing. */
@@ -654,7 +646,7 @@ ssize_t gofer_encode_rep(void *buf, size_t size, const struct gofer_rep *rep)
 		put(&w, rep->readlink.target, rep->readlink.len);
 		break;
 	case GOFER_LOOKUP:
-		if (!lookup_target_valid(&rep->lookup.st, rep->lookup.target, rep->lookup.len))
+		if (!target_valid(&rep->lookup.st, rep->lookup.target, rep->lookup.len))
 			return -EINVAL;
 		put_stat(&w, &rep->lookup.st);
 		put32(&w, rep->lookup.len);
@@ -741,8 +733,7 @@ int gofer_decode_rep(const void *buf, size_t len, uint8_t type, uint32_t tag, st
 		const uint8_t *t;
 		if ((err = get_target(&r, &t, &n)) < 0)
 			return err;
-		if (!stat_valid(&rep->lookup.st) ||
-		    !lookup_target_valid(&rep->lookup.st, (const char *)t, n))
+		if (!stat_valid(&rep->lookup.st) || !target_valid(&rep->lookup.st, t, n))
 			return -EINVAL;
 		rep->lookup.target = n ? (const char *)t : NULL;
 		rep->lookup.len = n;
@@ -819,7 +810,7 @@ static int dirent_pack(uint8_t *buf, size_t size, size_t *off, uint64_t ino, uin
 
 	if (!gofer_name_valid(name, name_len) || !dtype_valid(type))
 		return -EINVAL;
-	if (with_target && (!st || !dirent_target_valid(st, (const uint8_t *)target, target_len)))
+	if (with_target && (!st || !target_valid(st, target, target_len)))
 		return -EINVAL;
 	if (*off > size || need > size - *off)
 		return -ENOSPC;
