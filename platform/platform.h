@@ -174,6 +174,21 @@ struct platform {
 	 * keeps working when its gs_base is not 0 (the trampoline then traps as before). */
 	uint64_t (*patch_enable)(void);
 
+	/* Optional (NULL: the Sentry answers every cpuid it learns of). cpuid rewritten into int3
+	 * (docs/platforms.md, "cpuid"): does the platform answer an int3 at a registered site as
+	 * the cpuid it replaced, without a report? After init. */
+	bool (*cpuid_answers)(void);
+	/* With cpuid_answers: the sites of as from now on are exactly these n addresses (each
+	 * the int3 that replaced a cpuid's 0f byte; an a2 byte follows). A report's int3 at any
+	 * other address is the Sentry's. 0, or -E2BIG when more than the platform holds: the
+	 * first ones are registered, the rest are reported. Any thread. */
+	int (*as_cpuid_sites)(struct plat_as *as, const uint64_t *addrs, size_t n);
+	/* With cpuid_answers, from ctx's owner between ctx_run calls: on, its thread faults on
+	 * cpuid from its next run on, and each cpuid the platform answers then it notes; off
+	 * ends that and hands over where they were: at most *n addresses into sites, *n set to
+	 * how many. Those notes come from where the application runs: untrusted. 0 or -errno. */
+	int (*ctx_cpuid_learn)(struct plat_ctx *ctx, bool on, uint64_t *sites, size_t *n);
+
 	/* Highest application address + 1 this platform leaves free (its stub lives above):
 	 * application mappings, stack and mmap base all go below it. */
 	uint64_t max_user_addr;

@@ -261,6 +261,10 @@ fail:
  * boot, and the first worker the stub makes, run while nobody waits); the answer hands it over
  * and the next one is made. The master's fds of an answer are closed when the next request
  * comes (the requester took copies under g_lock before letting anyone ask again). */
+static void (*g_prepare)(void);
+
+void stub_master_prepare(void (*fn)(void)) { g_prepare = fn; }
+
 static noreturn void master_main(pid_t sentry)
 {
 	struct sock_fprog prog = {.len = g_filter_len, .filter = g_filter};
@@ -286,6 +290,8 @@ static noreturn void master_main(pid_t sentry)
 	if (syscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
 	    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
 		goto fail;
+	if (g_prepare)
+		g_prepare();
 	master_spawn(&spare, sentry);
 	__atomic_store_n(&pg->spare, spare.err ? 0 : spare.pid, __ATOMIC_RELEASE);
 	for (;;) {

@@ -79,6 +79,11 @@ struct stub_master_rule {
 int stub_master_start(int memfd, size_t shm_size, stub_boot_fn boot,
 		      const struct stub_master_rule *rules, size_t n, unsigned flags);
 
+/* Before stub_master_start: the master calls fn once, before it makes its first stub, so that
+ * stubs inherit what fn computes in the master's memory without the Sentry waiting for it (it
+ * runs beside the Sentry's boot). fn makes no system call: the master's filter is on. */
+void stub_master_prepare(void (*fn)(void));
+
 /* Ask the master for a new stub. Any thread (calls are serialised). Returns 0 with *out filled
  * (the caller owns the fds and must reap the child), -EINVAL when no master was started, -ESRCH
  * when it is gone, or the errno of the failed step. */

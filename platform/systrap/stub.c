@@ -3,6 +3,8 @@
 #define _GNU_SOURCE
 #include "platform/systrap/systrap.h"
 
+#include <asm/prctl.h>
+#include <cpuid.h>
 #include <errno.h>
 #include <limits.h>
 #include <linux/audit.h>
@@ -15,6 +17,7 @@
 #include <stdnoreturn.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/platform/x86.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -28,6 +31,9 @@
 
 #define STR(x) #x
 #define XSTR(x) STR(x)
+
+/* si_code of a signal the kernel raised for a trap or fault (glibc's SI_KERNEL is an enum). */
+#define ST_SI_KERNEL 0x80
 
 _Static_assert(ST_BASE == PLAT_STUB_BASE, "the stub's layout starts at the stub region");
 _Static_assert(ST_REGION_END <= PLAT_STUB_END, "and fits in it");
@@ -216,9 +222,90 @@ __asm__(".pushsection .rodata.systrap_stub, \"a\"\n"
 	".Lraised:\n"                          /* a fault at the fast entry's probe: the thread's */
 	"	lea .Lfast_probe(%rip), %rax\n"      /* gs is not its area: the entry's slow path */
 	"	cmp " XSTR(FR_RIP) "(%rsp), %rax\n"
-	"	jne 1f\n"
+	"	jne .Lcpuid\n"
 	"	mov " XSTR(FR_R11) "(%rsp), %rax\n"
 	"	mov %rax, " XSTR(FR_RIP) "(%rsp)\n"
+	"	jmp .Lsigreturn\n"
+	/* cpuid, answered here from the data page's table (a leaf it lacks is reported): an
+	 * int3 at a site the Sentry rewrote (a registry hit: rip - 1), or a cpuid that faulted
+	 * while the thread learns (MSG_CPUID_IS), which is noted in the ring. */
+	".Lcpuid:\n"
+	"	movabs $(" XSTR(ST_DATA) " + " XSTR(D_CPUID) "), %r8\n"
+	"	mov (%r8), %ecx\n"
+	"	test %ecx, %ecx\n"
+	"	jz 1f\n"
+	"	cmpl $" XSTR(ST_SI_KERNEL) ", 8(%rsi)\n"
+	"	jne 1f\n"
+	"	mov " XSTR(FR_RIP) "(%rsp), %rdx\n"
+	"	cmp $" XSTR(SIGTRAP) ", %edi\n"
+	"	je 16f\n"
+	"	cmp $" XSTR(SIGSEGV) ", %edi\n"
+	"	jne 1f\n"
+	"	mov %rsp, %rbx\n"
+	"	and $-" XSTR(ST_AREA_SIZE) ", %rbx\n"
+	"	cmpl $0, " XSTR(MSG_CPUID_IS) "(%rbx)\n"
+	"	je 1f\n"
+	/* A #GP there: the instruction's bytes were fetched, so they can be read (the table is
+	 * empty where PROT_EXEC alone would make them unreadable: stub.c, cpuid_table). */
+	"	cmpb $0x0f, (%rdx)\n"
+	"	jne 1f\n"
+	"	cmpb $0xa2, 1(%rdx)\n"
+	"	jne 1f\n"
+	"	mov " XSTR(MSG_CPUID_N) "(%rbx), %eax\n"
+	"	cmp $" XSTR(ST_CPUID_RING_MAX) ", %eax\n"
+	"	jae 17f\n"
+	"	xor %r9d, %r9d\n"                  /* noted once: the start-up loops over a few */
+	"21:	cmp %eax, %r9d\n"
+	"	jae 22f\n"
+	"	cmp " XSTR(MSG_CPUID_RING) "(%rbx,%r9,8), %rdx\n"
+	"	je 17f\n"
+	"	inc %r9d\n"
+	"	jmp 21b\n"
+	"22:	mov %rdx, " XSTR(MSG_CPUID_RING) "(%rbx,%rax,8)\n"
+	"	inc %eax\n"
+	"	mov %eax, " XSTR(MSG_CPUID_N) "(%rbx)\n"
+	"17:	mov $2, %r11d\n"                  /* r11: the instruction's length */
+	"	jmp 18f\n"
+	"16:	lea -1(%rdx), %rax\n"              /* the int3's address: a registered site? */
+	"	movabs $" XSTR(ST_SITE_HASH) ", %r9\n"
+	"	imul %rax, %r9\n"
+	"	shr $54, %r9\n"
+	"	movabs $(" XSTR(ST_SHM) " + " XSTR(ST_SITES_OFF) "), %r10\n"
+	"	mov $" XSTR(ST_SITES_SLOTS) ", %r11d\n"
+	"19:	mov (%r10,%r9,8), %rbx\n"
+	"	cmp %rax, %rbx\n"
+	"	je 20f\n"
+	"	test %rbx, %rbx\n"
+	"	jz 1f\n"
+	"	inc %r9d\n"
+	"	and $(" XSTR(ST_SITES_SLOTS) " - 1), %r9d\n"
+	"	dec %r11d\n"
+	"	jnz 19b\n"
+	"	jmp 1f\n"
+	"20:	mov $1, %r11d\n"                  /* past the int3 onto the a2 byte after it */
+	"18:	mov " XSTR(FR_RAX) "(%rsp), %r9d\n"
+	"	mov " XSTR(FR_RCX) "(%rsp), %r10d\n"
+	"	add $8, %r8\n"
+	"13:	cmp %r9d, (%r8)\n"
+	"	jne 14f\n"
+	"	mov 4(%r8), %eax\n"
+	"	cmp $" XSTR(ST_CPUID_ANY_SUB) ", %eax\n"
+	"	je 15f\n"
+	"	cmp %r10d, %eax\n"
+	"	je 15f\n"
+	"14:	add $24, %r8\n"
+	"	dec %ecx\n"
+	"	jnz 13b\n"
+	"	jmp 1f\n"
+	"15:	mov 8(%r8), %eax\n"               /* 32-bit moves: cpuid zeroes the high halves */
+	"	mov %rax, " XSTR(FR_RAX) "(%rsp)\n"
+	"	mov 12(%r8), %eax\n"
+	"	mov %rax, " XSTR(FR_RBX) "(%rsp)\n"
+	"	mov 16(%r8), %eax\n"
+	"	mov %rax, " XSTR(FR_RCX) "(%rsp)\n"
+	"	mov 20(%r8), %eax\n"
+	"	mov %rax, " XSTR(FR_RDX) "(%rsp)\n"
+	"	add %r11, " XSTR(FR_RIP) "(%rsp)\n"
 	"	jmp .Lsigreturn\n"
 	"1:	xor %r12d, %r12d\n"                 /* r12: 1 in a fast report */
 	"	mov %rsp, %rbx\n"
@@ -331,7 +418,19 @@ __asm__(".pushsection .rodata.systrap_stub, \"a\"\n"
 	"	xor %r10d, %r10d\n"
 	"	xor %r8d, %r8d\n"
 	"	movq $0, " XSTR(MSG_COOKIE) "(%rbx)\n"
-	"8:	mov " XSTR(MSG_FS_BASE) "(%rbx), %rax\n"
+	/* Faulting on cpuid as the Sentry wants it (learning: see .Lcpuid), set by the thread
+	 * itself: it is a thread's setting. */
+	"8:	mov " XSTR(MSG_CPUID_WANT) "(%rbx), %eax\n"
+	"	cmp " XSTR(MSG_CPUID_IS) "(%rbx), %eax\n"
+	"	je 82f\n"
+	"	mov %eax, " XSTR(MSG_CPUID_IS) "(%rbx)\n"
+	"	xor %esi, %esi\n"
+	"	test %eax, %eax\n"
+	"	sete %sil\n"                         /* ARCH_SET_CPUID 0 makes cpuid fault */
+	"	mov $" XSTR(ARCH_SET_CPUID) ", %edi\n"
+	"	mov $" XSTR(__NR_arch_prctl) ", %eax\n"
+	"	syscall\n"
+	"82:	mov " XSTR(MSG_FS_BASE) "(%rbx), %rax\n"
 	"	wrfsbase %rax\n"
 	"	mov " XSTR(MSG_GS_BASE) "(%rbx), %rax\n"
 	"	wrgsbase %rax\n"
@@ -647,6 +746,9 @@ enum {
 	B_FUTEX_OP,
 	B_FUTEX_WAIT,
 	B_FUTEX_WAKE,
+	B_ARCH_PRCTL,
+	B_ARCH_PRCTL_CODE,
+	B_ARCH_PRCTL_SET,
 	B_MMAP,
 	B_MUNMAP,
 	B_MPROTECT,
@@ -670,10 +772,14 @@ static const struct sock_filter g_filter_b[B_LEN] = {
 	JEQ(B_SIGRETURN, __NR_rt_sigreturn, B_ALLOW, B_EXIT),
 	JEQ(B_EXIT, __NR_exit, B_ALLOW, B_SIGPROCMASK),
 	JEQ(B_SIGPROCMASK, __NR_rt_sigprocmask, B_ALLOW, B_FUTEX),
-	JEQ(B_FUTEX, __NR_futex, B_FUTEX_OP, B_MMAP),
+	JEQ(B_FUTEX, __NR_futex, B_FUTEX_OP, B_ARCH_PRCTL),
 	LD(B_FUTEX_OP, offsetof(struct seccomp_data, args[1])),
 	JEQ(B_FUTEX_WAIT, FUTEX_WAIT, B_ALLOW, B_FUTEX_WAKE),
 	JEQ(B_FUTEX_WAKE, FUTEX_WAKE, B_ALLOW, B_KILL),
+	/* The thread's own cpuid faulting (learning: see .Lcpuid), nothing else of arch_prctl. */
+	JEQ(B_ARCH_PRCTL, __NR_arch_prctl, B_ARCH_PRCTL_CODE, B_MMAP),
+	LD(B_ARCH_PRCTL_CODE, offsetof(struct seccomp_data, args[0])),
+	JEQ(B_ARCH_PRCTL_SET, ARCH_SET_CPUID, B_ALLOW, B_KILL),
 	/* A batch's mapping changes and host fds, from the batch site only (filter C checks the
 	 * cookie). */
 	JEQ(B_MMAP, __NR_mmap, B_SITE, B_MUNMAP),
@@ -691,7 +797,7 @@ _Static_assert(MSG_COOKIE >= MSG_SELF + 8 && MSG_NOPS >= MSG_COOKIE + 8 &&
 		       MSG_OPS >= MSG_NOPS + 4, "the area's batch words");
 _Static_assert(D_FILTER_A + D_FILTER_MAX * 8 <= D_FILTER_B &&
 		       D_FILTER_B + D_FILTER_MAX * 8 <= D_FPINIT &&
-		       D_FPINIT + XSAVE_MIN <= PAGE_SIZE,
+		       D_FPINIT + XSAVE_MIN <= D_CPUID && sizeof(struct st_cpuid) == 24,
 	       "the data page's layout");
 
 /* Filter C, per stub (its cookie K in the high half of an argument the kernel ignores): at the
@@ -892,6 +998,72 @@ static void put_prog(size_t at, size_t filter_at, size_t len)
 	memcpy(g_data + at, &prog, sizeof(prog));
 }
 
+/* The host's answer to cpuid (leaf, sub) as the table's next entry (ST_CPUID_ANY_SUB: whatever
+ * ecx), into r; a full table takes no more (the handler reports the leaves it lacks). */
+static void cpuid_put(uint32_t leaf, uint32_t sub, uint32_t r[4])
+{
+	uint8_t *t = g_data + D_CPUID;
+	struct st_cpuid e = {.leaf = leaf, .sub = sub};
+	uint32_t n;
+
+	__cpuid_count(leaf, sub == ST_CPUID_ANY_SUB ? 0 : sub, e.eax, e.ebx, e.ecx, e.edx);
+	r[0] = e.eax, r[1] = e.ebx, r[2] = e.ecx, r[3] = e.edx;
+	memcpy(&n, t, sizeof(n));
+	if (n >= D_CPUID_MAX)
+		return;
+	memcpy(t + 8 + n * sizeof(e), &e, sizeof(e));
+	n++;
+	memcpy(t, &n, sizeof(n));
+}
+
+bool st_cpuid_on(void) { return !CPU_FEATURE_ACTIVE(OSPKE); }
+
+/*
+ * The answers the handler gives for a cpuid rewritten into int3 (docs/platforms.md, "cpuid"):
+ * the leaves glibc's start-up asks for (its CPU features and cache sizes), read once, by the
+ * stub master before its first stub (each cpuid is a VM exit, ~6 us here: ~50 of them would
+ * hold up the Sentry's boot). Only leaves whose answer is the same on every CPU: not 1, 0xb,
+ * 0x1f (APIC ids), 0x1a (a hybrid CPU's core type) or 0x8000001e; those are reported and the
+ * Sentry runs cpuid for the thread. Empty where protection keys are on (PROT_EXEC alone is then
+ * unreadable, and the handler reads a faulting instruction's bytes): st_cpuid_on.
+ */
+static void cpuid_table(void)
+{
+	uint32_t r[4], max, i, n;
+
+	memset(g_data + D_CPUID, 0, 8);
+	if (!st_cpuid_on())
+		return;
+	cpuid_put(0, ST_CPUID_ANY_SUB, r);
+	max = r[0];
+	if (max >= 2)
+		cpuid_put(2, ST_CPUID_ANY_SUB, r);
+	for (i = 0; max >= 4 && i < 16; i++) { /* cache levels, up to the first null one */
+		cpuid_put(4, i, r);
+		if ((r[0] & 0x1f) == 0)
+			break;
+	}
+	if (max >= 7) {
+		cpuid_put(7, 0, r);
+		for (i = 1, n = r[0]; i <= n && i < 4; i++)
+			cpuid_put(7, i, r);
+	}
+	/* XSAVE's components: glibc asks for those of its STATE_SAVE_MASK (2, 3, 5, 6, 7) and, newer
+	 * ones, of AMX (17, 18); the rest are reported. */
+	for (i = 0; max >= 0xd && i < 19; i = i == 9 ? 17 : i + 1)
+		cpuid_put(0xd, i, r);
+	if (max >= 0x14) {
+		cpuid_put(0x14, 0, r);
+		for (i = 1, n = r[0]; i <= n && i < 4; i++)
+			cpuid_put(0x14, i, r);
+	}
+	if (max >= 0x19)
+		cpuid_put(0x19, ST_CPUID_ANY_SUB, r);
+	cpuid_put(0x80000000, ST_CPUID_ANY_SUB, r);
+	for (i = 0x80000001, n = r[0]; i <= n && i <= 0x80000008; i++)
+		cpuid_put(i, ST_CPUID_ANY_SUB, r);
+}
+
 int st_stub_init(void)
 {
 	uint64_t mask = ~0ULL, rfbm = fpstate_user_features();
@@ -923,6 +1095,8 @@ int st_stub_init(void)
 	 * FXRSTOR) load from here. */
 	memcpy(g_data + D_FPINIT + FX_FCW, &fcw, sizeof(fcw));
 	memcpy(g_data + D_FPINIT + FX_MXCSR, &mxcsr, sizeof(mxcsr));
+	memset(g_data + D_CPUID, 0, 8);
+	stub_master_prepare(cpuid_table);
 	return 0;
 }
 
@@ -948,6 +1122,7 @@ const struct stub_master_rule st_stub_rules[] = {
 	{__NR_clone, 0, ST_CLONE_FLAGS},
 	{__NR_sigaltstack, -1, 0},
 	{__NR_rt_sigreturn, -1, 0},
+	{__NR_arch_prctl, 0, ARCH_SET_CPUID},
 };
 const size_t st_stub_nrules = ARRAY_SIZE(st_stub_rules);
 

@@ -219,6 +219,53 @@ static int systrap_as_unmap(struct plat_as *as, uint64_t addr, uint64_t len)
 	return control_result(st_control(as, __NR_munmap, a, 0));
 }
 
+static bool systrap_cpuid_answers(void) { return st_cpuid_on(); }
+
+/* The registry the handler looks each int3 up in (stub.c, .Lcpuid): the shared region's
+ * read-only part, which only the Sentry writes. Emptied, then filled: a thread that looks
+ * meanwhile misses, and reports the int3 (the Sentry's list is the truth, see platform.h). */
+static int systrap_as_cpuid_sites(struct plat_as *as, const uint64_t *addrs, size_t n)
+{
+	uint64_t *slot = (uint64_t *)(as->shm + ST_SITES_OFF);
+	size_t used = 0;
+
+	for (size_t i = 0; i < ST_SITES_SLOTS; i++)
+		__atomic_store_n(&slot[i], 0, __ATOMIC_RELAXED);
+	for (size_t i = 0; i < n && used < ST_SITES_MAX; i++) {
+		uint64_t a = addrs[i];
+		if (a == 0 || a >= PLAT_STUB_BASE)
+			continue;
+		unsigned k = st_site_slot(a);
+		while (__atomic_load_n(&slot[k], __ATOMIC_RELAXED) != 0)
+			k = (k + 1) & (ST_SITES_SLOTS - 1);
+		__atomic_store_n(&slot[k], a, __ATOMIC_RELEASE);
+		used++;
+	}
+	return n > ST_SITES_MAX ? -E2BIG : 0;
+}
+
+static int systrap_ctx_cpuid_learn(struct plat_ctx *ctx, bool on, uint64_t *sites, size_t *n)
+{
+	struct st_msg *m = ctx->msg;
+
+	if (!m || !ctx->as)
+		return -ESRCH;
+	if (on) {
+		__atomic_store_n(&m->cpuid_n, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&m->cpuid_want, 1, __ATOMIC_RELAXED);
+		return 0;
+	}
+	__atomic_store_n(&m->cpuid_want, 0, __ATOMIC_RELAXED);
+	uint32_t k = MIN(__atomic_load_n(&m->cpuid_n, __ATOMIC_RELAXED), ST_CPUID_RING_MAX);
+	const uint64_t *ring = (const uint64_t *)((uint8_t *)m + MSG_CPUID_RING);
+	size_t got = 0;
+	for (uint32_t i = 0; i < k && got < *n; i++)
+		sites[got++] = __atomic_load_n(&ring[i], __ATOMIC_RELAXED);
+	__atomic_store_n(&m->cpuid_n, 0, __ATOMIC_RELAXED);
+	*n = got;
+	return 0;
+}
+
 static int systrap_as_protect(struct plat_as *as, uint64_t addr, uint64_t len, int prot)
 {
 	uint64_t a[6] = {addr, len, (uint64_t)prot};
@@ -509,6 +556,9 @@ const struct platform platform_systrap = {
 	.as_map = systrap_as_map,
 	.as_unmap = systrap_as_unmap,
 	.as_protect = systrap_as_protect,
+	.cpuid_answers = systrap_cpuid_answers,
+	.as_cpuid_sites = systrap_as_cpuid_sites,
+	.ctx_cpuid_learn = systrap_ctx_cpuid_learn,
 	.ctx_create = systrap_ctx_create,
 	.ctx_release = systrap_ctx_release,
 	.ctx_run = systrap_ctx_run,

@@ -83,8 +83,11 @@
 #define ST_SHM_SIZE 0x4000000           /* 64 MiB */
 #define ST_REQ ST_SHM                   /* the request page (read-only in the stub) */
 #define ST_SS_OFF 0x1000                /* the stack_t of each area slot (read-only) */
-#define ST_SHM_RO_SIZE 0xd000           /* request page and stack_t table */
-#define ST_RES_OFF 0xd000               /* the result page */
+#define ST_SITES_OFF 0xd000             /* the cpuid sites the handler answers (read-only) */
+#define ST_SITES_SLOTS 1024             /* u64 addresses, open addressing (st_site_slot) */
+#define ST_SITES_MAX 512                /* at most this many used, so that probes stay short */
+#define ST_SHM_RO_SIZE 0xf000           /* request page, stack_t table and cpuid sites */
+#define ST_RES_OFF 0xf000               /* the result page */
 #define ST_AREAS_OFF 0x10000            /* the per-thread areas */
 #define ST_AREA_SIZE 0x8000             /* page 0: struct st_msg; the rest: the signal stack */
 #define ST_MAX_THREADS ((ST_SHM_SIZE - ST_AREAS_OFF) / ST_AREA_SIZE)
@@ -100,7 +103,11 @@
 #define D_RFBM 80      /* u64: the XSAVE features the control thread resets */
 #define D_FILTER_A 128 /* filter A's instructions */
 #define D_FILTER_B 512 /* filter B's instructions */
-#define D_FPINIT 1024  /* a clean XSAVE (or FXSAVE) area, 64-byte aligned */
+#define D_FPINIT 1024  /* a clean XSAVE (or FXSAVE) area, 64-byte aligned: its legacy part and
+		       * header (XSAVE_MIN bytes) only, all XRSTOR reads of it */
+#define D_CPUID 2048   /* u32 count (0: the handler answers no cpuid), u32 0, then that many
+		       * struct st_cpuid: the host's answers the handler gives (stub.c) */
+#define D_CPUID_MAX ((4096 - D_CPUID - 8) / 24)
 #define D_FLAG_XSAVE 1
 #define D_FLAG_FPSAVE 2 /* XSAVE, and the state fits at MSG_FPSAVE */
 #define D_FILTER_MAX 48 /* instructions per filter */
@@ -140,6 +147,11 @@
 #define MSG_FRAME 64
 #define MSG_FPVALID 72 /* u32: the thread saved its FPU state at MSG_FPSAVE in this report */
 #define MSG_FPLOAD 76  /* u32: the Sentry put the FPU state to load at MSG_FPSAVE (XRSTOR) */
+#define MSG_CPUID_WANT 80 /* u32: the Sentry's choice: the thread faults on cpuid (learning) */
+#define MSG_CPUID_IS 84   /* u32: what the thread last set (arch_prctl ARCH_SET_CPUID) */
+#define MSG_CPUID_N 88    /* u32: cpuid sites the thread answered while faulting, noted at */
+#define MSG_CPUID_RING 0x400 /* ST_CPUID_RING_MAX u64 (where each faulting cpuid was) */
+#define ST_CPUID_RING_MAX 64
 #define MSG_REGS 256   /* a fast report's registers: struct linux_regs up to rsp */
 #define MSG_SELF 0x7c8 /* u64: the area's address + ST_SELF_BIAS (the fast entry's check) */
 #define MSG_COOKIE 0x7d0 /* u64: the stub's cookie while a batch of mapping changes is pending */
@@ -242,7 +254,25 @@ struct st_msg {
 	uint64_t frame;    /* the handler's frame (its rt_sigframe), a stub address */
 	uint32_t fpvalid;  /* MSG_FPVALID */
 	uint32_t fpload;   /* MSG_FPLOAD */
+	uint32_t cpuid_want; /* MSG_CPUID_WANT */
+	uint32_t cpuid_is;   /* MSG_CPUID_IS */
+	uint32_t cpuid_n;    /* MSG_CPUID_N */
 };
+
+/* One cpuid answer of the data page's table (D_CPUID). */
+struct st_cpuid {
+	uint32_t leaf;
+	uint32_t sub; /* ST_CPUID_ANY_SUB: the leaf has no subleaves */
+	uint32_t eax, ebx, ecx, edx;
+};
+#define ST_CPUID_ANY_SUB 0xffffffffu
+
+/* The registry slot where the handler starts looking for site (its assembly computes the same). */
+#define ST_SITE_HASH 0x9e3779b97f4a7c15
+static inline unsigned st_site_slot(uint64_t site)
+{
+	return (unsigned)((site * (uint64_t)ST_SITE_HASH) >> 54);
+}
 
 struct st_req {
 	uint32_t seq;
@@ -411,6 +441,8 @@ uint32_t st_stub_flags(void);
 uint64_t st_spin_ticks(void);
 /* The pause iterations of ST_CTL_SPIN_NS (0 on a single CPU). */
 unsigned st_ctl_spin_iterations(void);
+/* Do the stubs answer cpuid (stub.c, cpuid_table: not where protection keys are on)? */
+bool st_cpuid_on(void);
 /* The host signal mask of application threads in a stub (handled signals unblocked). */
 uint64_t st_app_mask(void);
 /* The stub address of a syscall instruction in the stub's code (for tests). */

@@ -11,6 +11,7 @@
 #include "common/util.h"
 #include "sentry/fs/event.h"
 #include "sentry/fs/tty.h"
+#include "sentry/kernel/cpuid.h"
 #include "sentry/kernel/cred.h"
 #include "sentry/kernel/futex.h"
 #include "sentry/kernel/rusage.h"
@@ -54,6 +55,10 @@ int process_task_prepare(struct task *t)
 			log_warn("task %d: platform context: %s", t->tid, strerror(errno));
 			return -errno;
 		}
+	}
+	if (t->cpuid_learn) {
+		t->cpuid_learn = false;
+		cpuid_window_open(t);
 	}
 	if (t->fork_fpstate) {
 		r = t->plat->ctx_set_fpstate(t->ctx, t->fork_fpstate, t->plat->fpstate_size());

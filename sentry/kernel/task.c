@@ -15,6 +15,7 @@
 #include "common/thread.h"
 #include "common/util.h"
 #include "platform/pairing.h"
+#include "sentry/kernel/cpuid.h"
 #include "sentry/kernel/cred.h"
 #include "sentry/kernel/process.h"
 #include "sentry/kernel/rusage.h"
@@ -381,11 +382,15 @@ void task_run(struct task *t)
 			/* Before the call: execve replaces the mm the site lives in. */
 			if (ev.trapped && g_kernel.patch_stub)
 				syspatch_site(t);
+			if (t->cpuid_window)
+				cpuid_syscall(t, (unsigned long)t->regs.regs.orig_rax);
 			task_syscall(t);
 			after_syscall = true;
 			break;
 		case PLAT_EV_FAULT:
 			if (ev.signo == LINUX_SIGILL && g_kernel.patch_stub && syspatch_fixup(t))
+				break;
+			if (cpuid_fault(t, &ev))
 				break;
 			task_fault(t, &ev);
 			break;

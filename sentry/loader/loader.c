@@ -353,6 +353,9 @@ static void commit(struct task *t, struct mm *mm, struct file *exe, uint64_t ent
 	if (t->mm)
 		mm_put(t->mm);
 	t->mm = mm;
+	t->cpuid_learn = mm_cpuid_start(mm, entry) == 1;
+	t->cpuid_window = false;
+	t->cpuid_entry = entry;
 	file_get(exe);
 	if (t->exe_file)
 		file_put(t->exe_file);

@@ -1,4 +1,5 @@
-/* Rewriting application code in place, for syscall patching (sentry/kernel/syspatch.c). */
+/* Rewriting application code in place, for syscall patching (sentry/kernel/syspatch.c) and
+ * cpuid's (cpuid.c). */
 #include "sentry/mm/mm.h"
 #include "sentry/mm/mm_internal.h"
 
@@ -11,8 +12,8 @@
  * shared mapping served as a copy (still shown as shared). */
 #define VMA_NOT_PRIVATE (VMA_SHARED | VMA_FILEMAP | VMA_SHARED_COPY)
 
-int mm_code_rewrite(struct mm *mm, uint64_t addr, const uint8_t *expect, const uint8_t *repl,
-		    size_t n, size_t trap_at)
+int mm_code_rewrite_locked(struct mm *mm, uint64_t addr, const uint8_t *expect, const uint8_t *repl,
+			   size_t n, size_t trap_at)
 {
 	const struct vma *v;
 	uint64_t moff;
@@ -21,7 +22,6 @@ int mm_code_rewrite(struct mm *mm, uint64_t addr, const uint8_t *expect, const u
 
 	if (!mm || n < 2 || n > 16 || trap_at == 0 || trap_at >= n || range_overflows(addr, n))
 		return -EINVAL;
-	pthread_rwlock_wrlock(&mm->lock);
 	i = vma_index(mm, addr);
 	if (i >= mm->n || mm->v[i].start > addr || addr + n > mm->v[i].end)
 		goto out; /* unmapped, or across two mappings */
@@ -65,6 +65,16 @@ int mm_code_rewrite(struct mm *mm, uint64_t addr, const uint8_t *expect, const u
 	__atomic_store_n(p[0], repl[0], __ATOMIC_SEQ_CST);
 	r = 0;
 out:
+	return r;
+}
+
+int mm_code_rewrite(struct mm *mm, uint64_t addr, const uint8_t *expect, const uint8_t *repl,
+		    size_t n, size_t trap_at)
+{
+	if (!mm)
+		return -EINVAL;
+	pthread_rwlock_wrlock(&mm->lock);
+	int r = mm_code_rewrite_locked(mm, addr, expect, repl, n, trap_at);
 	pthread_rwlock_unlock(&mm->lock);
 	return r;
 }

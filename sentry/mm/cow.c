@@ -655,7 +655,7 @@ struct mm *mm_fork_copy(struct mm *parent, uint64_t copy_max)
 	/* Another task sharing the mm (a thread) could write a page while it is copied. */
 	if (__atomic_load_n(&parent->refs, __ATOMIC_ACQUIRE) != 1)
 		copy_max = 0;
-	if (vma_reserve(c, parent->n) < 0)
+	if (vma_reserve(c, parent->n) < 0 || mm_cpuid_fork_locked(c, parent) < 0)
 		goto fail;
 	for (size_t i = 0; i < parent->n; i++) {
 		struct vma *v = &parent->v[i];

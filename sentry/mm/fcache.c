@@ -77,6 +77,7 @@ void mm_fcache_release(struct mm_fcache *c)
 		close(c->fd);
 	}
 	memfile_decref(c->moff, c->len); /* mappings may keep the pages */
+	free(c->cpuid);
 	free(c);
 }
 

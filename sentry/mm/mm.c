@@ -117,6 +117,8 @@ int mm_activate(struct mm *mm)
 		mm->plat->as_release(as);
 		goto out;
 	}
+	if (mm->ncpuid)
+		mm_cpuid_push_locked(mm);
 	__atomic_store_n(&mm->active, true, __ATOMIC_RELEASE);
 out:
 	pthread_rwlock_unlock(&mm->lock);
@@ -147,6 +149,7 @@ static void mm_free(struct mm *mm)
 	}
 	pthread_mutex_destroy(&mm->zap_lock);
 	pthread_rwlock_destroy(&mm->lock);
+	free(mm->cpuid);
 	free(mm);
 }
 
@@ -785,6 +788,8 @@ long mm_mprotect(struct mm *mm, uint64_t start, uint64_t len, int prot)
 	prot &= PROT_MASK;
 
 	pthread_rwlock_wrlock(&mm->lock);
+	if (mm->ncpuid && (prot & LINUX_PROT_WRITE)) /* code the program may write: cpuid again */
+		mm_cpuid_forget_locked(mm, start, end, true);
 	if (vma_reserve(mm, 2) < 0) {
 		r = -ENOMEM;
 		goto out;

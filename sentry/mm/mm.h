@@ -295,6 +295,19 @@ int copy_out_force(struct mm *mm, uint64_t dst, const void *src, size_t n);
 int mm_code_rewrite(struct mm *mm, uint64_t addr, const uint8_t *expect, const uint8_t *repl,
 		    size_t n, size_t trap_at);
 
+/* ---- cpuid rewritten into int3 (cpuid.c; docs/platforms.md, "cpuid") ---- */
+/* The program of mm (exec'd, not active yet) starts at entry. When the platform answers
+ * rewritten cpuids and the file mapped there has had its start-up's sites learned, rewrite
+ * them in mm; returns 1 when the file's are still to be learned (the caller runs the start-up
+ * with cpuid faulting on, then calls mm_cpuid_learned), else 0. */
+int mm_cpuid_start(struct mm *mm, uint64_t entry);
+/* The start-up begun at entry is over (its first call but brk and arch_prctl): sites[n] are
+ * where its cpuids faulted (untrusted: each is checked). Keep those in the file's page cache
+ * for later execs, and rewrite them in mm. */
+void mm_cpuid_learned(struct mm *mm, uint64_t entry, const uint64_t *sites, size_t n);
+/* Is addr a cpuid of mm rewritten into int3 (an int3 there is that cpuid)? */
+bool mm_cpuid_site(struct mm *mm, uint64_t addr);
+
 /* Linux's MAX_ARG_STRLEN: the longest execve argument or environment string, NUL included. */
 #define MM_ARG_STRLEN (32 * 4096)
 /* execve's argv/envp: read the NULL-terminated array of string pointers at addr (0: empty)

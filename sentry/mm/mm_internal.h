@@ -171,6 +171,9 @@ struct mm {
 	pthread_mutex_t zap_lock;
 	struct mm_zap *zaps;
 	bool zap_pending; /* atomic */
+	/* The cpuid sites rewritten into int3 in this mm (cpuid.c), sorted; under lock. */
+	uint64_t *cpuid;
+	size_t ncpuid;
 };
 
 static inline uint64_t vma_len(const struct vma *v) { return v->end - v->start; }
@@ -434,14 +437,35 @@ int mm_map_cached(struct mm *mm, uint64_t start, uint64_t end);
  * vend); *grow is set when a private mapping's file has grown past its vend there. Read lock. */
 uint64_t vma_access_end(const struct vma *v, uint64_t addr, bool *grow);
 
+/* ---- code.c, cpuid.c ---- */
+/* mm_code_rewrite with mm->lock held for writing. */
+int mm_code_rewrite_locked(struct mm *mm, uint64_t addr, const uint8_t *expect, const uint8_t *repl,
+			   size_t n, size_t trap_at);
+/* Offsets in a file of the cpuid instructions its start-up ran (cpuid.c), sorted. */
+struct mm_cpuid_offs {
+	size_t n;
+	uint64_t off[];
+};
+/* The cpuid sites of mm in [s, e) are going away (unmapped) or may be changed (made writable,
+ * moved): put the cpuid back where the pages stay (undo), and forget them. Write lock held. */
+void mm_cpuid_forget_locked(struct mm *mm, uint64_t s, uint64_t e, bool undo);
+/* A fork's child gets the parent's sites (its pages are the parent's). Both locks held. */
+int mm_cpuid_fork_locked(struct mm *child, const struct mm *parent);
+/* Tell the platform mm's sites (at activation, and after each change). Write lock held. */
+void mm_cpuid_push_locked(struct mm *mm);
+
 /* ---- fcache.c ---- */
 /* How much a fault on a lazily filled mapping reads at once: an aligned chunk of the file. */
 #define FC_CHUNK (128 * 1024ULL)
 struct mm_fcache {
-	uint64_t moff, len;   /* the memory-file range: the file's bytes [0, len) */
-	uint64_t filled;      /* bytes filled (atomic) */
-	int fd;               /* mm_fcache_map_file's copy of the host fd, else -1 */
-	uint64_t bits[];      /* one bit per FC_CHUNK chunk: filled (atomic; see fcache.c) */
+	uint64_t moff, len; /* the memory-file range: the file's bytes [0, len) */
+	uint64_t filled;    /* bytes filled (atomic) */
+	int fd;		    /* mm_fcache_map_file's copy of the host fd, else -1 */
+	/* The file's start-up cpuid sites once learned (cpuid.c; atomic, set once), else NULL,
+	 * and how many execs started in it before (atomic). */
+	struct mm_cpuid_offs *cpuid;
+	unsigned cpuid_execs;
+	uint64_t bits[]; /* one bit per FC_CHUNK chunk: filled (atomic; see fcache.c) */
 };
 /* Is the memory-file page at moff in a cache that maps its host file (mm_fcache_map_file)?
  * Then *fd is its fd and *foff the file offset of moff, and the return value how many bytes

@@ -194,6 +194,8 @@ long mm_mremap(struct mm *mm, uint64_t old, uint64_t old_len, uint64_t new_len, 
 	}
 
 	pthread_rwlock_wrlock(&mm->lock);
+	if (mm->ncpuid) /* a moved or grown mapping's rewritten cpuids are put back first */
+		mm_cpuid_forget_locked(mm, old, old + old_len, true);
 	if (vma_reserve(mm, 4) < 0) {
 		r = -ENOMEM;
 		goto out;

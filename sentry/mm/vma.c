@@ -208,6 +208,8 @@ long vma_find_free(const struct mm *mm, uint64_t hint, uint64_t len, int flags)
 
 void mm_unmap_range(struct mm *mm, uint64_t start, uint64_t end, bool plat)
 {
+	if (mm->ncpuid)
+		mm_cpuid_forget_locked(mm, start, end, false);
 	vma_split(mm, start);
 	vma_split(mm, end);
 	size_t i = vma_index(mm, start), j = i;

@@ -698,3 +698,144 @@ Test(systrap_pool, the_refill_runs_off_the_takers_cpu)
 	P->as_release(c);
 	P->as_release(d);
 }
+
+/* ---- cpuid rewritten into int3 (docs/platforms.md, "cpuid") ---- */
+
+#include <asm/prctl.h>
+#include <cpuid.h>
+#include <sys/syscall.h>
+
+#include "common/util.h"
+
+/* cpuid of leaf edi, subleaf esi at st_c_site, its answer in r8, r9, r10, r12; syscall 1007. */
+__asm__(".pushsection .rodata\n"
+	".globl st_c_start, st_c_site, st_c_end\n"
+	"st_c_start:\n"
+	"	mov %edi, %eax\n"
+	"	mov %esi, %ecx\n"
+	"st_c_site:\n"
+	"	cpuid\n"
+	"	mov %eax, %r8d\n"
+	"	mov %ebx, %r9d\n"
+	"	mov %ecx, %r10d\n"
+	"	mov %edx, %r12d\n"
+	"	mov $1007, %eax\n"
+	"	syscall\n"
+	"	ud2\n"
+	"st_c_end:\n"
+	".popsection\n");
+extern const unsigned char st_c_start[], st_c_site[], st_c_end[];
+
+#define CODE3 0x600000UL /* memory file page 5 */
+#define C_SITE (CODE3 + (uint64_t)(st_c_site - st_c_start))
+
+/* The guest mapped; the site rewritten into int3 (0f -> cc) when int3 is set. */
+static void cpuid_guest(bool int3)
+{
+	if (!P->cpuid_answers || !P->cpuid_answers())
+		cr_skip_test("the stubs answer no cpuid here (protection keys)");
+	memcpy(mem + 5 * PG, st_c_start, (size_t)(st_c_end - st_c_start));
+	if (int3)
+		mem[5 * PG + (size_t)(st_c_site - st_c_start)] = 0xcc;
+	cr_assert_eq(P->as_map(as, CODE3, PG, LINUX_PROT_READ | LINUX_PROT_EXEC, PLAT_FD_MEMFILE,
+			       5 * PG),
+		     0);
+}
+
+/* Run the guest for (leaf, sub): the event, the answer in *got. */
+static struct plat_event run_cpuid(uint32_t leaf, uint32_t sub, struct plat_regs *r)
+{
+	*r = regs_at(g_basic);
+	r->regs.rip = CODE3;
+	r->regs.rdi = leaf;
+	r->regs.rsi = sub;
+	return run(r);
+}
+
+/* The guest's answer is the host's. */
+static void expect_answer(const struct plat_regs *r, uint32_t leaf, uint32_t sub)
+{
+	unsigned a, b, c, d;
+
+	__cpuid_count(leaf, sub, a, b, c, d);
+	cr_assert_eq(r->regs.orig_rax, 1007);
+	cr_assert(r->regs.r8 == a && r->regs.r9 == b && r->regs.r10 == c && r->regs.r12 == d,
+		  "leaf %#x.%u: %#lx %#lx %#lx %#lx, the host says %#x %#x %#x %#x", leaf, sub,
+		  (unsigned long)r->regs.r8, (unsigned long)r->regs.r9, (unsigned long)r->regs.r10,
+		  (unsigned long)r->regs.r12, a, b, c, d);
+}
+
+TestSuite(systrap_cpuid, .init = setup, .fini = teardown, .timeout = 30);
+
+/* An int3 at a registered site is the cpuid it replaced: answered by the stub, from the host's
+ * answers, without a report (the next event is the guest's syscall). */
+Test(systrap_cpuid, a_registered_int3_is_answered_as_cpuid)
+{
+	const uint32_t leaves[][2] = {{0, 0}, {4, 0}, {4, 1}, {7, 0}, {0xd, 1}, {0x80000000, 0}};
+	const uint64_t site = C_SITE;
+	struct plat_regs r;
+
+	cpuid_guest(true);
+	cr_assert_eq(P->as_cpuid_sites(as, &site, 1), 0);
+	for (size_t i = 0; i < ARRAY_SIZE(leaves); i++) {
+		cr_assert_eq(run_cpuid(leaves[i][0], leaves[i][1], &r).kind, PLAT_EV_SYSCALL);
+		expect_answer(&r, leaves[i][0], leaves[i][1]);
+	}
+}
+
+/* Anywhere else an int3 is the application's own (SIGTRAP past it), and a leaf without an
+ * answer the same on every CPU (1: the APIC id) is reported to the Sentry, which answers it. */
+Test(systrap_cpuid, other_int3s_and_leaves_are_reported)
+{
+	const uint64_t other = C_SITE + 0x10, site = C_SITE;
+	struct plat_regs r;
+	struct plat_event ev;
+
+	cpuid_guest(true);
+	cr_assert_eq(P->as_cpuid_sites(as, &other, 1), 0);
+	ev = run_cpuid(0, 0, &r);
+	cr_assert(ev.kind == PLAT_EV_FAULT && ev.signo == SIGTRAP);
+	cr_assert_eq(r.regs.rip, C_SITE + 1);
+	cr_assert_eq(P->as_cpuid_sites(as, &site, 1), 0);
+	ev = run_cpuid(1, 0, &r);
+	cr_assert(ev.kind == PLAT_EV_FAULT && ev.signo == SIGTRAP);
+	cr_assert_eq(r.regs.rip, C_SITE + 1);
+	cr_assert_eq(P->as_cpuid_sites(as, NULL, 0), 0); /* none: the int3 is a trap again */
+	ev = run_cpuid(0, 0, &r);
+	cr_assert(ev.kind == PLAT_EV_FAULT && ev.signo == SIGTRAP);
+}
+
+/* Learning: the thread faults on cpuid; the stub answers each and notes where (once a site),
+ * until learning ends, which hands the notes over; then cpuid runs on the CPU again. */
+Test(systrap_cpuid, learning_answers_faulting_cpuids_and_notes_them)
+{
+	uint64_t sites[8];
+	size_t n = ARRAY_SIZE(sites);
+	struct plat_regs r;
+
+	if (syscall(SYS_arch_prctl, ARCH_SET_CPUID, 0) < 0)
+		cr_skip_test("no cpuid faulting on this CPU");
+	syscall(SYS_arch_prctl, ARCH_SET_CPUID, 1);
+	cpuid_guest(false);
+	cr_assert_eq(P->ctx_cpuid_learn(ctx, true, NULL, NULL), 0);
+	for (int i = 0; i < 3; i++) {
+		cr_assert_eq(run_cpuid(4, (uint32_t)i, &r).kind, PLAT_EV_SYSCALL);
+		expect_answer(&r, 4, (uint32_t)i);
+	}
+	cr_assert_eq(P->ctx_cpuid_learn(ctx, false, sites, &n), 0);
+	cr_assert_eq(n, 1, "one site, noted once");
+	cr_assert_eq(sites[0], C_SITE);
+	/* a leaf the stub has no answer for is reported as the fault it is (and noted) */
+	cr_assert_eq(P->ctx_cpuid_learn(ctx, true, NULL, NULL), 0);
+	struct plat_event ev = run_cpuid(1, 0, &r);
+	cr_assert(ev.kind == PLAT_EV_FAULT && ev.signo == SIGSEGV && r.regs.rip == C_SITE);
+	n = ARRAY_SIZE(sites);
+	cr_assert_eq(P->ctx_cpuid_learn(ctx, false, sites, &n), 0);
+	cr_assert(n == 1 && sites[0] == C_SITE);
+	/* off: the next run turns faulting off before the guest runs */
+	cr_assert_eq(run_cpuid(1, 0, &r).kind, PLAT_EV_SYSCALL);
+	expect_answer(&r, 1, 0);
+	n = ARRAY_SIZE(sites);
+	cr_assert_eq(P->ctx_cpuid_learn(ctx, false, sites, &n), 0);
+	cr_assert_eq(n, 0, "nothing faulted");
+}
