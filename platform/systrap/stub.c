@@ -1022,10 +1022,11 @@ bool st_cpuid_on(void) { return !CPU_FEATURE_ACTIVE(OSPKE); }
  * The answers the handler gives for a cpuid rewritten into int3 (docs/platforms.md, "cpuid"):
  * the leaves glibc's start-up asks for (its CPU features and cache sizes), read once, by the
  * stub master before its first stub (each cpuid is a VM exit, ~6 us here: ~50 of them would
- * hold up the Sentry's boot). Only leaves whose answer is the same on every CPU: not 1, 0xb,
- * 0x1f (APIC ids), 0x1a (a hybrid CPU's core type) or 0x8000001e; those are reported and the
- * Sentry runs cpuid for the thread. Empty where protection keys are on (PROT_EXEC alone is then
- * unreadable, and the handler reads a faulting instruction's bytes): st_cpuid_on.
+ * hold up the Sentry's boot). Leaves 1 and 0xb carry the APIC id of the CPU that answers: the
+ * table has the master's CPU's, as if the thread had run there (it may run anywhere: the Sentry
+ * does not pin it where sched_setaffinity says). Others are reported and the Sentry runs cpuid
+ * for the thread. Empty where protection keys are on (PROT_EXEC alone is then unreadable, and
+ * the handler reads a faulting instruction's bytes): st_cpuid_on.
  */
 static void cpuid_table(void)
 {
@@ -1036,6 +1037,7 @@ static void cpuid_table(void)
 		return;
 	cpuid_put(0, ST_CPUID_ANY_SUB, r);
 	max = r[0];
+	cpuid_put(1, ST_CPUID_ANY_SUB, r);
 	if (max >= 2)
 		cpuid_put(2, ST_CPUID_ANY_SUB, r);
 	for (i = 0; max >= 4 && i < 16; i++) { /* cache levels, up to the first null one */
@@ -1050,6 +1052,11 @@ static void cpuid_table(void)
 	}
 	/* XSAVE's components: glibc asks for those of its STATE_SAVE_MASK (2, 3, 5, 6, 7) and, newer
 	 * ones, of AMX (17, 18); the rest are reported. */
+	for (i = 0; max >= 0xb && i < 8; i++) { /* topology levels, up to the first invalid one */
+		cpuid_put(0xb, i, r);
+		if (((r[2] >> 8) & 0xff) == 0)
+			break;
+	}
 	for (i = 0; max >= 0xd && i < 19; i = i == 9 ? 17 : i + 1)
 		cpuid_put(0xd, i, r);
 	if (max >= 0x14) {
