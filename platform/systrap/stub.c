@@ -1050,13 +1050,13 @@ static void cpuid_table(void)
 		for (i = 1, n = r[0]; i <= n && i < 4; i++)
 			cpuid_put(7, i, r);
 	}
-	/* XSAVE's components: glibc asks for those of its STATE_SAVE_MASK (2, 3, 5, 6, 7) and, newer
-	 * ones, of AMX (17, 18); the rest are reported. */
 	for (i = 0; max >= 0xb && i < 8; i++) { /* topology levels, up to the first invalid one */
 		cpuid_put(0xb, i, r);
 		if (((r[2] >> 8) & 0xff) == 0)
 			break;
 	}
+	/* XSAVE's components: glibc asks for those of its STATE_SAVE_MASK (2, 3, 5, 6, 7) and, newer
+	 * ones, of AMX (17, 18); the rest are reported. */
 	for (i = 0; max >= 0xd && i < 19; i = i == 9 ? 17 : i + 1)
 		cpuid_put(0xd, i, r);
 	if (max >= 0x14) {

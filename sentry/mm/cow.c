@@ -655,7 +655,7 @@ struct mm *mm_fork_copy(struct mm *parent, uint64_t copy_max)
 	/* Another task sharing the mm (a thread) could write a page while it is copied. */
 	if (__atomic_load_n(&parent->refs, __ATOMIC_ACQUIRE) != 1)
 		copy_max = 0;
-	if (vma_reserve(c, parent->n) < 0 || mm_cpuid_fork_locked(c, parent) < 0)
+	if (vma_reserve(c, parent->n) < 0)
 		goto fail;
 	for (size_t i = 0; i < parent->n; i++) {
 		struct vma *v = &parent->v[i];
@@ -697,6 +697,8 @@ struct mm *mm_fork_copy(struct mm *parent, uint64_t copy_max)
 	/* Pieces split apart earlier (mprotect...) may be one VMA again, now both copy-on-write. */
 	vma_merge_range(parent, 0, parent->n);
 	vma_merge_range(c, 0, c->n);
+	if (mm_cpuid_fork_locked(c, parent) < 0)
+		goto fail;
 	pthread_rwlock_unlock(&parent->lock);
 	return c;
 

@@ -20,9 +20,10 @@
  * those addresses, which it finds in a per-address-space registry.
  *
  * Which sites. Only where a cpuid really ran, never bytes that merely read 0f a2 (they may be
- * inside another instruction): the first exec of a file in a sandbox runs its start-up with
- * cpuid faulting on (a learning window, from exec to its first call but brk and arch_prctl: the
- * loader's, or a static libc's, start), and each cpuid that faults there is noted. The notes
+ * inside another instruction): an exec of a file (its LEARN_AT-th in the sandbox) runs its
+ * start-up with cpuid faulting on (a learning window, from exec to its first call but brk and
+ * arch_prctl: the loader's, or a static libc's, start), and each cpuid that faults there is
+ * noted. The notes
  * are taken only in the file the program started in (the entry point's) and only where the
  * bytes are 0f a2, and they describe what that file's own start-up ran: the program's code has
  * not run yet. The sites are kept with the file's page cache and rewritten in every later
@@ -220,7 +221,12 @@ int mm_cpuid_fork_locked(struct mm *child, const struct mm *parent)
 	child->cpuid = malloc(parent->ncpuid * sizeof(*child->cpuid));
 	if (!child->cpuid)
 		return -ENOMEM;
-	memcpy(child->cpuid, parent->cpuid, parent->ncpuid * sizeof(*child->cpuid));
-	child->ncpuid = parent->ncpuid;
+	/* Those the child maps (not a VMA_DONTFORK one's). */
+	for (size_t k = 0; k < parent->ncpuid; k++) {
+		uint64_t a = parent->cpuid[k];
+		size_t i = vma_index(child, a);
+		if (i < child->n && child->v[i].start <= a && a + 2 <= child->v[i].end)
+			child->cpuid[child->ncpuid++] = a;
+	}
 	return 0;
 }

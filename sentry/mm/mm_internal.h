@@ -449,7 +449,8 @@ struct mm_cpuid_offs {
 /* The cpuid sites of mm in [s, e) are going away (unmapped) or may be changed (made writable,
  * moved): put the cpuid back where the pages stay (undo), and forget them. Write lock held. */
 void mm_cpuid_forget_locked(struct mm *mm, uint64_t s, uint64_t e, bool undo);
-/* A fork's child gets the parent's sites (its pages are the parent's). Both locks held. */
+/* A fork's child gets the parent's sites (its pages are the parent's) that it maps, once its
+ * VMAs are made. Both locks held. */
 int mm_cpuid_fork_locked(struct mm *child, const struct mm *parent);
 /* Tell the platform mm's sites (at activation, and after each change). Write lock held. */
 void mm_cpuid_push_locked(struct mm *mm);
