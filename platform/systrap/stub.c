@@ -1016,7 +1016,31 @@ static void cpuid_put(uint32_t leaf, uint32_t sub, uint32_t r[4])
 	memcpy(t, &n, sizeof(n));
 }
 
-bool st_cpuid_on(void) { return !CPU_FEATURE_ACTIVE(OSPKE); }
+/* Whether the stubs answer cpuid (st_stub_init decides, before the master is forked). */
+static bool g_cpuid_on;
+
+bool st_cpuid_on(void) { return g_cpuid_on; }
+
+/* A cpuid's cost here, in ns: the mean of a few, timed on the vDSO's clock. Where cpuid is an
+ * instruction like another (no hypervisor intercepts it) it is ~0.1 us, far less than the
+ * stub's answer to an int3 (~1.1 us); in a VM every cpuid exits to the hypervisor, ~1.5-6 us. */
+static uint64_t cpuid_cost_ns(void)
+{
+	struct timespec a, b;
+	unsigned r[4];
+
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	for (int i = 0; i < 4; i++)
+		__cpuid(0, r[0], r[1], r[2], r[3]);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	__asm__ volatile("" : : "r"(r[0]) : "memory");
+	return (uint64_t)((b.tv_sec - a.tv_sec) * 1000000000L + (b.tv_nsec - a.tv_nsec)) / 4;
+}
+
+/* The stubs answer cpuid where it costs more than ST_CPUID_WORTH_NS (the int3's ~1.1 us and a
+ * process's share of the rewrites, ~20 us over its ~70 cpuids) and where reading a faulting
+ * instruction's bytes is safe (not with protection keys: PROT_EXEC alone is then unreadable). */
+#define ST_CPUID_WORTH_NS 1500
 
 /*
  * The answers the handler gives for a cpuid rewritten into int3 (docs/platforms.md, "cpuid"):
@@ -1025,8 +1049,8 @@ bool st_cpuid_on(void) { return !CPU_FEATURE_ACTIVE(OSPKE); }
  * hold up the Sentry's boot). Leaves 1 and 0xb carry the APIC id of the CPU that answers: the
  * table has the master's CPU's, as if the thread had run there (it may run anywhere: the Sentry
  * does not pin it where sched_setaffinity says). Others are reported and the Sentry runs cpuid
- * for the thread. Empty where protection keys are on (PROT_EXEC alone is then unreadable, and
- * the handler reads a faulting instruction's bytes): st_cpuid_on.
+ * for the thread. Empty where the stubs answer no cpuid (st_cpuid_on: where cpuid is cheap, or
+ * protection keys are on).
  */
 static void cpuid_table(void)
 {
@@ -1103,6 +1127,7 @@ int st_stub_init(void)
 	memcpy(g_data + D_FPINIT + FX_FCW, &fcw, sizeof(fcw));
 	memcpy(g_data + D_FPINIT + FX_MXCSR, &mxcsr, sizeof(mxcsr));
 	memset(g_data + D_CPUID, 0, 8);
+	g_cpuid_on = !CPU_FEATURE_ACTIVE(OSPKE) && cpuid_cost_ns() > ST_CPUID_WORTH_NS;
 	stub_master_prepare(cpuid_table);
 	return 0;
 }
