@@ -709,7 +709,7 @@ Test(systrap_pool, the_refill_runs_off_the_takers_cpu)
 
 /* cpuid of leaf edi, subleaf esi at st_c_site, its answer in r8, r9, r10, r12; syscall 1007. */
 __asm__(".pushsection .rodata\n"
-	".globl st_c_start, st_c_site, st_c_end\n"
+	".globl st_c_start, st_c_site, st_c_store32, st_c_end\n"
 	"st_c_start:\n"
 	"	mov %edi, %eax\n"
 	"	mov %esi, %ecx\n"
@@ -722,9 +722,14 @@ __asm__(".pushsection .rodata\n"
 	"	mov $1007, %eax\n"
 	"	syscall\n"
 	"	ud2\n"
+	"st_c_store32:\n" /* *(u32 *)rbx = esi; syscall 1008 */
+	"	mov %esi, (%rbx)\n"
+	"	mov $1008, %eax\n"
+	"	syscall\n"
+	"	ud2\n"
 	"st_c_end:\n"
 	".popsection\n");
-extern const unsigned char st_c_start[], st_c_site[], st_c_end[];
+extern const unsigned char st_c_start[], st_c_site[], st_c_store32[], st_c_end[];
 
 #define CODE3 0x600000UL /* memory file page 5 */
 #define C_SITE (CODE3 + (uint64_t)(st_c_site - st_c_start))
@@ -838,4 +843,34 @@ Test(systrap_cpuid, learning_answers_faulting_cpuids_and_notes_them)
 	n = ARRAY_SIZE(sites);
 	cr_assert_eq(P->ctx_cpuid_learn(ctx, false, sites, &n), 0);
 	cr_assert_eq(n, 0, "nothing faulted");
+}
+
+/* The notes are the application's memory: a count past the ring is clamped, a note anywhere is
+ * only a number the Sentry checks (test_mm_cpuid.c), and a thread that turns learning on by
+ * itself only makes its own cpuids fault, which are still answered. */
+Test(systrap_cpuid, forged_notes_are_clamped)
+{
+	uint64_t sites[8];
+	size_t n = ARRAY_SIZE(sites);
+	struct plat_regs r;
+
+	cpuid_guest(false);
+	r = regs_at(g_basic);
+	r.regs.rip = CODE3 + (uint64_t)(st_c_store32 - st_c_start);
+	r.regs.rbx = plat_systrap_ctx_area(ctx) + 88; /* MSG_CPUID_N */
+	r.regs.rsi = 0xffffffff;
+	cr_assert_eq(run(&r).kind, PLAT_EV_SYSCALL);
+	cr_assert_eq(r.regs.orig_rax, 1008);
+	cr_assert_eq(P->ctx_cpuid_learn(ctx, false, sites, &n), 0);
+	cr_assert_eq(n, ARRAY_SIZE(sites), "at most what the caller holds");
+	/* the thread asks for faulting itself (MSG_CPUID_WANT): its cpuid is still the host's */
+	r = regs_at(g_basic);
+	r.regs.rip = CODE3 + (uint64_t)(st_c_store32 - st_c_start);
+	r.regs.rbx = plat_systrap_ctx_area(ctx) + 80; /* MSG_CPUID_WANT */
+	r.regs.rsi = 1;
+	cr_assert_eq(run(&r).kind, PLAT_EV_SYSCALL);
+	for (int i = 0; i < 2; i++) {
+		cr_assert_eq(run_cpuid(4, 1, &r).kind, PLAT_EV_SYSCALL);
+		expect_answer(&r, 4, 1);
+	}
 }
