@@ -88,6 +88,9 @@ struct plat_event {
 			      * through a patched site's trampoline */
 };
 
+/* The most cpuid sites a learning context notes (ctx_cpuid_learn). */
+#define PLAT_CPUID_NOTES_MAX 64
+
 /* The memory file: pass PLAT_FD_MEMFILE as fd to as_map to map the Sentry's memory file. */
 #define PLAT_FD_MEMFILE (-1)
 
@@ -184,9 +187,10 @@ struct platform {
 	 * first ones are registered, the rest are reported. Any thread. */
 	int (*as_cpuid_sites)(struct plat_as *as, const uint64_t *addrs, size_t n);
 	/* With cpuid_answers, from ctx's owner between ctx_run calls: on, its thread faults on
-	 * cpuid from its next run on, and each cpuid the platform answers then it notes; off
-	 * ends that and hands over where they were: at most *n addresses into sites, *n set to
-	 * how many. Those notes come from where the application runs: untrusted. 0 or -errno. */
+	 * cpuid from its next run on, and the platform notes where each one was (each address
+	 * once, up to PLAT_CPUID_NOTES_MAX), those it answers and those it reports alike; off
+	 * ends that and hands over the notes: at most *n addresses into sites, *n set to how
+	 * many. Those notes come from where the application runs: untrusted. 0 or -errno. */
 	int (*ctx_cpuid_learn)(struct plat_ctx *ctx, bool on, uint64_t *sites, size_t *n);
 
 	/* Highest application address + 1 this platform leaves free (its stub lives above):

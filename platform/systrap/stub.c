@@ -32,12 +32,10 @@
 #define STR(x) #x
 #define XSTR(x) STR(x)
 
-/* si_code of a signal the kernel raised for a trap or fault (glibc's SI_KERNEL is an enum). */
-#define ST_SI_KERNEL 0x80
-
 _Static_assert(ST_BASE == PLAT_STUB_BASE, "the stub's layout starts at the stub region");
 _Static_assert(ST_REGION_END <= PLAT_STUB_END, "and fits in it");
 _Static_assert(ST_SS_OFF + ST_MAX_THREADS * 24 <= ST_SHM_RO_SIZE, "the stack_t table fits");
+_Static_assert(ST_CPUID_RING_MAX == PLAT_CPUID_NOTES_MAX, "the cpuid notes' ring");
 _Static_assert(offsetof(struct st_msg, state) == MSG_STATE &&
 		       offsetof(struct st_msg, stub_sleeping) == MSG_STUB_SLEEPING &&
 		       offsetof(struct st_msg, sentry_sleeping) == MSG_SENTRY_SLEEPING &&
@@ -234,7 +232,7 @@ __asm__(".pushsection .rodata.systrap_stub, \"a\"\n"
 	"	mov (%r8), %ecx\n"
 	"	test %ecx, %ecx\n"
 	"	jz 1f\n"
-	"	cmpl $" XSTR(ST_SI_KERNEL) ", 8(%rsi)\n"
+	"	cmpl $" XSTR(LINUX_SI_KERNEL) ", 8(%rsi)\n"
 	"	jne 1f\n"
 	"	mov " XSTR(FR_RIP) "(%rsp), %rdx\n"
 	"	cmp $" XSTR(SIGTRAP) ", %edi\n"
@@ -1033,7 +1031,6 @@ static uint64_t cpuid_cost_ns(void)
 	for (int i = 0; i < 4; i++)
 		__cpuid(0, r[0], r[1], r[2], r[3]);
 	clock_gettime(CLOCK_MONOTONIC, &b);
-	__asm__ volatile("" : : "r"(r[0]) : "memory");
 	return (uint64_t)((b.tv_sec - a.tv_sec) * 1000000000L + (b.tv_nsec - a.tv_nsec)) / 4;
 }
 

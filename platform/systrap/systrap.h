@@ -149,9 +149,9 @@
 #define MSG_FPLOAD 76  /* u32: the Sentry put the FPU state to load at MSG_FPSAVE (XRSTOR) */
 #define MSG_CPUID_WANT 80 /* u32: the Sentry's choice: the thread faults on cpuid (learning) */
 #define MSG_CPUID_IS 84   /* u32: what the thread last set (arch_prctl ARCH_SET_CPUID) */
-#define MSG_CPUID_N 88    /* u32: cpuid sites the thread answered while faulting, noted at */
-#define MSG_CPUID_RING 0x400 /* ST_CPUID_RING_MAX u64 (where each faulting cpuid was) */
-#define ST_CPUID_RING_MAX 64
+#define MSG_CPUID_N 88    /* u32: sites of the cpuids that faulted while learning, noted at */
+#define MSG_CPUID_RING 0x400 /* ST_CPUID_RING_MAX u64 (each site once) */
+#define ST_CPUID_RING_MAX 64 /* == PLAT_CPUID_NOTES_MAX */
 #define MSG_REGS 256   /* a fast report's registers: struct linux_regs up to rsp */
 #define MSG_SELF 0x7c8 /* u64: the area's address + ST_SELF_BIAS (the fast entry's check) */
 #define MSG_COOKIE 0x7d0 /* u64: the stub's cookie while a batch of mapping changes is pending */

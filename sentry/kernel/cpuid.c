@@ -9,9 +9,6 @@
 #include "sentry/kernel/task.h"
 #include "sentry/mm/mm.h"
 
-/* The si_code of a fault the host kernel raised (glibc's SI_KERNEL is an enum). */
-#define HOST_SI_KERNEL 0x80
-#define RING_MAX 64 /* what a platform notes at most (systrap: ST_CPUID_RING_MAX) */
 
 void cpuid_window_open(struct task *t)
 {
@@ -23,22 +20,18 @@ void cpuid_window_open(struct task *t)
 		return;
 	}
 	t->cpuid_window = true;
-	t->ncpuid_seen = 0;
 }
 
 void cpuid_syscall(struct task *t, unsigned long nr)
 {
-	uint64_t sites[RING_MAX + sizeof(t->cpuid_seen) / sizeof(t->cpuid_seen[0])];
-	size_t n = RING_MAX;
+	uint64_t sites[PLAT_CPUID_NOTES_MAX];
+	size_t n = PLAT_CPUID_NOTES_MAX;
 
 	if (nr == LINUX_SYS_brk || nr == LINUX_SYS_arch_prctl)
 		return;
 	t->cpuid_window = false;
 	if (t->plat->ctx_cpuid_learn(t->ctx, false, sites, &n) < 0)
 		n = 0;
-	for (unsigned i = 0; i < t->ncpuid_seen; i++)
-		sites[n++] = t->cpuid_seen[i];
-	t->ncpuid_seen = 0;
 	mm_cpuid_learned(t->mm, t->cpuid_entry, sites, n);
 }
 
@@ -61,7 +54,7 @@ bool cpuid_fault(struct task *t, const struct plat_event *ev)
 	uint64_t rip = t->regs.regs.rip;
 	uint8_t b[2];
 
-	if (ev->si_code != HOST_SI_KERNEL)
+	if (ev->si_code != LINUX_SI_KERNEL)
 		return false;
 	if (ev->signo == LINUX_SIGTRAP) {
 		/* an int3 leaves rip past it: on the a2 byte of a rewritten cpuid */
@@ -71,12 +64,11 @@ bool cpuid_fault(struct task *t, const struct plat_event *ev)
 		return true;
 	}
 	/* A general protection fault at a cpuid: only cpuid faulting makes one, which only a
-	 * learning window turns on (the emulated kernel has none: ARCH_GET_CPUID says 1). */
+	 * learning window turns on (the emulated kernel has none: ARCH_GET_CPUID says 1); the
+	 * platform noted its site before it reported it. */
 	if (ev->signo != LINUX_SIGSEGV || copy_in(t->mm, b, rip, 2) < 0 || b[0] != 0x0f ||
 	    b[1] != 0xa2)
 		return false;
-	if (t->cpuid_window && t->ncpuid_seen < sizeof(t->cpuid_seen) / sizeof(t->cpuid_seen[0]))
-		t->cpuid_seen[t->ncpuid_seen++] = rip;
 	answer(t, rip + 2);
 	return true;
 }

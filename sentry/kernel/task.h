@@ -153,12 +153,9 @@ struct task {
 
 	/* cpuid rewritten into int3 (sentry/kernel/cpuid.c): the image's start-up is to learn its
 	 * file's cpuid sites (set by exec, taken by process_task_prepare), or is learning them
-	 * (the window: cpuid faults until its first call but brk and arch_prctl), from entry;
-	 * cpuid_seen holds the sites of the cpuids the Sentry answered meanwhile. */
+	 * (the window: cpuid faults until its first call but brk and arch_prctl), from entry. */
 	bool cpuid_learn, cpuid_window;
-	uint8_t ncpuid_seen;
 	uint64_t cpuid_entry;
-	uint64_t cpuid_seen[16];
 
 	int pdeathsig;
 	int dumpable;
