@@ -776,14 +776,22 @@ TestSuite(systrap_cpuid, .init = setup, .fini = teardown, .timeout = 30);
  * answers, without a report (the next event is the guest's syscall). */
 Test(systrap_cpuid, a_registered_int3_is_answered_as_cpuid)
 {
-	const uint32_t leaves[][2] = {{0, 0}, {4, 0}, {4, 1}, {7, 0}, {0xd, 1}, {0x80000000, 0}};
+	/* Leaf 4's second cache level only where the CPU describes caches there (Intel: AMD's
+	 * leaf 4 is all zeros, and the table stops at its null first level). */
+	uint32_t leaves[][2] = {{0, 0}, {4, 0}, {7, 0}, {0xd, 1}, {0x80000000, 0}, {4, 1}};
+	size_t n = ARRAY_SIZE(leaves);
 	const uint64_t site = C_SITE;
 	struct plat_regs r;
+	unsigned a, b, c, d;
 
+	__cpuid_count(4, 0, a, b, c, d);
+	if ((a & 0x1f) == 0)
+		n--;
 	cpuid_guest(true);
 	cr_assert_eq(P->as_cpuid_sites(as, &site, 1), 0);
-	for (size_t i = 0; i < ARRAY_SIZE(leaves); i++) {
-		cr_assert_eq(run_cpuid(leaves[i][0], leaves[i][1], &r).kind, PLAT_EV_SYSCALL);
+	for (size_t i = 0; i < n; i++) {
+		cr_assert_eq(run_cpuid(leaves[i][0], leaves[i][1], &r).kind, PLAT_EV_SYSCALL,
+			     "leaf %#x.%u", leaves[i][0], leaves[i][1]);
 		expect_answer(&r, leaves[i][0], leaves[i][1]);
 	}
 }
