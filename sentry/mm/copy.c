@@ -205,6 +205,9 @@ long copy_in_str(struct mm *mm, char *dst, uint64_t src, size_t max)
 
 void strv_free(char **v) { free(v); }
 
+/* copy_in_strv's first buffer for the strings: most argument lists fit. */
+#define STRV_FIRST 4096
+
 int copy_in_strv(struct mm *mm, uint64_t addr, char ***out, size_t *total, size_t max_total)
 {
 	_cleanup_free_ uint64_t *ptrs = NULL;
@@ -232,15 +235,30 @@ int copy_in_strv(struct mm *mm, uint64_t addr, char ***out, size_t *total, size_
 		ptrs[n] = p;
 	}
 	budget = max_total - *total - n * sizeof(uint64_t);
-	/* The strings, into one buffer sized for the worst case (pages not touched cost
-	 * nothing), each at most MM_ARG_STRLEN with its NUL. */
-	strs = malloc(budget + 1);
+	/* The strings, each at most MM_ARG_STRLEN with its NUL, into one buffer that grows (by
+	 * doubling, up to the budget) when a string does not fit: one sized for the worst case
+	 * (~2 MiB) was an mmap and a munmap a call, whose TLB shootdown reaches every CPU the
+	 * Sentry's threads run on (~35 us of each execve's 0.3 ms). */
+	size_t scap = MIN(budget, (size_t)STRV_FIRST) + 1;
+	strs = malloc(scap);
 	if (!strs)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		size_t room = budget - used;
 		size_t max = MIN(room, (size_t)MM_ARG_STRLEN);
-		long len = copy_in_str(mm, strs + used, ptrs[i], max);
+		long len;
+		for (;;) {
+			size_t fits = MIN(max, scap - used);
+			len = copy_in_str(mm, strs + used, ptrs[i], fits);
+			if (len != -ENAMETOOLONG || fits == max)
+				break;
+			size_t ncap = MIN(MAX(2 * scap, used + max + 1), budget + 1);
+			char *ns = realloc(strs, ncap);
+			if (!ns)
+				return -ENOMEM;
+			strs = ns;
+			scap = ncap;
+		}
 		if (len == -ENAMETOOLONG)
 			return -E2BIG;
 		if (len < 0)
