@@ -146,7 +146,8 @@ static int batch_wait(struct plat_as *as, struct plat_ctx *ctx)
 	return 0;
 }
 
-static long control_locked(struct plat_as *as, long nr, const uint64_t a[6], uint64_t thread_ss);
+static long control_locked(struct plat_as *as, long nr, const uint64_t a[6], uint64_t thread_ss,
+			   bool away);
 
 /* Have the control thread make the n mapping changes of ops, in order, in one request (a
  * doorbell and a completion for them all). 0, or -ESRCH when the stub is gone or one failed
@@ -162,7 +163,7 @@ static int control_ops_locked(struct plat_as *as, const struct st_op *ops, unsig
 
 		memcpy(as->shm + REQ_OPS, ops, k * sizeof(*ops));
 		req->nops = k;
-		res = control_locked(as, REQ_NR_OPS, none, 0);
+		res = control_locked(as, REQ_NR_OPS, none, 0, false);
 		if (res == -ESRCH && atomic_load(&as->dead))
 			return -ESRCH;
 		if (res != (long)k) {
@@ -204,19 +205,19 @@ static int batch_flush(struct plat_as *as)
 /* nr < 0: only the flush. */
 long st_control(struct plat_as *as, long nr, const uint64_t a[6], uint64_t thread_ss)
 {
-	return st_control_ex(as, nr, a, thread_ss, true);
+	return st_control_ex(as, nr, a, thread_ss, ST_CTL_FLUSH);
 }
 
 long st_control_ex(struct plat_as *as, long nr, const uint64_t a[6], uint64_t thread_ss,
-		   bool flush)
+		   unsigned flags)
 {
 	long r = 0;
 
 	pthread_mutex_lock(&as->req_lock);
-	if (flush)
+	if (flags & ST_CTL_FLUSH)
 		r = batch_flush(as);
 	if (r == 0 && nr >= 0)
-		r = control_locked(as, nr, a, thread_ss);
+		r = control_locked(as, nr, a, thread_ss, flags & ST_CTL_AWAY);
 	pthread_mutex_unlock(&as->req_lock);
 	return r;
 }
@@ -227,7 +228,8 @@ long st_control_ex(struct plat_as *as, long nr, const uint64_t a[6], uint64_t th
  * threads), so when it arrives the syscall has run. The result itself comes from the result
  * page, which the application can write too: callers treat it as a claim, never as a reason to
  * do anything but fail or go on. */
-static long control_locked(struct plat_as *as, long nr, const uint64_t a[6], uint64_t thread_ss)
+static long control_locked(struct plat_as *as, long nr, const uint64_t a[6], uint64_t thread_ss,
+			   bool away)
 {
 	struct st_req *req = (struct st_req *)(as->shm + 0);
 	volatile uint64_t *res = (volatile uint64_t *)(as->shm + ST_RES_OFF + RES_VAL);
@@ -248,7 +250,13 @@ static long control_locked(struct plat_as *as, long nr, const uint64_t a[6], uin
 	memcpy(req->args, a, sizeof(req->args));
 	req->thread = thread_ss;
 	__atomic_store_n(&req->seq, seq, __ATOMIC_RELEASE);
-	pairing_pin_here(as->pid, &as->ctl_cpu); /* run.c, pairing */
+	if (away) {
+		int cpu = 0;
+		pairing_keep_away(as->pid, &cpu);
+		as->ctl_cpu = 0; /* (pinned nowhere: the next request pins it again) */
+	} else {
+		pairing_pin_here(as->pid, &as->ctl_cpu); /* run.c, pairing */
+	}
 	/* Ring even when the control thread may be awake: it reads what piled up when it sleeps
 	 * next, and a hint the application could clear must not decide whether it wakes. */
 	if (write(as->bell_wr, "", 1) < 0 && errno != EAGAIN)

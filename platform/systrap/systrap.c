@@ -318,9 +318,9 @@ static struct plat_ctx *own_ctx_locked(struct plat_as *as, uint64_t self)
 }
 
 /* Make the thread of area slot (taken) in as, with the control thread's clone; it reports
- * once and waits for its first run. flush: the queue goes first (see ctx_create). Returns its
- * tid, or -errno. */
-static long slot_thread(struct plat_as *as, int slot, bool flush)
+ * once and waits for its first run. flags: st_control_ex's (ST_CTL_FLUSH: the queue goes
+ * first, see ctx_create). Returns its tid, or -errno. */
+static long slot_thread(struct plat_as *as, int slot, unsigned flags)
 {
 	uint64_t a[6] = {ST_CLONE_FLAGS, 0, 0, 0, 0, 0}, area;
 	struct st_msg *msg;
@@ -334,7 +334,7 @@ static long slot_thread(struct plat_as *as, int slot, bool flush)
 	a[3] = area + MSG_STATE; /* the child's tid word: ST_DEAD when it dies */
 	st_stub_slot_ss(as, (unsigned)slot);
 	return st_control_ex(as, __NR_clone, a,
-			     ST_SHM + ST_SS_OFF + (uint64_t)slot * sizeof(struct linux_stack), flush);
+			     ST_SHM + ST_SS_OFF + (uint64_t)slot * sizeof(struct linux_stack), flags);
 }
 
 int st_as_first_thread(struct plat_as *as)
@@ -347,7 +347,7 @@ int st_as_first_thread(struct plat_as *as)
 	pthread_mutex_unlock(&as->lock);
 	if (slot != 0)
 		return -EIO; /* (an address space nobody has used) */
-	tid = slot_thread(as, slot, false);
+	tid = slot_thread(as, slot, 0);
 	if (tid <= 0 || tid > INT32_MAX)
 		return tid < 0 && tid >= -4095 ? (int)tid : -EIO;
 	as->pre_tid = (pid_t)tid;
@@ -376,8 +376,12 @@ void st_as_spare(struct plat_ctx *ctx)
 	pthread_mutex_unlock(&as->lock);
 	if (slot < 0)
 		return;
-	/* The clone request flushes the queue first, as a second context's does. */
-	tid = slot_thread(as, slot, true);
+	/* The clone request flushes the queue first, as a second context's does. The task goes
+	 * to sleep: what runs next on this CPU (the vfork child it waits for, a task it woke)
+	 * should not wait for the clone, nor for the new thread's start, which the control
+	 * thread then makes on another CPU (docs/performance.md: a shell's fork + exec of
+	 * /bin/true 1.16 -> 1.11 ms). */
+	tid = slot_thread(as, slot, ST_CTL_FLUSH | ST_CTL_AWAY);
 	pthread_mutex_lock(&as->lock);
 	if (tid > 0 && tid <= INT32_MAX) {
 		as->pre_tid = (pid_t)tid;
@@ -444,8 +448,8 @@ static struct plat_ctx *systrap_ctx_create(struct plat_as *as)
 		r = (fpstate_initial(ctx->init_fp), 0);
 	/* A spare was made before mapping changes queued since: they go first, as a clone's. */
 	if (r == 0 && pre && !first)
-		r = (int)st_control_ex(as, -1, NULL, 0, true);
-	tid = r < 0 ? r : pre ? pre : slot_thread(as, slot, !first);
+		r = (int)st_control_ex(as, -1, NULL, 0, ST_CTL_FLUSH);
+	tid = r < 0 ? r : pre ? pre : slot_thread(as, slot, first ? 0 : ST_CTL_FLUSH);
 	if (tid <= 0 || tid > INT32_MAX) {
 		pthread_mutex_lock(&as->lock);
 		as->slot[slot] = SLOT_FREE; /* no thread was made (or the stub is gone) */

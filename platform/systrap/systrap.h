@@ -469,10 +469,15 @@ int st_batch_send(struct plat_ctx *ctx, struct plat_as *as);
  * it. Returns the syscall's result (or -errno of its failure: the value is the stub's word, to
  * be checked by the caller), or -ESRCH when the stub is gone. Takes as->req_lock. */
 long st_control(struct plat_as *as, long nr, const uint64_t a[6], uint64_t thread_ss);
-/* The same, without applying the queued mapping changes first when !flush (the clone of an
- * address space's first context: its first run takes them). */
+/* The same, with flags: ST_CTL_FLUSH applies the queued mapping changes first (st_control's
+ * way; without it, the clone of an address space's first context, whose first run takes them);
+ * ST_CTL_AWAY runs the control thread on another CPU than the caller's instead of the caller's
+ * (a spare thread made as a task goes to sleep: its vfork child, or whoever wakes next, is
+ * about to run on this CPU). */
+#define ST_CTL_FLUSH 0x1u
+#define ST_CTL_AWAY 0x2u
 long st_control_ex(struct plat_as *as, long nr, const uint64_t a[6], uint64_t thread_ss,
-		   bool flush);
+		   unsigned flags);
 /* The stub's fd number of host fd fd's file, passed to it first if it has not been (a datagram
  * on as->sock, received by a recvmsg in the batch, or by the control thread). Takes
  * as->req_lock. The fd number, -ENOSPC when it cannot be passed (the stub has ST_HFD_MAX
