@@ -10,6 +10,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+__thread unsigned thread_waits;
+
 int thread_start_detached(pthread_t *th, void *(*fn)(void *), void *arg, size_t stack,
 			  bool no_signals)
 {

@@ -1,4 +1,5 @@
-/* Starting the Sentry's own helper threads, and a short time slice. */
+/* Starting the Sentry's own helper threads, a short time slice, and the count of a thread's
+ * waits on another process. */
 #ifndef COMMON_THREAD_H
 #define COMMON_THREAD_H
 
@@ -18,5 +19,11 @@ int thread_start_detached(pthread_t *th, void *(*fn)(void *), void *arg, size_t 
  * default slice (Linux 6.12's sched_attr.sched_runtime for fair tasks; older kernels ignore
  * it). Best effort: returns 0 or -errno, and changes nothing on failure. */
 int thread_short_slice(unsigned long ns);
+
+/* How many times the calling thread waited on another process for an answer (a gofer round
+ * trip): a platform tells by it an answer to the application that was slow because it waited
+ * from one that was slow work (systrap's solo rule, platform/systrap/run.c). */
+extern __thread unsigned thread_waits;
+static inline void thread_waited(void) { thread_waits++; }
 
 #endif

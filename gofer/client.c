@@ -16,6 +16,7 @@
 
 #include "abi/linux.h"
 #include "common/log.h"
+#include "common/thread.h"
 #include "common/util.h"
 #include "gofer/protocol.h"
 
@@ -195,6 +196,7 @@ static int exchange(struct gofer_client *c, int sock, struct gofer_req *req,
 	if ((err = send_request(c, sock, (size_t)n)) < 0)
 		return broke(c, "send", err);
 	n = recv_msg(c, sock, fds, max, nfds);
+	thread_waited();
 	if (n == 0)
 		return broke(c, "gofer closed the connection", 0);
 	if (n < 0)
