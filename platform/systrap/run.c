@@ -143,7 +143,7 @@ static uint64_t gs_from_thread(const struct plat_ctx *ctx, uint64_t gs)
  * back-off above does not apply: a miss costs one wake-up, and the other CPU had no other
  * work. Times in ST_SPIN_NS unless said.
  */
-#define SOLO_AFTER 16
+#define SOLO_AFTER 8
 #define SOLO_SHORT 5
 #define SOLO_SPIN 50
 #define SOLO_STUB_SPIN 5
