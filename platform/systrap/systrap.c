@@ -379,8 +379,8 @@ void st_as_spare(struct plat_ctx *ctx)
 	/* The clone request flushes the queue first, as a second context's does. The task goes
 	 * to sleep: what runs next on this CPU (the vfork child it waits for, a task it woke)
 	 * should not wait for the clone, nor for the new thread's start, which the control
-	 * thread then makes on another CPU (docs/performance.md: a shell's fork + exec of
-	 * /bin/true 1.16 -> 1.11 ms). */
+	 * thread then makes on another CPU (a shell's fork + exec of /bin/true ~5% faster,
+	 * docs/performance.md, session 15). */
 	tid = slot_thread(as, slot, ST_CTL_FLUSH | ST_CTL_AWAY);
 	pthread_mutex_lock(&as->lock);
 	if (tid > 0 && tid <= INT32_MAX) {

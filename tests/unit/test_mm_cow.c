@@ -521,6 +521,36 @@ Test(strv, reads_vectors_and_limits, .init = setup, .fini = teardown)
 	free(big);
 }
 
+/* Strings past the first buffer's 4 KiB, one straddling its end: each read whole, in order,
+ * however often the buffer grows; and the budget still counts every byte. */
+Test(strv, strings_past_the_first_buffer, .init = setup, .fini = teardown)
+{
+	uint64_t a = 0x40000000;
+	char *s[7], **v;
+	size_t total = 0, sum = 8 * 7;
+	cr_assert_eq(anon(a, 64 * PG, RW, LINUX_MAP_FIXED), (long)a);
+	for (int i = 0; i < 7; i++) {
+		size_t len = i == 2 ? 1100 : 1500 + 700 * (size_t)i;
+		s[i] = malloc(len + 1);
+		for (size_t k = 0; k < len; k++)
+			s[i][k] = (char)('a' + (i + k) % 26);
+		s[i][len] = 0;
+		sum += len + 1;
+	}
+	put_strv(a, (const char *const *)s, 7);
+	cr_assert_eq(copy_in_strv(mm, a, &v, &total, 1 << 20), 7);
+	for (int i = 0; i < 7; i++)
+		cr_assert_str_eq(v[i], s[i], "string %d", i);
+	cr_assert_null(v[7]);
+	cr_assert_eq(total, sum);
+	strv_free(v);
+	total = 0;
+	cr_assert_eq(copy_in_strv(mm, a, &v, &total, sum - 1), -E2BIG, "one byte short");
+	cr_assert_null(v);
+	for (int i = 0; i < 7; i++)
+		free(s[i]);
+}
+
 Test(fork, scattered_writes_in_a_big_mapping, .init = setup, .fini = teardown)
 {
 	uint64_t len = 512ULL << 20;
