@@ -86,6 +86,9 @@ struct plat_event {
 	bool trapped;        /* PLAT_EV_SYSCALL: made by a syscall instruction at rip - 2 that
 			      * trapped (with patch_enable on: a site the Sentry may patch), not
 			      * through a patched site's trampoline */
+	uint64_t spun_ns;    /* any event: how long the calling thread spun for the application
+			      * during the call (CPU time spent waiting, not working: the task's
+			      * system time leaves it out); 0 where the platform does not spin */
 };
 
 /* The most cpuid sites a learning context notes (ctx_cpuid_learn). */

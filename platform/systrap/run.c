@@ -191,6 +191,7 @@ static int wait_report(struct plat_ctx *ctx, struct plat_as *as, bool soon)
 			  ? st_spin_iterations()
 			  : 0;
 	unsigned unanswered_ms = 0;
+	uint64_t t0 = spin ? __builtin_ia32_rdtsc() : 0;
 	uint32_t s;
 
 	for (unsigned i = 0; i < spin; i++) {
@@ -200,6 +201,7 @@ static int wait_report(struct plat_ctx *ctx, struct plat_as *as, bool soon)
 				ctx->solo_misses = 0;
 			else
 				spin_outcome(ctx, false);
+			ctx->spun += __builtin_ia32_rdtsc() - t0;
 			return (int)s;
 		}
 		/* Another application thread became runnable: the CPU may be wanted. */
@@ -215,6 +217,8 @@ static int wait_report(struct plat_ctx *ctx, struct plat_as *as, bool soon)
 				__builtin_prefetch((uint8_t *)ctx->msg + MSG_REGS + l, 0, 3);
 		cpu_relax();
 	}
+	if (spin)
+		ctx->spun += __builtin_ia32_rdtsc() - t0;
 	if (spin && !solo)
 		spin_outcome(ctx, true);
 	if (spin && solo && ++ctx->solo_misses >= SOLO_MISSES)
@@ -650,6 +654,7 @@ int st_ctx_run(struct plat_ctx *ctx, struct plat_as *as, struct plat_regs *regs,
 	if ((r = st_ctx_own(ctx)) < 0)
 		return r;
 	memset(ev, 0, sizeof(*ev));
+	ctx->spun = 0;
 	if (atomic_load(&as->dead))
 		return -ESRCH;
 	/* What PTRACE_SETREGS refuses, and wrfsbase would fault on. */
@@ -709,6 +714,8 @@ int st_ctx_run(struct plat_ctx *ctx, struct plat_as *as, struct plat_regs *regs,
 	if (ev->kind == PLAT_EV_INTERRUPT)
 		atomic_store(&ctx->interrupted, 0);
 out:
+	/* (after the spill case above, which clears ev) */
+	ev->spun_ns = st_spin_ticks() ? ctx->spun * ST_SPIN_NS / st_spin_ticks() : 0;
 	atomic_store(&ctx->running, 0);
 	/* No tgkill of ctx_interrupt may still be on its way once we return: the stub may be
 	 * reaped next, and its pid reused. */

@@ -358,6 +358,7 @@ struct plat_ctx {
 	uint64_t service_ticks; /* how long the Sentry takes to answer a report */
 	uint64_t t_seen;        /* the TSC when the Sentry saw the last report */
 	unsigned waits_seen;    /* thread_waits then (common/thread.h) */
+	uint64_t spun;          /* TSC ticks spent spinning for reports in the current ctx_run */
 	uint64_t t_released;    /* and when it last set RUN */
 	uint64_t rounds;        /* runs so far */
 	uint64_t quiet_until;   /* no spinning before this round */

@@ -169,6 +169,7 @@ void rusage_task_init(struct task *t, const struct task *parent)
 			t->nice = 0;
 	}
 	atomic_store(&t->utime_ticks, 0);
+	atomic_store(&t->spun_ns, 0);
 }
 
 /* ---- CPU time ---- */
@@ -185,8 +186,10 @@ void rusage_task_times_locked(struct task *t, int64_t *utime, int64_t *stime)
 {
 	int htid = atomic_load(&t->host_tid);
 
+	int64_t cpu = htid > 0 ? host_thread_cpu_ns(htid) : 0, spun = (int64_t)atomic_load(&t->spun_ns);
+
 	*utime = rusage_ticks_ns(atomic_load(&t->utime_ticks));
-	*stime = htid > 0 ? host_thread_cpu_ns(htid) : 0;
+	*stime = cpu > spun ? cpu - spun : 0;
 }
 
 void rusage_tg_times_locked(struct thread_group *tg, int64_t *utime, int64_t *stime)

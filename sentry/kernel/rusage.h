@@ -5,9 +5,11 @@
  *  - user time of a task is the wall-clock time its host thread spends inside the platform's
  *    ctx_run (the application running, as gVisor counts it); time the host takes the CPU away
  *    from the stub is counted too;
- *  - system time is the CPU time of the task's Sentry host thread (its syscall emulation).
- *    The Sentry's own work for the stub while the application runs (ptrace's waitpid,
- *    systrap's spinning) lands there too.
+ *  - system time is the CPU time of the task's Sentry host thread (its syscall emulation),
+ *    less what the platform says it spent spinning for the application (systrap's spins,
+ *    which in solo take as much CPU as the application: a busy loop's user and system time
+ *    were then equal). The Sentry's other work for the stub while the application runs
+ *    (ptrace's waitpid) lands there.
  * The maximum resident set is sampled, not a true high-water mark: the resident size of the
  * address space (pages backed in the memory file) when getrusage asks, when the last thread
  * exits and at execve (not of a vfork child, whose address space is its parent's). The last

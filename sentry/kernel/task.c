@@ -362,6 +362,11 @@ void task_run(struct task *t)
 		itimer_user_enter(t);
 		int r = t->plat->ctx_run(t->ctx, mm_plat_as(t->mm), &t->regs, &ev);
 		itimer_user_exit(t);
+		if (r == 0 && ev.spun_ns)
+			atomic_store_explicit(&t->spun_ns,
+					      atomic_load_explicit(&t->spun_ns, memory_order_relaxed) +
+						  ev.spun_ns,
+					      memory_order_relaxed);
 		/* Release, not seq_cst: a kick that still sees true only interrupts the next run
 		 * needlessly; only the store of true must be ordered before the pending check. */
 		atomic_store_explicit(&t->in_user, false, memory_order_release);

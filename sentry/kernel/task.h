@@ -184,6 +184,8 @@ struct task {
 	uint64_t cpu_mask[4];      /* sched_setaffinity: CPUs 0..255 */
 	_Atomic uint64_t utime_ticks; /* time inside ctx_run, in rusage_clock ticks (itimer_user_exit
 	                               * adds it) */
+	_Atomic uint64_t spun_ns;     /* of which the host thread spent spinning (plat_event's
+	                               * spun_ns): left out of its system time */
 };
 
 /* The kernel: global state shared by every task. */
