@@ -433,8 +433,8 @@ SYSCALL_DEFINE(setdomainname) { return set_uts(t, g_kernel.domainname, a->a[0], 
 const struct syscall_entry sys_res_table[] = {
     {LINUX_SYS_getrusage, sys_getrusage,
      "partial: user time is time spent running application code (wall clock), system time the "
-     "CPU time of the task's Sentry thread; maxrss is sampled; fault and context-switch "
-     "counters are 0"},
+     "CPU time of the task's Sentry thread less its spinning for the application; maxrss is "
+     "sampled; fault and context-switch counters are 0"},
     {LINUX_SYS_times, sys_times, "partial: times as getrusage measures them"},
     E(sched_getaffinity),
     {LINUX_SYS_sched_setaffinity, sys_sched_setaffinity,
