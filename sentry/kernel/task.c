@@ -344,7 +344,7 @@ void task_run(struct task *t)
 
 	current_task = t;
 	while (!task_should_leave(t)) {
-		struct plat_event ev;
+		struct plat_event ev = {0}; /* (kind 0 is none: a run that filled nothing is run again) */
 
 		if (signal_pending(t) || t->restore_sigmask ||
 		    (after_syscall && is_restart_code(t->regs.regs.rax)))
