@@ -185,8 +185,8 @@ static int64_t host_thread_cpu_ns(int tid)
 void rusage_task_times_locked(struct task *t, int64_t *utime, int64_t *stime)
 {
 	int htid = atomic_load(&t->host_tid);
-
-	int64_t cpu = htid > 0 ? host_thread_cpu_ns(htid) : 0, spun = (int64_t)atomic_load(&t->spun_ns);
+	int64_t cpu = htid > 0 ? host_thread_cpu_ns(htid) : 0;
+	int64_t spun = (int64_t)atomic_load(&t->spun_ns);
 
 	*utime = rusage_ticks_ns(atomic_load(&t->utime_ticks));
 	*stime = cpu > spun ? cpu - spun : 0;
