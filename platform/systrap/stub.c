@@ -1053,9 +1053,8 @@ static void cpuid_table(void)
 {
 	uint32_t r[4], max, i, n;
 
-	memset(g_data + D_CPUID, 0, 8);
 	if (!st_cpuid_on())
-		return;
+		return; /* (the count stays 0: st_stub_init zeroed the data page) */
 	cpuid_put(0, ST_CPUID_ANY_SUB, r);
 	max = r[0];
 	cpuid_put(1, ST_CPUID_ANY_SUB, r);
@@ -1123,7 +1122,6 @@ int st_stub_init(void)
 	 * FXRSTOR) load from here. */
 	memcpy(g_data + D_FPINIT + FX_FCW, &fcw, sizeof(fcw));
 	memcpy(g_data + D_FPINIT + FX_MXCSR, &mxcsr, sizeof(mxcsr));
-	memset(g_data + D_CPUID, 0, 8);
 	g_cpuid_on = !CPU_FEATURE_ACTIVE(OSPKE) && cpuid_cost_ns() > ST_CPUID_WORTH_NS;
 	stub_master_prepare(cpuid_table);
 	return 0;

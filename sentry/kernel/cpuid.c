@@ -9,7 +9,6 @@
 #include "sentry/kernel/task.h"
 #include "sentry/mm/mm.h"
 
-
 void cpuid_window_open(struct task *t)
 {
 	if (!t->ctx || !t->plat->ctx_cpuid_learn)

@@ -113,14 +113,10 @@ static void run_capture(char *const argv[], char *buf, size_t n)
 		_exit(127);
 	}
 	close(p[1]);
-	size_t got = 0;
-	ssize_t r;
-	while (got < n - 1 && (r = read(p[0], buf + got, n - 1 - got)) > 0)
-		got += (size_t)r;
+	size_t got = read_fd_all(p[0], buf, n);
 	close(p[0]);
 	expect_exit(pid, 0);
 	CHECK(got > 0, "%s printed nothing", argv[0]);
-	buf[got] = 0;
 	if (buf[got - 1] == '\n')
 		buf[got - 1] = 0;
 }
