@@ -28,6 +28,12 @@
  * array. So sharing a whole mapping (fork) costs one operation per block, not per page, while
  * copy-on-write, which drops pages one by one, costs O(1) per page. Pages freed one after
  * another are coalesced (pending) and punched in one call when the lock is dropped.
+ *
+ * A batch (memfile_batch_begin/end, on one thread: an address space's teardown, an munmap)
+ * keeps aside every range whose last reference goes meanwhile, and at its end punches them in
+ * offset order, adjacent ones joined: a process's pages freed VMA by VMA and page by page come
+ * back as a few runs, one fallocate each, where each was a punch of its own (a gcc run's 293
+ * punches -> ~135; each costs ~10 us besides its pages, docs/performance.md).
  */
 struct extent {
 	uint64_t off, len;
@@ -289,9 +295,61 @@ void memfile_free(uint64_t off, uint64_t len)
 	free_unlocked(off, len);
 }
 
-/* Free [off, off+len) once the lock is dropped, with the ranges freed next to it. Lock held. */
+/* The calling thread's batch: the ranges freed since memfile_batch_begin, unordered. */
+static __thread struct {
+	struct extent *v;
+	size_t n, cap;
+	unsigned depth; /* begins not ended yet: the outermost end frees */
+} batch;
+
+void memfile_batch_begin(void) { batch.depth++; }
+
+static int extent_cmp(const void *a, const void *b)
+{
+	const struct extent *x = a, *y = b;
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+void memfile_batch_end(void)
+{
+	struct extent *v = batch.v;
+	size_t n = batch.n, runs = 0;
+
+	if (!batch.depth || --batch.depth)
+		return;
+	/* The array goes with the batch: task threads come and go. */
+	batch.v = NULL;
+	batch.n = batch.cap = 0;
+	if (n)
+		qsort(v, n, sizeof(*v), extent_cmp);
+	for (size_t i = 1; i < n; i++) {
+		if (v[runs].off + v[runs].len == v[i].off)
+			v[runs].len += v[i].len;
+		else
+			v[++runs] = v[i];
+	}
+	for (size_t i = 0; n && i <= runs; i++)
+		free_unlocked(v[i].off, v[i].len);
+	free(v);
+}
+
+/* Keep [off, off+len) in the calling thread's batch, if one is on and has room. Lock held. */
+static bool batch_keep(uint64_t off, uint64_t len)
+{
+	if (!batch.depth || (batch.n == batch.cap &&
+			  mm_grow_array((void **)&batch.v, &batch.cap, batch.n + 1,
+					sizeof(*batch.v), 64) < 0))
+		return false; /* freed as without a batch */
+	batch.v[batch.n++] = (struct extent){off, len};
+	return true;
+}
+
+/* Free [off, off+len) once the lock is dropped, with the ranges freed next to it (or at the
+ * end of the calling thread's batch). Lock held. */
 static void free_pending(uint64_t off, uint64_t len)
 {
+	if (batch_keep(off, len))
+		return;
 	if (mf.pend_len && mf.pend_off + mf.pend_len == off) {
 		mf.pend_len += len;
 		return;

@@ -134,11 +134,14 @@ static void mm_free(struct mm *mm)
 {
 	if (mm->before_free)
 		mm->before_free(mm, mm->before_free_arg);
-	/* Releasing the address space drops all its mappings at once; then the pages can go. */
+	/* Releasing the address space drops all its mappings at once; then the pages can go,
+	 * in one batch. */
 	if (mm->as)
 		mm->plat->as_release(mm->as);
+	memfile_batch_begin();
 	for (size_t i = 0; i < mm->n; i++)
 		vma_release(&mm->v[i]);
+	memfile_batch_end();
 	free(mm->v);
 	/* Unregistered first, so that no truncation queues a zap after those below are taken;
 	 * they hold pages the platform no longer maps. */

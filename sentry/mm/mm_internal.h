@@ -25,6 +25,11 @@ extern char *memfile_base;
  * Pages whose last reference goes are freed when the lock is dropped (coalesced). */
 void memfile_lock(void);
 void memfile_unlock(void);
+/* Between these two, on the calling thread, ranges whose last reference goes are only kept
+ * aside; the end frees them sorted, adjacent ones in one punch (memfile.c). Nested pairs
+ * free at the outermost end. */
+void memfile_batch_begin(void);
+void memfile_batch_end(void);
 int memfile_incref_locked(uint64_t off, uint64_t len);
 void memfile_decref_locked(uint64_t off, uint64_t len);
 /* Is every page of [off, off+len) held once? If not, *shared_at (may be NULL) gets the first

@@ -225,8 +225,10 @@ void mm_unmap_range(struct mm *mm, uint64_t start, uint64_t end, bool plat)
 			log_warn("mm: platform unmap %#lx-%#lx: %d", (unsigned long)start,
 				 (unsigned long)end, r);
 	}
+	memfile_batch_begin();
 	for (size_t k = i; k < j; k++)
 		vma_release(&mm->v[k]);
+	memfile_batch_end();
 	vma_remove(mm, i, j - i);
 	mm->cache = 0;
 }

@@ -55,6 +55,53 @@ Test(memfile, freed_pages_go_back_to_the_host, .init = setup, .fini = teardown)
 	memfile_free(off, 256 * PG);
 }
 
+/* Frees in a batch wait for its end, then go back in order: the held range between two runs
+ * keeps its pages, the freed ones read as zero when handed out again. */
+Test(memfile, batch_frees_at_its_end, .init = setup, .fini = teardown)
+{
+	uint64_t a, b, c, held, d, x;
+	struct stat st0, st1, st2;
+
+	cr_assert_eq(memfile_alloc(2 * PG, &a), 0);
+	cr_assert_eq(memfile_alloc(PG, &b), 0);
+	cr_assert_eq(memfile_alloc(2 * PG, &c), 0);
+	cr_assert_eq(memfile_alloc(PG, &held), 0);
+	cr_assert_eq(memfile_alloc(3 * PG, &d), 0);
+	cr_assert(b == a + 2 * PG && c == b + PG && held == c + 2 * PG && d == held + PG);
+	fstat(memfile_fd(), &st0);
+	memset(memfile_ptr(a), 0xcd, 9 * PG);
+	fstat(memfile_fd(), &st1);
+
+	memfile_batch_begin();
+	memfile_decref(c, 2 * PG);
+	memfile_decref(d + PG, 2 * PG);
+	memfile_batch_begin(); /* nested: its end frees nothing yet */
+	memfile_decref(a, 2 * PG);
+	memfile_batch_end();
+	memfile_decref(b, PG);
+	memfile_decref(d, PG);
+	cr_assert_eq(memfile_used(), used0 + 9 * PG, "nothing freed before the batch ends");
+	fstat(memfile_fd(), &st2);
+	cr_assert_eq(st2.st_blocks, st1.st_blocks, "nothing punched before the batch ends");
+	cr_assert_eq(memfile_alloc(PG, &x), 0);
+	cr_assert(x < a || x >= d + 3 * PG, "a range freed in the batch is not handed out before its end");
+	memfile_free(x, PG);
+	memfile_batch_end();
+
+	cr_assert_eq(memfile_used(), used0 + PG, "all but the held page freed");
+	fstat(memfile_fd(), &st2);
+	cr_assert_leq(st2.st_blocks - st0.st_blocks, PG / 512, "only the held page left");
+	cr_assert_eq(((unsigned char *)memfile_ptr(held))[0], 0xcd, "the held page kept");
+	cr_assert_eq(memfile_alloc(5 * PG, &x), 0);
+	cr_assert_eq(x, a, "the run before the held page is free again, whole");
+	for (uint64_t i = 0; i < 5 * PG; i += PG)
+		cr_assert_eq(((char *)memfile_ptr(x))[i], 0, "reallocated pages read as zero");
+	memfile_free(x, 5 * PG);
+	memfile_free(held, PG);
+	memfile_batch_end(); /* unbalanced: ignored */
+	cr_assert_eq(memfile_used(), used0);
+}
+
 Test(memfile, refcounts, .init = setup, .fini = teardown)
 {
 	uint64_t off;
