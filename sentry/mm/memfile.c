@@ -336,9 +336,9 @@ void memfile_batch_end(void)
 /* Keep [off, off+len) in the calling thread's batch, if one is on and has room. Lock held. */
 static bool batch_keep(uint64_t off, uint64_t len)
 {
-	if (!batch.depth || (batch.n == batch.cap &&
-			  mm_grow_array((void **)&batch.v, &batch.cap, batch.n + 1,
-					sizeof(*batch.v), 64) < 0))
+	if (!batch.depth ||
+	    (batch.n == batch.cap &&
+	     mm_grow_array((void **)&batch.v, &batch.cap, batch.n + 1, sizeof(*batch.v), 64) < 0))
 		return false; /* freed as without a batch */
 	batch.v[batch.n++] = (struct extent){off, len};
 	return true;

@@ -84,7 +84,8 @@ Test(memfile, batch_frees_at_its_end, .init = setup, .fini = teardown)
 	fstat(memfile_fd(), &st2);
 	cr_assert_eq(st2.st_blocks, st1.st_blocks, "nothing punched before the batch ends");
 	cr_assert_eq(memfile_alloc(PG, &x), 0);
-	cr_assert(x < a || x >= d + 3 * PG, "a range freed in the batch is not handed out before its end");
+	cr_assert(x < a || x >= d + 3 * PG,
+		  "a range freed in the batch is not handed out before its end");
 	memfile_free(x, PG);
 	memfile_batch_end();
 
