@@ -575,12 +575,17 @@ int mm_write_soon(struct mm *mm, uint64_t addr)
 struct fork_copy_to {
 	uint64_t delta;
 	uint64_t *copied;
+	uint64_t *next; /* stale pages: the first not written yet (the gaps are punched) */
 };
 
 static void copy_data(void *arg, uint64_t a, uint64_t b)
 {
 	struct fork_copy_to *to = arg;
 
+	if (to->next) {
+		memfile_punch(*to->next, a + to->delta - *to->next);
+		*to->next = b + to->delta;
+	}
 	memfile_copy(a + to->delta, a, b - a);
 	*to->copied += b - a;
 }
@@ -597,13 +602,18 @@ static int fork_copy(const struct vma *v, struct vma *nv, struct known *kn, uint
 	nv->pmi = 0;
 	nv->flags &= ~VMA_COW;
 	nv->excl = nv->start;
-	if (memfile_alloc(len, &nv->moff) < 0)
+	int stale = memfile_alloc_overwrite(len, &nv->moff);
+	if (stale < 0)
 		return -ENOMEM;
+	uint64_t next = nv->moff;
 	for (uint64_t a = v->start; a < v->end; a = re) {
 		re = vma_run(v, a, v->end, &old, NULL);
-		struct fork_copy_to to = {nv->moff + (a - v->start) - old, copied};
+		struct fork_copy_to to = {nv->moff + (a - v->start) - old, copied,
+					  stale ? &next : NULL};
 		memfile_data_ranges(kn, old, old + (re - a), copy_data, &to);
 	}
+	if (stale)
+		memfile_punch(next, nv->moff + len - next);
 	if (nv->file)
 		file_get(nv->file);
 	return 0;

@@ -19,8 +19,8 @@
 /*
  * Allocation state is a sorted array of disjoint free extents: the ranges nobody holds.
  * Allocation is first fit from the lowest offset, which keeps the used part of the file compact;
- * freed ranges are coalesced with their neighbours. Every range handed out is zero: fresh file
- * space is a hole and freed space is punched.
+ * freed ranges are coalesced with their neighbours. Every range memfile_alloc hands out is
+ * zero: fresh file space is a hole and freed space is punched.
  *
  * Reference counts are kept per page, as the references beyond the first ("extra": a fresh
  * page has one reference and extra 0), in blocks of RC_PAGES pages: a block whose pages all
@@ -34,6 +34,13 @@
  * offset order, adjacent ones joined: a process's pages freed VMA by VMA and page by page come
  * back as a few runs, one fallocate each, where each was a punch of its own (a gcc run's 293
  * punches -> ~135; each costs ~10 us besides its pages, docs/performance.md).
+ *
+ * Kept for a fork's copy: an address space's teardown (memfile_batch_end_keep) does not punch
+ * its runs of at least KEPT_MIN but keeps them, stale, off the free list, up to what fork
+ * copies have asked for so far (at most KEPT_MAX, KEPT_N runs). memfile_alloc_overwrite hands
+ * them out, and only to a fork's copy, which writes every page it takes or punches it: a page
+ * written in place costs the host ~1 us less than a fresh one (docs/performance.md), and the
+ * dead process's punch is saved. A workload that does not fork with copies keeps nothing.
  */
 struct extent {
 	uint64_t off, len;
@@ -58,6 +65,18 @@ static struct {
 	struct rc_block *rc;	     /* MEMFILE_SIZE >> RC_SHIFT of them */
 	uint64_t pend_off, pend_len; /* freed, to be punched and listed at unlock */
 } mf = {.lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1};
+
+/* Freed pages kept, unpunched, for a fork's copy (memfile_alloc_overwrite, below); under
+ * mf.lock. */
+#define KEPT_N 32
+#define KEPT_MIN (64ULL << 10)
+#define KEPT_MAX (64ULL << 20)
+static struct {
+	struct extent v[KEPT_N];
+	size_t n;
+	uint64_t bytes;
+	uint64_t want; /* what fork copies have asked for so far, at most KEPT_MAX */
+} kept;
 
 int memfile_init(void)
 {
@@ -159,7 +178,10 @@ static size_t free_index(uint64_t off)
 static bool double_free_locked(uint64_t off, uint64_t len)
 {
 	size_t i = free_index(off);
-	if (i < mf.nfree && mf.free[i].off < off + len) {
+	bool kept_already = false;
+	for (size_t k = 0; k < kept.n; k++)
+		kept_already |= kept.v[k].off < off + len && off < kept.v[k].off + kept.v[k].len;
+	if ((i < mf.nfree && mf.free[i].off < off + len) || kept_already) {
 		log_error("memfile: double free of %#lx+%#lx", (unsigned long)off,
 			  (unsigned long)len);
 		return true;
@@ -227,28 +249,35 @@ static void free_unlocked(uint64_t off, uint64_t len)
 	pthread_mutex_unlock(&mf.lock);
 }
 
-int memfile_alloc(uint64_t len, uint64_t *off)
+/* Take len from the front of the first extent of v[0..*n) that has it, into *off; one used
+ * up leaves the array, which stays in order. Returns whether one had it. Lock held. */
+static bool take_first_fit(struct extent *v, size_t *n, uint64_t len, uint64_t *off)
 {
-	if (!len || !IS_PAGE_ALIGNED(len))
-		return -EINVAL;
-	pthread_mutex_lock(&mf.lock);
-	for (size_t i = 0; i < mf.nfree; i++) {
-		struct extent *e = &mf.free[i];
+	for (size_t i = 0; i < *n; i++) {
+		struct extent *e = &v[i];
 		if (e->len < len)
 			continue;
 		*off = e->off;
 		e->off += len;
 		e->len -= len;
 		if (!e->len) {
-			memmove(e, e + 1, (mf.nfree - i - 1) * sizeof(*e));
-			mf.nfree--;
+			memmove(e, e + 1, (*n - i - 1) * sizeof(*e));
+			--*n;
 		}
 		mf.used += len;
-		pthread_mutex_unlock(&mf.lock);
-		return 0;
+		return true;
 	}
+	return false;
+}
+
+int memfile_alloc(uint64_t len, uint64_t *off)
+{
+	if (!len || !IS_PAGE_ALIGNED(len))
+		return -EINVAL;
+	pthread_mutex_lock(&mf.lock);
+	bool ok = take_first_fit(mf.free, &mf.nfree, len, off);
 	pthread_mutex_unlock(&mf.lock);
-	return -ENOMEM;
+	return ok ? 0 : -ENOMEM;
 }
 
 int memfile_alloc_at(uint64_t off, uint64_t len)
@@ -310,7 +339,49 @@ static int extent_cmp(const void *a, const void *b)
 	return x->off < y->off ? -1 : x->off > y->off;
 }
 
-void memfile_batch_end(void)
+/* Keep [off, off+len), freed by a teardown, for a fork's copy (above) if it is large enough
+ * and fork copies have asked for that much. */
+static bool keep(uint64_t off, uint64_t len)
+{
+	bool r = false;
+
+	if (len < KEPT_MIN)
+		return false;
+	pthread_mutex_lock(&mf.lock);
+	if (kept.n < KEPT_N && kept.bytes + len <= kept.want && !double_free_locked(off, len)) {
+		kept.v[kept.n++] = (struct extent){off, len};
+		kept.bytes += len;
+		mf.used -= len;
+		r = true;
+	}
+	pthread_mutex_unlock(&mf.lock);
+	return r;
+}
+
+int memfile_alloc_overwrite(uint64_t len, uint64_t *off)
+{
+	if (!len || !IS_PAGE_ALIGNED(len))
+		return -EINVAL;
+	pthread_mutex_lock(&mf.lock);
+	kept.want = MIN(kept.want + len, KEPT_MAX);
+	bool stale = take_first_fit(kept.v, &kept.n, len, off);
+	if (stale)
+		kept.bytes -= len;
+	pthread_mutex_unlock(&mf.lock);
+	return stale ? 1 : memfile_alloc(len, off);
+}
+
+void memfile_punch(uint64_t off, uint64_t len)
+{
+	int mode = FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE;
+	/* The range may hold a dead process's pages: zeros one way or the other. */
+	if (len && fallocate(mf.fd, mode, (off_t)off, (off_t)len) < 0)
+		memset(memfile_ptr(off), 0, len);
+}
+
+void memfile_batch_end(void) { memfile_batch_end_keep(false); }
+
+void memfile_batch_end_keep(bool reuse)
 {
 	struct extent *v = batch.v;
 	size_t n = batch.n, runs = 0;
@@ -329,7 +400,8 @@ void memfile_batch_end(void)
 			v[++runs] = v[i];
 	}
 	for (size_t i = 0; n && i <= runs; i++)
-		free_unlocked(v[i].off, v[i].len);
+		if (!reuse || !keep(v[i].off, v[i].len))
+			free_unlocked(v[i].off, v[i].len);
 	free(v);
 }
 

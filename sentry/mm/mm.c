@@ -141,7 +141,7 @@ static void mm_free(struct mm *mm)
 	memfile_batch_begin();
 	for (size_t i = 0; i < mm->n; i++)
 		vma_release(&mm->v[i]);
-	memfile_batch_end();
+	memfile_batch_end_keep(true);
 	free(mm->v);
 	/* Unregistered first, so that no truncation queues a zap after those below are taken;
 	 * they hold pages the platform no longer maps. */

@@ -187,6 +187,45 @@ Test(fork, small_memory_is_copied_at_fork, .init = setup, .fini = teardown)
 	mm_put(c);
 }
 
+/* A fork's copy may take a dead address space's pages, kept unpunched (memfile.c, "Kept for a
+ * fork's copy"): what it copies overwrites them and the parent's holes are punched, so the
+ * child sees the parent's bytes and zeros, never the dead one's, and its holes stay holes. */
+Test(fork, a_copy_into_kept_pages_leaves_nothing_stale, .init = setup, .fini = teardown)
+{
+	uint64_t a = 0x40000000, len = 64 * PG;
+	cr_assert_eq(anon(a, len, RW, LINUX_MAP_FIXED), (long)a);
+	for (uint64_t p = 0; p < 16 * PG; p += PG)
+		cr_assert_eq(app_write(mm, a + p, 'p'), 0);
+	for (uint64_t p = 32 * PG; p < 36 * PG; p += PG)
+		cr_assert_eq(app_write(mm, a + p, 'p'), 0);
+	uint64_t res = mm_resident_bytes(mm);
+
+	/* A first child, which writes every page, then dies: its pages are kept. */
+	struct mm *dead = mm_fork_copy(mm, 1ULL << 20);
+	cr_assert(dead);
+	cr_assert_eq(mm_activate(dead), 0);
+	for (uint64_t p = 0; p < len; p += PG)
+		cr_assert_eq(app_write(dead, a + p, 'x'), 0);
+	uint64_t dead_moff = dead->v[0].moff;
+	uint64_t used = memfile_used();
+	mm_put(dead);
+	cr_assert_eq(memfile_used(), used - len, "the dead child's pages are not in use");
+
+	struct mm *c = mm_fork_copy(mm, 1ULL << 20);
+	cr_assert(c);
+	cr_assert_eq(c->v[0].moff, dead_moff, "the kept pages were taken");
+	cr_assert_eq(mm_resident_bytes(c), res, "the parent's holes are holes in the child");
+	cr_assert_eq(mm_activate(c), 0);
+	for (uint64_t p = 0; p < len; p += PG) {
+		char want = p < 16 * PG || (p >= 32 * PG && p < 36 * PG) ? 'p' : 0;
+		cr_assert_eq(app_read(c, a + p), want, "page %lu", (unsigned long)(p / PG));
+		cr_assert_eq(app_read(c, a + p + PG - 1), 0, "page %lu's end",
+			     (unsigned long)(p / PG));
+	}
+	check_mirror(c);
+	mm_put(c);
+}
+
 Test(fork, copy_out_does_not_leak_into_the_other_mm, .init = setup, .fini = teardown)
 {
 	uint64_t a = 0x40000000;
