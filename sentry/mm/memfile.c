@@ -249,25 +249,20 @@ static void free_unlocked(uint64_t off, uint64_t len)
 	pthread_mutex_unlock(&mf.lock);
 }
 
-/* Take len from the front of the first extent of v[0..*n) that has it, into *off; one used
- * up leaves the array, which stays in order. Returns whether one had it. Lock held. */
-static bool take_first_fit(struct extent *v, size_t *n, uint64_t len, uint64_t *off)
+/* Take len (at most its length) from the front of v[i] of v[0..*n), into *off; one used up
+ * leaves the array, which stays in order. Lock held. */
+static void take(struct extent *v, size_t *n, size_t i, uint64_t len, uint64_t *off)
 {
-	for (size_t i = 0; i < *n; i++) {
-		struct extent *e = &v[i];
-		if (e->len < len)
-			continue;
-		*off = e->off;
-		e->off += len;
-		e->len -= len;
-		if (!e->len) {
-			memmove(e, e + 1, (*n - i - 1) * sizeof(*e));
-			--*n;
-		}
-		mf.used += len;
-		return true;
+	struct extent *e = &v[i];
+
+	*off = e->off;
+	e->off += len;
+	e->len -= len;
+	if (!e->len) {
+		memmove(e, e + 1, (*n - i - 1) * sizeof(*e));
+		--*n;
 	}
-	return false;
+	mf.used += len;
 }
 
 int memfile_alloc(uint64_t len, uint64_t *off)
@@ -275,9 +270,14 @@ int memfile_alloc(uint64_t len, uint64_t *off)
 	if (!len || !IS_PAGE_ALIGNED(len))
 		return -EINVAL;
 	pthread_mutex_lock(&mf.lock);
-	bool ok = take_first_fit(mf.free, &mf.nfree, len, off);
+	size_t i = 0;
+	while (i < mf.nfree && mf.free[i].len < len)
+		i++; /* first fit */
+	bool found = i < mf.nfree;
+	if (found)
+		take(mf.free, &mf.nfree, i, len, off);
 	pthread_mutex_unlock(&mf.lock);
-	return ok ? 0 : -ENOMEM;
+	return found ? 0 : -ENOMEM;
 }
 
 int memfile_alloc_at(uint64_t off, uint64_t len)
@@ -339,8 +339,21 @@ static int extent_cmp(const void *a, const void *b)
 	return x->off < y->off ? -1 : x->off > y->off;
 }
 
+/* Give kept.v[i] back: punched and listed free. Lock held. */
+static void unkeep_locked(size_t i)
+{
+	struct extent e = kept.v[i];
+
+	memmove(&kept.v[i], &kept.v[i + 1], (kept.n - i - 1) * sizeof(e));
+	kept.n--;
+	kept.bytes -= e.len;
+	mf.used += e.len; /* (list_locked takes it off again) */
+	free_locked(e.off, e.len);
+}
+
 /* Keep [off, off+len), freed by a teardown, for a fork's copy (above) if it is large enough
- * and fork copies have asked for that much. */
+ * and fork copies have asked for that much; with every slot taken, in place of the smallest
+ * run kept if that is smaller. */
 static bool keep(uint64_t off, uint64_t len)
 {
 	bool r = false;
@@ -348,6 +361,14 @@ static bool keep(uint64_t off, uint64_t len)
 	if (len < KEPT_MIN)
 		return false;
 	pthread_mutex_lock(&mf.lock);
+	if (kept.n == KEPT_N) {
+		size_t min = 0;
+		for (size_t i = 1; i < kept.n; i++)
+			if (kept.v[i].len < kept.v[min].len)
+				min = i;
+		if (kept.v[min].len < len && kept.bytes - kept.v[min].len + len <= kept.want)
+			unkeep_locked(min);
+	}
 	if (kept.n < KEPT_N && kept.bytes + len <= kept.want && !double_free_locked(off, len)) {
 		kept.v[kept.n++] = (struct extent){off, len};
 		kept.bytes += len;
@@ -364,9 +385,22 @@ int memfile_alloc_overwrite(uint64_t len, uint64_t *off)
 		return -EINVAL;
 	pthread_mutex_lock(&mf.lock);
 	kept.want = MIN(kept.want + len, KEPT_MAX);
-	bool stale = take_first_fit(kept.v, &kept.n, len, off);
-	if (stale)
+	size_t best = kept.n;
+	for (size_t i = 0; i < kept.n; i++) /* best fit: the large runs stay whole */
+		if (kept.v[i].len >= len && (best == kept.n || kept.v[i].len < kept.v[best].len))
+			best = i;
+	bool stale = best < kept.n;
+	if (stale) {
 		kept.bytes -= len;
+		take(kept.v, &kept.n, best, len, off);
+		/* A rest too small to keep again is given back now rather than take a slot. */
+		for (size_t i = 0; i < kept.n; i++)
+			if (kept.v[i].off == *off + len) {
+				if (kept.v[i].len < KEPT_MIN)
+					unkeep_locked(i);
+				break;
+			}
+	}
 	pthread_mutex_unlock(&mf.lock);
 	return stale ? 1 : memfile_alloc(len, off);
 }

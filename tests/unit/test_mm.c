@@ -103,6 +103,57 @@ Test(memfile, batch_frees_at_its_end, .init = setup, .fini = teardown)
 	cr_assert_eq(memfile_used(), used0);
 }
 
+/* A teardown's runs are kept unpunched only up to what fork copies have asked for, never
+ * handed out by memfile_alloc, and handed to memfile_alloc_overwrite best fit, stale; a rest
+ * too small to keep is punched and freed at once. */
+Test(memfile, teardown_runs_kept_for_fork_copies, .init = setup, .fini = teardown)
+{
+	uint64_t a, x, y, z, w;
+	struct stat st0, st1;
+	unsigned char *p;
+
+	/* Nothing asked for yet: a teardown's run is punched as before. */
+	cr_assert_eq(memfile_alloc(32 * PG, &a), 0);
+	memset(memfile_ptr(a), 0xcd, 32 * PG);
+	memfile_batch_begin();
+	memfile_decref(a, 32 * PG);
+	memfile_batch_end_keep(true);
+	cr_assert_eq(memfile_used(), used0);
+	cr_assert_eq(memfile_alloc(32 * PG, &y), 0);
+	cr_assert_eq(y, a);
+	cr_assert_eq(((char *)memfile_ptr(y))[PG], 0, "punched");
+	memfile_free(y, 32 * PG);
+
+	/* A copy of 64 pages asks for that much (and gets fresh pages: nothing kept). */
+	cr_assert_eq(memfile_alloc_overwrite(64 * PG, &x), 0);
+	memset(memfile_ptr(x), 0xcd, 64 * PG);
+	fstat(memfile_fd(), &st0);
+	memfile_batch_begin();
+	memfile_decref(x, 64 * PG);
+	memfile_batch_end_keep(true);
+	fstat(memfile_fd(), &st1);
+	cr_assert_eq(memfile_used(), used0, "kept pages are not in use");
+	cr_assert_eq(st1.st_blocks, st0.st_blocks, "nor punched");
+	cr_assert_eq(memfile_alloc(64 * PG, &y), 0);
+	cr_assert(y >= x + 64 * PG || y + 64 * PG <= x, "memfile_alloc hands out no kept page");
+
+	cr_assert_eq(memfile_alloc_overwrite(40 * PG, &z), 1);
+	cr_assert_eq(z, x);
+	p = memfile_ptr(z);
+	cr_assert_eq(p[0], 0xcd, "stale, as said");
+	cr_assert_eq(memfile_alloc_overwrite(20 * PG, &w), 1, "the 24 pages left are kept");
+	cr_assert_eq(w, x + 40 * PG);
+	p = memfile_ptr(x + 60 * PG);
+	cr_assert_eq(p[0], 0, "the 4 pages left are too few to keep: punched");
+	cr_assert_eq(memfile_used(), used0 + 124 * PG);
+	cr_assert_eq(memfile_alloc_overwrite(16 * PG, &a), 0, "nothing kept any more");
+	memfile_free(a, 16 * PG);
+	memfile_free(w, 20 * PG);
+	memfile_free(z, 40 * PG);
+	memfile_free(y, 64 * PG);
+	cr_assert_eq(memfile_used(), used0);
+}
+
 Test(memfile, refcounts, .init = setup, .fini = teardown)
 {
 	uint64_t off;

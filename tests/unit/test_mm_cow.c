@@ -214,6 +214,7 @@ Test(fork, a_copy_into_kept_pages_leaves_nothing_stale, .init = setup, .fini = t
 	struct mm *c = mm_fork_copy(mm, 1ULL << 20);
 	cr_assert(c);
 	cr_assert_eq(c->v[0].moff, dead_moff, "the kept pages were taken");
+	cr_assert_eq(memfile_used(), used, "in use again");
 	cr_assert_eq(mm_resident_bytes(c), res, "the parent's holes are holes in the child");
 	cr_assert_eq(mm_activate(c), 0);
 	for (uint64_t p = 0; p < len; p += PG) {
