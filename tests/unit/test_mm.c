@@ -154,6 +154,51 @@ Test(memfile, teardown_runs_kept_for_fork_copies, .init = setup, .fini = teardow
 	cr_assert_eq(memfile_used(), used0);
 }
 
+/* With every slot taken, a larger run takes the place of the smallest one kept, which is
+ * punched and freed. */
+Test(memfile, a_larger_run_replaces_the_smallest_kept, .init = setup, .fini = teardown)
+{
+	enum { N = 32, RUN = 16 * PG };
+	uint64_t run[N], spacer[N], big, x;
+
+	cr_assert_eq(memfile_alloc_overwrite(40 * RUN, &x), 0); /* asks for 40 runs' worth */
+	memfile_free(x, 40 * RUN);
+	for (int i = 0; i < N; i++) {
+		cr_assert_eq(memfile_alloc(RUN, &run[i]), 0);
+		cr_assert_eq(memfile_alloc(PG, &spacer[i]), 0); /* keeps the runs apart */
+		memset(memfile_ptr(run[i]), 0xcd, RUN);
+	}
+	cr_assert_eq(memfile_alloc(2 * RUN, &big), 0);
+	memset(memfile_ptr(big), 0xcd, 2 * RUN);
+	memfile_batch_begin();
+	for (int i = 0; i < N; i++)
+		memfile_decref(run[i], RUN);
+	memfile_batch_end_keep(true);
+	cr_assert_eq(memfile_used(), used0 + N * PG + 2 * RUN, "all 32 runs kept");
+	memfile_batch_begin();
+	memfile_decref(big, 2 * RUN);
+	memfile_batch_end_keep(true);
+	cr_assert_eq(memfile_used(), used0 + N * PG, "the larger run kept too");
+	int gone = -1;
+	for (int i = 0; i < N; i++)
+		if (((unsigned char *)memfile_ptr(run[i]))[0] == 0)
+			gone = gone < 0 ? i : -2;
+	cr_assert_geq(gone, 0, "exactly one small run given back (punched)");
+	cr_assert_eq(memfile_alloc_overwrite(2 * RUN, &x), 1);
+	cr_assert_eq(x, big, "the larger run, kept");
+	memfile_free(x, 2 * RUN);
+	for (int i = 0; i < N; i++) {
+		if (i != gone) {
+			cr_assert_eq(memfile_alloc_overwrite(RUN, &x), 1);
+			memfile_free(x, RUN);
+		}
+		memfile_free(spacer[i], PG);
+	}
+	cr_assert_eq(memfile_alloc_overwrite(RUN, &x), 0, "nothing kept any more");
+	memfile_free(x, RUN);
+	cr_assert_eq(memfile_used(), used0);
+}
+
 Test(memfile, refcounts, .init = setup, .fini = teardown)
 {
 	uint64_t off;
