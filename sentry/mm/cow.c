@@ -83,7 +83,8 @@ static int alloc_near(const struct vma *v, uint64_t s, uint64_t e, uint64_t *mof
 		if (next >= len && memfile_alloc_at(*moff, len) == 0)
 			return 0;
 	}
-	return memfile_alloc(len, moff);
+	/* (kept pages will do: the break copies every page of the run) */
+	return memfile_alloc_overwrite(len, moff) < 0 ? -ENOMEM : 0;
 }
 
 /*

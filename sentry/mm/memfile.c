@@ -38,9 +38,10 @@
  * Kept for a fork's copy: an address space's teardown (memfile_batch_end_keep) does not punch
  * its runs of at least KEPT_MIN but keeps them, stale, off the free list, up to what fork
  * copies have asked for so far (at most KEPT_MAX, KEPT_N runs). memfile_alloc_overwrite hands
- * them out, and only to a fork's copy, which writes every page it takes or punches it: a page
- * written in place costs the host ~1 us less than a fresh one (docs/performance.md), and the
- * dead process's punch is saved. A workload that does not fork with copies keeps nothing.
+ * them out, and only to what writes every page it takes or punches it (a fork's copy, a
+ * copy-on-write break's copy): a page written in place costs the host ~1 us less than a fresh
+ * one (docs/performance.md), and the dead process's punch is saved. A workload that does not
+ * copy so keeps nothing.
  */
 struct extent {
 	uint64_t off, len;
@@ -66,8 +67,7 @@ static struct {
 	uint64_t pend_off, pend_len; /* freed, to be punched and listed at unlock */
 } mf = {.lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1};
 
-/* Freed pages kept, unpunched, for a fork's copy (memfile_alloc_overwrite, below); under
- * mf.lock. */
+/* Freed pages kept, unpunched, for copies (memfile_alloc_overwrite, below); under mf.lock. */
 #define KEPT_N 32
 #define KEPT_MIN (64ULL << 10)
 #define KEPT_MAX (64ULL << 20)
@@ -75,7 +75,7 @@ static struct {
 	struct extent v[KEPT_N];
 	size_t n;
 	uint64_t bytes;
-	uint64_t want; /* what fork copies have asked for so far, at most KEPT_MAX */
+	uint64_t want; /* what copies have asked for so far, at most KEPT_MAX */
 } kept;
 
 int memfile_init(void)
@@ -339,8 +339,9 @@ static int extent_cmp(const void *a, const void *b)
 	return x->off < y->off ? -1 : x->off > y->off;
 }
 
-/* Give kept.v[i] back: punched and listed free. Lock held. */
-static void unkeep_locked(size_t i)
+/* Take kept.v[i] out, to be given back (free_unlocked, once the lock is dropped: nobody can
+ * be given it meanwhile). Returns it. Lock held. */
+static struct extent unkeep_locked(size_t i)
 {
 	struct extent e = kept.v[i];
 
@@ -348,14 +349,15 @@ static void unkeep_locked(size_t i)
 	kept.n--;
 	kept.bytes -= e.len;
 	mf.used += e.len; /* (list_locked takes it off again) */
-	free_locked(e.off, e.len);
+	return e;
 }
 
-/* Keep [off, off+len), freed by a teardown, for a fork's copy (above) if it is large enough
- * and fork copies have asked for that much; with every slot taken, in place of the smallest
- * run kept if that is smaller. */
+/* Keep [off, off+len), freed by a teardown, for copies (above) if it is large enough and
+ * copies have asked for that much; with every slot taken, in place of the smallest run kept
+ * if that is smaller. */
 static bool keep(uint64_t off, uint64_t len)
 {
+	struct extent out = {0, 0};
 	bool r = false;
 
 	if (len < KEPT_MIN)
@@ -367,7 +369,7 @@ static bool keep(uint64_t off, uint64_t len)
 			if (kept.v[i].len < kept.v[min].len)
 				min = i;
 		if (kept.v[min].len < len && kept.bytes - kept.v[min].len + len <= kept.want)
-			unkeep_locked(min);
+			out = unkeep_locked(min);
 	}
 	if (kept.n < KEPT_N && kept.bytes + len <= kept.want && !double_free_locked(off, len)) {
 		kept.v[kept.n++] = (struct extent){off, len};
@@ -376,6 +378,7 @@ static bool keep(uint64_t off, uint64_t len)
 		r = true;
 	}
 	pthread_mutex_unlock(&mf.lock);
+	free_unlocked(out.off, out.len);
 	return r;
 }
 
@@ -383,6 +386,8 @@ int memfile_alloc_overwrite(uint64_t len, uint64_t *off)
 {
 	if (!len || !IS_PAGE_ALIGNED(len))
 		return -EINVAL;
+	struct extent out = {0, 0};
+
 	pthread_mutex_lock(&mf.lock);
 	kept.want = MIN(kept.want + len, KEPT_MAX);
 	size_t best = kept.n;
@@ -397,11 +402,12 @@ int memfile_alloc_overwrite(uint64_t len, uint64_t *off)
 		for (size_t i = 0; i < kept.n; i++)
 			if (kept.v[i].off == *off + len) {
 				if (kept.v[i].len < KEPT_MIN)
-					unkeep_locked(i);
+					out = unkeep_locked(i);
 				break;
 			}
 	}
 	pthread_mutex_unlock(&mf.lock);
+	free_unlocked(out.off, out.len);
 	return stale ? 1 : memfile_alloc(len, off);
 }
 

@@ -30,11 +30,10 @@ void memfile_unlock(void);
  * free at the outermost end. */
 void memfile_batch_begin(void);
 void memfile_batch_end(void);
-/* memfile_batch_end, keeping the runs freed for fork copies (memfile.c) when reuse. */
+/* memfile_batch_end, keeping the runs freed for copies (memfile.c) when reuse. */
 void memfile_batch_end_keep(bool reuse);
-/* A range for a fork's copy: 1 when it holds a dead process's pages (the caller writes or
- * punches every page before anyone may read it), 0 when it is zero as memfile_alloc's, or
- * -errno. */
+/* A range for a copy: 1 when it holds a dead process's pages (the caller writes or punches
+ * every page before anyone may read it), 0 when it is zero as memfile_alloc's, or -errno. */
 int memfile_alloc_overwrite(uint64_t len, uint64_t *off);
 /* Give the pages of [off, off+len) back to the host: the range reads as zeros after. */
 void memfile_punch(uint64_t off, uint64_t len);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 
 #include "tests/unit/mm_fake.h"
 
@@ -887,6 +888,47 @@ Test(pgmap, dense_scattered_writes_copy_windows, .init = setup, .fini = teardown
 		cr_assert_eq(peek(c, a + p), (char)(p / PG + 6));
 		cr_assert_eq(peek(c, a + p + 3), p % (4 * PG) ? 0 : 'd');
 		cr_assert_eq(peek(mm, a + p + 3), 0);
+	}
+	mm_put(c);
+	mm_fault_worth = 1;
+}
+
+/* Copy-on-write breaks of whole windows may take a dead address space's kept pages
+ * (memfile.c): they copy every page of the window, the parent's holes as zeros, so nothing
+ * of the dead one shows. */
+Test(pgmap, window_copies_into_kept_pages_leave_nothing_stale, .init = setup, .fini = teardown)
+{
+	uint64_t len = 8ULL << 20, a = (uint64_t)anon(0, 8ULL << 20, RW, 0);
+	cr_assert_gt((long)a, 0);
+	fill_pages(mm, a, len / 2, 6); /* the upper half stays holes */
+	mm_fault_worth = 8;
+	/* Children break windows (asking for runs), write everything, and die: the first one's
+	 * pages are more than the breaks had asked for then, the second one's are kept. */
+	struct mm *c;
+	struct stat st0, st1;
+	for (int i = 0; i < 2; i++) {
+		c = mm_fork(mm);
+		cr_assert_eq(mm_activate(c), 0);
+		for (uint64_t p = 0; p < len; p += 4 * PG)
+			cr_assert_eq(app_write(c, a + p + 3, 'd'), 0);
+		for (uint64_t p = 0; p < len; p += PG)
+			cr_assert_eq(app_write(c, a + p, 'x'), 0);
+		fstat(memfile_fd(), &st0);
+		mm_put(c);
+		fstat(memfile_fd(), &st1);
+	}
+	cr_assert_eq(st1.st_blocks, st0.st_blocks, "the second child's pages kept, not punched");
+	/* The next one's windows come from them, and show the parent's bytes and zeros. */
+	c = mm_fork(mm);
+	cr_assert_eq(mm_activate(c), 0);
+	for (uint64_t p = 0; p < len; p += 4 * PG)
+		cr_assert_eq(app_write(c, a + p + 3, 'e'), 0);
+	check_mirror(c);
+	for (uint64_t p = 0; p < len; p += PG) {
+		char want = p < len / 2 ? (char)(p / PG + 6) : 0;
+		cr_assert_eq(peek(c, a + p), want, "page %lu", (unsigned long)(p / PG));
+		cr_assert_eq(peek(c, a + p + 3), p % (4 * PG) ? 0 : 'e');
+		cr_assert_eq(peek(c, a + p + PG - 1), 0);
 	}
 	mm_put(c);
 	mm_fault_worth = 1;
