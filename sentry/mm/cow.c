@@ -584,7 +584,7 @@ static void copy_data(void *arg, uint64_t a, uint64_t b)
 	struct fork_copy_to *to = arg;
 
 	if (to->next) {
-		memfile_punch(*to->next, a + to->delta - *to->next);
+		memfile_zero(*to->next, a + to->delta - *to->next);
 		*to->next = b + to->delta;
 	}
 	memfile_copy(a + to->delta, a, b - a);
@@ -614,7 +614,7 @@ static int fork_copy(const struct vma *v, struct vma *nv, struct known *kn, uint
 		memfile_data_ranges(kn, old, old + (re - a), copy_data, &to);
 	}
 	if (stale)
-		memfile_punch(next, nv->moff + len - next);
+		memfile_zero(next, nv->moff + len - next);
 	if (nv->file)
 		file_get(nv->file);
 	return 0;

@@ -151,13 +151,16 @@ uint64_t memfile_used(void)
 	return u;
 }
 
-/* Give the pages of [off, off+len) back to the host; the range reads as zeros afterwards. */
+/* Give the pages of [off, off+len) back to the host; the range reads as zeros afterwards
+ * (written with zeros if the punch fails: it may hold a dead process's pages). */
 static void punch(uint64_t off, uint64_t len)
 {
 	int mode = FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE;
-	if (fallocate(mf.fd, mode, (off_t)off, (off_t)len) < 0)
+	if (fallocate(mf.fd, mode, (off_t)off, (off_t)len) < 0) {
 		log_warn("memfile: punching %#lx+%#lx: %s", (unsigned long)off, (unsigned long)len,
 			 strerror(errno));
+		memset(memfile_ptr(off), 0, len);
+	}
 }
 
 /* Index of the first free extent ending after off. Lock held. */
@@ -396,27 +399,17 @@ int memfile_alloc_overwrite(uint64_t len, uint64_t *off)
 			best = i;
 	bool stale = best < kept.n;
 	if (stale) {
+		uint64_t rest = kept.v[best].len - len;
 		kept.bytes -= len;
 		take(kept.v, &kept.n, best, len, off);
-		/* A rest too small to keep again is given back now rather than take a slot. */
-		for (size_t i = 0; i < kept.n; i++)
-			if (kept.v[i].off == *off + len) {
-				if (kept.v[i].len < KEPT_MIN)
-					out = unkeep_locked(i);
-				break;
-			}
+		/* A rest too small to keep again (still kept.v[best]) is given back now rather
+		 * than take a slot. */
+		if (rest && rest < KEPT_MIN)
+			out = unkeep_locked(best);
 	}
 	pthread_mutex_unlock(&mf.lock);
 	free_unlocked(out.off, out.len);
 	return stale ? 1 : memfile_alloc(len, off);
-}
-
-void memfile_punch(uint64_t off, uint64_t len)
-{
-	int mode = FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE;
-	/* The range may hold a dead process's pages: zeros one way or the other. */
-	if (len && fallocate(mf.fd, mode, (off_t)off, (off_t)len) < 0)
-		memset(memfile_ptr(off), 0, len);
 }
 
 void memfile_batch_end(void) { memfile_batch_end_keep(false); }

@@ -35,8 +35,6 @@ void memfile_batch_end_keep(bool reuse);
 /* A range for a copy: 1 when it holds a dead process's pages (the caller writes or punches
  * every page before anyone may read it), 0 when it is zero as memfile_alloc's, or -errno. */
 int memfile_alloc_overwrite(uint64_t len, uint64_t *off);
-/* Give the pages of [off, off+len) back to the host: the range reads as zeros after. */
-void memfile_punch(uint64_t off, uint64_t len);
 int memfile_incref_locked(uint64_t off, uint64_t len);
 void memfile_decref_locked(uint64_t off, uint64_t len);
 /* Is every page of [off, off+len) held once? If not, *shared_at (may be NULL) gets the first
