@@ -99,6 +99,10 @@ def human(v, unit):
 
 
 def ratio_text(r):
+    # Two decimals below 2x, where the targets are (1.3x reads as 1.27x or 1.34x), one up to
+    # 10x, none beyond.
+    if r < 2:
+        return f"{r:.2f}×"
     return f"{r:.1f}×" if r < 10 else f"{r:.0f}×"
 
 
