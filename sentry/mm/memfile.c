@@ -268,19 +268,26 @@ static void take(struct extent *v, size_t *n, size_t i, uint64_t len, uint64_t *
 	mf.used += len;
 }
 
+/* memfile_alloc, first fit from the free list. Lock held. */
+static int alloc_locked(uint64_t len, uint64_t *off)
+{
+	size_t i = 0;
+	while (i < mf.nfree && mf.free[i].len < len)
+		i++;
+	if (i == mf.nfree)
+		return -ENOMEM;
+	take(mf.free, &mf.nfree, i, len, off);
+	return 0;
+}
+
 int memfile_alloc(uint64_t len, uint64_t *off)
 {
 	if (!len || !IS_PAGE_ALIGNED(len))
 		return -EINVAL;
 	pthread_mutex_lock(&mf.lock);
-	size_t i = 0;
-	while (i < mf.nfree && mf.free[i].len < len)
-		i++; /* first fit */
-	bool found = i < mf.nfree;
-	if (found)
-		take(mf.free, &mf.nfree, i, len, off);
+	int r = alloc_locked(len, off);
 	pthread_mutex_unlock(&mf.lock);
-	return found ? 0 : -ENOMEM;
+	return r;
 }
 
 int memfile_alloc_at(uint64_t off, uint64_t len)
@@ -390,6 +397,7 @@ int memfile_alloc_overwrite(uint64_t len, uint64_t *off)
 	if (!len || !IS_PAGE_ALIGNED(len))
 		return -EINVAL;
 	struct extent out = {0, 0};
+	int r;
 
 	pthread_mutex_lock(&mf.lock);
 	kept.want = MIN(kept.want + len, KEPT_MAX);
@@ -397,8 +405,7 @@ int memfile_alloc_overwrite(uint64_t len, uint64_t *off)
 	for (size_t i = 0; i < kept.n; i++) /* best fit: the large runs stay whole */
 		if (kept.v[i].len >= len && (best == kept.n || kept.v[i].len < kept.v[best].len))
 			best = i;
-	bool stale = best < kept.n;
-	if (stale) {
+	if (best < kept.n) { /* stale pages */
 		uint64_t rest = kept.v[best].len - len;
 		kept.bytes -= len;
 		take(kept.v, &kept.n, best, len, off);
@@ -406,10 +413,13 @@ int memfile_alloc_overwrite(uint64_t len, uint64_t *off)
 		 * than take a slot. */
 		if (rest && rest < KEPT_MIN)
 			out = unkeep_locked(best);
+		r = 1;
+	} else {
+		r = alloc_locked(len, off);
 	}
 	pthread_mutex_unlock(&mf.lock);
 	free_unlocked(out.off, out.len);
-	return stale ? 1 : memfile_alloc(len, off);
+	return r;
 }
 
 void memfile_batch_end(void) { memfile_batch_end_keep(false); }
